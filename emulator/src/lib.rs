@@ -1,0 +1,1 @@
+//! The Play emulator (filled in by its issue).

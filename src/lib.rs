@@ -1,1 +1,51 @@
-//! lib
+//! # pwa-billing
+//!
+//! Sell digital goods from a Progressive Web App on Google Play: one connected object over
+//! the Digital Goods API and the Payment Request API (inside a Trusted Web Activity), that
+//! forwards every purchase token to a companion server for verification and keeps tokens
+//! in a durable outbox until the server has answered.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), pwa_billing::Error> {
+//! use pwa_billing::{AuthToken, ConnectOptions, PlayBilling};
+//!
+//! let mut options = ConnectOptions::new("https://example.com/v1");
+//! options.auth_token = AuthToken::Static("session-jwt".into());
+//! let billing = PlayBilling::connect(options).await?;
+//! let items = billing.get_details(&["coins_100", "sub_monthly"]).await?;
+//! let bought = billing.purchase(&items[0].item_id).await?;
+//! assert!(bought.verification.entitlement.entitled);
+//! # Ok(()) }
+//! ```
+//!
+//! The same API is exported to JavaScript in camelCase (`PlayBilling.connect`,
+//! `getDetails`, `purchase`, …) with TypeScript types; see the README.
+#![deny(missing_docs)]
+
+mod backend;
+mod billing;
+mod error;
+mod js;
+mod outbox;
+pub mod price;
+mod replacement;
+mod sys;
+mod types;
+
+pub use backend::AuthToken;
+pub use billing::{
+    ConnectOptions, PlayBilling, SubscriptionChange, CONNECT_ATTEMPTS, CONNECT_RETRY_MS, PLAY_BILLING,
+};
+pub use error::Error;
+pub use replacement::ReplacementMode;
+pub use types::{
+    Amount, Diagnosis, Entitlement, EntitlementKind, EntitlementState, ItemDetails, ItemType,
+    PendingToken, PurchaseDetails, PurchaseResult, Verification,
+};
+
+/// Installs a panic hook that prints Rust panics to the console (feature `panic-hook`).
+#[cfg(feature = "panic-hook")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}

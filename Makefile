@@ -1,0 +1,60 @@
+# pwa-billing: every task a contributor needs. Each target installs what it needs first
+# (scripts/install-tools.sh skips what is already there at the right version).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+TOOLS_DIR ?= $(HOME)/.cache/pwa-billing
+export TOOLS_DIR
+export PATH := $(TOOLS_DIR)/node_modules/.bin:$(TOOLS_DIR)/bin:$(HOME)/.cargo/bin:$(PATH)
+PORT ?= 8080
+DATA_DIR ?= .demo-data
+WASM_PACK := wasm-pack
+INSTALL := scripts/install-tools.sh
+
+.PHONY: demo test pkg fmt lint bench install clean \
+        test-rust test-wasm test-postgres test-e2e tools-wasm tools-browser tools-postgres tools-node
+
+## The two commands ---------------------------------------------------------------------
+
+# The sandbox: demo PWA + verification API + embedded Play emulator on http://127.0.0.1:$(PORT)
+demo: pkg
+	cargo run --release -p pwa-billing-server --bin pwa-billing -- sandbox --port $(PORT) --data-dir $(DATA_DIR)
+
+# Every test suite.
+test: test-rust test-wasm
+	@echo "make test: every suite passed"
+
+## Parts -------------------------------------------------------------------------------
+
+# The npm package in pkg/ (target web), pkg.json merged in, production size printed.
+pkg: tools-wasm
+	$(WASM_PACK) build --mode no-install --release --target web --out-dir pkg --out-name pwa_billing
+	node scripts/package-json.mjs pkg.json pkg/package.json
+	scripts/size.sh pkg
+
+# Native tests of the whole workspace (library logic, emulator, server on SQLite).
+test-rust:
+	cargo test --workspace --locked
+
+# The browser library in headless Chromium (wasm-bindgen-test through ChromeDriver).
+test-wasm: tools-wasm tools-browser
+	$(WASM_PACK) test --mode no-install --headless --chrome
+
+fmt:
+	cargo fmt --all
+
+lint: tools-wasm
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --lib --tests --target wasm32-unknown-unknown --locked -- -D warnings
+
+## Installation ------------------------------------------------------------------------
+
+install: tools-wasm tools-browser tools-postgres tools-node
+tools-wasm: ; @$(INSTALL) wasm
+tools-browser: ; @$(INSTALL) browser
+tools-postgres: ; @$(INSTALL) postgres
+tools-node: ; @$(INSTALL) node
+
+clean:
+	cargo clean
+	rm -rf pkg node_modules test-results $(DATA_DIR)

@@ -1,0 +1,260 @@
+//! The companion server's HTTP API, as the browser calls it.
+//!
+//! JSON goes through `JSON.stringify` / `JSON.parse` and serde-wasm-bindgen, so the bundle
+//! carries no serde_json.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::types::{Entitlement, PurchaseDetails, Verification};
+use crate::Error;
+
+/// Where the bearer token for the backend comes from.
+#[derive(Debug, Clone, Default)]
+pub enum AuthToken {
+    /// No `Authorization` header.
+    #[default]
+    None,
+    /// The same token every time.
+    Static(String),
+    /// A JS function returning a token or a promise of one, called before every request
+    /// (so an app can refresh its session).
+    Callback(js_sys::Function),
+}
+
+impl AuthToken {
+    async fn resolve(&self) -> Result<Option<String>, Error> {
+        match self {
+            AuthToken::None => Ok(None),
+            AuthToken::Static(token) => Ok(Some(token.clone())),
+            AuthToken::Callback(function) => {
+                let value = function.call0(&JsValue::UNDEFINED).map_err(auth_error)?;
+                let value = JsFuture::from(js_sys::Promise::resolve(&value))
+                    .await
+                    .map_err(auth_error)?;
+                match value.as_string() {
+                    Some(token) => Ok(Some(token)),
+                    None if value.is_null() || value.is_undefined() => Ok(None),
+                    None => Err(Error::InvalidArgument(
+                        "authToken() must return a string or a promise of one".into(),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+fn auth_error(value: JsValue) -> Error {
+    Error::Network(format!(
+        "authToken() failed: {}",
+        crate::sys::get(&value, "message").as_string().unwrap_or_default()
+    ))
+}
+
+/// The backend's answer to one purchase token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VerifyOutcome {
+    /// `200`: granted (or already granted to this account).
+    Granted(Verification),
+    /// `202`: Play says the payment is pending; ask again later.
+    Pending,
+    /// A final refusal (`409 token_already_claimed`, `422 purchase_invalid`, `400`, …).
+    Refused {
+        /// The backend's error code.
+        code: String,
+        /// The backend's error message.
+        message: String,
+    },
+    /// No final answer: network failure, 5xx, 429, 401 (the session may be renewed).
+    Transient(String),
+}
+
+impl VerifyOutcome {
+    /// Whether the outbox may forget the token.
+    pub fn is_final(&self) -> bool {
+        matches!(self, VerifyOutcome::Granted(_) | VerifyOutcome::Refused { .. })
+    }
+}
+
+/// Whether an HTTP status is a final refusal (as opposed to "try again later").
+pub fn is_final_refusal(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 401 | 403 | 408 | 425 | 429)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyRequest<'a> {
+    item_id: &'a str,
+    purchase_token: &'a str,
+}
+
+#[derive(Serialize)]
+struct SyncRequest<'a> {
+    purchases: &'a [PurchaseDetails],
+}
+
+#[derive(Deserialize)]
+struct EntitlementsResponse {
+    entitlements: Vec<Entitlement>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// A client of one backend (`backendUrl`, e.g. `https://example.com/v1`).
+#[derive(Debug, Clone)]
+pub struct Backend {
+    base_url: String,
+    auth: AuthToken,
+}
+
+impl Backend {
+    /// A client for `base_url` (a trailing `/` is ignored).
+    pub fn new(base_url: &str, auth: AuthToken) -> Backend {
+        Backend { base_url: base_url.trim_end_matches('/').to_owned(), auth }
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `POST /purchases/verify`.
+    pub async fn verify(&self, item_id: &str, purchase_token: &str) -> VerifyOutcome {
+        let body = VerifyRequest { item_id, purchase_token };
+        let response = match self.send(Request::post(&self.url("/purchases/verify")), Some(&body)).await
+        {
+            Ok(response) => response,
+            Err(error) => return VerifyOutcome::Transient(error.to_string()),
+        };
+        match response.status() {
+            200 => match read_json::<Verification>(&response).await {
+                Ok(verification) => VerifyOutcome::Granted(verification),
+                Err(error) => VerifyOutcome::Transient(error.to_string()),
+            },
+            202 => VerifyOutcome::Pending,
+            status => {
+                let (code, message) = read_error(&response).await;
+                if is_final_refusal(status) {
+                    VerifyOutcome::Refused { code, message }
+                } else {
+                    VerifyOutcome::Transient(format!("HTTP {status} {code}: {message}"))
+                }
+            }
+        }
+    }
+
+    /// `POST /purchases/sync` with every purchase the device owns.
+    pub async fn sync(&self, purchases: &[PurchaseDetails]) -> Result<(), Error> {
+        let body = SyncRequest { purchases };
+        let response = self.send(Request::post(&self.url("/purchases/sync")), Some(&body)).await?;
+        expect_ok(&response).await
+    }
+
+    /// `GET /entitlements`.
+    pub async fn entitlements(&self) -> Result<Vec<Entitlement>, Error> {
+        let response = self.send::<()>(Request::get(&self.url("/entitlements")), None).await?;
+        expect_ok(&response).await?;
+        Ok(read_json::<EntitlementsResponse>(&response).await?.entitlements)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    async fn send<T: Serialize>(
+        &self,
+        mut request: RequestBuilder,
+        body: Option<&T>,
+    ) -> Result<Response, Error> {
+        if let Some(token) = self.auth.resolve().await? {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header("Content-Type", "application/json")
+                .body(to_json(body)?)
+                .map_err(network)?,
+            None => request.build().map_err(network)?,
+        };
+        request.send().await.map_err(network)
+    }
+}
+
+fn network(error: gloo_net::Error) -> Error {
+    Error::Network(error.to_string())
+}
+
+/// Serializes to a JSON string through `JSON.stringify` (maps as objects, `None` as null).
+fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = value
+        .serialize(&serializer)
+        .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    js_sys::JSON::stringify(&value)
+        .map(String::from)
+        .map_err(|_| Error::InvalidArgument("value cannot be JSON".into()))
+}
+
+async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, Error> {
+    let text = response.text().await.map_err(network)?;
+    let value = js_sys::JSON::parse(&text)
+        .map_err(|_| Error::Network(format!("the backend sent invalid JSON (HTTP {})", response.status())))?;
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| Error::Network(format!("unexpected answer from the backend: {e}")))
+}
+
+async fn read_error(response: &Response) -> (String, String) {
+    match read_json::<ErrorBody>(response).await {
+        Ok(body) => (body.error.code, body.error.message),
+        Err(_) => (format!("http_{}", response.status()), response.status_text()),
+    }
+}
+
+async fn expect_ok(response: &Response) -> Result<(), Error> {
+    if response.ok() {
+        return Ok(());
+    }
+    let status = response.status();
+    let (code, message) = read_error(response).await;
+    if is_final_refusal(status) || status == 401 || status == 403 {
+        Err(Error::Verification { code, message })
+    } else {
+        Err(Error::Network(format!("HTTP {status} {code}: {message}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_definite_client_errors_are_final() {
+        for status in [400, 404, 409, 410, 413, 422] {
+            assert!(is_final_refusal(status), "{status}");
+        }
+        for status in [200, 202, 401, 403, 408, 425, 429, 500, 502, 503, 504] {
+            assert!(!is_final_refusal(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn outcomes_that_settle_a_token() {
+        assert!(VerifyOutcome::Refused { code: "purchase_invalid".into(), message: String::new() }
+            .is_final());
+        assert!(!VerifyOutcome::Pending.is_final());
+        assert!(!VerifyOutcome::Transient("offline".into()).is_final());
+    }
+}

@@ -1,0 +1,469 @@
+//! [`PlayBilling`]: one connected object over the Digital Goods service, Payment Request
+//! and the backend.
+
+use std::cell::Cell;
+use std::rc::{Rc, Weak};
+
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::backend::{AuthToken, Backend, VerifyOutcome};
+use crate::outbox::Outbox;
+use crate::replacement::ReplacementMode;
+use crate::sys::{self, DigitalGoodsService, PaymentRequest, PaymentResponse};
+use crate::types::{Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult};
+use crate::Error;
+
+/// Google Play's Digital Goods service provider.
+pub const PLAY_BILLING: &str = "https://play.google.com/billing";
+
+/// How many times [`PlayBilling::connect`] asks the provider when it answers
+/// `clientAppUnavailable` (common on the first launch after install).
+pub const CONNECT_ATTEMPTS: u32 = 3;
+/// The first pause between those attempts; it doubles each time.
+pub const CONNECT_RETRY_MS: u32 = 250;
+
+/// What [`PlayBilling::connect`] needs.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// The backend's API root, e.g. `https://example.com/v1`.
+    pub backend_url: String,
+    /// The Digital Goods provider, [`PLAY_BILLING`] by default.
+    pub service_provider: String,
+    /// The bearer token sent to the backend.
+    pub auth_token: AuthToken,
+    /// The BCP 47 locale for formatted prices; the browser's when `None`.
+    pub locale: Option<String>,
+}
+
+impl ConnectOptions {
+    /// Options for `backend_url` with every default.
+    pub fn new(backend_url: impl Into<String>) -> ConnectOptions {
+        ConnectOptions {
+            backend_url: backend_url.into(),
+            service_provider: PLAY_BILLING.to_owned(),
+            auth_token: AuthToken::None,
+            locale: None,
+        }
+    }
+}
+
+/// An upgrade or downgrade from one subscription to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionChange {
+    /// The current subscription's product id.
+    pub from_item_id: String,
+    /// The current subscription's purchase token (without it Play never shows its sheet).
+    pub from_purchase_token: String,
+    /// The new subscription's product id.
+    pub to_item_id: String,
+    /// How Play switches.
+    pub mode: ReplacementMode,
+}
+
+/// A connection to Play Billing and the backend. Cloning is cheap and shares everything.
+#[wasm_bindgen]
+#[derive(Debug, Clone)]
+pub struct PlayBilling {
+    inner: Rc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    service: DigitalGoodsService,
+    provider: String,
+    backend: Backend,
+    outbox: Outbox,
+    locale: Option<String>,
+    flushing: Cell<bool>,
+    online_listener: std::cell::RefCell<Option<Closure<dyn FnMut()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let (Some(listener), Some(window)) = (self.online_listener.get_mut().take(), web_sys::window()) {
+            let _ = window
+                .remove_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        }
+    }
+}
+
+impl PlayBilling {
+    /// Whether billing can work here: a secure context with `getDigitalGoodsService` and
+    /// `PaymentRequest`. Synchronous; [`PlayBilling::diagnose`] says why not.
+    pub fn is_supported() -> bool {
+        is_secure_context() && sys::has_global("getDigitalGoodsService") && sys::has_global("PaymentRequest")
+    }
+
+    /// Checks everything billing needs, asking `service_provider` for its service, and
+    /// reports what is missing. Never fails.
+    pub async fn diagnose(service_provider: Option<&str>) -> Diagnosis {
+        let provider = service_provider.unwrap_or(PLAY_BILLING).to_owned();
+        let mut report = Diagnosis {
+            supported: false,
+            secure_context: is_secure_context(),
+            digital_goods_api: sys::has_global("getDigitalGoodsService"),
+            payment_request_api: sys::has_global("PaymentRequest"),
+            service_provider: provider.clone(),
+            provider_available: None,
+            provider_error: None,
+            api_version: None,
+            problems: Vec::new(),
+        };
+        if !report.secure_context {
+            report.problems.push("not a secure context: serve the app over https".into());
+        }
+        if !report.payment_request_api {
+            report.problems.push("the Payment Request API is absent".into());
+        }
+        if !report.digital_goods_api {
+            report.problems.push(
+                "getDigitalGoodsService is absent: open the app from its Play-installed Trusted \
+                 Web Activity with Play Billing enabled (a plain browser tab has no Play Billing)"
+                    .into(),
+            );
+        } else {
+            match request_service(&provider).await {
+                Ok((service, version)) => {
+                    report.provider_available = Some(true);
+                    report.api_version = Some(version.into());
+                    drop(service);
+                }
+                Err(error) => {
+                    report.provider_available = Some(false);
+                    if let Error::Unavailable(message) = &error {
+                        if message.contains("Digital Goods 1.0") {
+                            report.api_version = Some("1.0".into());
+                        }
+                    }
+                    let message = match &error {
+                        Error::Unavailable(m) | Error::Unsupported(m) => m.clone(),
+                        other => other.to_string(),
+                    };
+                    report.problems.push(format!("the provider {provider} refused: {message}"));
+                    report.provider_error = Some(message);
+                }
+            }
+        }
+        report.supported = report.problems.is_empty();
+        report
+    }
+
+    /// Play's subscription management page for `sku` of the app `package_name`.
+    pub fn manage_subscription_url(sku: &str, package_name: &str) -> String {
+        format!(
+            "https://play.google.com/store/account/subscriptions?sku={}&package={}",
+            percent_encode(sku),
+            percent_encode(package_name)
+        )
+    }
+
+    /// Connects to the provider (retrying `clientAppUnavailable` a few times) and starts
+    /// re-sending the outbox's tokens (now, and whenever the browser comes back online).
+    pub async fn connect(options: ConnectOptions) -> Result<PlayBilling, Error> {
+        if options.backend_url.trim().is_empty() {
+            return Err(Error::InvalidArgument("backendUrl is required".into()));
+        }
+        if options.service_provider.is_empty() {
+            return Err(Error::InvalidArgument("serviceProvider must not be empty".into()));
+        }
+        let mut attempt = 0;
+        let service = loop {
+            attempt += 1;
+            match request_service(&options.service_provider).await {
+                Ok((service, _version)) => break service,
+                Err(error) if error.is_client_app_unavailable() && attempt < CONNECT_ATTEMPTS => {
+                    sys::sleep(CONNECT_RETRY_MS << (attempt - 1)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let backend = Backend::new(&options.backend_url, options.auth_token);
+        let billing = PlayBilling {
+            inner: Rc::new(Inner {
+                service,
+                provider: options.service_provider,
+                outbox: Outbox::open(backend.base_url()),
+                backend,
+                locale: options.locale,
+                flushing: Cell::new(false),
+                online_listener: std::cell::RefCell::new(None),
+            }),
+        };
+        billing.listen_online();
+        let background = billing.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            background.flush_outbox(false).await;
+        });
+        Ok(billing)
+    }
+
+    fn listen_online(&self) {
+        let Some(window) = web_sys::window() else { return };
+        let weak: Weak<Inner> = Rc::downgrade(&self.inner);
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                let billing = PlayBilling { inner };
+                wasm_bindgen_futures::spawn_local(async move {
+                    billing.flush_outbox(true).await;
+                });
+            }
+        });
+        let _ = window.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        *self.inner.online_listener.borrow_mut() = Some(listener);
+    }
+
+    /// The provider this connection uses.
+    pub fn service_provider(&self) -> &str {
+        &self.inner.provider
+    }
+
+    /// Details of `item_ids`, in the order asked, unknown ids left out, prices formatted.
+    pub async fn get_details(&self, item_ids: &[&str]) -> Result<Vec<ItemDetails>, Error> {
+        if item_ids.is_empty() {
+            return Err(Error::InvalidArgument("getDetails needs at least one item id".into()));
+        }
+        if item_ids.iter().any(|id| id.is_empty()) {
+            return Err(Error::InvalidArgument("item ids must not be empty".into()));
+        }
+        let ids: js_sys::Array = item_ids.iter().map(|id| JsValue::from_str(id)).collect();
+        let items: Vec<ItemDetails> =
+            call(self.inner.service.get_details(&ids)).await.and_then(decode)?;
+        let mut ordered = Vec::with_capacity(item_ids.len());
+        for id in item_ids {
+            if ordered.iter().any(|item: &ItemDetails| item.item_id == *id) {
+                continue;
+            }
+            if let Some(item) = items.iter().find(|item| item.item_id == *id) {
+                ordered.push(self.formatted(item.clone())?);
+            }
+        }
+        Ok(ordered)
+    }
+
+    fn formatted(&self, mut item: ItemDetails) -> Result<ItemDetails, Error> {
+        let locale = self.inner.locale.as_deref();
+        item.formatted_price = crate::price::format(locale, &item.price.currency, &item.price.value)?;
+        item.formatted_introductory_price = match &item.introductory_price {
+            Some(price) => Some(crate::price::format(locale, &price.currency, &price.value)?),
+            None => None,
+        };
+        Ok(item)
+    }
+
+    /// Buys `item_id`: Play's payment sheet, then backend verification, then the verdict.
+    pub async fn purchase(&self, item_id: &str) -> Result<PurchaseResult, Error> {
+        if item_id.is_empty() {
+            return Err(Error::InvalidArgument("purchase needs an item id".into()));
+        }
+        let data = js_sys::Object::new();
+        sys::set(&data, "sku", &JsValue::from_str(item_id));
+        self.pay_and_verify(item_id, data).await
+    }
+
+    /// Upgrades or downgrades a subscription. Sends `replacementMode` and the legacy
+    /// `prorationMode`, so old and new TWAs both apply the mode.
+    pub async fn change_subscription(&self, change: &SubscriptionChange) -> Result<PurchaseResult, Error> {
+        for (name, value) in [
+            ("fromItemId", &change.from_item_id),
+            ("fromPurchaseToken", &change.from_purchase_token),
+            ("toItemId", &change.to_item_id),
+        ] {
+            if value.is_empty() {
+                return Err(Error::InvalidArgument(format!(
+                    "changeSubscription needs {name} (without the current purchase token Play \
+                     never shows its sheet)"
+                )));
+            }
+        }
+        let data = js_sys::Object::new();
+        sys::set(&data, "sku", &JsValue::from_str(&change.to_item_id));
+        sys::set(&data, "oldSku", &JsValue::from_str(&change.from_item_id));
+        sys::set(&data, "purchaseToken", &JsValue::from_str(&change.from_purchase_token));
+        sys::set(&data, "replacementMode", &JsValue::from_str(change.mode.replacement_mode()));
+        sys::set(&data, "prorationMode", &JsValue::from_str(change.mode.proration_mode()));
+        self.pay_and_verify(&change.to_item_id, data).await
+    }
+
+    async fn pay_and_verify(&self, item_id: &str, data: js_sys::Object) -> Result<PurchaseResult, Error> {
+        if !sys::has_global("PaymentRequest") {
+            return Err(Error::Unsupported("the Payment Request API is absent".into()));
+        }
+        let method = js_sys::Object::new();
+        sys::set(&method, "supportedMethods", &JsValue::from_str(&self.inner.provider));
+        sys::set(&method, "data", &data);
+        let request = PaymentRequest::new(&js_sys::Array::of1(&method), &zero_total())
+            .map_err(Error::from_js)?;
+        let response: PaymentResponse = call(request.show()).await?.unchecked_into();
+        let details = response.details();
+        let token = sys::get(&details, "purchaseToken")
+            .as_string()
+            .filter(|t| !t.is_empty())
+            .or_else(|| sys::get(&details, "token").as_string().filter(|t| !t.is_empty()));
+        let Some(purchase_token) = token else {
+            complete(&response, "fail").await;
+            return Err(Error::Unavailable("the payment app returned no purchase token".into()));
+        };
+        self.inner.outbox.add(item_id, &purchase_token);
+        let outcome = self.inner.backend.verify(item_id, &purchase_token).await;
+        self.settle(&purchase_token, &outcome);
+        let result = match outcome {
+            VerifyOutcome::Granted(verification) => {
+                complete(&response, "success").await;
+                return Ok(PurchaseResult { item_id: item_id.to_owned(), purchase_token, verification });
+            }
+            // Not a failure of the payment, not a success yet: "unknown" shows neither.
+            VerifyOutcome::Pending => ("unknown", Error::Pending),
+            VerifyOutcome::Transient(reason) => ("unknown", Error::Network(reason)),
+            VerifyOutcome::Refused { code, message } => ("fail", Error::Verification { code, message }),
+        };
+        complete(&response, result.0).await;
+        Err(result.1)
+    }
+
+    /// Updates the outbox after the backend answered for a token.
+    fn settle(&self, purchase_token: &str, outcome: &VerifyOutcome) {
+        match outcome {
+            outcome if outcome.is_final() => self.inner.outbox.remove(purchase_token),
+            VerifyOutcome::Pending => self.inner.outbox.defer(purchase_token, "pending"),
+            VerifyOutcome::Transient(reason) => self.inner.outbox.defer(purchase_token, reason),
+            _ => {}
+        }
+    }
+
+    /// Re-sends waiting tokens (only those due, unless `force`); returns how many the
+    /// backend settled. Concurrent calls do not send a token twice.
+    pub async fn flush_outbox(&self, force: bool) -> usize {
+        if self.inner.flushing.replace(true) {
+            return 0;
+        }
+        let mut settled = 0;
+        for token in self.inner.outbox.due(force) {
+            let outcome = self.inner.backend.verify(&token.item_id, &token.purchase_token).await;
+            settled += usize::from(outcome.is_final());
+            self.settle(&token.purchase_token, &outcome);
+        }
+        self.inner.flushing.set(false);
+        settled
+    }
+
+    /// Tokens waiting in the outbox.
+    pub fn pending_tokens(&self) -> Vec<PendingToken> {
+        self.inner.outbox.list()
+    }
+
+    /// Consumes a purchase so a consumable can be bought again.
+    pub async fn consume(&self, purchase_token: &str) -> Result<(), Error> {
+        if purchase_token.is_empty() {
+            return Err(Error::InvalidArgument("consume needs a purchase token".into()));
+        }
+        call(self.inner.service.consume(purchase_token)).await.map(drop)
+    }
+
+    /// What the device's Play account owns now.
+    pub async fn list_purchases(&self) -> Result<Vec<PurchaseDetails>, Error> {
+        call(self.inner.service.list_purchases()).await.and_then(decode)
+    }
+
+    /// The most recent purchase of each item, consumed and expired ones included; empty
+    /// where the service has no `listPurchaseHistory` (Digital Goods 2.0).
+    pub async fn list_purchase_history(&self) -> Result<Vec<PurchaseDetails>, Error> {
+        if !sys::get(&self.inner.service, "listPurchaseHistory").is_function() {
+            return Ok(Vec::new());
+        }
+        call(self.inner.service.list_purchase_history()).await.and_then(decode)
+    }
+
+    /// At start-up: re-sends the outbox, sends every owned purchase to the backend (which
+    /// grants out-of-app purchases and acknowledges leftovers), returns the entitlements.
+    pub async fn restore(&self) -> Result<Vec<Entitlement>, Error> {
+        self.flush_outbox(true).await;
+        let purchases = self.list_purchases().await?;
+        if !purchases.is_empty() {
+            self.inner.backend.sync(&purchases).await?;
+        }
+        self.entitlements().await
+    }
+
+    /// The signed-in account's entitlements, from the backend.
+    pub async fn entitlements(&self) -> Result<Vec<Entitlement>, Error> {
+        self.inner.backend.entitlements().await
+    }
+}
+
+/// Asks the provider for its service; the version is "2.1" or "2.0".
+async fn request_service(provider: &str) -> Result<(DigitalGoodsService, &'static str), Error> {
+    let Some(promise) = sys::get_digital_goods_service(provider) else {
+        return Err(Error::Unsupported(
+            "getDigitalGoodsService is absent: not a Trusted Web Activity with Play Billing".into(),
+        ));
+    };
+    let service = call(promise).await?;
+    if service.is_null() || service.is_undefined() {
+        return Err(Error::Unavailable(format!(
+            "the provider {provider} resolved to null (Digital Goods 1.0 behaviour): unavailable"
+        )));
+    }
+    let version = if sys::get(&service, "listPurchaseHistory").is_function() { "2.1" } else { "2.0" };
+    Ok((service.unchecked_into(), version))
+}
+
+/// Awaits a promise returned by a throwing call, mapping both failures to [`Error`].
+async fn call(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Error> {
+    JsFuture::from(promise.map_err(Error::from_js)?).await.map_err(Error::from_js)
+}
+
+fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, Error> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| Error::Unavailable(format!("the provider answered in an unexpected shape: {e}")))
+}
+
+async fn complete(response: &PaymentResponse, result: &str) {
+    // A failing complete() changes nothing for the purchase, which is already settled.
+    let _ = call(response.complete(result)).await;
+}
+
+/// Chrome's constructor wants `details`; Play ignores it.
+fn zero_total() -> JsValue {
+    let amount = js_sys::Object::new();
+    sys::set(&amount, "currency", &JsValue::from_str("USD"));
+    sys::set(&amount, "value", &JsValue::from_str("0"));
+    let total = js_sys::Object::new();
+    sys::set(&total, "label", &JsValue::from_str("Total"));
+    sys::set(&total, "amount", &amount);
+    let details = js_sys::Object::new();
+    sys::set(&details, "total", &total);
+    details.into()
+}
+
+fn is_secure_context() -> bool {
+    sys::get(&sys::global(), "isSecureContext").as_bool().unwrap_or(false)
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manage_url_encodes_its_parameters() {
+        assert_eq!(
+            PlayBilling::manage_subscription_url("sub_monthly", "com.example.pwa"),
+            "https://play.google.com/store/account/subscriptions?sku=sub_monthly&package=com.example.pwa"
+        );
+        assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
+}

@@ -1,0 +1,380 @@
+//! The JavaScript API: camelCase exports over the Rust API, with TypeScript types.
+//!
+//! Plain-data objects cross the boundary through serde-wasm-bindgen; their TypeScript
+//! interfaces are written once below and referenced with `typescript_type`, so the
+//! generated `.d.ts` has no `any`.
+
+use std::future::Future;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::backend::AuthToken;
+use crate::billing::{ConnectOptions, PlayBilling, SubscriptionChange, PLAY_BILLING};
+use crate::replacement::ReplacementMode;
+use crate::{sys, Error};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A `PaymentCurrencyAmount`: `value` is a decimal string, never a float. */
+export interface Amount { currency: string; value: string; }
+
+/** An item with every Digital Goods v2.1 field, plus prices formatted for the locale. */
+export interface ItemDetails {
+  itemId: string;
+  title: string;
+  description?: string;
+  price: Amount;
+  type?: "product" | "subscription" | "unknown";
+  iconURLs: string[];
+  subscriptionPeriod?: string;
+  freeTrialPeriod?: string;
+  introductoryPrice?: Amount;
+  introductoryPricePeriod?: string;
+  introductoryPriceCycles?: number;
+  formattedPrice: string;
+  formattedIntroductoryPrice?: string;
+}
+
+/** A purchase the device owns (or owned, for the history). */
+export interface PurchaseDetails { itemId: string; purchaseToken: string; }
+
+export type EntitlementKind = "consumable" | "non_consumable" | "subscription" | "unknown";
+export type EntitlementState =
+  | "active" | "grace_period" | "on_hold" | "paused" | "canceled" | "expired"
+  | "revoked" | "refunded" | "replaced" | "consumed" | "unknown";
+
+/** One entitlement of the signed-in account; `entitled` says whether it grants access now. */
+export interface Entitlement {
+  id: string;
+  itemId: string;
+  kind: EntitlementKind;
+  state: EntitlementState;
+  entitled: boolean;
+  quantity: number;
+  expiresAt?: string;
+  test: boolean;
+  purchaseToken: string;
+}
+
+/** The backend's verdict on a purchase. */
+export interface Verification { entitlement: Entitlement; acknowledged: boolean; }
+
+/** What `purchase` and `changeSubscription` resolve to. */
+export interface PurchaseResult { itemId: string; purchaseToken: string; verification: Verification; }
+
+/** A purchase token waiting in the outbox for the backend's final answer. */
+export interface PendingToken {
+  itemId: string;
+  purchaseToken: string;
+  addedAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError?: string;
+}
+
+/** What `diagnose` found; `problems` explains why billing is unavailable. */
+export interface Diagnosis {
+  supported: boolean;
+  secureContext: boolean;
+  digitalGoodsApi: boolean;
+  paymentRequestApi: boolean;
+  serviceProvider: string;
+  providerAvailable?: boolean;
+  providerError?: string;
+  apiVersion?: "1.0" | "2.0" | "2.1";
+  problems: string[];
+}
+
+export interface DiagnoseOptions { serviceProvider?: string; }
+
+/** Options of `PlayBilling.connect`. */
+export interface ConnectOptions {
+  /** The backend's API root, e.g. "https://example.com/v1". */
+  backendUrl: string;
+  /** Defaults to "https://play.google.com/billing". */
+  serviceProvider?: string;
+  /** Sent as `Authorization: Bearer …`; a function is called before every request. */
+  authToken?: string | (() => string | Promise<string>);
+  /** BCP 47 locale for formatted prices; the browser's by default. */
+  locale?: string;
+}
+
+/** `withoutProration` is refused: Play disabled it and the TWA fails the flow. */
+export type ReplacementMode =
+  | "chargeProratedPrice" | "chargeFullPrice" | "withTimeProration" | "deferred"
+  | "immediateAndChargeProratedPrice" | "immediateAndChargeFullPrice" | "immediateWithTimeProration";
+
+export interface SubscriptionChange {
+  fromItemId: string;
+  fromPurchaseToken: string;
+  toItemId: string;
+  mode: ReplacementMode;
+}
+
+export type BillingErrorName =
+  | "BillingUnsupportedError" | "BillingUnavailableError" | "InvalidArgumentError"
+  | "PurchaseCanceledError" | "PurchasePendingError" | "ItemAlreadyOwnedError"
+  | "ItemNotOwnedError" | "ItemUnavailableError" | "VerificationError" | "NetworkError";
+
+/** Every rejection is an `Error` with one of these names and a stable `code`. */
+export interface BillingError extends Error { name: BillingErrorName; code: string; }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ConnectOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "ConnectOptions")]
+    pub type JsConnectOptions;
+    /// `DiagnoseOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "DiagnoseOptions")]
+    pub type JsDiagnoseOptions;
+    /// `SubscriptionChange` in TypeScript.
+    #[wasm_bindgen(typescript_type = "SubscriptionChange")]
+    pub type JsSubscriptionChange;
+    /// `string[]` in TypeScript.
+    #[wasm_bindgen(typescript_type = "string[]")]
+    pub type JsStringArray;
+    /// `PendingToken[]` in TypeScript.
+    #[wasm_bindgen(typescript_type = "PendingToken[]")]
+    pub type JsPendingTokens;
+    /// `Promise<PlayBilling>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<PlayBilling>")]
+    pub type PromisePlayBilling;
+    /// `Promise<Diagnosis>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<Diagnosis>")]
+    pub type PromiseDiagnosis;
+    /// `Promise<ItemDetails[]>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<ItemDetails[]>")]
+    pub type PromiseItemDetails;
+    /// `Promise<PurchaseResult>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<PurchaseResult>")]
+    pub type PromisePurchaseResult;
+    /// `Promise<PurchaseDetails[]>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<PurchaseDetails[]>")]
+    pub type PromisePurchases;
+    /// `Promise<Entitlement[]>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<Entitlement[]>")]
+    pub type PromiseEntitlements;
+    /// `Promise<void>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<void>")]
+    pub type PromiseVoid;
+}
+
+/// Runs a future as a promise: `Ok` serialized to plain JS data, `Err` as a named `Error`.
+fn promise<T, F>(future: F) -> js_sys::Promise
+where
+    T: Serialize,
+    F: Future<Output = Result<T, Error>> + 'static,
+{
+    future_to_promise(async move {
+        let value = future.await?;
+        to_js(&value).map_err(JsValue::from)
+    })
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| Error::InvalidArgument(e.to_string()))
+}
+
+fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, Error> {
+    let value = sys::get(object, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .map(Some)
+        .ok_or_else(|| Error::InvalidArgument(format!("{key} must be a string")))
+}
+
+fn required(object: &JsValue, key: &str) -> Result<String, Error> {
+    string_field(object, key)?
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| Error::InvalidArgument(format!("{key} is required")))
+}
+
+fn require_object(value: &JsValue, what: &str) -> Result<(), Error> {
+    if value.is_object() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!("{what} must be an object")))
+    }
+}
+
+fn connect_options(options: &JsValue) -> Result<ConnectOptions, Error> {
+    require_object(options, "connect options")?;
+    let mut parsed = ConnectOptions::new(required(options, "backendUrl")?);
+    if let Some(provider) = string_field(options, "serviceProvider")? {
+        parsed.service_provider = provider;
+    }
+    parsed.locale = string_field(options, "locale")?;
+    let auth = sys::get(options, "authToken");
+    parsed.auth_token = if let Some(token) = auth.as_string() {
+        AuthToken::Static(token)
+    } else if let Some(function) = auth.dyn_ref::<js_sys::Function>() {
+        AuthToken::Callback(function.clone())
+    } else if auth.is_undefined() || auth.is_null() {
+        AuthToken::None
+    } else {
+        return Err(Error::InvalidArgument("authToken must be a string or a function".into()));
+    };
+    Ok(parsed)
+}
+
+fn subscription_change(change: &JsValue) -> Result<SubscriptionChange, Error> {
+    require_object(change, "changeSubscription's argument")?;
+    let from_purchase_token = string_field(change, "fromPurchaseToken")?.unwrap_or_default();
+    let mode = ReplacementMode::parse(&required(change, "mode")?)?;
+    if from_purchase_token.is_empty() {
+        return Err(Error::InvalidArgument(
+            "fromPurchaseToken is required: without the current purchase token Play never shows \
+             its sheet"
+                .into(),
+        ));
+    }
+    Ok(SubscriptionChange {
+        from_item_id: required(change, "fromItemId")?,
+        from_purchase_token,
+        to_item_id: required(change, "toItemId")?,
+        mode,
+    })
+}
+
+fn string_list(value: &JsValue) -> Result<Vec<String>, Error> {
+    let invalid = || Error::InvalidArgument("itemIds must be an array of strings".into());
+    if !js_sys::Array::is_array(value) {
+        return Err(invalid());
+    }
+    js_sys::Array::from(value).iter().map(|id| id.as_string().ok_or_else(invalid)).collect()
+}
+
+fn rejected(error: Error) -> js_sys::Promise {
+    js_sys::Promise::reject(&error.into())
+}
+
+#[wasm_bindgen]
+impl PlayBilling {
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = isSupported)]
+    pub fn js_is_supported() -> bool {
+        PlayBilling::is_supported()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = diagnose)]
+    pub fn js_diagnose(options: Option<JsDiagnoseOptions>) -> PromiseDiagnosis {
+        let provider = match options.map(|o| string_field(&o, "serviceProvider")).transpose() {
+            Ok(provider) => provider.flatten(),
+            Err(error) => return rejected(error).unchecked_into(),
+        };
+        promise(async move {
+            Ok(PlayBilling::diagnose(Some(provider.as_deref().unwrap_or(PLAY_BILLING))).await)
+        })
+        .unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = manageSubscriptionUrl)]
+    pub fn js_manage_subscription_url(sku: &str, package_name: &str) -> String {
+        PlayBilling::manage_subscription_url(sku, package_name)
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = connect)]
+    pub fn js_connect(options: JsConnectOptions) -> PromisePlayBilling {
+        let options = match connect_options(&options) {
+            Ok(options) => options,
+            Err(error) => return rejected(error).unchecked_into(),
+        };
+        future_to_promise(async move { Ok(PlayBilling::connect(options).await?.into()) })
+            .unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = getDetails)]
+    pub fn js_get_details(&self, item_ids: JsStringArray) -> PromiseItemDetails {
+        let ids = match string_list(&item_ids) {
+            Ok(ids) => ids,
+            Err(error) => return rejected(error).unchecked_into(),
+        };
+        let billing = self.clone();
+        promise(async move {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            billing.get_details(&ids).await
+        })
+        .unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = purchase)]
+    pub fn js_purchase(&self, item_id: String) -> PromisePurchaseResult {
+        let billing = self.clone();
+        promise(async move { billing.purchase(&item_id).await }).unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = changeSubscription)]
+    pub fn js_change_subscription(&self, change: JsSubscriptionChange) -> PromisePurchaseResult {
+        let change = match subscription_change(&change) {
+            Ok(change) => change,
+            Err(error) => return rejected(error).unchecked_into(),
+        };
+        let billing = self.clone();
+        promise(async move { billing.change_subscription(&change).await }).unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = consume)]
+    pub fn js_consume(&self, purchase_token: String) -> PromiseVoid {
+        let billing = self.clone();
+        future_to_promise(async move {
+            billing.consume(&purchase_token).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+        .unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = listPurchases)]
+    pub fn js_list_purchases(&self) -> PromisePurchases {
+        let billing = self.clone();
+        promise(async move { billing.list_purchases().await }).unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = listPurchaseHistory)]
+    pub fn js_list_purchase_history(&self) -> PromisePurchases {
+        let billing = self.clone();
+        promise(async move { billing.list_purchase_history().await }).unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = restore)]
+    pub fn js_restore(&self) -> PromiseEntitlements {
+        let billing = self.clone();
+        promise(async move { billing.restore().await }).unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = entitlements)]
+    pub fn js_entitlements(&self) -> PromiseEntitlements {
+        let billing = self.clone();
+        promise(async move { billing.entitlements().await }).unchecked_into()
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = pendingTokens)]
+    pub fn js_pending_tokens(&self) -> Result<JsPendingTokens, JsValue> {
+        Ok(to_js(&self.pending_tokens())?.unchecked_into())
+    }
+
+    #[doc(hidden)]
+    #[wasm_bindgen(getter, js_name = serviceProvider)]
+    pub fn js_service_provider(&self) -> String {
+        self.service_provider().to_owned()
+    }
+}

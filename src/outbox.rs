@@ -1,0 +1,132 @@
+//! The durable token outbox: a purchase token is stored before it is sent to the backend,
+//! and stays until the backend gives a final answer, across reloads and offline periods.
+//!
+//! Tokens live in `localStorage` under one key per backend URL (synchronous, so a token is
+//! on disk before the request leaves). Where storage is denied, they live in memory for the
+//! page's lifetime.
+
+use std::cell::RefCell;
+
+use crate::types::PendingToken;
+
+/// First retry delay.
+pub const BASE_DELAY_MS: f64 = 2_000.0;
+/// Longest retry delay.
+pub const MAX_DELAY_MS: f64 = 3_600_000.0;
+
+/// The delay before attempt `attempts + 1`: truncated exponential backoff with jitter, in
+/// `[d/2, d]` where `d = min(BASE · 2^(attempts-1), MAX)`. `random` is in `[0, 1)`.
+pub fn backoff_ms(attempts: u32, random: f64) -> f64 {
+    let exponent = attempts.saturating_sub(1).min(31);
+    let delay = (BASE_DELAY_MS * f64::from(1u32 << exponent)).min(MAX_DELAY_MS);
+    delay * (0.5 + random.clamp(0.0, 1.0) / 2.0)
+}
+
+/// The outbox of one backend.
+#[derive(Debug)]
+pub struct Outbox {
+    key: String,
+    storage: Option<web_sys::Storage>,
+    memory: RefCell<Vec<PendingToken>>,
+}
+
+impl Outbox {
+    /// The outbox for the backend at `backend_url`.
+    pub fn open(backend_url: &str) -> Outbox {
+        let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+        Outbox {
+            key: format!("pwa-billing:outbox:{backend_url}"),
+            storage,
+            memory: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Every waiting token, oldest first.
+    pub fn list(&self) -> Vec<PendingToken> {
+        let Some(storage) = &self.storage else { return self.memory.borrow().clone() };
+        let Ok(Some(text)) = storage.get_item(&self.key) else { return Vec::new() };
+        js_sys::JSON::parse(&text)
+            .ok()
+            .and_then(|value| serde_wasm_bindgen::from_value(value).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, tokens: Vec<PendingToken>) {
+        if let Some(storage) = &self.storage {
+            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+            let text = serde::Serialize::serialize(&tokens, &serializer)
+                .ok()
+                .and_then(|value| js_sys::JSON::stringify(&value).ok())
+                .map(String::from);
+            if let Some(text) = text {
+                // A full storage quota leaves the previous list: tokens already there stay.
+                let _ = storage.set_item(&self.key, &text);
+                return;
+            }
+        }
+        *self.memory.borrow_mut() = tokens;
+    }
+
+    /// Stores a token before it is sent (no-op when it is already waiting).
+    pub fn add(&self, item_id: &str, purchase_token: &str) {
+        let mut tokens = self.list();
+        if tokens.iter().any(|t| t.purchase_token == purchase_token) {
+            return;
+        }
+        let now = crate::sys::now_ms();
+        tokens.push(PendingToken {
+            item_id: item_id.to_owned(),
+            purchase_token: purchase_token.to_owned(),
+            added_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+        });
+        self.save(tokens);
+    }
+
+    /// Forgets a token the backend answered for good.
+    pub fn remove(&self, purchase_token: &str) {
+        let mut tokens = self.list();
+        tokens.retain(|t| t.purchase_token != purchase_token);
+        self.save(tokens);
+    }
+
+    /// Records a send that did not settle the token and schedules the next one.
+    pub fn defer(&self, purchase_token: &str, reason: &str) {
+        let mut tokens = self.list();
+        if let Some(token) = tokens.iter_mut().find(|t| t.purchase_token == purchase_token) {
+            token.attempts = token.attempts.saturating_add(1);
+            token.next_attempt_at =
+                crate::sys::now_ms() + backoff_ms(token.attempts, js_sys::Math::random());
+            token.last_error = Some(reason.to_owned());
+        }
+        self.save(tokens);
+    }
+
+    /// Tokens due for a send now (all of them when `force`).
+    pub fn due(&self, force: bool) -> Vec<PendingToken> {
+        let now = crate::sys::now_ms();
+        self.list().into_iter().filter(|t| force || t.next_attempt_at <= now).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() {
+        assert_eq!(backoff_ms(1, 1.0), 2_000.0);
+        assert_eq!(backoff_ms(1, 0.0), 1_000.0);
+        assert_eq!(backoff_ms(2, 1.0), 4_000.0);
+        assert_eq!(backoff_ms(5, 1.0), 32_000.0);
+        assert_eq!(backoff_ms(40, 1.0), MAX_DELAY_MS);
+        assert_eq!(backoff_ms(u32::MAX, 0.0), MAX_DELAY_MS / 2.0);
+        for attempts in 1..20 {
+            let low = backoff_ms(attempts, 0.0);
+            let high = backoff_ms(attempts, 0.999);
+            assert!(low > 0.0 && low < high && high <= MAX_DELAY_MS);
+        }
+    }
+}

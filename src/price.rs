@@ -1,0 +1,96 @@
+//! Locale-formatted prices from Digital Goods' decimal strings, without float round trips.
+//!
+//! `PaymentCurrencyAmount.value` is a decimal *string* ("0.10", "1234.5"). Turning it into an
+//! `f64` first can print `0.30000000000000004`-style noise for some currencies and amounts,
+//! so the validated string itself goes to `Intl.NumberFormat.prototype.format`, which formats
+//! decimal strings exactly (ECMA-402 NumberFormat v3, every Chromium that has Digital Goods
+//! 2.1). Older engines convert the string to a number themselves; a canonical string keeps
+//! that conversion exact for every price with up to 15 significant digits.
+
+use crate::Error;
+
+/// Checks a `PaymentCurrencyAmount.value` ("-"? digits ("." digits)?) and returns it in
+/// canonical form: no leading zeros in the integer part, no sign on zero; the fraction is
+/// kept as written ("1.50" stays "1.50").
+pub fn canonical_decimal(value: &str) -> Result<String, Error> {
+    let invalid = || Error::InvalidArgument(format!("'{value}' is not a decimal amount"));
+    let (negative, unsigned) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    let (integer, fraction) = match unsigned.split_once('.') {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(integer) || fraction.is_some_and(|f| !digits(f)) {
+        return Err(invalid());
+    }
+    let integer = integer.trim_start_matches('0');
+    let integer = if integer.is_empty() { "0" } else { integer };
+    let mut out = String::with_capacity(value.len() + 1);
+    let is_zero = integer == "0" && fraction.is_none_or(|f| f.bytes().all(|b| b == b'0'));
+    if negative && !is_zero {
+        out.push('-');
+    }
+    out.push_str(integer);
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    Ok(out)
+}
+
+/// Checks an ISO 4217 currency code (three ASCII letters), upper-cased.
+pub fn currency_code(currency: &str) -> Result<String, Error> {
+    if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(currency.to_ascii_uppercase())
+    } else {
+        Err(Error::InvalidArgument(format!("'{currency}' is not an ISO 4217 currency code")))
+    }
+}
+
+/// Formats an amount for `locale` (a BCP 47 tag; `None` = the browser's) with
+/// `Intl.NumberFormat(locale, {style: "currency", currency})`.
+pub fn format(locale: Option<&str>, currency: &str, value: &str) -> Result<String, Error> {
+    use wasm_bindgen::JsValue;
+    let value = canonical_decimal(value)?;
+    let currency = currency_code(currency)?;
+    let options = js_sys::Object::new();
+    crate::sys::set(&options, "style", &JsValue::from_str("currency"));
+    crate::sys::set(&options, "currency", &JsValue::from_str(&currency));
+    let locales = locale.map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let formatter = crate::sys::NumberFormat::new(&locales, &options).map_err(Error::from_js)?;
+    formatter.format(&value).map_err(Error::from_js)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_decimals_keep_every_digit() {
+        assert_eq!(canonical_decimal("1.99").unwrap(), "1.99");
+        assert_eq!(canonical_decimal("0.10").unwrap(), "0.10");
+        assert_eq!(canonical_decimal("007.5").unwrap(), "7.5");
+        assert_eq!(canonical_decimal("12345678901234567.89").unwrap(), "12345678901234567.89");
+        assert_eq!(canonical_decimal("-3.00").unwrap(), "-3.00");
+        assert_eq!(canonical_decimal("-0.00").unwrap(), "0.00");
+        assert_eq!(canonical_decimal("0").unwrap(), "0");
+    }
+
+    #[test]
+    fn malformed_decimals_are_invalid_arguments() {
+        for bad in ["", "-", ".5", "5.", "1,99", "1.9.9", "1e3", "NaN", " 1", "+1", "٣"] {
+            let error = canonical_decimal(bad).unwrap_err();
+            assert_eq!(error.name(), "InvalidArgumentError", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn currency_codes_are_three_letters() {
+        assert_eq!(currency_code("eur").unwrap(), "EUR");
+        assert!(currency_code("EURO").is_err());
+        assert!(currency_code("E1R").is_err());
+    }
+}

@@ -1,0 +1,424 @@
+//! The browser library in a real browser (headless Chromium via `wasm-pack test`), against
+//! fakes of the TWA's Digital Goods service, Payment Request and the backend that check
+//! what they are sent (`tests/fixtures/fake_billing.js`).
+#![cfg(target_arch = "wasm32")]
+
+use pwa_billing::{
+    AuthToken, ConnectOptions, EntitlementState, Error, PlayBilling, ReplacementMode, SubscriptionChange,
+};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/fixtures/fake_billing.js")]
+extern "C" {
+    fn install(options: &JsValue);
+    fn uninstall();
+    #[wasm_bindgen(js_name = setBackend)]
+    fn set_backend(token: &str, behaviour: &str);
+    #[wasm_bindgen(js_name = setShow)]
+    fn set_show(behaviour: &str);
+    fn recorded() -> JsValue;
+    fn backend() -> String;
+    #[wasm_bindgen(js_name = goOnline)]
+    fn go_online();
+}
+
+fn fakes(options: Value) {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    install(&serde::Serialize::serialize(&options, &serializer).unwrap());
+}
+
+fn record() -> Value {
+    serde_wasm_bindgen::from_value(recorded()).unwrap()
+}
+
+fn assert_no_problems() {
+    assert_eq!(record()["problems"], json!([]), "a fake refused what it was sent");
+}
+
+async fn connect() -> PlayBilling {
+    let mut options = ConnectOptions::new(backend());
+    options.auth_token = AuthToken::Static("session-1".into());
+    options.locale = Some("en-US".into());
+    PlayBilling::connect(options).await.expect("connects")
+}
+
+fn backend_paths() -> Vec<String> {
+    record()["backendRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect()
+}
+
+async fn until(mut condition: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if condition() {
+            return;
+        }
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            web_sys::window()
+                .unwrap()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+                .unwrap();
+        });
+        JsFuture::from(promise).await.unwrap();
+    }
+    panic!("condition not met within 2 s");
+}
+
+/// What a JS caller sees when a promise of the JS API rejects.
+async fn js_rejection(promise: js_sys::Promise) -> (String, String, String) {
+    let error = JsFuture::from(promise).await.expect_err("the promise rejects");
+    let error: js_sys::Error = error.dyn_into().expect("rejects with a real Error");
+    let code = js_sys::Reflect::get(&error, &"code".into()).unwrap().as_string().unwrap();
+    (String::from(error.name()), code, String::from(error.message()))
+}
+
+#[wasm_bindgen_test]
+async fn a_plain_tab_is_unsupported_and_diagnose_says_why() {
+    uninstall();
+    assert!(!PlayBilling::is_supported());
+    let report = PlayBilling::diagnose(None).await;
+    assert!(!report.supported);
+    assert!(!report.digital_goods_api);
+    assert!(report.secure_context, "the test page is on localhost");
+    assert!(report.problems.iter().any(|p| p.contains("getDigitalGoodsService is absent")));
+    let error = PlayBilling::connect(ConnectOptions::new(backend())).await.unwrap_err();
+    assert_eq!(error.name(), "BillingUnsupportedError");
+}
+
+#[wasm_bindgen_test]
+async fn diagnose_tells_versions_and_provider_refusals_apart() {
+    fakes(json!({ "version": "2.0" }));
+    assert!(PlayBilling::is_supported());
+    let report = PlayBilling::diagnose(None).await;
+    assert!(report.supported, "{:?}", report.problems);
+    assert_eq!(report.api_version.as_deref(), Some("2.0"));
+
+    fakes(json!({ "version": "2.1" }));
+    assert_eq!(PlayBilling::diagnose(None).await.api_version.as_deref(), Some("2.1"));
+
+    fakes(json!({ "version": "1.0" }));
+    let report = PlayBilling::diagnose(None).await;
+    assert_eq!(report.provider_available, Some(false));
+    assert_eq!(report.api_version.as_deref(), Some("1.0"));
+
+    fakes(json!({}));
+    let report = PlayBilling::diagnose(Some("https://other.example/pay")).await;
+    assert!(!report.supported);
+    assert_eq!(report.provider_error.as_deref(), Some("unsupported payment method"));
+}
+
+#[wasm_bindgen_test]
+async fn connect_retries_client_app_unavailable_then_succeeds() {
+    fakes(json!({ "unavailableTimes": 2 }));
+    let billing = connect().await;
+    assert_eq!(billing.service_provider(), pwa_billing::PLAY_BILLING);
+    assert_eq!(record()["serviceRequests"].as_array().unwrap().len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn connect_gives_up_after_bounded_retries_keeping_the_message() {
+    fakes(json!({ "unavailableTimes": 10 }));
+    let error = PlayBilling::connect(ConnectOptions::new(backend())).await.unwrap_err();
+    assert_eq!(error, Error::Unavailable("clientAppUnavailable".into()));
+    assert_eq!(error.name(), "BillingUnavailableError");
+    assert_eq!(
+        record()["serviceRequests"].as_array().unwrap().len(),
+        pwa_billing::CONNECT_ATTEMPTS as usize
+    );
+}
+
+#[wasm_bindgen_test]
+async fn connect_with_an_unknown_provider_is_unavailable() {
+    fakes(json!({}));
+    let mut options = ConnectOptions::new(backend());
+    options.service_provider = "https://other.example/pay".into();
+    let error = PlayBilling::connect(options).await.unwrap_err();
+    assert_eq!(error, Error::Unavailable("unsupported payment method".into()));
+}
+
+#[wasm_bindgen_test]
+async fn details_come_in_the_order_asked_with_exact_formatted_prices() {
+    fakes(json!({}));
+    let billing = connect().await;
+    let items = billing
+        .get_details(&["sub_yearly", "missing", "coins_100", "premium_unlock", "sub_monthly"])
+        .await
+        .unwrap();
+    let ids: Vec<_> = items.iter().map(|i| i.item_id.as_str()).collect();
+    assert_eq!(ids, ["sub_yearly", "coins_100", "premium_unlock", "sub_monthly"]);
+    assert_eq!(items[0].formatted_price, "€49.90");
+    assert_eq!(items[0].formatted_introductory_price.as_deref(), Some("€0.10"));
+    assert_eq!(items[0].introductory_price_cycles, Some(3));
+    assert_eq!(items[0].introductory_price_period.as_deref(), Some("P1M"));
+    assert_eq!(items[1].formatted_price, "€1.99");
+    assert_eq!(items[1].icon_urls, ["https://example.test/coins.png"]);
+    assert_eq!(items[1].description.as_deref(), Some("A pile of coins"));
+    // 17 significant digits: a float would print ...568.00.
+    assert_eq!(items[2].formatted_price, "$12,345,678,901,234,567.89");
+    assert_eq!(items[3].free_trial_period.as_deref(), Some("P7D"));
+    assert_eq!(items[3].subscription_period.as_deref(), Some("P1M"));
+    assert_eq!(record()["detailRequests"][0].as_array().unwrap().len(), 5);
+}
+
+#[wasm_bindgen_test]
+async fn prices_follow_the_connection_locale() {
+    fakes(json!({}));
+    let mut options = ConnectOptions::new(backend());
+    options.locale = Some("de-DE".into());
+    let billing = PlayBilling::connect(options).await.unwrap();
+    let items = billing.get_details(&["coins_100"]).await.unwrap();
+    assert_eq!(items[0].formatted_price, "1,99\u{a0}€");
+}
+
+#[wasm_bindgen_test]
+async fn an_empty_details_request_is_an_invalid_argument() {
+    fakes(json!({}));
+    let billing = connect().await;
+    let error = billing.get_details(&[]).await.unwrap_err();
+    assert_eq!(error.name(), "InvalidArgumentError");
+    assert_eq!(record()["detailRequests"], json!([]), "refused before the provider");
+}
+
+#[wasm_bindgen_test]
+async fn a_purchase_is_verified_then_completed_with_success() {
+    fakes(json!({ "authToken": "session-1" }));
+    let billing = connect().await;
+    let result = billing.purchase("premium_unlock").await.unwrap();
+    assert_eq!(result.item_id, "premium_unlock");
+    assert_eq!(result.purchase_token, "token-premium_unlock-1");
+    assert!(result.verification.entitlement.entitled);
+    assert_eq!(result.verification.entitlement.id, "7", "numeric ids become strings");
+    assert_eq!(result.verification.entitlement.state, EntitlementState::Active);
+    let seen = record();
+    assert_eq!(seen["paymentRequests"], json!([{ "sku": "premium_unlock" }]));
+    assert_eq!(seen["completions"], json!(["success"]));
+    assert_eq!(
+        seen["backendRequests"][0]["body"],
+        json!({ "itemId": "premium_unlock", "purchaseToken": "token-premium_unlock-1" })
+    );
+    assert_eq!(seen["backendRequests"][0]["auth"], "Bearer session-1");
+    assert!(billing.pending_tokens().is_empty());
+    assert_no_problems();
+}
+
+#[wasm_bindgen_test]
+async fn the_legacy_token_field_is_read_when_purchase_token_is_absent() {
+    fakes(json!({ "show": "legacy" }));
+    let billing = connect().await;
+    let result = billing.purchase("coins_100").await.unwrap();
+    assert_eq!(result.purchase_token, "token-coins_100-1");
+    assert_eq!(record()["backendRequests"][0]["body"]["purchaseToken"], "token-coins_100-1");
+}
+
+#[wasm_bindgen_test]
+async fn sheet_failures_map_to_typed_errors_without_a_backend_call() {
+    fakes(json!({ "show": "cancel" }));
+    let billing = connect().await;
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(error.name(), "PurchaseCanceledError");
+    assert!(error.to_string().contains("Play reports both alike"));
+    set_show("owned");
+    assert_eq!(billing.purchase("premium_unlock").await.unwrap_err().name(), "ItemAlreadyOwnedError");
+    set_show("unavailable");
+    assert_eq!(billing.purchase("nope").await.unwrap_err().name(), "ItemUnavailableError");
+    assert_eq!(backend_paths(), Vec::<String>::new());
+    assert!(billing.pending_tokens().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_pending_purchase_stays_in_the_outbox_until_it_settles() {
+    fakes(json!({ "backend": { "*": "pending" } }));
+    let billing = connect().await;
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(error, Error::Pending);
+    assert_eq!(error.name(), "PurchasePendingError");
+    assert_eq!(record()["completions"], json!(["unknown"]));
+    let pending = billing.pending_tokens();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].last_error.as_deref(), Some("pending"));
+    set_backend("*", "grant");
+    billing.restore().await.unwrap();
+    assert!(billing.pending_tokens().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn backend_refusals_are_verification_errors_and_final() {
+    fakes(json!({ "backend": { "token-coins_100-1": "claimed", "token-coins_100-2": "invalid" } }));
+    let billing = connect().await;
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(error.name(), "VerificationError");
+    assert_eq!(error.code(), "token_already_claimed");
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(error.code(), "purchase_invalid");
+    assert_eq!(record()["completions"], json!(["fail", "fail"]));
+    assert!(billing.pending_tokens().is_empty(), "a final answer empties the outbox");
+}
+
+#[wasm_bindgen_test]
+async fn the_outbox_keeps_a_token_through_a_failed_post_and_a_reload() {
+    fakes(json!({ "backend": { "*": "down" } }));
+    let billing = connect().await;
+    let error = billing.purchase("premium_unlock").await.unwrap_err();
+    assert_eq!(error.name(), "NetworkError");
+    assert_eq!(record()["completions"], json!(["unknown"]));
+    set_backend("*", "error");
+    // restore() re-sends the outbox; a 503 leaves the token waiting, nothing else fails.
+    assert_eq!(billing.restore().await.unwrap(), vec![]);
+    let waiting = billing.pending_tokens();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].purchase_token, "token-premium_unlock-1");
+    assert_eq!(waiting[0].attempts, 2);
+    drop(billing);
+
+    // A new page: the token is still on disk, and the browser coming online flushes it.
+    set_backend("*", "grant");
+    let billing = connect().await;
+    assert_eq!(billing.pending_tokens().len(), 1, "stored across connections");
+    go_online();
+    until(|| billing.pending_tokens().is_empty()).await;
+    let verifies = backend_paths().iter().filter(|p| *p == "POST /purchases/verify").count();
+    assert_eq!(verifies, 3);
+}
+
+#[wasm_bindgen_test]
+async fn every_replacement_mode_sends_both_keys_and_the_old_token() {
+    fakes(json!({}));
+    let billing = connect().await;
+    for mode in ReplacementMode::ALL {
+        let change = SubscriptionChange {
+            from_item_id: "sub_monthly".into(),
+            from_purchase_token: "old-token".into(),
+            to_item_id: "sub_yearly".into(),
+            mode,
+        };
+        billing.change_subscription(&change).await.unwrap();
+    }
+    let sent = &record()["paymentRequests"];
+    let expected: Vec<Value> = [
+        ("chargeProratedPrice", "immediateAndChargeProratedPrice"),
+        ("chargeFullPrice", "immediateAndChargeFullPrice"),
+        ("withTimeProration", "immediateWithTimeProration"),
+        ("deferred", "deferred"),
+    ]
+    .iter()
+    .map(|(replacement, proration)| {
+        json!({ "sku": "sub_yearly", "oldSku": "sub_monthly", "purchaseToken": "old-token",
+                "replacementMode": replacement, "prorationMode": proration })
+    })
+    .collect();
+    assert_eq!(sent, &json!(expected));
+    assert_no_problems();
+}
+
+#[wasm_bindgen_test]
+async fn bad_subscription_changes_are_refused_before_any_sheet() {
+    fakes(json!({}));
+    let billing = connect().await;
+    let change = |mode: &str, token: &str| {
+        let value = json!({ "fromItemId": "sub_monthly", "fromPurchaseToken": token, "toItemId": "sub_yearly", "mode": mode });
+        serde::Serialize::serialize(&value, &serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap()
+            .unchecked_into()
+    };
+    for (mode, token) in [("withoutProration", "t"), ("immediateWithoutProration", "t"), ("sideways", "t"), ("deferred", "")] {
+        let (name, code, _) = js_rejection(billing.js_change_subscription(change(mode, token)).unchecked_into()).await;
+        assert_eq!((name.as_str(), code.as_str()), ("InvalidArgumentError", "invalid_argument"), "{mode}");
+    }
+    // Legacy names are accepted.
+    JsFuture::from(js_sys::Promise::from(JsValue::from(
+        billing.js_change_subscription(change("immediateAndChargeFullPrice", "t")),
+    )))
+    .await
+    .unwrap();
+    let sent = &record()["paymentRequests"];
+    assert_eq!(sent.as_array().unwrap().len(), 1);
+    assert_eq!(sent[0]["replacementMode"], "chargeFullPrice");
+    assert_no_problems();
+}
+
+#[wasm_bindgen_test]
+async fn consume_and_the_purchase_lists() {
+    let owned = json!([{ "itemId": "coins_100", "purchaseToken": "c1" }, { "itemId": "sub_monthly", "purchaseToken": "s1" }]);
+    fakes(json!({ "owned": owned, "history": [{ "itemId": "coins_100", "purchaseToken": "c0" }] }));
+    let billing = connect().await;
+    let purchases = billing.list_purchases().await.unwrap();
+    assert_eq!(purchases.len(), 2);
+    assert_eq!(purchases[1].purchase_token, "s1");
+    assert_eq!(billing.list_purchase_history().await.unwrap()[0].purchase_token, "c0");
+    billing.consume("c1").await.unwrap();
+    assert_eq!(record()["consumed"], json!(["c1"]));
+    assert_eq!(billing.consume("c1").await.unwrap_err().name(), "ItemNotOwnedError");
+    assert_eq!(billing.consume("").await.unwrap_err().name(), "InvalidArgumentError");
+    assert_eq!(billing.list_purchases().await.unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn purchase_history_is_empty_on_digital_goods_2_0() {
+    fakes(json!({ "version": "2.0", "history": [{ "itemId": "coins_100", "purchaseToken": "c0" }] }));
+    let billing = connect().await;
+    assert_eq!(billing.list_purchase_history().await.unwrap(), vec![]);
+}
+
+#[wasm_bindgen_test]
+async fn restore_syncs_every_owned_purchase_and_returns_entitlements() {
+    let owned = json!([{ "itemId": "premium_unlock", "purchaseToken": "p1" }, { "itemId": "sub_monthly", "purchaseToken": "s1" }]);
+    fakes(json!({ "owned": owned, "authToken": "fresh" }));
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = calls.clone();
+    let provider = Closure::<dyn FnMut() -> js_sys::Promise>::new(move || {
+        counter.set(counter.get() + 1);
+        js_sys::Promise::resolve(&JsValue::from_str("fresh"))
+    });
+    let mut options = ConnectOptions::new(backend());
+    options.auth_token = AuthToken::Callback(provider.as_ref().unchecked_ref::<js_sys::Function>().clone());
+    let billing = PlayBilling::connect(options).await.unwrap();
+    let entitlements = billing.restore().await.unwrap();
+    assert_eq!(entitlements.len(), 2);
+    assert_eq!(entitlements[1].item_id, "sub_monthly");
+    assert_eq!(backend_paths(), ["POST /purchases/sync", "GET /entitlements"]);
+    assert_eq!(record()["backendRequests"][0]["body"], json!({ "purchases": owned }));
+    assert_eq!(calls.get(), 2, "the token function is asked before every request");
+    assert_no_problems();
+}
+
+#[wasm_bindgen_test]
+async fn js_errors_are_real_errors_with_stable_names_and_codes() {
+    uninstall();
+    let options: JsValue = js_sys::Object::new().into();
+    js_sys::Reflect::set(&options, &"backendUrl".into(), &backend().into()).unwrap();
+    let (name, code, message) = js_rejection(PlayBilling::js_connect(options.clone().unchecked_into()).unchecked_into()).await;
+    assert_eq!((name.as_str(), code.as_str()), ("BillingUnsupportedError", "unsupported"));
+    assert!(message.contains("getDigitalGoodsService"));
+
+    fakes(json!({}));
+    let (name, _, message) = js_rejection(PlayBilling::js_connect(JsValue::from(3).unchecked_into()).unchecked_into()).await;
+    assert_eq!(name, "InvalidArgumentError");
+    assert!(message.contains("must be an object"));
+
+    let billing: PlayBilling = {
+        let value = JsFuture::from(js_sys::Promise::from(JsValue::from(PlayBilling::js_connect(options.unchecked_into()))))
+            .await
+            .unwrap();
+        // The JS API resolves to a PlayBilling object; the Rust API is the same object.
+        assert!(value.is_object());
+        connect().await
+    };
+    let (name, code, _) = js_rejection(billing.js_get_details(JsValue::from("coins_100").unchecked_into()).unchecked_into()).await;
+    assert_eq!((name.as_str(), code.as_str()), ("InvalidArgumentError", "invalid_argument"));
+    set_backend("*", "claimed");
+    let (name, code, _) = js_rejection(billing.js_purchase("coins_100".into()).unchecked_into()).await;
+    assert_eq!((name.as_str(), code.as_str()), ("VerificationError", "token_already_claimed"));
+    assert_eq!(
+        PlayBilling::js_manage_subscription_url("sub_monthly", "com.example.pwa"),
+        "https://play.google.com/store/account/subscriptions?sku=sub_monthly&package=com.example.pwa"
+    );
+}

@@ -109,7 +109,9 @@ impl Error {
         let message = crate::sys::get(&value, "message").as_string();
         match (name, message) {
             (Some(name), Some(message)) => Error::from_dom(&name, &message),
-            _ => Error::Unavailable(value.as_string().unwrap_or_else(|| format!("{value:?}"))),
+            _ => Error::Unavailable(
+                value.as_string().unwrap_or_else(|| "the provider threw a non-Error value".into()),
+            ),
         }
     }
 

@@ -153,17 +153,32 @@ fn one() -> u32 {
     1
 }
 
+/// Accepts an id sent as a JSON string or number (without serde's costly untagged enums).
 fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Id {
-        Text(String),
-        Number(u64),
+    struct IdVisitor;
+    impl serde::de::Visitor<'_> for IdVisitor {
+        type Value = String;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a string or an integer")
+        }
+        fn visit_str<E>(self, value: &str) -> Result<String, E> {
+            Ok(value.to_owned())
+        }
+        fn visit_u64<E>(self, value: u64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_i64<E>(self, value: i64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<String, E> {
+            if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+                Ok((value as i64).to_string())
+            } else {
+                Err(E::custom("an id must be an integer"))
+            }
+        }
     }
-    Ok(match Id::deserialize(deserializer)? {
-        Id::Text(text) => text,
-        Id::Number(number) => number.to_string(),
-    })
+    deserializer.deserialize_any(IdVisitor)
 }
 
 /// The backend's verdict on a verified purchase (its `200` body).

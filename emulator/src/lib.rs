@@ -1,1 +1,257 @@
-//! The Play emulator (filled in by its issue).
+//! # play-emulator
+//!
+//! An emulator of the Google Play Developer API (androidpublisher v3) with its OAuth token
+//! endpoint, Pub/Sub push of real-time developer notifications, a control API and a device
+//! sandbox, on loopback, all state in memory. Usable as the `play-emulator` binary and as a
+//! library:
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let emulator = play_emulator::Emulator::bind(play_emulator::Config { port: 0, ..Default::default() }).await?;
+//! let key = emulator.service_account_key(); // token_uri points at this emulator
+//! println!("{} serves {}", emulator.url(), emulator.package_name());
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! See `emulator/README.md` for every endpoint and the choices made.
+
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use axum::routing::{any, post};
+use axum::Router;
+use serde_json::Value;
+
+pub mod calls;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod device;
+pub mod error;
+pub mod faults;
+pub mod google;
+pub mod oauth;
+pub mod quota;
+pub mod rtdn;
+pub mod state;
+
+pub use catalog::Catalog;
+pub use config::{Config, Quotas, RtdnConfig};
+pub use error::GoogleError;
+
+/// What every handler shares: configuration, keys and the model.
+#[derive(Debug)]
+pub struct Shared {
+    pub(crate) config: Config,
+    pub(crate) base_url: String,
+    pub(crate) keys: oauth::Keys,
+    pub(crate) model: Mutex<state::Model>,
+    pub(crate) access_tokens: Mutex<oauth::AccessTokens>,
+    pub(crate) rtdn: RwLock<RtdnConfig>,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Shared {
+    /// The model, locked.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, state::Model> {
+        self.model.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Handlers' state.
+pub type SharedState = Arc<Shared>;
+
+/// An emulator instance: cheap to clone, all clones share one state.
+#[derive(Debug, Clone)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+}
+
+impl Emulator {
+    /// Builds an emulator, generating its RSA keys. Must be called inside a Tokio runtime
+    /// (the RTDN pusher is spawned on it). The base URL is `config.base_url`, else
+    /// `http://{host}:{port}`; serve [`Emulator::router`] there yourself, or use
+    /// [`Emulator::bind`].
+    pub fn new(config: Config) -> anyhow::Result<Emulator> {
+        let keys = oauth::Keys::generate(config.key_bits)?;
+        Self::with_keys(config, keys)
+    }
+
+    fn with_keys(config: Config, keys: oauth::Keys) -> anyhow::Result<Emulator> {
+        let base_url = config
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", SocketAddr::new(config.host, config.port)))
+            .trim_end_matches('/')
+            .to_string();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder().build()?;
+        let (outbox, rx) = rtdn::Outbox::channel();
+        let shared = Arc::new(Shared {
+            model: Mutex::new(state::Model::new(&config, outbox)),
+            rtdn: RwLock::new(config.rtdn.clone()),
+            config,
+            base_url,
+            keys,
+            access_tokens: Mutex::new(oauth::AccessTokens::default()),
+            http,
+        });
+        tokio::runtime::Handle::try_current()
+            .map_err(|_| anyhow::anyhow!("Emulator::new must be called inside a Tokio runtime"))?
+            .spawn(rtdn::pusher(Arc::downgrade(&shared), rx));
+        Ok(Emulator { shared })
+    }
+
+    /// Binds `config.host:config.port` (port 0: any free port), then serves the emulator
+    /// there until [`RunningEmulator::shutdown`] (or drop).
+    pub async fn bind(mut config: Config) -> anyhow::Result<RunningEmulator> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
+        let addr = listener.local_addr()?;
+        config.port = addr.port();
+        let bits = config.key_bits;
+        let keys = tokio::task::spawn_blocking(move || oauth::Keys::generate(bits)).await??;
+        let emulator = Emulator::with_keys(config, keys)?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = emulator.router();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(RunningEmulator { emulator, addr, shutdown: Some(tx), task: Some(task) })
+    }
+
+    /// The whole HTTP surface: Google's API, `/token`, the control API and the device sandbox.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/token", post(oauth::token))
+            .route("/androidpublisher/{*rest}", any(google::handle))
+            .merge(control::router())
+            .merge(device::router())
+            .with_state(self.shared.clone())
+            .layer(tower_http::trace::TraceLayer::new_for_http())
+    }
+
+    /// The base URL (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The package this emulator serves.
+    pub fn package_name(&self) -> &str {
+        &self.shared.config.package_name
+    }
+
+    /// The service-account key file (`token_uri` = this emulator's `/token`).
+    pub fn service_account_key(&self) -> Value {
+        self.shared.keys.service_account_json(&self.shared.base_url)
+    }
+
+    /// The JWKS that verifies RTDN pushes' OIDC tokens.
+    pub fn jwks(&self) -> Value {
+        self.shared.keys.jwks()
+    }
+
+    /// The push service account's email (`email` claim of RTDN OIDC tokens).
+    pub fn rtdn_service_account_email(&self) -> String {
+        self.shared.rtdn.read().map(|r| r.service_account_email.clone()).unwrap_or_default()
+    }
+
+    /// Points RTDN pushes somewhere else (or nowhere) from now on.
+    pub fn set_rtdn_push(&self, push_url: Option<String>, audience: Option<String>) {
+        if let Ok(mut r) = self.shared.rtdn.write() {
+            r.push_url = push_url;
+            r.audience = audience;
+        }
+    }
+
+    /// Calls counted so far, by discovery method id.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        calls::snapshot(&self.shared.lock())
+    }
+
+    /// Virtual now, in epoch milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.shared.lock().now_ms()
+    }
+
+    /// Moves the virtual clock forward and lets whatever falls due happen.
+    pub fn advance_clock(&self, seconds: i64) {
+        let mut m = self.shared.lock();
+        m.clock_offset_ms += seconds.max(0) * 1000;
+        m.settle();
+    }
+
+    /// Every notification sent so far.
+    pub fn notifications(&self) -> Vec<rtdn::NotificationRecord> {
+        self.shared.lock().notifications.clone()
+    }
+
+    /// Back to the configured start (see `POST /emulator/v1/reset`).
+    pub fn reset(&self) {
+        let mut m = self.shared.lock();
+        m.reset(&self.shared.config);
+    }
+
+    /// Makes a purchase as the control API's `POST /emulator/v1/purchases` does; returns
+    /// `(purchaseToken, orderId)`.
+    pub fn create_purchase(&self, request: control::CreatePurchase) -> Result<(String, String), error::ApiError> {
+        let mut m = self.shared.lock();
+        control::create_purchase(&mut m, request)
+    }
+}
+
+/// An emulator serving on a socket.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    emulator: Emulator,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// The base URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        self.emulator.base_url().to_string()
+    }
+    /// The emulator.
+    pub fn emulator(&self) -> &Emulator {
+        &self.emulator
+    }
+    /// Stops serving (graceful).
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl std::ops::Deref for RunningEmulator {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        &self.emulator
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The product catalog: the built-in demo catalog and catalog files (TOML or JSON).
+//!
+//! A catalog file has two lists, `products` (one-time products) and `subscriptions`
+//! (subscription products with base plans); see the README for an example. The emulator
+//! turns them into Google's resources (`InAppProduct`, monetization `Subscription`), which
+//! the catalog methods of Google's API then read and change.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A catalog: one-time products and subscriptions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    /// One-time products (`inappproducts`, purchase type `managedUser`).
+    #[serde(default)]
+    pub products: Vec<ProductSpec>,
+    /// Subscription products (`monetization.subscriptions`).
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionSpec>,
+}
+
+/// A one-time product.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProductSpec {
+    /// The product id (`sku`).
+    pub sku: String,
+    /// Title in the default language.
+    pub title: String,
+    /// Description in the default language.
+    #[serde(default)]
+    pub description: String,
+    /// Price as a decimal string (`"0.99"`).
+    pub price: String,
+    /// ISO 4217 currency code. Default `USD`.
+    #[serde(default = "usd")]
+    pub currency: String,
+    /// Whether the product is active (listed and purchasable). Default true.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+/// A subscription product.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSpec {
+    /// The subscription's product id.
+    pub product_id: String,
+    /// Title (en-US listing).
+    pub title: String,
+    /// Description (en-US listing).
+    #[serde(default)]
+    pub description: String,
+    /// Benefits shown in the Play Store.
+    #[serde(default)]
+    pub benefits: Vec<String>,
+    /// Base plans (at least one).
+    pub base_plans: Vec<BasePlanSpec>,
+}
+
+/// An auto-renewing base plan.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BasePlanSpec {
+    /// The base plan id.
+    pub base_plan_id: String,
+    /// Billing period, ISO 8601 (`P1W`, `P1M`, `P3M`, `P6M`, `P1Y`; any `PnYnMnWnDTnHnMnS` works here).
+    pub period: String,
+    /// Price as a decimal string.
+    pub price: String,
+    /// ISO 4217 currency code. Default `USD`.
+    #[serde(default = "usd")]
+    pub currency: String,
+    /// Region of that price. Default `US`.
+    #[serde(default = "us")]
+    pub region_code: String,
+    /// Grace period. Default `P7D`.
+    #[serde(default = "p7d")]
+    pub grace_period: String,
+    /// Account hold. Default `P30D`.
+    #[serde(default = "p30d")]
+    pub account_hold: String,
+    /// Whether this is the backwards-compatible base plan (the one the Digital Goods API sells).
+    #[serde(default)]
+    pub legacy_compatible: bool,
+    /// Whether the base plan starts ACTIVE (default) or DRAFT.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn usd() -> String {
+    "USD".into()
+}
+fn us() -> String {
+    "US".into()
+}
+fn p7d() -> String {
+    "P7D".into()
+}
+fn p30d() -> String {
+    "P30D".into()
+}
+fn yes() -> bool {
+    true
+}
+
+impl Catalog {
+    /// The built-in demo catalog: a consumable (`coins_100`), a non-consumable
+    /// (`premium_upgrade`), and two subscription products, `premium_monthly` (base plan
+    /// `monthly`, P1M) and `premium_yearly` (base plan `yearly`, P1Y), so that a switch between
+    /// them is an upgrade or downgrade that the Digital Goods API can express by sku.
+    pub fn demo() -> Catalog {
+        let plan = |id: &str, period: &str, price: &str| BasePlanSpec {
+            base_plan_id: id.into(),
+            period: period.into(),
+            price: price.into(),
+            currency: usd(),
+            region_code: us(),
+            grace_period: p7d(),
+            account_hold: p30d(),
+            legacy_compatible: true,
+            active: true,
+        };
+        Catalog {
+            products: vec![
+                ProductSpec {
+                    sku: "coins_100".into(),
+                    title: "100 coins".into(),
+                    description: "A bag of 100 coins to spend in the app (consumable).".into(),
+                    price: "0.99".into(),
+                    currency: usd(),
+                    active: true,
+                },
+                ProductSpec {
+                    sku: "premium_upgrade".into(),
+                    title: "Premium upgrade".into(),
+                    description: "Unlocks every premium feature, forever (non-consumable).".into(),
+                    price: "4.99".into(),
+                    currency: usd(),
+                    active: true,
+                },
+            ],
+            subscriptions: vec![
+                SubscriptionSpec {
+                    product_id: "premium_monthly".into(),
+                    title: "Premium (monthly)".into(),
+                    description: "All premium features, billed every month.".into(),
+                    benefits: vec!["No ads".into(), "Cloud sync".into()],
+                    base_plans: vec![plan("monthly", "P1M", "1.99")],
+                },
+                SubscriptionSpec {
+                    product_id: "premium_yearly".into(),
+                    title: "Premium (yearly)".into(),
+                    description: "All premium features, billed every year.".into(),
+                    benefits: vec!["No ads".into(), "Cloud sync".into(), "Two months free".into()],
+                    base_plans: vec![plan("yearly", "P1Y", "19.99")],
+                },
+            ],
+        }
+    }
+
+    /// Reads a catalog file: JSON if its name ends in `.json`, TOML otherwise.
+    pub fn from_file(path: &Path) -> anyhow::Result<Catalog> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read catalog {}: {e}", path.display()))?;
+        let catalog = if path.extension().is_some_and(|e| e == "json") {
+            Catalog::from_json(&text)
+        } else {
+            Catalog::from_toml(&text)
+        };
+        catalog.map_err(|e| anyhow::anyhow!("catalog {}: {e}", path.display()))
+    }
+
+    /// Parses a TOML catalog.
+    pub fn from_toml(text: &str) -> anyhow::Result<Catalog> {
+        let catalog: Catalog = toml::from_str(text)?;
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    /// Parses a JSON catalog.
+    pub fn from_json(text: &str) -> anyhow::Result<Catalog> {
+        let catalog: Catalog = serde_json::from_str(text)?;
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &self.products {
+            anyhow::ensure!(seen.insert(p.sku.clone()), "duplicate product id {:?}", p.sku);
+            decimal_to_micros(&p.price).ok_or_else(|| anyhow::anyhow!("bad price {:?}", p.price))?;
+        }
+        for s in &self.subscriptions {
+            anyhow::ensure!(seen.insert(s.product_id.clone()), "duplicate product id {:?}", s.product_id);
+            anyhow::ensure!(!s.base_plans.is_empty(), "subscription {:?} has no base plan", s.product_id);
+            for b in &s.base_plans {
+                decimal_to_micros(&b.price).ok_or_else(|| anyhow::anyhow!("bad price {:?}", b.price))?;
+                crate::clock::Period::parse(&b.period)
+                    .ok_or_else(|| anyhow::anyhow!("bad period {:?}", b.period))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The one-time products as Google's `InAppProduct` resources.
+    pub fn in_app_products(&self, package_name: &str) -> Vec<Value> {
+        self.products
+            .iter()
+            .map(|p| {
+                json!({
+                    "packageName": package_name,
+                    "sku": p.sku,
+                    "status": if p.active { "active" } else { "inactive" },
+                    "purchaseType": "managedUser",
+                    "defaultPrice": price(&p.price, &p.currency),
+                    "prices": { "US": price(&p.price, &p.currency) },
+                    "defaultLanguage": "en-US",
+                    "listings": { "en-US": { "title": p.title, "description": p.description } },
+                })
+            })
+            .collect()
+    }
+
+    /// The subscriptions as Google's monetization `Subscription` resources.
+    pub fn subscriptions(&self, package_name: &str) -> Vec<Value> {
+        self.subscriptions
+            .iter()
+            .map(|s| {
+                let plans: Vec<Value> = s
+                    .base_plans
+                    .iter()
+                    .map(|b| {
+                        json!({
+                            "basePlanId": b.base_plan_id,
+                            "state": if b.active { "ACTIVE" } else { "DRAFT" },
+                            "autoRenewingBasePlanType": {
+                                "billingPeriodDuration": b.period,
+                                "gracePeriodDuration": b.grace_period,
+                                "accountHoldDuration": b.account_hold,
+                                "legacyCompatible": b.legacy_compatible,
+                                "resubscribeState": "RESUBSCRIBE_STATE_ACTIVE",
+                                "prorationMode": "SUBSCRIPTION_PRORATION_MODE_CHARGE_ON_NEXT_BILLING_DATE",
+                            },
+                            "regionalConfigs": [{
+                                "regionCode": b.region_code,
+                                "newSubscriberAvailability": true,
+                                "price": money(&b.price, &b.currency),
+                            }],
+                        })
+                    })
+                    .collect();
+                json!({
+                    "packageName": package_name,
+                    "productId": s.product_id,
+                    "listings": [{
+                        "languageCode": "en-US",
+                        "title": s.title,
+                        "description": s.description,
+                        "benefits": s.benefits,
+                    }],
+                    "basePlans": plans,
+                })
+            })
+            .collect()
+    }
+}
+
+/// `"4.99"` → `4_990_000` micros.
+pub fn decimal_to_micros(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() && frac.is_empty() || frac.len() > 6 {
+        return None;
+    }
+    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac_micros: i64 = format!("{frac:0<6}").parse().ok()?;
+    let v = int.checked_mul(1_000_000)?.checked_add(frac_micros)?;
+    Some(if neg { -v } else { v })
+}
+
+/// `4_990_000` micros → `"4.99"`.
+pub fn micros_to_decimal(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    let int = m / 1_000_000;
+    let frac = m % 1_000_000;
+    let mut frac = format!("{frac:06}");
+    while frac.len() > 2 && frac.ends_with('0') {
+        frac.pop();
+    }
+    format!("{sign}{int}.{frac}")
+}
+
+/// Google's `Price` (`priceMicros` as a string).
+pub fn price(decimal: &str, currency: &str) -> Value {
+    json!({ "priceMicros": decimal_to_micros(decimal).unwrap_or(0).to_string(), "currency": currency })
+}
+
+/// Google's `Money` (`units` as a string, `nanos`).
+pub fn money(decimal: &str, currency: &str) -> Value {
+    money_from_micros(decimal_to_micros(decimal).unwrap_or(0), currency)
+}
+
+/// Google's `Money` from micros.
+pub fn money_from_micros(micros: i64, currency: &str) -> Value {
+    json!({
+        "currencyCode": currency,
+        "units": (micros / 1_000_000).to_string(),
+        "nanos": (micros % 1_000_000) * 1000,
+    })
+}
+
+/// Micros from Google's `Money` JSON.
+pub fn money_to_micros(money: &Value) -> Option<i64> {
+    let units: i64 = match &money["units"] {
+        Value::String(s) => s.parse().ok()?,
+        Value::Number(n) => n.as_i64()?,
+        Value::Null => 0,
+        _ => return None,
+    };
+    let nanos = money["nanos"].as_i64().unwrap_or(0);
+    Some(units * 1_000_000 + nanos / 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        assert_eq!(decimal_to_micros("4.99"), Some(4_990_000));
+        assert_eq!(decimal_to_micros("19"), Some(19_000_000));
+        assert_eq!(decimal_to_micros("0.000001"), Some(1));
+        assert_eq!(decimal_to_micros("1.2345678"), None);
+        assert_eq!(decimal_to_micros("abc"), None);
+        assert_eq!(micros_to_decimal(4_990_000), "4.99");
+        assert_eq!(micros_to_decimal(19_000_000), "19.00");
+        assert_eq!(micros_to_decimal(1_234_500), "1.2345");
+    }
+
+    #[test]
+    fn demo_is_valid() {
+        Catalog::demo().validate().unwrap();
+        let toml = toml::to_string(&Catalog::demo()).unwrap();
+        assert_eq!(Catalog::from_toml(&toml).unwrap(), Catalog::demo());
+    }
+}

@@ -1,0 +1,338 @@
+//! Google's side: the Play Developer API routes, exactly as the discovery document's
+//! `flatPath`s, dispatched through one pipeline:
+//! match route → count the call → faults → OAuth → package → parse body → settle the clock →
+//! quota → the method.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::error::GoogleError;
+use crate::quota::Bucket;
+use crate::state::Model;
+use crate::SharedState;
+
+pub mod external_transactions;
+pub mod inappproducts;
+pub mod monetization;
+pub mod products;
+pub mod productsv2;
+pub mod subscriptions;
+pub mod subscriptionsv2;
+pub mod voided;
+
+/// One Google method the emulator serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// Discovery method id.
+    pub id: &'static str,
+    /// HTTP method.
+    pub http_method: &'static str,
+    /// The discovery document's `flatPath`.
+    pub flat_path: &'static str,
+    /// Its per-minute (or own) quota bucket.
+    pub bucket: Bucket,
+}
+
+macro_rules! routes {
+    ($( $id:literal $method:literal $path:literal $bucket:ident ;)*) => {
+        /// Every Google method served (more specific paths first).
+        pub const ROUTES: &[Route] = &[ $( Route { id: $id, http_method: $method, flat_path: $path, bucket: Bucket::$bucket }, )* ];
+    };
+}
+
+routes! {
+    "androidpublisher.purchases.products.acknowledge" "POST" "androidpublisher/v3/applications/{packageName}/purchases/products/{productId}/tokens/{token}:acknowledge" Purchases;
+    "androidpublisher.purchases.products.consume" "POST" "androidpublisher/v3/applications/{packageName}/purchases/products/{productId}/tokens/{token}:consume" Purchases;
+    "androidpublisher.purchases.products.get" "GET" "androidpublisher/v3/applications/{packageName}/purchases/products/{productId}/tokens/{token}" Purchases;
+    "androidpublisher.purchases.productsv2.getproductpurchasev2" "GET" "androidpublisher/v3/applications/{packageName}/purchases/productsv2/tokens/{token}" Purchases;
+    "androidpublisher.purchases.subscriptions.acknowledge" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptions/{subscriptionId}/tokens/{token}:acknowledge" Subscriptions;
+    "androidpublisher.purchases.subscriptionsv2.cancel" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:cancel" Subscriptions;
+    "androidpublisher.purchases.subscriptionsv2.defer" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:defer" Subscriptions;
+    "androidpublisher.purchases.subscriptionsv2.revoke" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:revoke" Subscriptions;
+    "androidpublisher.purchases.subscriptionsv2.get" "GET" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}" Subscriptions;
+    "androidpublisher.purchases.voidedpurchases.list" "GET" "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases" VoidedPurchases30s;
+    "androidpublisher.inappproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts:batchGet" Monetization;
+    "androidpublisher.inappproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts:batchUpdate" Monetization;
+    "androidpublisher.inappproducts.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts:batchDelete" Monetization;
+    "androidpublisher.inappproducts.list" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts" Monetization;
+    "androidpublisher.inappproducts.insert" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts" Monetization;
+    "androidpublisher.inappproducts.get" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
+    "androidpublisher.inappproducts.update" "PUT" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
+    "androidpublisher.inappproducts.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
+    "androidpublisher.inappproducts.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
+    "androidpublisher.monetization.subscriptions.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions:batchGet" Monetization;
+    "androidpublisher.monetization.subscriptions.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions:batchUpdate" Monetization;
+    "androidpublisher.monetization.subscriptions.list" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions" Monetization;
+    "androidpublisher.monetization.subscriptions.create" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions" Monetization;
+    "androidpublisher.monetization.subscriptions.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
+    "androidpublisher.monetization.subscriptions.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
+    "androidpublisher.monetization.subscriptions.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.activate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:deactivate" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}" Monetization;
+    "androidpublisher.externaltransactions.refundexternaltransaction" "POST" "androidpublisher/v3/applications/{applicationsId}/externalTransactions/{externalTransactionsId}:refund" ExternalTransactions;
+    "androidpublisher.externaltransactions.getexternaltransaction" "GET" "androidpublisher/v3/applications/{applicationsId}/externalTransactions/{externalTransactionsId}" ExternalTransactions;
+    "androidpublisher.externaltransactions.createexternaltransaction" "POST" "androidpublisher/v3/applications/{applicationsId}/externalTransactions" ExternalTransactions;
+}
+
+/// What a method answers: a JSON body (200) or nothing (204).
+#[derive(Debug)]
+pub enum Reply {
+    /// `200` with a JSON body.
+    Json(Value),
+    /// `204 No Content` (methods without a response schema).
+    Empty,
+}
+
+/// One call being served.
+#[derive(Debug)]
+pub struct Call {
+    /// Path parameters by their `flatPath` name.
+    pub params: HashMap<&'static str, String>,
+    /// Query parameters in order.
+    pub query: Vec<(String, String)>,
+    /// Parsed JSON body (`Null` when empty).
+    pub body: Value,
+}
+
+impl Call {
+    /// A path parameter.
+    pub fn param(&self, name: &str) -> &str {
+        self.params.get(name).map(String::as_str).unwrap_or_default()
+    }
+    /// The first value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    /// Every value of a repeated query parameter.
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+    /// A boolean query parameter.
+    pub fn query_bool(&self, name: &str) -> Result<bool, GoogleError> {
+        match self.query(name) {
+            None => Ok(false),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(v) => Err(GoogleError::invalid(format!("Invalid value at '{name}' (TYPE_BOOL), \"{v}\""))),
+        }
+    }
+    /// An integer query parameter.
+    pub fn query_i64(&self, name: &str) -> Result<Option<i64>, GoogleError> {
+        match self.query(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| GoogleError::invalid(format!("Invalid value at '{name}' (TYPE_INT64), \"{v}\""))),
+        }
+    }
+}
+
+/// Matches a request path (without the leading `/`) against a `flatPath` template.
+pub fn match_path(template: &'static str, path: &str) -> Option<HashMap<&'static str, String>> {
+    let t: Vec<&'static str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = HashMap::new();
+    for (ts, ps) in t.iter().zip(p) {
+        let ps = percent_decode(ps);
+        if let Some(rest) = ts.strip_prefix('{') {
+            let (name, suffix) = rest.split_once('}')?;
+            let value = ps.strip_suffix(suffix)?;
+            if value.is_empty() || value.contains('/') {
+                return None;
+            }
+            params.insert(name, value.to_string());
+        } else if *ts != ps {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Finds the route of a request.
+pub fn find_route(method: &str, path: &str) -> Option<(&'static Route, HashMap<&'static str, String>)> {
+    ROUTES
+        .iter()
+        .filter(|r| r.http_method == method)
+        .find_map(|r| match_path(r.flat_path, path).map(|p| (r, p)))
+}
+
+/// Latency-tolerance of a write: whether it counts against latency-sensitive changes.
+fn is_sensitive(v: Option<&str>) -> bool {
+    v != Some("PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT")
+}
+
+/// Quota charges of a call.
+fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
+    let mut c = vec![(Bucket::Daily, 1), (route.bucket, 1)];
+    let id = route.id;
+    if route.bucket == Bucket::VoidedPurchases30s {
+        c.push((Bucket::VoidedPurchasesDaily, 1));
+    }
+    if id.ends_with("createexternaltransaction") || id.ends_with("refundexternaltransaction") {
+        c.push((Bucket::ExternalTransactionWrites, 1));
+    }
+    let catalog_write = route.bucket == Bucket::Monetization && !matches!(route.http_method, "GET");
+    if catalog_write {
+        c.push((Bucket::CatalogModifications, 1));
+        let entries = |list: &Value, key: &str| -> u64 {
+            list["requests"]
+                .as_array()
+                .map(|r| r.iter().filter(|e| is_sensitive(e[key].as_str())).count() as u64)
+                .unwrap_or(0)
+        };
+        let sensitive = if id.ends_with(".batchUpdate") || id.ends_with(".batchDelete") {
+            entries(&call.body, "latencyTolerance")
+        } else if id.contains("basePlans.activate") || id.contains("basePlans.deactivate") {
+            is_sensitive(call.body["latencyTolerance"].as_str()) as u64
+        } else {
+            is_sensitive(call.query("latencyTolerance")) as u64
+        };
+        c.push((Bucket::LatencySensitiveChanges, sensitive));
+    }
+    c
+}
+
+fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    match id {
+        "androidpublisher.purchases.products.get" => products::get(call, m),
+        "androidpublisher.purchases.products.acknowledge" => products::acknowledge(call, m),
+        "androidpublisher.purchases.products.consume" => products::consume(call, m),
+        "androidpublisher.purchases.productsv2.getproductpurchasev2" => productsv2::get(call, m),
+        "androidpublisher.purchases.subscriptions.acknowledge" => subscriptions::acknowledge(call, m),
+        "androidpublisher.purchases.subscriptionsv2.get" => subscriptionsv2::get(call, m),
+        "androidpublisher.purchases.subscriptionsv2.cancel" => subscriptionsv2::cancel(call, m),
+        "androidpublisher.purchases.subscriptionsv2.revoke" => subscriptionsv2::revoke(call, m),
+        "androidpublisher.purchases.subscriptionsv2.defer" => subscriptionsv2::defer(call, m),
+        "androidpublisher.purchases.voidedpurchases.list" => voided::list(call, m),
+        "androidpublisher.inappproducts.get" => inappproducts::get(call, m),
+        "androidpublisher.inappproducts.list" => inappproducts::list(call, m),
+        "androidpublisher.inappproducts.insert" => inappproducts::insert(call, m),
+        "androidpublisher.inappproducts.update" => inappproducts::update(call, m),
+        "androidpublisher.inappproducts.patch" => inappproducts::patch(call, m),
+        "androidpublisher.inappproducts.delete" => inappproducts::delete(call, m),
+        "androidpublisher.inappproducts.batchGet" => inappproducts::batch_get(call, m),
+        "androidpublisher.inappproducts.batchUpdate" => inappproducts::batch_update(call, m),
+        "androidpublisher.inappproducts.batchDelete" => inappproducts::batch_delete(call, m),
+        "androidpublisher.monetization.subscriptions.create" => monetization::create(call, m),
+        "androidpublisher.monetization.subscriptions.get" => monetization::get(call, m),
+        "androidpublisher.monetization.subscriptions.list" => monetization::list(call, m),
+        "androidpublisher.monetization.subscriptions.patch" => monetization::patch(call, m),
+        "androidpublisher.monetization.subscriptions.delete" => monetization::delete(call, m),
+        "androidpublisher.monetization.subscriptions.batchGet" => monetization::batch_get(call, m),
+        "androidpublisher.monetization.subscriptions.batchUpdate" => monetization::batch_update(call, m),
+        "androidpublisher.monetization.subscriptions.basePlans.activate" => monetization::activate(call, m),
+        "androidpublisher.monetization.subscriptions.basePlans.deactivate" => monetization::deactivate(call, m),
+        "androidpublisher.monetization.subscriptions.basePlans.delete" => monetization::delete_base_plan(call, m),
+        "androidpublisher.externaltransactions.createexternaltransaction" => external_transactions::create(call, m),
+        "androidpublisher.externaltransactions.getexternaltransaction" => external_transactions::get(call, m),
+        "androidpublisher.externaltransactions.refundexternaltransaction" => external_transactions::refund(call, m),
+        other => Err(GoogleError::new(501, "global", "notImplemented", format!("{other} is not implemented"))),
+    }
+}
+
+/// The fallback handler for everything under `/androidpublisher/`.
+pub async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    match serve(&state, &method, &uri, &headers, &body).await {
+        Ok(Reply::Json(v)) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Ok(Reply::Empty) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve(state: &crate::Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<Reply, GoogleError> {
+    let path = uri.path().trim_start_matches('/');
+    let Some((route, params)) = find_route(method.as_str(), path) else {
+        return Err(GoogleError::not_found(format!("The requested URL /{path} was not found on this server.")));
+    };
+    let faults = {
+        let mut m = state.lock();
+        crate::calls::record(&mut m, route.id);
+        m.faults.clone()
+    };
+    if let Some(f) = faults.filter(|f| f.applies_to(route.id)) {
+        let (latency, error) = f.decide();
+        if let Some(ms) = latency {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        if let Some(e) = error {
+            return Err(e);
+        }
+    }
+    crate::oauth::check_bearer(state, headers)?;
+    let package = params.get("packageName").or_else(|| params.get("applicationsId")).cloned().unwrap_or_default();
+    if package != state.config.package_name {
+        return Err(GoogleError::new(404, "androidpublisher", "applicationNotFound", "No application was found for the given package name."));
+    }
+    let query = uri
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(body).map_err(GoogleError::parse_error)?
+    };
+    if !body.is_null() && !body.is_object() {
+        return Err(GoogleError::parse_error("The body must be a JSON object."));
+    }
+    let call = Call { params, query, body };
+    let mut m = state.lock();
+    m.settle();
+    let now = m.now_ms();
+    let quotas = m.quotas;
+    m.quota_windows.charge(&quotas, now, &charges(route, &call))?;
+    dispatch(route.id, &call, &mut m)
+}
+
+/// Deserializes a request body into a typed request, as Google's parse errors.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, GoogleError> {
+    let v = if body.is_null() { Value::Object(Default::default()) } else { body.clone() };
+    serde_json::from_value(v).map_err(GoogleError::parse_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching() {
+        let (r, p) = find_route("POST", &format!("{}/purchases/products/coins/tokens/abc:acknowledge", "androidpublisher/v3/applications/com.x")).unwrap();
+        assert_eq!(r.id, "androidpublisher.purchases.products.acknowledge");
+        assert_eq!(p["token"], "abc");
+        assert_eq!(p["productId"], "coins");
+        let (r, _) = find_route("GET", "androidpublisher/v3/applications/com.x/inappproducts:batchGet").unwrap();
+        assert_eq!(r.id, "androidpublisher.inappproducts.batchGet");
+        let (r, p) = find_route("GET", "androidpublisher/v3/applications/com.x/inappproducts/sku%2E1").unwrap();
+        assert_eq!(r.id, "androidpublisher.inappproducts.get");
+        assert_eq!(p["sku"], "sku.1");
+        assert!(find_route("GET", "androidpublisher/v3/applications/com.x/purchases/products/a/tokens").is_none());
+    }
+}

@@ -1,0 +1,99 @@
+//! `purchases.products`: get, acknowledge, consume.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{parse_body, Call, Reply};
+use crate::error::GoogleError;
+use crate::state::{Kind, Model, ProductState, Purchase};
+
+/// A one-time purchase by token, checked against the path's product id. A subscription
+/// token here is an unknown token (`400 invalid`), as the one-time store does not know it.
+pub(crate) fn one_time<'m>(m: &'m Model, token: &str, product_id: Option<&str>) -> Result<&'m Purchase, GoogleError> {
+    let p = m.purchases.get(token).filter(|p| p.kind == Kind::Product).ok_or_else(GoogleError::unknown_token)?;
+    if product_id.is_some_and(|id| id != p.product_id) {
+        return Err(GoogleError::token_product_mismatch());
+    }
+    Ok(p)
+}
+
+/// The `ProductPurchase` resource.
+pub fn product_purchase(p: &Purchase) -> Value {
+    let mut v = json!({
+        "kind": "androidpublisher#productPurchase",
+        "purchaseTimeMillis": p.created_ms.to_string(),
+        "purchaseState": match p.product_state {
+            ProductState::Purchased => 0,
+            ProductState::Canceled => 1,
+            ProductState::Pending => 2,
+        },
+        "consumptionState": p.consumed as i32,
+        "developerPayload": p.developer_payload.clone().unwrap_or_default(),
+        "orderId": p.order_id,
+        "acknowledgementState": p.acknowledged as i32,
+        "productId": p.product_id,
+        "purchaseToken": p.token,
+        "quantity": p.quantity,
+        "refundableQuantity": p.refundable_quantity(),
+        "regionCode": p.region_code,
+    });
+    if p.test {
+        v["purchaseType"] = json!(0);
+    }
+    if let Some(a) = &p.obfuscated_account_id {
+        v["obfuscatedExternalAccountId"] = json!(a);
+    }
+    if let Some(a) = &p.obfuscated_profile_id {
+        v["obfuscatedExternalProfileId"] = json!(a);
+    }
+    v
+}
+
+/// `products.get`.
+pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let p = one_time(m, call.param("token"), Some(call.param("productId")))?;
+    Ok(Reply::Json(product_purchase(p)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AcknowledgeRequest {
+    developer_payload: Option<String>,
+}
+
+/// `products.acknowledge`: harmless when already acknowledged; `400 invalidPurchaseState`
+/// unless PURCHASED.
+pub fn acknowledge(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let req: AcknowledgeRequest = parse_body(&call.body)?;
+    let token = call.param("token");
+    let p = one_time(m, token, Some(call.param("productId")))?;
+    if p.product_state != ProductState::Purchased {
+        return Err(GoogleError::invalid_purchase_state());
+    }
+    if !p.acknowledged {
+        let p = m.purchases.get_mut(token).expect("checked");
+        p.acknowledged = true;
+        p.version += 1;
+        if req.developer_payload.is_some() {
+            p.developer_payload = req.developer_payload;
+        }
+    }
+    Ok(Reply::Empty)
+}
+
+/// `products.consume`: consumes and acknowledges; harmless when already consumed;
+/// `400 invalidPurchaseState` unless PURCHASED.
+pub fn consume(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let token = call.param("token");
+    let p = one_time(m, token, Some(call.param("productId")))?;
+    if p.product_state != ProductState::Purchased {
+        return Err(GoogleError::invalid_purchase_state());
+    }
+    let p = m.purchases.get_mut(token).expect("checked");
+    if !p.consumed {
+        p.consumed = true;
+        p.acknowledged = true;
+        p.version += 1;
+    }
+    Ok(Reply::Empty)
+}

@@ -1,0 +1,225 @@
+//! `purchases.subscriptionsv2`: get, cancel, revoke, defer.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{parse_body, Call, Reply};
+use crate::clock::{parse_google_duration, rfc3339};
+use crate::error::GoogleError;
+use crate::state::{CancelKind, Kind, Model, Purchase, SubState, TOKEN_RETENTION_MS};
+
+/// A subscription by token. A one-time token is unknown here (`400 invalid`); a token
+/// expired for more than 60 days is `410 purchaseTokenNoLongerValid`.
+pub(crate) fn subscription<'m>(m: &'m Model, token: &str) -> Result<&'m Purchase, GoogleError> {
+    let p = m.purchases.get(token).filter(|p| p.kind == Kind::Subscription).ok_or_else(GoogleError::unknown_token)?;
+    let over = matches!(p.sub_state, SubState::Expired | SubState::PendingPurchaseCanceled);
+    if over && p.expiry_ms + TOKEN_RETENTION_MS < m.now_ms() {
+        return Err(GoogleError::new(
+            410,
+            "androidpublisher",
+            "purchaseTokenNoLongerValid",
+            "The subscription purchase is no longer available for query because it has been expired for too long.",
+        ));
+    }
+    Ok(p)
+}
+
+/// The `SubscriptionPurchaseV2` resource.
+pub fn subscription_purchase_v2(p: &Purchase) -> Value {
+    let plan = p.plan.as_ref();
+    let mut item = json!({ "productId": p.product_id });
+    if p.sub_state != SubState::Pending && p.sub_state != SubState::PendingPurchaseCanceled {
+        item["expiryTime"] = json!(rfc3339(p.expiry_ms));
+        item["latestSuccessfulOrderId"] = json!(p.latest_order_id());
+    }
+    if let Some(plan) = plan {
+        item["autoRenewingPlan"] = json!({
+            "autoRenewEnabled": p.auto_renew,
+            "recurringPrice": crate::catalog::money_from_micros(plan.price_micros, &plan.currency),
+        });
+        item["offerDetails"] = json!({ "basePlanId": plan.base_plan_id, "offerTags": plan.offer_tags });
+    }
+    if let Some(next) = &p.deferred_plan {
+        item["deferredItemReplacement"] = json!({ "productId": next.product_id });
+    }
+    let mut v = json!({
+        "kind": "androidpublisher#subscriptionPurchaseV2",
+        "regionCode": p.region_code,
+        "startTime": rfc3339(p.created_ms),
+        "subscriptionState": p.sub_state.as_str(),
+        "acknowledgementState": if p.acknowledged { "ACKNOWLEDGEMENT_STATE_ACKNOWLEDGED" } else { "ACKNOWLEDGEMENT_STATE_PENDING" },
+        "etag": p.etag(),
+        "lineItems": [item],
+    });
+    if let Some(linked) = &p.linked_purchase_token {
+        v["linkedPurchaseToken"] = json!(linked);
+    }
+    if p.test {
+        v["testPurchase"] = json!({});
+    }
+    if p.obfuscated_account_id.is_some() || p.obfuscated_profile_id.is_some() {
+        let mut ids = json!({});
+        if let Some(a) = &p.obfuscated_account_id {
+            ids["obfuscatedExternalAccountId"] = json!(a);
+        }
+        if let Some(a) = &p.obfuscated_profile_id {
+            ids["obfuscatedExternalProfileId"] = json!(a);
+        }
+        v["externalAccountIdentifiers"] = ids;
+    }
+    if let Some((kind, at)) = p.cancel {
+        v["canceledStateContext"] = match kind {
+            CancelKind::User => json!({ "userInitiatedCancellation": { "cancelTime": rfc3339(at) } }),
+            CancelKind::Developer => json!({ "developerInitiatedCancellation": {} }),
+            CancelKind::System => json!({ "systemInitiatedCancellation": {} }),
+            CancelKind::Replacement => json!({ "replacementCancellation": {} }),
+        };
+    }
+    if let (SubState::Paused, Some(t)) = (p.sub_state, p.auto_resume_ms) {
+        v["pausedStateContext"] = json!({ "autoResumeTime": rfc3339(t) });
+    }
+    if p.sub_state == SubState::InGracePeriod {
+        v["inGracePeriodStateContext"] = json!({});
+    }
+    if p.sub_state == SubState::OnHold {
+        v["onHoldStateContext"] = json!({});
+    }
+    v
+}
+
+/// `subscriptionsv2.get`.
+pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    Ok(Reply::Json(subscription_purchase_v2(subscription(m, call.param("token"))?)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CancelRequest {
+    cancellation_context: Option<CancellationContext>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CancellationContext {
+    cancellation_type: Option<String>,
+}
+
+/// `subscriptionsv2.cancel`: stops renewal (CANCELED, entitled until expiry; SUBSCRIPTION_CANCELED).
+/// Harmless on an already canceled subscription; `400 invalidPurchaseState` when it is over.
+pub fn cancel(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let req: CancelRequest = parse_body(&call.body)?;
+    let kind = match req.cancellation_context.and_then(|c| c.cancellation_type).as_deref() {
+        None | Some("CANCELLATION_TYPE_UNSPECIFIED") | Some("USER_REQUESTED_STOP_RENEWALS") => CancelKind::User,
+        Some("DEVELOPER_REQUESTED_STOP_PAYMENTS") => CancelKind::Developer,
+        Some(other) => return Err(GoogleError::invalid(format!("Invalid value at 'cancellation_context.cancellation_type', \"{other}\""))),
+    };
+    let token = call.param("token");
+    let p = subscription(m, token)?;
+    match p.sub_state {
+        SubState::Canceled => Ok(Reply::Json(json!({}))),
+        SubState::Active | SubState::InGracePeriod | SubState::OnHold | SubState::Paused => {
+            let now = m.now_ms();
+            m.cancel_subscription(token, kind, now);
+            Ok(Reply::Json(json!({})))
+        }
+        _ => Err(GoogleError::invalid_purchase_state()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RevokeRequest {
+    revocation_context: Option<RevocationContext>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RevocationContext {
+    full_refund: Option<Value>,
+    prorated_refund: Option<Value>,
+    item_based_refund: Option<ItemBasedRefund>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ItemBasedRefund {
+    product_id: Option<String>,
+}
+
+/// `subscriptionsv2.revoke`: ends the subscription now with a refund (EXPIRED, a voided
+/// purchase with source developer, SUBSCRIPTION_REVOKED and a voidedPurchaseNotification).
+pub fn revoke(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let req: RevokeRequest = parse_body(&call.body)?;
+    let ctx = req.revocation_context.ok_or_else(|| GoogleError::required("revocationContext"))?;
+    let kinds = ctx.full_refund.is_some() as u8 + ctx.prorated_refund.is_some() as u8 + ctx.item_based_refund.is_some() as u8;
+    if kinds != 1 {
+        return Err(GoogleError::invalid("Exactly one of fullRefund, proratedRefund or itemBasedRefund must be set."));
+    }
+    let token = call.param("token");
+    let p = subscription(m, token)?;
+    if let Some(item) = &ctx.item_based_refund {
+        match &item.product_id {
+            Some(id) if *id == p.product_id => {}
+            Some(_) => return Err(GoogleError::invalid("itemBasedRefund.productId is not an item of this subscription.")),
+            None => return Err(GoogleError::required("revocationContext.itemBasedRefund.productId")),
+        }
+    }
+    if !p.sub_state.is_live() {
+        return Err(GoogleError::invalid_purchase_state());
+    }
+    let now = m.now_ms();
+    m.revoke(token, now, 1).map_err(GoogleError::invalid)?;
+    Ok(Reply::Json(json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeferRequest {
+    deferral_context: Option<DeferralContext>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeferralContext {
+    defer_duration: Option<String>,
+    etag: Option<String>,
+    #[serde(default)]
+    validate_only: bool,
+}
+
+/// `subscriptionsv2.defer`: moves the expiry (and next renewal) later. The `etag` must be
+/// the current one (`409 concurrentUpdate` otherwise). Emits SUBSCRIPTION_DEFERRED.
+pub fn defer(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let req: DeferRequest = parse_body(&call.body)?;
+    let ctx = req.deferral_context.ok_or_else(|| GoogleError::required("deferralContext"))?;
+    let duration = ctx.defer_duration.ok_or_else(|| GoogleError::required("deferralContext.deferDuration"))?;
+    let ms = parse_google_duration(&duration)
+        .filter(|ms| *ms > 0)
+        .ok_or_else(|| GoogleError::invalid(format!("Invalid value at 'deferral_context.defer_duration', \"{duration}\"")))?;
+    if ms > 365 * 24 * 3600 * 1000 {
+        return Err(GoogleError::invalid("The deferral must be at most one year."));
+    }
+    let etag = ctx.etag.ok_or_else(|| GoogleError::required("deferralContext.etag"))?;
+    let token = call.param("token");
+    let p = subscription(m, token)?;
+    if !matches!(p.sub_state, SubState::Active | SubState::Canceled | SubState::InGracePeriod) {
+        return Err(GoogleError::invalid_purchase_state());
+    }
+    if etag != p.etag() {
+        return Err(GoogleError::new(409, "androidpublisher", "concurrentUpdate", "The etag does not match the subscription's current etag."));
+    }
+    let new_expiry = p.expiry_ms + ms;
+    let product_id = p.product_id.clone();
+    if !ctx.validate_only {
+        let now = m.now_ms();
+        let p = m.purchases.get_mut(token).expect("checked");
+        p.expiry_ms = new_expiry;
+        p.version += 1;
+        m.notify(now, json!({ "subscriptionNotification": {
+            "version": "1.0", "notificationType": 9, "purchaseToken": token,
+        }}));
+    }
+    Ok(Reply::Json(json!({
+        "itemExpiryTimeDetails": [{ "productId": product_id, "expiryTime": rfc3339(new_expiry) }],
+    })))
+}

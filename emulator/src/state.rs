@@ -1,0 +1,1005 @@
+//! The in-memory model (purchases, voided purchases, catalog, external transactions, issued
+//! access tokens, quota windows, faults, call counts, notifications), kept under one `Mutex`,
+//! and the virtual clock that drives purchase lifecycles.
+//!
+//! Virtual time is real time plus an offset that only `clock:advance` changes, so time flows
+//! normally and can be pushed forward. Every request first *settles* the model: whatever falls
+//! due by the current virtual time happens, in time order (renewals, expiries, grace → hold →
+//! expiry, auto-resume, the 3-day refund of unacknowledged purchases), each with its RTDN.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use serde_json::{json, Value};
+
+use crate::clock::{real_now_ms, Period};
+use crate::config::{Config, Quotas};
+use crate::faults::Faults;
+use crate::quota::QuotaWindows;
+use crate::rtdn::{NotificationRecord, Outbox};
+
+/// Three days, Play's acknowledgement deadline.
+pub const ACK_DEADLINE_MS: i64 = 3 * 24 * 3600 * 1000;
+/// A subscription token stays readable until 60 days after expiry.
+pub const TOKEN_RETENTION_MS: i64 = 60 * 24 * 3600 * 1000;
+
+/// One-time product or subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One-time product.
+    Product,
+    /// Subscription.
+    Subscription,
+}
+
+/// A one-time purchase's `purchaseState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductState {
+    /// 0
+    Purchased,
+    /// 1 (pending purchase canceled, or voided)
+    Canceled,
+    /// 2
+    Pending,
+}
+
+/// A subscription's `subscriptionState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubState {
+    /// SUBSCRIPTION_STATE_PENDING
+    Pending,
+    /// SUBSCRIPTION_STATE_ACTIVE
+    Active,
+    /// SUBSCRIPTION_STATE_PAUSED
+    Paused,
+    /// SUBSCRIPTION_STATE_IN_GRACE_PERIOD
+    InGracePeriod,
+    /// SUBSCRIPTION_STATE_ON_HOLD
+    OnHold,
+    /// SUBSCRIPTION_STATE_CANCELED
+    Canceled,
+    /// SUBSCRIPTION_STATE_EXPIRED
+    Expired,
+    /// SUBSCRIPTION_STATE_PENDING_PURCHASE_CANCELED
+    PendingPurchaseCanceled,
+}
+
+impl SubState {
+    /// Google's enum string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubState::Pending => "SUBSCRIPTION_STATE_PENDING",
+            SubState::Active => "SUBSCRIPTION_STATE_ACTIVE",
+            SubState::Paused => "SUBSCRIPTION_STATE_PAUSED",
+            SubState::InGracePeriod => "SUBSCRIPTION_STATE_IN_GRACE_PERIOD",
+            SubState::OnHold => "SUBSCRIPTION_STATE_ON_HOLD",
+            SubState::Canceled => "SUBSCRIPTION_STATE_CANCELED",
+            SubState::Expired => "SUBSCRIPTION_STATE_EXPIRED",
+            SubState::PendingPurchaseCanceled => "SUBSCRIPTION_STATE_PENDING_PURCHASE_CANCELED",
+        }
+    }
+    /// Whether the subscription is live (not pending, not over).
+    pub fn is_live(self) -> bool {
+        matches!(self, SubState::Active | SubState::Paused | SubState::InGracePeriod | SubState::OnHold | SubState::Canceled)
+    }
+}
+
+/// Who canceled a subscription (its `canceledStateContext`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelKind {
+    /// The user (Play Store, or the control API's `cancel`).
+    User,
+    /// The developer (`subscriptionsv2.cancel`).
+    Developer,
+    /// The system (e.g. payment problems).
+    System,
+    /// Replaced by another subscription (upgrade/downgrade).
+    Replacement,
+}
+
+/// The base plan a subscription bills on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Subscription product id.
+    pub product_id: String,
+    /// Base plan id.
+    pub base_plan_id: String,
+    /// Billing period (ISO 8601).
+    pub period: String,
+    /// Grace period (ISO 8601).
+    pub grace_period: String,
+    /// Account hold (ISO 8601).
+    pub account_hold: String,
+    /// Price in micros.
+    pub price_micros: i64,
+    /// Currency.
+    pub currency: String,
+    /// Offer tags of the base plan.
+    pub offer_tags: Vec<String>,
+}
+
+/// A replacement mode (`ItemReplacement.replacementMode`, the TWA's `replacementMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplacementMode {
+    /// Switch now; remaining time credited (Play's default).
+    WithTimeProration,
+    /// Switch now; billing date kept.
+    ChargeProratedPrice,
+    /// Switch now; full price charged now.
+    ChargeFullPrice,
+    /// Switch now; next charge at the new price (disabled by Play for apps, accepted here only
+    /// through the control API).
+    WithoutProration,
+    /// Switch at the next renewal.
+    Deferred,
+}
+
+impl ReplacementMode {
+    /// Parses the TWA's names (`deferred`, `chargeProratedPrice`, …), the deprecated
+    /// `prorationMode` names and Google's enum names (`DEFERRED`, …).
+    pub fn parse(s: &str) -> Option<ReplacementMode> {
+        Some(match s {
+            "withTimeProration" | "immediateWithTimeProration" | "WITH_TIME_PRORATION" => Self::WithTimeProration,
+            "chargeProratedPrice" | "immediateAndChargeProratedPrice" | "CHARGE_PRORATED_PRICE" => Self::ChargeProratedPrice,
+            "chargeFullPrice" | "immediateAndChargeFullPrice" | "CHARGE_FULL_PRICE" => Self::ChargeFullPrice,
+            "withoutProration" | "immediateWithoutProration" | "WITHOUT_PRORATION" => Self::WithoutProration,
+            "deferred" | "DEFERRED" => Self::Deferred,
+            _ => return None,
+        })
+    }
+    /// Google's enum name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WithTimeProration => "WITH_TIME_PRORATION",
+            Self::ChargeProratedPrice => "CHARGE_PRORATED_PRICE",
+            Self::ChargeFullPrice => "CHARGE_FULL_PRICE",
+            Self::WithoutProration => "WITHOUT_PRORATION",
+            Self::Deferred => "DEFERRED",
+        }
+    }
+}
+
+/// One purchase (one purchase token).
+#[derive(Debug, Clone)]
+pub struct Purchase {
+    /// The purchase token.
+    pub token: String,
+    /// Product or subscription.
+    pub kind: Kind,
+    /// Product id (for a subscription, the product its current line item is for).
+    pub product_id: String,
+    /// The Play account that owns it (device-side listing).
+    pub account_id: String,
+    /// `obfuscatedExternalAccountId`.
+    pub obfuscated_account_id: Option<String>,
+    /// `obfuscatedExternalProfileId`.
+    pub obfuscated_profile_id: Option<String>,
+    /// The first order id (`GPA.1234-5678-9012-34567`).
+    pub order_id: String,
+    /// Renewals so far (the latest order id is `{order_id}..{renewals-1}`).
+    pub renewals: u32,
+    /// A license-tester (test) purchase.
+    pub test: bool,
+    /// Quantity bought.
+    pub quantity: u32,
+    /// Quantity refunded so far.
+    pub refunded_quantity: u32,
+    /// `regionCode`.
+    pub region_code: String,
+    /// `developerPayload` given at acknowledgement.
+    pub developer_payload: Option<String>,
+    /// When the purchase was made (purchaseTimeMillis, startTime).
+    pub created_ms: i64,
+    /// When it became PURCHASED/ACTIVE (the 3-day acknowledgement window starts here).
+    pub purchased_ms: Option<i64>,
+    /// Acknowledged.
+    pub acknowledged: bool,
+    /// Consumed (one-time).
+    pub consumed: bool,
+    /// One-time state.
+    pub product_state: ProductState,
+    /// Subscription state.
+    pub sub_state: SubState,
+    /// Subscription: end of the paid period (or of the grace period).
+    pub expiry_ms: i64,
+    /// Subscription: auto-renewing.
+    pub auto_renew: bool,
+    /// Subscription: why and when it was canceled.
+    pub cancel: Option<(CancelKind, i64)>,
+    /// Subscription: end of the account hold.
+    pub hold_until_ms: Option<i64>,
+    /// Subscription: when a pause ends.
+    pub auto_resume_ms: Option<i64>,
+    /// Subscription: the plan it bills on.
+    pub plan: Option<Plan>,
+    /// Subscription: a deferred replacement taking effect at the next renewal.
+    pub deferred_plan: Option<Plan>,
+    /// `linkedPurchaseToken`.
+    pub linked_purchase_token: Option<String>,
+    /// The token that replaced this one.
+    pub replaced_by: Option<String>,
+    /// Voided (refunded / charged back / revoked).
+    pub voided: bool,
+    /// Bumped on every change (the subscription's `etag`).
+    pub version: u64,
+}
+
+impl Purchase {
+    /// The latest successful order id.
+    pub fn latest_order_id(&self) -> String {
+        if self.renewals == 0 {
+            self.order_id.clone()
+        } else {
+            format!("{}..{}", self.order_id, self.renewals - 1)
+        }
+    }
+    /// The subscription's etag.
+    pub fn etag(&self) -> String {
+        format!("{}-{}", self.version, &self.token[..12.min(self.token.len())])
+    }
+    /// Quantity still refundable.
+    pub fn refundable_quantity(&self) -> u32 {
+        if self.voided {
+            0
+        } else {
+            self.quantity.saturating_sub(self.refunded_quantity)
+        }
+    }
+    /// Whether this purchase is owned now (device `listPurchases`): pending or purchased and
+    /// not consumed for one-time products; entitled states for subscriptions.
+    pub fn is_owned(&self, now: i64) -> bool {
+        match self.kind {
+            Kind::Product => {
+                !self.voided && !self.consumed && matches!(self.product_state, ProductState::Purchased | ProductState::Pending)
+            }
+            Kind::Subscription => match self.sub_state {
+                SubState::Pending | SubState::Active | SubState::InGracePeriod => true,
+                SubState::Canceled => self.expiry_ms > now,
+                _ => false,
+            },
+        }
+    }
+}
+
+/// A voided purchase (an entry of `voidedpurchases.list`).
+#[derive(Debug, Clone)]
+pub struct Voided {
+    /// The purchase token.
+    pub token: String,
+    /// The voided order.
+    pub order_id: String,
+    /// Purchase time.
+    pub purchase_time_ms: i64,
+    /// Voided time.
+    pub voided_time_ms: i64,
+    /// 0 user, 1 developer, 2 Google.
+    pub source: i32,
+    /// 0 other … 7 chargeback, 8 unacknowledged purchase.
+    pub reason: i32,
+    /// Quantity voided (quantity-based partial refunds).
+    pub quantity: Option<u32>,
+    /// A quantity-based partial refund (listed only with `includeQuantityBasedPartialRefund`).
+    pub partial: bool,
+    /// Product or subscription.
+    pub kind: Kind,
+}
+
+/// What a new purchase is made of.
+#[derive(Debug, Clone)]
+pub struct NewPurchase {
+    /// Product or subscription.
+    pub kind: Kind,
+    /// Product id.
+    pub product_id: String,
+    /// Base plan (subscriptions; default the backwards-compatible or first active one).
+    pub base_plan_id: Option<String>,
+    /// Pending instead of purchased.
+    pub pending: bool,
+    /// Owning Play account.
+    pub account_id: String,
+    /// `obfuscatedExternalAccountId`.
+    pub obfuscated_account_id: Option<String>,
+    /// `obfuscatedExternalProfileId`.
+    pub obfuscated_profile_id: Option<String>,
+    /// Test purchase.
+    pub test: bool,
+    /// Quantity (one-time).
+    pub quantity: u32,
+    /// Region.
+    pub region_code: String,
+}
+
+/// An external transaction and its refunds.
+#[derive(Debug, Clone)]
+pub struct ExternalTransaction {
+    /// The resource as answered (output fields kept current).
+    pub resource: Value,
+    /// Partial refund ids seen.
+    pub refund_ids: BTreeSet<String>,
+    /// Fully refunded.
+    pub fully_refunded: bool,
+}
+
+/// Everything the emulator remembers, under one lock.
+#[derive(Debug)]
+pub struct Model {
+    /// The package served.
+    pub package_name: String,
+    /// Virtual clock offset from real time, in ms.
+    pub clock_offset_ms: i64,
+    /// Purchases by token.
+    pub purchases: HashMap<String, Purchase>,
+    /// Tokens in creation order.
+    pub purchase_order: Vec<String>,
+    /// Voided purchases in voiding order.
+    pub voided: Vec<Voided>,
+    /// InAppProduct resources by sku.
+    pub in_app_products: BTreeMap<String, Value>,
+    /// Subscription resources by product id.
+    pub subscriptions: BTreeMap<String, Value>,
+    /// (product id, base plan id) that were ever ACTIVE.
+    pub ever_active_base_plans: BTreeSet<(String, String)>,
+    /// External transactions by id.
+    pub external_transactions: BTreeMap<String, ExternalTransaction>,
+    /// Quota configuration.
+    pub quotas: Quotas,
+    /// Quota usage.
+    pub quota_windows: QuotaWindows,
+    /// Injected faults.
+    pub faults: Option<Faults>,
+    /// Calls by discovery method id.
+    pub calls: BTreeMap<String, u64>,
+    /// Notifications sent, in order.
+    pub notifications: Vec<NotificationRecord>,
+    /// Where notifications go to be pushed.
+    pub outbox: Outbox,
+    /// Bumped on reset (stops pushes of an older generation).
+    pub generation: u64,
+    /// Default device account.
+    pub device_account: String,
+}
+
+impl Model {
+    /// A model loaded with the configuration's catalog.
+    pub fn new(config: &Config, outbox: Outbox) -> Model {
+        let mut m = Model {
+            package_name: config.package_name.clone(),
+            clock_offset_ms: 0,
+            purchases: HashMap::new(),
+            purchase_order: Vec::new(),
+            voided: Vec::new(),
+            in_app_products: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            ever_active_base_plans: BTreeSet::new(),
+            external_transactions: BTreeMap::new(),
+            quotas: config.quotas,
+            quota_windows: QuotaWindows::default(),
+            faults: None,
+            calls: BTreeMap::new(),
+            notifications: Vec::new(),
+            outbox,
+            generation: 0,
+            device_account: config.device_account.clone(),
+        };
+        m.load_catalog(config);
+        m
+    }
+
+    fn load_catalog(&mut self, config: &Config) {
+        for p in config.catalog.in_app_products(&config.package_name) {
+            self.in_app_products.insert(p["sku"].as_str().unwrap_or_default().to_string(), p);
+        }
+        for s in config.catalog.subscriptions(&config.package_name) {
+            let id = s["productId"].as_str().unwrap_or_default().to_string();
+            for b in s["basePlans"].as_array().into_iter().flatten() {
+                if b["state"] == "ACTIVE" {
+                    self.ever_active_base_plans.insert((id.clone(), b["basePlanId"].as_str().unwrap_or_default().into()));
+                }
+            }
+            self.subscriptions.insert(id, s);
+        }
+    }
+
+    /// Back to the start: the configured catalog and quotas, no purchases, no faults, no
+    /// calls, clock at real time. Keys and issued access tokens survive.
+    pub fn reset(&mut self, config: &Config) {
+        let outbox = self.outbox.clone();
+        let generation = self.generation + 1;
+        *self = Model::new(config, outbox);
+        self.generation = generation;
+    }
+
+    /// Virtual now, epoch ms.
+    pub fn now_ms(&self) -> i64 {
+        real_now_ms() + self.clock_offset_ms
+    }
+
+    /// Records a notification (`data` without `version`/`packageName`/`eventTimeMillis`,
+    /// which are added) and hands it to the pusher.
+    pub fn notify(&mut self, at_ms: i64, body: Value) {
+        let mut data = json!({
+            "version": "1.0",
+            "packageName": self.package_name,
+            "eventTimeMillis": at_ms.to_string(),
+        });
+        if let (Some(d), Value::Object(b)) = (data.as_object_mut(), body) {
+            d.extend(b);
+        }
+        let record = NotificationRecord::new(data, real_now_ms(), self.generation);
+        self.outbox.send(&record);
+        self.notifications.push(record);
+    }
+
+    fn notify_subscription(&mut self, at: i64, token: &str, notification_type: i32) {
+        self.notify(
+            at,
+            json!({ "subscriptionNotification": {
+                "version": "1.0", "notificationType": notification_type, "purchaseToken": token,
+            }}),
+        );
+    }
+
+    fn notify_one_time(&mut self, at: i64, token: &str, sku: &str, notification_type: i32) {
+        self.notify(
+            at,
+            json!({ "oneTimeProductNotification": {
+                "version": "1.0", "notificationType": notification_type, "purchaseToken": token, "sku": sku,
+            }}),
+        );
+    }
+
+    fn notify_voided(&mut self, at: i64, token: &str, order_id: &str, kind: Kind, partial: bool) {
+        self.notify(
+            at,
+            json!({ "voidedPurchaseNotification": {
+                "purchaseToken": token,
+                "orderId": order_id,
+                "productType": if kind == Kind::Subscription { 1 } else { 2 },
+                "refundType": if partial { 2 } else { 1 },
+            }}),
+        );
+    }
+
+    /// Sends a `testNotification`.
+    pub fn notify_test(&mut self) {
+        let now = self.now_ms();
+        self.notify(now, json!({ "testNotification": { "version": "1.0" } }));
+    }
+
+    /// The plan of a subscription product: the given base plan, else the backwards-compatible
+    /// active one, else the first active one.
+    pub fn plan(&self, product_id: &str, base_plan_id: Option<&str>) -> Option<Plan> {
+        let sub = self.subscriptions.get(product_id)?;
+        let plans = sub["basePlans"].as_array()?;
+        let chosen = match base_plan_id {
+            Some(id) => plans.iter().find(|b| b["basePlanId"] == id && b["state"] == "ACTIVE")?,
+            None => plans
+                .iter()
+                .find(|b| b["state"] == "ACTIVE" && b["autoRenewingBasePlanType"]["legacyCompatible"] == true)
+                .or_else(|| plans.iter().find(|b| b["state"] == "ACTIVE"))?,
+        };
+        let ar = &chosen["autoRenewingBasePlanType"];
+        let period = ar["billingPeriodDuration"]
+            .as_str()
+            .or_else(|| chosen["prepaidBasePlanType"]["billingPeriodDuration"].as_str())?
+            .to_string();
+        Period::parse(&period)?;
+        let config = chosen["regionalConfigs"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["regionCode"] == "US").or_else(|| c.first()))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let price_micros = crate::catalog::money_to_micros(&config["price"]).unwrap_or(0);
+        Some(Plan {
+            product_id: product_id.into(),
+            base_plan_id: chosen["basePlanId"].as_str().unwrap_or_default().into(),
+            period,
+            grace_period: ar["gracePeriodDuration"].as_str().unwrap_or("P7D").into(),
+            account_hold: ar["accountHoldDuration"].as_str().unwrap_or("P30D").into(),
+            price_micros,
+            currency: config["price"]["currencyCode"].as_str().unwrap_or("USD").into(),
+            offer_tags: chosen["offerTags"]
+                .as_array()
+                .map(|t| t.iter().filter_map(|t| t["tag"].as_str().map(String::from)).collect())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Whether a one-time product exists and is active.
+    pub fn product_is_active(&self, sku: &str) -> bool {
+        self.in_app_products.get(sku).is_some_and(|p| p["status"] == "active" && p["purchaseType"] != "subscription")
+    }
+
+    /// Creates a purchase; emits ONE_TIME_PRODUCT_PURCHASED / SUBSCRIPTION_PURCHASED when it
+    /// is purchased at once. The caller checked that the product exists.
+    pub fn create_purchase(&mut self, new: NewPurchase) -> Result<String, String> {
+        let now = self.now_ms();
+        let plan = match new.kind {
+            Kind::Subscription => Some(
+                self.plan(&new.product_id, new.base_plan_id.as_deref())
+                    .ok_or_else(|| format!("no active base plan {:?} of {:?}", new.base_plan_id, new.product_id))?,
+            ),
+            Kind::Product => {
+                if !self.product_is_active(&new.product_id) {
+                    return Err(format!("no active one-time product {:?}", new.product_id));
+                }
+                None
+            }
+        };
+        let token = new_purchase_token();
+        let expiry = match &plan {
+            Some(p) if !new.pending => period(&p.period).add_to(now),
+            _ => now,
+        };
+        let purchase = Purchase {
+            token: token.clone(),
+            kind: new.kind,
+            product_id: new.product_id.clone(),
+            account_id: new.account_id,
+            obfuscated_account_id: new.obfuscated_account_id,
+            obfuscated_profile_id: new.obfuscated_profile_id,
+            order_id: new_order_id(),
+            renewals: 0,
+            test: new.test,
+            quantity: new.quantity.max(1),
+            refunded_quantity: 0,
+            region_code: new.region_code,
+            developer_payload: None,
+            created_ms: now,
+            purchased_ms: if new.pending { None } else { Some(now) },
+            acknowledged: false,
+            consumed: false,
+            product_state: if new.pending { ProductState::Pending } else { ProductState::Purchased },
+            sub_state: if new.pending { SubState::Pending } else { SubState::Active },
+            expiry_ms: expiry,
+            auto_renew: new.kind == Kind::Subscription,
+            cancel: None,
+            hold_until_ms: None,
+            auto_resume_ms: None,
+            plan,
+            deferred_plan: None,
+            linked_purchase_token: None,
+            replaced_by: None,
+            voided: false,
+            version: 1,
+        };
+        self.purchases.insert(token.clone(), purchase);
+        self.purchase_order.push(token.clone());
+        if !new.pending {
+            match new.kind {
+                Kind::Product => self.notify_one_time(now, &token, &new.product_id, 1),
+                Kind::Subscription => self.notify_subscription(now, &token, 4),
+            }
+        }
+        Ok(token)
+    }
+
+    /// A purchase by token, mutable, its version bumped.
+    fn touch(&mut self, token: &str) -> &mut Purchase {
+        let p = self.purchases.get_mut(token).expect("caller checked the token");
+        p.version += 1;
+        p
+    }
+
+    /// Pending → purchased.
+    pub fn complete(&mut self, token: &str) -> Result<(), String> {
+        let now = self.now_ms();
+        let p = self.purchases.get(token).ok_or("unknown token")?;
+        match p.kind {
+            Kind::Product if p.product_state == ProductState::Pending => {
+                let p = self.touch(token);
+                p.product_state = ProductState::Purchased;
+                p.purchased_ms = Some(now);
+                let sku = p.product_id.clone();
+                self.notify_one_time(now, token, &sku, 1);
+            }
+            Kind::Subscription if p.sub_state == SubState::Pending => {
+                let p = self.touch(token);
+                p.sub_state = SubState::Active;
+                p.purchased_ms = Some(now);
+                p.created_ms = now;
+                p.expiry_ms = period(&p.plan.as_ref().map(|p| p.period.clone()).unwrap_or_default()).add_to(now);
+                self.notify_subscription(now, token, 4);
+            }
+            _ => return Err("the purchase is not pending".into()),
+        }
+        Ok(())
+    }
+
+    /// Pending → canceled (ONE_TIME_PRODUCT_CANCELED / SUBSCRIPTION_PENDING_PURCHASE_CANCELED).
+    pub fn cancel_pending(&mut self, token: &str) -> Result<(), String> {
+        let now = self.now_ms();
+        let p = self.purchases.get(token).ok_or("unknown token")?;
+        match p.kind {
+            Kind::Product if p.product_state == ProductState::Pending => {
+                let p = self.touch(token);
+                p.product_state = ProductState::Canceled;
+                let sku = p.product_id.clone();
+                self.notify_one_time(now, token, &sku, 2);
+            }
+            Kind::Subscription if p.sub_state == SubState::Pending => {
+                let p = self.touch(token);
+                p.sub_state = SubState::PendingPurchaseCanceled;
+                p.auto_renew = false;
+                self.notify_subscription(now, token, 20);
+            }
+            _ => return Err("the purchase is not pending".into()),
+        }
+        Ok(())
+    }
+
+    /// Voids (refunds) a purchase: a voided-purchases entry and a voidedPurchaseNotification.
+    /// With a `quantity` below the refundable quantity of a one-time purchase, a quantity-based
+    /// partial refund. A voided subscription ends at once.
+    pub fn void(&mut self, token: &str, at: i64, source: i32, reason: i32, quantity: Option<u32>) -> Result<(), String> {
+        let p = self.purchases.get(token).ok_or("unknown token")?;
+        if p.voided {
+            return Err("the purchase is already voided".into());
+        }
+        if p.kind == Kind::Product && p.product_state != ProductState::Purchased {
+            return Err("only a purchased one-time purchase can be voided".into());
+        }
+        if p.kind == Kind::Subscription && matches!(p.sub_state, SubState::Pending | SubState::PendingPurchaseCanceled) {
+            return Err("a pending subscription cannot be voided".into());
+        }
+        let refundable = p.refundable_quantity();
+        let partial = match (p.kind, quantity) {
+            (Kind::Product, Some(q)) if q == 0 || q > refundable => {
+                return Err(format!("quantity must be between 1 and {refundable}"));
+            }
+            (Kind::Product, Some(q)) => q < refundable,
+            _ => false,
+        };
+        let voided_quantity = if p.kind == Kind::Product { Some(quantity.unwrap_or(refundable)) } else { None };
+        let p = self.touch(token);
+        if partial {
+            p.refunded_quantity += voided_quantity.unwrap_or(0);
+        } else {
+            p.voided = true;
+            if let Some(q) = voided_quantity {
+                p.refunded_quantity += q;
+            }
+            match p.kind {
+                Kind::Product => p.product_state = ProductState::Canceled,
+                Kind::Subscription => {
+                    p.sub_state = SubState::Expired;
+                    p.auto_renew = false;
+                    p.expiry_ms = p.expiry_ms.min(at);
+                }
+            }
+        }
+        let entry = Voided {
+            token: token.into(),
+            order_id: p.latest_order_id(),
+            purchase_time_ms: p.created_ms,
+            voided_time_ms: at,
+            source,
+            reason,
+            quantity: voided_quantity,
+            partial,
+            kind: p.kind,
+        };
+        let (order, kind) = (entry.order_id.clone(), p.kind);
+        self.voided.push(entry);
+        self.notify_voided(at, token, &order, kind, partial);
+        Ok(())
+    }
+
+    /// Renews now (or at `at`, the scheduled expiry): a new order `..N`, a new period.
+    fn renew_at(&mut self, token: &str, at: i64, notification_type: i32) {
+        let p = self.touch(token);
+        if let Some(next) = p.deferred_plan.take() {
+            p.product_id = next.product_id.clone();
+            p.plan = Some(next);
+        }
+        let base = if p.expiry_ms > at { p.expiry_ms } else { at };
+        p.expiry_ms = period(&p.plan.as_ref().map(|p| p.period.clone()).unwrap_or_default()).add_to(base);
+        p.renewals += 1;
+        p.sub_state = SubState::Active;
+        p.auto_renew = true;
+        p.cancel = None;
+        p.hold_until_ms = None;
+        p.auto_resume_ms = None;
+        self.notify_subscription(at, token, notification_type);
+    }
+
+    fn expire_at(&mut self, token: &str, at: i64) {
+        let p = self.touch(token);
+        p.sub_state = SubState::Expired;
+        p.auto_renew = false;
+        p.expiry_ms = p.expiry_ms.min(at);
+        p.hold_until_ms = None;
+        p.auto_resume_ms = None;
+        self.notify_subscription(at, token, 13);
+    }
+
+    /// A subscription lifecycle action of the control API (`renew`, `cancel`, `expire`,
+    /// `grace`, `hold`, `recover`, `pause`, `resume`, `revoke`, `restart`).
+    pub fn subscription_action(&mut self, token: &str, action: &str, body: &Value) -> Result<(), String> {
+        let now = self.now_ms();
+        let p = self.purchases.get(token).ok_or("unknown token")?;
+        if p.kind != Kind::Subscription {
+            return Err(format!("{action} applies to subscriptions only"));
+        }
+        let state = p.sub_state;
+        let refuse = || Err(format!("cannot {action} a subscription in state {}", state.as_str()));
+        match action {
+            "renew" => {
+                if !matches!(state, SubState::Active | SubState::InGracePeriod | SubState::OnHold) {
+                    return refuse();
+                }
+                self.renew_at(token, now, 2);
+            }
+            "cancel" => {
+                if !matches!(state, SubState::Active | SubState::InGracePeriod | SubState::OnHold | SubState::Paused) {
+                    return refuse();
+                }
+                self.cancel_subscription(token, CancelKind::User, now);
+            }
+            "expire" => {
+                if !state.is_live() {
+                    return refuse();
+                }
+                self.expire_at(token, now);
+            }
+            "grace" => {
+                if state != SubState::Active {
+                    return refuse();
+                }
+                let p = self.touch(token);
+                p.sub_state = SubState::InGracePeriod;
+                let grace = p.plan.as_ref().map(|p| p.grace_period.clone()).unwrap_or("P7D".into());
+                p.expiry_ms = period(&grace).add_to(now);
+                self.notify_subscription(now, token, 6);
+            }
+            "hold" => {
+                if !matches!(state, SubState::Active | SubState::InGracePeriod) {
+                    return refuse();
+                }
+                self.hold_at(token, now);
+            }
+            "recover" => {
+                if !matches!(state, SubState::InGracePeriod | SubState::OnHold) {
+                    return refuse();
+                }
+                let p = self.touch(token);
+                p.expiry_ms = now;
+                self.renew_at(token, now, 1);
+            }
+            "pause" => {
+                if state != SubState::Active {
+                    return refuse();
+                }
+                let seconds = body["seconds"].as_i64();
+                let p = self.touch(token);
+                p.sub_state = SubState::Paused;
+                p.auto_resume_ms = Some(match seconds {
+                    Some(s) if s > 0 => now + s * 1000,
+                    _ => period("P1M").add_to(p.expiry_ms.max(now)),
+                });
+                p.expiry_ms = p.expiry_ms.min(now);
+                self.notify_subscription(now, token, 10);
+            }
+            "resume" => {
+                if state != SubState::Paused {
+                    return refuse();
+                }
+                self.renew_at(token, now, 2);
+            }
+            "revoke" => {
+                if !state.is_live() {
+                    return refuse();
+                }
+                self.revoke(token, now, 2)?;
+            }
+            "restart" => {
+                if state != SubState::Canceled || self.purchases[token].expiry_ms <= now {
+                    return refuse();
+                }
+                let p = self.touch(token);
+                p.sub_state = SubState::Active;
+                p.auto_renew = true;
+                p.cancel = None;
+                self.notify_subscription(now, token, 7);
+            }
+            other => return Err(format!("unknown action {other:?}")),
+        }
+        Ok(())
+    }
+
+    fn hold_at(&mut self, token: &str, at: i64) {
+        let p = self.touch(token);
+        p.sub_state = SubState::OnHold;
+        let hold = p.plan.as_ref().map(|p| p.account_hold.clone()).unwrap_or("P30D".into());
+        p.hold_until_ms = Some(period(&hold).add_to(at));
+        p.expiry_ms = p.expiry_ms.min(at);
+        self.notify_subscription(at, token, 5);
+    }
+
+    /// Stops auto-renewal (CANCELED; entitled until expiry). Emits SUBSCRIPTION_CANCELED.
+    pub fn cancel_subscription(&mut self, token: &str, kind: CancelKind, at: i64) {
+        let p = self.touch(token);
+        p.auto_renew = false;
+        p.cancel = Some((kind, at));
+        p.auto_resume_ms = None;
+        if matches!(p.sub_state, SubState::OnHold | SubState::Paused) {
+            p.sub_state = SubState::Expired;
+            p.hold_until_ms = None;
+            p.expiry_ms = p.expiry_ms.min(at);
+        } else {
+            p.sub_state = SubState::Canceled;
+        }
+        self.notify_subscription(at, token, 3);
+    }
+
+    /// Revokes a subscription now with a refund: EXPIRED, a voided entry, SUBSCRIPTION_REVOKED
+    /// and a voidedPurchaseNotification.
+    pub fn revoke(&mut self, token: &str, at: i64, source: i32) -> Result<(), String> {
+        self.notify_subscription(at, token, 12);
+        self.void(token, at, source, 0, None)
+    }
+
+    /// Replaces a subscription by another plan: a new token whose `linkedPurchaseToken` is
+    /// the old one. Immediate modes end the old token now (EXPIRED, replacement cancellation)
+    /// and start the new plan now; `DEFERRED` also retires the old token now, and the new
+    /// token keeps the old plan (with `deferredItemReplacement`) until the old expiry, when it
+    /// renews on the new plan.
+    pub fn replace(&mut self, old: &str, product_id: &str, base_plan_id: Option<&str>, mode: ReplacementMode) -> Result<String, String> {
+        let now = self.now_ms();
+        let p = self.purchases.get(old).ok_or("unknown token")?.clone();
+        if p.kind != Kind::Subscription {
+            return Err("only a subscription can be replaced".into());
+        }
+        if !matches!(p.sub_state, SubState::Active | SubState::Canceled | SubState::InGracePeriod) || p.expiry_ms <= now && p.sub_state == SubState::Canceled {
+            return Err(format!("cannot replace a subscription in state {}", p.sub_state.as_str()));
+        }
+        let new_plan = self
+            .plan(product_id, base_plan_id)
+            .ok_or_else(|| format!("no active base plan {base_plan_id:?} of {product_id:?}"))?;
+        let old_plan = p.plan.clone().ok_or("the subscription has no plan")?;
+        let token = new_purchase_token();
+        let (plan, deferred, product, expiry) = match mode {
+            ReplacementMode::Deferred => (old_plan, Some(new_plan), p.product_id.clone(), p.expiry_ms),
+            ReplacementMode::ChargeProratedPrice | ReplacementMode::WithoutProration => {
+                (new_plan.clone(), None, new_plan.product_id.clone(), p.expiry_ms.max(now))
+            }
+            ReplacementMode::WithTimeProration | ReplacementMode::ChargeFullPrice => {
+                let e = period(&new_plan.period).add_to(now);
+                (new_plan.clone(), None, new_plan.product_id.clone(), e)
+            }
+        };
+        let new = Purchase {
+            token: token.clone(),
+            kind: Kind::Subscription,
+            product_id: product,
+            account_id: p.account_id.clone(),
+            obfuscated_account_id: p.obfuscated_account_id.clone(),
+            obfuscated_profile_id: p.obfuscated_profile_id.clone(),
+            order_id: new_order_id(),
+            renewals: 0,
+            test: p.test,
+            quantity: 1,
+            refunded_quantity: 0,
+            region_code: p.region_code.clone(),
+            developer_payload: None,
+            created_ms: now,
+            purchased_ms: Some(now),
+            acknowledged: false,
+            consumed: false,
+            product_state: ProductState::Purchased,
+            sub_state: SubState::Active,
+            expiry_ms: expiry,
+            auto_renew: true,
+            cancel: None,
+            hold_until_ms: None,
+            auto_resume_ms: None,
+            plan: Some(plan),
+            deferred_plan: deferred,
+            linked_purchase_token: Some(old.into()),
+            replaced_by: None,
+            voided: false,
+            version: 1,
+        };
+        self.purchases.insert(token.clone(), new);
+        self.purchase_order.push(token.clone());
+        let o = self.touch(old);
+        o.sub_state = SubState::Expired;
+        o.auto_renew = false;
+        o.cancel = Some((CancelKind::Replacement, now));
+        o.expiry_ms = o.expiry_ms.min(now);
+        o.replaced_by = Some(token.clone());
+        self.notify_subscription(now, &token, 4);
+        Ok(token)
+    }
+
+    /// Makes everything that is due by virtual now happen, in time order.
+    pub fn settle(&mut self) {
+        let now = self.now_ms();
+        for _ in 0..100_000 {
+            let Some((at, token, event)) = self.next_event(now) else { return };
+            match event {
+                Due::AutoRefund => {
+                    let kind = self.purchases[&token].kind;
+                    if kind == Kind::Subscription {
+                        self.notify_subscription(at, &token, 12);
+                    }
+                    let _ = self.void(&token, at, 2, 8, None);
+                }
+                Due::Renew => self.renew_at(&token, at, 2),
+                Due::Expire => self.expire_at(&token, at),
+                Due::Hold => self.hold_at(&token, at),
+                Due::Resume => self.renew_at(&token, at, 2),
+            }
+        }
+    }
+
+    fn next_event(&self, now: i64) -> Option<(i64, String, Due)> {
+        let mut best: Option<(i64, String, Due)> = None;
+        for p in self.purchases.values() {
+            let mut consider = |at: i64, due: Due| {
+                if at <= now && best.as_ref().is_none_or(|(b, t, _)| (at, &p.token) < (*b, t)) {
+                    best = Some((at, p.token.clone(), due));
+                }
+            };
+            if !p.voided && !p.acknowledged {
+                if let Some(t) = p.purchased_ms {
+                    let live = match p.kind {
+                        Kind::Product => p.product_state == ProductState::Purchased,
+                        Kind::Subscription => p.sub_state.is_live(),
+                    };
+                    if live {
+                        consider(t + ACK_DEADLINE_MS, Due::AutoRefund);
+                    }
+                }
+            }
+            if p.kind != Kind::Subscription {
+                continue;
+            }
+            match p.sub_state {
+                SubState::Active if p.auto_renew => consider(p.expiry_ms, Due::Renew),
+                SubState::Active | SubState::Canceled => consider(p.expiry_ms, Due::Expire),
+                SubState::InGracePeriod => consider(p.expiry_ms, Due::Hold),
+                SubState::OnHold => consider(p.hold_until_ms.unwrap_or(p.expiry_ms), Due::Expire),
+                SubState::Paused => consider(p.auto_resume_ms.unwrap_or(p.expiry_ms), Due::Resume),
+                _ => {}
+            }
+        }
+        best
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    AutoRefund,
+    Renew,
+    Expire,
+    Hold,
+    Resume,
+}
+
+fn period(s: &str) -> Period {
+    Period::parse(s).unwrap_or(Period { months: 1, days: 0, seconds: 0 })
+}
+
+/// A new purchase token: long, random, URL-safe, shaped like Play's
+/// (`<24 letters>.AO-J1O<…>`).
+pub fn new_purchase_token() -> String {
+    let mut rng = rand::thread_rng();
+    let head: String = (0..24).map(|_| rng.gen_range(b'a'..=b'z') as char).collect();
+    const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let tail: String = (0..130).map(|_| URL_SAFE[rng.gen_range(0..URL_SAFE.len())] as char).collect();
+    format!("{head}.AO-J1O{tail}")
+}
+
+/// A new order id, `GPA.1234-5678-9012-34567`.
+pub fn new_order_id() -> String {
+    let mut rng = rand::thread_rng();
+    let mut digits = |n: usize| -> String { (0..n).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect() };
+    format!("GPA.{}-{}-{}-{}", digits(4), digits(4), digits(4), digits(5))
+}
+
+/// A random alphanumeric string.
+pub fn random_string(len: usize) -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+}

@@ -14,7 +14,6 @@ const PRODUCTS = [
 ];
 const MODES = ["chargeProratedPrice", "chargeFullPrice", "withTimeProration", "deferred"];
 const DEFAULT_MODE = { Upgrade: "chargeProratedPrice", Downgrade: "deferred" };
-const NOT_HELD = new Set(["revoked", "refunded"]); // states whose coins were taken back
 const SESSION_KEY = "demo-store.session"; // per window: two windows, two accounts
 const LOCALE_KEY = "demo-store.locale";
 const POLL_MS = 3000;
@@ -150,18 +149,47 @@ function signOut() {
 
 async function buy(itemId) {
   await run(async () => {
-    const result = await state.billing.purchase(itemId);
-    showMessage("success", `Thank you! ${title(itemId)} is yours (${result.verification.entitlement.state}).`, "purchased");
+    const { verification } = await state.billing.purchase(itemId);
+    const coins = PRODUCTS.find((p) => p.id === itemId)?.coins;
+    showMessage("success", coins
+      ? `Thank you! ${coins * verification.entitlement.quantity} coins were added to your balance.`
+      : `Thank you! ${title(itemId)} is yours.`, "purchased");
   }, itemId);
 }
 
+/**
+ * Uses one pack of a consumable. Its coins were credited by the server, which also consumes
+ * each purchase on Google Play; if Play still holds this one, it is consumed here first so
+ * the pack can be bought again at once. Spending coins is the app's own logic: this demo
+ * keeps the count in this browser.
+ */
 async function use(itemId) {
-  const owned = state.device.find((p) => p.itemId === itemId);
-  if (!owned) return;
   await run(async () => {
-    await state.billing.consume(owned.purchaseToken);
-    showMessage("success", `Used ${title(itemId)}: you can buy it again.`, "consumed");
+    const owned = state.device.find((p) => p.itemId === itemId);
+    if (owned) {
+      try {
+        await state.billing.consume(owned.purchaseToken);
+      } catch (error) {
+        if (error.name !== "ItemNotOwnedError") throw error; // else the server consumed it first
+      }
+    }
+    const spent = readSpent();
+    spent[itemId] = (spent[itemId] ?? 0) + 1;
+    localStorage.setItem(spentKey(), JSON.stringify(spent));
+    showMessage("success", `Used one pack of ${title(itemId)}. Buy more at any time.`, "used");
   }, itemId);
+}
+
+function spentKey() {
+  return `demo-store.spent.${state.session.accountId}`;
+}
+
+function readSpent() {
+  try {
+    return JSON.parse(localStorage.getItem(spentKey())) ?? {};
+  } catch {
+    return {};
+  }
 }
 
 async function changeSubscription(from, toItemId, mode, label) {
@@ -366,15 +394,16 @@ function productCard(product) {
   actions.append(button("Buy", "primary", () => buy(item.itemId)));
 
   if (product.kind === "consumable") {
-    const coins = mine.filter((e) => !NOT_HELD.has(e.state)).reduce((sum, e) => sum + e.quantity, 0) * product.coins;
+    const credited = mine.filter((e) => e.entitled).reduce((sum, e) => sum + e.quantity, 0);
+    const packs = Math.max(0, credited - (readSpent()[item.itemId] ?? 0));
     const balance = card.querySelector(".balance");
     balance.hidden = false;
-    balance.textContent = `Balance: ${coins} coins`;
-    balance.dataset.balance = String(coins);
-    const use = button("Use", "", () => use(item.itemId));
-    use.dataset.unavailable = String(!state.device.some((p) => p.itemId === item.itemId));
-    use.title = "Consume one pack on Google Play so it can be bought again";
-    actions.append(use);
+    balance.textContent = `Balance: ${packs * product.coins} coins`;
+    balance.dataset.balance = String(packs * product.coins);
+    const spend = button("Use", "", () => use(item.itemId));
+    spend.dataset.unavailable = String(packs === 0);
+    spend.title = `Spend ${product.coins} coins`;
+    actions.append(spend);
   }
   if (product.kind === "subscription") {
     const from = currentSubscription(item.itemId);

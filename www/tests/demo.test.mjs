@@ -104,18 +104,24 @@ test("a pending payment completed through the emulator becomes an entitlement", 
   await screenshot(page, "pending-completed");
 });
 
-test("a consumable can be used (consumed) and bought again", async () => {
+test("a consumable is consumed on Google Play, used, and bought again", async () => {
   const page = await openStore(context, sandbox, "alice");
   const coins = product(page, "coins_100");
+  const balance = () => coins.locator(".balance").getAttribute("data-balance");
   await buyWith(page, "coins_100", "Approve");
-  await poll(async () => (await coins.locator(".balance").getAttribute("data-balance")) === "100", { what: "100 coins" });
+  await poll(async () => (await balance()) === "100", { what: "100 coins" });
+  // The server consumes the purchase on Play (its outbox), so the pack can be bought again.
+  await refreshUntil(page, entitlement(page, "coins_100", "consumed"), "the pack consumed on Google Play");
   await coins.getByRole("button", { name: "Use", exact: true }).click();
   await idle(page);
-  assert.equal(await messageCode(page, "consumed"), "consumed");
+  assert.equal(await messageCode(page, "used"), "used");
+  assert.equal(await balance(), "0");
+  assert.ok(await coins.getByRole("button", { name: "Use", exact: true }).isDisabled(), "nothing left to use");
   await buyWith(page, "coins_100", "Approve");
   assert.equal(await messageCode(page, "purchased"), "purchased");
-  await poll(async () => (await coins.locator(".balance").getAttribute("data-balance")) === "200", { what: "200 coins" });
-  await screenshot(page, "consumed-and-bought-again");
+  await poll(async () => (await balance()) === "100", { what: "100 coins again" });
+  assert.equal(await page.locator('[data-entitlement="coins_100"]').count(), 2, "one entitlement per token");
+  await screenshot(page, "consumed-used-bought-again");
 });
 
 test("upgrade then downgrade a subscription; the old entitlement is retired each time", async () => {

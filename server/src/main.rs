@@ -1,1 +1,92 @@
-fn main() {}
+//! `pwa-billing`: serve, sandbox, migrate.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use pwa_billing_server::config::Config;
+use pwa_billing_server::server::{shutdown_signal, RunningServer};
+use pwa_billing_server::{app, AppState};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pwa-billing",
+    version,
+    about = "Verifies Google Play purchases of a PWA, grants them once, acknowledges them in time."
+)]
+struct Cli {
+    /// Log as JSON lines (default: human-readable). Filter with RUST_LOG.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (production). Configuration: --config FILE, then PWA_BILLING_* variables.
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, env = "PWA_BILLING_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        /// TOML configuration file.
+        #[arg(long, env = "PWA_BILLING_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    match run(cli.command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pwa-billing: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { config } => {
+            let config = Config::load(config.as_deref())?;
+            let listen = config.listen;
+            let state = AppState::new(config, None).await?;
+            state.db.migrate().await.context("applying migrations")?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("configuration key `listen`: cannot bind {listen}"))?;
+            let server = RunningServer::start(state.clone(), app(state), listener)?;
+            tracing::info!(url = %server.url(), "pwa-billing listening");
+            server.run_until(shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate { config } => {
+            let config = Config::load(config.as_deref())?;
+            let db = pwa_billing_server::db::Db::connect(&config.database_url)
+                .await
+                .context("configuration key `database_url`")?;
+            db.migrate().await.context("applying migrations")?;
+            println!("migrations applied");
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,781 @@
+//! Configuration: a TOML file overlaid with `PWA_BILLING_*` environment variables (the
+//! environment wins). Every error names the key it is about.
+//!
+//! A key `section.name` in the file is `PWA_BILLING_SECTION_NAME` in the environment
+//! (`auth.jwks_url` ↔ `PWA_BILLING_AUTH_JWKS_URL`). `products` in the environment is a
+//! list: `PWA_BILLING_PRODUCTS="coins_100=consumable,sub_monthly=subscription"`.
+//! Variables starting with `PWA_BILLING_TEST_` belong to the test harness and are ignored.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_with::{serde_as, DisplayFromStr, PickFirst};
+use url::Url;
+
+/// Environment variable prefix.
+pub const ENV_PREFIX: &str = "PWA_BILLING_";
+/// Google's Play Developer API base URL.
+pub const GOOGLE_PLAY_API_BASE_URL: &str = "https://androidpublisher.googleapis.com/";
+/// Default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://pwa-billing.db";
+
+/// Sections of the file whose keys are addressed as `PWA_BILLING_<SECTION>_<KEY>`.
+const SECTIONS: [&str; 5] = ["auth", "limits", "cors", "worker", "retry"];
+
+/// A configuration that failed to load, naming the offending key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration key `{key}`{source_hint}: {message}")]
+pub struct ConfigError {
+    /// The dotted key (`auth.jwks_url`).
+    pub key: String,
+    /// Where the bad value came from.
+    source_hint: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            source_hint: String::new(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The kind of a product, which decides how it is verified and settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    /// A one-time product that is consumed (its quantity granted once per token).
+    Consumable,
+    /// A one-time product owned for good.
+    NonConsumable,
+    /// A subscription (verified with subscriptionsv2).
+    Subscription,
+}
+
+impl ProductKind {
+    /// The snake_case name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consumable => "consumable",
+            Self::NonConsumable => "non_consumable",
+            Self::Subscription => "subscription",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "consumable" => Some(Self::Consumable),
+            "non_consumable" => Some(Self::NonConsumable),
+            "subscription" => Some(Self::Subscription),
+            _ => None,
+        }
+    }
+}
+
+/// How callers authenticate: a bearer JWT whose `sub` is the account id.
+#[derive(Debug, Clone)]
+pub enum AuthConfig {
+    /// HS256 with a shared secret (optionally checking `iss`/`aud`).
+    Hs256 {
+        /// The shared secret (at least 32 bytes).
+        secret: String,
+        /// Required `iss`, if set.
+        issuer: Option<String>,
+        /// Required `aud`, if set.
+        audience: Option<String>,
+    },
+    /// Asymmetric tokens checked against a JWKS document.
+    Jwks {
+        /// Where the key set is fetched.
+        url: Url,
+        /// Required `iss`.
+        issuer: String,
+        /// Required `aud`.
+        audience: String,
+    },
+}
+
+/// Request limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest accepted request body (413 above).
+    pub max_body_bytes: usize,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Longest accepted purchase token.
+    pub max_token_len: usize,
+    /// Longest accepted item id.
+    pub max_item_id_len: usize,
+    /// Most purchases in one sync request.
+    pub max_sync_purchases: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_token_len: 2048,
+            max_item_id_len: 256,
+            max_sync_purchases: 100,
+        }
+    }
+}
+
+/// Retry policy of Google calls made while a caller waits.
+#[derive(Debug, Clone)]
+pub struct RetryConfig {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// First backoff ceiling.
+    pub base_delay: Duration,
+    /// Largest backoff ceiling.
+    pub max_delay: Duration,
+    /// Timeout of one HTTP request to Google.
+    pub request_timeout: Duration,
+    /// `Retry-After` sent with a 503 when Google is unavailable.
+    pub retry_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            retry_after: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The background worker that runs durable jobs (acknowledgements, consumption, …).
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Whether this replica runs jobs (at least one replica should).
+    pub enabled: bool,
+    /// How long a claimed job is reserved for this replica.
+    pub lease: Duration,
+    /// How often the outbox is polled when nothing wakes the worker.
+    pub poll_interval: Duration,
+    /// Jobs claimed at once.
+    pub batch_size: u32,
+    /// First retry delay ceiling of a failed job.
+    pub backoff_base: Duration,
+    /// Largest retry delay of a failed job.
+    pub backoff_max: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(5),
+            batch_size: 16,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The whole configuration of `serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// The app's package name on Play.
+    pub package_name: String,
+    /// Path of the service-account key JSON (its `token_uri` is used).
+    pub service_account_key: PathBuf,
+    /// Base URL of the Play Developer API.
+    pub play_api_base_url: Url,
+    /// `sqlite://…` (default) or `postgres://…`.
+    pub database_url: String,
+    /// Caller authentication.
+    pub auth: AuthConfig,
+    /// Each product id's kind; ids not listed are refused.
+    pub products: BTreeMap<String, ProductKind>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Allowed CORS origins (`*` for any; empty: no CORS headers).
+    pub cors_allowed_origins: Vec<String>,
+    /// Google call retries.
+    pub retry: RetryConfig,
+    /// Durable job worker.
+    pub worker: WorkerConfig,
+}
+
+#[serde_as]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: Option<SocketAddr>,
+    package_name: Option<String>,
+    service_account_key: Option<PathBuf>,
+    play_api_base_url: Option<Url>,
+    database_url: Option<String>,
+    #[serde(default)]
+    auth: RawAuth,
+    #[serde(default)]
+    products: BTreeMap<String, ProductKind>,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    cors: RawCors,
+    #[serde(default)]
+    retry: RawRetry,
+    #[serde(default)]
+    worker: RawWorker,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    jwt_hs256_secret: Option<String>,
+    jwks_url: Option<Url>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+#[serde_as]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    max_body_bytes: Option<usize>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    request_timeout_secs: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    max_token_len: Option<usize>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    max_item_id_len: Option<usize>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    max_sync_purchases: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCors {
+    allowed_origins: Option<StringList>,
+}
+
+/// A list given as a TOML array or as a comma-separated string (environment).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StringList {
+    List(Vec<String>),
+    Csv(String),
+}
+
+impl StringList {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::List(v) => v,
+            Self::Csv(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        }
+    }
+}
+
+#[serde_as]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetry {
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    max_attempts: Option<u32>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    base_delay_ms: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    max_delay_ms: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    request_timeout_secs: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    retry_after_secs: Option<u64>,
+}
+
+#[serde_as]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorker {
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    lease_secs: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    poll_interval_ms: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    batch_size: Option<u32>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    backoff_base_ms: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    backoff_max_secs: Option<u64>,
+}
+
+impl Config {
+    /// Loads the file (if any) and overlays the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Loads the file (if any) and overlays the given `PWA_BILLING_*` variables.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new("--config", format!("cannot read {}: {e}", path.display()))
+                })?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    ConfigError::new(
+                        "--config",
+                        format!("{} is not valid TOML: {}", path.display(), e.message()),
+                    )
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let from_env = overlay_env(&mut table, env)?;
+        let raw: RawConfig =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                let hint = from_env
+                    .iter()
+                    .find(|(k, _)| key.starts_with(k.as_str()))
+                    .map(|(_, var)| format!(" (from {var})"))
+                    .unwrap_or_default();
+                ConfigError {
+                    key,
+                    source_hint: hint,
+                    message: e.into_inner().to_string(),
+                }
+            })?;
+        raw.validate()
+    }
+}
+
+/// Copies `PWA_BILLING_*` variables into the table; returns the keys set, with their variable.
+fn overlay_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<BTreeSet<(String, String)>, ConfigError> {
+    let mut set = BTreeSet::new();
+    for (var, value) in env {
+        let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if rest.starts_with("TEST_") {
+            continue;
+        }
+        let name = rest.to_ascii_lowercase();
+        if name == "products" {
+            let mut products = toml::Table::new();
+            for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                let (id, kind) = entry.split_once('=').ok_or_else(|| ConfigError {
+                    key: "products".into(),
+                    source_hint: format!(" (from {var})"),
+                    message: format!("`{entry}` is not `product_id=kind`"),
+                })?;
+                products.insert(id.trim().into(), toml::Value::String(kind.trim().into()));
+            }
+            table.insert("products".into(), toml::Value::Table(products));
+            set.insert(("products".into(), var));
+            continue;
+        }
+        let section = SECTIONS.iter().find(|s| {
+            name.strip_prefix(**s)
+                .is_some_and(|r| r.starts_with('_') && r.len() > 1)
+        });
+        match section {
+            Some(section) => {
+                let key = name[section.len() + 1..].to_string();
+                let entry = table
+                    .entry(section.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let toml::Value::Table(sub) = entry else {
+                    return Err(ConfigError::new(*section, "must be a table"));
+                };
+                sub.insert(key.clone(), toml::Value::String(value));
+                set.insert((format!("{section}.{key}"), var));
+            }
+            None => {
+                table.insert(name.clone(), toml::Value::String(value));
+                set.insert((name, var));
+            }
+        }
+    }
+    Ok(set)
+}
+
+fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
+    value.ok_or_else(|| {
+        ConfigError::new(
+            key,
+            format!("is required (in the file or as {})", env_name(key)),
+        )
+    })
+}
+
+fn positive(value: u64, key: &str) -> Result<u64, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(key, "must be greater than 0"));
+    }
+    Ok(value)
+}
+
+impl RawConfig {
+    fn validate(self) -> Result<Config, ConfigError> {
+        let package_name = required(self.package_name, "package_name")?;
+        if package_name.is_empty()
+            || !package_name
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Err(ConfigError::new(
+                "package_name",
+                format!("`{package_name}` is not a package name like com.example.app"),
+            ));
+        }
+        let service_account_key = required(self.service_account_key, "service_account_key")?;
+        let play_api_base_url = match self.play_api_base_url {
+            Some(u) => u,
+            None => Url::parse(GOOGLE_PLAY_API_BASE_URL).expect("constant URL"),
+        };
+        if !matches!(play_api_base_url.scheme(), "http" | "https") {
+            return Err(ConfigError::new(
+                "play_api_base_url",
+                "must be an http(s) URL",
+            ));
+        }
+        let database_url = self
+            .database_url
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "database_url",
+                "must start with sqlite: or postgres:// (or postgresql://)",
+            ));
+        }
+        let auth = self.auth.validate()?;
+        if self.products.is_empty() {
+            return Err(ConfigError::new(
+                "products",
+                "lists no product: give each product id's kind (consumable, non_consumable, subscription)",
+            ));
+        }
+        let d = Limits::default();
+        let l = self.limits;
+        let limits = Limits {
+            max_body_bytes: positive(
+                l.max_body_bytes.unwrap_or(d.max_body_bytes) as u64,
+                "limits.max_body_bytes",
+            )? as usize,
+            request_timeout: Duration::from_secs(positive(
+                l.request_timeout_secs
+                    .unwrap_or(d.request_timeout.as_secs()),
+                "limits.request_timeout_secs",
+            )?),
+            max_token_len: positive(
+                l.max_token_len.unwrap_or(d.max_token_len) as u64,
+                "limits.max_token_len",
+            )? as usize,
+            max_item_id_len: positive(
+                l.max_item_id_len.unwrap_or(d.max_item_id_len) as u64,
+                "limits.max_item_id_len",
+            )? as usize,
+            max_sync_purchases: positive(
+                l.max_sync_purchases.unwrap_or(d.max_sync_purchases) as u64,
+                "limits.max_sync_purchases",
+            )? as usize,
+        };
+        let d = RetryConfig::default();
+        let r = self.retry;
+        let retry = RetryConfig {
+            max_attempts: positive(
+                r.max_attempts.unwrap_or(d.max_attempts).into(),
+                "retry.max_attempts",
+            )? as u32,
+            base_delay: r
+                .base_delay_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.base_delay),
+            max_delay: r
+                .max_delay_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.max_delay),
+            request_timeout: Duration::from_secs(positive(
+                r.request_timeout_secs
+                    .unwrap_or(d.request_timeout.as_secs()),
+                "retry.request_timeout_secs",
+            )?),
+            retry_after: Duration::from_secs(positive(
+                r.retry_after_secs.unwrap_or(d.retry_after.as_secs()),
+                "retry.retry_after_secs",
+            )?),
+        };
+        let d = WorkerConfig::default();
+        let w = self.worker;
+        let worker = WorkerConfig {
+            enabled: w.enabled.unwrap_or(d.enabled),
+            lease: Duration::from_secs(positive(
+                w.lease_secs.unwrap_or(d.lease.as_secs()),
+                "worker.lease_secs",
+            )?),
+            poll_interval: Duration::from_millis(positive(
+                w.poll_interval_ms
+                    .unwrap_or(d.poll_interval.as_millis() as u64),
+                "worker.poll_interval_ms",
+            )?),
+            batch_size: positive(
+                w.batch_size.unwrap_or(d.batch_size).into(),
+                "worker.batch_size",
+            )? as u32,
+            backoff_base: w
+                .backoff_base_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.backoff_base),
+            backoff_max: w
+                .backoff_max_secs
+                .map(Duration::from_secs)
+                .unwrap_or(d.backoff_max),
+        };
+        Ok(Config {
+            listen: self
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            package_name,
+            service_account_key,
+            play_api_base_url,
+            database_url,
+            auth,
+            products: self.products,
+            limits,
+            cors_allowed_origins: self
+                .cors
+                .allowed_origins
+                .map(StringList::into_vec)
+                .unwrap_or_default(),
+            retry,
+            worker,
+        })
+    }
+}
+
+impl RawAuth {
+    fn validate(self) -> Result<AuthConfig, ConfigError> {
+        match (self.jwt_hs256_secret, self.jwks_url) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                "auth.jwt_hs256_secret",
+                "set either auth.jwt_hs256_secret or auth.jwks_url, not both",
+            )),
+            (None, None) => Err(ConfigError::new(
+                "auth",
+                format!(
+                    "set auth.jwt_hs256_secret ({}) or auth.jwks_url with auth.issuer and auth.audience",
+                    env_name("auth.jwt_hs256_secret")
+                ),
+            )),
+            (Some(secret), None) => {
+                if secret.len() < 32 {
+                    return Err(ConfigError::new(
+                        "auth.jwt_hs256_secret",
+                        "must be at least 32 bytes long",
+                    ));
+                }
+                Ok(AuthConfig::Hs256 { secret, issuer: self.issuer, audience: self.audience })
+            }
+            (None, Some(url)) => Ok(AuthConfig::Jwks {
+                url,
+                issuer: required(self.issuer, "auth.issuer")?,
+                audience: required(self.audience, "auth.audience")?,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn minimal() -> Vec<(String, String)> {
+        [
+            ("PWA_BILLING_PACKAGE_NAME", "com.example.app"),
+            ("PWA_BILLING_SERVICE_ACCOUNT_KEY", "/key.json"),
+            ("PWA_BILLING_AUTH_JWT_HS256_SECRET", SECRET),
+            (
+                "PWA_BILLING_PRODUCTS",
+                "coins_100=consumable, sub_monthly=subscription",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn with(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut env = minimal();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env
+    }
+
+    #[test]
+    fn env_alone_is_enough_and_defaults_apply() {
+        let c = Config::load_from(None, minimal()).unwrap();
+        assert_eq!(c.package_name, "com.example.app");
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.play_api_base_url.as_str(), GOOGLE_PLAY_API_BASE_URL);
+        assert_eq!(c.products["coins_100"], ProductKind::Consumable);
+        assert_eq!(c.products["sub_monthly"], ProductKind::Subscription);
+        assert!(matches!(c.auth, AuthConfig::Hs256 { .. }));
+        assert_eq!(c.limits.max_body_bytes, 64 * 1024);
+    }
+
+    #[test]
+    fn env_wins_over_file_and_numbers_parse_from_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\npackage_name = \"com.file.app\"\n[limits]\nmax_body_bytes = 100\n[products]\npremium = \"non_consumable\"\n",
+        )
+        .unwrap();
+        let env = vec![
+            (
+                "PWA_BILLING_PACKAGE_NAME".to_string(),
+                "com.env.app".to_string(),
+            ),
+            ("PWA_BILLING_SERVICE_ACCOUNT_KEY".into(), "/k.json".into()),
+            ("PWA_BILLING_AUTH_JWT_HS256_SECRET".into(), SECRET.into()),
+            ("PWA_BILLING_LIMITS_MAX_BODY_BYTES".into(), "2048".into()),
+            ("PWA_BILLING_WORKER_ENABLED".into(), "false".into()),
+            (
+                "PWA_BILLING_TEST_DATABASE_URL".into(),
+                "postgres://ignored".into(),
+            ),
+        ];
+        let c = Config::load_from(Some(&path), env).unwrap();
+        assert_eq!(c.package_name, "com.env.app");
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.limits.max_body_bytes, 2048);
+        assert!(!c.worker.enabled);
+        assert_eq!(c.products["premium"], ProductKind::NonConsumable);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = |env: Vec<(String, String)>| Config::load_from(None, env).unwrap_err();
+        let e = err(with(&[("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "lots")]));
+        assert_eq!(e.key, "limits.max_body_bytes");
+        assert!(
+            e.to_string().contains("PWA_BILLING_LIMITS_MAX_BODY_BYTES"),
+            "{e}"
+        );
+        assert_eq!(err(with(&[("PWA_BILLING_LISTEN", "nope")])).key, "listen");
+        assert_eq!(
+            err(with(&[("PWA_BILLING_PRODUCTS", "a=gadget")])).key,
+            "products.a"
+        );
+        assert_eq!(
+            err(with(&[("PWA_BILLING_DATABASE_URL", "mysql://x")])).key,
+            "database_url"
+        );
+        assert_eq!(
+            err(with(&[("PWA_BILLING_AUTH_JWT_HS256_SECRET", "short")])).key,
+            "auth.jwt_hs256_secret"
+        );
+        assert_eq!(
+            err(with(&[("PWA_BILLING_AUTH_JWKS_URL", "https://x/jwks")])).key,
+            "auth.jwt_hs256_secret"
+        );
+        assert_eq!(
+            err(with(&[("PWA_BILLING_FROBNICATE", "1")])).key,
+            "frobnicate"
+        );
+        assert_eq!(
+            err(with(&[("PWA_BILLING_WORKER_LEASE_SECS", "0")])).key,
+            "worker.lease_secs"
+        );
+        let missing: Vec<_> = minimal()
+            .into_iter()
+            .filter(|(k, _)| k != "PWA_BILLING_PACKAGE_NAME")
+            .collect();
+        let e = err(missing);
+        assert_eq!(e.key, "package_name");
+        assert!(e.to_string().contains("PWA_BILLING_PACKAGE_NAME"), "{e}");
+    }
+
+    #[test]
+    fn jwks_needs_issuer_and_audience() {
+        let env: Vec<_> = minimal()
+            .into_iter()
+            .filter(|(k, _)| k != "PWA_BILLING_AUTH_JWT_HS256_SECRET")
+            .chain([(
+                "PWA_BILLING_AUTH_JWKS_URL".to_string(),
+                "https://id.example/jwks".to_string(),
+            )])
+            .collect();
+        assert_eq!(
+            Config::load_from(None, env.clone()).unwrap_err().key,
+            "auth.issuer"
+        );
+        let mut env = env;
+        env.push((
+            "PWA_BILLING_AUTH_ISSUER".into(),
+            "https://id.example".into(),
+        ));
+        env.push(("PWA_BILLING_AUTH_AUDIENCE".into(), "pwa".into()));
+        assert!(matches!(
+            Config::load_from(None, env).unwrap().auth,
+            AuthConfig::Jwks { .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[limits]\nmax_bodyy = 1\n").unwrap();
+        let e = Config::load_from(Some(&path), minimal()).unwrap_err();
+        assert!(e.key.starts_with("limits"), "{e}");
+        assert!(e.to_string().contains("max_bodyy"), "{e}");
+    }
+}

@@ -1,0 +1,172 @@
+//! The `purchases` table: one row per purchase token.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::{now_ms, Db};
+
+/// A stored purchase.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct PurchaseRow {
+    /// The token (primary key).
+    pub purchase_token: String,
+    /// Stable entitlement id.
+    pub id: String,
+    /// The account it is bound to.
+    pub account_id: String,
+    /// The product id.
+    pub item_id: String,
+    /// `consumable`, `non_consumable`, `subscription`.
+    pub kind: String,
+    /// `pending` or an entitlement state.
+    pub state: String,
+    /// Quantity granted.
+    pub quantity: i64,
+    /// Access end (ms), subscriptions.
+    pub expires_at: Option<i64>,
+    /// 1 for a test purchase.
+    pub test: i64,
+    /// 1 once Google has it acknowledged (or consumed).
+    pub acknowledged: i64,
+    /// Google's order id.
+    pub order_id: Option<String>,
+    /// The token this one replaced.
+    pub linked_purchase_token: Option<String>,
+    /// When bought (ms).
+    pub purchased_at: Option<i64>,
+    /// When granted (ms); none while pending.
+    pub granted_at: Option<i64>,
+    /// First seen (ms).
+    pub created_at: i64,
+    /// Last change (ms).
+    pub updated_at: i64,
+}
+
+macro_rules! columns {
+    () => {
+        "purchase_token, id, account_id, item_id, kind, state, quantity, expires_at, test, acknowledged, \
+         order_id, linked_purchase_token, purchased_at, granted_at, created_at, updated_at"
+    };
+}
+
+/// The purchase with this token.
+pub async fn find(db: &Db, token: &str) -> Result<Option<PurchaseRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM purchases WHERE purchase_token = $1"
+    ))
+    .bind(token)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// The account's purchases, pending ones excluded, oldest first.
+pub async fn list_granted(db: &Db, account_id: &str) -> Result<Vec<PurchaseRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM purchases WHERE account_id = $1 AND state <> 'pending' ORDER BY created_at, purchase_token"
+    ))
+    .bind(account_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Inserts the row unless the token is already known; true if inserted.
+pub async fn insert(conn: &mut AnyConnection, row: &PurchaseRow) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(concat!(
+        "INSERT INTO purchases (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (purchase_token) DO NOTHING"
+    ))
+    .bind(&row.purchase_token)
+    .bind(&row.id)
+    .bind(&row.account_id)
+    .bind(&row.item_id)
+    .bind(&row.kind)
+    .bind(&row.state)
+    .bind(row.quantity)
+    .bind(row.expires_at)
+    .bind(row.test)
+    .bind(row.acknowledged)
+    .bind(&row.order_id)
+    .bind(&row.linked_purchase_token)
+    .bind(row.purchased_at)
+    .bind(row.granted_at)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Writes what Google said about a known token of `account_id` (state, quantity, expiry,
+/// flags); `granted_at` is set on the first grant. True if the row was updated.
+pub async fn update_observed(
+    conn: &mut AnyConnection,
+    row: &PurchaseRow,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE purchases SET state = $1, quantity = $2, expires_at = $3, test = $4, \
+         acknowledged = CASE WHEN acknowledged = 1 THEN 1 ELSE $5 END, order_id = $6, \
+         linked_purchase_token = $7, purchased_at = $8, granted_at = COALESCE(granted_at, $9), updated_at = $10 \
+         WHERE purchase_token = $11 AND account_id = $12",
+    )
+    .bind(&row.state)
+    .bind(row.quantity)
+    .bind(row.expires_at)
+    .bind(row.test)
+    .bind(row.acknowledged)
+    .bind(&row.order_id)
+    .bind(&row.linked_purchase_token)
+    .bind(row.purchased_at)
+    .bind(row.granted_at)
+    .bind(row.updated_at)
+    .bind(&row.purchase_token)
+    .bind(&row.account_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets the state of a token (e.g. `replaced` for the old token of an upgrade).
+pub async fn set_state(
+    conn: &mut AnyConnection,
+    token: &str,
+    state: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE purchases SET state = $1, updated_at = $2 WHERE purchase_token = $3 AND state <> $1")
+        .bind(state)
+        .bind(now_ms())
+        .bind(token)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records that Google has the purchase acknowledged; a consumed one-time purchase also
+/// moves from `active` to `consumed`.
+pub async fn mark_acknowledged(db: &Db, token: &str, consumed: bool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE purchases SET acknowledged = 1, \
+         state = CASE WHEN $1 = 1 AND state = 'active' THEN 'consumed' ELSE state END, updated_at = $2 \
+         WHERE purchase_token = $3",
+    )
+    .bind(i64::from(consumed))
+    .bind(now_ms())
+    .bind(token)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Age in ms of the oldest granted purchase Google does not have acknowledged yet.
+pub async fn oldest_unacknowledged_ms(db: &Db, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    let oldest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(granted_at) FROM purchases WHERE acknowledged = 0 AND granted_at IS NOT NULL",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(oldest.map(|t| (now - t).max(0)))
+}

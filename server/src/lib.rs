@@ -1,0 +1,24 @@
+//! pwa-billing companion server: verifies Google Play purchases of a PWA, grants each token
+//! once to one account, acknowledges (or consumes) it through a durable outbox, and serves
+//! the caller's entitlements.
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod entitlement;
+pub mod error;
+pub mod metrics;
+pub mod outbox;
+pub mod play;
+pub mod routes;
+// pub mod sandbox;
+pub mod server;
+pub mod settle;
+pub mod single_flight;
+pub mod state;
+pub mod verify;
+pub mod worker;
+
+pub use server::{app, RunningServer};
+pub use state::AppState;

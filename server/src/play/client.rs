@@ -1,0 +1,244 @@
+//! The typed Play Developer API calls this server makes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::auth::TokenSource;
+use super::resources::{ProductPurchase, SubscriptionPurchaseV2};
+use super::retry::{backoff, should_retry, Jitter};
+use super::status::{PlayError, Status};
+use crate::config::RetryConfig;
+use crate::metrics::Metrics;
+
+/// A client for one app (package name).
+#[derive(Clone)]
+pub struct PlayClient(Arc<Inner>);
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    package_name: String,
+    tokens: TokenSource,
+    retry: RetryConfig,
+    jitter: Jitter,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for PlayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlayClient")
+            .field("base_url", &self.0.base_url.as_str())
+            .field("package_name", &self.0.package_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlayClient {
+    /// A client calling `base_url` (Google's, or an emulator's) for `package_name`.
+    pub fn new(
+        http: reqwest::Client,
+        base_url: Url,
+        package_name: String,
+        tokens: TokenSource,
+        retry: RetryConfig,
+        jitter: Jitter,
+        metrics: Metrics,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            http,
+            base_url,
+            package_name,
+            tokens,
+            retry,
+            jitter,
+            metrics,
+        }))
+    }
+
+    /// The package name this client is for.
+    pub fn package_name(&self) -> &str {
+        &self.0.package_name
+    }
+
+    /// `purchases.products.get`.
+    pub async fn get_product_purchase(
+        &self,
+        product_id: &str,
+        token: &str,
+    ) -> Result<ProductPurchase, PlayError> {
+        let body = self
+            .call(
+                "androidpublisher.purchases.products.get",
+                Method::GET,
+                &["purchases", "products", product_id, "tokens", token],
+            )
+            .await?;
+        decode(&body)
+    }
+
+    /// `purchases.products.acknowledge`.
+    pub async fn acknowledge_product(
+        &self,
+        product_id: &str,
+        token: &str,
+    ) -> Result<(), PlayError> {
+        let last = format!("{token}:acknowledge");
+        self.call(
+            "androidpublisher.purchases.products.acknowledge",
+            Method::POST,
+            &["purchases", "products", product_id, "tokens", &last],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `purchases.products.consume` (acknowledges too).
+    pub async fn consume_product(&self, product_id: &str, token: &str) -> Result<(), PlayError> {
+        let last = format!("{token}:consume");
+        self.call(
+            "androidpublisher.purchases.products.consume",
+            Method::POST,
+            &["purchases", "products", product_id, "tokens", &last],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `purchases.subscriptionsv2.get`.
+    pub async fn get_subscription_purchase_v2(
+        &self,
+        token: &str,
+    ) -> Result<SubscriptionPurchaseV2, PlayError> {
+        let body = self
+            .call(
+                "androidpublisher.purchases.subscriptionsv2.get",
+                Method::GET,
+                &["purchases", "subscriptionsv2", "tokens", token],
+            )
+            .await?;
+        decode(&body)
+    }
+
+    /// `purchases.subscriptions.acknowledge`.
+    pub async fn acknowledge_subscription(
+        &self,
+        subscription_id: &str,
+        token: &str,
+    ) -> Result<(), PlayError> {
+        let last = format!("{token}:acknowledge");
+        self.call(
+            "androidpublisher.purchases.subscriptions.acknowledge",
+            Method::POST,
+            &[
+                "purchases",
+                "subscriptions",
+                subscription_id,
+                "tokens",
+                &last,
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `…/androidpublisher/v3/applications/{package}/{segments…}`.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.0.base_url.clone();
+        {
+            let mut path = url.path_segments_mut().expect("http(s) base URL");
+            path.pop_if_empty().extend([
+                "androidpublisher",
+                "v3",
+                "applications",
+                &self.0.package_name,
+            ]);
+            path.extend(segments);
+        }
+        url
+    }
+
+    /// One API call with retries on transient failures; returns the body of a 2xx answer.
+    async fn call(
+        &self,
+        method_name: &'static str,
+        method: Method,
+        segments: &[&str],
+    ) -> Result<Vec<u8>, PlayError> {
+        let url = self.url(segments);
+        let retry = &self.0.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.attempt(method_name, method.clone(), url.clone()).await;
+            let (status, reason) = match &result {
+                Ok(_) => return result,
+                Err(PlayError::Api(s)) => (Some(s.code), s.reason().map(str::to_owned)),
+                Err(PlayError::Transport(_)) => (None, None),
+                Err(PlayError::Token(inner)) if inner.is_transient() => (None, None),
+                Err(_) => return result,
+            };
+            // A 401 means the cached access token went bad: fetch a new one, once.
+            let unauthorized = status == Some(401) && attempt == 1;
+            if !(unauthorized
+                || should_retry(status, reason.as_deref(), attempt, retry.max_attempts))
+            {
+                return result;
+            }
+            let delay = if unauthorized {
+                Duration::ZERO
+            } else {
+                backoff(
+                    attempt - 1,
+                    retry.base_delay,
+                    retry.max_delay,
+                    &self.0.jitter,
+                )
+            };
+            tracing::debug!(method = method_name, attempt, ?delay, error = %result.unwrap_err(), "retrying Google call");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method_name: &'static str,
+        method: Method,
+        url: Url,
+    ) -> Result<Vec<u8>, PlayError> {
+        let token = self.0.tokens.token().await?;
+        let mut request = self.0.http.request(method.clone(), url).bearer_auth(&token);
+        if method == Method::POST {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body("{}");
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.0.metrics.google_call(method_name, None);
+                return Err(PlayError::Transport(e.to_string()));
+            }
+        };
+        let status = response.status().as_u16();
+        self.0.metrics.google_call(method_name, Some(status));
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| PlayError::Transport(e.to_string()))?;
+        if (200..300).contains(&status) {
+            return Ok(body.to_vec());
+        }
+        if status == 401 {
+            self.0.tokens.invalidate(&token).await;
+        }
+        Err(PlayError::Api(Status::parse(status, &body)))
+    }
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PlayError> {
+    serde_json::from_slice(body).map_err(|e| PlayError::Decode(e.to_string()))
+}

@@ -1,0 +1,123 @@
+//! Google's error body and the client's error type.
+
+use serde::Deserialize;
+
+/// Google's error body: `{"error":{"code","message","status","errors":[…]}}`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Status {
+    /// The HTTP status code.
+    pub code: u16,
+    /// Human-readable message.
+    pub message: String,
+    /// The canonical status name (`INVALID_ARGUMENT`, `NOT_FOUND`, …).
+    pub status: Option<String>,
+    /// Details, each with a `reason` such as `purchaseTokenNotFound`.
+    pub errors: Vec<ErrorItem>,
+}
+
+/// One entry of `errors`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct ErrorItem {
+    /// `global`, `androidpublisher`, `usageLimits`.
+    pub domain: Option<String>,
+    /// Machine-readable reason.
+    pub reason: Option<String>,
+    /// Human-readable message.
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: Status,
+}
+
+impl Status {
+    /// Parses an error body; falls back to the HTTP status and the raw text.
+    pub fn parse(http_status: u16, body: &[u8]) -> Self {
+        match serde_json::from_slice::<Envelope>(body) {
+            Ok(Envelope { error }) => Status {
+                code: if error.code == 0 {
+                    http_status
+                } else {
+                    error.code
+                },
+                ..error
+            },
+            Err(_) => Status {
+                code: http_status,
+                message: String::from_utf8_lossy(body).chars().take(200).collect(),
+                ..Status::default()
+            },
+        }
+    }
+
+    /// The first error's `reason`.
+    pub fn reason(&self) -> Option<&str> {
+        self.errors.iter().find_map(|e| e.reason.as_deref())
+    }
+}
+
+/// What a Play call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayError {
+    /// Google answered with an error status.
+    #[error("Google Play answered {}: {} ({})", .0.code, .0.message, .0.reason().unwrap_or("no reason"))]
+    Api(Status),
+    /// The request did not get an answer (connection, timeout).
+    #[error("Google Play could not be reached: {0}")]
+    Transport(String),
+    /// The answer was not the expected JSON.
+    #[error("Google Play's answer could not be read: {0}")]
+    Decode(String),
+    /// The OAuth token endpoint refused or failed.
+    #[error("OAuth token request failed: {0}")]
+    Token(Box<PlayError>),
+    /// The service-account key is unusable.
+    #[error("service-account key: {0}")]
+    Key(String),
+}
+
+impl PlayError {
+    /// Whether retrying later may succeed (429, 5xx, quota, no answer).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api(s) => super::retry::is_transient(s.code, s.reason()),
+            Self::Transport(_) => true,
+            Self::Decode(_) | Self::Key(_) => false,
+            Self::Token(inner) => inner.is_transient(),
+        }
+    }
+
+    /// Google's status, when Google answered with one.
+    pub fn status(&self) -> Option<&Status> {
+        match self {
+            Self::Api(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_google_error_body() {
+        let body = br#"{"error":{"code":404,"message":"The purchase token was not found.","status":"NOT_FOUND","errors":[{"domain":"androidpublisher","reason":"purchaseTokenNotFound","message":"The purchase token was not found."}]}}"#;
+        let s = Status::parse(404, body);
+        assert_eq!(s.code, 404);
+        assert_eq!(s.status.as_deref(), Some("NOT_FOUND"));
+        assert_eq!(s.reason(), Some("purchaseTokenNotFound"));
+        assert!(!PlayError::Api(s).is_transient());
+    }
+
+    #[test]
+    fn non_json_error_keeps_http_status() {
+        let s = Status::parse(502, b"<html>Bad Gateway</html>");
+        assert_eq!(s.code, 502);
+        assert_eq!(s.reason(), None);
+        assert!(PlayError::Api(s).is_transient());
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per resource, each with `router() -> OpenApiRouter<AppState>`, merged in
+//! [`crate::app`].
+
+pub mod dev;
+pub mod entitlements;
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod purchases;

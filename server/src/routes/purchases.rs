@@ -1,0 +1,180 @@
+//! `POST /v1/purchases/verify` and `POST /v1/purchases/sync`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Account;
+use crate::entitlement::Entitlement;
+use crate::error::{ApiError, ErrorBody, Json};
+use crate::state::AppState;
+use crate::verify::Verdict;
+
+/// The routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(verify))
+        .routes(routes!(sync))
+}
+
+/// A purchase to verify.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseRef {
+    /// The product id (sku) bought.
+    pub item_id: String,
+    /// The purchase token Play returned.
+    pub purchase_token: String,
+}
+
+/// Granted (now, or before to this caller).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyResponse {
+    /// The entitlement.
+    pub entitlement: Entitlement,
+    /// Whether Google Play has the purchase acknowledged yet (the server does it in the background).
+    pub acknowledged: bool,
+}
+
+/// A pending purchase: nothing granted; verify again once it completes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingResponse {
+    /// Always `pending`.
+    #[schema(example = "pending")]
+    pub status: String,
+}
+
+/// Verifies a purchase with Google Play and grants it to the caller, once.
+#[utoipa::path(
+    post,
+    path = "/v1/purchases/verify",
+    tag = "purchases",
+    request_body = PurchaseRef,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Granted (idempotent for the same caller)", body = VerifyResponse),
+        (status = 202, description = "A pending purchase; nothing granted", body = PendingResponse),
+        (status = 400, description = "`invalid_request`: bad JSON, missing or oversized fields", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 409, description = "`token_already_claimed`: the token belongs to another account", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 422, description = "`purchase_invalid`: canceled, voided, expired, unknown token, product or package mismatch, unknown product", body = ErrorBody),
+        (status = 503, description = "`upstream_unavailable`: Google failed transiently; see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn verify(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Json(request): Json<PurchaseRef>,
+) -> Result<Response, ApiError> {
+    Ok(
+        match state
+            .verifier
+            .verify(&account, &request.item_id, &request.purchase_token)
+            .await?
+        {
+            Verdict::Granted {
+                entitlement,
+                acknowledged,
+            } => (
+                StatusCode::OK,
+                Json(VerifyResponse {
+                    entitlement,
+                    acknowledged,
+                }),
+            )
+                .into_response(),
+            Verdict::Pending => (
+                StatusCode::ACCEPTED,
+                Json(PendingResponse {
+                    status: "pending".into(),
+                }),
+            )
+                .into_response(),
+        },
+    )
+}
+
+/// Purchases the device knows (`listPurchases`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SyncRequest {
+    /// Each purchase to verify.
+    pub purchases: Vec<PurchaseRef>,
+}
+
+/// One purchase's outcome.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncResult {
+    /// The token.
+    pub purchase_token: String,
+    /// `granted`, `pending`, or the error code verify would answer (`token_already_claimed`,
+    /// `purchase_invalid`, `upstream_unavailable`, `invalid_request`, `internal`).
+    pub status: String,
+    /// The entitlement, when granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entitlement: Option<Entitlement>,
+}
+
+/// Outcomes in request order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResponse {
+    /// One per purchase.
+    pub results: Vec<SyncResult>,
+}
+
+/// Verifies every purchase the device lists: grants out-of-app purchases and acknowledges
+/// leftovers (what the library's `restore()` calls).
+#[utoipa::path(
+    post,
+    path = "/v1/purchases/sync",
+    tag = "purchases",
+    request_body = SyncRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One result per purchase", body = SyncResponse),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+    )
+)]
+async fn sync(
+    State(state): State<AppState>,
+    Account(account): Account,
+    Json(request): Json<SyncRequest>,
+) -> Result<Json<SyncResponse>, ApiError> {
+    let max = state.config.limits.max_sync_purchases;
+    if request.purchases.len() > max {
+        return Err(ApiError::InvalidRequest(format!(
+            "at most {max} purchases per sync"
+        )));
+    }
+    let mut results = Vec::with_capacity(request.purchases.len());
+    for p in request.purchases {
+        let (status, entitlement) = match state
+            .verifier
+            .verify(&account, &p.item_id, &p.purchase_token)
+            .await
+        {
+            Ok(Verdict::Granted { entitlement, .. }) => ("granted".to_string(), Some(entitlement)),
+            Ok(Verdict::Pending) => ("pending".to_string(), None),
+            Err(e) => {
+                if let ApiError::Internal(inner) = &e {
+                    tracing::error!(error = format!("{inner:#}"), "sync: verification failed");
+                }
+                (e.code().to_string(), None)
+            }
+        };
+        results.push(SyncResult {
+            purchase_token: p.purchase_token,
+            status,
+            entitlement,
+        });
+    }
+    Ok(Json(SyncResponse { results }))
+}

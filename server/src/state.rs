@@ -1,0 +1,150 @@
+//! The application state shared by every handler, and what builds it.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::play::retry::Jitter;
+use crate::play::{PlayClient, ServiceAccountKey, TokenSource};
+use crate::settle::SettleHandler;
+use crate::verify::{Verifier, JOB_ACKNOWLEDGE, JOB_CONSUME};
+use crate::worker::{Handlers, Worker};
+
+/// What `pwa-billing sandbox` adds.
+#[derive(Debug, Clone)]
+pub struct SandboxInfo {
+    /// The embedded emulator's base URL.
+    pub emulator_url: String,
+    /// Secret signing the demo sessions (also the HS256 auth secret).
+    pub session_secret: String,
+}
+
+/// The one application state.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub db: Db,
+    /// The Play Developer API client.
+    pub play: PlayClient,
+    /// Caller authentication.
+    pub auth: Arc<Authenticator>,
+    /// Verification and granting.
+    pub verifier: Arc<Verifier>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Wakes the worker when a job was enqueued.
+    pub wake: Arc<Notify>,
+    /// Present in sandbox mode only.
+    pub sandbox: Option<Arc<SandboxInfo>>,
+    /// The random source of backoff jitter.
+    pub jitter: Jitter,
+}
+
+impl AppState {
+    /// Connects to the database (without migrating), reads the service-account key and
+    /// builds every part.
+    pub async fn new(config: Config, sandbox: Option<SandboxInfo>) -> anyhow::Result<Self> {
+        let key = ServiceAccountKey::from_file(&config.service_account_key).with_context(|| {
+            format!(
+                "configuration key `service_account_key` ({})",
+                config.service_account_key.display()
+            )
+        })?;
+        let db = Db::connect(&config.database_url).await.with_context(|| {
+            format!(
+                "configuration key `database_url`: cannot open {}",
+                redact(&config.database_url)
+            )
+        })?;
+        Self::with_parts(config, db, key, sandbox, Jitter::random())
+    }
+
+    /// Builds the state from its parts (tests inject the jitter source).
+    pub fn with_parts(
+        config: Config,
+        db: Db,
+        key: ServiceAccountKey,
+        sandbox: Option<SandboxInfo>,
+        jitter: Jitter,
+    ) -> anyhow::Result<Self> {
+        let metrics = Metrics::new();
+        let http = crate::play::http_client(config.retry.request_timeout);
+        let tokens = TokenSource::new(key, http.clone(), metrics.clone())
+            .context("configuration key `service_account_key`")?;
+        let play = PlayClient::new(
+            http.clone(),
+            config.play_api_base_url.clone(),
+            config.package_name.clone(),
+            tokens,
+            config.retry.clone(),
+            jitter.clone(),
+            metrics.clone(),
+        );
+        let wake = Arc::new(Notify::new());
+        let verifier = Verifier::new(
+            db.clone(),
+            play.clone(),
+            config.products.clone(),
+            config.limits.clone(),
+            config.retry.retry_after,
+            metrics.clone(),
+            wake.clone(),
+        );
+        Ok(Self {
+            auth: Arc::new(Authenticator::new(&config.auth, http)),
+            config: Arc::new(config),
+            db,
+            play,
+            verifier: Arc::new(verifier),
+            metrics,
+            wake,
+            sandbox: sandbox.map(Arc::new),
+            jitter,
+        })
+    }
+
+    /// The job handlers of this server. Register new job kinds here.
+    pub fn handlers(&self) -> Handlers {
+        let mut handlers = Handlers::default();
+        handlers
+            .register(
+                JOB_ACKNOWLEDGE,
+                SettleHandler::acknowledge(self.db.clone(), self.play.clone()),
+            )
+            .register(
+                JOB_CONSUME,
+                SettleHandler::consume(self.db.clone(), self.play.clone()),
+            );
+        handlers
+    }
+
+    /// A worker over this state's outbox.
+    pub fn worker(&self) -> Worker {
+        Worker::new(
+            self.db.clone(),
+            self.config.worker.clone(),
+            self.handlers(),
+            self.metrics.clone(),
+            self.wake.clone(),
+            self.jitter.clone(),
+        )
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

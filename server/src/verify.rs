@@ -1,0 +1,454 @@
+//! Verification and granting. The purchase token is the key: it is verified with Google
+//! (`products.get` or `subscriptionsv2.get`) once, granted once to the first account that
+//! presented it, and its acknowledgement (or consumption) is enqueued in the same
+//! transaction as the grant. Concurrent verifications of one token in this process wait for
+//! the first one (one Google call); across replicas the table's primary key decides.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::config::{Limits, ProductKind};
+use crate::db::purchases::{self, PurchaseRow};
+use crate::db::{now_ms, Db};
+use crate::entitlement::{Entitlement, EntitlementState};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::outbox::{self, NewJob};
+use crate::play::resources::{
+    ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
+};
+use crate::play::{PlayClient, PlayError};
+use crate::single_flight::KeyedLocks;
+
+/// Job kind: acknowledge a purchase on Google Play.
+pub const JOB_ACKNOWLEDGE: &str = "acknowledge";
+/// Job kind: consume a consumable on Google Play (which acknowledges it too).
+pub const JOB_CONSUME: &str = "consume";
+
+/// Payload of the acknowledge and consume jobs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlePayload {
+    /// The token.
+    pub purchase_token: String,
+    /// The product (or subscription) id.
+    pub product_id: String,
+    /// The product's kind.
+    pub product_kind: ProductKind,
+}
+
+/// The outbox de-duplication key of a token's acknowledgement or consumption.
+pub fn settle_key(token: &str) -> String {
+    format!("settle:{token}")
+}
+
+/// The answer to a verification.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Granted to the caller (now or before).
+    Granted {
+        /// The entitlement.
+        entitlement: Entitlement,
+        /// Whether Google has it acknowledged yet.
+        acknowledged: bool,
+    },
+    /// A pending purchase: nothing granted yet.
+    Pending,
+}
+
+/// What Google says about a token, in this server's terms.
+#[derive(Debug)]
+struct Observed {
+    state: Observation,
+    quantity: i64,
+    expires_at: Option<i64>,
+    test: bool,
+    acknowledged: bool,
+    order_id: Option<String>,
+    linked_purchase_token: Option<String>,
+    purchased_at: Option<i64>,
+    /// The acknowledge or consume job the grant needs.
+    settle: Option<&'static str>,
+}
+
+#[derive(Debug)]
+enum Observation {
+    Pending,
+    /// Recorded; a terminal state answers 422.
+    State(EntitlementState),
+    /// Nothing to record.
+    Invalid(String),
+}
+
+/// Verifies and grants purchases.
+#[derive(Debug)]
+pub struct Verifier {
+    db: Db,
+    play: PlayClient,
+    products: BTreeMap<String, ProductKind>,
+    limits: Limits,
+    retry_after: Duration,
+    metrics: Metrics,
+    wake: Arc<Notify>,
+    locks: KeyedLocks,
+}
+
+impl Verifier {
+    /// A verifier; `wake` is notified when a job was enqueued.
+    pub fn new(
+        db: Db,
+        play: PlayClient,
+        products: BTreeMap<String, ProductKind>,
+        limits: Limits,
+        retry_after: Duration,
+        metrics: Metrics,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            db,
+            play,
+            products,
+            limits,
+            retry_after,
+            metrics,
+            wake,
+            locks: KeyedLocks::default(),
+        }
+    }
+
+    /// Verifies `token` for `item_id` on behalf of `account`.
+    pub async fn verify(
+        &self,
+        account: &str,
+        item_id: &str,
+        token: &str,
+    ) -> Result<Verdict, ApiError> {
+        let result = self.verify_counted(account, item_id, token).await;
+        let outcome = match &result {
+            Ok((Verdict::Granted { .. }, true)) => "granted",
+            Ok((Verdict::Granted { .. }, false)) => "already_granted",
+            Ok((Verdict::Pending, _)) => "pending",
+            Err(e) => e.code(),
+        };
+        self.metrics.verification(outcome);
+        result.map(|(verdict, _)| verdict)
+    }
+
+    /// Checks an item id and token against the limits.
+    pub fn validate(&self, item_id: &str, token: &str) -> Result<(), ApiError> {
+        let check = |name: &str, value: &str, max: usize| {
+            if value.is_empty() {
+                Err(ApiError::InvalidRequest(format!("{name} is empty")))
+            } else if value.len() > max {
+                Err(ApiError::InvalidRequest(format!(
+                    "{name} is longer than {max} bytes"
+                )))
+            } else if value.chars().any(char::is_control) {
+                Err(ApiError::InvalidRequest(format!(
+                    "{name} contains control characters"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        check("itemId", item_id, self.limits.max_item_id_len)?;
+        check("purchaseToken", token, self.limits.max_token_len)
+    }
+
+    /// The verdict and whether this call granted it.
+    async fn verify_counted(
+        &self,
+        account: &str,
+        item_id: &str,
+        token: &str,
+    ) -> Result<(Verdict, bool), ApiError> {
+        self.validate(item_id, token)?;
+        let kind = *self.products.get(item_id).ok_or_else(|| {
+            ApiError::PurchaseInvalid(format!("`{item_id}` is not a product this server sells"))
+        })?;
+        if let Some(row) = purchases::find(&self.db, token).await? {
+            if let Some(verdict) = known(&row, account, item_id)? {
+                return Ok((verdict, false));
+            }
+        }
+        let _flight = self.locks.lock(token).await;
+        let existing = purchases::find(&self.db, token).await?;
+        if let Some(row) = &existing {
+            if let Some(verdict) = known(row, account, item_id)? {
+                return Ok((verdict, false));
+            }
+        }
+        let observed = match kind {
+            ProductKind::Subscription => {
+                let purchase = self
+                    .play
+                    .get_subscription_purchase_v2(token)
+                    .await
+                    .map_err(|e| self.upstream(e))?;
+                observe_subscription(&purchase, item_id)
+            }
+            ProductKind::Consumable | ProductKind::NonConsumable => {
+                let purchase = self
+                    .play
+                    .get_product_purchase(item_id, token)
+                    .await
+                    .map_err(|e| self.upstream(e))?;
+                observe_product(&purchase, kind, item_id)
+            }
+        };
+        self.record(existing, account, item_id, kind, token, observed)
+            .await
+    }
+
+    /// Maps a failed Google call: transient → 503, "no such purchase" → 422, else 500.
+    fn upstream(&self, e: PlayError) -> ApiError {
+        if e.is_transient() {
+            tracing::warn!(error = %e, "Google Play unavailable");
+            return ApiError::UpstreamUnavailable {
+                retry_after: self.retry_after,
+            };
+        }
+        match e.status() {
+            Some(s) if matches!(s.code, 400 | 404 | 410) => ApiError::PurchaseInvalid(format!(
+                "Google Play does not know this purchase for this app and product ({})",
+                s.reason().unwrap_or(&s.message)
+            )),
+            _ => ApiError::internal(e),
+        }
+    }
+
+    /// Stores what Google said and answers.
+    async fn record(
+        &self,
+        existing: Option<PurchaseRow>,
+        account: &str,
+        item_id: &str,
+        kind: ProductKind,
+        token: &str,
+        observed: Observed,
+    ) -> Result<(Verdict, bool), ApiError> {
+        let state = match observed.state {
+            Observation::Invalid(message) => return Err(ApiError::PurchaseInvalid(message)),
+            Observation::Pending if existing.is_some() => return Ok((Verdict::Pending, false)),
+            Observation::Pending => "pending",
+            Observation::State(state) => state.as_str(),
+        };
+        let now = now_ms();
+        let terminal = matches!(observed.state, Observation::State(s) if s.is_terminal());
+        let grants = matches!(observed.state, Observation::State(_)) && !terminal;
+        let row = PurchaseRow {
+            purchase_token: token.into(),
+            id: existing
+                .as_ref()
+                .map_or_else(|| uuid::Uuid::new_v4().to_string(), |r| r.id.clone()),
+            account_id: account.into(),
+            item_id: item_id.into(),
+            kind: kind.as_str().into(),
+            state: state.into(),
+            quantity: observed.quantity,
+            expires_at: observed.expires_at,
+            test: i64::from(observed.test),
+            acknowledged: i64::from(observed.acknowledged),
+            order_id: observed.order_id,
+            linked_purchase_token: observed.linked_purchase_token,
+            purchased_at: observed.purchased_at,
+            granted_at: grants.then_some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        let was_pending = existing.as_ref().is_none_or(|r| r.state == "pending");
+        let mut tx = self.db.pool().begin().await?;
+        let written = match &existing {
+            None => purchases::insert(&mut tx, &row).await?,
+            Some(_) => purchases::update_observed(&mut tx, &row).await?,
+        };
+        if !written {
+            // Another replica recorded this token first: answer from its row.
+            tx.rollback().await?;
+            let row = purchases::find(&self.db, token)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("purchase row vanished")))?;
+            // `None` here means the other replica recorded a pending purchase.
+            return Ok((
+                known(&row, account, item_id)?.unwrap_or(Verdict::Pending),
+                false,
+            ));
+        }
+        let mut enqueued = false;
+        if let (true, Some(job_kind)) = (grants, observed.settle) {
+            let payload = SettlePayload {
+                purchase_token: token.into(),
+                product_id: item_id.into(),
+                product_kind: kind,
+            };
+            enqueued = outbox::enqueue(
+                &mut tx,
+                &NewJob::new(job_kind, &payload).dedupe(settle_key(token)),
+            )
+            .await?;
+        }
+        if let Some(linked) = row.linked_purchase_token.as_deref().filter(|_| grants) {
+            if purchases::set_state(&mut tx, linked, EntitlementState::Replaced.as_str()).await? {
+                tracing::info!(token = linked, "entitlement replaced by a linked purchase");
+            }
+        }
+        tx.commit().await?;
+        if enqueued {
+            self.wake.notify_one();
+        }
+        if state == "pending" {
+            return Ok((Verdict::Pending, false));
+        }
+        if terminal {
+            return Err(ApiError::PurchaseInvalid(format!(
+                "the purchase is {state}"
+            )));
+        }
+        let row = purchases::find(&self.db, token)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("purchase row vanished")))?;
+        let entitlement = Entitlement::from_row(&row, now_ms()).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("unreadable purchase row {}", row.id))
+        })?;
+        Ok((
+            Verdict::Granted {
+                entitlement,
+                acknowledged: row.acknowledged != 0,
+            },
+            was_pending,
+        ))
+    }
+}
+
+/// The answer for a token already stored, or `None` if Google must be asked again (pending,
+/// or a subscription whose stored expiry has passed).
+fn known(row: &PurchaseRow, account: &str, item_id: &str) -> Result<Option<Verdict>, ApiError> {
+    if row.account_id != account {
+        return Err(ApiError::TokenAlreadyClaimed);
+    }
+    if row.item_id != item_id {
+        return Err(ApiError::PurchaseInvalid(format!(
+            "this purchase token is for another product than `{item_id}`"
+        )));
+    }
+    if row.state == "pending" {
+        return Ok(None);
+    }
+    let entitlement = Entitlement::from_row(row, now_ms())
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unreadable purchase row {}", row.id)))?;
+    if entitlement.state.is_terminal() {
+        return Err(ApiError::PurchaseInvalid(format!(
+            "the purchase is {}",
+            entitlement.state.as_str()
+        )));
+    }
+    let may_have_renewed = matches!(
+        entitlement.state,
+        EntitlementState::Active | EntitlementState::GracePeriod | EntitlementState::Canceled
+    );
+    if row.kind == ProductKind::Subscription.as_str() && may_have_renewed && !entitlement.entitled {
+        return Ok(None);
+    }
+    Ok(Some(Verdict::Granted {
+        entitlement,
+        acknowledged: row.acknowledged != 0,
+    }))
+}
+
+fn observe_product(p: &ProductPurchase, kind: ProductKind, item_id: &str) -> Observed {
+    let mut observed = Observed {
+        state: Observation::Pending,
+        quantity: p.quantity(),
+        expires_at: None,
+        test: p.is_test(),
+        acknowledged: p.is_acknowledged(),
+        order_id: p.order_id.clone(),
+        linked_purchase_token: None,
+        purchased_at: p.purchase_time_millis,
+        settle: None,
+    };
+    if p.product_id.as_deref().is_some_and(|id| id != item_id) {
+        observed.state = Observation::Invalid(format!(
+            "this purchase token is for another product than `{item_id}`"
+        ));
+        return observed;
+    }
+    observed.state = match p.state() {
+        ProductPurchaseState::Pending => Observation::Pending,
+        ProductPurchaseState::Canceled => Observation::Invalid("the purchase was canceled".into()),
+        ProductPurchaseState::Unknown(n) => {
+            Observation::Invalid(format!("unknown purchase state {n}"))
+        }
+        ProductPurchaseState::Purchased if kind == ProductKind::Consumable => {
+            if p.is_consumed() {
+                observed.acknowledged = true;
+                Observation::State(EntitlementState::Consumed)
+            } else {
+                observed.settle = Some(JOB_CONSUME);
+                Observation::State(EntitlementState::Active)
+            }
+        }
+        ProductPurchaseState::Purchased => {
+            if !p.is_acknowledged() {
+                observed.settle = Some(JOB_ACKNOWLEDGE);
+            }
+            Observation::State(EntitlementState::Active)
+        }
+    };
+    observed
+}
+
+fn observe_subscription(s: &SubscriptionPurchaseV2, item_id: &str) -> Observed {
+    let item = s.line_item(item_id);
+    let mut observed = Observed {
+        state: Observation::Pending,
+        quantity: 1,
+        expires_at: item
+            .and_then(|i| i.expiry_time)
+            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64),
+        test: s.is_test(),
+        acknowledged: s.is_acknowledged(),
+        order_id: item.and_then(|i| i.latest_successful_order_id.clone()),
+        linked_purchase_token: s.linked_purchase_token.clone(),
+        purchased_at: s
+            .start_time
+            .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64),
+        settle: None,
+    };
+    if item.is_none() {
+        observed.state = Observation::Invalid(format!(
+            "this purchase token is for another product than `{item_id}`"
+        ));
+        return observed;
+    }
+    let state = match s.subscription_state {
+        SubscriptionState::Pending => {
+            observed.state = Observation::Pending;
+            return observed;
+        }
+        SubscriptionState::Active => EntitlementState::Active,
+        SubscriptionState::InGracePeriod => EntitlementState::GracePeriod,
+        SubscriptionState::OnHold => EntitlementState::OnHold,
+        SubscriptionState::Paused => EntitlementState::Paused,
+        SubscriptionState::Canceled => EntitlementState::Canceled,
+        SubscriptionState::Expired => EntitlementState::Expired,
+        SubscriptionState::PendingPurchaseCanceled => {
+            observed.state = Observation::Invalid("the pending purchase was canceled".into());
+            return observed;
+        }
+        SubscriptionState::Unspecified | SubscriptionState::Unknown => {
+            observed.state =
+                Observation::Invalid("Google Play reports an unknown subscription state".into());
+            return observed;
+        }
+    };
+    if !state.is_terminal() && !s.is_acknowledged() {
+        observed.settle = Some(JOB_ACKNOWLEDGE);
+    }
+    observed.state = Observation::State(state);
+    observed
+}

@@ -54,8 +54,10 @@
     return new DOMException(message, name);
   }
 
-  // Calls a device endpoint. Error bodies {"error":{"name","message"}} become the DOMException
-  // the browser would throw; an unreachable emulator looks like an unreachable Play app.
+  // Calls a device endpoint. Error bodies {"error":{"name","domMessage"?,"message"}} become
+  // the DOMException the browser would throw (domMessage is the TWA's or Chromium's text; an
+  // explanation for people may be in message); an unreachable emulator looks like an
+  // unreachable Play app.
   async function device(method, path, body) {
     var init = { method: method, headers: {} };
     if (body !== undefined) {
@@ -72,8 +74,9 @@
     var payload = await response.json().catch(function () { return null; });
     if (response.ok) return payload;
     var error = (payload && payload.error) || {};
-    if (error.name === "TypeError") throw new TypeError(error.message || "");
-    throw fail(error.name || "OperationError", error.message || "error");
+    var message = error.domMessage || error.message || "error";
+    if (error.name === "TypeError") throw new TypeError(message);
+    throw fail(error.name || "OperationError", message);
   }
 
   function requireNonEmpty(value, what) {
@@ -188,7 +191,7 @@
         instrument = await this._sheet.result;
         if (instrument === "abort") throw fail("AbortError", "The website has requested abort");
       } else {
-        instrument = "approve"; // unknown sku: Play answers itemUnavailable before any UI
+        instrument = "approve"; // an item Play does not sell: Play fails before any UI
       }
     }
     var body = { sku: data.sku, instrument: instrument };

@@ -98,6 +98,9 @@ async function start() {
     });
     const items = await state.billing.getDetails(PRODUCTS.map((p) => p.id));
     state.items = new Map(items.map((item) => [item.itemId, item]));
+    if (items.length === 0) {
+      showMessage("error", `Google Play sells none of this app's products (${PRODUCTS.map((p) => p.id).join(", ")}): check the catalog in Play Console.`, "empty_catalog");
+    }
   } catch (error) {
     if (error.name === "BillingUnsupportedError" || error.name === "BillingUnavailableError") {
       return showUnsupported(error);
@@ -149,6 +152,10 @@ function signOut() {
 
 async function buy(itemId) {
   await run(async () => {
+    // Play sells an item again only once it is consumed or its subscription ended, and a TWA
+    // reports that refusal like a cancel: check what the device owns before paying.
+    const owned = await state.billing.listPurchases();
+    if (owned.some((p) => p.itemId === itemId)) return alreadyOwned(itemId);
     const { verification } = await state.billing.purchase(itemId);
     const coins = PRODUCTS.find((p) => p.id === itemId)?.coins;
     showMessage("success", coins
@@ -190,6 +197,19 @@ function readSpent() {
   } catch {
     return {};
   }
+}
+
+/** Explains why an owned item is not sold again, after restoring the account's purchases. */
+async function alreadyOwned(itemId) {
+  state.entitlements = await state.billing.restore();
+  const mine = state.entitlements.some((e) => e.itemId === itemId && e.entitled);
+  if (state.pendingItems.has(itemId)) {
+    return showMessage("warning", `A payment for ${title(itemId)} is still pending at Google Play.`, "already_pending");
+  }
+  showMessage("warning", mine
+    ? `You already own ${title(itemId)}.`
+    : `This Google Play account already owns ${title(itemId)}, but it belongs to another account of this app.`,
+  "already_owned");
 }
 
 async function changeSubscription(from, toItemId, mode, label) {

@@ -90,8 +90,10 @@ test("Approve: the response carries purchaseToken and token, complete() returns 
   assert.equal(result.value.isPromise, true);
   const listed = await inPage(async (p) => (await window.getDigitalGoodsService(p)).listPurchases());
   assert.deepEqual(listed.value, [{ itemId: "premium_unlock", purchaseToken: result.value.details.purchaseToken }]);
+  // Play refuses to sell it twice; the TWA reports that failure, like every other, as
+  // RESULT_CANCELED (apps check listPurchases() before they offer to buy).
   const again = await pay("approve", { sku: "premium_unlock" });
-  assert.deepEqual(again.error, { name: "OperationError", message: "itemAlreadyOwned", isDOMException: true });
+  assert.deepEqual(again.error, CANCELED);
 });
 
 test("Decline and Cancel reject with the TWA's RESULT_CANCELED AbortError", async () => {
@@ -109,9 +111,14 @@ test("Pending resolves with a token that the device lists as owned", async () =>
   assert.deepEqual(listed.value, [{ itemId: "premium_unlock", purchaseToken: token }]);
 });
 
-test("an unknown sku is itemUnavailable", async () => {
+test("an unknown sku fails the payment as the TWA does (RESULT_CANCELED)", async () => {
   const result = await pay("approve", { sku: "no_such_item" });
-  assert.deepEqual(result.error, { name: "OperationError", message: "itemUnavailable", isDOMException: true });
+  assert.deepEqual(result.error, CANCELED);
+  const sheetless = await inPage(async (p) => {
+    window.__playSandbox.autoRespond = null;
+    return new PaymentRequest([{ supportedMethods: p, data: { sku: "no_such_item" } }]).show();
+  });
+  assert.deepEqual(sheetless.error, CANCELED, "no sheet opens for an item Play does not sell");
 });
 
 test("consume frees a consumable for another purchase; history keeps it", async () => {

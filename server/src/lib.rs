@@ -12,7 +12,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod play;
 pub mod routes;
-// pub mod sandbox;
+pub mod sandbox;
 pub mod server;
 pub mod settle;
 pub mod single_flight;

@@ -36,6 +36,9 @@ enum Command {
         #[arg(long, env = "PWA_BILLING_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Everything on one machine with no Google account: the embedded Play emulator, the
+    /// server configured for it, the demo PWA and the npm package.
+    Sandbox(pwa_billing_server::sandbox::SandboxOptions),
 }
 
 #[tokio::main]
@@ -74,6 +77,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db.migrate().await.context("applying migrations")?;
             println!("migrations applied");
             Ok(())
+        }
+        Command::Sandbox(options) => {
+            pwa_billing_server::sandbox::run(options, shutdown_signal()).await
         }
     }
 }

@@ -1,0 +1,150 @@
+//! `pwa-billing sandbox`: the embedded Play emulator, this server configured for it (SQLite
+//! in a data directory, HS256 sessions signed in through `POST /v1/dev/session`), the demo
+//! PWA at `/` and the npm package at `/pkg/`, on one machine with no Google account.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::config::{AuthConfig, Config, Limits, ProductKind, RetryConfig, WorkerConfig};
+use crate::server::{app_with_files, RunningServer};
+use crate::state::{AppState, SandboxInfo};
+
+/// Options of `pwa-billing sandbox`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SandboxOptions {
+    /// Port of the server, the demo and the API (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Port of the embedded Play emulator (0: any free port).
+    #[arg(long, default_value_t = 8090)]
+    pub emulator_port: u16,
+    /// Where the database, the emulator's service-account key and the session secret live.
+    #[arg(long, default_value = ".pwa-billing-sandbox")]
+    pub data_dir: PathBuf,
+    /// The demo PWA served at `/`.
+    #[arg(long, default_value = "www")]
+    pub www: PathBuf,
+    /// The npm package served at `/pkg/`.
+    #[arg(long, default_value = "pkg")]
+    pub pkg: PathBuf,
+}
+
+/// The demo store's products (docs/interfaces.md). Products of the emulator's catalog that
+/// are not listed here are added too: subscriptions as such, one-time products as
+/// non-consumables.
+pub const DEMO_PRODUCTS: [(&str, ProductKind); 4] = [
+    ("coins_100", ProductKind::Consumable),
+    ("premium_unlock", ProductKind::NonConsumable),
+    ("sub_monthly", ProductKind::Subscription),
+    ("sub_yearly", ProductKind::Subscription),
+];
+
+/// The products the sandbox server sells: [`DEMO_PRODUCTS`] plus the emulator's catalog.
+pub fn sandbox_products(catalog: &play_emulator::Catalog) -> BTreeMap<String, ProductKind> {
+    let mut products: BTreeMap<String, ProductKind> = DEMO_PRODUCTS
+        .iter()
+        .map(|(id, kind)| (id.to_string(), *kind))
+        .collect();
+    for s in &catalog.subscriptions {
+        products
+            .entry(s.product_id.clone())
+            .or_insert(ProductKind::Subscription);
+    }
+    for p in &catalog.products {
+        products
+            .entry(p.sku.clone())
+            .or_insert(ProductKind::NonConsumable);
+    }
+    products
+}
+
+/// Runs the sandbox until `shutdown` completes.
+pub async fn run(
+    options: SandboxOptions,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("--data-dir: cannot create {}", options.data_dir.display()))?;
+    let emulator_config = play_emulator::Config {
+        port: options.emulator_port,
+        ..Default::default()
+    };
+    let products = sandbox_products(&emulator_config.catalog);
+    let emulator = play_emulator::Emulator::bind(emulator_config)
+        .await
+        .with_context(|| {
+            format!(
+                "--emulator-port: cannot start the Play emulator on port {}",
+                options.emulator_port
+            )
+        })?;
+    let key_path = options.data_dir.join("service-account.json");
+    std::fs::write(
+        &key_path,
+        serde_json::to_vec_pretty(&emulator.service_account_key())?,
+    )
+    .with_context(|| format!("cannot write {}", key_path.display()))?;
+    let secret = session_secret(&options.data_dir)?;
+    let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let config = Config {
+        listen,
+        package_name: emulator.package_name().to_string(),
+        service_account_key: key_path,
+        play_api_base_url: url::Url::parse(&emulator.url()).context("emulator URL")?,
+        database_url: format!(
+            "sqlite://{}",
+            options.data_dir.join("pwa-billing.db").display()
+        ),
+        auth: AuthConfig::Hs256 {
+            secret: secret.clone(),
+            issuer: None,
+            audience: None,
+        },
+        products,
+        limits: Limits::default(),
+        cors_allowed_origins: vec!["*".into()],
+        retry: RetryConfig::default(),
+        worker: WorkerConfig::default(),
+    };
+    let sandbox = SandboxInfo {
+        emulator_url: emulator.url(),
+        session_secret: secret,
+    };
+    let state = AppState::new(config, Some(sandbox)).await?;
+    state.db.migrate().await.context("applying migrations")?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--port: cannot bind {listen}"))?;
+    let router = app_with_files(state.clone(), &options.www, &options.pkg);
+    let server = RunningServer::start(state, router, listener)?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "pwa-billing sandbox listening on {}", server.url())?;
+        writeln!(out, "play emulator on {}", emulator.url())?;
+        out.flush()?;
+    }
+    server.run_until(shutdown).await?;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+/// The HS256 secret of demo sessions, kept in the data directory so that sessions survive
+/// a restart.
+fn session_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("session-secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        let secret = secret.trim().to_string();
+        if secret.len() >= 32 {
+            return Ok(secret);
+        }
+    }
+    let bytes: [u8; 32] = rand::random();
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(secret)
+}

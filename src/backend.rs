@@ -50,7 +50,9 @@ impl AuthToken {
 fn auth_error(value: JsValue) -> Error {
     Error::Network(format!(
         "authToken() failed: {}",
-        crate::sys::get(&value, "message").as_string().unwrap_or_default()
+        crate::sys::get(&value, "message")
+            .as_string()
+            .unwrap_or_default()
     ))
 }
 
@@ -75,7 +77,10 @@ pub enum VerifyOutcome {
 impl VerifyOutcome {
     /// Whether the outbox may forget the token.
     pub fn is_final(&self) -> bool {
-        matches!(self, VerifyOutcome::Granted(_) | VerifyOutcome::Refused { .. })
+        matches!(
+            self,
+            VerifyOutcome::Granted(_) | VerifyOutcome::Refused { .. }
+        )
     }
 }
 
@@ -123,7 +128,10 @@ pub struct Backend {
 impl Backend {
     /// A client for `base_url` (a trailing `/` is ignored).
     pub fn new(base_url: &str, auth: AuthToken) -> Backend {
-        Backend { base_url: base_url.trim_end_matches('/').to_owned(), auth }
+        Backend {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            auth,
+        }
     }
 
     /// The base URL, without a trailing `/`.
@@ -133,8 +141,13 @@ impl Backend {
 
     /// `POST /purchases/verify`.
     pub async fn verify(&self, item_id: &str, purchase_token: &str) -> VerifyOutcome {
-        let body = VerifyRequest { item_id, purchase_token };
-        let response = match self.send(Request::post(&self.url("/purchases/verify")), Some(&body)).await
+        let body = VerifyRequest {
+            item_id,
+            purchase_token,
+        };
+        let response = match self
+            .send(Request::post(&self.url("/purchases/verify")), Some(&body))
+            .await
         {
             Ok(response) => response,
             Err(error) => return VerifyOutcome::Transient(error.to_string()),
@@ -159,15 +172,21 @@ impl Backend {
     /// `POST /purchases/sync` with every purchase the device owns.
     pub async fn sync(&self, purchases: &[PurchaseDetails]) -> Result<(), Error> {
         let body = SyncRequest { purchases };
-        let response = self.send(Request::post(&self.url("/purchases/sync")), Some(&body)).await?;
+        let response = self
+            .send(Request::post(&self.url("/purchases/sync")), Some(&body))
+            .await?;
         expect_ok(&response).await
     }
 
     /// `GET /entitlements`.
     pub async fn entitlements(&self) -> Result<Vec<Entitlement>, Error> {
-        let response = self.send::<()>(Request::get(&self.url("/entitlements")), None).await?;
+        let response = self
+            .send::<()>(Request::get(&self.url("/entitlements")), None)
+            .await?;
         expect_ok(&response).await?;
-        Ok(read_json::<EntitlementsResponse>(&response).await?.entitlements)
+        Ok(read_json::<EntitlementsResponse>(&response)
+            .await?
+            .entitlements)
     }
 
     fn url(&self, path: &str) -> String {
@@ -210,8 +229,12 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
 
 async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, Error> {
     let text = response.text().await.map_err(network)?;
-    let value = js_sys::JSON::parse(&text)
-        .map_err(|_| Error::Network(format!("the backend sent invalid JSON (HTTP {})", response.status())))?;
+    let value = js_sys::JSON::parse(&text).map_err(|_| {
+        Error::Network(format!(
+            "the backend sent invalid JSON (HTTP {})",
+            response.status()
+        ))
+    })?;
     serde_wasm_bindgen::from_value(value)
         .map_err(|e| Error::Network(format!("unexpected answer from the backend: {e}")))
 }
@@ -219,7 +242,10 @@ async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, Error>
 async fn read_error(response: &Response) -> (String, String) {
     match read_json::<ErrorBody>(response).await {
         Ok(body) => (body.error.code, body.error.message),
-        Err(_) => (format!("http_{}", response.status()), response.status_text()),
+        Err(_) => (
+            format!("http_{}", response.status()),
+            response.status_text(),
+        ),
     }
 }
 
@@ -252,8 +278,11 @@ mod tests {
 
     #[test]
     fn outcomes_that_settle_a_token() {
-        assert!(VerifyOutcome::Refused { code: "purchase_invalid".into(), message: String::new() }
-            .is_final());
+        assert!(VerifyOutcome::Refused {
+            code: "purchase_invalid".into(),
+            message: String::new()
+        }
+        .is_final());
         assert!(!VerifyOutcome::Pending.is_final());
         assert!(!VerifyOutcome::Transient("offline".into()).is_final());
     }

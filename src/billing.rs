@@ -12,7 +12,9 @@ use crate::backend::{AuthToken, Backend, VerifyOutcome};
 use crate::outbox::Outbox;
 use crate::replacement::ReplacementMode;
 use crate::sys::{self, DigitalGoodsService, PaymentRequest, PaymentResponse};
-use crate::types::{Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult};
+use crate::types::{
+    Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult,
+};
 use crate::Error;
 
 /// Google Play's Digital Goods service provider.
@@ -82,7 +84,9 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let (Some(listener), Some(window)) = (self.online_listener.get_mut().take(), web_sys::window()) {
+        if let (Some(listener), Some(window)) =
+            (self.online_listener.get_mut().take(), web_sys::window())
+        {
             let _ = window
                 .remove_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
         }
@@ -93,7 +97,9 @@ impl PlayBilling {
     /// Whether billing can work here: a secure context with `getDigitalGoodsService` and
     /// `PaymentRequest`. Synchronous; [`PlayBilling::diagnose`] says why not.
     pub fn is_supported() -> bool {
-        is_secure_context() && sys::has_global("getDigitalGoodsService") && sys::has_global("PaymentRequest")
+        is_secure_context()
+            && sys::has_global("getDigitalGoodsService")
+            && sys::has_global("PaymentRequest")
     }
 
     /// Checks everything billing needs, asking `service_provider` for its service, and
@@ -112,10 +118,14 @@ impl PlayBilling {
             problems: Vec::new(),
         };
         if !report.secure_context {
-            report.problems.push("not a secure context: serve the app over https".into());
+            report
+                .problems
+                .push("not a secure context: serve the app over https".into());
         }
         if !report.payment_request_api {
-            report.problems.push("the Payment Request API is absent".into());
+            report
+                .problems
+                .push("the Payment Request API is absent".into());
         }
         if !report.digital_goods_api {
             report.problems.push(
@@ -141,7 +151,9 @@ impl PlayBilling {
                         Error::Unavailable(m) | Error::Unsupported(m) => m.clone(),
                         other => other.to_string(),
                     };
-                    report.problems.push(format!("the provider {provider} refused: {message}"));
+                    report
+                        .problems
+                        .push(format!("the provider {provider} refused: {message}"));
                     report.provider_error = Some(message);
                 }
             }
@@ -166,7 +178,9 @@ impl PlayBilling {
             return Err(Error::InvalidArgument("backendUrl is required".into()));
         }
         if options.service_provider.is_empty() {
-            return Err(Error::InvalidArgument("serviceProvider must not be empty".into()));
+            return Err(Error::InvalidArgument(
+                "serviceProvider must not be empty".into(),
+            ));
         }
         let mut attempt = 0;
         let service = loop {
@@ -200,7 +214,9 @@ impl PlayBilling {
     }
 
     fn listen_online(&self) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let weak: Weak<Inner> = Rc::downgrade(&self.inner);
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(inner) = weak.upgrade() {
@@ -210,7 +226,8 @@ impl PlayBilling {
                 });
             }
         });
-        let _ = window.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        let _ =
+            window.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
         *self.inner.online_listener.borrow_mut() = Some(listener);
     }
 
@@ -222,14 +239,17 @@ impl PlayBilling {
     /// Details of `item_ids`, in the order asked, unknown ids left out, prices formatted.
     pub async fn get_details(&self, item_ids: &[&str]) -> Result<Vec<ItemDetails>, Error> {
         if item_ids.is_empty() {
-            return Err(Error::InvalidArgument("getDetails needs at least one item id".into()));
+            return Err(Error::InvalidArgument(
+                "getDetails needs at least one item id".into(),
+            ));
         }
         if item_ids.iter().any(|id| id.is_empty()) {
             return Err(Error::InvalidArgument("item ids must not be empty".into()));
         }
         let ids: js_sys::Array = item_ids.iter().map(|id| JsValue::from_str(id)).collect();
-        let items: Vec<ItemDetails> =
-            call(self.inner.service.get_details(&ids)).await.and_then(decode)?;
+        let items: Vec<ItemDetails> = call(self.inner.service.get_details(&ids))
+            .await
+            .and_then(decode)?;
         let mut ordered = Vec::with_capacity(item_ids.len());
         for id in item_ids {
             if ordered.iter().any(|item: &ItemDetails| item.item_id == *id) {
@@ -244,7 +264,8 @@ impl PlayBilling {
 
     fn formatted(&self, mut item: ItemDetails) -> Result<ItemDetails, Error> {
         let locale = self.inner.locale.as_deref();
-        item.formatted_price = crate::price::format(locale, &item.price.currency, &item.price.value)?;
+        item.formatted_price =
+            crate::price::format(locale, &item.price.currency, &item.price.value)?;
         item.formatted_introductory_price = match &item.introductory_price {
             Some(price) => Some(crate::price::format(locale, &price.currency, &price.value)?),
             None => None,
@@ -264,7 +285,10 @@ impl PlayBilling {
 
     /// Upgrades or downgrades a subscription. Sends `replacementMode` and the legacy
     /// `prorationMode`, so old and new TWAs both apply the mode.
-    pub async fn change_subscription(&self, change: &SubscriptionChange) -> Result<PurchaseResult, Error> {
+    pub async fn change_subscription(
+        &self,
+        change: &SubscriptionChange,
+    ) -> Result<PurchaseResult, Error> {
         for (name, value) in [
             ("fromItemId", &change.from_item_id),
             ("fromPurchaseToken", &change.from_purchase_token),
@@ -280,18 +304,40 @@ impl PlayBilling {
         let data = js_sys::Object::new();
         sys::set(&data, "sku", &JsValue::from_str(&change.to_item_id));
         sys::set(&data, "oldSku", &JsValue::from_str(&change.from_item_id));
-        sys::set(&data, "purchaseToken", &JsValue::from_str(&change.from_purchase_token));
-        sys::set(&data, "replacementMode", &JsValue::from_str(change.mode.replacement_mode()));
-        sys::set(&data, "prorationMode", &JsValue::from_str(change.mode.proration_mode()));
+        sys::set(
+            &data,
+            "purchaseToken",
+            &JsValue::from_str(&change.from_purchase_token),
+        );
+        sys::set(
+            &data,
+            "replacementMode",
+            &JsValue::from_str(change.mode.replacement_mode()),
+        );
+        sys::set(
+            &data,
+            "prorationMode",
+            &JsValue::from_str(change.mode.proration_mode()),
+        );
         self.pay_and_verify(&change.to_item_id, data).await
     }
 
-    async fn pay_and_verify(&self, item_id: &str, data: js_sys::Object) -> Result<PurchaseResult, Error> {
+    async fn pay_and_verify(
+        &self,
+        item_id: &str,
+        data: js_sys::Object,
+    ) -> Result<PurchaseResult, Error> {
         if !sys::has_global("PaymentRequest") {
-            return Err(Error::Unsupported("the Payment Request API is absent".into()));
+            return Err(Error::Unsupported(
+                "the Payment Request API is absent".into(),
+            ));
         }
         let method = js_sys::Object::new();
-        sys::set(&method, "supportedMethods", &JsValue::from_str(&self.inner.provider));
+        sys::set(
+            &method,
+            "supportedMethods",
+            &JsValue::from_str(&self.inner.provider),
+        );
         sys::set(&method, "data", &data);
         let request = PaymentRequest::new(&js_sys::Array::of1(&method), &zero_total())
             .map_err(Error::from_js)?;
@@ -300,10 +346,16 @@ impl PlayBilling {
         let token = sys::get(&details, "purchaseToken")
             .as_string()
             .filter(|t| !t.is_empty())
-            .or_else(|| sys::get(&details, "token").as_string().filter(|t| !t.is_empty()));
+            .or_else(|| {
+                sys::get(&details, "token")
+                    .as_string()
+                    .filter(|t| !t.is_empty())
+            });
         let Some(purchase_token) = token else {
             complete(&response, "fail").await;
-            return Err(Error::Unavailable("the payment app returned no purchase token".into()));
+            return Err(Error::Unavailable(
+                "the payment app returned no purchase token".into(),
+            ));
         };
         self.inner.outbox.add(item_id, &purchase_token);
         let outcome = self.inner.backend.verify(item_id, &purchase_token).await;
@@ -311,12 +363,18 @@ impl PlayBilling {
         let result = match outcome {
             VerifyOutcome::Granted(verification) => {
                 complete(&response, "success").await;
-                return Ok(PurchaseResult { item_id: item_id.to_owned(), purchase_token, verification });
+                return Ok(PurchaseResult {
+                    item_id: item_id.to_owned(),
+                    purchase_token,
+                    verification,
+                });
             }
             // Not a failure of the payment, not a success yet: "unknown" shows neither.
             VerifyOutcome::Pending => ("unknown", Error::Pending),
             VerifyOutcome::Transient(reason) => ("unknown", Error::Network(reason)),
-            VerifyOutcome::Refused { code, message } => ("fail", Error::Verification { code, message }),
+            VerifyOutcome::Refused { code, message } => {
+                ("fail", Error::Verification { code, message })
+            }
         };
         complete(&response, result.0).await;
         Err(result.1)
@@ -340,7 +398,11 @@ impl PlayBilling {
         }
         let mut settled = 0;
         for token in self.inner.outbox.due(force) {
-            let outcome = self.inner.backend.verify(&token.item_id, &token.purchase_token).await;
+            let outcome = self
+                .inner
+                .backend
+                .verify(&token.item_id, &token.purchase_token)
+                .await;
             settled += usize::from(outcome.is_final());
             self.settle(&token.purchase_token, &outcome);
         }
@@ -356,14 +418,20 @@ impl PlayBilling {
     /// Consumes a purchase so a consumable can be bought again.
     pub async fn consume(&self, purchase_token: &str) -> Result<(), Error> {
         if purchase_token.is_empty() {
-            return Err(Error::InvalidArgument("consume needs a purchase token".into()));
+            return Err(Error::InvalidArgument(
+                "consume needs a purchase token".into(),
+            ));
         }
-        call(self.inner.service.consume(purchase_token)).await.map(drop)
+        call(self.inner.service.consume(purchase_token))
+            .await
+            .map(drop)
     }
 
     /// What the device's Play account owns now.
     pub async fn list_purchases(&self) -> Result<Vec<PurchaseDetails>, Error> {
-        call(self.inner.service.list_purchases()).await.and_then(decode)
+        call(self.inner.service.list_purchases())
+            .await
+            .and_then(decode)
     }
 
     /// The most recent purchase of each item, consumed and expired ones included; empty
@@ -372,7 +440,9 @@ impl PlayBilling {
         if !sys::get(&self.inner.service, "listPurchaseHistory").is_function() {
             return Ok(Vec::new());
         }
-        call(self.inner.service.list_purchase_history()).await.and_then(decode)
+        call(self.inner.service.list_purchase_history())
+            .await
+            .and_then(decode)
     }
 
     /// At start-up: re-sends the outbox, sends every owned purchase to the backend (which
@@ -405,18 +475,25 @@ async fn request_service(provider: &str) -> Result<(DigitalGoodsService, &'stati
             "the provider {provider} resolved to null (Digital Goods 1.0 behaviour): unavailable"
         )));
     }
-    let version = if sys::get(&service, "listPurchaseHistory").is_function() { "2.1" } else { "2.0" };
+    let version = if sys::get(&service, "listPurchaseHistory").is_function() {
+        "2.1"
+    } else {
+        "2.0"
+    };
     Ok((service.unchecked_into(), version))
 }
 
 /// Awaits a promise returned by a throwing call, mapping both failures to [`Error`].
 async fn call(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Error> {
-    JsFuture::from(promise.map_err(Error::from_js)?).await.map_err(Error::from_js)
+    JsFuture::from(promise.map_err(Error::from_js)?)
+        .await
+        .map_err(Error::from_js)
 }
 
 fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, Error> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| Error::Unavailable(format!("the provider answered in an unexpected shape: {e}")))
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        Error::Unavailable(format!("the provider answered in an unexpected shape: {e}"))
+    })
 }
 
 async fn complete(response: &PaymentResponse, result: &str) {
@@ -438,7 +515,9 @@ fn zero_total() -> JsValue {
 }
 
 fn is_secure_context() -> bool {
-    sys::get(&sys::global(), "isSecureContext").as_bool().unwrap_or(false)
+    sys::get(&sys::global(), "isSecureContext")
+        .as_bool()
+        .unwrap_or(false)
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.

@@ -110,7 +110,9 @@ impl Error {
         match (name, message) {
             (Some(name), Some(message)) => Error::from_dom(&name, &message),
             _ => Error::Unavailable(
-                value.as_string().unwrap_or_else(|| "the provider threw a non-Error value".into()),
+                value
+                    .as_string()
+                    .unwrap_or_else(|| "the provider threw a non-Error value".into()),
             ),
         }
     }
@@ -142,8 +144,14 @@ mod tests {
             Error::from_dom("OperationError", "itemAlreadyOwned"),
             Error::ItemAlreadyOwned("itemAlreadyOwned".into())
         );
-        assert_eq!(Error::from_dom("OperationError", "itemNotOwned").name(), "ItemNotOwnedError");
-        assert_eq!(Error::from_dom("AbortError", "itemUnavailable").name(), "ItemUnavailableError");
+        assert_eq!(
+            Error::from_dom("OperationError", "itemNotOwned").name(),
+            "ItemNotOwnedError"
+        );
+        assert_eq!(
+            Error::from_dom("AbortError", "itemUnavailable").name(),
+            "ItemUnavailableError"
+        );
     }
 
     #[test]
@@ -151,8 +159,14 @@ mod tests {
         let canceled = Error::from_dom("AbortError", "Payment app returned RESULT_CANCELED code");
         assert_eq!(canceled.name(), "PurchaseCanceledError");
         assert!(canceled.to_string().contains("RESULT_CANCELED"));
-        assert_eq!(Error::from_dom("TypeError", "empty").name(), "InvalidArgumentError");
-        assert_eq!(Error::from_dom("NotAllowedError", "frame").name(), "BillingUnavailableError");
+        assert_eq!(
+            Error::from_dom("TypeError", "empty").name(),
+            "InvalidArgumentError"
+        );
+        assert_eq!(
+            Error::from_dom("NotAllowedError", "frame").name(),
+            "BillingUnavailableError"
+        );
         assert_eq!(
             Error::from_dom("OperationError", "clientAppUnavailable").code(),
             "unavailable"
@@ -161,14 +175,21 @@ mod tests {
 
     #[test]
     fn client_app_unavailable_is_detected_for_retry() {
-        assert!(Error::from_dom("OperationError", "clientAppUnavailable").is_client_app_unavailable());
-        assert!(!Error::from_dom("OperationError", "unsupported context").is_client_app_unavailable());
+        assert!(
+            Error::from_dom("OperationError", "clientAppUnavailable").is_client_app_unavailable()
+        );
+        assert!(
+            !Error::from_dom("OperationError", "unsupported context").is_client_app_unavailable()
+        );
         assert!(!Error::Network("clientAppUnavailable".into()).is_client_app_unavailable());
     }
 
     #[test]
     fn verification_errors_carry_the_backend_code() {
-        let error = Error::Verification { code: "token_already_claimed".into(), message: "m".into() };
+        let error = Error::Verification {
+            code: "token_already_claimed".into(),
+            message: "m".into(),
+        };
         assert_eq!(error.code(), "token_already_claimed");
         assert_eq!(error.name(), "VerificationError");
     }
@@ -184,7 +205,10 @@ mod tests {
             Error::ItemAlreadyOwned(String::new()),
             Error::ItemNotOwned(String::new()),
             Error::ItemUnavailable(String::new()),
-            Error::Verification { code: "c".into(), message: String::new() },
+            Error::Verification {
+                code: "c".into(),
+                message: String::new(),
+            },
             Error::Network(String::new()),
         ];
         let names: std::collections::BTreeSet<_> = all.iter().map(Error::name).collect();

@@ -220,7 +220,9 @@ fn connect_options(options: &JsValue) -> Result<ConnectOptions, Error> {
     } else if auth.is_undefined() || auth.is_null() {
         AuthToken::None
     } else {
-        return Err(Error::InvalidArgument("authToken must be a string or a function".into()));
+        return Err(Error::InvalidArgument(
+            "authToken must be a string or a function".into(),
+        ));
     };
     Ok(parsed)
 }
@@ -249,7 +251,10 @@ fn string_list(value: &JsValue) -> Result<Vec<String>, Error> {
     if !js_sys::Array::is_array(value) {
         return Err(invalid());
     }
-    js_sys::Array::from(value).iter().map(|id| id.as_string().ok_or_else(invalid)).collect()
+    js_sys::Array::from(value)
+        .iter()
+        .map(|id| id.as_string().ok_or_else(invalid))
+        .collect()
 }
 
 fn rejected(error: Error) -> js_sys::Promise {
@@ -267,7 +272,10 @@ impl PlayBilling {
     #[doc(hidden)]
     #[wasm_bindgen(js_name = diagnose)]
     pub fn js_diagnose(options: Option<JsDiagnoseOptions>) -> PromiseDiagnosis {
-        let provider = match options.map(|o| string_field(&o, "serviceProvider")).transpose() {
+        let provider = match options
+            .map(|o| string_field(&o, "serviceProvider"))
+            .transpose()
+        {
             Ok(provider) => provider.flatten(),
             Err(error) => return rejected(error).unchecked_into(),
         };

@@ -34,7 +34,8 @@ mod types;
 
 pub use backend::AuthToken;
 pub use billing::{
-    ConnectOptions, PlayBilling, SubscriptionChange, CONNECT_ATTEMPTS, CONNECT_RETRY_MS, PLAY_BILLING,
+    ConnectOptions, PlayBilling, SubscriptionChange, CONNECT_ATTEMPTS, CONNECT_RETRY_MS,
+    PLAY_BILLING,
 };
 pub use error::Error;
 pub use replacement::ReplacementMode;

@@ -43,8 +43,12 @@ impl Outbox {
 
     /// Every waiting token, oldest first.
     pub fn list(&self) -> Vec<PendingToken> {
-        let Some(storage) = &self.storage else { return self.memory.borrow().clone() };
-        let Ok(Some(text)) = storage.get_item(&self.key) else { return Vec::new() };
+        let Some(storage) = &self.storage else {
+            return self.memory.borrow().clone();
+        };
+        let Ok(Some(text)) = storage.get_item(&self.key) else {
+            return Vec::new();
+        };
         js_sys::JSON::parse(&text)
             .ok()
             .and_then(|value| serde_wasm_bindgen::from_value(value).ok())
@@ -95,7 +99,10 @@ impl Outbox {
     /// Records a send that did not settle the token and schedules the next one.
     pub fn defer(&self, purchase_token: &str, reason: &str) {
         let mut tokens = self.list();
-        if let Some(token) = tokens.iter_mut().find(|t| t.purchase_token == purchase_token) {
+        if let Some(token) = tokens
+            .iter_mut()
+            .find(|t| t.purchase_token == purchase_token)
+        {
             token.attempts = token.attempts.saturating_add(1);
             token.next_attempt_at =
                 crate::sys::now_ms() + backoff_ms(token.attempts, js_sys::Math::random());
@@ -107,7 +114,10 @@ impl Outbox {
     /// Tokens due for a send now (all of them when `force`).
     pub fn due(&self, force: bool) -> Vec<PendingToken> {
         let now = crate::sys::now_ms();
-        self.list().into_iter().filter(|t| force || t.next_attempt_at <= now).collect()
+        self.list()
+            .into_iter()
+            .filter(|t| force || t.next_attempt_at <= now)
+            .collect()
     }
 }
 

@@ -46,7 +46,9 @@ pub fn currency_code(currency: &str) -> Result<String, Error> {
     if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(currency.to_ascii_uppercase())
     } else {
-        Err(Error::InvalidArgument(format!("'{currency}' is not an ISO 4217 currency code")))
+        Err(Error::InvalidArgument(format!(
+            "'{currency}' is not an ISO 4217 currency code"
+        )))
     }
 }
 
@@ -73,7 +75,10 @@ mod tests {
         assert_eq!(canonical_decimal("1.99").unwrap(), "1.99");
         assert_eq!(canonical_decimal("0.10").unwrap(), "0.10");
         assert_eq!(canonical_decimal("007.5").unwrap(), "7.5");
-        assert_eq!(canonical_decimal("12345678901234567.89").unwrap(), "12345678901234567.89");
+        assert_eq!(
+            canonical_decimal("12345678901234567.89").unwrap(),
+            "12345678901234567.89"
+        );
         assert_eq!(canonical_decimal("-3.00").unwrap(), "-3.00");
         assert_eq!(canonical_decimal("-0.00").unwrap(), "0.00");
         assert_eq!(canonical_decimal("0").unwrap(), "0");
@@ -81,7 +86,9 @@ mod tests {
 
     #[test]
     fn malformed_decimals_are_invalid_arguments() {
-        for bad in ["", "-", ".5", "5.", "1,99", "1.9.9", "1e3", "NaN", " 1", "+1", "٣"] {
+        for bad in [
+            "", "-", ".5", "5.", "1,99", "1.9.9", "1e3", "NaN", " 1", "+1", "٣",
+        ] {
             let error = canonical_decimal(bad).unwrap_err();
             assert_eq!(error.name(), "InvalidArgumentError", "{bad:?}");
         }

@@ -104,7 +104,13 @@ mod tests {
 
     #[test]
     fn without_proration_and_unknown_modes_are_refused() {
-        for name in ["withoutProration", "immediateWithoutProration", "", "Deferred", "upgrade"] {
+        for name in [
+            "withoutProration",
+            "immediateWithoutProration",
+            "",
+            "Deferred",
+            "upgrade",
+        ] {
             let error = ReplacementMode::parse(name).unwrap_err();
             assert_eq!(error.name(), "InvalidArgumentError", "{name}");
         }

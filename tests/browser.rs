@@ -4,7 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use pwa_billing::{
-    AuthToken, ConnectOptions, EntitlementState, Error, PlayBilling, ReplacementMode, SubscriptionChange,
+    AuthToken, ConnectOptions, EntitlementState, Error, PlayBilling, ReplacementMode,
+    SubscriptionChange,
 };
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -38,7 +39,11 @@ fn record() -> Value {
 }
 
 fn assert_no_problems() {
-    assert_eq!(record()["problems"], json!([]), "a fake refused what it was sent");
+    assert_eq!(
+        record()["problems"],
+        json!([]),
+        "a fake refused what it was sent"
+    );
 }
 
 async fn connect() -> PlayBilling {
@@ -53,7 +58,13 @@ fn backend_paths() -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -75,10 +86,19 @@ async fn until(mut condition: impl FnMut() -> bool) {
 
 /// What a JS caller sees when a promise of the JS API rejects.
 async fn js_rejection(promise: js_sys::Promise) -> (String, String, String) {
-    let error = JsFuture::from(promise).await.expect_err("the promise rejects");
+    let error = JsFuture::from(promise)
+        .await
+        .expect_err("the promise rejects");
     let error: js_sys::Error = error.dyn_into().expect("rejects with a real Error");
-    let code = js_sys::Reflect::get(&error, &"code".into()).unwrap().as_string().unwrap();
-    (String::from(error.name()), code, String::from(error.message()))
+    let code = js_sys::Reflect::get(&error, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    (
+        String::from(error.name()),
+        code,
+        String::from(error.message()),
+    )
 }
 
 #[wasm_bindgen_test]
@@ -89,8 +109,13 @@ async fn a_plain_tab_is_unsupported_and_diagnose_says_why() {
     assert!(!report.supported);
     assert!(!report.digital_goods_api);
     assert!(report.secure_context, "the test page is on localhost");
-    assert!(report.problems.iter().any(|p| p.contains("getDigitalGoodsService is absent")));
-    let error = PlayBilling::connect(ConnectOptions::new(backend())).await.unwrap_err();
+    assert!(report
+        .problems
+        .iter()
+        .any(|p| p.contains("getDigitalGoodsService is absent")));
+    let error = PlayBilling::connect(ConnectOptions::new(backend()))
+        .await
+        .unwrap_err();
     assert_eq!(error.name(), "BillingUnsupportedError");
 }
 
@@ -103,7 +128,10 @@ async fn diagnose_tells_versions_and_provider_refusals_apart() {
     assert_eq!(report.api_version.as_deref(), Some("2.0"));
 
     fakes(json!({ "version": "2.1" }));
-    assert_eq!(PlayBilling::diagnose(None).await.api_version.as_deref(), Some("2.1"));
+    assert_eq!(
+        PlayBilling::diagnose(None).await.api_version.as_deref(),
+        Some("2.1")
+    );
 
     fakes(json!({ "version": "1.0" }));
     let report = PlayBilling::diagnose(None).await;
@@ -113,7 +141,10 @@ async fn diagnose_tells_versions_and_provider_refusals_apart() {
     fakes(json!({}));
     let report = PlayBilling::diagnose(Some("https://other.example/pay")).await;
     assert!(!report.supported);
-    assert_eq!(report.provider_error.as_deref(), Some("unsupported payment method"));
+    assert_eq!(
+        report.provider_error.as_deref(),
+        Some("unsupported payment method")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -127,7 +158,9 @@ async fn connect_retries_client_app_unavailable_then_succeeds() {
 #[wasm_bindgen_test]
 async fn connect_gives_up_after_bounded_retries_keeping_the_message() {
     fakes(json!({ "unavailableTimes": 10 }));
-    let error = PlayBilling::connect(ConnectOptions::new(backend())).await.unwrap_err();
+    let error = PlayBilling::connect(ConnectOptions::new(backend()))
+        .await
+        .unwrap_err();
     assert_eq!(error, Error::Unavailable("clientAppUnavailable".into()));
     assert_eq!(error.name(), "BillingUnavailableError");
     assert_eq!(
@@ -142,7 +175,10 @@ async fn connect_with_an_unknown_provider_is_unavailable() {
     let mut options = ConnectOptions::new(backend());
     options.service_provider = "https://other.example/pay".into();
     let error = PlayBilling::connect(options).await.unwrap_err();
-    assert_eq!(error, Error::Unavailable("unsupported payment method".into()));
+    assert_eq!(
+        error,
+        Error::Unavailable("unsupported payment method".into())
+    );
 }
 
 #[wasm_bindgen_test]
@@ -150,13 +186,25 @@ async fn details_come_in_the_order_asked_with_exact_formatted_prices() {
     fakes(json!({}));
     let billing = connect().await;
     let items = billing
-        .get_details(&["sub_yearly", "missing", "coins_100", "premium_unlock", "sub_monthly"])
+        .get_details(&[
+            "sub_yearly",
+            "missing",
+            "coins_100",
+            "premium_unlock",
+            "sub_monthly",
+        ])
         .await
         .unwrap();
     let ids: Vec<_> = items.iter().map(|i| i.item_id.as_str()).collect();
-    assert_eq!(ids, ["sub_yearly", "coins_100", "premium_unlock", "sub_monthly"]);
+    assert_eq!(
+        ids,
+        ["sub_yearly", "coins_100", "premium_unlock", "sub_monthly"]
+    );
     assert_eq!(items[0].formatted_price, "€49.90");
-    assert_eq!(items[0].formatted_introductory_price.as_deref(), Some("€0.10"));
+    assert_eq!(
+        items[0].formatted_introductory_price.as_deref(),
+        Some("€0.10")
+    );
     assert_eq!(items[0].introductory_price_cycles, Some(3));
     assert_eq!(items[0].introductory_price_period.as_deref(), Some("P1M"));
     assert_eq!(items[1].formatted_price, "€1.99");
@@ -185,7 +233,11 @@ async fn an_empty_details_request_is_an_invalid_argument() {
     let billing = connect().await;
     let error = billing.get_details(&[]).await.unwrap_err();
     assert_eq!(error.name(), "InvalidArgumentError");
-    assert_eq!(record()["detailRequests"], json!([]), "refused before the provider");
+    assert_eq!(
+        record()["detailRequests"],
+        json!([]),
+        "refused before the provider"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -196,10 +248,19 @@ async fn a_purchase_is_verified_then_completed_with_success() {
     assert_eq!(result.item_id, "premium_unlock");
     assert_eq!(result.purchase_token, "token-premium_unlock-1");
     assert!(result.verification.entitlement.entitled);
-    assert_eq!(result.verification.entitlement.id, "7", "numeric ids become strings");
-    assert_eq!(result.verification.entitlement.state, EntitlementState::Active);
+    assert_eq!(
+        result.verification.entitlement.id, "7",
+        "numeric ids become strings"
+    );
+    assert_eq!(
+        result.verification.entitlement.state,
+        EntitlementState::Active
+    );
     let seen = record();
-    assert_eq!(seen["paymentRequests"], json!([{ "sku": "premium_unlock" }]));
+    assert_eq!(
+        seen["paymentRequests"],
+        json!([{ "sku": "premium_unlock" }])
+    );
     assert_eq!(seen["completions"], json!(["success"]));
     assert_eq!(
         seen["backendRequests"][0]["body"],
@@ -216,7 +277,10 @@ async fn the_legacy_token_field_is_read_when_purchase_token_is_absent() {
     let billing = connect().await;
     let result = billing.purchase("coins_100").await.unwrap();
     assert_eq!(result.purchase_token, "token-coins_100-1");
-    assert_eq!(record()["backendRequests"][0]["body"]["purchaseToken"], "token-coins_100-1");
+    assert_eq!(
+        record()["backendRequests"][0]["body"]["purchaseToken"],
+        "token-coins_100-1"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -227,9 +291,15 @@ async fn sheet_failures_map_to_typed_errors_without_a_backend_call() {
     assert_eq!(error.name(), "PurchaseCanceledError");
     assert!(error.to_string().contains("Play reports both alike"));
     set_show("owned");
-    assert_eq!(billing.purchase("premium_unlock").await.unwrap_err().name(), "ItemAlreadyOwnedError");
+    assert_eq!(
+        billing.purchase("premium_unlock").await.unwrap_err().name(),
+        "ItemAlreadyOwnedError"
+    );
     set_show("unavailable");
-    assert_eq!(billing.purchase("nope").await.unwrap_err().name(), "ItemUnavailableError");
+    assert_eq!(
+        billing.purchase("nope").await.unwrap_err().name(),
+        "ItemUnavailableError"
+    );
     assert_eq!(backend_paths(), Vec::<String>::new());
     assert!(billing.pending_tokens().is_empty());
 }
@@ -260,7 +330,10 @@ async fn backend_refusals_are_verification_errors_and_final() {
     let error = billing.purchase("coins_100").await.unwrap_err();
     assert_eq!(error.code(), "purchase_invalid");
     assert_eq!(record()["completions"], json!(["fail", "fail"]));
-    assert!(billing.pending_tokens().is_empty(), "a final answer empties the outbox");
+    assert!(
+        billing.pending_tokens().is_empty(),
+        "a final answer empties the outbox"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -282,10 +355,17 @@ async fn the_outbox_keeps_a_token_through_a_failed_post_and_a_reload() {
     // A new page: the token is still on disk, and the browser coming online flushes it.
     set_backend("*", "grant");
     let billing = connect().await;
-    assert_eq!(billing.pending_tokens().len(), 1, "stored across connections");
+    assert_eq!(
+        billing.pending_tokens().len(),
+        1,
+        "stored across connections"
+    );
     go_online();
     until(|| billing.pending_tokens().is_empty()).await;
-    let verifies = backend_paths().iter().filter(|p| *p == "POST /purchases/verify").count();
+    let verifies = backend_paths()
+        .iter()
+        .filter(|p| *p == "POST /purchases/verify")
+        .count();
     assert_eq!(verifies, 3);
 }
 
@@ -329,9 +409,23 @@ async fn bad_subscription_changes_are_refused_before_any_sheet() {
             .unwrap()
             .unchecked_into()
     };
-    for (mode, token) in [("withoutProration", "t"), ("immediateWithoutProration", "t"), ("sideways", "t"), ("deferred", "")] {
-        let (name, code, _) = js_rejection(billing.js_change_subscription(change(mode, token)).unchecked_into()).await;
-        assert_eq!((name.as_str(), code.as_str()), ("InvalidArgumentError", "invalid_argument"), "{mode}");
+    for (mode, token) in [
+        ("withoutProration", "t"),
+        ("immediateWithoutProration", "t"),
+        ("sideways", "t"),
+        ("deferred", ""),
+    ] {
+        let (name, code, _) = js_rejection(
+            billing
+                .js_change_subscription(change(mode, token))
+                .unchecked_into(),
+        )
+        .await;
+        assert_eq!(
+            (name.as_str(), code.as_str()),
+            ("InvalidArgumentError", "invalid_argument"),
+            "{mode}"
+        );
     }
     // Legacy names are accepted.
     JsFuture::from(js_sys::Promise::from(JsValue::from(
@@ -353,17 +447,28 @@ async fn consume_and_the_purchase_lists() {
     let purchases = billing.list_purchases().await.unwrap();
     assert_eq!(purchases.len(), 2);
     assert_eq!(purchases[1].purchase_token, "s1");
-    assert_eq!(billing.list_purchase_history().await.unwrap()[0].purchase_token, "c0");
+    assert_eq!(
+        billing.list_purchase_history().await.unwrap()[0].purchase_token,
+        "c0"
+    );
     billing.consume("c1").await.unwrap();
     assert_eq!(record()["consumed"], json!(["c1"]));
-    assert_eq!(billing.consume("c1").await.unwrap_err().name(), "ItemNotOwnedError");
-    assert_eq!(billing.consume("").await.unwrap_err().name(), "InvalidArgumentError");
+    assert_eq!(
+        billing.consume("c1").await.unwrap_err().name(),
+        "ItemNotOwnedError"
+    );
+    assert_eq!(
+        billing.consume("").await.unwrap_err().name(),
+        "InvalidArgumentError"
+    );
     assert_eq!(billing.list_purchases().await.unwrap().len(), 1);
 }
 
 #[wasm_bindgen_test]
 async fn purchase_history_is_empty_on_digital_goods_2_0() {
-    fakes(json!({ "version": "2.0", "history": [{ "itemId": "coins_100", "purchaseToken": "c0" }] }));
+    fakes(
+        json!({ "version": "2.0", "history": [{ "itemId": "coins_100", "purchaseToken": "c0" }] }),
+    );
     let billing = connect().await;
     assert_eq!(billing.list_purchase_history().await.unwrap(), vec![]);
 }
@@ -379,14 +484,29 @@ async fn restore_syncs_every_owned_purchase_and_returns_entitlements() {
         js_sys::Promise::resolve(&JsValue::from_str("fresh"))
     });
     let mut options = ConnectOptions::new(backend());
-    options.auth_token = AuthToken::Callback(provider.as_ref().unchecked_ref::<js_sys::Function>().clone());
+    options.auth_token = AuthToken::Callback(
+        provider
+            .as_ref()
+            .unchecked_ref::<js_sys::Function>()
+            .clone(),
+    );
     let billing = PlayBilling::connect(options).await.unwrap();
     let entitlements = billing.restore().await.unwrap();
     assert_eq!(entitlements.len(), 2);
     assert_eq!(entitlements[1].item_id, "sub_monthly");
-    assert_eq!(backend_paths(), ["POST /purchases/sync", "GET /entitlements"]);
-    assert_eq!(record()["backendRequests"][0]["body"], json!({ "purchases": owned }));
-    assert_eq!(calls.get(), 2, "the token function is asked before every request");
+    assert_eq!(
+        backend_paths(),
+        ["POST /purchases/sync", "GET /entitlements"]
+    );
+    assert_eq!(
+        record()["backendRequests"][0]["body"],
+        json!({ "purchases": owned })
+    );
+    assert_eq!(
+        calls.get(),
+        2,
+        "the token function is asked before every request"
+    );
     assert_no_problems();
 }
 
@@ -395,28 +515,49 @@ async fn js_errors_are_real_errors_with_stable_names_and_codes() {
     uninstall();
     let options: JsValue = js_sys::Object::new().into();
     js_sys::Reflect::set(&options, &"backendUrl".into(), &backend().into()).unwrap();
-    let (name, code, message) = js_rejection(PlayBilling::js_connect(options.clone().unchecked_into()).unchecked_into()).await;
-    assert_eq!((name.as_str(), code.as_str()), ("BillingUnsupportedError", "unsupported"));
+    let (name, code, message) =
+        js_rejection(PlayBilling::js_connect(options.clone().unchecked_into()).unchecked_into())
+            .await;
+    assert_eq!(
+        (name.as_str(), code.as_str()),
+        ("BillingUnsupportedError", "unsupported")
+    );
     assert!(message.contains("getDigitalGoodsService"));
 
     fakes(json!({}));
-    let (name, _, message) = js_rejection(PlayBilling::js_connect(JsValue::from(3).unchecked_into()).unchecked_into()).await;
+    let (name, _, message) =
+        js_rejection(PlayBilling::js_connect(JsValue::from(3).unchecked_into()).unchecked_into())
+            .await;
     assert_eq!(name, "InvalidArgumentError");
     assert!(message.contains("must be an object"));
 
     let billing: PlayBilling = {
-        let value = JsFuture::from(js_sys::Promise::from(JsValue::from(PlayBilling::js_connect(options.unchecked_into()))))
-            .await
-            .unwrap();
+        let value = JsFuture::from(js_sys::Promise::from(JsValue::from(
+            PlayBilling::js_connect(options.unchecked_into()),
+        )))
+        .await
+        .unwrap();
         // The JS API resolves to a PlayBilling object; the Rust API is the same object.
         assert!(value.is_object());
         connect().await
     };
-    let (name, code, _) = js_rejection(billing.js_get_details(JsValue::from("coins_100").unchecked_into()).unchecked_into()).await;
-    assert_eq!((name.as_str(), code.as_str()), ("InvalidArgumentError", "invalid_argument"));
+    let (name, code, _) = js_rejection(
+        billing
+            .js_get_details(JsValue::from("coins_100").unchecked_into())
+            .unchecked_into(),
+    )
+    .await;
+    assert_eq!(
+        (name.as_str(), code.as_str()),
+        ("InvalidArgumentError", "invalid_argument")
+    );
     set_backend("*", "claimed");
-    let (name, code, _) = js_rejection(billing.js_purchase("coins_100".into()).unchecked_into()).await;
-    assert_eq!((name.as_str(), code.as_str()), ("VerificationError", "token_already_claimed"));
+    let (name, code, _) =
+        js_rejection(billing.js_purchase("coins_100".into()).unchecked_into()).await;
+    assert_eq!(
+        (name.as_str(), code.as_str()),
+        ("VerificationError", "token_already_claimed")
+    );
     assert_eq!(
         PlayBilling::js_manage_subscription_url("sub_monthly", "com.example.pwa"),
         "https://play.google.com/store/account/subscriptions?sku=sub_monthly&package=com.example.pwa"

@@ -23,6 +23,7 @@ impl GoogleError {
     /// Builds an error; the `status` string is derived from the HTTP code.
     pub fn new(code: u16, domain: &'static str, reason: &'static str, message: impl Into<String>) -> Self {
         let status = match code {
+            400 if reason == "failedPrecondition" => "FAILED_PRECONDITION",
             400 => "INVALID_ARGUMENT",
             401 => "UNAUTHENTICATED",
             403 if domain == "usageLimits" => "RESOURCE_EXHAUSTED",
@@ -87,6 +88,11 @@ impl GoogleError {
     /// `404 notFound` for a catalog resource or external transaction.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(404, "global", "notFound", message)
+    }
+
+    /// `400 failedPrecondition`.
+    pub fn failed_precondition(message: impl Into<String>) -> Self {
+        Self::new(400, "global", "failedPrecondition", message)
     }
 
     /// `409 alreadyExists`.

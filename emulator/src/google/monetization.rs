@@ -1,16 +1,288 @@
-//! `monetization.subscriptions` (filled in below).
-#![allow(missing_docs)]
+//! `monetization.subscriptions`: create (`productId`, `regionsVersion.version`), get, list
+//! (`pageSize` ≤ 1000, `pageToken`), patch (`updateMask`, `allowMissing`), delete (only while
+//! no base plan was ever active), batchGet / batchUpdate (≤ 100), and base plans activate /
+//! deactivate / delete. Base plan `state` is output only: new base plans are DRAFT.
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::inappproducts::{check_tolerance, valid_product_id};
 use super::{Call, Reply};
+use crate::clock::Period;
 use crate::error::GoogleError;
 use crate::state::Model;
-fn todo() -> Result<Reply, GoogleError> { Err(GoogleError::new(501, "global", "notImplemented", "not yet")) }
-pub fn create(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn get(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn list(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn patch(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn delete(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn batch_get(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn batch_update(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn activate(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn deactivate(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
-pub fn delete_base_plan(_: &Call, _: &mut Model) -> Result<Reply, GoogleError> { todo() }
+
+const MASKABLE: [&str; 4] = ["listings", "basePlans", "taxAndComplianceSettings", "restrictedPaymentCountries"];
+
+fn not_found(id: &str) -> GoogleError {
+    GoogleError::not_found(format!("Subscription not found: {id}"))
+}
+
+fn valid_base_plan_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn check_money(v: &Value, field: &str) -> Result<(), GoogleError> {
+    let code = v["currencyCode"].as_str().unwrap_or_default();
+    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(GoogleError::invalid(format!("{field}.currencyCode must be an ISO 4217 code.")));
+    }
+    if crate::catalog::money_to_micros(v).is_none_or(|m| m < 0) {
+        return Err(GoogleError::invalid(format!("{field}: units must be a non-negative int64 string.")));
+    }
+    Ok(())
+}
+
+/// Validates a `Subscription` for `product_id`; base plans keep their stored state (new
+/// ones are DRAFT).
+fn validate(mut s: Value, product_id: &str, package: &str, existing: Option<&Value>) -> Result<Value, GoogleError> {
+    let Some(obj) = s.as_object_mut() else {
+        return Err(GoogleError::invalid("The subscription must be a JSON object."));
+    };
+    if !valid_product_id(product_id) {
+        return Err(GoogleError::invalid(format!("Invalid product ID {product_id:?}.")));
+    }
+    if obj.get("productId").and_then(Value::as_str).is_some_and(|p| p != product_id) {
+        return Err(GoogleError::invalid("The productId in the body does not match the request."));
+    }
+    if obj.get("packageName").and_then(Value::as_str).is_some_and(|p| p != package) {
+        return Err(GoogleError::invalid("The packageName in the body does not match the URL."));
+    }
+    obj.insert("productId".into(), json!(product_id));
+    obj.insert("packageName".into(), json!(package));
+    obj.remove("archived");
+    let listings = obj.get("listings").and_then(Value::as_array).cloned().unwrap_or_default();
+    if listings.is_empty() {
+        return Err(GoogleError::invalid("At least one listing is required."));
+    }
+    for (i, l) in listings.iter().enumerate() {
+        if l["languageCode"].as_str().is_none_or(str::is_empty) || l["title"].as_str().is_none_or(str::is_empty) {
+            return Err(GoogleError::invalid(format!("listings[{i}] needs a languageCode and a title.")));
+        }
+    }
+    let mut plans = obj.get("basePlans").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, b) in plans.iter_mut().enumerate() {
+        let id = b["basePlanId"].as_str().unwrap_or_default().to_string();
+        if !valid_base_plan_id(&id) {
+            return Err(GoogleError::invalid(format!("basePlans[{i}].basePlanId {id:?} is invalid.")));
+        }
+        if !ids.insert(id.clone()) {
+            return Err(GoogleError::invalid(format!("basePlans[{i}]: duplicate basePlanId {id}.")));
+        }
+        let types = ["autoRenewingBasePlanType", "prepaidBasePlanType", "installmentsBasePlanType"];
+        let set: Vec<&str> = types.iter().copied().filter(|t| b.get(*t).is_some_and(Value::is_object)).collect();
+        if set.len() != 1 {
+            return Err(GoogleError::invalid(format!("basePlans[{i}] needs exactly one base plan type.")));
+        }
+        let period = b[set[0]]["billingPeriodDuration"].as_str().unwrap_or_default();
+        if Period::parse(period).is_none() {
+            return Err(GoogleError::invalid(format!("basePlans[{i}].{}.billingPeriodDuration {period:?} is invalid.", set[0])));
+        }
+        for (j, c) in b["regionalConfigs"].as_array().cloned().unwrap_or_default().iter().enumerate() {
+            if c["regionCode"].as_str().is_none_or(str::is_empty) {
+                return Err(GoogleError::required(&format!("basePlans[{i}].regionalConfigs[{j}].regionCode")));
+            }
+            check_money(&c["price"], &format!("basePlans[{i}].regionalConfigs[{j}].price"))?;
+        }
+        let stored = existing
+            .and_then(|e| e["basePlans"].as_array())
+            .and_then(|p| p.iter().find(|p| p["basePlanId"] == id.as_str()))
+            .and_then(|p| p["state"].as_str())
+            .unwrap_or("DRAFT");
+        b["state"] = json!(stored);
+    }
+    obj.insert("basePlans".into(), json!(plans));
+    Ok(s)
+}
+
+fn require_regions_version(call: &Call) -> Result<(), GoogleError> {
+    match call.query("regionsVersion.version") {
+        Some(v) if !v.is_empty() => Ok(()),
+        _ => Err(GoogleError::required("regionsVersion.version")),
+    }
+}
+
+/// `monetization.subscriptions.create`.
+pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let id = call.query("productId").ok_or_else(|| GoogleError::required("productId"))?.to_string();
+    require_regions_version(call)?;
+    if m.subscriptions.contains_key(&id) || m.in_app_products.contains_key(&id) {
+        return Err(GoogleError::already_exists(format!("Product {id} already exists.")));
+    }
+    let s = validate(call.body.clone(), &id, &m.package_name, None)?;
+    m.subscriptions.insert(id, s.clone());
+    Ok(Reply::Json(s))
+}
+
+/// `monetization.subscriptions.get`.
+pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let id = call.param("productId");
+    m.subscriptions.get(id).cloned().map(Reply::Json).ok_or_else(|| not_found(id))
+}
+
+/// `monetization.subscriptions.list`.
+pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let size = call.query_i64("pageSize")?.unwrap_or(50);
+    let size = if size <= 0 { 50 } else { size.min(1000) } as usize;
+    call.query_bool("showArchived")?;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let start: usize = match call.query("pageToken") {
+        Some(t) if !t.is_empty() => b64
+            .decode(t)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("subs:").and_then(|n| n.parse().ok()))
+            .ok_or_else(|| GoogleError::invalid("Invalid page token."))?,
+        _ => 0,
+    };
+    let page: Vec<Value> = m.subscriptions.values().skip(start).take(size).cloned().collect();
+    let mut out = json!({ "subscriptions": page });
+    if start + size < m.subscriptions.len() {
+        out["nextPageToken"] = json!(b64.encode(format!("subs:{}", start + size)));
+    }
+    Ok(Reply::Json(out))
+}
+
+fn apply_patch(m: &Model, id: &str, body: &Value, mask: &str, allow_missing: bool) -> Result<Value, GoogleError> {
+    let fields: Vec<&str> = mask.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+    if fields.is_empty() {
+        return Err(GoogleError::required("updateMask"));
+    }
+    if let Some(bad) = fields.iter().find(|f| !MASKABLE.contains(f)) {
+        return Err(GoogleError::invalid(format!("updateMask: field {bad:?} cannot be updated.")));
+    }
+    let existing = m.subscriptions.get(id);
+    let mut merged = match existing {
+        Some(e) => e.clone(),
+        None if allow_missing => json!({}),
+        None => return Err(not_found(id)),
+    };
+    for f in fields {
+        match body.get(f) {
+            Some(v) => merged[f] = v.clone(),
+            None => {
+                if let Some(o) = merged.as_object_mut() {
+                    o.remove(f);
+                }
+            }
+        }
+    }
+    validate(merged, id, &m.package_name, existing)
+}
+
+/// `monetization.subscriptions.patch`.
+pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    check_tolerance(call.query("latencyTolerance"))?;
+    require_regions_version(call)?;
+    let id = call.param("productId").to_string();
+    let mask = call.query("updateMask").ok_or_else(|| GoogleError::required("updateMask"))?;
+    let s = apply_patch(m, &id, &call.body, mask, call.query_bool("allowMissing")?)?;
+    m.subscriptions.insert(id, s.clone());
+    Ok(Reply::Json(s))
+}
+
+fn ever_active(m: &Model, id: &str) -> bool {
+    m.ever_active_base_plans.iter().any(|(p, _)| p == id)
+}
+
+/// `monetization.subscriptions.delete`: refused once a base plan was ever active.
+pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let id = call.param("productId");
+    if !m.subscriptions.contains_key(id) {
+        return Err(not_found(id));
+    }
+    if ever_active(m, id) {
+        return Err(GoogleError::failed_precondition("A subscription with a base plan that was ever active cannot be deleted."));
+    }
+    m.subscriptions.remove(id);
+    Ok(Reply::Empty)
+}
+
+/// `monetization.subscriptions.batchGet` (`productIds` repeated, ≤ 100).
+pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let ids = call.query_all("productIds");
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(GoogleError::invalid("productIds must name between 1 and 100 subscriptions."));
+    }
+    let subs = ids.iter().map(|i| m.subscriptions.get(i).cloned().ok_or_else(|| not_found(i))).collect::<Result<Vec<_>, _>>()?;
+    Ok(Reply::Json(json!({ "subscriptions": subs })))
+}
+
+/// `monetization.subscriptions.batchUpdate` (≤ 100, all or nothing).
+pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let requests = call.body["requests"].as_array().cloned().unwrap_or_default();
+    if requests.is_empty() || requests.len() > 100 {
+        return Err(GoogleError::invalid("A batch must have between 1 and 100 entries."));
+    }
+    let mut staged = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        check_tolerance(r["latencyTolerance"].as_str())?;
+        if r["regionsVersion"]["version"].as_str().is_none_or(str::is_empty) {
+            return Err(GoogleError::required(&format!("requests[{i}].regionsVersion.version")));
+        }
+        let id = r["subscription"]["productId"].as_str().ok_or_else(|| GoogleError::required(&format!("requests[{i}].subscription.productId")))?;
+        let mask = r["updateMask"].as_str().ok_or_else(|| GoogleError::required(&format!("requests[{i}].updateMask")))?;
+        if staged.iter().any(|(s, _): &(String, Value)| s == id) {
+            return Err(GoogleError::invalid(format!("requests[{i}]: {id} appears twice.")));
+        }
+        let s = apply_patch(m, id, &r["subscription"], mask, r["allowMissing"].as_bool().unwrap_or(false))?;
+        staged.push((id.to_string(), s));
+    }
+    let mut out = Vec::new();
+    for (id, s) in staged {
+        m.subscriptions.insert(id, s.clone());
+        out.push(s);
+    }
+    Ok(Reply::Json(json!({ "subscriptions": out })))
+}
+
+fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError> {
+    check_tolerance(call.body["latencyTolerance"].as_str())?;
+    let id = call.param("productId").to_string();
+    let plan_id = call.param("basePlanId").to_string();
+    let sub = m.subscriptions.get_mut(&id).ok_or_else(|| not_found(&id))?;
+    let plan = sub["basePlans"]
+        .as_array_mut()
+        .and_then(|p| p.iter_mut().find(|p| p["basePlanId"] == plan_id.as_str()))
+        .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
+    if to == "INACTIVE" && plan["state"] != "ACTIVE" {
+        return Err(GoogleError::failed_precondition("Only an active base plan can be deactivated."));
+    }
+    plan["state"] = json!(to);
+    let out = sub.clone();
+    if to == "ACTIVE" {
+        m.ever_active_base_plans.insert((id, plan_id));
+    }
+    Ok(Reply::Json(out))
+}
+
+/// `monetization.subscriptions.basePlans.activate`.
+pub fn activate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    set_state(call, m, "ACTIVE")
+}
+
+/// `monetization.subscriptions.basePlans.deactivate`.
+pub fn deactivate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    set_state(call, m, "INACTIVE")
+}
+
+/// `monetization.subscriptions.basePlans.delete`: only a base plan that was never active.
+pub fn delete_base_plan(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let id = call.param("productId").to_string();
+    let plan_id = call.param("basePlanId").to_string();
+    if m.ever_active_base_plans.contains(&(id.clone(), plan_id.clone())) {
+        return Err(GoogleError::failed_precondition("A base plan that was ever active cannot be deleted."));
+    }
+    let sub = m.subscriptions.get_mut(&id).ok_or_else(|| not_found(&id))?;
+    let plans = sub["basePlans"].as_array_mut().ok_or_else(|| GoogleError::not_found("Base plan not found"))?;
+    let before = plans.len();
+    plans.retain(|p| p["basePlanId"] != plan_id.as_str());
+    if plans.len() == before {
+        return Err(GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")));
+    }
+    Ok(Reply::Empty)
+}

@@ -1,14 +1,14 @@
 //! The companion server's HTTP API, as the browser calls it.
 //!
-//! JSON goes through `JSON.stringify` / `JSON.parse` and serde-wasm-bindgen, so the bundle
-//! carries no serde_json.
+//! JSON goes through `JSON.stringify` / `JSON.parse` (serde-wasm-bindgen on the way out, the
+//! [`FromJs`] readers on the way in), so the bundle carries no serde_json.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::from_js::{self, Fields, FromJs};
 use crate::types::{Entitlement, PurchaseDetails, Verification};
 use crate::Error;
 
@@ -101,23 +101,6 @@ struct SyncRequest<'a> {
     purchases: &'a [PurchaseDetails],
 }
 
-#[derive(Deserialize)]
-struct EntitlementsResponse {
-    entitlements: Vec<Entitlement>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-    #[serde(default)]
-    message: String,
-}
-
 /// A client of one backend (`backendUrl`, e.g. `https://example.com/v1`).
 #[derive(Debug, Clone)]
 pub struct Backend {
@@ -153,7 +136,7 @@ impl Backend {
             Err(error) => return VerifyOutcome::Transient(error.to_string()),
         };
         match response.status() {
-            200 => match read_json::<Verification>(&response).await {
+            200 => match read_json(&response).await.and_then(|body| decode(&body)) {
                 Ok(verification) => VerifyOutcome::Granted(verification),
                 Err(error) => VerifyOutcome::Transient(error.to_string()),
             },
@@ -184,9 +167,16 @@ impl Backend {
             .send::<()>(Request::get(&self.url("/entitlements")), None)
             .await?;
         expect_ok(&response).await?;
-        Ok(read_json::<EntitlementsResponse>(&response)
-            .await?
-            .entitlements)
+        let body = read_json(&response).await?;
+        let entitlements = Fields::of(&body, "the body")
+            .and_then(|fields| {
+                from_js::list(
+                    &fields.get("entitlements").unwrap_or_default(),
+                    "entitlements",
+                )
+            })
+            .map_err(unexpected)?;
+        Ok(entitlements)
     }
 
     fn url(&self, path: &str) -> String {
@@ -227,26 +217,44 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
         .map_err(|_| Error::InvalidArgument("value cannot be JSON".into()))
 }
 
-async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, Error> {
+/// Parses the body with `JSON.parse`.
+async fn read_json(response: &Response) -> Result<JsValue, Error> {
     let text = response.text().await.map_err(network)?;
-    let value = js_sys::JSON::parse(&text).map_err(|_| {
+    js_sys::JSON::parse(&text).map_err(|_| {
         Error::Network(format!(
             "the backend sent invalid JSON (HTTP {})",
             response.status()
         ))
-    })?;
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| Error::Network(format!("unexpected answer from the backend: {e}")))
+    })
 }
 
+fn decode<T: FromJs>(body: &JsValue) -> Result<T, Error> {
+    T::from_js(body).map_err(unexpected)
+}
+
+fn unexpected(error: from_js::ShapeError) -> Error {
+    Error::Network(format!(
+        "unexpected answer from the backend: {}",
+        error.describe()
+    ))
+}
+
+/// The backend's `{"error": {"code", "message"}}`, or the HTTP status when it is not that.
 async fn read_error(response: &Response) -> (String, String) {
-    match read_json::<ErrorBody>(response).await {
-        Ok(body) => (body.error.code, body.error.message),
-        Err(_) => (
+    let detail = read_json(response).await.ok().and_then(|body| {
+        let error = Fields::of(&body, "the body").ok()?.get("error")?;
+        let error = Fields::of(&error, "error").ok()?;
+        Some((
+            error.string("code").ok()?,
+            error.opt_string("message").ok()?.unwrap_or_default(),
+        ))
+    });
+    detail.unwrap_or_else(|| {
+        (
             format!("http_{}", response.status()),
             response.status_text(),
-        ),
-    }
+        )
+    })
 }
 
 async fn expect_ok(response: &Response) -> Result<(), Error> {

@@ -4,11 +4,11 @@
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
-use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::backend::{AuthToken, Backend, VerifyOutcome};
+use crate::from_js::{self, FromJs};
 use crate::outbox::Outbox;
 use crate::replacement::ReplacementMode;
 use crate::sys::{self, DigitalGoodsService, PaymentRequest, PaymentResponse};
@@ -490,9 +490,13 @@ async fn call(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Erro
         .map_err(Error::from_js)
 }
 
-fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, Error> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| {
-        Error::Unavailable(format!("the provider answered in an unexpected shape: {e}"))
+/// Reads the provider's array of plain objects.
+fn decode<T: FromJs>(value: JsValue) -> Result<Vec<T>, Error> {
+    from_js::list(&value, "the list").map_err(|error| {
+        Error::Unavailable(format!(
+            "the provider answered in an unexpected shape: {}",
+            error.describe()
+        ))
     })
 }
 

@@ -25,6 +25,7 @@
 mod backend;
 mod billing;
 mod error;
+mod from_js;
 mod js;
 mod outbox;
 pub mod price;

@@ -51,7 +51,7 @@ impl Outbox {
         };
         js_sys::JSON::parse(&text)
             .ok()
-            .and_then(|value| serde_wasm_bindgen::from_value(value).ok())
+            .and_then(|value| crate::from_js::list(&value, "the outbox").ok())
             .unwrap_or_default()
     }
 

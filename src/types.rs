@@ -24,6 +24,17 @@ pub enum ItemType {
     Unknown,
 }
 
+impl ItemType {
+    /// Reads the JS name (`"product"`, `"subscription"`); anything else is `Unknown`.
+    pub(crate) fn parse(name: &str) -> ItemType {
+        match name {
+            "product" => ItemType::Product,
+            "subscription" => ItemType::Subscription,
+            _ => ItemType::Unknown,
+        }
+    }
+}
+
 /// An item as `DigitalGoodsService.getDetails` describes it (every v2.1 field), plus the
 /// price formatted for the connection's locale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +103,19 @@ pub enum EntitlementKind {
     Unknown,
 }
 
+impl EntitlementKind {
+    const NAMES: [(&'static str, EntitlementKind); 3] = [
+        ("consumable", EntitlementKind::Consumable),
+        ("non_consumable", EntitlementKind::NonConsumable),
+        ("subscription", EntitlementKind::Subscription),
+    ];
+
+    /// Reads the JSON name; anything else is `Unknown`.
+    pub(crate) fn parse(name: &str) -> EntitlementKind {
+        lookup(&Self::NAMES, name).unwrap_or(EntitlementKind::Unknown)
+    }
+}
+
 /// The state of an entitlement as the backend tracks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,6 +143,33 @@ pub enum EntitlementState {
     /// A value this version does not know.
     #[serde(other)]
     Unknown,
+}
+
+impl EntitlementState {
+    const NAMES: [(&'static str, EntitlementState); 10] = [
+        ("active", EntitlementState::Active),
+        ("grace_period", EntitlementState::GracePeriod),
+        ("on_hold", EntitlementState::OnHold),
+        ("paused", EntitlementState::Paused),
+        ("canceled", EntitlementState::Canceled),
+        ("expired", EntitlementState::Expired),
+        ("revoked", EntitlementState::Revoked),
+        ("refunded", EntitlementState::Refunded),
+        ("replaced", EntitlementState::Replaced),
+        ("consumed", EntitlementState::Consumed),
+    ];
+
+    /// Reads the JSON name; anything else is `Unknown`.
+    pub(crate) fn parse(name: &str) -> EntitlementState {
+        lookup(&Self::NAMES, name).unwrap_or(EntitlementState::Unknown)
+    }
+}
+
+fn lookup<T: Copy>(names: &[(&str, T)], name: &str) -> Option<T> {
+    names
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, value)| *value)
 }
 
 /// One entitlement of the signed-in account.
@@ -249,4 +300,40 @@ pub struct Diagnosis {
     pub api_version: Option<String>,
     /// Human-readable reasons billing is unavailable, empty when supported.
     pub problems: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written names (used by the JS readers) are serde's.
+    #[test]
+    fn enum_names_match_the_serde_names() {
+        fn serde_name<T: Serialize>(value: T) -> String {
+            serde_json::to_value(value)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+        for kind in [
+            EntitlementKind::Consumable,
+            EntitlementKind::NonConsumable,
+            EntitlementKind::Subscription,
+            EntitlementKind::Unknown,
+        ] {
+            assert_eq!(EntitlementKind::parse(&serde_name(kind)), kind);
+        }
+        for (_, state) in EntitlementState::NAMES
+            .iter()
+            .chain(&[("", EntitlementState::Unknown)])
+        {
+            assert_eq!(EntitlementState::parse(&serde_name(*state)), *state);
+        }
+        for item_type in [ItemType::Product, ItemType::Subscription, ItemType::Unknown] {
+            assert_eq!(ItemType::parse(&serde_name(item_type)), item_type);
+        }
+        assert_eq!(EntitlementState::parse("frozen"), EntitlementState::Unknown);
+        assert_eq!(ItemType::parse("bundle"), ItemType::Unknown);
+    }
 }

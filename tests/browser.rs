@@ -563,3 +563,99 @@ async fn js_errors_are_real_errors_with_stable_names_and_codes() {
         "https://play.google.com/store/account/subscriptions?sku=sub_monthly&package=com.example.pwa"
     );
 }
+
+/// Replaces a global with what a JS expression evaluates to (for one-off fakes).
+fn set_global(name: &str, expression: &str) {
+    let value = js_sys::Function::new_no_args(&format!("return ({expression});"))
+        .call0(&JsValue::NULL)
+        .unwrap();
+    js_sys::Reflect::set(&js_sys::global(), &name.into(), &value).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn provider_objects_are_read_leniently_and_bad_shapes_name_the_key() {
+    fakes(json!({}));
+    set_global(
+        "getDigitalGoodsService",
+        r#"async () => ({
+            async getDetails() {
+                return [{ itemId: "a", title: "A", price: { currency: "usd", value: "1" }, type: "bundle",
+                          iconURLs: null, introductoryPriceCycles: 2, somethingNew: [1, 2] }];
+            },
+            async listPurchases() { return [{ itemId: "a", purchaseToken: "t" }, { itemId: "b" }]; },
+            async listPurchaseHistory() { return "nope"; },
+        })"#,
+    );
+    let billing = connect().await;
+    let items = billing.get_details(&["a"]).await.unwrap();
+    assert_eq!(
+        items[0].item_type,
+        Some(pwa_billing::ItemType::Unknown),
+        "unknown types fall back"
+    );
+    assert!(items[0].icon_urls.is_empty());
+    assert_eq!(items[0].introductory_price_cycles, Some(2));
+    assert_eq!(items[0].description, None);
+    assert_eq!(items[0].formatted_price, "$1.00");
+    let error = billing.list_purchases().await.unwrap_err();
+    assert_eq!(error.name(), "BillingUnavailableError");
+    assert!(
+        error
+            .to_string()
+            .contains("purchaseToken is missing or has the wrong type"),
+        "{error}"
+    );
+    let error = billing.list_purchase_history().await.unwrap_err();
+    assert!(error.to_string().contains("unexpected shape"), "{error}");
+}
+
+#[wasm_bindgen_test]
+async fn backend_entitlements_are_read_with_serde_defaults_and_bad_ones_are_network_errors() {
+    fakes(json!({}));
+    let billing = connect().await;
+    let entitlement = r#"{ id: "e-1", itemId: "coins_100", kind: "consumable", state: "frozen",
+                           entitled: false, purchaseToken: "c1", expiresAt: null }"#;
+    set_global(
+        "fetch",
+        &format!(
+            "async () => new Response(JSON.stringify({{ entitlements: [{entitlement}, {{ ...{entitlement}, id: 12, kind: \"x\", \
+             quantity: 3, test: true, expiresAt: \"2030-01-01T00:00:00Z\" }}] }}))"
+        ),
+    );
+    let entitlements = billing.entitlements().await.unwrap();
+    assert_eq!(entitlements.len(), 2);
+    let (first, second) = (&entitlements[0], &entitlements[1]);
+    assert_eq!(
+        (first.id.as_str(), first.quantity, first.test),
+        ("e-1", 1, false),
+        "defaults"
+    );
+    assert_eq!(first.state, EntitlementState::Unknown);
+    assert_eq!(first.kind, pwa_billing::EntitlementKind::Consumable);
+    assert_eq!(first.expires_at, None);
+    assert_eq!(
+        (second.id.as_str(), second.quantity, second.test),
+        ("12", 3, true)
+    );
+    assert_eq!(second.kind, pwa_billing::EntitlementKind::Unknown);
+    assert_eq!(second.expires_at.as_deref(), Some("2030-01-01T00:00:00Z"));
+
+    set_global("fetch", &format!("async () => new Response(JSON.stringify({{ entitlements: [{{ ...{entitlement}, id: 1.5 }}] }}))"));
+    let error = billing.entitlements().await.unwrap_err();
+    assert_eq!(error.name(), "NetworkError");
+    assert!(
+        error
+            .to_string()
+            .contains("id is missing or has the wrong type"),
+        "{error}"
+    );
+    set_global(
+        "fetch",
+        "async () => new Response(JSON.stringify({ items: [] }))",
+    );
+    assert_eq!(
+        billing.entitlements().await.unwrap_err().name(),
+        "NetworkError"
+    );
+    uninstall();
+}

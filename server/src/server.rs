@@ -58,12 +58,12 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
             .fallback_service(ServeDir::new(www)),
     };
     let mut router = router
-        .layer(middleware::from_fn(json_errors))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,

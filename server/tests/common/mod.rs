@@ -1,0 +1,389 @@
+//! The integration-test harness: an embedded Play emulator, a fresh database (SQLite in a
+//! temp dir, or a fresh PostgreSQL database when `PWA_BILLING_TEST_DATABASE_URL` is set),
+//! and the server on 127.0.0.1:0, restartable on the same database.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use play_emulator::{Emulator, RunningEmulator};
+use pwa_billing_server::auth::issue_hs256;
+use pwa_billing_server::config::{
+    AuthConfig, Config, Limits, ProductKind, RetryConfig, WorkerConfig,
+};
+use pwa_billing_server::db::Db;
+use pwa_billing_server::play::retry::Jitter;
+use pwa_billing_server::play::ServiceAccountKey;
+use pwa_billing_server::{app, AppState, RunningServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+pub const GET: &str = "androidpublisher.purchases.products.get";
+pub const ACK: &str = "androidpublisher.purchases.products.acknowledge";
+pub const CONSUME: &str = "androidpublisher.purchases.products.consume";
+pub const SUB_GET: &str = "androidpublisher.purchases.subscriptionsv2.get";
+pub const SUB_ACK: &str = "androidpublisher.purchases.subscriptions.acknowledge";
+pub const OAUTH: &str = "oauth2.token";
+
+/// The products the tests sell: the emulator's demo catalog.
+pub fn products() -> BTreeMap<String, ProductKind> {
+    let catalog = play_emulator::Catalog::demo();
+    pwa_billing_server::sandbox::sandbox_products(&catalog)
+}
+
+/// A one-time product, a consumable and a subscription of the emulator's demo catalog.
+pub struct Catalog {
+    pub consumable: String,
+    pub non_consumable: String,
+    pub subscription: String,
+    pub other_subscription: String,
+}
+
+pub fn catalog() -> Catalog {
+    let demo = play_emulator::Catalog::demo();
+    let one_time: Vec<String> = demo.products.iter().map(|p| p.sku.clone()).collect();
+    let subs: Vec<String> = demo
+        .subscriptions
+        .iter()
+        .map(|s| s.product_id.clone())
+        .collect();
+    let consumable = one_time
+        .iter()
+        .find(|s| s.as_str() == "coins_100")
+        .cloned()
+        .expect("coins_100 in the demo catalog");
+    let non_consumable = one_time
+        .iter()
+        .find(|s| **s != consumable)
+        .cloned()
+        .expect("a second one-time product");
+    Catalog {
+        consumable,
+        non_consumable,
+        subscription: subs[0].clone(),
+        other_subscription: subs[1].clone(),
+    }
+}
+
+/// Creates a fresh database for one test and returns its URL.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    match std::env::var("PWA_BILLING_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!("pwa_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::postgres::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create the test database");
+            conn.close().await.ok();
+            let mut url = url::Url::parse(&admin).expect("PWA_BILLING_TEST_DATABASE_URL is a URL");
+            url.set_path(&name);
+            url.to_string()
+        }
+        _ => format!("sqlite://{}", dir.join("test.db").display()),
+    }
+}
+
+pub struct Harness {
+    pub emulator: RunningEmulator,
+    pub config: Config,
+    pub key: ServiceAccountKey,
+    pub state: AppState,
+    pub server: Option<RunningServer>,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn test_config(
+    emulator: &RunningEmulator,
+    dir: &std::path::Path,
+    database_url: String,
+) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        package_name: emulator.package_name().to_string(),
+        service_account_key: dir.join("key.json"),
+        play_api_base_url: url::Url::parse(&emulator.url()).unwrap(),
+        database_url,
+        auth: AuthConfig::Hs256 {
+            secret: SECRET.into(),
+            issuer: None,
+            audience: None,
+        },
+        products: products(),
+        limits: Limits {
+            max_body_bytes: 8 * 1024,
+            ..Limits::default()
+        },
+        cors_allowed_origins: vec![],
+        retry: RetryConfig {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            request_timeout: Duration::from_secs(10),
+            retry_after: Duration::from_secs(2),
+        },
+        worker: WorkerConfig {
+            enabled: true,
+            lease: Duration::from_secs(2),
+            poll_interval: Duration::from_millis(100),
+            batch_size: 16,
+            backoff_base: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(200),
+        },
+    }
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    /// A harness whose configuration `adjust` may change before the server starts.
+    pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let emulator = Emulator::bind(play_emulator::Config {
+            port: 0,
+            key_bits: 2048,
+            ..Default::default()
+        })
+        .await
+        .expect("emulator starts");
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = fresh_database(dir.path()).await;
+        let mut config = test_config(&emulator, dir.path(), database_url);
+        adjust(&mut config);
+        let key_json = emulator.service_account_key().to_string();
+        std::fs::write(&config.service_account_key, &key_json).unwrap();
+        let key = ServiceAccountKey::from_json(&key_json).unwrap();
+        let state = Self::state(&config, &key).await;
+        let mut harness = Harness {
+            emulator,
+            config,
+            key,
+            state,
+            server: None,
+            http: reqwest::Client::new(),
+            dir,
+        };
+        harness.start().await;
+        harness
+    }
+
+    async fn state(config: &Config, key: &ServiceAccountKey) -> AppState {
+        let db = Db::connect(&config.database_url)
+            .await
+            .expect("database opens");
+        db.migrate().await.expect("migrations apply");
+        AppState::with_parts(config.clone(), db, key.clone(), None, Jitter::random()).unwrap()
+    }
+
+    /// Starts the server (a new process-like instance: new state, same database).
+    pub async fn start(&mut self) {
+        assert!(self.server.is_none(), "already running");
+        self.state = Self::state(&self.config, &self.key).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.server = Some(
+            RunningServer::start(self.state.clone(), app(self.state.clone()), listener).unwrap(),
+        );
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+        self.state.db.close().await;
+    }
+
+    /// Stops the server as a crash would.
+    pub async fn crash(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        self.state.db.close().await;
+    }
+
+    /// Restarts with a changed configuration.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Config)) {
+        self.stop().await;
+        adjust(&mut self.config);
+        self.start().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.server.as_ref().expect("server running").url(),
+            path
+        )
+    }
+
+    pub fn bearer(account: &str) -> String {
+        issue_hs256(SECRET, account, Duration::from_secs(3600))
+    }
+
+    /// A purchase made on the emulator's side; returns its token.
+    pub async fn buy(&self, product_id: &str, extra: Value) -> String {
+        let mut body = json!({ "productId": product_id });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().cloned().unwrap_or_default());
+        let response = self
+            .http
+            .post(format!("{}/emulator/v1/purchases", self.emulator.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{:?}",
+            response.text().await
+        );
+        let body: Value = response.json().await.unwrap();
+        body["purchaseToken"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /emulator/v1/purchases/{token}:{action}`.
+    pub async fn emulator_action(&self, token: &str, action: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!(
+                "{}/emulator/v1/purchases/{token}:{action}",
+                self.emulator.url()
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{action}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        let response = self
+            .http
+            .put(format!("{}/emulator/v1/faults", self.emulator.url()))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{:?}",
+            response.text().await
+        );
+    }
+
+    pub async fn clear_faults(&self) {
+        self.http
+            .delete(format!("{}/emulator/v1/faults", self.emulator.url()))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Google calls counted by the emulator, over HTTP as a test would see them.
+    pub async fn calls(&self) -> BTreeMap<String, u64> {
+        self.http
+            .get(format!("{}/emulator/v1/calls", self.emulator.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn call_count(&self, method: &str) -> u64 {
+        self.calls().await.get(method).copied().unwrap_or(0)
+    }
+
+    pub async fn verify(&self, account: &str, item_id: &str, token: &str) -> (StatusCode, Value) {
+        let (status, body, _) = self.verify_full(account, item_id, token).await;
+        (status, body)
+    }
+
+    pub async fn verify_full(
+        &self,
+        account: &str,
+        item_id: &str,
+        token: &str,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let response = self
+            .http
+            .post(self.url("/v1/purchases/verify"))
+            .bearer_auth(Self::bearer(account))
+            .json(&json!({ "itemId": item_id, "purchaseToken": token }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body, headers)
+    }
+
+    pub async fn entitlements(&self, account: &str) -> Vec<Value> {
+        let response = self
+            .http
+            .get(self.url("/v1/entitlements"))
+            .bearer_auth(Self::bearer(account))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["entitlements"].as_array().unwrap().clone()
+    }
+
+    /// Waits until the purchase is acknowledged (re-verifying a settled token costs no call).
+    pub async fn wait_acknowledged(&self, account: &str, item_id: &str, token: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = self.verify(account, item_id, token).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            if body["acknowledged"] == json!(true) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not acknowledged in time: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls `condition` until it holds (20 s at most).
+    pub async fn eventually<F, Fut>(&self, what: &str, mut condition: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !condition().await {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The Google call counts minus OAuth, as a set of (method, count).
+    pub async fn api_calls(&self) -> BTreeSet<(String, u64)> {
+        self.calls()
+            .await
+            .into_iter()
+            .filter(|(k, _)| k != OAUTH)
+            .collect()
+    }
+}
+
+pub fn set(pairs: &[(&str, u64)]) -> BTreeSet<(String, u64)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}

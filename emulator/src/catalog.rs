@@ -155,7 +155,11 @@ impl Catalog {
                     product_id: "premium_yearly".into(),
                     title: "Premium (yearly)".into(),
                     description: "All premium features, billed every year.".into(),
-                    benefits: vec!["No ads".into(), "Cloud sync".into(), "Two months free".into()],
+                    benefits: vec![
+                        "No ads".into(),
+                        "Cloud sync".into(),
+                        "Two months free".into(),
+                    ],
                     base_plans: vec![plan("yearly", "P1Y", "19.99")],
                 },
             ],
@@ -191,14 +195,28 @@ impl Catalog {
     fn validate(&self) -> anyhow::Result<()> {
         let mut seen = std::collections::BTreeSet::new();
         for p in &self.products {
-            anyhow::ensure!(seen.insert(p.sku.clone()), "duplicate product id {:?}", p.sku);
-            decimal_to_micros(&p.price).ok_or_else(|| anyhow::anyhow!("bad price {:?}", p.price))?;
+            anyhow::ensure!(
+                seen.insert(p.sku.clone()),
+                "duplicate product id {:?}",
+                p.sku
+            );
+            decimal_to_micros(&p.price)
+                .ok_or_else(|| anyhow::anyhow!("bad price {:?}", p.price))?;
         }
         for s in &self.subscriptions {
-            anyhow::ensure!(seen.insert(s.product_id.clone()), "duplicate product id {:?}", s.product_id);
-            anyhow::ensure!(!s.base_plans.is_empty(), "subscription {:?} has no base plan", s.product_id);
+            anyhow::ensure!(
+                seen.insert(s.product_id.clone()),
+                "duplicate product id {:?}",
+                s.product_id
+            );
+            anyhow::ensure!(
+                !s.base_plans.is_empty(),
+                "subscription {:?} has no base plan",
+                s.product_id
+            );
             for b in &s.base_plans {
-                decimal_to_micros(&b.price).ok_or_else(|| anyhow::anyhow!("bad price {:?}", b.price))?;
+                decimal_to_micros(&b.price)
+                    .ok_or_else(|| anyhow::anyhow!("bad price {:?}", b.price))?;
                 crate::clock::Period::parse(&b.period)
                     .ok_or_else(|| anyhow::anyhow!("bad period {:?}", b.period))?;
             }

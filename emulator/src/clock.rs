@@ -7,7 +7,10 @@ use time::OffsetDateTime;
 
 /// Milliseconds since the epoch, real time.
 pub fn real_now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Seconds since the epoch, real time.
@@ -25,18 +28,27 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// Epoch milliseconds from RFC 3339.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
 /// A Google `google-duration` (`"86400s"`, `"1.5s"`) in milliseconds.
 pub fn parse_google_duration(s: &str) -> Option<i64> {
     let secs = s.strip_suffix('s')?;
     let (int, frac) = secs.split_once('.').unwrap_or((secs, ""));
-    if int.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if int.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let int: i64 = int.parse().ok()?;
-    let frac_ms: i64 = if frac.is_empty() { 0 } else { format!("{:0<3}", &frac[..frac.len().min(3)]).parse().ok()? };
+    let frac_ms: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{:0<3}", &frac[..frac.len().min(3)]).parse().ok()?
+    };
     int.checked_mul(1000)?.checked_add(frac_ms)
 }
 
@@ -117,7 +129,8 @@ impl Period {
         if self.months != 0 {
             let total = t.year() as i64 * 12 + (t.month() as i64 - 1) + self.months;
             let year = total.div_euclid(12) as i32;
-            let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January);
+            let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8)
+                .unwrap_or(time::Month::January);
             let last = time::util::days_in_month(month, year);
             let day = t.day().min(last);
             if let Ok(date) = time::Date::from_calendar_date(year, month, day) {
@@ -136,10 +149,22 @@ mod tests {
     #[test]
     fn periods() {
         let jan31 = parse_rfc3339("2026-01-31T10:00:00Z").unwrap();
-        assert_eq!(rfc3339(Period::parse("P1M").unwrap().add_to(jan31)), "2026-02-28T10:00:00Z");
-        assert_eq!(rfc3339(Period::parse("P1Y").unwrap().add_to(jan31)), "2027-01-31T10:00:00Z");
-        assert_eq!(rfc3339(Period::parse("P1W").unwrap().add_to(jan31)), "2026-02-07T10:00:00Z");
-        assert_eq!(rfc3339(Period::parse("PT5M").unwrap().add_to(jan31)), "2026-01-31T10:05:00Z");
+        assert_eq!(
+            rfc3339(Period::parse("P1M").unwrap().add_to(jan31)),
+            "2026-02-28T10:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(Period::parse("P1Y").unwrap().add_to(jan31)),
+            "2027-01-31T10:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(Period::parse("P1W").unwrap().add_to(jan31)),
+            "2026-02-07T10:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(Period::parse("PT5M").unwrap().add_to(jan31)),
+            "2026-01-31T10:05:00Z"
+        );
         assert!(Period::parse("P").is_none());
         assert!(Period::parse("P0D").is_none());
         assert!(Period::parse("1M").is_none());

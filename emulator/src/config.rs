@@ -59,15 +59,17 @@ impl Config {
         let mut value: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
             serde_json::from_str(&text)?
         } else {
-            let v: toml::Value = toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let v: toml::Value =
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             serde_json::to_value(v)?
         };
         let catalog_path = value.as_object_mut().and_then(|o| o.remove("catalog"));
         let mut config: Config = serde_json::from_value(value)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         if let Some(p) = catalog_path {
-            let p = p.as_str().ok_or_else(|| anyhow::anyhow!("catalog must be a path"))?;
+            let p = p
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("catalog must be a path"))?;
             let base = path.parent().unwrap_or(Path::new("."));
             config.catalog = Catalog::from_file(&base.join(p))?;
         }
@@ -160,7 +162,9 @@ impl Quotas {
             "monetization_per_minute" => &mut self.monetization_per_minute,
             "catalog_modifications_per_hour" => &mut self.catalog_modifications_per_hour,
             "latency_sensitive_changes_per_hour" => &mut self.latency_sensitive_changes_per_hour,
-            "external_transaction_writes_per_minute" => &mut self.external_transaction_writes_per_minute,
+            "external_transaction_writes_per_minute" => {
+                &mut self.external_transaction_writes_per_minute
+            }
             "voided_purchases_per_30s" => &mut self.voided_purchases_per_30s,
             "voided_purchases_per_day" => &mut self.voided_purchases_per_day,
             "queries_per_day" => &mut self.queries_per_day,

@@ -23,17 +23,26 @@ pub fn router() -> Router<SharedState> {
         .route("/emulator/v1/service-account.json", get(service_account))
         .route("/emulator/v1/oidc/certs", get(certs))
         .route("/emulator/v1/purchases", post(create).get(list_purchases))
-        .route("/emulator/v1/purchases/{token_action}", get(show_purchase).post(action))
+        .route(
+            "/emulator/v1/purchases/{token_action}",
+            get(show_purchase).post(action),
+        )
         .route("/emulator/v1/clock", get(clock))
         .route("/emulator/v1/clock:advance", post(advance))
-        .route("/emulator/v1/faults", put(set_faults).delete(clear_faults).get(get_faults))
+        .route(
+            "/emulator/v1/faults",
+            put(set_faults).delete(clear_faults).get(get_faults),
+        )
         .route("/emulator/v1/calls", get(calls).delete(clear_calls))
         .route("/emulator/v1/reset", post(reset))
         .route("/emulator/v1/notifications", get(notifications))
         .route("/emulator/v1/notifications:test", post(test_notification))
         .route("/emulator/v1/quotas", get(get_quotas).put(set_quotas))
         .route("/emulator/v1/rtdn", get(get_rtdn).put(set_rtdn))
-        .route("/emulator/v1/access-tokens:expire", post(expire_access_tokens))
+        .route(
+            "/emulator/v1/access-tokens:expire",
+            post(expire_access_tokens),
+        )
 }
 
 /// Parses a JSON body (empty = `{}`), refusing unknown fields, as `400 invalid_request`.
@@ -41,9 +50,11 @@ pub(crate) fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))?
     };
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
 }
 
 async fn service_account(State(s): State<SharedState>) -> Json<Value> {
@@ -51,7 +62,11 @@ async fn service_account(State(s): State<SharedState>) -> Json<Value> {
 }
 
 async fn certs(State(s): State<SharedState>) -> Response {
-    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(s.keys.jwks())).into_response()
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(s.keys.jwks()),
+    )
+        .into_response()
 }
 
 /// `POST /emulator/v1/purchases`.
@@ -81,7 +96,10 @@ pub struct CreatePurchase {
     pub region_code: Option<String>,
 }
 
-pub(crate) fn create_purchase(m: &mut Model, req: CreatePurchase) -> Result<(String, String), ApiError> {
+pub(crate) fn create_purchase(
+    m: &mut Model,
+    req: CreatePurchase,
+) -> Result<(String, String), ApiError> {
     m.settle();
     let is_sub = m.subscriptions.contains_key(&req.product_id);
     let is_product = m.in_app_products.contains_key(&req.product_id);
@@ -90,19 +108,32 @@ pub(crate) fn create_purchase(m: &mut Model, req: CreatePurchase) -> Result<(Str
         Some("subscription") => Kind::Subscription,
         None if is_sub => Kind::Subscription,
         None => Kind::Product,
-        Some(other) => return Err(ApiError::bad_request(format!("kind must be product or subscription, not {other:?}"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "kind must be product or subscription, not {other:?}"
+            )))
+        }
     };
     if (kind == Kind::Product && !is_product) || (kind == Kind::Subscription && !is_sub) {
-        return Err(ApiError::not_found("unknown_product", format!("no {kind:?} {:?} in the catalog", req.product_id).to_lowercase()));
+        return Err(ApiError::not_found(
+            "unknown_product",
+            format!("no {kind:?} {:?} in the catalog", req.product_id).to_lowercase(),
+        ));
     }
     let pending = match req.state.as_deref() {
         None | Some("purchased") => false,
         Some("pending") => true,
-        Some(other) => return Err(ApiError::bad_request(format!("state must be purchased or pending, not {other:?}"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "state must be purchased or pending, not {other:?}"
+            )))
+        }
     };
     let quantity = req.quantity.unwrap_or(1);
     if quantity == 0 || (kind == Kind::Subscription && quantity != 1) {
-        return Err(ApiError::bad_request("quantity must be at least 1 (and 1 for subscriptions)"));
+        return Err(ApiError::bad_request(
+            "quantity must be at least 1 (and 1 for subscriptions)",
+        ));
     }
     let token = m
         .create_purchase(NewPurchase {
@@ -181,14 +212,24 @@ pub fn purchase_view(m: &Model, p: &Purchase) -> Value {
 async fn list_purchases(State(s): State<SharedState>) -> Json<Value> {
     let mut m = s.lock();
     m.settle();
-    let list: Vec<Value> = m.purchase_order.iter().map(|t| purchase_view(&m, &m.purchases[t])).collect();
+    let list: Vec<Value> = m
+        .purchase_order
+        .iter()
+        .map(|t| purchase_view(&m, &m.purchases[t]))
+        .collect();
     Json(json!({ "purchases": list }))
 }
 
-async fn show_purchase(State(s): State<SharedState>, Path(token): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show_purchase(
+    State(s): State<SharedState>,
+    Path(token): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let mut m = s.lock();
     m.settle();
-    let p = m.purchases.get(&token).ok_or_else(|| ApiError::not_found("unknown_token", "no purchase with this token"))?;
+    let p = m
+        .purchases
+        .get(&token)
+        .ok_or_else(|| ApiError::not_found("unknown_token", "no purchase with this token"))?;
     Ok(Json(purchase_view(&m, p)))
 }
 
@@ -208,14 +249,24 @@ struct ReplaceRequest {
     mode: Option<String>,
 }
 
-async fn action(State(s): State<SharedState>, Path(token_action): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+async fn action(
+    State(s): State<SharedState>,
+    Path(token_action): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let Some((token, action)) = token_action.rsplit_once(':') else {
-        return Err(ApiError::not_found("unknown_action", "use POST /emulator/v1/purchases/{token}:{action}"));
+        return Err(ApiError::not_found(
+            "unknown_action",
+            "use POST /emulator/v1/purchases/{token}:{action}",
+        ));
     };
     let mut m = s.lock();
     m.settle();
     if !m.purchases.contains_key(token) {
-        return Err(ApiError::not_found("unknown_token", "no purchase with this token"));
+        return Err(ApiError::not_found(
+            "unknown_token",
+            "no purchase with this token",
+        ));
     }
     let refused = |e: String| ApiError::conflict("invalid_state", e);
     match action {
@@ -229,28 +280,42 @@ async fn action(State(s): State<SharedState>, Path(token_action): Path<String>, 
             }
             let source = req.source.unwrap_or(0);
             if !(0..=2).contains(&source) {
-                return Err(ApiError::bad_request("source must be 0 (user), 1 (developer) or 2 (Google)"));
+                return Err(ApiError::bad_request(
+                    "source must be 0 (user), 1 (developer) or 2 (Google)",
+                ));
             }
             let now = m.now_ms();
-            m.void(token, now, source, reason, req.quantity).map_err(refused)?;
+            m.void(token, now, source, reason, req.quantity)
+                .map_err(refused)?;
         }
         "replace" => {
             let req: ReplaceRequest = parse(&body)?;
             let mode = match req.mode.as_deref() {
                 None => ReplacementMode::WithTimeProration,
-                Some(s) => ReplacementMode::parse(s).ok_or_else(|| ApiError::bad_request(format!("unknown replacement mode {s:?}")))?,
+                Some(s) => ReplacementMode::parse(s).ok_or_else(|| {
+                    ApiError::bad_request(format!("unknown replacement mode {s:?}"))
+                })?,
             };
-            let new = m.replace(token, &req.product_id, req.base_plan_id.as_deref(), mode).map_err(refused)?;
+            let new = m
+                .replace(token, &req.product_id, req.base_plan_id.as_deref(), mode)
+                .map_err(refused)?;
             let p = &m.purchases[&new];
             let mut v = purchase_view(&m, p);
             v["mode"] = json!(mode.as_str());
             return Ok((StatusCode::CREATED, Json(v)).into_response());
         }
-        "renew" | "cancel" | "expire" | "grace" | "hold" | "recover" | "pause" | "resume" | "revoke" | "restart" => {
+        "renew" | "cancel" | "expire" | "grace" | "hold" | "recover" | "pause" | "resume"
+        | "revoke" | "restart" => {
             let body: Value = parse(&body)?;
-            m.subscription_action(token, action, &body).map_err(refused)?;
+            m.subscription_action(token, action, &body)
+                .map_err(refused)?;
         }
-        other => return Err(ApiError::not_found("unknown_action", format!("unknown action {other:?}"))),
+        other => {
+            return Err(ApiError::not_found(
+                "unknown_action",
+                format!("unknown action {other:?}"),
+            ))
+        }
     }
     let v = purchase_view(&m, &m.purchases[token]);
     Ok(Json(v).into_response())
@@ -274,7 +339,9 @@ struct Advance {
 async fn advance(State(s): State<SharedState>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let req: Advance = parse(&body)?;
     if req.seconds < 0 {
-        return Err(ApiError::bad_request("seconds must not be negative: time only moves forward"));
+        return Err(ApiError::bad_request(
+            "seconds must not be negative: time only moves forward",
+        ));
     }
     let mut m = s.lock();
     m.settle();
@@ -296,7 +363,13 @@ async fn clear_faults(State(s): State<SharedState>) -> StatusCode {
 }
 
 async fn get_faults(State(s): State<SharedState>) -> Json<Value> {
-    Json(s.lock().faults.as_ref().map(|f| serde_json::to_value(f).unwrap_or_default()).unwrap_or(json!({})))
+    Json(
+        s.lock()
+            .faults
+            .as_ref()
+            .map(|f| serde_json::to_value(f).unwrap_or_default())
+            .unwrap_or(json!({})),
+    )
 }
 
 async fn calls(State(s): State<SharedState>) -> Json<Value> {
@@ -333,7 +406,9 @@ async fn set_quotas(State(s): State<SharedState>, body: Bytes) -> Result<Json<Va
     let mut m = s.lock();
     let mut quotas = m.quotas;
     for (name, value) in patch {
-        let n = value.as_u64().ok_or_else(|| ApiError::bad_request(format!("{name} must be a non-negative integer")))?;
+        let n = value.as_u64().ok_or_else(|| {
+            ApiError::bad_request(format!("{name} must be a non-negative integer"))
+        })?;
         quotas.set(&name, n).map_err(ApiError::bad_request)?;
     }
     m.quotas = quotas;

@@ -34,7 +34,10 @@ pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/emulator/v1/sandbox.js", get(sandbox_js))
         .route("/emulator/v1/device/items", get(items))
-        .route("/emulator/v1/device/purchases", post(purchase).get(purchases))
+        .route(
+            "/emulator/v1/device/purchases",
+            post(purchase).get(purchases),
+        )
         .route("/emulator/v1/device/history", get(history))
         .route("/emulator/v1/device/consume", post(consume))
         .layer(CorsLayer::permissive())
@@ -42,7 +45,10 @@ pub fn router() -> Router<SharedState> {
 
 async fn sandbox_js() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
         SANDBOX_JS,
     )
         .into_response()
@@ -51,13 +57,25 @@ async fn sandbox_js() -> Response {
 fn listing(resource: &Value) -> (String, String) {
     let listings = &resource["listings"];
     let pick = |l: &Value| {
-        (l["title"].as_str().unwrap_or_default().to_string(), l["description"].as_str().unwrap_or_default().to_string())
+        (
+            l["title"].as_str().unwrap_or_default().to_string(),
+            l["description"].as_str().unwrap_or_default().to_string(),
+        )
     };
     if let Some(arr) = listings.as_array() {
-        return arr.iter().find(|l| l["languageCode"] == "en-US").or(arr.first()).map(pick).unwrap_or_default();
+        return arr
+            .iter()
+            .find(|l| l["languageCode"] == "en-US")
+            .or(arr.first())
+            .map(pick)
+            .unwrap_or_default();
     }
     let lang = resource["defaultLanguage"].as_str().unwrap_or("en-US");
-    listings.get(lang).or_else(|| listings.as_object().and_then(|o| o.values().next())).map(pick).unwrap_or_default()
+    listings
+        .get(lang)
+        .or_else(|| listings.as_object().and_then(|o| o.values().next()))
+        .map(pick)
+        .unwrap_or_default()
 }
 
 /// The Digital Goods `ItemDetails` of a catalog item (active items only).
@@ -65,7 +83,10 @@ pub fn item_details(m: &Model, id: &str) -> Option<Value> {
     if m.product_is_active(id) {
         let p = &m.in_app_products[id];
         let (title, description) = listing(p);
-        let micros: i64 = p["defaultPrice"]["priceMicros"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let micros: i64 = p["defaultPrice"]["priceMicros"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         return Some(json!({
             "itemId": id,
             "title": title,
@@ -93,7 +114,10 @@ struct ItemsQuery {
     ids: Option<String>,
 }
 
-async fn items(State(s): State<SharedState>, Query(q): Query<ItemsQuery>) -> Result<Json<Value>, ApiError> {
+async fn items(
+    State(s): State<SharedState>,
+    Query(q): Query<ItemsQuery>,
+) -> Result<Json<Value>, ApiError> {
     let ids: Vec<String> = q
         .ids
         .unwrap_or_default()
@@ -103,10 +127,14 @@ async fn items(State(s): State<SharedState>, Query(q): Query<ItemsQuery>) -> Res
         .map(String::from)
         .collect();
     if ids.is_empty() {
-        return Err(ApiError::bad_request("ids must name at least one item").dom("TypeError", "The itemIds list must not be empty."));
+        return Err(ApiError::bad_request("ids must name at least one item")
+            .dom("TypeError", "The itemIds list must not be empty."));
     }
     let m = s.lock();
-    Ok(Json(json!(ids.iter().filter_map(|id| item_details(&m, id)).collect::<Vec<_>>())))
+    Ok(Json(json!(ids
+        .iter()
+        .filter_map(|id| item_details(&m, id))
+        .collect::<Vec<_>>())))
 }
 
 #[derive(Deserialize)]
@@ -131,20 +159,31 @@ async fn purchase(State(s): State<SharedState>, body: Bytes) -> Result<Response,
     let req: DevicePurchase = parse(&body)?;
     let mut m = s.lock();
     m.settle();
-    let account = req.account_id.clone().unwrap_or_else(|| m.device_account.clone());
+    let account = req
+        .account_id
+        .clone()
+        .unwrap_or_else(|| m.device_account.clone());
     let kind = if m.product_is_active(&req.sku) {
         Kind::Product
     } else if m.plan(&req.sku, None).is_some() {
         Kind::Subscription
     } else {
-        return Err(canceled(StatusCode::NOT_FOUND, "item_unavailable", format!("{:?} is not an active item", req.sku)));
+        return Err(canceled(
+            StatusCode::NOT_FOUND,
+            "item_unavailable",
+            format!("{:?} is not an active item", req.sku),
+        ));
     };
     let mode_name = req.replacement_mode.clone().or(req.proration_mode.clone());
     let mode = match &mode_name {
         None => None,
         Some(name) => match ReplacementMode::parse(name) {
             Some(ReplacementMode::WithoutProration) => {
-                return Err(canceled(StatusCode::BAD_REQUEST, "replacement_mode_refused", "withoutProration is disabled by Play"));
+                return Err(canceled(
+                    StatusCode::BAD_REQUEST,
+                    "replacement_mode_refused",
+                    "withoutProration is disabled by Play",
+                ));
             }
             Some(mode) => Some(mode),
             None => None, // the TWA silently ignores unknown modes
@@ -160,26 +199,60 @@ async fn purchase(State(s): State<SharedState>, body: Bytes) -> Result<Response,
     let instrument = req.instrument.as_deref().unwrap_or("approve");
     match instrument {
         "approve" | "pending" => {}
-        "decline" => return Err(canceled(StatusCode::PAYMENT_REQUIRED, "declined", "the payment instrument was declined")),
-        "cancel" => return Err(canceled(StatusCode::BAD_REQUEST, "canceled", "the user canceled the payment sheet")),
-        other => return Err(ApiError::bad_request(format!("instrument must be approve, decline, pending or cancel, not {other:?}"))),
+        "decline" => {
+            return Err(canceled(
+                StatusCode::PAYMENT_REQUIRED,
+                "declined",
+                "the payment instrument was declined",
+            ))
+        }
+        "cancel" => {
+            return Err(canceled(
+                StatusCode::BAD_REQUEST,
+                "canceled",
+                "the user canceled the payment sheet",
+            ))
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "instrument must be approve, decline, pending or cancel, not {other:?}"
+            )))
+        }
     }
     let pending = instrument == "pending";
 
     // A replacement (upgrade / downgrade).
     if let Some(old) = &req.purchase_token {
-        let p = m.purchases.get(old).filter(|p| p.account_id == account && p.kind == Kind::Subscription && p.is_owned(m.now_ms()));
+        let p = m.purchases.get(old).filter(|p| {
+            p.account_id == account && p.kind == Kind::Subscription && p.is_owned(m.now_ms())
+        });
         let Some(p) = p else {
-            return Err(canceled(StatusCode::NOT_FOUND, "item_not_owned", "the purchaseToken is not a subscription this account owns"));
+            return Err(canceled(
+                StatusCode::NOT_FOUND,
+                "item_not_owned",
+                "the purchaseToken is not a subscription this account owns",
+            ));
         };
         if req.old_sku.as_ref().is_some_and(|o| *o != p.product_id) {
-            return Err(canceled(StatusCode::BAD_REQUEST, "old_sku_mismatch", "oldSku is not the product of purchaseToken"));
+            return Err(canceled(
+                StatusCode::BAD_REQUEST,
+                "old_sku_mismatch",
+                "oldSku is not the product of purchaseToken",
+            ));
         }
         if kind != Kind::Subscription {
-            return Err(canceled(StatusCode::BAD_REQUEST, "not_a_subscription", "only a subscription can replace a subscription"));
+            return Err(canceled(
+                StatusCode::BAD_REQUEST,
+                "not_a_subscription",
+                "only a subscription can replace a subscription",
+            ));
         }
         if pending {
-            return Err(canceled(StatusCode::BAD_REQUEST, "pending_replacement", "a replacement cannot be paid with a pending instrument"));
+            return Err(canceled(
+                StatusCode::BAD_REQUEST,
+                "pending_replacement",
+                "a replacement cannot be paid with a pending instrument",
+            ));
         }
         let mode = mode.unwrap_or(ReplacementMode::WithTimeProration);
         let token = m
@@ -193,9 +266,16 @@ async fn purchase(State(s): State<SharedState>, body: Bytes) -> Result<Response,
         .into_response());
     }
 
-    let owned = m.purchases.values().any(|p| p.account_id == account && p.product_id == req.sku && p.is_owned(m.now_ms()));
+    let owned = m
+        .purchases
+        .values()
+        .any(|p| p.account_id == account && p.product_id == req.sku && p.is_owned(m.now_ms()));
     if owned {
-        return Err(canceled(StatusCode::CONFLICT, "item_already_owned", format!("{:?} is already owned", req.sku)));
+        return Err(canceled(
+            StatusCode::CONFLICT,
+            "item_already_owned",
+            format!("{:?} is already owned", req.sku),
+        ));
     }
     let token = m
         .create_purchase(NewPurchase {
@@ -248,7 +328,8 @@ async fn history(State(s): State<SharedState>, Query(q): Query<AccountQuery>) ->
     let mut seen = std::collections::BTreeSet::new();
     for t in m.purchase_order.iter().rev() {
         let p = &m.purchases[t];
-        let live = p.kind == Kind::Subscription || p.product_state != ProductState::Canceled || p.voided;
+        let live =
+            p.kind == Kind::Subscription || p.product_state != ProductState::Canceled || p.voided;
         if p.account_id == account && live && seen.insert(p.product_id.clone()) {
             latest.push(json!({ "itemId": p.product_id, "purchaseToken": p.token }));
         }
@@ -266,17 +347,25 @@ struct ConsumeRequest {
 async fn consume(State(s): State<SharedState>, body: Bytes) -> Result<StatusCode, ApiError> {
     let req: ConsumeRequest = parse(&body)?;
     if req.purchase_token.is_empty() {
-        return Err(ApiError::bad_request("purchaseToken must not be empty").dom("TypeError", "The purchaseToken must not be empty."));
+        return Err(ApiError::bad_request("purchaseToken must not be empty")
+            .dom("TypeError", "The purchaseToken must not be empty."));
     }
     let mut m = s.lock();
     m.settle();
     let account = req.account_id.unwrap_or_else(|| m.device_account.clone());
     let now = m.now_ms();
     let owned = m.purchases.get(&req.purchase_token).is_some_and(|p| {
-        p.account_id == account && p.kind == Kind::Product && p.product_state == ProductState::Purchased && p.is_owned(now)
+        p.account_id == account
+            && p.kind == Kind::Product
+            && p.product_state == ProductState::Purchased
+            && p.is_owned(now)
     });
     if !owned {
-        return Err(ApiError::not_found("item_not_owned", "no consumable purchase with this token").dom("OperationError", "itemNotOwned"));
+        return Err(ApiError::not_found(
+            "item_not_owned",
+            "no consumable purchase with this token",
+        )
+        .dom("OperationError", "itemNotOwned"));
     }
     let p = m.purchases.get_mut(&req.purchase_token).expect("checked");
     p.consumed = true;

@@ -21,7 +21,12 @@ pub struct GoogleError {
 
 impl GoogleError {
     /// Builds an error; the `status` string is derived from the HTTP code.
-    pub fn new(code: u16, domain: &'static str, reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: u16,
+        domain: &'static str,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         let status = match code {
             400 if reason == "failedPrecondition" => "FAILED_PRECONDITION",
             400 => "INVALID_ARGUMENT",
@@ -41,7 +46,13 @@ impl GoogleError {
             500..=599 => "INTERNAL",
             _ => "UNKNOWN",
         };
-        GoogleError { code, status, domain, reason, message: message.into() }
+        GoogleError {
+            code,
+            status,
+            domain,
+            reason,
+            message: message.into(),
+        }
     }
 
     /// `400 invalid` (`global`), Google's answer to a bad argument, and (our choice, as Google
@@ -57,12 +68,22 @@ impl GoogleError {
 
     /// `400 required`: a required field or parameter is missing.
     pub fn required(what: &str) -> Self {
-        Self::new(400, "global", "required", format!("Required parameter: {what}"))
+        Self::new(
+            400,
+            "global",
+            "required",
+            format!("Required parameter: {what}"),
+        )
     }
 
     /// `400 parseError`: the body is not JSON of the expected shape.
     pub fn parse_error(detail: impl std::fmt::Display) -> Self {
-        Self::new(400, "global", "parseError", format!("Invalid JSON payload received. {detail}"))
+        Self::new(
+            400,
+            "global",
+            "parseError",
+            format!("Invalid JSON payload received. {detail}"),
+        )
     }
 
     /// `400 purchaseTokenDoesNotMatchProductId`.
@@ -129,11 +150,31 @@ impl GoogleError {
         match code {
             400 => Self::invalid("Injected fault."),
             401 => Self::invalid_credentials(),
-            403 => Self::new(403, "usageLimits", "quotaExceeded", "Injected fault: quota exceeded."),
+            403 => Self::new(
+                403,
+                "usageLimits",
+                "quotaExceeded",
+                "Injected fault: quota exceeded.",
+            ),
             404 => Self::not_found("Injected fault: not found."),
-            409 => Self::new(409, "global", "concurrentUpdate", "Injected fault: concurrent update."),
-            429 => Self::new(429, "usageLimits", "rateLimitExceeded", "Injected fault: rate limit exceeded."),
-            503 => Self::new(503, "global", "backendError", "The service is currently unavailable."),
+            409 => Self::new(
+                409,
+                "global",
+                "concurrentUpdate",
+                "Injected fault: concurrent update.",
+            ),
+            429 => Self::new(
+                429,
+                "usageLimits",
+                "rateLimitExceeded",
+                "Injected fault: rate limit exceeded.",
+            ),
+            503 => Self::new(
+                503,
+                "global",
+                "backendError",
+                "The service is currently unavailable.",
+            ),
             500..=599 => Self::new(code, "global", "backendError", "Backend Error"),
             _ => Self::new(code, "global", "injectedFault", "Injected fault."),
         }
@@ -194,7 +235,13 @@ pub struct ApiError {
 impl ApiError {
     /// A control/device error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), dom_name: None, dom_message: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            dom_name: None,
+            dom_message: None,
+        }
     }
     /// `400 invalid_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -218,7 +265,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 

@@ -52,6 +52,9 @@ impl Faults {
     /// Decides one call: its latency and whether it fails (with which error).
     pub fn decide(&self) -> (Option<u64>, Option<GoogleError>) {
         let fail = self.rate >= 1.0 || (self.rate > 0.0 && rand::thread_rng().gen_bool(self.rate));
-        (self.latency_ms.filter(|l| *l > 0), fail.then(|| GoogleError::for_status(self.status)))
+        (
+            self.latency_ms.filter(|l| *l > 0),
+            fail.then(|| GoogleError::for_status(self.status)),
+        )
     }
 }

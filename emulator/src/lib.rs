@@ -110,7 +110,8 @@ impl Emulator {
     /// Binds `config.host:config.port` (port 0: any free port), then serves the emulator
     /// there until [`RunningEmulator::shutdown`] (or drop).
     pub async fn bind(mut config: Config) -> anyhow::Result<RunningEmulator> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         config.port = addr.port();
         let bits = config.key_bits;
@@ -125,7 +126,12 @@ impl Emulator {
                 })
                 .await;
         });
-        Ok(RunningEmulator { emulator, addr, shutdown: Some(tx), task: Some(task) })
+        Ok(RunningEmulator {
+            emulator,
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 
     /// The whole HTTP surface: Google's API, `/token`, the control API and the device sandbox.
@@ -161,7 +167,11 @@ impl Emulator {
 
     /// The push service account's email (`email` claim of RTDN OIDC tokens).
     pub fn rtdn_service_account_email(&self) -> String {
-        self.shared.rtdn.read().map(|r| r.service_account_email.clone()).unwrap_or_default()
+        self.shared
+            .rtdn
+            .read()
+            .map(|r| r.service_account_email.clone())
+            .unwrap_or_default()
     }
 
     /// Points RTDN pushes somewhere else (or nowhere) from now on.
@@ -202,7 +212,10 @@ impl Emulator {
 
     /// Makes a purchase as the control API's `POST /emulator/v1/purchases` does; returns
     /// `(purchaseToken, orderId)`.
-    pub fn create_purchase(&self, request: control::CreatePurchase) -> Result<(String, String), error::ApiError> {
+    pub fn create_purchase(
+        &self,
+        request: control::CreatePurchase,
+    ) -> Result<(String, String), error::ApiError> {
         let mut m = self.shared.lock();
         control::create_purchase(&mut m, request)
     }

@@ -46,8 +46,10 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "play_emulator=info,tower_http=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "play_emulator=info,tower_http=info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     if args.print_demo_catalog {
@@ -80,15 +82,25 @@ async fn main() -> anyhow::Result<()> {
         config.rtdn.audience = args.rtdn_audience;
     }
     for q in &args.quotas {
-        let (name, value) = q.split_once('=').ok_or_else(|| anyhow::anyhow!("--quota expects NAME=N, got {q:?}"))?;
-        let value: u64 = value.parse().map_err(|_| anyhow::anyhow!("--quota {name}: {value:?} is not a number"))?;
+        let (name, value) = q
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--quota expects NAME=N, got {q:?}"))?;
+        let value: u64 = value
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--quota {name}: {value:?} is not a number"))?;
         config.quotas.set(name, value).map_err(anyhow::Error::msg)?;
     }
     let package = config.package_name.clone();
     let emulator = Emulator::bind(config).await?;
     tracing::info!(url = %emulator.url(), package = %package, "play-emulator listening");
-    println!("play-emulator listening on {} (package {package})", emulator.url());
-    println!("service account key: {}/emulator/v1/service-account.json", emulator.url());
+    println!(
+        "play-emulator listening on {} (package {package})",
+        emulator.url()
+    );
+    println!(
+        "service account key: {}/emulator/v1/service-account.json",
+        emulator.url()
+    );
     shutdown_signal().await;
     emulator.shutdown().await;
     Ok(())
@@ -100,7 +112,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -46,7 +46,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,7 +76,8 @@ impl SigningKey {
     pub fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).expect("RS256 signing with a generated key")
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .expect("RS256 signing with a generated key")
     }
 
     /// The public key as a JWK.
@@ -103,8 +106,14 @@ impl Keys {
     pub fn generate(bits: usize) -> anyhow::Result<Keys> {
         let other = std::thread::spawn(move || SigningKey::generate(bits));
         let service_account = SigningKey::generate(bits)?;
-        let oidc = other.join().map_err(|_| anyhow::anyhow!("key generation panicked"))??;
-        Ok(Keys { service_account, oidc, client_email: "play-emulator@pwa-billing-emulator.iam.gserviceaccount.com".into() })
+        let oidc = other
+            .join()
+            .map_err(|_| anyhow::anyhow!("key generation panicked"))??;
+        Ok(Keys {
+            service_account,
+            oidc,
+            client_email: "play-emulator@pwa-billing-emulator.iam.gserviceaccount.com".into(),
+        })
     }
 
     /// An OIDC token for a push to `audience`.
@@ -166,10 +175,17 @@ pub fn check_bearer(state: &crate::Shared, headers: &HeaderMap) -> Result<(), Go
         return Err(GoogleError::missing_credentials());
     };
     let value = value.to_str().unwrap_or_default();
-    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+    let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    else {
         return Err(GoogleError::invalid_credentials());
     };
-    let live = state.access_tokens.lock().map(|t| t.is_live(token.trim())).unwrap_or(false);
+    let live = state
+        .access_tokens
+        .lock()
+        .map(|t| t.is_live(token.trim()))
+        .unwrap_or(false);
     if live {
         Ok(())
     } else {
@@ -185,7 +201,11 @@ struct TokenRequest {
 }
 
 fn oauth_error(error: &str, description: &str) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(json!({ "error": error, "error_description": description }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,7 +218,11 @@ struct AssertionClaims {
 }
 
 /// `POST /token`: the JWT-bearer grant.
-pub async fn token(State(state): State<SharedState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub async fn token(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let faults = {
         let mut m = state.lock();
         crate::calls::record(&mut m, "oauth2.token");
@@ -211,10 +235,17 @@ pub async fn token(State(state): State<SharedState>, headers: HeaderMap, body: a
         }
         if let Some(e) = error {
             let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return (status, axum::Json(json!({ "error": "internal_failure", "error_description": e.message }))).into_response();
+            return (
+                status,
+                axum::Json(json!({ "error": "internal_failure", "error_description": e.message })),
+            )
+                .into_response();
         }
     }
-    let mut form = TokenRequest { grant_type: None, assertion: None };
+    let mut form = TokenRequest {
+        grant_type: None,
+        assertion: None,
+    };
     for (k, v) in url::form_urlencoded::parse(&body) {
         match k.as_ref() {
             "grant_type" => form.grant_type = Some(v.into_owned()),
@@ -223,7 +254,13 @@ pub async fn token(State(state): State<SharedState>, headers: HeaderMap, body: a
         }
     }
     if form.grant_type.as_deref() != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
-        return oauth_error("unsupported_grant_type", &format!("Invalid grant_type: {}", form.grant_type.unwrap_or_default()));
+        return oauth_error(
+            "unsupported_grant_type",
+            &format!(
+                "Invalid grant_type: {}",
+                form.grant_type.unwrap_or_default()
+            ),
+        );
     }
     let Some(assertion) = form.assertion else {
         return oauth_error("invalid_request", "Missing required parameter: assertion");
@@ -239,12 +276,16 @@ pub async fn token(State(state): State<SharedState>, headers: HeaderMap, body: a
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let claims = match jsonwebtoken::decode::<AssertionClaims>(&assertion, &key.decoding, &validation) {
-        Ok(data) => data.claims,
-        Err(_) => return oauth_error("invalid_grant", "Invalid JWT Signature."),
-    };
+    let claims =
+        match jsonwebtoken::decode::<AssertionClaims>(&assertion, &key.decoding, &validation) {
+            Ok(data) => data.claims,
+            Err(_) => return oauth_error("invalid_grant", "Invalid JWT Signature."),
+        };
     if claims.iss.as_deref() != Some(state.keys.client_email.as_str()) {
-        return oauth_error("invalid_grant", "Invalid JWT: iss is not the service account.");
+        return oauth_error(
+            "invalid_grant",
+            "Invalid JWT: iss is not the service account.",
+        );
     }
     let token_uri = format!("{}/token", state.base_url);
     let host_uri = headers
@@ -271,7 +312,10 @@ pub async fn token(State(state): State<SharedState>, headers: HeaderMap, body: a
     }
     let scopes = claims.scope.unwrap_or_default();
     if !scopes.split_whitespace().any(|s| s == SCOPE) {
-        return oauth_error("invalid_scope", "Invalid OAuth scope or ID token audience provided.");
+        return oauth_error(
+            "invalid_scope",
+            "Invalid OAuth scope or ID token audience provided.",
+        );
     }
     let access_token = match state.access_tokens.lock() {
         Ok(mut t) => t.issue(),

@@ -77,7 +77,9 @@ impl Bucket {
             Bucket::Monetization => "monetization requests per minute",
             Bucket::CatalogModifications => "product modifications per hour",
             Bucket::LatencySensitiveChanges => "latency-sensitive product changes per hour",
-            Bucket::ExternalTransactionWrites => "external transaction create and refund requests per minute",
+            Bucket::ExternalTransactionWrites => {
+                "external transaction create and refund requests per minute"
+            }
             Bucket::VoidedPurchases30s => "voided purchases requests per 30 seconds",
             Bucket::VoidedPurchasesDaily => "voided purchases requests per day",
             Bucket::Daily => "queries per day",
@@ -102,7 +104,12 @@ pub struct QuotaWindows(BTreeMap<Bucket, (i64, u64)>);
 impl QuotaWindows {
     /// Charges `cost` to each bucket, all or nothing. Errors with the first bucket that would
     /// go over its limit.
-    pub fn charge(&mut self, quotas: &Quotas, now_ms: i64, charges: &[(Bucket, u64)]) -> Result<(), GoogleError> {
+    pub fn charge(
+        &mut self,
+        quotas: &Quotas,
+        now_ms: i64,
+        charges: &[(Bucket, u64)],
+    ) -> Result<(), GoogleError> {
         for &(bucket, cost) in charges {
             let limit = bucket.limit(quotas);
             if limit == 0 || cost == 0 {

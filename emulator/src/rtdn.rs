@@ -39,7 +39,8 @@ pub struct NotificationRecord {
 
 impl NotificationRecord {
     pub(crate) fn new(data: Value, publish_ms: i64, generation: u64) -> Self {
-        let message_id: u64 = rand::thread_rng().gen_range(1_000_000_000_000_000..10_000_000_000_000_000);
+        let message_id: u64 =
+            rand::thread_rng().gen_range(1_000_000_000_000_000..10_000_000_000_000_000);
         NotificationRecord {
             message_id: message_id.to_string(),
             publish_time: rfc3339(publish_ms),
@@ -97,8 +98,14 @@ async fn deliver(shared: Weak<Shared>, record: NotificationRecord) {
     loop {
         let Some(s) = shared.upgrade() else { return };
         let target = s.rtdn.read().map(|c| c.clone()).unwrap_or_default();
-        let Some(url) = target.push_url.clone() else { return };
-        if s.model.lock().map(|m| m.generation != record.generation).unwrap_or(true) {
+        let Some(url) = target.push_url.clone() else {
+            return;
+        };
+        if s.model
+            .lock()
+            .map(|m| m.generation != record.generation)
+            .unwrap_or(true)
+        {
             return;
         }
         let audience = target.audience.clone().unwrap_or_else(|| url.clone());
@@ -119,11 +126,17 @@ async fn deliver(shared: Weak<Shared>, record: NotificationRecord) {
         let ok = matches!(status, Some(102 | 200..=299));
         match &result {
             Ok(_) => tracing::debug!(message_id = %record.message_id, ?status, "RTDN push"),
-            Err(e) => tracing::debug!(message_id = %record.message_id, error = %e, "RTDN push failed"),
+            Err(e) => {
+                tracing::debug!(message_id = %record.message_id, error = %e, "RTDN push failed")
+            }
         }
         let Some(s) = shared.upgrade() else { return };
         if let Ok(mut m) = s.model.lock() {
-            if let Some(r) = m.notifications.iter_mut().find(|r| r.message_id == record.message_id) {
+            if let Some(r) = m
+                .notifications
+                .iter_mut()
+                .find(|r| r.message_id == record.message_id)
+            {
                 r.attempts += 1;
                 r.last_status = status;
                 r.delivered = ok;
@@ -133,7 +146,9 @@ async fn deliver(shared: Weak<Shared>, record: NotificationRecord) {
             return;
         }
         let min = target.min_backoff_ms.max(1);
-        let delay = min.saturating_mul(1u64 << attempt.min(20)).min(target.max_backoff_ms.max(min));
+        let delay = min
+            .saturating_mul(1u64 << attempt.min(20))
+            .min(target.max_backoff_ms.max(min));
         drop(s);
         attempt += 1;
         tokio::time::sleep(Duration::from_millis(delay)).await;

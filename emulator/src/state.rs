@@ -81,7 +81,14 @@ impl SubState {
     }
     /// Whether the subscription is live (not pending, not over).
     pub fn is_live(self) -> bool {
-        matches!(self, SubState::Active | SubState::Paused | SubState::InGracePeriod | SubState::OnHold | SubState::Canceled)
+        matches!(
+            self,
+            SubState::Active
+                | SubState::Paused
+                | SubState::InGracePeriod
+                | SubState::OnHold
+                | SubState::Canceled
+        )
     }
 }
 
@@ -140,10 +147,18 @@ impl ReplacementMode {
     /// `prorationMode` names and Google's enum names (`DEFERRED`, …).
     pub fn parse(s: &str) -> Option<ReplacementMode> {
         Some(match s {
-            "withTimeProration" | "immediateWithTimeProration" | "WITH_TIME_PRORATION" => Self::WithTimeProration,
-            "chargeProratedPrice" | "immediateAndChargeProratedPrice" | "CHARGE_PRORATED_PRICE" => Self::ChargeProratedPrice,
-            "chargeFullPrice" | "immediateAndChargeFullPrice" | "CHARGE_FULL_PRICE" => Self::ChargeFullPrice,
-            "withoutProration" | "immediateWithoutProration" | "WITHOUT_PRORATION" => Self::WithoutProration,
+            "withTimeProration" | "immediateWithTimeProration" | "WITH_TIME_PRORATION" => {
+                Self::WithTimeProration
+            }
+            "chargeProratedPrice" | "immediateAndChargeProratedPrice" | "CHARGE_PRORATED_PRICE" => {
+                Self::ChargeProratedPrice
+            }
+            "chargeFullPrice" | "immediateAndChargeFullPrice" | "CHARGE_FULL_PRICE" => {
+                Self::ChargeFullPrice
+            }
+            "withoutProration" | "immediateWithoutProration" | "WITHOUT_PRORATION" => {
+                Self::WithoutProration
+            }
             "deferred" | "DEFERRED" => Self::Deferred,
             _ => return None,
         })
@@ -236,7 +251,11 @@ impl Purchase {
     }
     /// The subscription's etag.
     pub fn etag(&self) -> String {
-        format!("{}-{}", self.version, &self.token[..12.min(self.token.len())])
+        format!(
+            "{}-{}",
+            self.version,
+            &self.token[..12.min(self.token.len())]
+        )
     }
     /// Quantity still refundable.
     pub fn refundable_quantity(&self) -> u32 {
@@ -251,7 +270,12 @@ impl Purchase {
     pub fn is_owned(&self, now: i64) -> bool {
         match self.kind {
             Kind::Product => {
-                !self.voided && !self.consumed && matches!(self.product_state, ProductState::Purchased | ProductState::Pending)
+                !self.voided
+                    && !self.consumed
+                    && matches!(
+                        self.product_state,
+                        ProductState::Purchased | ProductState::Pending
+                    )
             }
             Kind::Subscription => match self.sub_state {
                 SubState::Pending | SubState::Active | SubState::InGracePeriod => true,
@@ -388,13 +412,17 @@ impl Model {
 
     fn load_catalog(&mut self, config: &Config) {
         for p in config.catalog.in_app_products(&config.package_name) {
-            self.in_app_products.insert(p["sku"].as_str().unwrap_or_default().to_string(), p);
+            self.in_app_products
+                .insert(p["sku"].as_str().unwrap_or_default().to_string(), p);
         }
         for s in config.catalog.subscriptions(&config.package_name) {
             let id = s["productId"].as_str().unwrap_or_default().to_string();
             for b in s["basePlans"].as_array().into_iter().flatten() {
                 if b["state"] == "ACTIVE" {
-                    self.ever_active_base_plans.insert((id.clone(), b["basePlanId"].as_str().unwrap_or_default().into()));
+                    self.ever_active_base_plans.insert((
+                        id.clone(),
+                        b["basePlanId"].as_str().unwrap_or_default().into(),
+                    ));
                 }
             }
             self.subscriptions.insert(id, s);
@@ -473,10 +501,15 @@ impl Model {
         let sub = self.subscriptions.get(product_id)?;
         let plans = sub["basePlans"].as_array()?;
         let chosen = match base_plan_id {
-            Some(id) => plans.iter().find(|b| b["basePlanId"] == id && b["state"] == "ACTIVE")?,
+            Some(id) => plans
+                .iter()
+                .find(|b| b["basePlanId"] == id && b["state"] == "ACTIVE")?,
             None => plans
                 .iter()
-                .find(|b| b["state"] == "ACTIVE" && b["autoRenewingBasePlanType"]["legacyCompatible"] == true)
+                .find(|b| {
+                    b["state"] == "ACTIVE"
+                        && b["autoRenewingBasePlanType"]["legacyCompatible"] == true
+                })
                 .or_else(|| plans.iter().find(|b| b["state"] == "ACTIVE"))?,
         };
         let ar = &chosen["autoRenewingBasePlanType"];
@@ -487,7 +520,11 @@ impl Model {
         Period::parse(&period)?;
         let config = chosen["regionalConfigs"]
             .as_array()
-            .and_then(|c| c.iter().find(|c| c["regionCode"] == "US").or_else(|| c.first()))
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c["regionCode"] == "US")
+                    .or_else(|| c.first())
+            })
             .cloned()
             .unwrap_or(Value::Null);
         let price_micros = crate::catalog::money_to_micros(&config["price"]).unwrap_or(0);
@@ -498,17 +535,26 @@ impl Model {
             grace_period: ar["gracePeriodDuration"].as_str().unwrap_or("P7D").into(),
             account_hold: ar["accountHoldDuration"].as_str().unwrap_or("P30D").into(),
             price_micros,
-            currency: config["price"]["currencyCode"].as_str().unwrap_or("USD").into(),
+            currency: config["price"]["currencyCode"]
+                .as_str()
+                .unwrap_or("USD")
+                .into(),
             offer_tags: chosen["offerTags"]
                 .as_array()
-                .map(|t| t.iter().filter_map(|t| t["tag"].as_str().map(String::from)).collect())
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|t| t["tag"].as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default(),
         })
     }
 
     /// Whether a one-time product exists and is active.
     pub fn product_is_active(&self, sku: &str) -> bool {
-        self.in_app_products.get(sku).is_some_and(|p| p["status"] == "active" && p["purchaseType"] != "subscription")
+        self.in_app_products
+            .get(sku)
+            .is_some_and(|p| p["status"] == "active" && p["purchaseType"] != "subscription")
     }
 
     /// Creates a purchase; emits ONE_TIME_PRODUCT_PURCHASED / SUBSCRIPTION_PURCHASED when it
@@ -518,7 +564,12 @@ impl Model {
         let plan = match new.kind {
             Kind::Subscription => Some(
                 self.plan(&new.product_id, new.base_plan_id.as_deref())
-                    .ok_or_else(|| format!("no active base plan {:?} of {:?}", new.base_plan_id, new.product_id))?,
+                    .ok_or_else(|| {
+                        format!(
+                            "no active base plan {:?} of {:?}",
+                            new.base_plan_id, new.product_id
+                        )
+                    })?,
             ),
             Kind::Product => {
                 if !self.product_is_active(&new.product_id) {
@@ -550,8 +601,16 @@ impl Model {
             purchased_ms: if new.pending { None } else { Some(now) },
             acknowledged: false,
             consumed: false,
-            product_state: if new.pending { ProductState::Pending } else { ProductState::Purchased },
-            sub_state: if new.pending { SubState::Pending } else { SubState::Active },
+            product_state: if new.pending {
+                ProductState::Pending
+            } else {
+                ProductState::Purchased
+            },
+            sub_state: if new.pending {
+                SubState::Pending
+            } else {
+                SubState::Active
+            },
             expiry_ms: expiry,
             auto_renew: new.kind == Kind::Subscription,
             cancel: None,
@@ -577,7 +636,10 @@ impl Model {
 
     /// A purchase by token, mutable, its version bumped.
     fn touch(&mut self, token: &str) -> &mut Purchase {
-        let p = self.purchases.get_mut(token).expect("caller checked the token");
+        let p = self
+            .purchases
+            .get_mut(token)
+            .expect("caller checked the token");
         p.version += 1;
         p
     }
@@ -599,7 +661,13 @@ impl Model {
                 p.sub_state = SubState::Active;
                 p.purchased_ms = Some(now);
                 p.created_ms = now;
-                p.expiry_ms = period(&p.plan.as_ref().map(|p| p.period.clone()).unwrap_or_default()).add_to(now);
+                p.expiry_ms = period(
+                    &p.plan
+                        .as_ref()
+                        .map(|p| p.period.clone())
+                        .unwrap_or_default(),
+                )
+                .add_to(now);
                 self.notify_subscription(now, token, 4);
             }
             _ => return Err("the purchase is not pending".into()),
@@ -632,7 +700,14 @@ impl Model {
     /// Voids (refunds) a purchase: a voided-purchases entry and a voidedPurchaseNotification.
     /// With a `quantity` below the refundable quantity of a one-time purchase, a quantity-based
     /// partial refund. A voided subscription ends at once.
-    pub fn void(&mut self, token: &str, at: i64, source: i32, reason: i32, quantity: Option<u32>) -> Result<(), String> {
+    pub fn void(
+        &mut self,
+        token: &str,
+        at: i64,
+        source: i32,
+        reason: i32,
+        quantity: Option<u32>,
+    ) -> Result<(), String> {
         let p = self.purchases.get(token).ok_or("unknown token")?;
         if p.voided {
             return Err("the purchase is already voided".into());
@@ -640,7 +715,12 @@ impl Model {
         if p.kind == Kind::Product && p.product_state != ProductState::Purchased {
             return Err("only a purchased one-time purchase can be voided".into());
         }
-        if p.kind == Kind::Subscription && matches!(p.sub_state, SubState::Pending | SubState::PendingPurchaseCanceled) {
+        if p.kind == Kind::Subscription
+            && matches!(
+                p.sub_state,
+                SubState::Pending | SubState::PendingPurchaseCanceled
+            )
+        {
             return Err("a pending subscription cannot be voided".into());
         }
         let refundable = p.refundable_quantity();
@@ -651,7 +731,11 @@ impl Model {
             (Kind::Product, Some(q)) => q < refundable,
             _ => false,
         };
-        let voided_quantity = if p.kind == Kind::Product { Some(quantity.unwrap_or(refundable)) } else { None };
+        let voided_quantity = if p.kind == Kind::Product {
+            Some(quantity.unwrap_or(refundable))
+        } else {
+            None
+        };
         let p = self.touch(token);
         if partial {
             p.refunded_quantity += voided_quantity.unwrap_or(0);
@@ -694,7 +778,13 @@ impl Model {
             p.plan = Some(next);
         }
         let base = if p.expiry_ms > at { p.expiry_ms } else { at };
-        p.expiry_ms = period(&p.plan.as_ref().map(|p| p.period.clone()).unwrap_or_default()).add_to(base);
+        p.expiry_ms = period(
+            &p.plan
+                .as_ref()
+                .map(|p| p.period.clone())
+                .unwrap_or_default(),
+        )
+        .add_to(base);
         p.renewals += 1;
         p.sub_state = SubState::Active;
         p.auto_renew = true;
@@ -716,23 +806,42 @@ impl Model {
 
     /// A subscription lifecycle action of the control API (`renew`, `cancel`, `expire`,
     /// `grace`, `hold`, `recover`, `pause`, `resume`, `revoke`, `restart`).
-    pub fn subscription_action(&mut self, token: &str, action: &str, body: &Value) -> Result<(), String> {
+    pub fn subscription_action(
+        &mut self,
+        token: &str,
+        action: &str,
+        body: &Value,
+    ) -> Result<(), String> {
         let now = self.now_ms();
         let p = self.purchases.get(token).ok_or("unknown token")?;
         if p.kind != Kind::Subscription {
             return Err(format!("{action} applies to subscriptions only"));
         }
         let state = p.sub_state;
-        let refuse = || Err(format!("cannot {action} a subscription in state {}", state.as_str()));
+        let refuse = || {
+            Err(format!(
+                "cannot {action} a subscription in state {}",
+                state.as_str()
+            ))
+        };
         match action {
             "renew" => {
-                if !matches!(state, SubState::Active | SubState::InGracePeriod | SubState::OnHold) {
+                if !matches!(
+                    state,
+                    SubState::Active | SubState::InGracePeriod | SubState::OnHold
+                ) {
                     return refuse();
                 }
                 self.renew_at(token, now, 2);
             }
             "cancel" => {
-                if !matches!(state, SubState::Active | SubState::InGracePeriod | SubState::OnHold | SubState::Paused) {
+                if !matches!(
+                    state,
+                    SubState::Active
+                        | SubState::InGracePeriod
+                        | SubState::OnHold
+                        | SubState::Paused
+                ) {
                     return refuse();
                 }
                 self.cancel_subscription(token, CancelKind::User, now);
@@ -749,7 +858,11 @@ impl Model {
                 }
                 let p = self.touch(token);
                 p.sub_state = SubState::InGracePeriod;
-                let grace = p.plan.as_ref().map(|p| p.grace_period.clone()).unwrap_or("P7D".into());
+                let grace = p
+                    .plan
+                    .as_ref()
+                    .map(|p| p.grace_period.clone())
+                    .unwrap_or("P7D".into());
                 p.expiry_ms = period(&grace).add_to(now);
                 self.notify_subscription(now, token, 6);
             }
@@ -811,7 +924,11 @@ impl Model {
     fn hold_at(&mut self, token: &str, at: i64) {
         let p = self.touch(token);
         p.sub_state = SubState::OnHold;
-        let hold = p.plan.as_ref().map(|p| p.account_hold.clone()).unwrap_or("P30D".into());
+        let hold = p
+            .plan
+            .as_ref()
+            .map(|p| p.account_hold.clone())
+            .unwrap_or("P30D".into());
         p.hold_until_ms = Some(period(&hold).add_to(at));
         p.expiry_ms = p.expiry_ms.min(at);
         self.notify_subscription(at, token, 5);
@@ -845,14 +962,27 @@ impl Model {
     /// and start the new plan now; `DEFERRED` also retires the old token now, and the new
     /// token keeps the old plan (with `deferredItemReplacement`) until the old expiry, when it
     /// renews on the new plan.
-    pub fn replace(&mut self, old: &str, product_id: &str, base_plan_id: Option<&str>, mode: ReplacementMode) -> Result<String, String> {
+    pub fn replace(
+        &mut self,
+        old: &str,
+        product_id: &str,
+        base_plan_id: Option<&str>,
+        mode: ReplacementMode,
+    ) -> Result<String, String> {
         let now = self.now_ms();
         let p = self.purchases.get(old).ok_or("unknown token")?.clone();
         if p.kind != Kind::Subscription {
             return Err("only a subscription can be replaced".into());
         }
-        if !matches!(p.sub_state, SubState::Active | SubState::Canceled | SubState::InGracePeriod) || p.expiry_ms <= now && p.sub_state == SubState::Canceled {
-            return Err(format!("cannot replace a subscription in state {}", p.sub_state.as_str()));
+        if !matches!(
+            p.sub_state,
+            SubState::Active | SubState::Canceled | SubState::InGracePeriod
+        ) || p.expiry_ms <= now && p.sub_state == SubState::Canceled
+        {
+            return Err(format!(
+                "cannot replace a subscription in state {}",
+                p.sub_state.as_str()
+            ));
         }
         let new_plan = self
             .plan(product_id, base_plan_id)
@@ -860,10 +990,15 @@ impl Model {
         let old_plan = p.plan.clone().ok_or("the subscription has no plan")?;
         let token = new_purchase_token();
         let (plan, deferred, product, expiry) = match mode {
-            ReplacementMode::Deferred => (old_plan, Some(new_plan), p.product_id.clone(), p.expiry_ms),
-            ReplacementMode::ChargeProratedPrice | ReplacementMode::WithoutProration => {
-                (new_plan.clone(), None, new_plan.product_id.clone(), p.expiry_ms.max(now))
+            ReplacementMode::Deferred => {
+                (old_plan, Some(new_plan), p.product_id.clone(), p.expiry_ms)
             }
+            ReplacementMode::ChargeProratedPrice | ReplacementMode::WithoutProration => (
+                new_plan.clone(),
+                None,
+                new_plan.product_id.clone(),
+                p.expiry_ms.max(now),
+            ),
             ReplacementMode::WithTimeProration | ReplacementMode::ChargeFullPrice => {
                 let e = period(&new_plan.period).add_to(now);
                 (new_plan.clone(), None, new_plan.product_id.clone(), e)
@@ -917,7 +1052,9 @@ impl Model {
     pub fn settle(&mut self) {
         let now = self.now_ms();
         for _ in 0..100_000 {
-            let Some((at, token, event)) = self.next_event(now) else { return };
+            let Some((at, token, event)) = self.next_event(now) else {
+                return;
+            };
             match event {
                 Due::AutoRefund => {
                     let kind = self.purchases[&token].kind;
@@ -938,7 +1075,11 @@ impl Model {
         let mut best: Option<(i64, String, Due)> = None;
         for p in self.purchases.values() {
             let mut consider = |at: i64, due: Due| {
-                if at <= now && best.as_ref().is_none_or(|(b, t, _)| (at, &p.token) < (*b, t)) {
+                if at <= now
+                    && best
+                        .as_ref()
+                        .is_none_or(|(b, t, _)| (at, &p.token) < (*b, t))
+                {
                     best = Some((at, p.token.clone(), due));
                 }
             };
@@ -979,27 +1120,49 @@ enum Due {
 }
 
 fn period(s: &str) -> Period {
-    Period::parse(s).unwrap_or(Period { months: 1, days: 0, seconds: 0 })
+    Period::parse(s).unwrap_or(Period {
+        months: 1,
+        days: 0,
+        seconds: 0,
+    })
 }
 
 /// A new purchase token: long, random, URL-safe, shaped like Play's
 /// (`<24 letters>.AO-J1O<…>`).
 pub fn new_purchase_token() -> String {
     let mut rng = rand::thread_rng();
-    let head: String = (0..24).map(|_| rng.gen_range(b'a'..=b'z') as char).collect();
+    let head: String = (0..24)
+        .map(|_| rng.gen_range(b'a'..=b'z') as char)
+        .collect();
     const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let tail: String = (0..130).map(|_| URL_SAFE[rng.gen_range(0..URL_SAFE.len())] as char).collect();
+    let tail: String = (0..130)
+        .map(|_| URL_SAFE[rng.gen_range(0..URL_SAFE.len())] as char)
+        .collect();
     format!("{head}.AO-J1O{tail}")
 }
 
 /// A new order id, `GPA.1234-5678-9012-34567`.
 pub fn new_order_id() -> String {
     let mut rng = rand::thread_rng();
-    let mut digits = |n: usize| -> String { (0..n).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect() };
-    format!("GPA.{}-{}-{}-{}", digits(4), digits(4), digits(4), digits(5))
+    let mut digits = |n: usize| -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+            .collect()
+    };
+    format!(
+        "GPA.{}-{}-{}-{}",
+        digits(4),
+        digits(4),
+        digits(4),
+        digits(5)
+    )
 }
 
 /// A random alphanumeric string.
 pub fn random_string(len: usize) -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }

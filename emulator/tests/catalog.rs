@@ -19,15 +19,26 @@ async fn inappproducts_crud() {
     let e = Emu::start().await;
     let (s, list) = e.google("GET", "inappproducts", None).await;
     assert_eq!(s, 200);
-    assert_eq!(list["inappproduct"].as_array().unwrap().len(), 2, "the demo catalog's one-time products");
+    assert_eq!(
+        list["inappproduct"].as_array().unwrap().len(),
+        2,
+        "the demo catalog's one-time products"
+    );
     let (s, p) = e.google("GET", "inappproducts/coins_100", None).await;
     assert_eq!((s, p["purchaseType"].as_str()), (200, Some("managedUser")));
 
-    let (s, p) = e.google("POST", "inappproducts", Some(product("gems_10", "10 gems"))).await;
+    let (s, p) = e
+        .google("POST", "inappproducts", Some(product("gems_10", "10 gems")))
+        .await;
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["packageName"], support::PKG);
-    let (s, b) = e.google("POST", "inappproducts", Some(product("gems_10", "again"))).await;
-    assert_eq!((s, b["error"]["errors"][0]["reason"].as_str()), (409, Some("alreadyExists")));
+    let (s, b) = e
+        .google("POST", "inappproducts", Some(product("gems_10", "again")))
+        .await;
+    assert_eq!(
+        (s, b["error"]["errors"][0]["reason"].as_str()),
+        (409, Some("alreadyExists"))
+    );
     for bad in [
         json!({ "sku": "Bad-Id", "defaultLanguage": "en-US", "defaultPrice": { "priceMicros": "1", "currency": "USD" }, "listings": { "en-US": { "title": "t" } } }),
         json!({ "sku": "nolisting", "defaultLanguage": "en-US", "defaultPrice": { "priceMicros": "1", "currency": "USD" } }),
@@ -38,46 +49,108 @@ async fn inappproducts_crud() {
         assert_eq!(s, 400);
     }
     // Patch merges; update replaces; allowMissing creates.
-    let (s, p) = e.google("PATCH", "inappproducts/gems_10", Some(json!({ "status": "inactive" }))).await;
-    assert_eq!((s, p["status"].as_str(), p["listings"]["en-US"]["title"].as_str()), (200, Some("inactive"), Some("10 gems")));
-    let (s, _) = e.google("PUT", "inappproducts/gems_20", Some(product("gems_20", "20 gems"))).await;
+    let (s, p) = e
+        .google(
+            "PATCH",
+            "inappproducts/gems_10",
+            Some(json!({ "status": "inactive" })),
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            p["status"].as_str(),
+            p["listings"]["en-US"]["title"].as_str()
+        ),
+        (200, Some("inactive"), Some("10 gems"))
+    );
+    let (s, _) = e
+        .google(
+            "PUT",
+            "inappproducts/gems_20",
+            Some(product("gems_20", "20 gems")),
+        )
+        .await;
     assert_eq!(s, 404);
     let (s, _) = e.google("PUT", "inappproducts/gems_20?allowMissing=true&latencyTolerance=PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT", Some(product("gems_20", "20 gems"))).await;
     assert_eq!(s, 200);
-    let (s, _) = e.google("PUT", "inappproducts/gems_20?latencyTolerance=FAST", Some(product("gems_20", "20 gems"))).await;
+    let (s, _) = e
+        .google(
+            "PUT",
+            "inappproducts/gems_20?latencyTolerance=FAST",
+            Some(product("gems_20", "20 gems")),
+        )
+        .await;
     assert_eq!(s, 400);
-    let (s, _) = e.google("PUT", "inappproducts/gems_20", Some(product("other", "x"))).await;
+    let (s, _) = e
+        .google("PUT", "inappproducts/gems_20", Some(product("other", "x")))
+        .await;
     assert_eq!(s, 400, "sku mismatch");
     // Paging.
     let (_, page) = e.google("GET", "inappproducts?maxResults=3", None).await;
     assert_eq!(page["inappproduct"].as_array().unwrap().len(), 3);
     let next = page["tokenPagination"]["nextPageToken"].as_str().unwrap();
-    let (_, page2) = e.google("GET", &format!("inappproducts?maxResults=3&token={next}"), None).await;
+    let (_, page2) = e
+        .google(
+            "GET",
+            &format!("inappproducts?maxResults=3&token={next}"),
+            None,
+        )
+        .await;
     assert_eq!(page2["inappproduct"].as_array().unwrap().len(), 1);
     assert!(page2.get("tokenPagination").is_none());
     // Delete.
-    assert_eq!(e.google("DELETE", "inappproducts/gems_20", None).await.0, 204);
-    assert_eq!(e.google("DELETE", "inappproducts/gems_20", None).await.0, 404);
+    assert_eq!(
+        e.google("DELETE", "inappproducts/gems_20", None).await.0,
+        204
+    );
+    assert_eq!(
+        e.google("DELETE", "inappproducts/gems_20", None).await.0,
+        404
+    );
     assert_eq!(e.google("GET", "inappproducts/gems_20", None).await.0, 404);
 
     // An inactive product is not sold on the device.
-    let (_, items) = e.control("GET", "/emulator/v1/device/items?ids=gems_10,coins_100", None).await;
+    let (_, items) = e
+        .control(
+            "GET",
+            "/emulator/v1/device/items?ids=gems_10,coins_100",
+            None,
+        )
+        .await;
     assert_eq!(items.as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn inappproducts_batches() {
     let e = Emu::start().await;
-    let (s, b) = e.google("GET", "inappproducts:batchGet?sku=coins_100&sku=premium_upgrade", None).await;
+    let (s, b) = e
+        .google(
+            "GET",
+            "inappproducts:batchGet?sku=coins_100&sku=premium_upgrade",
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(b["inappproduct"][1]["sku"], "premium_upgrade");
-    assert_eq!(e.google("GET", "inappproducts:batchGet?sku=coins_100&sku=nope", None).await.0, 404);
+    assert_eq!(
+        e.google("GET", "inappproducts:batchGet?sku=coins_100&sku=nope", None)
+            .await
+            .0,
+        404
+    );
     assert_eq!(e.google("GET", "inappproducts:batchGet", None).await.0, 400);
 
     let requests: Vec<Value> = (0..3)
         .map(|i| json!({ "sku": format!("pack_{i}"), "packageName": support::PKG, "allowMissing": true, "inappproduct": product(&format!("pack_{i}"), "pack") }))
         .collect();
-    let (s, b) = e.google("POST", "inappproducts:batchUpdate", Some(json!({ "requests": requests }))).await;
+    let (s, b) = e
+        .google(
+            "POST",
+            "inappproducts:batchUpdate",
+            Some(json!({ "requests": requests })),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["inappproducts"].as_array().unwrap().len(), 3);
     // All or nothing: one bad entry changes nothing.
@@ -85,14 +158,43 @@ async fn inappproducts_batches() {
         { "sku": "pack_0", "inappproduct": { "status": "inactive" } },
         { "sku": "pack_9", "inappproduct": product("pack_9", "x") },
     ]});
-    assert_eq!(e.google("POST", "inappproducts:batchUpdate", Some(bad)).await.0, 400);
+    assert_eq!(
+        e.google("POST", "inappproducts:batchUpdate", Some(bad))
+            .await
+            .0,
+        400
+    );
     let too_many: Vec<Value> = (0..101).map(|i| json!({ "sku": format!("x{i}"), "allowMissing": true, "inappproduct": product(&format!("x{i}"), "x") })).collect();
-    assert_eq!(e.google("POST", "inappproducts:batchUpdate", Some(json!({ "requests": too_many }))).await.0, 400);
-    assert_eq!(e.google("GET", "inappproducts/pack_0", None).await.1["status"], "active");
+    assert_eq!(
+        e.google(
+            "POST",
+            "inappproducts:batchUpdate",
+            Some(json!({ "requests": too_many }))
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        e.google("GET", "inappproducts/pack_0", None).await.1["status"],
+        "active"
+    );
 
-    let (s, _) = e.google("POST", "inappproducts:batchDelete", Some(json!({ "requests": [{ "sku": "pack_0" }, { "sku": "nope" }] }))).await;
+    let (s, _) = e
+        .google(
+            "POST",
+            "inappproducts:batchDelete",
+            Some(json!({ "requests": [{ "sku": "pack_0" }, { "sku": "nope" }] })),
+        )
+        .await;
     assert_eq!(s, 404);
-    let (s, _) = e.google("POST", "inappproducts:batchDelete", Some(json!({ "requests": [{ "sku": "pack_0" }, { "sku": "pack_1" }] }))).await;
+    let (s, _) = e
+        .google(
+            "POST",
+            "inappproducts:batchDelete",
+            Some(json!({ "requests": [{ "sku": "pack_0" }, { "sku": "pack_1" }] })),
+        )
+        .await;
     assert_eq!(s, 204);
     assert_eq!(e.google("GET", "inappproducts/pack_1", None).await.0, 404);
     assert_eq!(e.google("GET", "inappproducts/pack_2", None).await.0, 200);
@@ -114,60 +216,212 @@ fn subscription(id: &str) -> Value {
 async fn monetization_subscriptions() {
     let e = Emu::start().await;
     let (s, list) = e.google("GET", "subscriptions", None).await;
-    assert_eq!((s, list["subscriptions"].as_array().unwrap().len()), (200, 2));
-    let (s, _) = e.google("POST", "subscriptions?productId=gold", Some(subscription("gold"))).await;
+    assert_eq!(
+        (s, list["subscriptions"].as_array().unwrap().len()),
+        (200, 2)
+    );
+    let (s, _) = e
+        .google(
+            "POST",
+            "subscriptions?productId=gold",
+            Some(subscription("gold")),
+        )
+        .await;
     assert_eq!(s, 400, "regionsVersion.version is required");
-    let (s, sub) = e.google("POST", "subscriptions?productId=gold&regionsVersion.version=2022%2F02", Some(subscription("gold"))).await;
+    let (s, sub) = e
+        .google(
+            "POST",
+            "subscriptions?productId=gold&regionsVersion.version=2022%2F02",
+            Some(subscription("gold")),
+        )
+        .await;
     assert_eq!(s, 200, "{sub}");
     assert_eq!(sub["basePlans"][0]["state"], "DRAFT");
-    assert_eq!(e.google("POST", "subscriptions?productId=gold&regionsVersion.version=2022/02", Some(subscription("gold"))).await.0, 409);
-    assert_eq!(e.google("POST", "subscriptions?productId=silver&regionsVersion.version=2022/02", Some(subscription("gold"))).await.0, 400);
+    assert_eq!(
+        e.google(
+            "POST",
+            "subscriptions?productId=gold&regionsVersion.version=2022/02",
+            Some(subscription("gold"))
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        e.google(
+            "POST",
+            "subscriptions?productId=silver&regionsVersion.version=2022/02",
+            Some(subscription("gold"))
+        )
+        .await
+        .0,
+        400
+    );
 
     // A DRAFT base plan is not sold; activation makes it so.
-    let (_, items) = e.control("GET", "/emulator/v1/device/items?ids=gold", None).await;
+    let (_, items) = e
+        .control("GET", "/emulator/v1/device/items?ids=gold", None)
+        .await;
     assert_eq!(items, json!([]));
-    assert_eq!(e.control("POST", "/emulator/v1/purchases", Some(json!({ "productId": "gold" }))).await.0, 409);
-    let (s, sub) = e.google("POST", "subscriptions/gold/basePlans/weekly:activate", Some(json!({}))).await;
-    assert_eq!((s, sub["basePlans"][0]["state"].as_str()), (200, Some("ACTIVE")));
-    let (_, items) = e.control("GET", "/emulator/v1/device/items?ids=gold", None).await;
-    assert_eq!(items[0]["price"], json!({ "currency": "USD", "value": "2.49" }));
+    assert_eq!(
+        e.control(
+            "POST",
+            "/emulator/v1/purchases",
+            Some(json!({ "productId": "gold" }))
+        )
+        .await
+        .0,
+        409
+    );
+    let (s, sub) = e
+        .google(
+            "POST",
+            "subscriptions/gold/basePlans/weekly:activate",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (s, sub["basePlans"][0]["state"].as_str()),
+        (200, Some("ACTIVE"))
+    );
+    let (_, items) = e
+        .control("GET", "/emulator/v1/device/items?ids=gold", None)
+        .await;
+    assert_eq!(
+        items[0]["price"],
+        json!({ "currency": "USD", "value": "2.49" })
+    );
     assert_eq!(items[0]["subscriptionPeriod"], "P1W");
     let t = e.buy(json!({ "productId": "gold" })).await;
-    assert_eq!(e.subscription(&t).await.1["lineItems"][0]["offerDetails"]["basePlanId"], "weekly");
+    assert_eq!(
+        e.subscription(&t).await.1["lineItems"][0]["offerDetails"]["basePlanId"],
+        "weekly"
+    );
 
     // Patch with updateMask keeps base plan states.
     let mut changed = subscription("gold");
     changed["listings"][0]["title"] = json!("Gold+");
-    let (s, sub) = e.google("PATCH", "subscriptions/gold?updateMask=listings&regionsVersion.version=2022/02", Some(changed.clone())).await;
+    let (s, sub) = e
+        .google(
+            "PATCH",
+            "subscriptions/gold?updateMask=listings&regionsVersion.version=2022/02",
+            Some(changed.clone()),
+        )
+        .await;
     assert_eq!(s, 200, "{sub}");
     assert_eq!(sub["listings"][0]["title"], "Gold+");
     assert_eq!(sub["basePlans"][0]["state"], "ACTIVE");
-    assert_eq!(e.google("PATCH", "subscriptions/gold?regionsVersion.version=2022/02", Some(changed.clone())).await.0, 400);
-    assert_eq!(e.google("PATCH", "subscriptions/gold?updateMask=archived&regionsVersion.version=2022/02", Some(changed.clone())).await.0, 400);
-    assert_eq!(e.google("PATCH", "subscriptions/platinum?updateMask=listings&regionsVersion.version=2022/02", Some(subscription("platinum"))).await.0, 404);
+    assert_eq!(
+        e.google(
+            "PATCH",
+            "subscriptions/gold?regionsVersion.version=2022/02",
+            Some(changed.clone())
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        e.google(
+            "PATCH",
+            "subscriptions/gold?updateMask=archived&regionsVersion.version=2022/02",
+            Some(changed.clone())
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        e.google(
+            "PATCH",
+            "subscriptions/platinum?updateMask=listings&regionsVersion.version=2022/02",
+            Some(subscription("platinum"))
+        )
+        .await
+        .0,
+        404
+    );
     let (s, _) = e.google("PATCH", "subscriptions/platinum?updateMask=listings,basePlans&allowMissing=true&regionsVersion.version=2022/02", Some(subscription("platinum"))).await;
     assert_eq!(s, 200);
 
     // Deactivate, delete rules.
-    let (s, sub) = e.google("POST", "subscriptions/gold/basePlans/weekly:deactivate", Some(json!({ "latencyTolerance": "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT" }))).await;
-    assert_eq!((s, sub["basePlans"][0]["state"].as_str()), (200, Some("INACTIVE")));
-    assert_eq!(e.google("POST", "subscriptions/gold/basePlans/weekly:deactivate", Some(json!({}))).await.0, 400);
+    let (s, sub) = e
+        .google(
+            "POST",
+            "subscriptions/gold/basePlans/weekly:deactivate",
+            Some(
+                json!({ "latencyTolerance": "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT" }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (s, sub["basePlans"][0]["state"].as_str()),
+        (200, Some("INACTIVE"))
+    );
+    assert_eq!(
+        e.google(
+            "POST",
+            "subscriptions/gold/basePlans/weekly:deactivate",
+            Some(json!({}))
+        )
+        .await
+        .0,
+        400
+    );
     let (s, b) = e.google("DELETE", "subscriptions/gold", None).await;
-    assert_eq!((s, b["error"]["status"].as_str()), (400, Some("FAILED_PRECONDITION")));
-    assert_eq!(e.google("DELETE", "subscriptions/gold/basePlans/weekly", None).await.0, 400);
-    assert_eq!(e.google("DELETE", "subscriptions/platinum/basePlans/weekly", None).await.0, 204);
-    assert_eq!(e.google("DELETE", "subscriptions/platinum", None).await.0, 204);
+    assert_eq!(
+        (s, b["error"]["status"].as_str()),
+        (400, Some("FAILED_PRECONDITION"))
+    );
+    assert_eq!(
+        e.google("DELETE", "subscriptions/gold/basePlans/weekly", None)
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        e.google("DELETE", "subscriptions/platinum/basePlans/weekly", None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        e.google("DELETE", "subscriptions/platinum", None).await.0,
+        204
+    );
     assert_eq!(e.google("GET", "subscriptions/platinum", None).await.0, 404);
 
     // Batches and paging.
-    let (s, b) = e.google("GET", "subscriptions:batchGet?productIds=gold&productIds=premium_monthly", None).await;
+    let (s, b) = e
+        .google(
+            "GET",
+            "subscriptions:batchGet?productIds=gold&productIds=premium_monthly",
+            None,
+        )
+        .await;
     assert_eq!((s, b["subscriptions"].as_array().unwrap().len()), (200, 2));
-    assert_eq!(e.google("GET", "subscriptions:batchGet?productIds=nope", None).await.0, 404);
+    assert_eq!(
+        e.google("GET", "subscriptions:batchGet?productIds=nope", None)
+            .await
+            .0,
+        404
+    );
     let req = json!({ "requests": [{ "subscription": changed, "updateMask": "listings", "regionsVersion": { "version": "2022/02" } }] });
-    let (s, b) = e.google("POST", "subscriptions:batchUpdate", Some(req)).await;
-    assert_eq!((s, b["subscriptions"][0]["productId"].as_str()), (200, Some("gold")));
+    let (s, b) = e
+        .google("POST", "subscriptions:batchUpdate", Some(req))
+        .await;
+    assert_eq!(
+        (s, b["subscriptions"][0]["productId"].as_str()),
+        (200, Some("gold"))
+    );
     let (_, page) = e.google("GET", "subscriptions?pageSize=2", None).await;
     let next = page["nextPageToken"].as_str().unwrap();
-    let (_, page2) = e.google("GET", &format!("subscriptions?pageSize=2&pageToken={next}"), None).await;
+    let (_, page2) = e
+        .google(
+            "GET",
+            &format!("subscriptions?pageSize=2&pageToken={next}"),
+            None,
+        )
+        .await;
     assert_eq!(page2["subscriptions"].as_array().unwrap().len(), 1);
 }

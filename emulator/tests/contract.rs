@@ -34,8 +34,17 @@ fn every_route_is_a_discovery_method() {
         assert!(ROUTES.iter().any(|r| r.id == id), "{id} is not served");
     }
     // Every inappproducts method.
-    for m in methods.iter().filter(|m| m["id"].as_str().unwrap().starts_with("androidpublisher.inappproducts.")) {
-        assert!(ROUTES.iter().any(|r| r.id == m["id"]), "{} is not served", m["id"]);
+    for m in methods.iter().filter(|m| {
+        m["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("androidpublisher.inappproducts.")
+    }) {
+        assert!(
+            ROUTES.iter().any(|r| r.id == m["id"]),
+            "{} is not served",
+            m["id"]
+        );
     }
 }
 
@@ -43,7 +52,12 @@ fn every_route_is_a_discovery_method() {
 fn validator_catches_violations() {
     let schema = json!({ "$ref": "ProductPurchase" });
     let mut errors = Vec::new();
-    contract::validate(&schema, &json!({ "purchaseTimeMillis": "123", "purchaseState": 0, "kind": "k" }), "$", &mut errors);
+    contract::validate(
+        &schema,
+        &json!({ "purchaseTimeMillis": "123", "purchaseState": 0, "kind": "k" }),
+        "$",
+        &mut errors,
+    );
     assert!(errors.is_empty(), "{errors:?}");
     for bad in [
         json!({ "purchaseTimeMillis": 123 }),
@@ -57,13 +71,32 @@ fn validator_catches_violations() {
         assert!(!errors.is_empty(), "{bad} should fail");
     }
     let mut errors = Vec::new();
-    contract::validate(&json!({ "$ref": "SubscriptionPurchaseV2" }), &json!({ "subscriptionState": "ACTIVE" }), "$", &mut errors);
+    contract::validate(
+        &json!({ "$ref": "SubscriptionPurchaseV2" }),
+        &json!({ "subscriptionState": "ACTIVE" }),
+        "$",
+        &mut errors,
+    );
     assert!(!errors.is_empty(), "enum values are checked");
     let mut errors = Vec::new();
-    contract::validate(&json!({ "$ref": "SubscriptionPurchaseV2" }), &json!({ "startTime": "yesterday" }), "$", &mut errors);
+    contract::validate(
+        &json!({ "$ref": "SubscriptionPurchaseV2" }),
+        &json!({ "startTime": "yesterday" }),
+        "$",
+        &mut errors,
+    );
     assert!(!errors.is_empty(), "datetimes are checked");
-    assert!(contract::method_for("POST", "androidpublisher/v3/applications/p/purchases/products/x/tokens/t:acknowledge").unwrap()["id"]
-        == "androidpublisher.purchases.products.acknowledge");
+    assert!(
+        contract::method_for(
+            "POST",
+            "androidpublisher/v3/applications/p/purchases/products/x/tokens/t:acknowledge"
+        )
+        .unwrap()["id"]
+            == "androidpublisher.purchases.products.acknowledge"
+    );
     assert!(contract::method_for("GET", "androidpublisher/v3/applications/p/nowhere").is_none());
-    assert!(!contract::validate_error(400, &json!({ "error": { "code": 400, "message": "m" } })).is_empty());
+    assert!(
+        !contract::validate_error(400, &json!({ "error": { "code": 400, "message": "m" } }))
+            .is_empty()
+    );
 }

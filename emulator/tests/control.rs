@@ -10,11 +10,23 @@ use support::Emu;
 #[tokio::test]
 async fn create_purchase_validation() {
     let e = Emu::start().await;
-    let (s, v) = e.control("POST", "/emulator/v1/purchases", Some(json!({ "productId": "coins_100" }))).await;
+    let (s, v) = e
+        .control(
+            "POST",
+            "/emulator/v1/purchases",
+            Some(json!({ "productId": "coins_100" })),
+        )
+        .await;
     assert_eq!(s, 201);
     assert!(v["orderId"].as_str().unwrap().starts_with("GPA."));
     assert_eq!(v["kind"], "product");
-    let (s, v) = e.control("POST", "/emulator/v1/purchases", Some(json!({ "productId": "premium_yearly", "basePlanId": "yearly" }))).await;
+    let (s, v) = e
+        .control(
+            "POST",
+            "/emulator/v1/purchases",
+            Some(json!({ "productId": "premium_yearly", "basePlanId": "yearly" })),
+        )
+        .await;
     assert_eq!((s, v["kind"].as_str()), (201, Some("subscription")));
     for bad in [
         json!({ "productId": "nope" }),
@@ -24,7 +36,9 @@ async fn create_purchase_validation() {
         json!({ "productId": "premium_monthly", "basePlanId": "nope" }),
         json!({ "productId": "coins_100", "unknownField": 1 }),
     ] {
-        let (s, v) = e.control("POST", "/emulator/v1/purchases", Some(bad.clone())).await;
+        let (s, v) = e
+            .control("POST", "/emulator/v1/purchases", Some(bad.clone()))
+            .await;
         assert!((400..500).contains(&s), "{bad} → {s} {v}");
         assert!(v["error"]["code"].is_string());
     }
@@ -37,43 +51,91 @@ async fn create_purchase_validation() {
 async fn faults_inject_errors_and_latency() {
     let e = Emu::start().await;
     let t = e.buy(json!({ "productId": "coins_100" })).await;
-    let (s, _) = e.control("PUT", "/emulator/v1/faults", Some(json!({ "rate": 1.0, "status": 503 }))).await;
+    let (s, _) = e
+        .control(
+            "PUT",
+            "/emulator/v1/faults",
+            Some(json!({ "rate": 1.0, "status": 503 })),
+        )
+        .await;
     assert_eq!(s, 200);
     let (s, b) = e.product("coins_100", &t).await;
-    assert_eq!((s, b["error"]["errors"][0]["reason"].as_str()), (503, Some("backendError")));
+    assert_eq!(
+        (s, b["error"]["errors"][0]["reason"].as_str()),
+        (503, Some("backendError"))
+    );
     // Restricted to some methods.
     e.control("PUT", "/emulator/v1/faults", Some(json!({ "rate": 1.0, "status": 429, "methods": ["androidpublisher.purchases.products.acknowledge"] }))).await;
     let (s, _) = e.product("coins_100", &t).await;
     assert_eq!(s, 200);
-    let (s, b) = e.google("POST", &format!("purchases/products/coins_100/tokens/{t}:acknowledge"), None).await;
-    assert_eq!((s, b["error"]["errors"][0]["reason"].as_str()), (429, Some("rateLimitExceeded")));
+    let (s, b) = e
+        .google(
+            "POST",
+            &format!("purchases/products/coins_100/tokens/{t}:acknowledge"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"]["errors"][0]["reason"].as_str()),
+        (429, Some("rateLimitExceeded"))
+    );
     // Latency only.
-    e.control("PUT", "/emulator/v1/faults", Some(json!({ "rate": 0.0, "status": 500, "latencyMs": 300 }))).await;
+    e.control(
+        "PUT",
+        "/emulator/v1/faults",
+        Some(json!({ "rate": 0.0, "status": 500, "latencyMs": 300 })),
+    )
+    .await;
     let start = Instant::now();
     let (s, _) = e.product("coins_100", &t).await;
     assert_eq!(s, 200);
     assert!(start.elapsed().as_millis() >= 300);
     // Half the calls fail, roughly.
-    e.control("PUT", "/emulator/v1/faults", Some(json!({ "rate": 0.5, "status": 500 }))).await;
+    e.control(
+        "PUT",
+        "/emulator/v1/faults",
+        Some(json!({ "rate": 0.5, "status": 500 })),
+    )
+    .await;
     let mut failed = 0;
     for _ in 0..60 {
         if e.product("coins_100", &t).await.0 == 500 {
             failed += 1;
         }
     }
-    assert!((10..=50).contains(&failed), "{failed} of 60 failed at rate 0.5");
+    assert!(
+        (10..=50).contains(&failed),
+        "{failed} of 60 failed at rate 0.5"
+    );
     // The token endpoint only when named.
-    e.control("PUT", "/emulator/v1/faults", Some(json!({ "rate": 1.0, "status": 500, "methods": ["oauth2.token"] }))).await;
+    e.control(
+        "PUT",
+        "/emulator/v1/faults",
+        Some(json!({ "rate": 1.0, "status": 500, "methods": ["oauth2.token"] })),
+    )
+    .await;
     let key = e.emu.service_account_key();
-    let (s, _) = support::exchange(&e.http, key["token_uri"].as_str().unwrap(), &support::assertion(&key, |_| {})).await;
+    let (s, _) = support::exchange(
+        &e.http,
+        key["token_uri"].as_str().unwrap(),
+        &support::assertion(&key, |_| {}),
+    )
+    .await;
     assert_eq!(s, 500);
     // Cleared.
     let (s, _) = e.control("DELETE", "/emulator/v1/faults", None).await;
     assert_eq!(s, 204);
     assert_eq!(e.product("coins_100", &t).await.0, 200);
     // Validation.
-    for bad in [json!({ "rate": 2.0, "status": 500 }), json!({ "rate": 0.5, "status": 200 }), json!({ "rate": 0.5 })] {
-        assert_eq!(e.control("PUT", "/emulator/v1/faults", Some(bad)).await.0, 400);
+    for bad in [
+        json!({ "rate": 2.0, "status": 500 }),
+        json!({ "rate": 0.5, "status": 200 }),
+        json!({ "rate": 0.5 }),
+    ] {
+        assert_eq!(
+            e.control("PUT", "/emulator/v1/faults", Some(bad)).await.0,
+            400
+        );
     }
 }
 
@@ -83,7 +145,12 @@ async fn calls_are_counted_by_method_id() {
     let t = e.buy(json!({ "productId": "coins_100" })).await;
     e.product("coins_100", &t).await;
     e.product("coins_100", "unknown").await;
-    e.google("POST", &format!("purchases/products/coins_100/tokens/{t}:consume"), None).await;
+    e.google(
+        "POST",
+        &format!("purchases/products/coins_100/tokens/{t}:consume"),
+        None,
+    )
+    .await;
     e.google("GET", "purchases/voidedpurchases", None).await;
     let (s, calls) = e.control("GET", "/emulator/v1/calls", None).await;
     assert_eq!(s, 200);
@@ -97,7 +164,10 @@ async fn calls_are_counted_by_method_id() {
         })
     );
     assert_eq!(e.control("DELETE", "/emulator/v1/calls", None).await.0, 204);
-    assert_eq!(e.control("GET", "/emulator/v1/calls", None).await.1, json!({}));
+    assert_eq!(
+        e.control("GET", "/emulator/v1/calls", None).await.1,
+        json!({})
+    );
 }
 
 #[tokio::test]
@@ -105,13 +175,24 @@ async fn reset_forgets_state_but_not_keys_or_tokens() {
     let e = Emu::start().await;
     let t = e.buy(json!({ "productId": "coins_100" })).await;
     e.advance(3600).await;
-    e.control("PUT", "/emulator/v1/faults", Some(json!({ "rate": 1.0, "status": 500, "methods": ["x"] }))).await;
+    e.control(
+        "PUT",
+        "/emulator/v1/faults",
+        Some(json!({ "rate": 1.0, "status": 500, "methods": ["x"] })),
+    )
+    .await;
     let key = e.emu.service_account_key();
     assert_eq!(e.control("POST", "/emulator/v1/reset", None).await.0, 204);
     let (s, _) = e.product("coins_100", &t).await;
     assert_eq!(s, 400, "the purchase is gone");
-    assert_eq!(e.control("GET", "/emulator/v1/faults", None).await.1, json!({}));
-    assert_eq!(e.control("GET", "/emulator/v1/clock", None).await.1["offsetSeconds"], 0);
+    assert_eq!(
+        e.control("GET", "/emulator/v1/faults", None).await.1,
+        json!({})
+    );
+    assert_eq!(
+        e.control("GET", "/emulator/v1/clock", None).await.1["offsetSeconds"],
+        0
+    );
     assert!(e.notifications().await.is_empty());
     assert_eq!(e.emu.service_account_key(), key);
     assert_eq!(e.emu.calls()["androidpublisher.purchases.products.get"], 1);

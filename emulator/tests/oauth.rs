@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use support::{assertion, exchange, now_secs, Emu, PKG};
 
 async fn key(e: &Emu) -> Value {
-    let (s, key) = e.control("GET", "/emulator/v1/service-account.json", None).await;
+    let (s, key) = e
+        .control("GET", "/emulator/v1/service-account.json", None)
+        .await;
     assert_eq!(s, 200);
     key
 }
@@ -16,9 +18,15 @@ async fn service_account_key_shape() {
     let e = Emu::start().await;
     let key = key(&e).await;
     assert_eq!(key["type"], "service_account");
-    assert!(key["private_key"].as_str().unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(key["private_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN PRIVATE KEY-----"));
     assert_eq!(key["token_uri"], format!("{}/token", e.emu.url()));
-    assert!(key["client_email"].as_str().unwrap().ends_with(".iam.gserviceaccount.com"));
+    assert!(key["client_email"]
+        .as_str()
+        .unwrap()
+        .ends_with(".iam.gserviceaccount.com"));
     assert_eq!(key["private_key_id"].as_str().unwrap().len(), 40);
     assert_eq!(e.emu.service_account_key(), key);
 }
@@ -37,7 +45,14 @@ async fn token_grant() {
     let (s, _) = e.google("GET", "purchases/voidedpurchases", None).await;
     assert_eq!(s, 200);
     // Scope lists may hold several scopes.
-    let (s, _) = exchange(&e.http, uri, &assertion(&key, |c| c["scope"] = json!(format!("openid {}", support::SCOPE)))).await;
+    let (s, _) = exchange(
+        &e.http,
+        uri,
+        &assertion(&key, |c| {
+            c["scope"] = json!(format!("openid {}", support::SCOPE))
+        }),
+    )
+    .await;
     assert_eq!(s, 200);
 }
 
@@ -51,11 +66,67 @@ async fn token_refusals() {
         b["error"].as_str().unwrap().to_string()
     };
     let now = now_secs();
-    assert_eq!(refused(exchange(&e.http, uri, &assertion(&key, |c| c["aud"] = json!("https://oauth2.googleapis.com/token"))).await), "invalid_grant");
-    assert_eq!(refused(exchange(&e.http, uri, &assertion(&key, |c| c["scope"] = json!("https://www.googleapis.com/auth/cloud-platform"))).await), "invalid_scope");
-    assert_eq!(refused(exchange(&e.http, uri, &assertion(&key, |c| { c["iat"] = json!(now - 7200); c["exp"] = json!(now - 3600); })).await), "invalid_grant");
-    assert_eq!(refused(exchange(&e.http, uri, &assertion(&key, |c| c["exp"] = json!(now + 7200))).await), "invalid_grant");
-    assert_eq!(refused(exchange(&e.http, uri, &assertion(&key, |c| c["iss"] = json!("someone@else.iam.gserviceaccount.com"))).await), "invalid_grant");
+    assert_eq!(
+        refused(
+            exchange(
+                &e.http,
+                uri,
+                &assertion(&key, |c| c["aud"] =
+                    json!("https://oauth2.googleapis.com/token"))
+            )
+            .await
+        ),
+        "invalid_grant"
+    );
+    assert_eq!(
+        refused(
+            exchange(
+                &e.http,
+                uri,
+                &assertion(&key, |c| c["scope"] =
+                    json!("https://www.googleapis.com/auth/cloud-platform"))
+            )
+            .await
+        ),
+        "invalid_scope"
+    );
+    assert_eq!(
+        refused(
+            exchange(
+                &e.http,
+                uri,
+                &assertion(&key, |c| {
+                    c["iat"] = json!(now - 7200);
+                    c["exp"] = json!(now - 3600);
+                })
+            )
+            .await
+        ),
+        "invalid_grant"
+    );
+    assert_eq!(
+        refused(
+            exchange(
+                &e.http,
+                uri,
+                &assertion(&key, |c| c["exp"] = json!(now + 7200))
+            )
+            .await
+        ),
+        "invalid_grant"
+    );
+    assert_eq!(
+        refused(
+            exchange(
+                &e.http,
+                uri,
+                &assertion(&key, |c| c["iss"] =
+                    json!("someone@else.iam.gserviceaccount.com"))
+            )
+            .await
+        ),
+        "invalid_grant"
+    );
 
     // A key this emulator did not issue (another emulator's).
     let other = Emu::start().await;
@@ -64,13 +135,28 @@ async fn token_refusals() {
     forged["client_email"] = key["client_email"].clone();
     forged["token_uri"] = key["token_uri"].clone();
     forged["private_key_id"] = key["private_key_id"].clone();
-    assert_eq!(refused(exchange(&e.http, uri, &assertion(&forged, |_| {})).await), "invalid_grant");
+    assert_eq!(
+        refused(exchange(&e.http, uri, &assertion(&forged, |_| {})).await),
+        "invalid_grant"
+    );
 
     // Not a JWT, wrong grant type.
-    assert_eq!(refused(exchange(&e.http, uri, "garbage").await), "invalid_grant");
-    let r = e.http.post(uri).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    assert_eq!(
+        refused(exchange(&e.http, uri, "garbage").await),
+        "invalid_grant"
+    );
+    let r = e
+        .http
+        .post(uri)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "unsupported_grant_type"
+    );
     assert_eq!(e.emu.calls()["oauth2.token"], 9);
 }
 
@@ -91,10 +177,15 @@ async fn api_needs_a_live_token() {
     // Expired tokens (the control API expires them all at once).
     let (s, _) = e.google_path("GET", &path, None, Some(&e.token)).await;
     assert_eq!(s, 200);
-    let (s, _) = e.control("POST", "/emulator/v1/access-tokens:expire", None).await;
+    let (s, _) = e
+        .control("POST", "/emulator/v1/access-tokens:expire", None)
+        .await;
     assert_eq!(s, 204);
     let (s, _) = e.google_path("GET", &path, None, Some(&e.token)).await;
     assert_eq!(s, 401);
     // Refused calls are still counted.
-    assert_eq!(e.emu.calls()["androidpublisher.purchases.voidedpurchases.list"], 5);
+    assert_eq!(
+        e.emu.calls()["androidpublisher.purchases.voidedpurchases.list"],
+        5
+    );
 }

@@ -36,8 +36,15 @@ async fn push_server(failures: usize) -> (String, mpsc::UnboundedReceiver<Push>,
                 if n < failures {
                     return StatusCode::SERVICE_UNAVAILABLE;
                 }
-                let authorization = headers.get("authorization").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
-                let _ = tx.send(Push { authorization, body: serde_json::from_str(&body).unwrap() });
+                let authorization = headers
+                    .get("authorization")
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = tx.send(Push {
+                    authorization,
+                    body: serde_json::from_str(&body).unwrap(),
+                });
                 StatusCode::NO_CONTENT
             }
         }),
@@ -49,12 +56,20 @@ async fn push_server(failures: usize) -> (String, mpsc::UnboundedReceiver<Push>,
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<Push>) -> Push {
-    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a push within 10 s").expect("open")
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a push within 10 s")
+        .expect("open")
 }
 
 fn decode_data(push: &Push) -> Value {
     let data = push.body["message"]["data"].as_str().unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(data).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 async fn verify(e: &Emu, push: &Push, audience: &str) -> Value {
@@ -68,7 +83,8 @@ async fn verify(e: &Emu, push: &Push, audience: &str) -> Value {
     let mut v = Validation::new(jsonwebtoken::Algorithm::RS256);
     v.set_audience(&[audience]);
     v.set_issuer(&["https://accounts.google.com"]);
-    let data = jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &v).expect("valid OIDC token");
+    let data = jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &v)
+        .expect("valid OIDC token");
     assert_eq!(data.claims["email_verified"], true);
     assert_eq!(data.claims["email"], e.emu.rtdn_service_account_email());
     assert!(data.claims["exp"].as_i64().unwrap() > support::now_secs());
@@ -87,20 +103,34 @@ async fn pushes_are_signed_envelopes() {
     let msg = &push.body["message"];
     assert!(msg["messageId"].is_string() && msg["publishTime"].is_string());
     assert_eq!(msg["messageId"], msg["message_id"]);
-    assert_eq!(push.body["subscription"], "projects/play-emulator/subscriptions/play-rtdn");
+    assert_eq!(
+        push.body["subscription"],
+        "projects/play-emulator/subscriptions/play-rtdn"
+    );
     let data = decode_data(&push);
     assert_eq!(data["version"], "1.0");
     assert_eq!(data["packageName"], support::PKG);
     assert!(data["eventTimeMillis"].is_string());
-    assert_eq!(data["subscriptionNotification"], json!({ "version": "1.0", "notificationType": 4, "purchaseToken": token }));
+    assert_eq!(
+        data["subscriptionNotification"],
+        json!({ "version": "1.0", "notificationType": 4, "purchaseToken": token })
+    );
 
     // A test notification, a one-time purchase, a void.
-    let (s, _) = e.control("POST", "/emulator/v1/notifications:test", None).await;
+    let (s, _) = e
+        .control("POST", "/emulator/v1/notifications:test", None)
+        .await;
     assert_eq!(s, 201);
-    assert_eq!(decode_data(&next(&mut rx).await)["testNotification"], json!({ "version": "1.0" }));
+    assert_eq!(
+        decode_data(&next(&mut rx).await)["testNotification"],
+        json!({ "version": "1.0" })
+    );
     let t = e.buy(json!({ "productId": "coins_100" })).await;
     let d = decode_data(&next(&mut rx).await);
-    assert_eq!(d["oneTimeProductNotification"], json!({ "version": "1.0", "notificationType": 1, "purchaseToken": t, "sku": "coins_100" }));
+    assert_eq!(
+        d["oneTimeProductNotification"],
+        json!({ "version": "1.0", "notificationType": 1, "purchaseToken": t, "sku": "coins_100" })
+    );
     e.action(&t, "void", Some(json!({ "reason": 7 }))).await;
     let d = decode_data(&next(&mut rx).await);
     assert_eq!(d["voidedPurchaseNotification"]["productType"], 2);
@@ -117,7 +147,8 @@ async fn audience_is_configurable_and_pushes_retry_until_2xx() {
         c.rtdn.audience = Some("https://billing.example.com/v1/rtdn".into());
     })
     .await;
-    e.control("POST", "/emulator/v1/notifications:test", None).await;
+    e.control("POST", "/emulator/v1/notifications:test", None)
+        .await;
     let push = next(&mut rx).await;
     verify(&e, &push, "https://billing.example.com/v1/rtdn").await;
     assert_eq!(seen.load(Ordering::SeqCst), 4, "three 503s, then delivered");
@@ -131,15 +162,22 @@ async fn audience_is_configurable_and_pushes_retry_until_2xx() {
 #[tokio::test]
 async fn push_target_can_change_at_run_time() {
     let e = Emu::start().await;
-    e.control("POST", "/emulator/v1/notifications:test", None).await;
+    e.control("POST", "/emulator/v1/notifications:test", None)
+        .await;
     let n = e.notifications().await;
     assert_eq!((n.len(), n[0]["delivered"].as_bool()), (1, Some(false)));
     let (url, mut rx, _) = push_server(0).await;
-    let (s, v) = e.control("PUT", "/emulator/v1/rtdn", Some(json!({ "pushUrl": url }))).await;
+    let (s, v) = e
+        .control("PUT", "/emulator/v1/rtdn", Some(json!({ "pushUrl": url })))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(v["audience"], url.as_str());
-    assert!(v["jwksUrl"].as_str().unwrap().ends_with("/emulator/v1/oidc/certs"));
-    e.control("POST", "/emulator/v1/notifications:test", None).await;
+    assert!(v["jwksUrl"]
+        .as_str()
+        .unwrap()
+        .ends_with("/emulator/v1/oidc/certs"));
+    e.control("POST", "/emulator/v1/notifications:test", None)
+        .await;
     let push = next(&mut rx).await;
     verify(&e, &push, &url).await;
 }

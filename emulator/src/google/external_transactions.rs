@@ -12,7 +12,10 @@ use crate::error::GoogleError;
 use crate::state::{ExternalTransaction, Model};
 
 fn valid_id(id: &str) -> bool {
-    (1..=63).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    (1..=63).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn price(micros: i64, currency: &str) -> Value {
@@ -21,54 +24,102 @@ fn price(micros: i64, currency: &str) -> Value {
 
 /// `externaltransactions.createexternaltransaction`.
 pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let id = call.query("externalTransactionId").ok_or_else(|| GoogleError::required("externalTransactionId"))?.to_string();
+    let id = call
+        .query("externalTransactionId")
+        .ok_or_else(|| GoogleError::required("externalTransactionId"))?
+        .to_string();
     if !valid_id(&id) {
-        return Err(GoogleError::invalid("externalTransactionId must be 1-63 characters of [a-zA-Z0-9_-]."));
+        return Err(GoogleError::invalid(
+            "externalTransactionId must be 1-63 characters of [a-zA-Z0-9_-].",
+        ));
     }
     if m.external_transactions.contains_key(&id) {
-        return Err(GoogleError::already_exists(format!("External transaction {id} already exists.")));
+        return Err(GoogleError::already_exists(format!(
+            "External transaction {id} already exists."
+        )));
     }
     let b = &call.body;
-    let pre = check_price(b.get("originalPreTaxAmount").ok_or_else(|| GoogleError::required("originalPreTaxAmount"))?, "originalPreTaxAmount")?;
-    let tax = check_price(b.get("originalTaxAmount").ok_or_else(|| GoogleError::required("originalTaxAmount"))?, "originalTaxAmount")?;
-    let currency = b["originalPreTaxAmount"]["currency"].as_str().unwrap_or_default().to_string();
+    let pre = check_price(
+        b.get("originalPreTaxAmount")
+            .ok_or_else(|| GoogleError::required("originalPreTaxAmount"))?,
+        "originalPreTaxAmount",
+    )?;
+    let tax = check_price(
+        b.get("originalTaxAmount")
+            .ok_or_else(|| GoogleError::required("originalTaxAmount"))?,
+        "originalTaxAmount",
+    )?;
+    let currency = b["originalPreTaxAmount"]["currency"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if b["originalTaxAmount"]["currency"] != currency.as_str() {
-        return Err(GoogleError::invalid("originalPreTaxAmount and originalTaxAmount must have the same currency."));
+        return Err(GoogleError::invalid(
+            "originalPreTaxAmount and originalTaxAmount must have the same currency.",
+        ));
     }
-    let time = b["transactionTime"].as_str().ok_or_else(|| GoogleError::required("transactionTime"))?;
-    parse_rfc3339(time).ok_or_else(|| GoogleError::invalid("transactionTime must be an RFC 3339 timestamp."))?;
-    if b["userTaxAddress"]["regionCode"].as_str().is_none_or(str::is_empty) {
+    let time = b["transactionTime"]
+        .as_str()
+        .ok_or_else(|| GoogleError::required("transactionTime"))?;
+    parse_rfc3339(time)
+        .ok_or_else(|| GoogleError::invalid("transactionTime must be an RFC 3339 timestamp."))?;
+    if b["userTaxAddress"]["regionCode"]
+        .as_str()
+        .is_none_or(str::is_empty)
+    {
         return Err(GoogleError::required("userTaxAddress.regionCode"));
     }
     let one = b.get("oneTimeTransaction").filter(|v| v.is_object());
     let rec = b.get("recurringTransaction").filter(|v| v.is_object());
     match (one, rec) {
         (Some(o), None) => {
-            if o["externalTransactionToken"].as_str().is_none_or(str::is_empty) {
-                return Err(GoogleError::required("oneTimeTransaction.externalTransactionToken"));
+            if o["externalTransactionToken"]
+                .as_str()
+                .is_none_or(str::is_empty)
+            {
+                return Err(GoogleError::required(
+                    "oneTimeTransaction.externalTransactionToken",
+                ));
             }
         }
         (None, Some(r)) => {
             match r["externalSubscription"]["subscriptionType"].as_str() {
                 Some("RECURRING" | "PREPAID") => {}
-                _ => return Err(GoogleError::required("recurringTransaction.externalSubscription.subscriptionType")),
+                _ => {
+                    return Err(GoogleError::required(
+                        "recurringTransaction.externalSubscription.subscriptionType",
+                    ))
+                }
             }
-            let token = r["externalTransactionToken"].as_str().filter(|s| !s.is_empty());
-            let initial = r["initialExternalTransactionId"].as_str().filter(|s| !s.is_empty());
-            let migrated = r["migratedTransactionProgram"].as_str().filter(|s| !s.is_empty());
+            let token = r["externalTransactionToken"]
+                .as_str()
+                .filter(|s| !s.is_empty());
+            let initial = r["initialExternalTransactionId"]
+                .as_str()
+                .filter(|s| !s.is_empty());
+            let migrated = r["migratedTransactionProgram"]
+                .as_str()
+                .filter(|s| !s.is_empty());
             if token.is_some() as u8 + initial.is_some() as u8 + migrated.is_some() as u8 != 1 {
                 return Err(GoogleError::invalid(
                     "recurringTransaction needs exactly one of externalTransactionToken, initialExternalTransactionId or migratedTransactionProgram.",
                 ));
             }
             if let Some(initial) = initial {
-                let known = m.external_transactions.get(initial).is_some_and(|t| t.resource.get("recurringTransaction").is_some());
+                let known = m
+                    .external_transactions
+                    .get(initial)
+                    .is_some_and(|t| t.resource.get("recurringTransaction").is_some());
                 if !known {
                     return Err(GoogleError::invalid(format!("initialExternalTransactionId {initial} is not a known recurring transaction.")));
                 }
             }
         }
-        _ => return Err(GoogleError::invalid("Exactly one of oneTimeTransaction or recurringTransaction must be set.")),
+        _ => {
+            return Err(GoogleError::invalid(
+                "Exactly one of oneTimeTransaction or recurringTransaction must be set.",
+            ))
+        }
     }
     let mut resource = b.clone();
     let now = m.now_ms();
@@ -81,13 +132,22 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         o.insert("transactionState".into(), json!("TRANSACTION_REPORTED"));
         o.remove("testPurchase");
     }
-    m.external_transactions.insert(id, ExternalTransaction { resource: resource.clone(), refund_ids: Default::default(), fully_refunded: false });
+    m.external_transactions.insert(
+        id,
+        ExternalTransaction {
+            resource: resource.clone(),
+            refund_ids: Default::default(),
+            fully_refunded: false,
+        },
+    );
     Ok(Reply::Json(resource))
 }
 
 fn find<'m>(call: &Call, m: &'m mut Model) -> Result<&'m mut ExternalTransaction, GoogleError> {
     let id = call.param("externalTransactionsId");
-    m.external_transactions.get_mut(id).ok_or_else(|| GoogleError::not_found(format!("External transaction not found: {id}")))
+    m.external_transactions
+        .get_mut(id)
+        .ok_or_else(|| GoogleError::not_found(format!("External transaction not found: {id}")))
 }
 
 /// `externaltransactions.getexternaltransaction`.
@@ -98,41 +158,79 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// `externaltransactions.refundexternaltransaction`.
 pub fn refund(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let b = call.body.clone();
-    let time = b["refundTime"].as_str().ok_or_else(|| GoogleError::required("refundTime"))?;
-    parse_rfc3339(time).ok_or_else(|| GoogleError::invalid("refundTime must be an RFC 3339 timestamp."))?;
+    let time = b["refundTime"]
+        .as_str()
+        .ok_or_else(|| GoogleError::required("refundTime"))?;
+    parse_rfc3339(time)
+        .ok_or_else(|| GoogleError::invalid("refundTime must be an RFC 3339 timestamp."))?;
     let full = b.get("fullRefund").filter(|v| v.is_object());
     let partial = b.get("partialRefund").filter(|v| v.is_object());
     let t = find(call, m)?;
     if t.fully_refunded || t.resource["transactionState"] == "TRANSACTION_CANCELED" {
-        return Err(GoogleError::failed_precondition("The transaction was already fully refunded."));
+        return Err(GoogleError::failed_precondition(
+            "The transaction was already fully refunded.",
+        ));
     }
-    let currency = t.resource["originalPreTaxAmount"]["currency"].as_str().unwrap_or_default().to_string();
-    let original_pre: i64 = t.resource["originalPreTaxAmount"]["priceMicros"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let original_tax: i64 = t.resource["originalTaxAmount"]["priceMicros"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let current_pre: i64 = t.resource["currentPreTaxAmount"]["priceMicros"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let currency = t.resource["originalPreTaxAmount"]["currency"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let original_pre: i64 = t.resource["originalPreTaxAmount"]["priceMicros"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let original_tax: i64 = t.resource["originalTaxAmount"]["priceMicros"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let current_pre: i64 = t.resource["currentPreTaxAmount"]["priceMicros"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let remaining = match (full, partial) {
         (Some(_), None) => {
             t.fully_refunded = true;
             0
         }
         (None, Some(p)) => {
-            let refund_id = p["refundId"].as_str().filter(|s| !s.is_empty()).ok_or_else(|| GoogleError::required("partialRefund.refundId"))?;
+            let refund_id = p["refundId"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| GoogleError::required("partialRefund.refundId"))?;
             if t.refund_ids.contains(refund_id) {
-                return Err(GoogleError::already_exists(format!("Refund {refund_id} already exists.")));
+                return Err(GoogleError::already_exists(format!(
+                    "Refund {refund_id} already exists."
+                )));
             }
-            let amount = check_price(p.get("refundPreTaxAmount").ok_or_else(|| GoogleError::required("partialRefund.refundPreTaxAmount"))?, "partialRefund.refundPreTaxAmount")?;
+            let amount = check_price(
+                p.get("refundPreTaxAmount")
+                    .ok_or_else(|| GoogleError::required("partialRefund.refundPreTaxAmount"))?,
+                "partialRefund.refundPreTaxAmount",
+            )?;
             if p["refundPreTaxAmount"]["currency"] != currency.as_str() {
-                return Err(GoogleError::invalid("The refund currency must be the transaction's currency."));
+                return Err(GoogleError::invalid(
+                    "The refund currency must be the transaction's currency.",
+                ));
             }
             if amount == 0 || amount > current_pre {
-                return Err(GoogleError::invalid("The refund must be more than zero and at most the amount not yet refunded."));
+                return Err(GoogleError::invalid(
+                    "The refund must be more than zero and at most the amount not yet refunded.",
+                ));
             }
             t.refund_ids.insert(refund_id.to_string());
             current_pre - amount
         }
-        _ => return Err(GoogleError::invalid("Exactly one of fullRefund or partialRefund must be set.")),
+        _ => {
+            return Err(GoogleError::invalid(
+                "Exactly one of fullRefund or partialRefund must be set.",
+            ))
+        }
     };
-    let remaining_tax = if original_pre == 0 { 0 } else { (original_tax as i128 * remaining as i128 / original_pre as i128) as i64 };
+    let remaining_tax = if original_pre == 0 {
+        0
+    } else {
+        (original_tax as i128 * remaining as i128 / original_pre as i128) as i64
+    };
     t.resource["currentPreTaxAmount"] = price(remaining, &currency);
     t.resource["currentTaxAmount"] = price(remaining_tax, &currency);
     if remaining == 0 {

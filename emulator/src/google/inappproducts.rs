@@ -18,7 +18,9 @@ const TOLERANCES: [&str; 3] = [
 
 pub(crate) fn check_tolerance(v: Option<&str>) -> Result<(), GoogleError> {
     match v {
-        Some(t) if !TOLERANCES.contains(&t) => Err(GoogleError::invalid(format!("Invalid value at 'latency_tolerance', \"{t}\""))),
+        Some(t) if !TOLERANCES.contains(&t) => Err(GoogleError::invalid(format!(
+            "Invalid value at 'latency_tolerance', \"{t}\""
+        ))),
         _ => Ok(()),
     }
 }
@@ -29,7 +31,9 @@ pub(crate) fn valid_product_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 139
         && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
 }
 
 pub(crate) fn check_price(v: &Value, field: &str) -> Result<i64, GoogleError> {
@@ -37,10 +41,16 @@ pub(crate) fn check_price(v: &Value, field: &str) -> Result<i64, GoogleError> {
         .as_str()
         .and_then(|s| s.parse::<i64>().ok())
         .filter(|m| *m >= 0)
-        .ok_or_else(|| GoogleError::invalid(format!("{field}.priceMicros must be a non-negative int64 string.")))?;
+        .ok_or_else(|| {
+            GoogleError::invalid(format!(
+                "{field}.priceMicros must be a non-negative int64 string."
+            ))
+        })?;
     let currency = v["currency"].as_str().unwrap_or_default();
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(GoogleError::invalid(format!("{field}.currency must be an ISO 4217 code.")));
+        return Err(GoogleError::invalid(format!(
+            "{field}.currency must be an ISO 4217 code."
+        )));
     }
     Ok(micros)
 }
@@ -48,17 +58,29 @@ pub(crate) fn check_price(v: &Value, field: &str) -> Result<i64, GoogleError> {
 /// Validates an `InAppProduct` for `sku`, filling in `packageName`, `sku` and defaults.
 fn validate(mut p: Value, sku: &str, package: &str) -> Result<Value, GoogleError> {
     let Some(obj) = p.as_object_mut() else {
-        return Err(GoogleError::invalid("The in-app product must be a JSON object."));
+        return Err(GoogleError::invalid(
+            "The in-app product must be a JSON object.",
+        ));
     };
     if !valid_product_id(sku) {
-        return Err(GoogleError::invalid(format!("Invalid product ID {sku:?}: use lowercase letters, numbers, '_' and '.'.")));
+        return Err(GoogleError::invalid(format!(
+            "Invalid product ID {sku:?}: use lowercase letters, numbers, '_' and '.'."
+        )));
     }
     match obj.get("sku").and_then(Value::as_str) {
-        Some(s) if s != sku => return Err(GoogleError::invalid("The sku in the body does not match the sku in the URL.")),
+        Some(s) if s != sku => {
+            return Err(GoogleError::invalid(
+                "The sku in the body does not match the sku in the URL.",
+            ))
+        }
         _ => {}
     }
     match obj.get("packageName").and_then(Value::as_str) {
-        Some(s) if s != package => return Err(GoogleError::invalid("The packageName in the body does not match the URL.")),
+        Some(s) if s != package => {
+            return Err(GoogleError::invalid(
+                "The packageName in the body does not match the URL.",
+            ))
+        }
         _ => {}
     }
     obj.insert("sku".into(), json!(sku));
@@ -69,9 +91,15 @@ fn validate(mut p: Value, sku: &str, package: &str) -> Result<Value, GoogleError
         }
         Some("managedUser") => {}
         Some("subscription") => {
-            return Err(GoogleError::invalid("Subscriptions are managed with the monetization.subscriptions API."))
+            return Err(GoogleError::invalid(
+                "Subscriptions are managed with the monetization.subscriptions API.",
+            ))
         }
-        Some(other) => return Err(GoogleError::invalid(format!("Invalid purchaseType {other:?}."))),
+        Some(other) => {
+            return Err(GoogleError::invalid(format!(
+                "Invalid purchaseType {other:?}."
+            )))
+        }
     }
     match obj.get("status").and_then(Value::as_str) {
         None => {
@@ -80,18 +108,33 @@ fn validate(mut p: Value, sku: &str, package: &str) -> Result<Value, GoogleError
         Some("active" | "inactive") => {}
         Some(other) => return Err(GoogleError::invalid(format!("Invalid status {other:?}."))),
     }
-    let price = obj.get("defaultPrice").cloned().ok_or_else(|| GoogleError::required("defaultPrice"))?;
+    let price = obj
+        .get("defaultPrice")
+        .cloned()
+        .ok_or_else(|| GoogleError::required("defaultPrice"))?;
     check_price(&price, "defaultPrice")?;
     if let Some(prices) = obj.get("prices") {
-        let prices = prices.as_object().ok_or_else(|| GoogleError::invalid("prices must be a map of region to Price."))?;
+        let prices = prices
+            .as_object()
+            .ok_or_else(|| GoogleError::invalid("prices must be a map of region to Price."))?;
         for (region, price) in prices {
             check_price(price, &format!("prices.{region}"))?;
         }
     }
-    let lang = obj.get("defaultLanguage").and_then(Value::as_str).ok_or_else(|| GoogleError::required("defaultLanguage"))?.to_string();
-    let title = obj.get("listings").and_then(|l| l.get(&lang)).and_then(|l| l.get("title")).and_then(Value::as_str);
+    let lang = obj
+        .get("defaultLanguage")
+        .and_then(Value::as_str)
+        .ok_or_else(|| GoogleError::required("defaultLanguage"))?
+        .to_string();
+    let title = obj
+        .get("listings")
+        .and_then(|l| l.get(&lang))
+        .and_then(|l| l.get("title"))
+        .and_then(Value::as_str);
     if title.is_none_or(str::is_empty) {
-        return Err(GoogleError::invalid(format!("A listing with a title is required for the default language {lang}.")));
+        return Err(GoogleError::invalid(format!(
+            "A listing with a title is required for the default language {lang}."
+        )));
     }
     Ok(p)
 }
@@ -103,7 +146,11 @@ fn not_found(sku: &str) -> GoogleError {
 /// `inappproducts.get`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let sku = call.param("sku");
-    m.in_app_products.get(sku).cloned().map(Reply::Json).ok_or_else(|| not_found(sku))
+    m.in_app_products
+        .get(sku)
+        .cloned()
+        .map(Reply::Json)
+        .ok_or_else(|| not_found(sku))
 }
 
 /// `inappproducts.list` (`maxResults`, `startIndex`, `token`).
@@ -120,23 +167,35 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         None => call.query_i64("startIndex")?.unwrap_or(0).max(0) as usize,
     };
     let total = m.in_app_products.len();
-    let page: Vec<Value> = m.in_app_products.values().skip(start).take(max).cloned().collect();
+    let page: Vec<Value> = m
+        .in_app_products
+        .values()
+        .skip(start)
+        .take(max)
+        .cloned()
+        .collect();
     let mut out = json!({
         "kind": "androidpublisher#inappproductsListResponse",
         "inappproduct": page,
         "pageInfo": { "totalResults": total, "resultPerPage": max, "startIndex": start },
     });
     if start + max < total {
-        out["tokenPagination"] = json!({ "nextPageToken": b64.encode(format!("iap:{}", start + max)) });
+        out["tokenPagination"] =
+            json!({ "nextPageToken": b64.encode(format!("iap:{}", start + max)) });
     }
     Ok(Reply::Json(out))
 }
 
 /// `inappproducts.insert`: `409 alreadyExists` for a known sku.
 pub fn insert(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let sku = call.body["sku"].as_str().ok_or_else(|| GoogleError::required("sku"))?.to_string();
+    let sku = call.body["sku"]
+        .as_str()
+        .ok_or_else(|| GoogleError::required("sku"))?
+        .to_string();
     if m.in_app_products.contains_key(&sku) || m.subscriptions.contains_key(&sku) {
-        return Err(GoogleError::already_exists(format!("Product {sku} already exists.")));
+        return Err(GoogleError::already_exists(format!(
+            "Product {sku} already exists."
+        )));
     }
     let p = validate(call.body.clone(), &sku, &m.package_name)?;
     m.in_app_products.insert(sku, p.clone());
@@ -148,7 +207,9 @@ fn put(m: &mut Model, sku: &str, body: &Value, allow_missing: bool) -> Result<Va
         return Err(not_found(sku));
     }
     if m.subscriptions.contains_key(sku) {
-        return Err(GoogleError::already_exists(format!("{sku} is a subscription.")));
+        return Err(GoogleError::already_exists(format!(
+            "{sku} is a subscription."
+        )));
     }
     let p = validate(body.clone(), sku, &m.package_name)?;
     m.in_app_products.insert(sku.to_string(), p.clone());
@@ -166,7 +227,11 @@ pub fn update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
     let sku = call.param("sku");
-    let mut merged = m.in_app_products.get(sku).cloned().ok_or_else(|| not_found(sku))?;
+    let mut merged = m
+        .in_app_products
+        .get(sku)
+        .cloned()
+        .ok_or_else(|| not_found(sku))?;
     if let (Some(into), Some(from)) = (merged.as_object_mut(), call.body.as_object()) {
         for (k, v) in from {
             into.insert(k.clone(), v.clone());
@@ -179,12 +244,17 @@ pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
     let sku = call.param("sku");
-    m.in_app_products.remove(sku).map(|_| Reply::Empty).ok_or_else(|| not_found(sku))
+    m.in_app_products
+        .remove(sku)
+        .map(|_| Reply::Empty)
+        .ok_or_else(|| not_found(sku))
 }
 
 fn batch_size(n: usize) -> Result<(), GoogleError> {
     if n == 0 || n > 100 {
-        return Err(GoogleError::invalid("A batch must have between 1 and 100 entries."));
+        return Err(GoogleError::invalid(
+            "A batch must have between 1 and 100 entries.",
+        ));
     }
     Ok(())
 }
@@ -195,31 +265,51 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     batch_size(skus.len())?;
     let products = skus
         .iter()
-        .map(|s| m.in_app_products.get(s).cloned().ok_or_else(|| not_found(s)))
+        .map(|s| {
+            m.in_app_products
+                .get(s)
+                .cloned()
+                .ok_or_else(|| not_found(s))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Reply::Json(json!({ "inappproduct": products })))
 }
 
 /// `inappproducts.batchUpdate`: every request validated before any is applied.
 pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"].as_array().cloned().unwrap_or_default();
+    let requests = call.body["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     batch_size(requests.len())?;
     let mut staged = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (i, r) in requests.iter().enumerate() {
-        let sku = r["sku"].as_str().ok_or_else(|| GoogleError::required(&format!("requests[{i}].sku")))?;
-        if r["packageName"].as_str().is_some_and(|p| p != m.package_name) {
-            return Err(GoogleError::invalid(format!("requests[{i}].packageName does not match the URL.")));
+        let sku = r["sku"]
+            .as_str()
+            .ok_or_else(|| GoogleError::required(&format!("requests[{i}].sku")))?;
+        if r["packageName"]
+            .as_str()
+            .is_some_and(|p| p != m.package_name)
+        {
+            return Err(GoogleError::invalid(format!(
+                "requests[{i}].packageName does not match the URL."
+            )));
         }
         if !seen.insert(sku.to_string()) {
-            return Err(GoogleError::invalid(format!("requests[{i}]: sku {sku} appears twice.")));
+            return Err(GoogleError::invalid(format!(
+                "requests[{i}]: sku {sku} appears twice."
+            )));
         }
         check_tolerance(r["latencyTolerance"].as_str())?;
         let allow = r["allowMissing"].as_bool().unwrap_or(false);
         if !m.in_app_products.contains_key(sku) && !allow {
             return Err(not_found(sku));
         }
-        staged.push((sku.to_string(), validate(r["inappproduct"].clone(), sku, &m.package_name)?));
+        staged.push((
+            sku.to_string(),
+            validate(r["inappproduct"].clone(), sku, &m.package_name)?,
+        ));
     }
     let mut out = Vec::new();
     for (sku, p) in staged {
@@ -231,11 +321,16 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `inappproducts.batchDelete`: all or nothing.
 pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"].as_array().cloned().unwrap_or_default();
+    let requests = call.body["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     batch_size(requests.len())?;
     let mut skus = Vec::new();
     for (i, r) in requests.iter().enumerate() {
-        let sku = r["sku"].as_str().ok_or_else(|| GoogleError::required(&format!("requests[{i}].sku")))?;
+        let sku = r["sku"]
+            .as_str()
+            .ok_or_else(|| GoogleError::required(&format!("requests[{i}].sku")))?;
         check_tolerance(r["latencyTolerance"].as_str())?;
         if !m.in_app_products.contains_key(sku) {
             return Err(not_found(sku));
@@ -247,4 +342,3 @@ pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     }
     Ok(Reply::Empty)
 }
-

@@ -103,15 +103,25 @@ pub struct Call {
 impl Call {
     /// A path parameter.
     pub fn param(&self, name: &str) -> &str {
-        self.params.get(name).map(String::as_str).unwrap_or_default()
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
     }
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     /// Every value of a repeated query parameter.
     pub fn query_all(&self, name: &str) -> Vec<String> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
     /// A boolean query parameter.
     pub fn query_bool(&self, name: &str) -> Result<bool, GoogleError> {
@@ -119,17 +129,18 @@ impl Call {
             None => Ok(false),
             Some("true") => Ok(true),
             Some("false") => Ok(false),
-            Some(v) => Err(GoogleError::invalid(format!("Invalid value at '{name}' (TYPE_BOOL), \"{v}\""))),
+            Some(v) => Err(GoogleError::invalid(format!(
+                "Invalid value at '{name}' (TYPE_BOOL), \"{v}\""
+            ))),
         }
     }
     /// An integer query parameter.
     pub fn query_i64(&self, name: &str) -> Result<Option<i64>, GoogleError> {
         match self.query(name) {
             None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| GoogleError::invalid(format!("Invalid value at '{name}' (TYPE_INT64), \"{v}\""))),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                GoogleError::invalid(format!("Invalid value at '{name}' (TYPE_INT64), \"{v}\""))
+            }),
         }
     }
 }
@@ -177,7 +188,10 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Finds the route of a request.
-pub fn find_route(method: &str, path: &str) -> Option<(&'static Route, HashMap<&'static str, String>)> {
+pub fn find_route(
+    method: &str,
+    path: &str,
+) -> Option<(&'static Route, HashMap<&'static str, String>)> {
     ROUTES
         .iter()
         .filter(|r| r.http_method == method)
@@ -226,7 +240,9 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         "androidpublisher.purchases.products.acknowledge" => products::acknowledge(call, m),
         "androidpublisher.purchases.products.consume" => products::consume(call, m),
         "androidpublisher.purchases.productsv2.getproductpurchasev2" => productsv2::get(call, m),
-        "androidpublisher.purchases.subscriptions.acknowledge" => subscriptions::acknowledge(call, m),
+        "androidpublisher.purchases.subscriptions.acknowledge" => {
+            subscriptions::acknowledge(call, m)
+        }
         "androidpublisher.purchases.subscriptionsv2.get" => subscriptionsv2::get(call, m),
         "androidpublisher.purchases.subscriptionsv2.cancel" => subscriptionsv2::cancel(call, m),
         "androidpublisher.purchases.subscriptionsv2.revoke" => subscriptionsv2::revoke(call, m),
@@ -247,19 +263,44 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         "androidpublisher.monetization.subscriptions.patch" => monetization::patch(call, m),
         "androidpublisher.monetization.subscriptions.delete" => monetization::delete(call, m),
         "androidpublisher.monetization.subscriptions.batchGet" => monetization::batch_get(call, m),
-        "androidpublisher.monetization.subscriptions.batchUpdate" => monetization::batch_update(call, m),
-        "androidpublisher.monetization.subscriptions.basePlans.activate" => monetization::activate(call, m),
-        "androidpublisher.monetization.subscriptions.basePlans.deactivate" => monetization::deactivate(call, m),
-        "androidpublisher.monetization.subscriptions.basePlans.delete" => monetization::delete_base_plan(call, m),
-        "androidpublisher.externaltransactions.createexternaltransaction" => external_transactions::create(call, m),
-        "androidpublisher.externaltransactions.getexternaltransaction" => external_transactions::get(call, m),
-        "androidpublisher.externaltransactions.refundexternaltransaction" => external_transactions::refund(call, m),
-        other => Err(GoogleError::new(501, "global", "notImplemented", format!("{other} is not implemented"))),
+        "androidpublisher.monetization.subscriptions.batchUpdate" => {
+            monetization::batch_update(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.activate" => {
+            monetization::activate(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.deactivate" => {
+            monetization::deactivate(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.delete" => {
+            monetization::delete_base_plan(call, m)
+        }
+        "androidpublisher.externaltransactions.createexternaltransaction" => {
+            external_transactions::create(call, m)
+        }
+        "androidpublisher.externaltransactions.getexternaltransaction" => {
+            external_transactions::get(call, m)
+        }
+        "androidpublisher.externaltransactions.refundexternaltransaction" => {
+            external_transactions::refund(call, m)
+        }
+        other => Err(GoogleError::new(
+            501,
+            "global",
+            "notImplemented",
+            format!("{other} is not implemented"),
+        )),
     }
 }
 
 /// The fallback handler for everything under `/androidpublisher/`.
-pub async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn handle(
+    State(state): State<SharedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match serve(&state, &method, &uri, &headers, &body).await {
         Ok(Reply::Json(v)) => (StatusCode::OK, axum::Json(v)).into_response(),
         Ok(Reply::Empty) => StatusCode::NO_CONTENT.into_response(),
@@ -267,10 +308,18 @@ pub async fn handle(State(state): State<SharedState>, method: Method, uri: Uri, 
     }
 }
 
-async fn serve(state: &crate::Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Result<Reply, GoogleError> {
+async fn serve(
+    state: &crate::Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Reply, GoogleError> {
     let path = uri.path().trim_start_matches('/');
     let Some((route, params)) = find_route(method.as_str(), path) else {
-        return Err(GoogleError::not_found(format!("The requested URL /{path} was not found on this server.")));
+        return Err(GoogleError::not_found(format!(
+            "The requested URL /{path} was not found on this server."
+        )));
     };
     let faults = {
         let mut m = state.lock();
@@ -287,13 +336,26 @@ async fn serve(state: &crate::Shared, method: &Method, uri: &Uri, headers: &Head
         }
     }
     crate::oauth::check_bearer(state, headers)?;
-    let package = params.get("packageName").or_else(|| params.get("applicationsId")).cloned().unwrap_or_default();
+    let package = params
+        .get("packageName")
+        .or_else(|| params.get("applicationsId"))
+        .cloned()
+        .unwrap_or_default();
     if package != state.config.package_name {
-        return Err(GoogleError::new(404, "androidpublisher", "applicationNotFound", "No application was found for the given package name."));
+        return Err(GoogleError::new(
+            404,
+            "androidpublisher",
+            "applicationNotFound",
+            "No application was found for the given package name.",
+        ));
     }
     let query = uri
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
@@ -303,18 +365,27 @@ async fn serve(state: &crate::Shared, method: &Method, uri: &Uri, headers: &Head
     if !body.is_null() && !body.is_object() {
         return Err(GoogleError::parse_error("The body must be a JSON object."));
     }
-    let call = Call { params, query, body };
+    let call = Call {
+        params,
+        query,
+        body,
+    };
     let mut m = state.lock();
     m.settle();
     let now = m.now_ms();
     let quotas = m.quotas;
-    m.quota_windows.charge(&quotas, now, &charges(route, &call))?;
+    m.quota_windows
+        .charge(&quotas, now, &charges(route, &call))?;
     dispatch(route.id, &call, &mut m)
 }
 
 /// Deserializes a request body into a typed request, as Google's parse errors.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, GoogleError> {
-    let v = if body.is_null() { Value::Object(Default::default()) } else { body.clone() };
+    let v = if body.is_null() {
+        Value::Object(Default::default())
+    } else {
+        body.clone()
+    };
     serde_json::from_value(v).map_err(GoogleError::parse_error)
 }
 
@@ -324,15 +395,34 @@ mod tests {
 
     #[test]
     fn matching() {
-        let (r, p) = find_route("POST", &format!("{}/purchases/products/coins/tokens/abc:acknowledge", "androidpublisher/v3/applications/com.x")).unwrap();
+        let (r, p) = find_route(
+            "POST",
+            &format!(
+                "{}/purchases/products/coins/tokens/abc:acknowledge",
+                "androidpublisher/v3/applications/com.x"
+            ),
+        )
+        .unwrap();
         assert_eq!(r.id, "androidpublisher.purchases.products.acknowledge");
         assert_eq!(p["token"], "abc");
         assert_eq!(p["productId"], "coins");
-        let (r, _) = find_route("GET", "androidpublisher/v3/applications/com.x/inappproducts:batchGet").unwrap();
+        let (r, _) = find_route(
+            "GET",
+            "androidpublisher/v3/applications/com.x/inappproducts:batchGet",
+        )
+        .unwrap();
         assert_eq!(r.id, "androidpublisher.inappproducts.batchGet");
-        let (r, p) = find_route("GET", "androidpublisher/v3/applications/com.x/inappproducts/sku%2E1").unwrap();
+        let (r, p) = find_route(
+            "GET",
+            "androidpublisher/v3/applications/com.x/inappproducts/sku%2E1",
+        )
+        .unwrap();
         assert_eq!(r.id, "androidpublisher.inappproducts.get");
         assert_eq!(p["sku"], "sku.1");
-        assert!(find_route("GET", "androidpublisher/v3/applications/com.x/purchases/products/a/tokens").is_none());
+        assert!(find_route(
+            "GET",
+            "androidpublisher/v3/applications/com.x/purchases/products/a/tokens"
+        )
+        .is_none());
     }
 }

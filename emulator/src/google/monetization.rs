@@ -12,7 +12,12 @@ use crate::clock::Period;
 use crate::error::GoogleError;
 use crate::state::Model;
 
-const MASKABLE: [&str; 4] = ["listings", "basePlans", "taxAndComplianceSettings", "restrictedPaymentCountries"];
+const MASKABLE: [&str; 4] = [
+    "listings",
+    "basePlans",
+    "taxAndComplianceSettings",
+    "restrictedPaymentCountries",
+];
 
 fn not_found(id: &str) -> GoogleError {
     GoogleError::not_found(format!("Subscription not found: {id}"))
@@ -22,71 +27,140 @@ fn valid_base_plan_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 63
         && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn check_money(v: &Value, field: &str) -> Result<(), GoogleError> {
     let code = v["currencyCode"].as_str().unwrap_or_default();
     if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(GoogleError::invalid(format!("{field}.currencyCode must be an ISO 4217 code.")));
+        return Err(GoogleError::invalid(format!(
+            "{field}.currencyCode must be an ISO 4217 code."
+        )));
     }
     if crate::catalog::money_to_micros(v).is_none_or(|m| m < 0) {
-        return Err(GoogleError::invalid(format!("{field}: units must be a non-negative int64 string.")));
+        return Err(GoogleError::invalid(format!(
+            "{field}: units must be a non-negative int64 string."
+        )));
     }
     Ok(())
 }
 
 /// Validates a `Subscription` for `product_id`; base plans keep their stored state (new
 /// ones are DRAFT).
-fn validate(mut s: Value, product_id: &str, package: &str, existing: Option<&Value>) -> Result<Value, GoogleError> {
+fn validate(
+    mut s: Value,
+    product_id: &str,
+    package: &str,
+    existing: Option<&Value>,
+) -> Result<Value, GoogleError> {
     let Some(obj) = s.as_object_mut() else {
-        return Err(GoogleError::invalid("The subscription must be a JSON object."));
+        return Err(GoogleError::invalid(
+            "The subscription must be a JSON object.",
+        ));
     };
     if !valid_product_id(product_id) {
-        return Err(GoogleError::invalid(format!("Invalid product ID {product_id:?}.")));
+        return Err(GoogleError::invalid(format!(
+            "Invalid product ID {product_id:?}."
+        )));
     }
-    if obj.get("productId").and_then(Value::as_str).is_some_and(|p| p != product_id) {
-        return Err(GoogleError::invalid("The productId in the body does not match the request."));
+    if obj
+        .get("productId")
+        .and_then(Value::as_str)
+        .is_some_and(|p| p != product_id)
+    {
+        return Err(GoogleError::invalid(
+            "The productId in the body does not match the request.",
+        ));
     }
-    if obj.get("packageName").and_then(Value::as_str).is_some_and(|p| p != package) {
-        return Err(GoogleError::invalid("The packageName in the body does not match the URL."));
+    if obj
+        .get("packageName")
+        .and_then(Value::as_str)
+        .is_some_and(|p| p != package)
+    {
+        return Err(GoogleError::invalid(
+            "The packageName in the body does not match the URL.",
+        ));
     }
     obj.insert("productId".into(), json!(product_id));
     obj.insert("packageName".into(), json!(package));
     obj.remove("archived");
-    let listings = obj.get("listings").and_then(Value::as_array).cloned().unwrap_or_default();
+    let listings = obj
+        .get("listings")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if listings.is_empty() {
         return Err(GoogleError::invalid("At least one listing is required."));
     }
     for (i, l) in listings.iter().enumerate() {
-        if l["languageCode"].as_str().is_none_or(str::is_empty) || l["title"].as_str().is_none_or(str::is_empty) {
-            return Err(GoogleError::invalid(format!("listings[{i}] needs a languageCode and a title.")));
+        if l["languageCode"].as_str().is_none_or(str::is_empty)
+            || l["title"].as_str().is_none_or(str::is_empty)
+        {
+            return Err(GoogleError::invalid(format!(
+                "listings[{i}] needs a languageCode and a title."
+            )));
         }
     }
-    let mut plans = obj.get("basePlans").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut plans = obj
+        .get("basePlans")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut ids = std::collections::BTreeSet::new();
     for (i, b) in plans.iter_mut().enumerate() {
         let id = b["basePlanId"].as_str().unwrap_or_default().to_string();
         if !valid_base_plan_id(&id) {
-            return Err(GoogleError::invalid(format!("basePlans[{i}].basePlanId {id:?} is invalid.")));
+            return Err(GoogleError::invalid(format!(
+                "basePlans[{i}].basePlanId {id:?} is invalid."
+            )));
         }
         if !ids.insert(id.clone()) {
-            return Err(GoogleError::invalid(format!("basePlans[{i}]: duplicate basePlanId {id}.")));
+            return Err(GoogleError::invalid(format!(
+                "basePlans[{i}]: duplicate basePlanId {id}."
+            )));
         }
-        let types = ["autoRenewingBasePlanType", "prepaidBasePlanType", "installmentsBasePlanType"];
-        let set: Vec<&str> = types.iter().copied().filter(|t| b.get(*t).is_some_and(Value::is_object)).collect();
+        let types = [
+            "autoRenewingBasePlanType",
+            "prepaidBasePlanType",
+            "installmentsBasePlanType",
+        ];
+        let set: Vec<&str> = types
+            .iter()
+            .copied()
+            .filter(|t| b.get(*t).is_some_and(Value::is_object))
+            .collect();
         if set.len() != 1 {
-            return Err(GoogleError::invalid(format!("basePlans[{i}] needs exactly one base plan type.")));
+            return Err(GoogleError::invalid(format!(
+                "basePlans[{i}] needs exactly one base plan type."
+            )));
         }
-        let period = b[set[0]]["billingPeriodDuration"].as_str().unwrap_or_default();
+        let period = b[set[0]]["billingPeriodDuration"]
+            .as_str()
+            .unwrap_or_default();
         if Period::parse(period).is_none() {
-            return Err(GoogleError::invalid(format!("basePlans[{i}].{}.billingPeriodDuration {period:?} is invalid.", set[0])));
+            return Err(GoogleError::invalid(format!(
+                "basePlans[{i}].{}.billingPeriodDuration {period:?} is invalid.",
+                set[0]
+            )));
         }
-        for (j, c) in b["regionalConfigs"].as_array().cloned().unwrap_or_default().iter().enumerate() {
+        for (j, c) in b["regionalConfigs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             if c["regionCode"].as_str().is_none_or(str::is_empty) {
-                return Err(GoogleError::required(&format!("basePlans[{i}].regionalConfigs[{j}].regionCode")));
+                return Err(GoogleError::required(&format!(
+                    "basePlans[{i}].regionalConfigs[{j}].regionCode"
+                )));
             }
-            check_money(&c["price"], &format!("basePlans[{i}].regionalConfigs[{j}].price"))?;
+            check_money(
+                &c["price"],
+                &format!("basePlans[{i}].regionalConfigs[{j}].price"),
+            )?;
         }
         let stored = existing
             .and_then(|e| e["basePlans"].as_array())
@@ -108,10 +182,15 @@ fn require_regions_version(call: &Call) -> Result<(), GoogleError> {
 
 /// `monetization.subscriptions.create`.
 pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let id = call.query("productId").ok_or_else(|| GoogleError::required("productId"))?.to_string();
+    let id = call
+        .query("productId")
+        .ok_or_else(|| GoogleError::required("productId"))?
+        .to_string();
     require_regions_version(call)?;
     if m.subscriptions.contains_key(&id) || m.in_app_products.contains_key(&id) {
-        return Err(GoogleError::already_exists(format!("Product {id} already exists.")));
+        return Err(GoogleError::already_exists(format!(
+            "Product {id} already exists."
+        )));
     }
     let s = validate(call.body.clone(), &id, &m.package_name, None)?;
     m.subscriptions.insert(id, s.clone());
@@ -121,7 +200,11 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// `monetization.subscriptions.get`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let id = call.param("productId");
-    m.subscriptions.get(id).cloned().map(Reply::Json).ok_or_else(|| not_found(id))
+    m.subscriptions
+        .get(id)
+        .cloned()
+        .map(Reply::Json)
+        .ok_or_else(|| not_found(id))
 }
 
 /// `monetization.subscriptions.list`.
@@ -139,7 +222,13 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             .ok_or_else(|| GoogleError::invalid("Invalid page token."))?,
         _ => 0,
     };
-    let page: Vec<Value> = m.subscriptions.values().skip(start).take(size).cloned().collect();
+    let page: Vec<Value> = m
+        .subscriptions
+        .values()
+        .skip(start)
+        .take(size)
+        .cloned()
+        .collect();
     let mut out = json!({ "subscriptions": page });
     if start + size < m.subscriptions.len() {
         out["nextPageToken"] = json!(b64.encode(format!("subs:{}", start + size)));
@@ -147,13 +236,25 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     Ok(Reply::Json(out))
 }
 
-fn apply_patch(m: &Model, id: &str, body: &Value, mask: &str, allow_missing: bool) -> Result<Value, GoogleError> {
-    let fields: Vec<&str> = mask.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+fn apply_patch(
+    m: &Model,
+    id: &str,
+    body: &Value,
+    mask: &str,
+    allow_missing: bool,
+) -> Result<Value, GoogleError> {
+    let fields: Vec<&str> = mask
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
     if fields.is_empty() {
         return Err(GoogleError::required("updateMask"));
     }
     if let Some(bad) = fields.iter().find(|f| !MASKABLE.contains(f)) {
-        return Err(GoogleError::invalid(format!("updateMask: field {bad:?} cannot be updated.")));
+        return Err(GoogleError::invalid(format!(
+            "updateMask: field {bad:?} cannot be updated."
+        )));
     }
     let existing = m.subscriptions.get(id);
     let mut merged = match existing {
@@ -179,7 +280,9 @@ pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
     require_regions_version(call)?;
     let id = call.param("productId").to_string();
-    let mask = call.query("updateMask").ok_or_else(|| GoogleError::required("updateMask"))?;
+    let mask = call
+        .query("updateMask")
+        .ok_or_else(|| GoogleError::required("updateMask"))?;
     let s = apply_patch(m, &id, &call.body, mask, call.query_bool("allowMissing")?)?;
     m.subscriptions.insert(id, s.clone());
     Ok(Reply::Json(s))
@@ -196,7 +299,9 @@ pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         return Err(not_found(id));
     }
     if ever_active(m, id) {
-        return Err(GoogleError::failed_precondition("A subscription with a base plan that was ever active cannot be deleted."));
+        return Err(GoogleError::failed_precondition(
+            "A subscription with a base plan that was ever active cannot be deleted.",
+        ));
     }
     m.subscriptions.remove(id);
     Ok(Reply::Empty)
@@ -206,30 +311,57 @@ pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let ids = call.query_all("productIds");
     if ids.is_empty() || ids.len() > 100 {
-        return Err(GoogleError::invalid("productIds must name between 1 and 100 subscriptions."));
+        return Err(GoogleError::invalid(
+            "productIds must name between 1 and 100 subscriptions.",
+        ));
     }
-    let subs = ids.iter().map(|i| m.subscriptions.get(i).cloned().ok_or_else(|| not_found(i))).collect::<Result<Vec<_>, _>>()?;
+    let subs = ids
+        .iter()
+        .map(|i| m.subscriptions.get(i).cloned().ok_or_else(|| not_found(i)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Reply::Json(json!({ "subscriptions": subs })))
 }
 
 /// `monetization.subscriptions.batchUpdate` (≤ 100, all or nothing).
 pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"].as_array().cloned().unwrap_or_default();
+    let requests = call.body["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if requests.is_empty() || requests.len() > 100 {
-        return Err(GoogleError::invalid("A batch must have between 1 and 100 entries."));
+        return Err(GoogleError::invalid(
+            "A batch must have between 1 and 100 entries.",
+        ));
     }
     let mut staged = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         check_tolerance(r["latencyTolerance"].as_str())?;
-        if r["regionsVersion"]["version"].as_str().is_none_or(str::is_empty) {
-            return Err(GoogleError::required(&format!("requests[{i}].regionsVersion.version")));
+        if r["regionsVersion"]["version"]
+            .as_str()
+            .is_none_or(str::is_empty)
+        {
+            return Err(GoogleError::required(&format!(
+                "requests[{i}].regionsVersion.version"
+            )));
         }
-        let id = r["subscription"]["productId"].as_str().ok_or_else(|| GoogleError::required(&format!("requests[{i}].subscription.productId")))?;
-        let mask = r["updateMask"].as_str().ok_or_else(|| GoogleError::required(&format!("requests[{i}].updateMask")))?;
+        let id = r["subscription"]["productId"].as_str().ok_or_else(|| {
+            GoogleError::required(&format!("requests[{i}].subscription.productId"))
+        })?;
+        let mask = r["updateMask"]
+            .as_str()
+            .ok_or_else(|| GoogleError::required(&format!("requests[{i}].updateMask")))?;
         if staged.iter().any(|(s, _): &(String, Value)| s == id) {
-            return Err(GoogleError::invalid(format!("requests[{i}]: {id} appears twice.")));
+            return Err(GoogleError::invalid(format!(
+                "requests[{i}]: {id} appears twice."
+            )));
         }
-        let s = apply_patch(m, id, &r["subscription"], mask, r["allowMissing"].as_bool().unwrap_or(false))?;
+        let s = apply_patch(
+            m,
+            id,
+            &r["subscription"],
+            mask,
+            r["allowMissing"].as_bool().unwrap_or(false),
+        )?;
         staged.push((id.to_string(), s));
     }
     let mut out = Vec::new();
@@ -250,7 +382,9 @@ fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError>
         .and_then(|p| p.iter_mut().find(|p| p["basePlanId"] == plan_id.as_str()))
         .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
     if to == "INACTIVE" && plan["state"] != "ACTIVE" {
-        return Err(GoogleError::failed_precondition("Only an active base plan can be deactivated."));
+        return Err(GoogleError::failed_precondition(
+            "Only an active base plan can be deactivated.",
+        ));
     }
     plan["state"] = json!(to);
     let out = sub.clone();
@@ -274,15 +408,23 @@ pub fn deactivate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn delete_base_plan(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let id = call.param("productId").to_string();
     let plan_id = call.param("basePlanId").to_string();
-    if m.ever_active_base_plans.contains(&(id.clone(), plan_id.clone())) {
-        return Err(GoogleError::failed_precondition("A base plan that was ever active cannot be deleted."));
+    if m.ever_active_base_plans
+        .contains(&(id.clone(), plan_id.clone()))
+    {
+        return Err(GoogleError::failed_precondition(
+            "A base plan that was ever active cannot be deleted.",
+        ));
     }
     let sub = m.subscriptions.get_mut(&id).ok_or_else(|| not_found(&id))?;
-    let plans = sub["basePlans"].as_array_mut().ok_or_else(|| GoogleError::not_found("Base plan not found"))?;
+    let plans = sub["basePlans"]
+        .as_array_mut()
+        .ok_or_else(|| GoogleError::not_found("Base plan not found"))?;
     let before = plans.len();
     plans.retain(|p| p["basePlanId"] != plan_id.as_str());
     if plans.len() == before {
-        return Err(GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")));
+        return Err(GoogleError::not_found(format!(
+            "Base plan not found: {id}/{plan_id}"
+        )));
     }
     Ok(Reply::Empty)
 }

@@ -9,8 +9,16 @@ use crate::state::{Kind, Model, ProductState, Purchase};
 
 /// A one-time purchase by token, checked against the path's product id. A subscription
 /// token here is an unknown token (`400 invalid`), as the one-time store does not know it.
-pub(crate) fn one_time<'m>(m: &'m Model, token: &str, product_id: Option<&str>) -> Result<&'m Purchase, GoogleError> {
-    let p = m.purchases.get(token).filter(|p| p.kind == Kind::Product).ok_or_else(GoogleError::unknown_token)?;
+pub(crate) fn one_time<'m>(
+    m: &'m Model,
+    token: &str,
+    product_id: Option<&str>,
+) -> Result<&'m Purchase, GoogleError> {
+    let p = m
+        .purchases
+        .get(token)
+        .filter(|p| p.kind == Kind::Product)
+        .ok_or_else(GoogleError::unknown_token)?;
     if product_id.is_some_and(|id| id != p.product_id) {
         return Err(GoogleError::token_product_mismatch());
     }

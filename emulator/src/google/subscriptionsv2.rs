@@ -11,8 +11,15 @@ use crate::state::{CancelKind, Kind, Model, Purchase, SubState, TOKEN_RETENTION_
 /// A subscription by token. A one-time token is unknown here (`400 invalid`); a token
 /// expired for more than 60 days is `410 purchaseTokenNoLongerValid`.
 pub(crate) fn subscription<'m>(m: &'m Model, token: &str) -> Result<&'m Purchase, GoogleError> {
-    let p = m.purchases.get(token).filter(|p| p.kind == Kind::Subscription).ok_or_else(GoogleError::unknown_token)?;
-    let over = matches!(p.sub_state, SubState::Expired | SubState::PendingPurchaseCanceled);
+    let p = m
+        .purchases
+        .get(token)
+        .filter(|p| p.kind == Kind::Subscription)
+        .ok_or_else(GoogleError::unknown_token)?;
+    let over = matches!(
+        p.sub_state,
+        SubState::Expired | SubState::PendingPurchaseCanceled
+    );
     if over && p.expiry_ms + TOKEN_RETENTION_MS < m.now_ms() {
         return Err(GoogleError::new(
             410,
@@ -37,7 +44,8 @@ pub fn subscription_purchase_v2(p: &Purchase) -> Value {
             "autoRenewEnabled": p.auto_renew,
             "recurringPrice": crate::catalog::money_from_micros(plan.price_micros, &plan.currency),
         });
-        item["offerDetails"] = json!({ "basePlanId": plan.base_plan_id, "offerTags": plan.offer_tags });
+        item["offerDetails"] =
+            json!({ "basePlanId": plan.base_plan_id, "offerTags": plan.offer_tags });
     }
     if let Some(next) = &p.deferred_plan {
         item["deferredItemReplacement"] = json!({ "productId": next.product_id });
@@ -69,7 +77,9 @@ pub fn subscription_purchase_v2(p: &Purchase) -> Value {
     }
     if let Some((kind, at)) = p.cancel {
         v["canceledStateContext"] = match kind {
-            CancelKind::User => json!({ "userInitiatedCancellation": { "cancelTime": rfc3339(at) } }),
+            CancelKind::User => {
+                json!({ "userInitiatedCancellation": { "cancelTime": rfc3339(at) } })
+            }
             CancelKind::Developer => json!({ "developerInitiatedCancellation": {} }),
             CancelKind::System => json!({ "systemInitiatedCancellation": {} }),
             CancelKind::Replacement => json!({ "replacementCancellation": {} }),
@@ -89,7 +99,10 @@ pub fn subscription_purchase_v2(p: &Purchase) -> Value {
 
 /// `subscriptionsv2.get`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    Ok(Reply::Json(subscription_purchase_v2(subscription(m, call.param("token"))?)))
+    Ok(Reply::Json(subscription_purchase_v2(subscription(
+        m,
+        call.param("token"),
+    )?)))
 }
 
 #[derive(Deserialize)]
@@ -108,10 +121,20 @@ struct CancellationContext {
 /// Harmless on an already canceled subscription; `400 invalidPurchaseState` when it is over.
 pub fn cancel(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let req: CancelRequest = parse_body(&call.body)?;
-    let kind = match req.cancellation_context.and_then(|c| c.cancellation_type).as_deref() {
-        None | Some("CANCELLATION_TYPE_UNSPECIFIED") | Some("USER_REQUESTED_STOP_RENEWALS") => CancelKind::User,
+    let kind = match req
+        .cancellation_context
+        .and_then(|c| c.cancellation_type)
+        .as_deref()
+    {
+        None | Some("CANCELLATION_TYPE_UNSPECIFIED") | Some("USER_REQUESTED_STOP_RENEWALS") => {
+            CancelKind::User
+        }
         Some("DEVELOPER_REQUESTED_STOP_PAYMENTS") => CancelKind::Developer,
-        Some(other) => return Err(GoogleError::invalid(format!("Invalid value at 'cancellation_context.cancellation_type', \"{other}\""))),
+        Some(other) => {
+            return Err(GoogleError::invalid(format!(
+                "Invalid value at 'cancellation_context.cancellation_type', \"{other}\""
+            )))
+        }
     };
     let token = call.param("token");
     let p = subscription(m, token)?;
@@ -150,18 +173,32 @@ struct ItemBasedRefund {
 /// purchase with source developer, SUBSCRIPTION_REVOKED and a voidedPurchaseNotification).
 pub fn revoke(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let req: RevokeRequest = parse_body(&call.body)?;
-    let ctx = req.revocation_context.ok_or_else(|| GoogleError::required("revocationContext"))?;
-    let kinds = ctx.full_refund.is_some() as u8 + ctx.prorated_refund.is_some() as u8 + ctx.item_based_refund.is_some() as u8;
+    let ctx = req
+        .revocation_context
+        .ok_or_else(|| GoogleError::required("revocationContext"))?;
+    let kinds = ctx.full_refund.is_some() as u8
+        + ctx.prorated_refund.is_some() as u8
+        + ctx.item_based_refund.is_some() as u8;
     if kinds != 1 {
-        return Err(GoogleError::invalid("Exactly one of fullRefund, proratedRefund or itemBasedRefund must be set."));
+        return Err(GoogleError::invalid(
+            "Exactly one of fullRefund, proratedRefund or itemBasedRefund must be set.",
+        ));
     }
     let token = call.param("token");
     let p = subscription(m, token)?;
     if let Some(item) = &ctx.item_based_refund {
         match &item.product_id {
             Some(id) if *id == p.product_id => {}
-            Some(_) => return Err(GoogleError::invalid("itemBasedRefund.productId is not an item of this subscription.")),
-            None => return Err(GoogleError::required("revocationContext.itemBasedRefund.productId")),
+            Some(_) => {
+                return Err(GoogleError::invalid(
+                    "itemBasedRefund.productId is not an item of this subscription.",
+                ))
+            }
+            None => {
+                return Err(GoogleError::required(
+                    "revocationContext.itemBasedRefund.productId",
+                ))
+            }
         }
     }
     if !p.sub_state.is_live() {
@@ -191,22 +228,42 @@ struct DeferralContext {
 /// the current one (`409 concurrentUpdate` otherwise). Emits SUBSCRIPTION_DEFERRED.
 pub fn defer(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let req: DeferRequest = parse_body(&call.body)?;
-    let ctx = req.deferral_context.ok_or_else(|| GoogleError::required("deferralContext"))?;
-    let duration = ctx.defer_duration.ok_or_else(|| GoogleError::required("deferralContext.deferDuration"))?;
+    let ctx = req
+        .deferral_context
+        .ok_or_else(|| GoogleError::required("deferralContext"))?;
+    let duration = ctx
+        .defer_duration
+        .ok_or_else(|| GoogleError::required("deferralContext.deferDuration"))?;
     let ms = parse_google_duration(&duration)
         .filter(|ms| *ms > 0)
-        .ok_or_else(|| GoogleError::invalid(format!("Invalid value at 'deferral_context.defer_duration', \"{duration}\"")))?;
+        .ok_or_else(|| {
+            GoogleError::invalid(format!(
+                "Invalid value at 'deferral_context.defer_duration', \"{duration}\""
+            ))
+        })?;
     if ms > 365 * 24 * 3600 * 1000 {
-        return Err(GoogleError::invalid("The deferral must be at most one year."));
+        return Err(GoogleError::invalid(
+            "The deferral must be at most one year.",
+        ));
     }
-    let etag = ctx.etag.ok_or_else(|| GoogleError::required("deferralContext.etag"))?;
+    let etag = ctx
+        .etag
+        .ok_or_else(|| GoogleError::required("deferralContext.etag"))?;
     let token = call.param("token");
     let p = subscription(m, token)?;
-    if !matches!(p.sub_state, SubState::Active | SubState::Canceled | SubState::InGracePeriod) {
+    if !matches!(
+        p.sub_state,
+        SubState::Active | SubState::Canceled | SubState::InGracePeriod
+    ) {
         return Err(GoogleError::invalid_purchase_state());
     }
     if etag != p.etag() {
-        return Err(GoogleError::new(409, "androidpublisher", "concurrentUpdate", "The etag does not match the subscription's current etag."));
+        return Err(GoogleError::new(
+            409,
+            "androidpublisher",
+            "concurrentUpdate",
+            "The etag does not match the subscription's current etag.",
+        ));
     }
     let new_expiry = p.expiry_ms + ms;
     let product_id = p.product_id.clone();
@@ -215,9 +272,12 @@ pub fn defer(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         let p = m.purchases.get_mut(token).expect("checked");
         p.expiry_ms = new_expiry;
         p.version += 1;
-        m.notify(now, json!({ "subscriptionNotification": {
-            "version": "1.0", "notificationType": 9, "purchaseToken": token,
-        }}));
+        m.notify(
+            now,
+            json!({ "subscriptionNotification": {
+                "version": "1.0", "notificationType": 9, "purchaseToken": token,
+            }}),
+        );
     }
     Ok(Reply::Json(json!({
         "itemExpiryTimeDetails": [{ "productId": product_id, "expiryTime": rfc3339(new_expiry) }],

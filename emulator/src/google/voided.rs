@@ -16,8 +16,14 @@ fn page_token(offset: usize) -> String {
 }
 
 fn parse_page_token(t: &str) -> Option<usize> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).ok()?;
-    String::from_utf8(bytes).ok()?.strip_prefix("voided:")?.parse().ok()
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()?;
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("voided:")?
+        .parse()
+        .ok()
 }
 
 /// The `VoidedPurchase` resource.
@@ -43,7 +49,9 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let start = call.query_i64("startTime")?.unwrap_or(now - THIRTY_DAYS_MS);
     let end = call.query_i64("endTime")?.unwrap_or(now);
     if start < now - THIRTY_DAYS_MS {
-        return Err(GoogleError::invalid("startTime must be within the last 30 days."));
+        return Err(GoogleError::invalid(
+            "startTime must be within the last 30 days.",
+        ));
     }
     if start > end {
         return Err(GoogleError::invalid("startTime must not be after endTime."));
@@ -55,11 +63,15 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     };
     let max = call.query_i64("maxResults")?.unwrap_or(1000);
     if !(1..=1000).contains(&max) {
-        return Err(GoogleError::invalid("maxResults must be between 1 and 1000."));
+        return Err(GoogleError::invalid(
+            "maxResults must be between 1 and 1000.",
+        ));
     }
     let partial = call.query_bool("includeQuantityBasedPartialRefund")?;
     let offset = match call.query("token") {
-        Some(t) => parse_page_token(t).ok_or_else(|| GoogleError::invalid("Invalid pagination token."))?,
+        Some(t) => {
+            parse_page_token(t).ok_or_else(|| GoogleError::invalid("Invalid pagination token."))?
+        }
         None => call.query_i64("startIndex")?.unwrap_or(0).max(0) as usize,
     };
     let mut matching: Vec<&Voided> = m
@@ -71,7 +83,12 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .collect();
     matching.sort_by_key(|v| v.voided_time_ms);
     let total = matching.len();
-    let page: Vec<Value> = matching.iter().skip(offset).take(max as usize).map(|v| voided_purchase(v)).collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(max as usize)
+        .map(|v| voided_purchase(v))
+        .collect();
     let mut out = json!({
         "pageInfo": { "totalResults": total, "resultPerPage": max, "startIndex": offset },
     });

@@ -52,10 +52,14 @@ pub fn method_for(http_method: &str, path: &str) -> Option<&'static Value> {
     let path = path.trim_start_matches('/');
     let mut candidates: Vec<&Value> = methods()
         .into_iter()
-        .filter(|m| m["httpMethod"] == http_method && path_matches(m["flatPath"].as_str().unwrap_or(""), path))
+        .filter(|m| {
+            m["httpMethod"] == http_method
+                && path_matches(m["flatPath"].as_str().unwrap_or(""), path)
+        })
         .collect();
     // Prefer the template with the most literal text (`{token}:acknowledge` over `{token}`).
-    candidates.sort_by_key(|m| std::cmp::Reverse(literal_len(m["flatPath"].as_str().unwrap_or(""))));
+    candidates
+        .sort_by_key(|m| std::cmp::Reverse(literal_len(m["flatPath"].as_str().unwrap_or(""))));
     candidates.first().copied()
 }
 
@@ -116,14 +120,24 @@ pub fn validate(schema: &Value, value: &Value, at: &str, errors: &mut Vec<String
                 return;
             };
             match schema["format"].as_str() {
-                Some("int64") if s.parse::<i64>().is_err() => errors.push(format!("{at}: {s:?} is not an int64")),
-                Some("uint64") if s.parse::<u64>().is_err() => errors.push(format!("{at}: {s:?} is not a uint64")),
+                Some("int64") if s.parse::<i64>().is_err() => {
+                    errors.push(format!("{at}: {s:?} is not an int64"))
+                }
+                Some("uint64") if s.parse::<u64>().is_err() => {
+                    errors.push(format!("{at}: {s:?} is not a uint64"))
+                }
                 Some("google-datetime")
-                    if time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_err() =>
+                    if time::OffsetDateTime::parse(
+                        s,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .is_err() =>
                 {
                     errors.push(format!("{at}: {s:?} is not an RFC 3339 datetime"))
                 }
-                Some("google-duration") if !s.ends_with('s') => errors.push(format!("{at}: {s:?} is not a duration")),
+                Some("google-duration") if !s.ends_with('s') => {
+                    errors.push(format!("{at}: {s:?} is not a duration"))
+                }
                 _ => {}
             }
             if let Some(allowed) = schema["enum"].as_array() {
@@ -135,19 +149,19 @@ pub fn validate(schema: &Value, value: &Value, at: &str, errors: &mut Vec<String
         "integer" => {
             if !(value.is_i64() || value.is_u64()) {
                 errors.push(format!("{at}: expected integer, got {value}"));
-            } else if schema["format"] == "int32" && value.as_i64().is_none_or(|v| v < i32::MIN as i64 || v > i32::MAX as i64) {
+            } else if schema["format"] == "int32"
+                && value
+                    .as_i64()
+                    .is_none_or(|v| v < i32::MIN as i64 || v > i32::MAX as i64)
+            {
                 errors.push(format!("{at}: {value} is not an int32"));
             }
         }
-        "number" => {
-            if !value.is_number() {
-                errors.push(format!("{at}: expected number, got {value}"));
-            }
+        "number" if !value.is_number() => {
+            errors.push(format!("{at}: expected number, got {value}"))
         }
-        "boolean" => {
-            if !value.is_boolean() {
-                errors.push(format!("{at}: expected boolean, got {value}"));
-            }
+        "boolean" if !value.is_boolean() => {
+            errors.push(format!("{at}: expected boolean, got {value}"))
         }
         _ => {}
     }
@@ -158,7 +172,10 @@ pub fn validate_error(status: u16, body: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     let e = &body["error"];
     if e["code"].as_u64() != Some(status as u64) {
-        errors.push(format!("error.code {} is not the HTTP status {status}", e["code"]));
+        errors.push(format!(
+            "error.code {} is not the HTTP status {status}",
+            e["code"]
+        ));
     }
     for field in ["message", "status"] {
         if !e[field].is_string() {
@@ -182,21 +199,40 @@ pub fn validate_error(status: u16, body: &Value) -> Vec<String> {
 
 /// Checks one exchange with Google's side; panics with every violation.
 pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) {
-    let path = path.split('?').next().unwrap_or(path).trim_start_matches('/');
+    let path = path
+        .split('?')
+        .next()
+        .unwrap_or(path)
+        .trim_start_matches('/');
     if status >= 400 {
-        let body = body.unwrap_or_else(|| panic!("{http_method} /{path}: error {status} without a body"));
+        let body =
+            body.unwrap_or_else(|| panic!("{http_method} /{path}: error {status} without a body"));
         let errors = validate_error(status, body);
-        assert!(errors.is_empty(), "{http_method} /{path}: bad error body {body}: {errors:#?}");
+        assert!(
+            errors.is_empty(),
+            "{http_method} /{path}: bad error body {body}: {errors:#?}"
+        );
         return;
     }
-    let method = method_for(http_method, path).unwrap_or_else(|| panic!("{http_method} /{path} matches no flatPath"));
+    let method = method_for(http_method, path)
+        .unwrap_or_else(|| panic!("{http_method} /{path} matches no flatPath"));
     match (&method["response"], body) {
-        (Value::Null, None) => assert_eq!(status, 204, "{http_method} /{path}: empty response should be 204"),
-        (Value::Null, Some(b)) => panic!("{http_method} /{path} ({}) has no response schema but answered {b}", method["id"]),
+        (Value::Null, None) => assert_eq!(
+            status, 204,
+            "{http_method} /{path}: empty response should be 204"
+        ),
+        (Value::Null, Some(b)) => panic!(
+            "{http_method} /{path} ({}) has no response schema but answered {b}",
+            method["id"]
+        ),
         (schema, Some(b)) => {
             let mut errors = Vec::new();
             validate(schema, b, "$", &mut errors);
-            assert!(errors.is_empty(), "{http_method} /{path} ({}): {b}\n{errors:#?}", method["id"]);
+            assert!(
+                errors.is_empty(),
+                "{http_method} /{path} ({}): {b}\n{errors:#?}",
+                method["id"]
+            );
         }
         (_, None) => panic!("{http_method} /{path} ({}) answered no body", method["id"]),
     }

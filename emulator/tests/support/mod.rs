@@ -14,7 +14,10 @@ pub const PKG: &str = "com.example.pwa";
 pub const SCOPE: &str = "https://www.googleapis.com/auth/androidpublisher";
 
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// A running emulator, an HTTP client and a live access token.
@@ -45,7 +48,10 @@ pub fn assertion(key: &Value, edit: impl FnOnce(&mut Value)) -> String {
 pub async fn exchange(http: &reqwest::Client, token_uri: &str, assertion: &str) -> (u16, Value) {
     let r = http
         .post(token_uri)
-        .form(&[("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion)])
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", assertion),
+        ])
         .send()
         .await
         .unwrap();
@@ -59,14 +65,31 @@ impl Emu {
     }
 
     pub async fn start_with(edit: impl FnOnce(&mut Config)) -> Emu {
-        let mut config = Config { port: 0, ..Default::default() };
+        let mut config = Config {
+            port: 0,
+            ..Default::default()
+        };
         config.rtdn.min_backoff_ms = 20;
         config.rtdn.max_backoff_ms = 200;
         edit(&mut config);
-        let emu = play_emulator::Emulator::bind(config).await.expect("emulator starts");
+        let emu = play_emulator::Emulator::bind(config)
+            .await
+            .expect("emulator starts");
         let http = reqwest::Client::new();
-        let key: Value = http.get(format!("{}/emulator/v1/service-account.json", emu.url())).send().await.unwrap().json().await.unwrap();
-        let (status, body) = exchange(&http, key["token_uri"].as_str().unwrap(), &assertion(&key, |_| {})).await;
+        let key: Value = http
+            .get(format!("{}/emulator/v1/service-account.json", emu.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (status, body) = exchange(
+            &http,
+            key["token_uri"].as_str().unwrap(),
+            &assertion(&key, |_| {}),
+        )
+        .await;
         assert_eq!(status, 200, "token: {body}");
         let token = body["access_token"].as_str().unwrap().to_string();
         Emu { emu, http, token }
@@ -80,11 +103,18 @@ impl Emu {
     /// response against the contract, returns (status, body or Null).
     pub async fn google(&self, method: &str, rest: &str, body: Option<Value>) -> (u16, Value) {
         let path = format!("/androidpublisher/v3/applications/{PKG}/{rest}");
-        self.google_path(method, &path, body, Some(&self.token)).await
+        self.google_path(method, &path, body, Some(&self.token))
+            .await
     }
 
     /// Calls Google's side at an absolute path, with a given bearer token (or none).
-    pub async fn google_path(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
+    pub async fn google_path(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method.parse().unwrap(), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -95,7 +125,14 @@ impl Emu {
         let r = req.send().await.unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
-        let body: Option<Value> = if text.is_empty() { None } else { Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"))) };
+        let body: Option<Value> = if text.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}")),
+            )
+        };
         contract::check(method, path, status, body.as_ref());
         (status, body.unwrap_or(Value::Null))
     }
@@ -109,36 +146,68 @@ impl Emu {
         let r = req.send().await.unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
     }
 
     /// Makes a purchase with the control API; returns its token.
     pub async fn buy(&self, body: Value) -> String {
-        let (status, v) = self.control("POST", "/emulator/v1/purchases", Some(body)).await;
+        let (status, v) = self
+            .control("POST", "/emulator/v1/purchases", Some(body))
+            .await;
         assert_eq!(status, 201, "{v}");
         v["purchaseToken"].as_str().unwrap().to_string()
     }
 
     /// A lifecycle action on a purchase.
     pub async fn action(&self, token: &str, action: &str, body: Option<Value>) -> (u16, Value) {
-        self.control("POST", &format!("/emulator/v1/purchases/{token}:{action}"), body).await
+        self.control(
+            "POST",
+            &format!("/emulator/v1/purchases/{token}:{action}"),
+            body,
+        )
+        .await
     }
 
     pub async fn advance(&self, seconds: i64) {
-        let (s, v) = self.control("POST", "/emulator/v1/clock:advance", Some(json!({ "seconds": seconds }))).await;
+        let (s, v) = self
+            .control(
+                "POST",
+                "/emulator/v1/clock:advance",
+                Some(json!({ "seconds": seconds })),
+            )
+            .await;
         assert_eq!(s, 200, "{v}");
     }
 
     pub async fn product(&self, product_id: &str, token: &str) -> (u16, Value) {
-        self.google("GET", &format!("purchases/products/{product_id}/tokens/{token}"), None).await
+        self.google(
+            "GET",
+            &format!("purchases/products/{product_id}/tokens/{token}"),
+            None,
+        )
+        .await
     }
 
     pub async fn subscription(&self, token: &str) -> (u16, Value) {
-        self.google("GET", &format!("purchases/subscriptionsv2/tokens/{token}"), None).await
+        self.google(
+            "GET",
+            &format!("purchases/subscriptionsv2/tokens/{token}"),
+            None,
+        )
+        .await
     }
 
     pub async fn notifications(&self) -> Vec<Value> {
-        let (_, v) = self.control("GET", "/emulator/v1/notifications", None).await;
+        let (_, v) = self
+            .control("GET", "/emulator/v1/notifications", None)
+            .await;
         v["notifications"].as_array().cloned().unwrap_or_default()
     }
 
@@ -150,9 +219,15 @@ impl Emu {
             .filter_map(|n| {
                 let d = &n["data"];
                 if d["subscriptionNotification"]["purchaseToken"] == token {
-                    Some(format!("sub:{}", d["subscriptionNotification"]["notificationType"]))
+                    Some(format!(
+                        "sub:{}",
+                        d["subscriptionNotification"]["notificationType"]
+                    ))
                 } else if d["oneTimeProductNotification"]["purchaseToken"] == token {
-                    Some(format!("one:{}", d["oneTimeProductNotification"]["notificationType"]))
+                    Some(format!(
+                        "one:{}",
+                        d["oneTimeProductNotification"]["notificationType"]
+                    ))
                 } else if d["voidedPurchaseNotification"]["purchaseToken"] == token {
                     Some("voided".to_string())
                 } else {

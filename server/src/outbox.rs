@@ -155,19 +155,6 @@ pub async fn retry_at(
     Ok(done.rows_affected() == 1)
 }
 
-/// Releases the leases `owner` holds (graceful shutdown), so another replica can go on.
-pub async fn release_all(db: &Db, owner: &str) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1, updated_at = $1 \
-         WHERE lease_owner = $2 AND status = 'pending'",
-    )
-    .bind(now_ms())
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected())
-}
-
 /// Jobs not done yet.
 pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")

@@ -89,7 +89,8 @@ impl Worker {
         }
     }
 
-    /// Runs until `shutdown` turns true, then lets running jobs finish and releases leases.
+    /// Runs until `shutdown` turns true; jobs running then finish and are settled (done,
+    /// failed, or released for a retry), so no lease outlives a graceful stop.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let this = Arc::new(self);
         tracing::info!(owner = %this.owner, "worker started");
@@ -123,9 +124,6 @@ impl Worker {
                 _ = tokio::time::sleep(this.config.poll_interval) => {}
                 _ = shutdown.changed() => {}
             }
-        }
-        if let Err(e) = outbox::release_all(&this.db, &this.owner).await {
-            tracing::warn!(error = %e, "releasing leases failed");
         }
         tracing::info!(owner = %this.owner, "worker stopped");
     }

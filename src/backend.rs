@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::from_js::{self, Fields, FromJs};
+use crate::text::{concat, decimal};
 use crate::types::{Entitlement, PurchaseDetails, Verification};
 use crate::Error;
 
@@ -48,12 +49,10 @@ impl AuthToken {
 }
 
 fn auth_error(value: JsValue) -> Error {
-    Error::Network(format!(
-        "authToken() failed: {}",
-        crate::sys::get(&value, "message")
-            .as_string()
-            .unwrap_or_default()
-    ))
+    let message = crate::sys::get(&value, "message")
+        .as_string()
+        .unwrap_or_default();
+    Error::Network(concat(&["authToken() failed: ", &message]))
 }
 
 /// The backend's answer to one purchase token.
@@ -146,7 +145,7 @@ impl Backend {
                 if is_final_refusal(status) {
                     VerifyOutcome::Refused { code, message }
                 } else {
-                    VerifyOutcome::Transient(format!("HTTP {status} {code}: {message}"))
+                    VerifyOutcome::Transient(http_failure(status, &code, &message))
                 }
             }
         }
@@ -180,7 +179,7 @@ impl Backend {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+        concat(&[&self.base_url, path])
     }
 
     async fn send<T: Serialize>(
@@ -189,7 +188,7 @@ impl Backend {
         body: Option<&T>,
     ) -> Result<Response, Error> {
         if let Some(token) = self.auth.resolve().await? {
-            request = request.header("Authorization", &format!("Bearer {token}"));
+            request = request.header("Authorization", &concat(&["Bearer ", &token]));
         }
         let request = match body {
             Some(body) => request
@@ -221,10 +220,12 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
 async fn read_json(response: &Response) -> Result<JsValue, Error> {
     let text = response.text().await.map_err(network)?;
     js_sys::JSON::parse(&text).map_err(|_| {
-        Error::Network(format!(
-            "the backend sent invalid JSON (HTTP {})",
-            response.status()
-        ))
+        let status = decimal(response.status().into());
+        Error::Network(concat(&[
+            "the backend sent invalid JSON (HTTP ",
+            &status,
+            ")",
+        ]))
     })
 }
 
@@ -233,10 +234,10 @@ fn decode<T: FromJs>(body: &JsValue) -> Result<T, Error> {
 }
 
 fn unexpected(error: from_js::ShapeError) -> Error {
-    Error::Network(format!(
-        "unexpected answer from the backend: {}",
-        error.describe()
-    ))
+    Error::Network(concat(&[
+        "unexpected answer from the backend: ",
+        &error.describe(),
+    ]))
 }
 
 /// The backend's `{"error": {"code", "message"}}`, or the HTTP status when it is not that.
@@ -251,7 +252,7 @@ async fn read_error(response: &Response) -> (String, String) {
     });
     detail.unwrap_or_else(|| {
         (
-            format!("http_{}", response.status()),
+            concat(&["http_", &decimal(response.status().into())]),
             response.status_text(),
         )
     })
@@ -266,8 +267,13 @@ async fn expect_ok(response: &Response) -> Result<(), Error> {
     if is_final_refusal(status) || status == 401 || status == 403 {
         Err(Error::Verification { code, message })
     } else {
-        Err(Error::Network(format!("HTTP {status} {code}: {message}")))
+        Err(Error::Network(http_failure(status, &code, &message)))
     }
+}
+
+/// "HTTP 503 upstream_unavailable: try again".
+fn http_failure(status: u16, code: &str, message: &str) -> String {
+    concat(&["HTTP ", &decimal(status.into()), " ", code, ": ", message])
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::from_js::{self, FromJs};
 use crate::outbox::Outbox;
 use crate::replacement::ReplacementMode;
 use crate::sys::{self, DigitalGoodsService, PaymentRequest, PaymentResponse};
+use crate::text::{concat, contains, percent_encode};
 use crate::types::{
     Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult,
 };
@@ -143,7 +144,7 @@ impl PlayBilling {
                 Err(error) => {
                     report.provider_available = Some(false);
                     if let Error::Unavailable(message) = &error {
-                        if message.contains("Digital Goods 1.0") {
+                        if contains(message, "Digital Goods 1.0") {
                             report.api_version = Some("1.0".into());
                         }
                     }
@@ -151,9 +152,12 @@ impl PlayBilling {
                         Error::Unavailable(m) | Error::Unsupported(m) => m.clone(),
                         other => other.to_string(),
                     };
-                    report
-                        .problems
-                        .push(format!("the provider {provider} refused: {message}"));
+                    report.problems.push(concat(&[
+                        "the provider ",
+                        &provider,
+                        " refused: ",
+                        &message,
+                    ]));
                     report.provider_error = Some(message);
                 }
             }
@@ -164,11 +168,12 @@ impl PlayBilling {
 
     /// Play's subscription management page for `sku` of the app `package_name`.
     pub fn manage_subscription_url(sku: &str, package_name: &str) -> String {
-        format!(
-            "https://play.google.com/store/account/subscriptions?sku={}&package={}",
-            percent_encode(sku),
-            percent_encode(package_name)
-        )
+        concat(&[
+            "https://play.google.com/store/account/subscriptions?sku=",
+            &percent_encode(sku),
+            "&package=",
+            &percent_encode(package_name),
+        ])
     }
 
     /// Connects to the provider (retrying `clientAppUnavailable` a few times) and starts
@@ -295,10 +300,11 @@ impl PlayBilling {
             ("toItemId", &change.to_item_id),
         ] {
             if value.is_empty() {
-                return Err(Error::InvalidArgument(format!(
-                    "changeSubscription needs {name} (without the current purchase token Play \
-                     never shows its sheet)"
-                )));
+                return Err(Error::InvalidArgument(concat(&[
+                    "changeSubscription needs ",
+                    name,
+                    " (without the current purchase token Play never shows its sheet)",
+                ])));
             }
         }
         let data = js_sys::Object::new();
@@ -471,9 +477,11 @@ async fn request_service(provider: &str) -> Result<(DigitalGoodsService, &'stati
     };
     let service = call(promise).await?;
     if service.is_null() || service.is_undefined() {
-        return Err(Error::Unavailable(format!(
-            "the provider {provider} resolved to null (Digital Goods 1.0 behaviour): unavailable"
-        )));
+        return Err(Error::Unavailable(concat(&[
+            "the provider ",
+            provider,
+            " resolved to null (Digital Goods 1.0 behaviour): unavailable",
+        ])));
     }
     let version = if sys::get(&service, "listPurchaseHistory").is_function() {
         "2.1"
@@ -493,10 +501,10 @@ async fn call(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Erro
 /// Reads the provider's array of plain objects.
 fn decode<T: FromJs>(value: JsValue) -> Result<Vec<T>, Error> {
     from_js::list(&value, "the list").map_err(|error| {
-        Error::Unavailable(format!(
-            "the provider answered in an unexpected shape: {}",
-            error.describe()
-        ))
+        Error::Unavailable(concat(&[
+            "the provider answered in an unexpected shape: ",
+            &error.describe(),
+        ]))
     })
 }
 
@@ -524,19 +532,6 @@ fn is_secure_context() -> bool {
         .unwrap_or(false)
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,6 +542,5 @@ mod tests {
             PlayBilling::manage_subscription_url("sub_monthly", "com.example.pwa"),
             "https://play.google.com/store/account/subscriptions?sku=sub_monthly&package=com.example.pwa"
         );
-        assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
     }
 }

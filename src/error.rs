@@ -2,6 +2,8 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::text::contains;
+
 /// Everything that can go wrong, each variant with a stable JS `name` and `code`.
 ///
 /// Provider failures keep the DOMException's message (Chromium's words such as
@@ -86,13 +88,13 @@ impl Error {
     pub fn from_dom(name: &str, message: &str) -> Error {
         let message = message.to_owned();
         // Chromium's provider messages (see the Digital Goods reference) decide first.
-        if message.contains("itemAlreadyOwned") {
+        if contains(&message, "itemAlreadyOwned") {
             return Error::ItemAlreadyOwned(message);
         }
-        if message.contains("itemNotOwned") {
+        if contains(&message, "itemNotOwned") {
             return Error::ItemNotOwned(message);
         }
-        if message.contains("itemUnavailable") {
+        if contains(&message, "itemUnavailable") {
             return Error::ItemUnavailable(message);
         }
         match name {
@@ -120,7 +122,7 @@ impl Error {
     /// Whether the provider said `clientAppUnavailable`, which often clears on a retry
     /// (first launch after install).
     pub fn is_client_app_unavailable(&self) -> bool {
-        matches!(self, Error::Unavailable(m) if m.contains("clientAppUnavailable"))
+        matches!(self, Error::Unavailable(m) if contains(m, "clientAppUnavailable"))
     }
 }
 

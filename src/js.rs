@@ -5,6 +5,7 @@
 //! generated `.d.ts` has no `any`.
 
 use std::future::Future;
+use std::pin::Pin;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -13,6 +14,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::backend::AuthToken;
 use crate::billing::{ConnectOptions, PlayBilling, SubscriptionChange, PLAY_BILLING};
 use crate::replacement::ReplacementMode;
+use crate::text::concat;
 use crate::{sys, Error};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -162,18 +164,16 @@ extern "C" {
     pub type PromiseVoid;
 }
 
-/// Runs a future as a promise: `Ok` serialized to plain JS data, `Err` as a named `Error`.
-fn promise<T, F>(future: F) -> js_sys::Promise
-where
-    T: Serialize,
-    F: Future<Output = Result<T, Error>> + 'static,
-{
-    future_to_promise(async move {
-        let value = future.await?;
-        to_js(&value).map_err(JsValue::from)
-    })
+/// An exported method's work: a boxed future, so every method shares one
+/// `future_to_promise` instance (each instance is 1–8 KB of wasm).
+type Task = Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>;
+
+/// Runs a task as a promise that rejects with a named `Error`.
+fn promise(task: Task) -> js_sys::Promise {
+    future_to_promise(async move { task.await.map_err(JsValue::from) })
 }
 
+/// Plain JS data (JSON-compatible: maps as objects, `None` fields left out).
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -188,20 +188,23 @@ fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, Error> {
     value
         .as_string()
         .map(Some)
-        .ok_or_else(|| Error::InvalidArgument(format!("{key} must be a string")))
+        .ok_or_else(|| Error::InvalidArgument(concat(&[key, " must be a string"])))
 }
 
 fn required(object: &JsValue, key: &str) -> Result<String, Error> {
     string_field(object, key)?
         .filter(|value| !value.is_empty())
-        .ok_or_else(|| Error::InvalidArgument(format!("{key} is required")))
+        .ok_or_else(|| Error::InvalidArgument(concat(&[key, " is required"])))
 }
 
 fn require_object(value: &JsValue, what: &str) -> Result<(), Error> {
     if value.is_object() {
         Ok(())
     } else {
-        Err(Error::InvalidArgument(format!("{what} must be an object")))
+        Err(Error::InvalidArgument(concat(&[
+            what,
+            " must be an object",
+        ])))
     }
 }
 
@@ -257,10 +260,6 @@ fn string_list(value: &JsValue) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-fn rejected(error: Error) -> js_sys::Promise {
-    js_sys::Promise::reject(&error.into())
-}
-
 #[wasm_bindgen]
 impl PlayBilling {
     #[doc(hidden)]
@@ -272,16 +271,13 @@ impl PlayBilling {
     #[doc(hidden)]
     #[wasm_bindgen(js_name = diagnose)]
     pub fn js_diagnose(options: Option<JsDiagnoseOptions>) -> PromiseDiagnosis {
-        let provider = match options
-            .map(|o| string_field(&o, "serviceProvider"))
-            .transpose()
-        {
-            Ok(provider) => provider.flatten(),
-            Err(error) => return rejected(error).unchecked_into(),
-        };
-        promise(async move {
-            Ok(PlayBilling::diagnose(Some(provider.as_deref().unwrap_or(PLAY_BILLING))).await)
-        })
+        promise(Box::pin(async move {
+            let provider = match options {
+                Some(options) => string_field(&options, "serviceProvider")?,
+                None => None,
+            };
+            to_js(&PlayBilling::diagnose(Some(provider.as_deref().unwrap_or(PLAY_BILLING))).await)
+        }))
         .unchecked_into()
     }
 
@@ -294,26 +290,22 @@ impl PlayBilling {
     #[doc(hidden)]
     #[wasm_bindgen(js_name = connect)]
     pub fn js_connect(options: JsConnectOptions) -> PromisePlayBilling {
-        let options = match connect_options(&options) {
-            Ok(options) => options,
-            Err(error) => return rejected(error).unchecked_into(),
-        };
-        future_to_promise(async move { Ok(PlayBilling::connect(options).await?.into()) })
-            .unchecked_into()
+        promise(Box::pin(async move {
+            let options = connect_options(&options)?;
+            Ok(PlayBilling::connect(options).await?.into())
+        }))
+        .unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = getDetails)]
     pub fn js_get_details(&self, item_ids: JsStringArray) -> PromiseItemDetails {
-        let ids = match string_list(&item_ids) {
-            Ok(ids) => ids,
-            Err(error) => return rejected(error).unchecked_into(),
-        };
         let billing = self.clone();
-        promise(async move {
+        promise(Box::pin(async move {
+            let ids = string_list(&item_ids)?;
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            billing.get_details(&ids).await
-        })
+            to_js(&billing.get_details(&ids).await?)
+        }))
         .unchecked_into()
     }
 
@@ -321,28 +313,31 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = purchase)]
     pub fn js_purchase(&self, item_id: String) -> PromisePurchaseResult {
         let billing = self.clone();
-        promise(async move { billing.purchase(&item_id).await }).unchecked_into()
+        promise(Box::pin(async move {
+            to_js(&billing.purchase(&item_id).await?)
+        }))
+        .unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = changeSubscription)]
     pub fn js_change_subscription(&self, change: JsSubscriptionChange) -> PromisePurchaseResult {
-        let change = match subscription_change(&change) {
-            Ok(change) => change,
-            Err(error) => return rejected(error).unchecked_into(),
-        };
         let billing = self.clone();
-        promise(async move { billing.change_subscription(&change).await }).unchecked_into()
+        promise(Box::pin(async move {
+            let change = subscription_change(&change)?;
+            to_js(&billing.change_subscription(&change).await?)
+        }))
+        .unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = consume)]
     pub fn js_consume(&self, purchase_token: String) -> PromiseVoid {
         let billing = self.clone();
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             billing.consume(&purchase_token).await?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
         .unchecked_into()
     }
 
@@ -350,28 +345,37 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = listPurchases)]
     pub fn js_list_purchases(&self) -> PromisePurchases {
         let billing = self.clone();
-        promise(async move { billing.list_purchases().await }).unchecked_into()
+        promise(Box::pin(
+            async move { to_js(&billing.list_purchases().await?) },
+        ))
+        .unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = listPurchaseHistory)]
     pub fn js_list_purchase_history(&self) -> PromisePurchases {
         let billing = self.clone();
-        promise(async move { billing.list_purchase_history().await }).unchecked_into()
+        promise(Box::pin(async move {
+            to_js(&billing.list_purchase_history().await?)
+        }))
+        .unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = restore)]
     pub fn js_restore(&self) -> PromiseEntitlements {
         let billing = self.clone();
-        promise(async move { billing.restore().await }).unchecked_into()
+        promise(Box::pin(async move { to_js(&billing.restore().await?) })).unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = entitlements)]
     pub fn js_entitlements(&self) -> PromiseEntitlements {
         let billing = self.clone();
-        promise(async move { billing.entitlements().await }).unchecked_into()
+        promise(Box::pin(
+            async move { to_js(&billing.entitlements().await?) },
+        ))
+        .unchecked_into()
     }
 
     #[doc(hidden)]

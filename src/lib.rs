@@ -31,6 +31,7 @@ mod outbox;
 pub mod price;
 mod replacement;
 mod sys;
+mod text;
 mod types;
 
 pub use backend::AuthToken;

@@ -35,7 +35,7 @@ impl Outbox {
     pub fn open(backend_url: &str) -> Outbox {
         let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
         Outbox {
-            key: format!("pwa-billing:outbox:{backend_url}"),
+            key: crate::text::concat(&["pwa-billing:outbox:", backend_url]),
             storage,
             memory: RefCell::new(Vec::new()),
         }

@@ -7,13 +7,14 @@
 //! 2.1). Older engines convert the string to a number themselves; a canonical string keeps
 //! that conversion exact for every price with up to 15 significant digits.
 
+use crate::text::concat;
 use crate::Error;
 
 /// Checks a `PaymentCurrencyAmount.value` ("-"? digits ("." digits)?) and returns it in
 /// canonical form: no leading zeros in the integer part, no sign on zero; the fraction is
 /// kept as written ("1.50" stays "1.50").
 pub fn canonical_decimal(value: &str) -> Result<String, Error> {
-    let invalid = || Error::InvalidArgument(format!("'{value}' is not a decimal amount"));
+    let invalid = || Error::InvalidArgument(concat(&["'", value, "' is not a decimal amount"]));
     let (negative, unsigned) = match value.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, value),
@@ -46,9 +47,11 @@ pub fn currency_code(currency: &str) -> Result<String, Error> {
     if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(currency.to_ascii_uppercase())
     } else {
-        Err(Error::InvalidArgument(format!(
-            "'{currency}' is not an ISO 4217 currency code"
-        )))
+        Err(Error::InvalidArgument(concat(&[
+            "'",
+            currency,
+            "' is not an ISO 4217 currency code",
+        ])))
     }
 }
 

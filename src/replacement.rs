@@ -1,5 +1,6 @@
 //! Subscription replacement (proration) modes for upgrades and downgrades.
 
+use crate::text::concat;
 use crate::Error;
 
 /// How Play switches from the old subscription to the new one.
@@ -37,16 +38,20 @@ impl ReplacementMode {
             "withTimeProration" | "immediateWithTimeProration" => Self::WithTimeProration,
             "deferred" => Self::Deferred,
             "withoutProration" | "immediateWithoutProration" => {
-                return Err(Error::InvalidArgument(format!(
-                    "replacement mode '{name}' is disabled by Google Play and fails the purchase; \
-                     use chargeProratedPrice, chargeFullPrice, withTimeProration or deferred"
-                )))
+                return Err(Error::InvalidArgument(concat(&[
+                    "replacement mode '",
+                    name,
+                    "' is disabled by Google Play and fails the purchase; use \
+                     chargeProratedPrice, chargeFullPrice, withTimeProration or deferred",
+                ])))
             }
             other => {
-                return Err(Error::InvalidArgument(format!(
-                    "unknown replacement mode '{other}'; expected chargeProratedPrice, \
-                     chargeFullPrice, withTimeProration or deferred"
-                )))
+                return Err(Error::InvalidArgument(concat(&[
+                    "unknown replacement mode '",
+                    other,
+                    "'; expected chargeProratedPrice, chargeFullPrice, withTimeProration or \
+                     deferred",
+                ])))
             }
         };
         Ok(mode)

@@ -325,3 +325,18 @@ async fn graceful_stop_settles_running_jobs_so_the_next_instance_goes_on() {
     h.wait_acknowledged("alice", &c.non_consumable, &token)
         .await;
 }
+
+#[tokio::test]
+async fn the_suite_runs_on_the_database_the_environment_names() {
+    let h = Harness::new().await;
+    let expected = match std::env::var("PWA_BILLING_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => pwa_billing_server::db::Backend::Postgres,
+        _ => pwa_billing_server::db::Backend::Sqlite,
+    };
+    assert_eq!(h.state.db.backend(), expected);
+    h.state
+        .db
+        .migrate()
+        .await
+        .expect("migrating twice is a no-op");
+}

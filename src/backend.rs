@@ -1,15 +1,15 @@
 //! The companion server's HTTP API, as the browser calls it.
 //!
-//! JSON goes through `JSON.stringify` / `JSON.parse` (serde-wasm-bindgen on the way out, the
-//! [`FromJs`] readers on the way in), so the bundle carries no serde_json.
+//! JSON goes through `JSON.stringify` / `JSON.parse` (with the [`ToJs`] writers and the
+//! [`FromJs`] readers), so the bundle carries no serde_json.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::from_js::{self, Fields, FromJs};
 use crate::text::{concat, decimal};
+use crate::to_js::{self, ToJs};
 use crate::types::{Entitlement, PurchaseDetails, Verification};
 use crate::Error;
 
@@ -88,18 +88,6 @@ pub fn is_final_refusal(status: u16) -> bool {
     (400..500).contains(&status) && !matches!(status, 401 | 403 | 408 | 425 | 429)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct VerifyRequest<'a> {
-    item_id: &'a str,
-    purchase_token: &'a str,
-}
-
-#[derive(Serialize)]
-struct SyncRequest<'a> {
-    purchases: &'a [PurchaseDetails],
-}
-
 /// A client of one backend (`backendUrl`, e.g. `https://example.com/v1`).
 #[derive(Debug, Clone)]
 pub struct Backend {
@@ -123,10 +111,10 @@ impl Backend {
 
     /// `POST /purchases/verify`.
     pub async fn verify(&self, item_id: &str, purchase_token: &str) -> VerifyOutcome {
-        let body = VerifyRequest {
-            item_id,
-            purchase_token,
-        };
+        let body = to_js::Fields::new()
+            .string("itemId", item_id)
+            .string("purchaseToken", purchase_token)
+            .done();
         let response = match self
             .send(Request::post(&self.url("/purchases/verify")), Some(&body))
             .await
@@ -153,7 +141,9 @@ impl Backend {
 
     /// `POST /purchases/sync` with every purchase the device owns.
     pub async fn sync(&self, purchases: &[PurchaseDetails]) -> Result<(), Error> {
-        let body = SyncRequest { purchases };
+        let body = to_js::Fields::new()
+            .value("purchases", &purchases.to_js())
+            .done();
         let response = self
             .send(Request::post(&self.url("/purchases/sync")), Some(&body))
             .await?;
@@ -163,7 +153,7 @@ impl Backend {
     /// `GET /entitlements`.
     pub async fn entitlements(&self) -> Result<Vec<Entitlement>, Error> {
         let response = self
-            .send::<()>(Request::get(&self.url("/entitlements")), None)
+            .send(Request::get(&self.url("/entitlements")), None)
             .await?;
         expect_ok(&response).await?;
         let body = read_json(&response).await?;
@@ -182,10 +172,11 @@ impl Backend {
         concat(&[&self.base_url, path])
     }
 
-    async fn send<T: Serialize>(
+    /// Sends a request with the bearer token and, when there is a body, its JSON.
+    async fn send(
         &self,
         mut request: RequestBuilder,
-        body: Option<&T>,
+        body: Option<&JsValue>,
     ) -> Result<Response, Error> {
         if let Some(token) = self.auth.resolve().await? {
             request = request.header("Authorization", &concat(&["Bearer ", &token]));
@@ -193,7 +184,7 @@ impl Backend {
         let request = match body {
             Some(body) => request
                 .header("Content-Type", "application/json")
-                .body(to_json(body)?)
+                .body(to_js::json(body))
                 .map_err(network)?,
             None => request.build().map_err(network)?,
         };
@@ -203,17 +194,6 @@ impl Backend {
 
 fn network(error: gloo_net::Error) -> Error {
     Error::Network(error.to_string())
-}
-
-/// Serializes to a JSON string through `JSON.stringify` (maps as objects, `None` as null).
-fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let value = value
-        .serialize(&serializer)
-        .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-    js_sys::JSON::stringify(&value)
-        .map(String::from)
-        .map_err(|_| Error::InvalidArgument("value cannot be JSON".into()))
 }
 
 /// Parses the body with `JSON.parse`.

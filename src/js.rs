@@ -1,13 +1,12 @@
 //! The JavaScript API: camelCase exports over the Rust API, with TypeScript types.
 //!
-//! Plain-data objects cross the boundary through serde-wasm-bindgen; their TypeScript
-//! interfaces are written once below and referenced with `typescript_type`, so the
-//! generated `.d.ts` has no `any`.
+//! Plain-data objects cross the boundary as plain JS objects ([`crate::to_js`]); their
+//! TypeScript interfaces are written once below and referenced with `typescript_type`, so
+//! the generated `.d.ts` has no `any`.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -15,6 +14,7 @@ use crate::backend::AuthToken;
 use crate::billing::{ConnectOptions, PlayBilling, SubscriptionChange, PLAY_BILLING};
 use crate::replacement::ReplacementMode;
 use crate::text::concat;
+use crate::to_js::ToJs;
 use crate::{sys, Error};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -173,13 +173,6 @@ fn promise(task: Task) -> js_sys::Promise {
     future_to_promise(async move { task.await.map_err(JsValue::from) })
 }
 
-/// Plain JS data (JSON-compatible: maps as objects, `None` fields left out).
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| Error::InvalidArgument(e.to_string()))
-}
-
 fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, Error> {
     let value = sys::get(object, key);
     if value.is_undefined() || value.is_null() {
@@ -276,7 +269,11 @@ impl PlayBilling {
                 Some(options) => string_field(&options, "serviceProvider")?,
                 None => None,
             };
-            to_js(&PlayBilling::diagnose(Some(provider.as_deref().unwrap_or(PLAY_BILLING))).await)
+            Ok(
+                PlayBilling::diagnose(Some(provider.as_deref().unwrap_or(PLAY_BILLING)))
+                    .await
+                    .to_js(),
+            )
         }))
         .unchecked_into()
     }
@@ -304,7 +301,7 @@ impl PlayBilling {
         promise(Box::pin(async move {
             let ids = string_list(&item_ids)?;
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            to_js(&billing.get_details(&ids).await?)
+            Ok(billing.get_details(&ids).await?.to_js())
         }))
         .unchecked_into()
     }
@@ -314,7 +311,7 @@ impl PlayBilling {
     pub fn js_purchase(&self, item_id: String) -> PromisePurchaseResult {
         let billing = self.clone();
         promise(Box::pin(async move {
-            to_js(&billing.purchase(&item_id).await?)
+            Ok(billing.purchase(&item_id).await?.to_js())
         }))
         .unchecked_into()
     }
@@ -325,7 +322,7 @@ impl PlayBilling {
         let billing = self.clone();
         promise(Box::pin(async move {
             let change = subscription_change(&change)?;
-            to_js(&billing.change_subscription(&change).await?)
+            Ok(billing.change_subscription(&change).await?.to_js())
         }))
         .unchecked_into()
     }
@@ -345,9 +342,9 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = listPurchases)]
     pub fn js_list_purchases(&self) -> PromisePurchases {
         let billing = self.clone();
-        promise(Box::pin(
-            async move { to_js(&billing.list_purchases().await?) },
-        ))
+        promise(Box::pin(async move {
+            Ok(billing.list_purchases().await?.to_js())
+        }))
         .unchecked_into()
     }
 
@@ -356,7 +353,7 @@ impl PlayBilling {
     pub fn js_list_purchase_history(&self) -> PromisePurchases {
         let billing = self.clone();
         promise(Box::pin(async move {
-            to_js(&billing.list_purchase_history().await?)
+            Ok(billing.list_purchase_history().await?.to_js())
         }))
         .unchecked_into()
     }
@@ -365,23 +362,26 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = restore)]
     pub fn js_restore(&self) -> PromiseEntitlements {
         let billing = self.clone();
-        promise(Box::pin(async move { to_js(&billing.restore().await?) })).unchecked_into()
+        promise(Box::pin(
+            async move { Ok(billing.restore().await?.to_js()) },
+        ))
+        .unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = entitlements)]
     pub fn js_entitlements(&self) -> PromiseEntitlements {
         let billing = self.clone();
-        promise(Box::pin(
-            async move { to_js(&billing.entitlements().await?) },
-        ))
+        promise(Box::pin(async move {
+            Ok(billing.entitlements().await?.to_js())
+        }))
         .unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = pendingTokens)]
     pub fn js_pending_tokens(&self) -> Result<JsPendingTokens, JsValue> {
-        Ok(to_js(&self.pending_tokens())?.unchecked_into())
+        Ok(self.pending_tokens().to_js().unchecked_into())
     }
 
     #[doc(hidden)]

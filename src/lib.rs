@@ -32,6 +32,7 @@ pub mod price;
 mod replacement;
 mod sys;
 mod text;
+mod to_js;
 mod types;
 
 pub use backend::AuthToken;

@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 
+use crate::to_js::{self, ToJs};
 use crate::types::PendingToken;
 
 /// First retry delay.
@@ -57,16 +58,9 @@ impl Outbox {
 
     fn save(&self, tokens: Vec<PendingToken>) {
         if let Some(storage) = &self.storage {
-            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-            let text = serde::Serialize::serialize(&tokens, &serializer)
-                .ok()
-                .and_then(|value| js_sys::JSON::stringify(&value).ok())
-                .map(String::from);
-            if let Some(text) = text {
-                // A full storage quota leaves the previous list: tokens already there stay.
-                let _ = storage.set_item(&self.key, &text);
-                return;
-            }
+            // A full storage quota leaves the previous list: tokens already there stay.
+            let _ = storage.set_item(&self.key, &to_js::json(&tokens.to_js()));
+            return;
         }
         *self.memory.borrow_mut() = tokens;
     }

@@ -33,6 +33,15 @@ impl ItemType {
             _ => ItemType::Unknown,
         }
     }
+
+    /// The JS name, as serde writes it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ItemType::Product => "product",
+            ItemType::Subscription => "subscription",
+            ItemType::Unknown => "unknown",
+        }
+    }
 }
 
 /// An item as `DigitalGoodsService.getDetails` describes it (every v2.1 field), plus the
@@ -114,6 +123,11 @@ impl EntitlementKind {
     pub(crate) fn parse(name: &str) -> EntitlementKind {
         lookup(&Self::NAMES, name).unwrap_or(EntitlementKind::Unknown)
     }
+
+    /// The JSON name, as serde writes it.
+    pub(crate) fn as_str(self) -> &'static str {
+        name_of(&Self::NAMES, self).unwrap_or("unknown")
+    }
 }
 
 /// The state of an entitlement as the backend tracks it.
@@ -163,6 +177,11 @@ impl EntitlementState {
     pub(crate) fn parse(name: &str) -> EntitlementState {
         lookup(&Self::NAMES, name).unwrap_or(EntitlementState::Unknown)
     }
+
+    /// The JSON name, as serde writes it.
+    pub(crate) fn as_str(self) -> &'static str {
+        name_of(&Self::NAMES, self).unwrap_or("unknown")
+    }
 }
 
 fn lookup<T: Copy>(names: &[(&str, T)], name: &str) -> Option<T> {
@@ -170,6 +189,13 @@ fn lookup<T: Copy>(names: &[(&str, T)], name: &str) -> Option<T> {
         .iter()
         .find(|(known, _)| *known == name)
         .map(|(_, value)| *value)
+}
+
+fn name_of<T: PartialEq>(names: &[(&'static str, T)], value: T) -> Option<&'static str> {
+    names
+        .iter()
+        .find(|(_, known)| *known == value)
+        .map(|(name, _)| *name)
 }
 
 /// One entitlement of the signed-in account.
@@ -306,7 +332,7 @@ pub struct Diagnosis {
 mod tests {
     use super::*;
 
-    /// The hand-written names (used by the JS readers) are serde's.
+    /// The hand-written names (used by the JS readers and writers) are serde's.
     #[test]
     fn enum_names_match_the_serde_names() {
         fn serde_name<T: Serialize>(value: T) -> String {
@@ -322,15 +348,18 @@ mod tests {
             EntitlementKind::Subscription,
             EntitlementKind::Unknown,
         ] {
+            assert_eq!(kind.as_str(), serde_name(kind));
             assert_eq!(EntitlementKind::parse(&serde_name(kind)), kind);
         }
         for (_, state) in EntitlementState::NAMES
             .iter()
             .chain(&[("", EntitlementState::Unknown)])
         {
+            assert_eq!(state.as_str(), serde_name(*state));
             assert_eq!(EntitlementState::parse(&serde_name(*state)), *state);
         }
         for item_type in [ItemType::Product, ItemType::Subscription, ItemType::Unknown] {
+            assert_eq!(item_type.as_str(), serde_name(item_type));
             assert_eq!(ItemType::parse(&serde_name(item_type)), item_type);
         }
         assert_eq!(EntitlementState::parse("frozen"), EntitlementState::Unknown);

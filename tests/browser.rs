@@ -659,3 +659,88 @@ async fn backend_entitlements_are_read_with_serde_defaults_and_bad_ones_are_netw
     );
     uninstall();
 }
+
+/// A JS API promise's value as JSON data.
+async fn js_value(promise: JsValue) -> Value {
+    let value = JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .expect("resolves");
+    serde_wasm_bindgen::from_value(value).unwrap()
+}
+
+/// The JS API returns exactly the objects the serde derives describe (the JSON the Rust
+/// types serialize to): same keys, `None` fields left out, enums by name.
+#[wasm_bindgen_test]
+async fn js_objects_have_the_shape_of_the_serde_types() {
+    let owned = json!([{ "itemId": "coins_100", "purchaseToken": "c1" }]);
+    fakes(json!({ "owned": owned, "history": owned, "backend": { "*": "pending" } }));
+    let billing = connect().await;
+    let ids = ["sub_yearly", "coins_100", "sub_monthly"];
+    let js_ids: js_sys::Array = ids.iter().map(|id| JsValue::from_str(id)).collect();
+    let js_items = js_value(billing.js_get_details(js_ids.unchecked_into()).into()).await;
+    let items = billing.get_details(&ids).await.unwrap();
+    assert_eq!(js_items, serde_json::to_value(&items).unwrap());
+    assert_eq!(js_items[0]["introductoryPriceCycles"], 3);
+    assert_eq!(js_items[0]["type"], "subscription");
+    assert!(
+        js_items[1].get("introductoryPrice").is_none(),
+        "None is left out"
+    );
+
+    let js_purchases = js_value(billing.js_list_purchases().into()).await;
+    assert_eq!(js_purchases, owned);
+    assert_eq!(
+        js_value(billing.js_list_purchase_history().into()).await,
+        owned
+    );
+    let js_entitlements = js_value(billing.js_entitlements().into()).await;
+    assert_eq!(
+        js_entitlements,
+        serde_json::to_value(billing.entitlements().await.unwrap()).unwrap()
+    );
+    assert_eq!(js_entitlements[0]["kind"], "non_consumable");
+
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(
+        &options,
+        &"serviceProvider".into(),
+        &"https://other.example/pay".into(),
+    )
+    .unwrap();
+    let js_report = js_value(PlayBilling::js_diagnose(Some(options.unchecked_into())).into()).await;
+    let report = PlayBilling::diagnose(Some("https://other.example/pay")).await;
+    assert_eq!(js_report, serde_json::to_value(&report).unwrap());
+    assert_eq!(js_report["providerAvailable"], false);
+
+    billing.purchase("coins_100").await.unwrap_err();
+    // (Compared as PendingTokens: JSON data would tell 1.0 from 1.)
+    let js_pending = billing.js_pending_tokens().unwrap();
+    let tokens: Vec<pwa_billing::PendingToken> =
+        serde_wasm_bindgen::from_value(js_pending.clone()).unwrap();
+    assert_eq!(tokens, billing.pending_tokens());
+    let js_pending: Value = serde_wasm_bindgen::from_value(js_pending.into()).unwrap();
+    let keys: Vec<_> = js_pending[0].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        keys,
+        [
+            "addedAt",
+            "attempts",
+            "itemId",
+            "lastError",
+            "nextAttemptAt",
+            "purchaseToken"
+        ]
+    );
+    assert_eq!(js_pending[0]["lastError"], "pending");
+
+    set_backend("*", "grant");
+    let js_result = js_value(billing.js_purchase("sub_monthly".into()).into()).await;
+    assert_eq!(js_result["verification"]["entitlement"]["state"], "active");
+    assert_eq!(js_result["verification"]["entitlement"]["id"], "7");
+    let result: pwa_billing::PurchaseResult = serde_json::from_value(js_result.clone()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&result).unwrap(),
+        js_result,
+        "round-trips through serde"
+    );
+}

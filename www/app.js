@@ -67,12 +67,9 @@ async function sandboxInfo() {
 
 /** Loads the emulator's sandbox.js, which installs getDigitalGoodsService and Play's sheet. */
 function loadSandbox(emulatorUrl) {
-  window.__playSandbox = {
-    autoRespond: null,
-    accountId: state.session?.accountId ?? null,
-    emulatorUrl,
-    ...window.__playSandbox,
-  };
+  // One browser is one device with one Play account (the emulator's device account): the
+  // app's accounts (sign-in) are not Play accounts, so accountId stays unset.
+  window.__playSandbox = { autoRespond: null, emulatorUrl, ...window.__playSandbox };
   return new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = `${emulatorUrl}/emulator/v1/sandbox.js`;
@@ -137,7 +134,6 @@ async function signIn(accountId) {
   const { token } = await response.json();
   state.session = { accountId, token };
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
-  if (window.__playSandbox) window.__playSandbox.accountId = accountId;
   renderAccount();
   showMessage("success", `Signed in as ${accountId}.`, "signed_in");
   await start();

@@ -11,7 +11,8 @@
 //
 // Settings, read at call time from window.__playSandbox (set them before or after loading):
 //   autoRespond: null | "approve" | "decline" | "pending" | "cancel"  (skip the sheet)
-//   accountId:   the app's account id, recorded on purchases (like obfuscatedAccountId)
+//   accountId:   the Play account signed in on this "device" (default: the emulator's device
+//                account); purchases, lists and consumption belong to one Play account
 //   emulatorUrl: the emulator's origin (default: the origin this script was loaded from)
 //
 // Errors are what Chromium and the TWA give: DOMExceptions with the same names and messages.
@@ -79,6 +80,17 @@
     throw fail(error.name || "OperationError", message);
   }
 
+  // The Play account the device is signed in to: the emulator's device account unless
+  // automation names another one (purchases, lists and consumption are per Play account).
+  function account() {
+    var id = config().accountId;
+    return id == null || id === "" ? null : String(id);
+  }
+
+  function withAccount(path) {
+    return account() ? path + (path.indexOf("?") < 0 ? "?" : "&") + "accountId=" + encodeURIComponent(account()) : path;
+  }
+
   function requireNonEmpty(value, what) {
     if (typeof value !== "string" || value === "") {
       throw new TypeError("Failed to execute '" + what + "': the argument must not be empty.");
@@ -97,14 +109,16 @@
       return device("GET", "items?ids=" + ids.map(encodeURIComponent).join(","));
     },
     listPurchases: function () {
-      return device("GET", "purchases");
+      return device("GET", withAccount("purchases"));
     },
     listPurchaseHistory: function () {
-      return device("GET", "history");
+      return device("GET", withAccount("history"));
     },
     consume: async function (purchaseToken) {
       requireNonEmpty(purchaseToken, "consume");
-      await device("POST", "consume", { purchaseToken: purchaseToken });
+      var body = { purchaseToken: purchaseToken };
+      if (account()) body.accountId = account();
+      await device("POST", "consume", body);
     },
   };
 
@@ -198,7 +212,7 @@
     if (data.oldSku) body.oldSku = data.oldSku;
     if (data.purchaseToken) body.purchaseToken = data.purchaseToken;
     if (mode) body.replacementMode = mode;
-    if (config().accountId) body.accountId = String(config().accountId);
+    if (account()) body.accountId = account();
     var purchase = await device("POST", "purchases", body);
     return paymentResponse(this.id, purchase.purchaseToken);
   };
@@ -298,8 +312,7 @@
     if (data.oldSku) {
       dialog.append(element("p", "note", "Replaces " + data.oldSku + (mode ? " (" + mode + ")" : "")));
     }
-    var account = config().accountId;
-    dialog.append(element("p", "account", "Test account" + (account ? ": " + account : "") +
+    dialog.append(element("p", "account", "Test account" + (account() ? ": " + account() : "") +
       ". No money is charged."));
     var buttons = element("div", "buttons");
     var resolve;

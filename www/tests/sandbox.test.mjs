@@ -21,6 +21,7 @@ beforeEach(async () => {
   await fetch(`${emulator.url}/emulator/v1/reset`, { method: "POST" });
   await page?.context().close();
   const context = await browser.newContext({ viewport: { width: 412, height: 760 } });
+  context.setDefaultTimeout(15_000);
   page = await context.newPage();
   // A page on the emulator's origin that loads sandbox.js as a demo would.
   await page.route(`${emulator.url}/test-page`, (route) => route.fulfill({

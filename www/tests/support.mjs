@@ -68,7 +68,8 @@ function waitForLine(proc, pattern, what) {
  */
 export async function startSandbox() {
   const dataDir = await mkdtemp(join(tmpdir(), "pwa-billing-e2e-"));
-  const proc = run(SERVER_BIN, ["sandbox", "--port", "0", "--emulator-port", "0", "--data-dir", dataDir]);
+  const proc = run(SERVER_BIN, ["sandbox", "--port", "0", "--emulator-port", "0", "--data-dir", dataDir,
+    "--www", join(ROOT, "www"), "--pkg", join(ROOT, "pkg")]);
   const [, url] = await waitForLine(proc, /listening on (http:\/\/[^\s]+)/, "pwa-billing sandbox");
   const base = url.replace(/\/$/, "");
   const info = await (await fetch(`${base}/v1/dev/sandbox`)).json();
@@ -118,8 +119,10 @@ export function launchBrowser() {
 }
 
 /** A phone-sized browser context (the demo is mobile first). */
-export function newContext(browser) {
-  return browser.newContext({ viewport: { width: 412, height: 860 }, deviceScaleFactor: 1, locale: "en-US" });
+export async function newContext(browser) {
+  const context = await browser.newContext({ viewport: { width: 412, height: 860 }, deviceScaleFactor: 1, locale: "en-US" });
+  context.setDefaultTimeout(15_000);
+  return context;
 }
 
 /** Polls `check` until it returns a truthy value; fails with `what` after `timeout` ms. */

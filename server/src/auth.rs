@@ -95,6 +95,14 @@ impl Authenticator {
                 issuer, audience, ..
             } => {
                 let header = jsonwebtoken::decode_header(token).map_err(bad)?;
+                if matches!(
+                    header.alg,
+                    Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+                ) {
+                    return Err(ApiError::Unauthenticated(
+                        "invalid bearer token: a shared-secret algorithm is not accepted with a JWKS".into(),
+                    ));
+                }
                 let kid = header.kid.ok_or_else(|| {
                     ApiError::Unauthenticated("invalid bearer token: no `kid`".into())
                 })?;
@@ -202,5 +210,164 @@ impl FromRequestParts<AppState> for Account {
                 ApiError::Unauthenticated("the Authorization header is not `Bearer <token>`".into())
             })?;
         state.auth.authenticate(token).await.map(Account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rsa::pkcs8::EncodePrivateKey;
+    use rsa::traits::PublicKeyParts;
+    use serde_json::json;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn now() -> u64 {
+        time::OffsetDateTime::now_utc().unix_timestamp() as u64
+    }
+
+    fn hs256(claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    fn http() -> reqwest::Client {
+        crate::play::http_client(Duration::from_secs(5))
+    }
+
+    #[tokio::test]
+    async fn hs256_checks_signature_expiry_and_optional_claims() {
+        let plain = Authenticator::new(
+            &AuthConfig::Hs256 {
+                secret: SECRET.into(),
+                issuer: None,
+                audience: None,
+            },
+            http(),
+        );
+        assert_eq!(
+            plain
+                .authenticate(&issue_hs256(SECRET, "alice", Duration::from_secs(60)))
+                .await
+                .unwrap(),
+            "alice"
+        );
+        let expired = hs256(json!({"sub": "alice", "exp": now() - 3600}));
+        assert!(matches!(
+            plain.authenticate(&expired).await,
+            Err(ApiError::Unauthenticated(_))
+        ));
+        let no_sub = hs256(json!({"exp": now() + 60}));
+        assert!(plain.authenticate(&no_sub).await.is_err());
+        let empty_sub = hs256(json!({"sub": "", "exp": now() + 60}));
+        assert!(plain.authenticate(&empty_sub).await.is_err());
+
+        let strict = Authenticator::new(
+            &AuthConfig::Hs256 {
+                secret: SECRET.into(),
+                issuer: Some("me".into()),
+                audience: Some("app".into()),
+            },
+            http(),
+        );
+        let good = hs256(json!({"sub": "bob", "exp": now() + 60, "iss": "me", "aud": "app"}));
+        assert_eq!(strict.authenticate(&good).await.unwrap(), "bob");
+        let wrong_aud =
+            hs256(json!({"sub": "bob", "exp": now() + 60, "iss": "me", "aud": "other"}));
+        assert!(strict.authenticate(&wrong_aud).await.is_err());
+        let wrong_iss = hs256(json!({"sub": "bob", "exp": now() + 60, "iss": "you", "aud": "app"}));
+        assert!(strict.authenticate(&wrong_iss).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn jwks_keys_are_fetched_once_and_checked_with_issuer_and_audience() {
+        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let jwk = json!({"keys": [{
+            "kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+            "n": URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        }]});
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = fetches.clone();
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let jwk = jwk.clone();
+                async move { axum::Json(jwk) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let auth = Authenticator::new(
+            &AuthConfig::Jwks {
+                url: Url::parse(&format!("http://{addr}/jwks")).unwrap(),
+                issuer: "https://id.example".into(),
+                audience: "pwa".into(),
+            },
+            http(),
+        );
+        let pem = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        let signing = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        let sign = |kid: &str, claims: serde_json::Value| {
+            let mut header = Header::new(Algorithm::RS256);
+            header.kid = Some(kid.into());
+            jsonwebtoken::encode(&header, &claims, &signing).unwrap()
+        };
+        let claims =
+            json!({"sub": "carol", "exp": now() + 60, "iss": "https://id.example", "aud": "pwa"});
+        for _ in 0..3 {
+            assert_eq!(
+                auth.authenticate(&sign("k1", claims.clone()))
+                    .await
+                    .unwrap(),
+                "carol"
+            );
+        }
+        assert_eq!(
+            fetches.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the key set is cached"
+        );
+        let wrong_aud =
+            json!({"sub": "carol", "exp": now() + 60, "iss": "https://id.example", "aud": "else"});
+        assert!(auth.authenticate(&sign("k1", wrong_aud)).await.is_err());
+        assert!(
+            auth.authenticate(&sign("k2", claims.clone()))
+                .await
+                .is_err(),
+            "unknown kid"
+        );
+        assert!(auth
+            .authenticate(&sign("k2", claims.clone()))
+            .await
+            .is_err());
+        assert_eq!(
+            fetches.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "an unknown kid refetches at most every 30 s"
+        );
+        assert!(
+            auth.authenticate(&issue_hs256(SECRET, "carol", Duration::from_secs(60)))
+                .await
+                .is_err(),
+            "no kid"
+        );
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let confused =
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(pem.as_bytes()))
+                .unwrap();
+        assert!(
+            auth.authenticate(&confused).await.is_err(),
+            "no algorithm confusion"
+        );
     }
 }

@@ -151,7 +151,7 @@ impl Default for RetryConfig {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(8),
             retry_after: Duration::from_secs(5),
         }
     }

@@ -32,6 +32,11 @@ pub struct Config {
     pub quotas: Quotas,
     /// RSA key size for the service-account and OIDC keys.
     pub key_bits: usize,
+    /// Reuse one set of keys for every emulator of this process that sets this (made by
+    /// the first): test suites that start many emulators save the RSA key generation (up
+    /// to a second or two each). Emulators stay isolated: an assertion's `aud` names one
+    /// emulator's `/token`, and access tokens are per emulator.
+    pub share_keys: bool,
 }
 
 impl Default for Config {
@@ -46,6 +51,7 @@ impl Default for Config {
             rtdn: RtdnConfig::default(),
             quotas: Quotas::default(),
             key_bits: 2048,
+            share_keys: false,
         }
     }
 }

@@ -49,7 +49,7 @@ pub use error::GoogleError;
 pub struct Shared {
     pub(crate) config: Config,
     pub(crate) base_url: String,
-    pub(crate) keys: oauth::Keys,
+    pub(crate) keys: Arc<oauth::Keys>,
     pub(crate) model: Mutex<state::Model>,
     pub(crate) access_tokens: Mutex<oauth::AccessTokens>,
     pub(crate) rtdn: RwLock<RtdnConfig>,
@@ -78,11 +78,11 @@ impl Emulator {
     /// `http://{host}:{port}`; serve [`Emulator::router`] there yourself, or use
     /// [`Emulator::bind`].
     pub fn new(config: Config) -> anyhow::Result<Emulator> {
-        let keys = oauth::Keys::generate(config.key_bits)?;
+        let keys = oauth::Keys::for_config(&config)?;
         Self::with_keys(config, keys)
     }
 
-    fn with_keys(config: Config, keys: oauth::Keys) -> anyhow::Result<Emulator> {
+    fn with_keys(config: Config, keys: Arc<oauth::Keys>) -> anyhow::Result<Emulator> {
         let base_url = config
             .base_url
             .clone()
@@ -114,8 +114,9 @@ impl Emulator {
             tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         config.port = addr.port();
-        let bits = config.key_bits;
-        let keys = tokio::task::spawn_blocking(move || oauth::Keys::generate(bits)).await??;
+        let for_keys = config.clone();
+        let keys =
+            tokio::task::spawn_blocking(move || oauth::Keys::for_config(&for_keys)).await??;
         let emulator = Emulator::with_keys(config, keys)?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = emulator.router();

@@ -116,6 +116,22 @@ impl Keys {
         })
     }
 
+    /// The keys of a configuration: new ones, or the process's shared ones with
+    /// `share_keys` (of the size the first sharer asked for).
+    pub fn for_config(config: &crate::Config) -> anyhow::Result<std::sync::Arc<Keys>> {
+        static SHARED: std::sync::Mutex<Option<std::sync::Arc<Keys>>> = std::sync::Mutex::new(None);
+        if !config.share_keys {
+            return Ok(std::sync::Arc::new(Keys::generate(config.key_bits)?));
+        }
+        let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(keys) = shared.as_ref() {
+            return Ok(keys.clone());
+        }
+        let keys = std::sync::Arc::new(Keys::generate(config.key_bits)?);
+        *shared = Some(keys.clone());
+        Ok(keys)
+    }
+
     /// An OIDC token for a push to `audience`.
     pub fn oidc_token(&self, audience: &str, email: &str) -> String {
         self.oidc.sign(&crate::rtdn::oidc_claims(audience, email))

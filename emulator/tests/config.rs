@@ -136,7 +136,7 @@ async fn binary_flags() {
         .find(|w| w.starts_with("http://"))
         .expect("the URL is printed")
         .to_string();
-    let http = reqwest::Client::new();
+    let http = support::http_client();
     let get = |path: &str| http.get(format!("{url}{path}")).send();
     let key: Value = get("/emulator/v1/service-account.json")
         .await

@@ -129,7 +129,11 @@ async fn token_refusals() {
     );
 
     // A key this emulator did not issue (another emulator's).
-    let other = Emu::start().await;
+    let other = Emu::start_with(|c| c.share_keys = false).await;
+    assert_ne!(
+        other.emu.service_account_key()["private_key"],
+        key["private_key"]
+    );
     let foreign = other.emu.service_account_key();
     let mut forged = foreign.clone();
     forged["client_email"] = key["client_email"].clone();

@@ -20,6 +20,12 @@ pub fn now_secs() -> i64 {
         .as_secs() as i64
 }
 
+/// An HTTP client (reqwest is built without a default TLS crypto provider: install ring's).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A running emulator, an HTTP client and a live access token.
 pub struct Emu {
     pub emu: RunningEmulator,
@@ -75,7 +81,7 @@ impl Emu {
         let emu = play_emulator::Emulator::bind(config)
             .await
             .expect("emulator starts");
-        let http = reqwest::Client::new();
+        let http = http_client();
         let key: Value = http
             .get(format!("{}/emulator/v1/service-account.json", emu.url()))
             .send()

@@ -20,7 +20,7 @@ demo: pkg
 	cargo run --release -p pwa-billing-server --bin pwa-billing -- sandbox --port $(PORT) --data-dir $(DATA_DIR)
 
 # Every test suite.
-test: test-rust test-wasm
+test: test-rust test-wasm test-postgres test-e2e
 	@echo "make test: every suite passed"
 
 ## Parts -------------------------------------------------------------------------------
@@ -38,6 +38,16 @@ test-rust:
 # The browser library in headless Chromium (wasm-bindgen-test through ChromeDriver).
 test-wasm: tools-wasm tools-browser
 	$(WASM_PACK) test --mode no-install --headless --chrome
+
+# The server's integration suite again, on a throwaway local PostgreSQL cluster.
+test-postgres: tools-postgres
+	scripts/with-postgres.sh cargo test --locked -p pwa-billing-server
+
+# The demo in headless Chromium against `pwa-billing sandbox`, the sandbox script against
+# `play-emulator`, the npm consumer check (Vite + tsc --strict) and the Bubblewrap check.
+test-e2e: pkg tools-browser tools-node
+	cargo build --locked -p pwa-billing-server -p play-emulator
+	npm run --silent test:e2e
 
 fmt:
 	cargo fmt --all

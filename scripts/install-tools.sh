@@ -50,8 +50,13 @@ for w in $want; do
       ;;
     browser) apt_install chromium chromium-driver ;;
     postgres) apt_install postgresql ;;
-    node) [ -d "$root/node_modules" ] && [ "$root/node_modules/.package-lock.json" -nt "$root/package-lock.json" ] || {
-            [ -f "$root/package.json" ] && { say "npm ci"; (cd "$root" && npm ci --silent --no-audit --no-fund); } || true; } ;;
+    node)
+      # npm ci when node_modules is missing or older than the lock file.
+      if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+        say "npm ci"
+        (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+      fi
+      ;;
     *) echo "install-tools: unknown part '$w'" >&2; exit 2 ;;
   esac
 done

@@ -100,3 +100,173 @@ fn validator_catches_violations() {
             .is_empty()
     );
 }
+
+/// One successful call of every served method, each response validated against its schema.
+#[tokio::test]
+async fn tour_of_every_route() {
+    let e = support::Emu::start().await;
+    let p = e.buy(json!({ "productId": "coins_100", "test": true, "obfuscatedExternalAccountId": "a", "obfuscatedExternalProfileId": "b" })).await;
+    let p2 = e
+        .buy(json!({ "productId": "coins_100", "quantity": 2 }))
+        .await;
+    let s = e.buy(json!({ "productId": "premium_monthly", "test": true, "obfuscatedExternalAccountId": "a" })).await;
+    let s2 = e.buy(json!({ "productId": "premium_yearly" })).await;
+    e.action(&p2, "void", Some(json!({ "quantity": 1 }))).await;
+    e.action(&s2, "pause", None).await;
+    let ok = |(status, body): (u16, serde_json::Value)| {
+        assert!(status < 300, "{status}: {body}");
+        body
+    };
+    ok(e.product("coins_100", &p).await);
+    ok(
+        e.google("GET", &format!("purchases/productsv2/tokens/{p}"), None)
+            .await,
+    );
+    ok(e.google(
+        "POST",
+        &format!("purchases/products/coins_100/tokens/{p}:acknowledge"),
+        Some(json!({ "developerPayload": "d" })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("purchases/products/coins_100/tokens/{p2}:consume"),
+        None,
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("purchases/subscriptions/premium_monthly/tokens/{s}:acknowledge"),
+        Some(json!({ "externalAccountIds": { "obfuscatedAccountId": "x" } })),
+    )
+    .await);
+    ok(e.subscription(&s2).await);
+    let sub = ok(e.subscription(&s).await);
+    ok(e.google(
+        "POST",
+        &format!("purchases/subscriptionsv2/tokens/{s}:defer"),
+        Some(json!({ "deferralContext": { "deferDuration": "3600s", "etag": sub["etag"] } })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("purchases/subscriptionsv2/tokens/{s}:cancel"),
+        Some(json!({})),
+    )
+    .await);
+    ok(e.subscription(&s).await);
+    ok(e.google(
+        "POST",
+        &format!("purchases/subscriptionsv2/tokens/{s}:revoke"),
+        Some(json!({ "revocationContext": { "proratedRefund": {} } })),
+    )
+    .await);
+    ok(e.google(
+        "GET",
+        "purchases/voidedpurchases?type=1&includeQuantityBasedPartialRefund=true&maxResults=1",
+        None,
+    )
+    .await);
+
+    let iap = json!({ "sku": "t1", "defaultLanguage": "en-US", "defaultPrice": { "priceMicros": "1000000", "currency": "USD" }, "listings": { "en-US": { "title": "T" } } });
+    ok(e.google("POST", "inappproducts", Some(iap.clone())).await);
+    ok(e.google("GET", "inappproducts/t1", None).await);
+    ok(e.google("GET", "inappproducts?maxResults=1", None).await);
+    ok(e.google("PUT", "inappproducts/t1", Some(iap.clone())).await);
+    ok(e.google(
+        "PATCH",
+        "inappproducts/t1",
+        Some(json!({ "status": "inactive" })),
+    )
+    .await);
+    ok(e.google("GET", "inappproducts:batchGet?sku=t1", None).await);
+    ok(e.google(
+        "POST",
+        "inappproducts:batchUpdate",
+        Some(json!({ "requests": [{ "sku": "t1", "inappproduct": iap }] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "inappproducts:batchDelete",
+        Some(json!({ "requests": [{ "sku": "t1" }] })),
+    )
+    .await);
+    ok(e.google("POST", "inappproducts", Some(json!({ "sku": "t2", "defaultLanguage": "en-US", "defaultPrice": { "priceMicros": "1", "currency": "USD" }, "listings": { "en-US": { "title": "T" } } }))).await);
+    ok(e.google("DELETE", "inappproducts/t2", None).await);
+
+    let sub_body = json!({
+        "productId": "gold",
+        "listings": [{ "languageCode": "en-US", "title": "Gold" }],
+        "basePlans": [
+            { "basePlanId": "m", "autoRenewingBasePlanType": { "billingPeriodDuration": "P1M" }, "regionalConfigs": [{ "regionCode": "US", "price": { "currencyCode": "USD", "units": "1" } }] },
+            { "basePlanId": "p", "prepaidBasePlanType": { "billingPeriodDuration": "P1M" } },
+        ],
+    });
+    ok(e.google(
+        "POST",
+        "subscriptions?productId=gold&regionsVersion.version=2022/02",
+        Some(sub_body.clone()),
+    )
+    .await);
+    ok(e.google("GET", "subscriptions/gold", None).await);
+    ok(e.google("GET", "subscriptions?pageSize=1", None).await);
+    ok(e.google(
+        "PATCH",
+        "subscriptions/gold?updateMask=listings&regionsVersion.version=2022/02",
+        Some(sub_body.clone()),
+    )
+    .await);
+    ok(
+        e.google("GET", "subscriptions:batchGet?productIds=gold", None)
+            .await,
+    );
+    ok(e.google("POST", "subscriptions:batchUpdate", Some(json!({ "requests": [{ "subscription": sub_body, "updateMask": "basePlans", "regionsVersion": { "version": "2022/02" } }] }))).await);
+    ok(e.google("DELETE", "subscriptions/gold/basePlans/p", None)
+        .await);
+    ok(e.google(
+        "POST",
+        "subscriptions/gold/basePlans/m:activate",
+        Some(json!({})),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "subscriptions/gold/basePlans/m:deactivate",
+        Some(json!({})),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "subscriptions?productId=tmp&regionsVersion.version=2022/02",
+        Some(json!({ "listings": [{ "languageCode": "en-US", "title": "Tmp" }] })),
+    )
+    .await);
+    ok(e.google("DELETE", "subscriptions/tmp", None).await);
+
+    let tx = json!({
+        "originalPreTaxAmount": { "priceMicros": "1000000", "currency": "USD" },
+        "originalTaxAmount": { "priceMicros": "100000", "currency": "USD" },
+        "transactionTime": "2026-11-01T10:00:00Z",
+        "userTaxAddress": { "regionCode": "US", "administrativeArea": "CA" },
+        "oneTimeTransaction": { "externalTransactionToken": "tok" },
+    });
+    ok(e.google(
+        "POST",
+        "externalTransactions?externalTransactionId=t",
+        Some(tx),
+    )
+    .await);
+    ok(e.google("GET", "externalTransactions/t", None).await);
+    ok(e.google(
+        "POST",
+        "externalTransactions/t:refund",
+        Some(json!({ "refundTime": "2026-11-02T10:00:00Z", "fullRefund": {} })),
+    )
+    .await);
+
+    let validated = contract::validated();
+    for r in ROUTES {
+        assert!(validated.contains(r.id), "{} was not validated", r.id);
+    }
+}

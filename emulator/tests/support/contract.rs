@@ -197,7 +197,16 @@ pub fn validate_error(status: u16, body: &Value) -> Vec<String> {
     errors
 }
 
-/// Checks one exchange with Google's side; panics with every violation.
+/// Method ids whose successful responses were validated in this test process.
+pub fn validated() -> std::collections::BTreeSet<String> {
+    VALIDATED.lock().unwrap().clone()
+}
+
+static VALIDATED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Checks one exchange with Google's side; panics with every violation. Successful
+/// exchanges are recorded by method id (see [`validated`]).
 pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) {
     let path = path
         .split('?')
@@ -216,6 +225,10 @@ pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) {
     }
     let method = method_for(http_method, path)
         .unwrap_or_else(|| panic!("{http_method} /{path} matches no flatPath"));
+    VALIDATED
+        .lock()
+        .unwrap()
+        .insert(method["id"].as_str().unwrap_or_default().to_string());
     match (&method["response"], body) {
         (Value::Null, None) => assert_eq!(
             status, 204,

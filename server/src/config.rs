@@ -116,6 +116,9 @@ pub struct Limits {
     pub max_item_id_len: usize,
     /// Most purchases in one sync request.
     pub max_sync_purchases: usize,
+    /// How long a pending purchase's last check with Google stands before a verification
+    /// asks Google again.
+    pub pending_recheck: Duration,
 }
 
 impl Default for Limits {
@@ -126,6 +129,7 @@ impl Default for Limits {
             max_token_len: 2048,
             max_item_id_len: 256,
             max_sync_purchases: 100,
+            pending_recheck: Duration::from_secs(1),
         }
     }
 }
@@ -265,6 +269,9 @@ struct RawLimits {
     #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
     #[serde(default)]
     max_sync_purchases: Option<usize>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    pending_recheck_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -524,6 +531,10 @@ impl RawConfig {
                 l.max_sync_purchases.unwrap_or(d.max_sync_purchases) as u64,
                 "limits.max_sync_purchases",
             )? as usize,
+            pending_recheck: l
+                .pending_recheck_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.pending_recheck),
         };
         let d = RetryConfig::default();
         let r = self.retry;

@@ -171,14 +171,14 @@ impl Verifier {
             ApiError::PurchaseInvalid(format!("`{item_id}` is not a product this server sells"))
         })?;
         if let Some(row) = purchases::find(&self.db, token).await? {
-            if let Some(verdict) = known(&row, account, item_id)? {
+            if let Some(verdict) = known(&row, account, item_id, self.pending_recheck_ms())? {
                 return Ok((verdict, false));
             }
         }
         let _flight = self.locks.lock(token).await;
         let existing = purchases::find(&self.db, token).await?;
         if let Some(row) = &existing {
-            if let Some(verdict) = known(row, account, item_id)? {
+            if let Some(verdict) = known(row, account, item_id, self.pending_recheck_ms())? {
                 return Ok((verdict, false));
             }
         }
@@ -202,6 +202,10 @@ impl Verifier {
         };
         self.record(existing, account, item_id, kind, token, observed)
             .await
+    }
+
+    fn pending_recheck_ms(&self) -> i64 {
+        self.limits.pending_recheck.as_millis() as i64
     }
 
     /// Maps a failed Google call: transient → 503, "no such purchase" → 422, else 500.
@@ -233,7 +237,10 @@ impl Verifier {
     ) -> Result<(Verdict, bool), ApiError> {
         let state = match observed.state {
             Observation::Invalid(message) => return Err(ApiError::PurchaseInvalid(message)),
-            Observation::Pending if existing.is_some() => return Ok((Verdict::Pending, false)),
+            Observation::Pending if existing.is_some() => {
+                purchases::touch(&self.db, token).await?;
+                return Ok((Verdict::Pending, false));
+            }
             Observation::Pending => "pending",
             Observation::State(state) => state.as_str(),
         };
@@ -274,7 +281,8 @@ impl Verifier {
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("purchase row vanished")))?;
             // `None` here means the other replica recorded a pending purchase.
             return Ok((
-                known(&row, account, item_id)?.unwrap_or(Verdict::Pending),
+                known(&row, account, item_id, self.pending_recheck_ms())?
+                    .unwrap_or(Verdict::Pending),
                 false,
             ));
         }
@@ -326,7 +334,16 @@ impl Verifier {
 
 /// The answer for a token already stored, or `None` if Google must be asked again (pending,
 /// or a subscription whose stored expiry has passed).
-fn known(row: &PurchaseRow, account: &str, item_id: &str) -> Result<Option<Verdict>, ApiError> {
+///
+/// A pending purchase checked with Google less than `pending_recheck_ms` ago answers
+/// pending again without a call: concurrent or hasty verifications of a pending token cost
+/// one call per interval.
+fn known(
+    row: &PurchaseRow,
+    account: &str,
+    item_id: &str,
+    pending_recheck_ms: i64,
+) -> Result<Option<Verdict>, ApiError> {
     if row.account_id != account {
         return Err(ApiError::TokenAlreadyClaimed);
     }
@@ -336,7 +353,8 @@ fn known(row: &PurchaseRow, account: &str, item_id: &str) -> Result<Option<Verdi
         )));
     }
     if row.state == "pending" {
-        return Ok(None);
+        let recent = now_ms() - row.updated_at < pending_recheck_ms;
+        return Ok(recent.then_some(Verdict::Pending));
     }
     let entitlement = Entitlement::from_row(row, now_ms())
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unreadable purchase row {}", row.id)))?;

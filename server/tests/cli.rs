@@ -18,6 +18,19 @@ fn command() -> Command {
     c
 }
 
+/// The binary with a minimal valid configuration in the environment.
+fn configured(dir: &std::path::Path) -> Command {
+    let mut c = command();
+    c.env("PWA_BILLING_PACKAGE_NAME", "com.example.app")
+        .env("PWA_BILLING_SERVICE_ACCOUNT_KEY", dir.join("key.json"))
+        .env(
+            "PWA_BILLING_AUTH_JWT_HS256_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .env("PWA_BILLING_PRODUCTS", "coins=consumable");
+    c
+}
+
 #[tokio::test]
 async fn sandbox_serves_the_demo_the_package_sessions_and_verification() {
     let dir = tempfile::tempdir().unwrap();
@@ -165,18 +178,8 @@ async fn sandbox_serves_the_demo_the_package_sessions_and_verification() {
 #[tokio::test]
 async fn bad_configuration_fails_at_start_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let output = command()
+    let output = configured(dir.path())
         .arg("serve")
-        .env("PWA_BILLING_PACKAGE_NAME", "com.example.app")
-        .env(
-            "PWA_BILLING_SERVICE_ACCOUNT_KEY",
-            dir.path().join("key.json"),
-        )
-        .env(
-            "PWA_BILLING_AUTH_JWT_HS256_SECRET",
-            "0123456789abcdef0123456789abcdef",
-        )
-        .env("PWA_BILLING_PRODUCTS", "coins=consumable")
         .env("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "lots")
         .output()
         .await
@@ -206,18 +209,8 @@ async fn bad_configuration_fails_at_start_naming_the_key() {
 async fn migrate_creates_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("m.db");
-    let output = command()
+    let output = configured(dir.path())
         .arg("migrate")
-        .env("PWA_BILLING_PACKAGE_NAME", "com.example.app")
-        .env(
-            "PWA_BILLING_SERVICE_ACCOUNT_KEY",
-            dir.path().join("key.json"),
-        )
-        .env(
-            "PWA_BILLING_AUTH_JWT_HS256_SECRET",
-            "0123456789abcdef0123456789abcdef",
-        )
-        .env("PWA_BILLING_PRODUCTS", "coins=consumable")
         .env(
             "PWA_BILLING_DATABASE_URL",
             format!("sqlite://{}", db.display()),

@@ -121,6 +121,39 @@ async fn parallel_verifications_of_one_token_make_one_google_call_and_one_grant(
 }
 
 #[tokio::test]
+async fn parallel_verifications_of_a_pending_token_make_one_google_call() {
+    let h = Harness::with(|c| c.limits.pending_recheck = Duration::from_secs(30)).await;
+    let c = catalog();
+    let token = h.buy(&c.non_consumable, json!({"state": "pending"})).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (http, url, item, token) = (
+            h.http.clone(),
+            h.url("/v1/purchases/verify"),
+            c.non_consumable.clone(),
+            token.clone(),
+        );
+        tasks.spawn(async move {
+            http.post(url)
+                .bearer_auth(Harness::bearer("alice"))
+                .json(&json!({"itemId": item, "purchaseToken": token}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::ACCEPTED);
+    }
+    assert_eq!(
+        h.api_calls().await,
+        set(&[(GET, 1)]),
+        "one check per recheck interval"
+    );
+}
+
+#[tokio::test]
 async fn one_oauth_token_fetch_under_load() {
     let h = Harness::new().await;
     let c = catalog();

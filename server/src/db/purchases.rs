@@ -145,6 +145,16 @@ pub async fn set_state(
     Ok(done.rows_affected() == 1)
 }
 
+/// Notes that Google was asked about the token now (`updated_at`).
+pub async fn touch(db: &Db, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE purchases SET updated_at = $1 WHERE purchase_token = $2")
+        .bind(now_ms())
+        .bind(token)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Records that Google has the purchase acknowledged; a consumed one-time purchase also
 /// moves from `active` to `consumed`.
 pub async fn mark_acknowledged(db: &Db, token: &str, consumed: bool) -> Result<(), sqlx::Error> {

@@ -117,6 +117,7 @@ pub fn test_config(
         products: products(),
         limits: Limits {
             max_body_bytes: 8 * 1024,
+            pending_recheck: Duration::ZERO,
             ..Limits::default()
         },
         cors_allowed_origins: vec![],

@@ -224,11 +224,12 @@ fn unexpected(error: from_js::ShapeError) -> Error {
 async fn read_error(response: &Response) -> (String, String) {
     let detail = read_json(response).await.ok().and_then(|body| {
         let error = Fields::of(&body, "the body").ok()?.get("error")?;
-        let error = Fields::of(&error, "error").ok()?;
-        Some((
-            error.string("code").ok()?,
-            error.opt_string("message").ok()?.unwrap_or_default(),
-        ))
+        let fields = Fields::of(&error, "error").ok()?;
+        let detail = (
+            fields.string("code"),
+            fields.opt_string("message").unwrap_or_default(),
+        );
+        fields.finish(detail).ok()
     });
     detail.unwrap_or_else(|| {
         (

@@ -252,7 +252,7 @@ impl PlayBilling {
             return Err(Error::InvalidArgument("item ids must not be empty".into()));
         }
         let ids: js_sys::Array = item_ids.iter().map(|id| JsValue::from_str(id)).collect();
-        let items: Vec<ItemDetails> = call(self.inner.service.get_details(&ids))
+        let mut items: Vec<ItemDetails> = call(self.inner.service.get_details(&ids))
             .await
             .and_then(decode)?;
         let mut ordered = Vec::with_capacity(item_ids.len());
@@ -260,22 +260,25 @@ impl PlayBilling {
             if ordered.iter().any(|item: &ItemDetails| item.item_id == *id) {
                 continue;
             }
-            if let Some(item) = items.iter().find(|item| item.item_id == *id) {
-                ordered.push(self.formatted(item.clone())?);
+            if let Some(index) = items.iter().position(|item| item.item_id == *id) {
+                let mut item = items.remove(index);
+                self.format_prices(&mut item)?;
+                ordered.push(item);
             }
         }
         Ok(ordered)
     }
 
-    fn formatted(&self, mut item: ItemDetails) -> Result<ItemDetails, Error> {
+    /// Fills in `formattedPrice` and `formattedIntroductoryPrice`.
+    fn format_prices(&self, item: &mut ItemDetails) -> Result<(), Error> {
         let locale = self.inner.locale.as_deref();
         item.formatted_price =
             crate::price::format(locale, &item.price.currency, &item.price.value)?;
-        item.formatted_introductory_price = match &item.introductory_price {
-            Some(price) => Some(crate::price::format(locale, &price.currency, &price.value)?),
-            None => None,
-        };
-        Ok(item)
+        if let Some(price) = &item.introductory_price {
+            item.formatted_introductory_price =
+                Some(crate::price::format(locale, &price.currency, &price.value)?);
+        }
+        Ok(())
     }
 
     /// Buys `item_id`: Play's payment sheet, then backend verification, then the verdict.

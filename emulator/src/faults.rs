@@ -38,6 +38,11 @@ impl Faults {
         if !(400..=599).contains(&self.status) {
             return Err("status must be between 400 and 599".into());
         }
+        for m in self.methods.iter().flatten() {
+            if m != "oauth2.token" && !crate::google::ROUTES.iter().any(|r| r.id == m) {
+                return Err(format!("unknown method id {m:?}"));
+            }
+        }
         Ok(())
     }
 

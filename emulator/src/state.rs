@@ -454,7 +454,7 @@ impl Model {
         if let (Some(d), Value::Object(b)) = (data.as_object_mut(), body) {
             d.extend(b);
         }
-        let record = NotificationRecord::new(data, real_now_ms(), self.generation);
+        let record = NotificationRecord::new(data, self.now_ms(), self.generation);
         self.outbox.send(&record);
         self.notifications.push(record);
     }

@@ -131,6 +131,7 @@ async fn faults_inject_errors_and_latency() {
         json!({ "rate": 2.0, "status": 500 }),
         json!({ "rate": 0.5, "status": 200 }),
         json!({ "rate": 0.5 }),
+        json!({ "rate": 0.5, "status": 500, "methods": ["androidpublisher.purchases.products.gte"] }),
     ] {
         assert_eq!(
             e.control("PUT", "/emulator/v1/faults", Some(bad)).await.0,
@@ -178,7 +179,7 @@ async fn reset_forgets_state_but_not_keys_or_tokens() {
     e.control(
         "PUT",
         "/emulator/v1/faults",
-        Some(json!({ "rate": 1.0, "status": 500, "methods": ["x"] })),
+        Some(json!({ "rate": 1.0, "status": 500, "methods": ["oauth2.token"] })),
     )
     .await;
     let key = e.emu.service_account_key();

@@ -3,7 +3,6 @@
 //! JSON goes through `JSON.stringify` / `JSON.parse` (with the [`ToJs`] writers and the
 //! [`FromJs`] readers), so the bundle carries no serde_json.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -11,7 +10,7 @@ use crate::from_js::{self, Fields, FromJs};
 use crate::text::{concat, decimal};
 use crate::to_js::{self, ToJs};
 use crate::types::{Entitlement, PurchaseDetails, Verification};
-use crate::Error;
+use crate::{sys, Error};
 
 /// Where the bearer token for the backend comes from.
 #[derive(Debug, Clone, Default)]
@@ -115,21 +114,18 @@ impl Backend {
             .string("itemId", item_id)
             .string("purchaseToken", purchase_token)
             .done();
-        let response = match self
-            .send(Request::post(&self.url("/purchases/verify")), Some(&body))
-            .await
-        {
-            Ok(response) => response,
+        let reply = match self.request("POST", "/purchases/verify", Some(&body)).await {
+            Ok(reply) => reply,
             Err(error) => return VerifyOutcome::Transient(error.to_string()),
         };
-        match response.status() {
-            200 => match read_json(&response).await.and_then(|body| decode(&body)) {
+        match reply.status {
+            200 => match reply.json().and_then(decode) {
                 Ok(verification) => VerifyOutcome::Granted(verification),
                 Err(error) => VerifyOutcome::Transient(error.to_string()),
             },
             202 => VerifyOutcome::Pending,
             status => {
-                let (code, message) = read_error(&response).await;
+                let (code, message) = reply.error();
                 if is_final_refusal(status) {
                     VerifyOutcome::Refused { code, message }
                 } else {
@@ -144,20 +140,16 @@ impl Backend {
         let body = to_js::Fields::new()
             .value("purchases", &purchases.to_js())
             .done();
-        let response = self
-            .send(Request::post(&self.url("/purchases/sync")), Some(&body))
-            .await?;
-        expect_ok(&response).await
+        self.request("POST", "/purchases/sync", Some(&body))
+            .await?
+            .expect_ok()
     }
 
     /// `GET /entitlements`.
     pub async fn entitlements(&self) -> Result<Vec<Entitlement>, Error> {
-        let response = self
-            .send(Request::get(&self.url("/entitlements")), None)
-            .await?;
-        expect_ok(&response).await?;
-        let body = read_json(&response).await?;
-        let entitlements = Fields::of(&body, "the body")
+        let reply = self.request("GET", "/entitlements", None).await?;
+        reply.expect_ok()?;
+        let entitlements = Fields::of(reply.json()?, "the body")
             .and_then(|fields| {
                 from_js::list(
                     &fields.get("entitlements").unwrap_or_default(),
@@ -168,45 +160,117 @@ impl Backend {
         Ok(entitlements)
     }
 
-    fn url(&self, path: &str) -> String {
-        concat(&[&self.base_url, path])
-    }
-
-    /// Sends a request with the bearer token and, when there is a body, its JSON.
-    async fn send(
+    /// Sends a request with the bearer token and, when there is one, a JSON body; reads
+    /// the whole answer.
+    async fn request(
         &self,
-        mut request: RequestBuilder,
+        method: &str,
+        path: &str,
         body: Option<&JsValue>,
-    ) -> Result<Response, Error> {
+    ) -> Result<Reply, Error> {
+        let mut headers = to_js::Fields::new();
         if let Some(token) = self.auth.resolve().await? {
-            request = request.header("Authorization", &concat(&["Bearer ", &token]));
+            headers = headers.string("Authorization", &concat(&["Bearer ", &token]));
         }
-        let request = match body {
-            Some(body) => request
-                .header("Content-Type", "application/json")
-                .body(to_js::json(body))
-                .map_err(network)?,
-            None => request.build().map_err(network)?,
-        };
-        request.send().await.map_err(network)
+        let mut init = to_js::Fields::new().string("method", method);
+        if let Some(body) = body {
+            headers = headers.string("Content-Type", "application/json");
+            init = init.string("body", &to_js::json(body));
+        }
+        let init = init.value("headers", &headers.done()).done();
+        let url = concat(&[&self.base_url, path]);
+        let response: sys::Response = await_promise(sys::fetch(&url, &init))
+            .await?
+            .unchecked_into();
+        // A body that cannot be read or parsed is no JSON: the status still counts.
+        let text = await_promise(response.text()).await.ok();
+        Ok(Reply {
+            status: response.status(),
+            status_text: response.status_text(),
+            body: text
+                .and_then(|text| text.as_string())
+                .and_then(|text| js_sys::JSON::parse(&text).ok()),
+        })
     }
 }
 
-fn network(error: gloo_net::Error) -> Error {
-    Error::Network(error.to_string())
+/// Awaits a promise returned by a throwing call; both failures are network errors.
+async fn await_promise(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Error> {
+    JsFuture::from(promise.map_err(network)?)
+        .await
+        .map_err(network)
 }
 
-/// Parses the body with `JSON.parse`.
-async fn read_json(response: &Response) -> Result<JsValue, Error> {
-    let text = response.text().await.map_err(network)?;
-    js_sys::JSON::parse(&text).map_err(|_| {
-        let status = decimal(response.status().into());
-        Error::Network(concat(&[
-            "the backend sent invalid JSON (HTTP ",
-            &status,
-            ")",
-        ]))
-    })
+/// A failed `fetch` (`TypeError: Failed to fetch`) as a network error.
+fn network(error: JsValue) -> Error {
+    let text = match (
+        sys::get(&error, "name").as_string(),
+        sys::get(&error, "message").as_string(),
+    ) {
+        (Some(name), Some(message)) => concat(&[&name, ": ", &message]),
+        _ => error
+            .as_string()
+            .unwrap_or_else(|| "the request failed".into()),
+    };
+    Error::Network(text)
+}
+
+/// One answer of the backend, read whole.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    status_text: String,
+    /// The body parsed as JSON; `None` when it is not JSON.
+    body: Option<JsValue>,
+}
+
+impl Reply {
+    /// The JSON body.
+    fn json(&self) -> Result<&JsValue, Error> {
+        self.body.as_ref().ok_or_else(|| {
+            let status = decimal(self.status.into());
+            Error::Network(concat(&[
+                "the backend sent invalid JSON (HTTP ",
+                &status,
+                ")",
+            ]))
+        })
+    }
+
+    /// The backend's `{"error": {"code", "message"}}`, or the HTTP status when it is not
+    /// that.
+    fn error(&self) -> (String, String) {
+        let detail = self.body.as_ref().and_then(|body| {
+            let error = Fields::of(body, "the body").ok()?.get("error")?;
+            let fields = Fields::of(&error, "error").ok()?;
+            let detail = (
+                fields.string("code"),
+                fields.opt_string("message").unwrap_or_default(),
+            );
+            fields.finish(detail).ok()
+        });
+        detail.unwrap_or_else(|| {
+            (
+                concat(&["http_", &decimal(self.status.into())]),
+                self.status_text.clone(),
+            )
+        })
+    }
+
+    /// `Ok` for a 2xx status; otherwise the backend's refusal (final, or 401/403) or a
+    /// network error (try again later).
+    fn expect_ok(&self) -> Result<(), Error> {
+        let status = self.status;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let (code, message) = self.error();
+        if is_final_refusal(status) || status == 401 || status == 403 {
+            Err(Error::Verification { code, message })
+        } else {
+            Err(Error::Network(http_failure(status, &code, &message)))
+        }
+    }
 }
 
 fn decode<T: FromJs>(body: &JsValue) -> Result<T, Error> {
@@ -218,38 +282,6 @@ fn unexpected(error: from_js::ShapeError) -> Error {
         "unexpected answer from the backend: ",
         &error.describe(),
     ]))
-}
-
-/// The backend's `{"error": {"code", "message"}}`, or the HTTP status when it is not that.
-async fn read_error(response: &Response) -> (String, String) {
-    let detail = read_json(response).await.ok().and_then(|body| {
-        let error = Fields::of(&body, "the body").ok()?.get("error")?;
-        let fields = Fields::of(&error, "error").ok()?;
-        let detail = (
-            fields.string("code"),
-            fields.opt_string("message").unwrap_or_default(),
-        );
-        fields.finish(detail).ok()
-    });
-    detail.unwrap_or_else(|| {
-        (
-            concat(&["http_", &decimal(response.status().into())]),
-            response.status_text(),
-        )
-    })
-}
-
-async fn expect_ok(response: &Response) -> Result<(), Error> {
-    if response.ok() {
-        return Ok(());
-    }
-    let status = response.status();
-    let (code, message) = read_error(response).await;
-    if is_final_refusal(status) || status == 401 || status == 403 {
-        Err(Error::Verification { code, message })
-    } else {
-        Err(Error::Network(http_failure(status, &code, &message)))
-    }
 }
 
 /// "HTTP 503 upstream_unavailable: try again".

@@ -1,5 +1,7 @@
 //! Hand-written bindings for what web-sys does not have: the Digital Goods service,
-//! `PaymentRequest` with its response, and `Intl.NumberFormat` called with a decimal string.
+//! `PaymentRequest` with its response, and `Intl.NumberFormat` called with a decimal string;
+//! and the little of `fetch` the backend client needs (bound here rather than through
+//! gloo-net, whose request builder, URL handling and error conversion cost ~4 KB gzip).
 //!
 //! Everything that can throw is `catch`; the public API in the other modules is plain Rust.
 
@@ -44,6 +46,23 @@ extern "C" {
 
     #[wasm_bindgen(method, catch)]
     pub fn complete(this: &PaymentResponse, result: &str) -> Result<Promise, JsValue>;
+
+    /// The global `fetch` (window or worker), looked up at each call.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    pub fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
+
+    /// What `fetch` resolves to.
+    #[derive(Debug)]
+    pub type Response;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn status(this: &Response) -> u16;
+
+    #[wasm_bindgen(method, getter, js_name = statusText)]
+    pub fn status_text(this: &Response) -> String;
+
+    #[wasm_bindgen(method, catch)]
+    pub fn text(this: &Response) -> Result<Promise, JsValue>;
 
     /// `Intl.NumberFormat`, bound by hand so `format` can take the decimal *string*
     /// (exact in current engines, no float round trip).

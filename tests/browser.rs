@@ -744,3 +744,38 @@ async fn js_objects_have_the_shape_of_the_serde_types() {
         "round-trips through serde"
     );
 }
+
+#[wasm_bindgen_test]
+async fn backend_failures_keep_what_the_browser_and_the_server_said() {
+    fakes(json!({ "backend": { "*": "down" } }));
+    let billing = connect().await;
+    billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(
+        billing.pending_tokens()[0].last_error.as_deref(),
+        Some("network error: TypeError: Failed to fetch")
+    );
+    set_global(
+        "fetch",
+        r#"async () => new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway" })"#,
+    );
+    let error = billing.entitlements().await.unwrap_err();
+    assert_eq!(
+        error,
+        Error::Network("HTTP 502 http_502: Bad Gateway".into())
+    );
+    set_global(
+        "fetch",
+        r#"async () => new Response("not json", { status: 200 })"#,
+    );
+    let error = billing.entitlements().await.unwrap_err();
+    assert_eq!(
+        error,
+        Error::Network("the backend sent invalid JSON (HTTP 200)".into())
+    );
+    set_global("fetch", r#"async () => { throw "offline"; }"#);
+    assert_eq!(
+        billing.entitlements().await.unwrap_err(),
+        Error::Network("offline".into())
+    );
+    uninstall();
+}

@@ -148,7 +148,7 @@ impl Harness {
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
         let emulator = Emulator::bind(play_emulator::Config {
             port: 0,
-            key_bits: 2048,
+            share_keys: true,
             ..Default::default()
         })
         .await

@@ -321,6 +321,9 @@ async fn action(
     Ok(Json(v).into_response())
 }
 
+/// The longest single `clock:advance`, ten years.
+pub const MAX_ADVANCE_SECONDS: i64 = 10 * 366 * 24 * 3600;
+
 fn clock_view(m: &Model) -> Value {
     let now = m.now_ms();
     json!({ "now": rfc3339(now), "nowMillis": now.to_string(), "offsetSeconds": m.clock_offset_ms / 1000 })

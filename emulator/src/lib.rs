@@ -193,10 +193,11 @@ impl Emulator {
         self.shared.lock().now_ms()
     }
 
-    /// Moves the virtual clock forward and lets whatever falls due happen.
+    /// Moves the virtual clock forward (at most ten years at a time) and lets whatever falls
+    /// due happen.
     pub fn advance_clock(&self, seconds: i64) {
         let mut m = self.shared.lock();
-        m.clock_offset_ms += seconds.max(0) * 1000;
+        m.clock_offset_ms += seconds.clamp(0, control::MAX_ADVANCE_SECONDS) * 1000;
         m.settle();
     }
 

@@ -13,16 +13,16 @@ struct Args {
     /// Configuration file (TOML, or JSON by extension); flags override it.
     #[arg(long, env = "PLAY_EMULATOR_CONFIG")]
     config: Option<PathBuf>,
-    /// Port to listen on.
+    /// Port to listen on (0: any free port) [default: 8090].
     #[arg(long, env = "PLAY_EMULATOR_PORT")]
     port: Option<u16>,
-    /// Address to listen on.
+    /// Address to listen on [default: 127.0.0.1].
     #[arg(long, env = "PLAY_EMULATOR_HOST")]
     host: Option<IpAddr>,
     /// The URL clients reach this emulator at (default http://HOST:PORT).
     #[arg(long, env = "PLAY_EMULATOR_BASE_URL")]
     base_url: Option<String>,
-    /// The application package served.
+    /// The application package served [default: com.example.pwa].
     #[arg(long, env = "PLAY_EMULATOR_PACKAGE_NAME")]
     package_name: Option<String>,
     /// Catalog file (TOML, or JSON by extension); default the built-in demo catalog.

@@ -136,3 +136,66 @@ pub fn format_ms(ms: i64) -> Option<String> {
         .format(&Rfc3339)
         .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, state: &str, expires_at: Option<i64>) -> PurchaseRow {
+        PurchaseRow {
+            purchase_token: "t".into(),
+            id: "id".into(),
+            account_id: "a".into(),
+            item_id: "i".into(),
+            kind: kind.into(),
+            state: state.into(),
+            quantity: 2,
+            expires_at,
+            test: 1,
+            acknowledged: 0,
+            order_id: None,
+            linked_purchase_token: None,
+            purchased_at: None,
+            granted_at: Some(1),
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+
+    #[test]
+    fn entitled_follows_state_and_expiry() {
+        let now = 1_000_000;
+        let entitled = |kind, state, expires| {
+            Entitlement::from_row(&row(kind, state, expires), now)
+                .unwrap()
+                .entitled
+        };
+        assert!(entitled("non_consumable", "active", None));
+        assert!(
+            entitled("consumable", "consumed", None),
+            "a consumed quantity stays credited"
+        );
+        assert!(entitled("subscription", "active", Some(now + 1)));
+        assert!(
+            !entitled("subscription", "active", Some(now)),
+            "past its expiry"
+        );
+        assert!(entitled("subscription", "grace_period", Some(now + 1)));
+        assert!(
+            entitled("subscription", "canceled", Some(now + 1)),
+            "canceled: until expiry"
+        );
+        assert!(!entitled("subscription", "canceled", Some(now - 1)));
+        for state in [
+            "on_hold", "paused", "expired", "revoked", "refunded", "replaced",
+        ] {
+            assert!(!entitled("subscription", state, Some(now + 1)), "{state}");
+        }
+        assert!(Entitlement::from_row(&row("consumable", "pending", None), now).is_none());
+        let e = Entitlement::from_row(&row("subscription", "active", Some(1_767_225_600_000)), now)
+            .unwrap();
+        assert_eq!(e.expires_at.as_deref(), Some("2026-01-01T00:00:00Z"));
+        assert!(e.test);
+        assert_eq!(e.quantity, 2);
+    }
+}

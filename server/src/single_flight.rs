@@ -31,16 +31,6 @@ impl KeyedLocks {
         };
         lock.lock_owned().await
     }
-
-    /// Keys currently in the map (held, waited for, or not yet swept).
-    pub fn len(&self) -> usize {
-        self.locks.lock().expect("keyed-lock map poisoned").len()
-    }
-
-    /// Whether the map is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]

@@ -59,11 +59,6 @@ impl PlayClient {
         }))
     }
 
-    /// The package name this client is for.
-    pub fn package_name(&self) -> &str {
-        &self.0.package_name
-    }
-
     /// `purchases.products.get`.
     pub async fn get_product_purchase(
         &self,

@@ -373,3 +373,47 @@ async fn the_suite_runs_on_the_database_the_environment_names() {
         .await
         .expect("migrating twice is a no-op");
 }
+
+#[tokio::test]
+async fn two_replicas_on_one_database_grant_and_acknowledge_once() {
+    let h = Harness::new().await;
+    let replica = h.replica().await;
+    let c = catalog();
+    let token = h.buy(&c.consumable, json!({"quantity": 5})).await;
+    let urls = [
+        h.url("/v1/purchases/verify"),
+        format!("{}/v1/purchases/verify", replica.url()),
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (http, url, item, token) = (
+            h.http.clone(),
+            urls[i % 2].clone(),
+            c.consumable.clone(),
+            token.clone(),
+        );
+        tasks.spawn(async move {
+            http.post(url)
+                .bearer_auth(Harness::bearer("alice"))
+                .json(&json!({"itemId": item, "purchaseToken": token}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    h.wait_acknowledged("alice", &c.consumable, &token).await;
+    let list = h.entitlements("alice").await;
+    assert_eq!(list.len(), 1, "one grant");
+    assert_eq!(list[0]["quantity"], 5);
+    let gets = h.call_count(GET).await;
+    assert!(
+        (1..=2).contains(&gets),
+        "at most one get per replica: {gets}"
+    );
+    assert_eq!(h.call_count(CONSUME).await, 1, "consumed once");
+    replica.stop().await.unwrap();
+}

@@ -192,6 +192,13 @@ impl Harness {
         );
     }
 
+    /// Another replica on the same database (its own state, worker and port).
+    pub async fn replica(&self) -> RunningServer {
+        let state = Self::state(&self.config, &self.key).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        RunningServer::start(state.clone(), app(state), listener).unwrap()
+    }
+
     /// Stops the server gracefully.
     pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {

@@ -37,6 +37,7 @@ pub fn router() -> Router<SharedState> {
         .route("/emulator/v1/reset", post(reset))
         .route("/emulator/v1/notifications", get(notifications))
         .route("/emulator/v1/notifications:test", post(test_notification))
+        .route("/emulator/v1/notifications/{id_action}", post(redeliver))
         .route("/emulator/v1/quotas", get(get_quotas).put(set_quotas))
         .route("/emulator/v1/rtdn", get(get_rtdn).put(set_rtdn))
         .route(
@@ -398,6 +399,71 @@ async fn test_notification(State(s): State<SharedState>) -> Response {
     m.notify_test();
     let record = m.notifications.last().cloned();
     (StatusCode::CREATED, Json(json!(record))).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Redeliver {
+    forge: Option<crate::rtdn::Forge>,
+}
+
+/// `POST /emulator/v1/notifications/{messageId}:redeliver` `{forge?}`: sends a notification
+/// again with the same `messageId` (Pub/Sub's at-least-once duplicates; retried until
+/// acknowledged, `202`), or, with `forge`, once with a spoiled OIDC token, answering the
+/// endpoint's status (`{"status": 401}`).
+async fn redeliver(
+    State(s): State<SharedState>,
+    Path(id_action): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Some((id, "redeliver")) = id_action.rsplit_once(':') else {
+        return Err(ApiError::not_found(
+            "unknown_action",
+            "use POST /emulator/v1/notifications/{messageId}:redeliver",
+        ));
+    };
+    let req: Redeliver = parse(&body)?;
+    let record = {
+        let mut m = s.lock();
+        let generation = m.generation;
+        let r = m
+            .notifications
+            .iter_mut()
+            .find(|r| r.message_id == id)
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    "unknown_notification",
+                    "no notification with this messageId",
+                )
+            })?;
+        if req.forge.is_none() {
+            r.delivered = false;
+        }
+        r.generation = generation;
+        r.clone()
+    };
+    if s.rtdn.read().map(|r| r.push_url.is_none()).unwrap_or(true) {
+        return Err(ApiError::conflict(
+            "no_push_url",
+            "no RTDN push URL is configured",
+        ));
+    }
+    match req.forge {
+        None => {
+            s.lock().outbox.send(&record);
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({ "messageId": record.message_id })),
+            )
+                .into_response())
+        }
+        Some(forge) => {
+            let status = crate::rtdn::push_once(&s, &record, Some(forge))
+                .await
+                .map_err(|e| ApiError::conflict("no_push_url", e))?;
+            Ok(Json(json!({ "messageId": record.message_id, "status": status })).into_response())
+        }
+    }
 }
 
 async fn get_quotas(State(s): State<SharedState>) -> Json<Value> {

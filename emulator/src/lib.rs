@@ -54,6 +54,8 @@ pub struct Shared {
     pub(crate) access_tokens: Mutex<oauth::AccessTokens>,
     pub(crate) rtdn: RwLock<RtdnConfig>,
     pub(crate) http: reqwest::Client,
+    /// Another key, made on first use, to forge pushes with.
+    pub(crate) forger: std::sync::OnceLock<oauth::SigningKey>,
 }
 
 impl Shared {
@@ -100,6 +102,7 @@ impl Emulator {
             keys,
             access_tokens: Mutex::new(oauth::AccessTokens::default()),
             http,
+            forger: std::sync::OnceLock::new(),
         });
         tokio::runtime::Handle::try_current()
             .map_err(|_| anyhow::anyhow!("Emulator::new must be called inside a Tokio runtime"))?

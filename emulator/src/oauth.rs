@@ -74,8 +74,13 @@ impl SigningKey {
 
     /// Signs claims as an RS256 JWT with this key's `kid`.
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_with_kid(claims, &self.kid)
+    }
+
+    /// Signs claims as an RS256 JWT under any `kid` (forged pushes).
+    pub fn sign_with_kid(&self, claims: &Value, kid: &str) -> String {
         let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
+        header.kid = Some(kid.to_string());
         jsonwebtoken::encode(&header, claims, &self.encoding)
             .expect("RS256 signing with a generated key")
     }

@@ -5,16 +5,17 @@
 //! the others (Pub/Sub without ordering keys does not order either). A `reset` stops the
 //! retries of notifications sent before it.
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use base64::Engine;
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::clock::{real_now_secs, rfc3339};
+use crate::oauth::SigningKey;
 use crate::Shared;
 
 /// A notification as recorded (`GET /emulator/v1/notifications`) and pushed.
@@ -93,14 +94,99 @@ pub(crate) async fn pusher(shared: Weak<Shared>, mut rx: UnboundedReceiver<Notif
     }
 }
 
+/// A way to spoil a push's OIDC token, to check that a push endpoint refuses it
+/// (`POST /emulator/v1/notifications/{messageId}:redeliver {"forge": …}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Forge {
+    /// `aud` is another audience.
+    Audience,
+    /// `iss` is not Google's.
+    Issuer,
+    /// `exp` is an hour ago.
+    Expired,
+    /// `email` is another service account.
+    Email,
+    /// `email_verified` is false.
+    Unverified,
+    /// Signed by another key, under the real key's `kid`.
+    Signature,
+    /// Signed by another key whose `kid` is not in the JWKS.
+    UnknownKey,
+    /// No `Authorization` header at all.
+    NoToken,
+}
+
+/// Pushes a record once; `Ok(status)` (None: no answer), `Err` without a push URL.
+pub(crate) async fn push_once(
+    shared: &Arc<Shared>,
+    record: &NotificationRecord,
+    forge: Option<Forge>,
+) -> Result<Option<u16>, String> {
+    let target = shared.rtdn.read().map(|c| c.clone()).unwrap_or_default();
+    let url = target
+        .push_url
+        .clone()
+        .ok_or("no RTDN push URL is configured")?;
+    let audience = target.audience.clone().unwrap_or_else(|| url.clone());
+    let mut claims = oidc_claims(&audience, &target.service_account_email);
+    let now = real_now_secs();
+    match forge {
+        Some(Forge::Audience) => claims["aud"] = json!("https://wrong-audience.example.com/rtdn"),
+        Some(Forge::Issuer) => claims["iss"] = json!("https://issuer.example.com"),
+        Some(Forge::Expired) => {
+            claims["iat"] = json!(now - 7200);
+            claims["exp"] = json!(now - 3600);
+        }
+        Some(Forge::Email) => {
+            claims["email"] = json!("someone-else@forged.iam.gserviceaccount.com")
+        }
+        Some(Forge::Unverified) => claims["email_verified"] = json!(false),
+        _ => {}
+    }
+    let jwt = match forge {
+        Some(Forge::NoToken) => None,
+        Some(Forge::Signature | Forge::UnknownKey) => {
+            let s = shared.clone();
+            let forger = tokio::task::spawn_blocking(move || {
+                s.forger
+                    .get_or_init(|| SigningKey::generate(2048).expect("RSA key generation"));
+            });
+            let _ = forger.await;
+            let key = shared.forger.get().expect("initialised above");
+            let kid = if forge == Some(Forge::Signature) {
+                shared.keys.oidc.kid.clone()
+            } else {
+                key.kid.clone()
+            };
+            Some(key.sign_with_kid(&claims, &kid))
+        }
+        _ => Some(shared.keys.oidc.sign(&claims)),
+    };
+    let body = record.envelope(&target.subscription);
+    let mut request = shared
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .timeout(Duration::from_secs(10));
+    if let Some(jwt) = jwt {
+        request = request.bearer_auth(jwt);
+    }
+    let result = request.send().await;
+    match &result {
+        Ok(r) => {
+            tracing::debug!(message_id = %record.message_id, status = r.status().as_u16(), ?forge, "RTDN push")
+        }
+        Err(e) => tracing::debug!(message_id = %record.message_id, error = %e, "RTDN push failed"),
+    }
+    Ok(result.ok().map(|r| r.status().as_u16()))
+}
+
 async fn deliver(shared: Weak<Shared>, record: NotificationRecord) {
     let mut attempt: u32 = 0;
     loop {
         let Some(s) = shared.upgrade() else { return };
-        let target = s.rtdn.read().map(|c| c.clone()).unwrap_or_default();
-        let Some(url) = target.push_url.clone() else {
-            return;
-        };
         if s.model
             .lock()
             .map(|m| m.generation != record.generation)
@@ -108,29 +194,11 @@ async fn deliver(shared: Weak<Shared>, record: NotificationRecord) {
         {
             return;
         }
-        let audience = target.audience.clone().unwrap_or_else(|| url.clone());
-        let jwt = s.keys.oidc_token(&audience, &target.service_account_email);
-        let body = record.envelope(&target.subscription);
-        let client = s.http.clone();
-        drop(s);
-
-        let result = client
-            .post(&url)
-            .bearer_auth(jwt)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
-        let status = result.as_ref().ok().map(|r| r.status().as_u16());
+        let target = s.rtdn.read().map(|c| c.clone()).unwrap_or_default();
+        let Ok(status) = push_once(&s, &record, None).await else {
+            return;
+        };
         let ok = matches!(status, Some(102 | 200..=299));
-        match &result {
-            Ok(_) => tracing::debug!(message_id = %record.message_id, ?status, "RTDN push"),
-            Err(e) => {
-                tracing::debug!(message_id = %record.message_id, error = %e, "RTDN push failed")
-            }
-        }
-        let Some(s) = shared.upgrade() else { return };
         if let Ok(mut m) = s.model.lock() {
             if let Some(r) = m
                 .notifications
@@ -142,6 +210,7 @@ async fn deliver(shared: Weak<Shared>, record: NotificationRecord) {
                 r.delivered = ok;
             }
         }
+        drop(s);
         if ok {
             return;
         }
@@ -149,7 +218,6 @@ async fn deliver(shared: Weak<Shared>, record: NotificationRecord) {
         let delay = min
             .saturating_mul(1u64 << attempt.min(20))
             .min(target.max_backoff_ms.max(min));
-        drop(s);
         attempt += 1;
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }

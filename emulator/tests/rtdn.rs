@@ -181,3 +181,127 @@ async fn push_target_can_change_at_run_time() {
     let push = next(&mut rx).await;
     verify(&e, &push, &url).await;
 }
+
+/// A push endpoint that checks the OIDC token as a careful server does: 401 unless valid.
+async fn verifying_server(
+    jwks: Value,
+    audience: String,
+    email: String,
+) -> (String, mpsc::UnboundedReceiver<Push>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
+    let app = Router::new().route(
+        "/rtdn",
+        post(move |headers: HeaderMap, body: String| {
+            let tx = tx.clone();
+            let jwks = jwks.clone();
+            let (audience, email) = (audience.clone(), email.clone());
+            async move {
+                let authorization = headers
+                    .get("authorization")
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let Some(token) = authorization.strip_prefix("Bearer ") else {
+                    return StatusCode::UNAUTHORIZED;
+                };
+                let Ok(header) = jsonwebtoken::decode_header(token) else {
+                    return StatusCode::UNAUTHORIZED;
+                };
+                let Some(jwk) = header.kid.as_deref().and_then(|k| jwks.find(k)) else {
+                    return StatusCode::UNAUTHORIZED;
+                };
+                let mut v = Validation::new(jsonwebtoken::Algorithm::RS256);
+                v.set_audience(&[audience]);
+                v.set_issuer(&["https://accounts.google.com", "accounts.google.com"]);
+                let Ok(data) =
+                    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &v)
+                else {
+                    return StatusCode::UNAUTHORIZED;
+                };
+                if data.claims["email"] != email.as_str() || data.claims["email_verified"] != true {
+                    return StatusCode::UNAUTHORIZED;
+                }
+                let _ = tx.send(Push {
+                    authorization,
+                    body: serde_json::from_str(&body).unwrap(),
+                });
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/rtdn", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn redelivery_and_forged_pushes() {
+    let e = Emu::start().await;
+    let (url, mut rx) = verifying_server(
+        e.emu.jwks(),
+        "aud-x".into(),
+        e.emu.rtdn_service_account_email(),
+    )
+    .await;
+    e.control(
+        "PUT",
+        "/emulator/v1/rtdn",
+        Some(json!({ "pushUrl": url, "audience": "aud-x" })),
+    )
+    .await;
+    e.control("POST", "/emulator/v1/notifications:test", None)
+        .await;
+    let first = next(&mut rx).await;
+    let id = first.body["message"]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A duplicate: same messageId, same data.
+    let (s, _) = e
+        .control(
+            "POST",
+            &format!("/emulator/v1/notifications/{id}:redeliver"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 202);
+    let dup = next(&mut rx).await;
+    assert_eq!(dup.body["message"], first.body["message"]);
+
+    // Every forgery is refused by a verifying endpoint.
+    for forge in [
+        "audience",
+        "issuer",
+        "expired",
+        "email",
+        "unverified",
+        "signature",
+        "unknown-key",
+        "no-token",
+    ] {
+        let (s, v) = e
+            .control(
+                "POST",
+                &format!("/emulator/v1/notifications/{id}:redeliver"),
+                Some(json!({ "forge": forge })),
+            )
+            .await;
+        assert_eq!((s, v["status"].as_u64()), (200, Some(401)), "{forge}: {v}");
+    }
+    assert!(rx.try_recv().is_err(), "nothing forged got through");
+    let (s, _) = e
+        .control(
+            "POST",
+            &format!("/emulator/v1/notifications/{id}:redeliver"),
+            Some(json!({ "forge": "nonsense" })),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = e
+        .control("POST", "/emulator/v1/notifications/123:redeliver", None)
+        .await;
+    assert_eq!(s, 404);
+}

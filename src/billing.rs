@@ -85,11 +85,9 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let (Some(listener), Some(window)) =
-            (self.online_listener.get_mut().take(), web_sys::window())
-        {
-            let _ = window
-                .remove_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        if let Some(listener) = self.online_listener.get_mut().take() {
+            let _ =
+                sys::global().remove_event_listener("online", listener.as_ref().unchecked_ref());
         }
     }
 }
@@ -219,9 +217,6 @@ impl PlayBilling {
     }
 
     fn listen_online(&self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
         let weak: Weak<Inner> = Rc::downgrade(&self.inner);
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(inner) = weak.upgrade() {
@@ -231,8 +226,7 @@ impl PlayBilling {
                 });
             }
         });
-        let _ =
-            window.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        let _ = sys::global().add_event_listener("online", listener.as_ref().unchecked_ref());
         *self.inner.online_listener.borrow_mut() = Some(listener);
     }
 

@@ -7,6 +7,9 @@
 
 use std::cell::RefCell;
 
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::sys::{global, Storage};
 use crate::to_js::{self, ToJs};
 use crate::types::PendingToken;
 
@@ -27,14 +30,18 @@ pub fn backoff_ms(attempts: u32, random: f64) -> f64 {
 #[derive(Debug)]
 pub struct Outbox {
     key: String,
-    storage: Option<web_sys::Storage>,
+    storage: Option<Storage>,
     memory: RefCell<Vec<PendingToken>>,
 }
 
 impl Outbox {
     /// The outbox for the backend at `backend_url`.
     pub fn open(backend_url: &str) -> Outbox {
-        let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+        let storage = global()
+            .local_storage()
+            .ok()
+            .filter(JsValue::is_object)
+            .map(JsCast::unchecked_into);
         Outbox {
             key: crate::text::concat(&["pwa-billing:outbox:", backend_url]),
             storage,

@@ -14,30 +14,35 @@ use crate::Error;
 /// canonical form: no leading zeros in the integer part, no sign on zero; the fraction is
 /// kept as written ("1.50" stays "1.50").
 pub fn canonical_decimal(value: &str) -> Result<String, Error> {
-    let invalid = || Error::InvalidArgument(concat(&["'", value, "' is not a decimal amount"]));
-    let (negative, unsigned) = match value.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, value),
-    };
-    let (integer, fraction) = match unsigned.split_once('.') {
-        Some((integer, fraction)) => (integer, Some(fraction)),
+    // Bytes rather than `str` patterns: `split_once`/`trim_start_matches` bring a memchr and
+    // char-boundary checks (~1 KB of wasm) that ASCII digits do not need.
+    let bytes = value.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let unsigned = &bytes[usize::from(negative)..];
+    let (integer, fraction) = match unsigned.iter().position(|&byte| byte == b'.') {
+        Some(dot) => (&unsigned[..dot], Some(&unsigned[dot + 1..])),
         None => (unsigned, None),
     };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(integer) || fraction.is_some_and(|f| !digits(f)) {
-        return Err(invalid());
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    if !digits(integer) || fraction.is_some_and(|part| !digits(part)) {
+        return Err(Error::InvalidArgument(concat(&[
+            "'",
+            value,
+            "' is not a decimal amount",
+        ])));
     }
-    let integer = integer.trim_start_matches('0');
-    let integer = if integer.is_empty() { "0" } else { integer };
-    let mut out = String::with_capacity(value.len() + 1);
-    let is_zero = integer == "0" && fraction.is_none_or(|f| f.bytes().all(|b| b == b'0'));
+    // Leading zeros go, but one digit stays ("007" is "7", "000" is "0").
+    let zeros = integer.iter().take_while(|&&byte| byte == b'0').count();
+    let integer = &integer[zeros.min(integer.len() - 1)..];
+    let is_zero = integer == b"0" && fraction.is_none_or(|part| part.iter().all(|&b| b == b'0'));
+    let mut out = String::with_capacity(value.len());
     if negative && !is_zero {
         out.push('-');
     }
-    out.push_str(integer);
+    out.extend(integer.iter().map(|&byte| char::from(byte)));
     if let Some(fraction) = fraction {
         out.push('.');
-        out.push_str(fraction);
+        out.extend(fraction.iter().map(|&byte| char::from(byte)));
     }
     Ok(out)
 }

@@ -47,6 +47,39 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn complete(this: &PaymentResponse, result: &str) -> Result<Promise, JsValue>;
 
+    /// The global object: the window in a page, `self` in a worker (so no web-sys
+    /// `Window`, whose `instanceof` check and features cost bytes).
+    #[derive(Debug, Clone)]
+    pub type Global;
+
+    /// `localStorage`: throws where storage is denied, `undefined` in a worker.
+    #[wasm_bindgen(method, getter, catch, js_name = localStorage)]
+    pub fn local_storage(this: &Global) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = addEventListener)]
+    pub fn add_event_listener(
+        this: &Global,
+        kind: &str,
+        listener: &js_sys::Function,
+    ) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
+    pub fn remove_event_listener(
+        this: &Global,
+        kind: &str,
+        listener: &js_sys::Function,
+    ) -> Result<(), JsValue>;
+
+    /// A `Storage` (`localStorage`).
+    #[derive(Debug)]
+    pub type Storage;
+
+    #[wasm_bindgen(method, catch, js_name = getItem)]
+    pub fn get_item(this: &Storage, key: &str) -> Result<Option<String>, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = setItem)]
+    pub fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
+
     /// The global `fetch` (window or worker), looked up at each call.
     #[wasm_bindgen(catch, js_name = fetch)]
     pub fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
@@ -81,8 +114,8 @@ extern "C" {
 }
 
 /// The global object (window in a page, `self` in a worker).
-pub fn global() -> Object {
-    js_sys::global()
+pub fn global() -> Global {
+    js_sys::global().unchecked_into()
 }
 
 /// `name in globalThis`, without throwing.

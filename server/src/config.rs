@@ -216,6 +216,9 @@ pub struct Config {
     pub retry: RetryConfig,
     /// Durable job worker.
     pub worker: WorkerConfig,
+    /// Whether test (license tester) purchases are granted; they are recorded as `test`
+    /// either way.
+    pub accept_test_purchases: bool,
 }
 
 #[serde_as]
@@ -227,6 +230,9 @@ struct RawConfig {
     service_account_key: Option<PathBuf>,
     play_api_base_url: Option<Url>,
     database_url: Option<String>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    accept_test_purchases: Option<bool>,
     #[serde(default)]
     auth: RawAuth,
     #[serde(default)]
@@ -605,6 +611,7 @@ impl RawConfig {
                 .unwrap_or_default(),
             retry,
             worker,
+            accept_test_purchases: self.accept_test_purchases.unwrap_or(true),
         })
     }
 }

@@ -110,6 +110,7 @@ pub async fn run(
         cors_allowed_origins: vec!["*".into()],
         retry: RetryConfig::default(),
         worker: WorkerConfig::default(),
+        accept_test_purchases: true,
     };
     let sandbox = SandboxInfo {
         emulator_url: emulator.url(),

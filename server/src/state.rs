@@ -89,11 +89,9 @@ impl AppState {
         );
         let wake = Arc::new(Notify::new());
         let verifier = Verifier::new(
+            &config,
             db.clone(),
             play.clone(),
-            config.products.clone(),
-            config.limits.clone(),
-            config.retry.retry_after,
             metrics.clone(),
             wake.clone(),
         );

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::config::{Limits, ProductKind};
+use crate::config::{Config, Limits, ProductKind};
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{now_ms, Db};
 use crate::entitlement::{Entitlement, EntitlementState};
@@ -92,6 +92,7 @@ pub struct Verifier {
     products: BTreeMap<String, ProductKind>,
     limits: Limits,
     retry_after: Duration,
+    accept_test_purchases: bool,
     metrics: Metrics,
     wake: Arc<Notify>,
     locks: KeyedLocks,
@@ -100,20 +101,19 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier; `wake` is notified when a job was enqueued.
     pub fn new(
+        config: &Config,
         db: Db,
         play: PlayClient,
-        products: BTreeMap<String, ProductKind>,
-        limits: Limits,
-        retry_after: Duration,
         metrics: Metrics,
         wake: Arc<Notify>,
     ) -> Self {
         Self {
             db,
             play,
-            products,
-            limits,
-            retry_after,
+            products: config.products.clone(),
+            limits: config.limits.clone(),
+            retry_after: config.retry.retry_after,
+            accept_test_purchases: config.accept_test_purchases,
             metrics,
             wake,
             locks: KeyedLocks::default(),
@@ -200,6 +200,11 @@ impl Verifier {
                 observe_product(&purchase, kind, item_id)
             }
         };
+        if observed.test && !self.accept_test_purchases {
+            return Err(ApiError::PurchaseInvalid(
+                "test purchases are not accepted (accept_test_purchases = false)".into(),
+            ));
+        }
         self.record(existing, account, item_id, kind, token, observed)
             .await
     }

@@ -207,6 +207,26 @@ async fn invalid_purchases_answer_422() {
 }
 
 #[tokio::test]
+async fn the_operator_may_refuse_test_purchases() {
+    let h = Harness::with(|c| c.accept_test_purchases = false).await;
+    let c = catalog();
+    let test = h.buy(&c.non_consumable, json!({"test": true})).await;
+    let (status, body) = h.verify("alice", &c.non_consumable, &test).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_code(&body), "purchase_invalid");
+    let real = h.buy(&c.non_consumable, json!({})).await;
+    assert_eq!(
+        h.verify("alice", &c.non_consumable, &real).await.0,
+        StatusCode::OK
+    );
+    let sub = h.buy(&c.subscription, json!({"test": true})).await;
+    assert_eq!(
+        h.verify("alice", &c.subscription, &sub).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+#[tokio::test]
 async fn package_mismatch_answers_422() {
     // The server is configured for another app than the emulator's: Google does not know
     // the token for that package.

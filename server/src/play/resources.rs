@@ -86,9 +86,10 @@ impl ProductPurchase {
 }
 
 /// `SubscriptionPurchaseV2.subscriptionState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 pub enum SubscriptionState {
-    /// Not specified.
+    /// Not specified (also when absent).
+    #[default]
     #[serde(rename = "SUBSCRIPTION_STATE_UNSPECIFIED")]
     Unspecified,
     /// Pending payment.
@@ -142,6 +143,7 @@ pub enum AcknowledgementState {
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionPurchaseV2 {
     /// The state.
+    #[serde(default)]
     pub subscription_state: SubscriptionState,
     /// Acknowledgement.
     pub acknowledgement_state: Option<AcknowledgementState>,

@@ -136,6 +136,7 @@ pub fn test_config(
             backoff_base: Duration::from_millis(20),
             backoff_max: Duration::from_millis(200),
         },
+        accept_test_purchases: true,
     }
 }
 

@@ -33,7 +33,10 @@ before(async () => {
   await new Promise((done) => server.listen(0, "127.0.0.1", done));
   origin = `http://127.0.0.1:${server.address().port}`;
 });
-after(() => new Promise((done) => server.close(done)));
+after(() => new Promise((done) => {
+  server.close(done);
+  server.closeAllConnections(); // the generator's HTTP client keeps its connections alive
+}));
 
 test("twa-manifest.json loads and passes Bubblewrap's validation, with Play Billing on", async () => {
   const manifest = await TwaManifest.fromFile(join(WWW, "twa-manifest.json"));

@@ -1,7 +1,8 @@
 // Shared helpers for the browser tests: start `pwa-billing sandbox` (or `play-emulator`) on
 // free ports, launch Debian's Chromium through playwright-core, drive the demo store.
 import { spawn } from "node:child_process";
-import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdtemp, mkdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,7 +18,10 @@ const START_TIMEOUT_MS = 60_000;
 export const PLAY = "https://play.google.com/billing";
 
 /** A child process whose output is kept (for error messages) and which is killed by stop(). */
-function run(bin, args) {
+async function run(bin, args) {
+  await access(bin, constants.X_OK).catch(() => {
+    throw new Error(`${bin} is missing: build it first (cargo build -p pwa-billing-server -p play-emulator)`);
+  });
   const child = spawn(bin, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
   const keep = (chunk) => {
@@ -68,7 +72,7 @@ function waitForLine(proc, pattern, what) {
  */
 export async function startSandbox() {
   const dataDir = await mkdtemp(join(tmpdir(), "pwa-billing-e2e-"));
-  const proc = run(SERVER_BIN, ["sandbox", "--port", "0", "--emulator-port", "0", "--data-dir", dataDir,
+  const proc = await run(SERVER_BIN, ["sandbox", "--port", "0", "--emulator-port", "0", "--data-dir", dataDir,
     "--www", join(ROOT, "www"), "--pkg", join(ROOT, "pkg")]);
   const [, url] = await waitForLine(proc, /listening on (http:\/\/[^\s]+)/, "pwa-billing sandbox");
   const base = url.replace(/\/$/, "");
@@ -100,7 +104,7 @@ export function freePort() {
 /** Starts the `play-emulator` binary on a free port; resolves once it answers. */
 export async function startEmulator() {
   const port = await freePort();
-  const proc = run(EMULATOR_BIN, ["--port", String(port)]);
+  const proc = await run(EMULATOR_BIN, ["--port", String(port)]);
   const url = `http://127.0.0.1:${port}`;
   await poll(async () => {
     if (proc.child.exitCode !== null) throw new Error(`play-emulator exited:\n${proc.log()}`);

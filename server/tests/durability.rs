@@ -236,9 +236,9 @@ async fn outbox_survives_a_crash_while_google_fails_and_retries_with_backoff() {
     );
     let db = h.state.db.clone();
     let key = settle_key(&token);
-    h.eventually("two failed consume attempts", || {
+    h.eventually("two failed consume attempts (the third claimed)", || {
         let (db, key) = (db.clone(), key.clone());
-        async move { matches!(outbox::status_by_key(&db, &key).await.unwrap(), Some((s, n)) if s == "pending" && n >= 2) }
+        async move { matches!(outbox::status_by_key(&db, &key).await.unwrap(), Some((s, n)) if s == "pending" && n >= 3) }
     })
     .await;
     h.crash().await;
@@ -349,7 +349,13 @@ async fn graceful_stop_settles_running_jobs_so_the_next_instance_goes_on() {
         h.verify("alice", &c.non_consumable, &token).await.0,
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let db = h.state.db.clone();
+    let key = settle_key(&token);
+    h.eventually("the worker to claim the acknowledgement", || {
+        let (db, key) = (db.clone(), key.clone());
+        async move { matches!(outbox::status_by_key(&db, &key).await.unwrap(), Some((_, n)) if n >= 1) }
+    })
+    .await;
     h.stop().await;
     h.clear_faults().await;
     h.start().await;

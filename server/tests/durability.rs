@@ -273,7 +273,7 @@ async fn a_lease_keeps_other_workers_off_until_it_expires() {
         "de-duplicated"
     );
     drop(conn);
-    let lease = Duration::from_millis(300);
+    let lease = Duration::from_secs(2);
     let a = outbox::claim(db, "replica-a", lease, 10).await.unwrap();
     assert_eq!(a.len(), 1);
     assert!(

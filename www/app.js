@@ -407,7 +407,12 @@ function productCard(product) {
     badge.textContent = product.kind === "subscription" ? label(current.state) : "Owned";
   }
   const actions = card.querySelector(".actions");
-  actions.append(button("Buy", "primary", () => buy(item.itemId)));
+  // Buy, unless the account owns it already, or (a subscription) owns another plan, which it
+  // then changes instead of holding two.
+  const changeFrom = product.kind === "subscription" ? currentSubscription(item.itemId) : null;
+  if ((product.kind === "consumable" || !current) && !changeFrom) {
+    actions.append(button("Buy", "primary", () => buy(item.itemId)));
+  }
 
   if (product.kind === "consumable") {
     const credited = mine.filter((e) => e.entitled).reduce((sum, e) => sum + e.quantity, 0);
@@ -422,8 +427,7 @@ function productCard(product) {
     actions.append(spend);
   }
   if (product.kind === "subscription") {
-    const from = currentSubscription(item.itemId);
-    if (from) actions.append(...changeControls(product, from));
+    if (changeFrom) actions.append(...changeControls(product, changeFrom));
     if (current) {
       const link = document.createElement("a");
       link.href = PlayBilling.manageSubscriptionUrl(item.itemId, state.packageName);
@@ -453,7 +457,7 @@ function changeControls(product, from) {
   select.setAttribute("aria-label", `${action} replacement mode`);
   for (const mode of MODES) select.append(new Option(mode, mode, false, mode === DEFAULT_MODE[action]));
   wrap.append(select);
-  const go = button(action, "", () => changeSubscription(from, product.id, select.value, action));
+  const go = button(action, "primary", () => changeSubscription(from, product.id, select.value, action));
   return [go, wrap];
 }
 

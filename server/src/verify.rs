@@ -135,11 +135,22 @@ impl Verifier {
             Err(e) => e.code(),
         };
         self.metrics.verification(outcome);
+        let token_prefix = token
+            .char_indices()
+            .nth(12)
+            .map_or(token, |(i, _)| &token[..i]);
+        match &result {
+            Err(ApiError::Internal(_)) => {}
+            Err(e) => {
+                tracing::info!(account, item_id, token = token_prefix, outcome, reason = %e, "verification refused")
+            }
+            Ok(_) => tracing::info!(account, item_id, token = token_prefix, outcome, "verified"),
+        }
         result.map(|(verdict, _)| verdict)
     }
 
     /// Checks an item id and token against the limits.
-    pub fn validate(&self, item_id: &str, token: &str) -> Result<(), ApiError> {
+    fn validate(&self, item_id: &str, token: &str) -> Result<(), ApiError> {
         let check = |name: &str, value: &str, max: usize| {
             if value.is_empty() {
                 Err(ApiError::InvalidRequest(format!("{name} is empty")))

@@ -59,6 +59,28 @@ pub struct SubscriptionSpec {
     pub benefits: Vec<String>,
     /// Base plans (at least one).
     pub base_plans: Vec<BasePlanSpec>,
+    /// The introductory offer new subscribers get, as the Digital Goods API shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro_offer: Option<IntroOffer>,
+}
+
+/// An introductory offer of a subscription: a free trial and/or a discounted first phase.
+/// The device sandbox shows it in `ItemDetails` (`freeTrialPeriod`, `introductoryPrice…`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IntroOffer {
+    /// ISO 8601 duration of a free trial (`P7D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_trial_period: Option<String>,
+    /// Introductory price as a decimal string, in the base plan's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introductory_price: Option<String>,
+    /// ISO 8601 duration of one introductory billing period (`P1M`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introductory_price_period: Option<String>,
+    /// How many periods the introductory price lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introductory_price_cycles: Option<u32>,
 }
 
 /// An auto-renewing base plan.
@@ -109,9 +131,10 @@ fn yes() -> bool {
 
 impl Catalog {
     /// The built-in demo catalog: a consumable (`coins_100`), a non-consumable
-    /// (`premium_upgrade`), and two subscription products, `premium_monthly` (base plan
-    /// `monthly`, P1M) and `premium_yearly` (base plan `yearly`, P1Y), so that a switch between
-    /// them is an upgrade or downgrade that the Digital Goods API can express by sku.
+    /// (`premium_unlock`), and two subscription products, `sub_monthly` (base plan
+    /// `monthly`, P1M, a 7-day free trial) and `sub_yearly` (base plan `yearly`, P1Y, an
+    /// introductory price for the first year), so that a switch between them is an upgrade or
+    /// downgrade that the Digital Goods API can express by sku.
     pub fn demo() -> Catalog {
         let plan = |id: &str, period: &str, price: &str| BasePlanSpec {
             base_plan_id: id.into(),
@@ -135,7 +158,7 @@ impl Catalog {
                     active: true,
                 },
                 ProductSpec {
-                    sku: "premium_upgrade".into(),
+                    sku: "premium_unlock".into(),
                     title: "Premium upgrade".into(),
                     description: "Unlocks every premium feature, forever (non-consumable).".into(),
                     price: "4.99".into(),
@@ -145,14 +168,18 @@ impl Catalog {
             ],
             subscriptions: vec![
                 SubscriptionSpec {
-                    product_id: "premium_monthly".into(),
+                    product_id: "sub_monthly".into(),
                     title: "Premium (monthly)".into(),
                     description: "All premium features, billed every month.".into(),
                     benefits: vec!["No ads".into(), "Cloud sync".into()],
                     base_plans: vec![plan("monthly", "P1M", "1.99")],
+                    intro_offer: Some(IntroOffer {
+                        free_trial_period: Some("P7D".into()),
+                        ..IntroOffer::default()
+                    }),
                 },
                 SubscriptionSpec {
-                    product_id: "premium_yearly".into(),
+                    product_id: "sub_yearly".into(),
                     title: "Premium (yearly)".into(),
                     description: "All premium features, billed every year.".into(),
                     benefits: vec![
@@ -161,6 +188,12 @@ impl Catalog {
                         "Two months free".into(),
                     ],
                     base_plans: vec![plan("yearly", "P1Y", "19.99")],
+                    intro_offer: Some(IntroOffer {
+                        introductory_price: Some("9.99".into()),
+                        introductory_price_period: Some("P1Y".into()),
+                        introductory_price_cycles: Some(1),
+                        ..IntroOffer::default()
+                    }),
                 },
             ],
         }
@@ -219,6 +252,19 @@ impl Catalog {
                     .ok_or_else(|| anyhow::anyhow!("bad price {:?}", b.price))?;
                 crate::clock::Period::parse(&b.period)
                     .ok_or_else(|| anyhow::anyhow!("bad period {:?}", b.period))?;
+            }
+            if let Some(offer) = &s.intro_offer {
+                if let Some(price) = &offer.introductory_price {
+                    decimal_to_micros(price)
+                        .ok_or_else(|| anyhow::anyhow!("bad introductory price {price:?}"))?;
+                }
+                for period in [&offer.free_trial_period, &offer.introductory_price_period]
+                    .into_iter()
+                    .flatten()
+                {
+                    crate::clock::Period::parse(period)
+                        .ok_or_else(|| anyhow::anyhow!("bad offer period {period:?}"))?;
+                }
             }
         }
         Ok(())

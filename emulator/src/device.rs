@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::cors::CorsLayer;
 
-use crate::catalog::micros_to_decimal;
+use crate::catalog::{decimal_to_micros, micros_to_decimal};
 use crate::control::parse;
 use crate::error::ApiError;
 use crate::state::{Kind, Model, NewPurchase, ProductState, ReplacementMode};
@@ -98,7 +98,7 @@ pub fn item_details(m: &Model, id: &str) -> Option<Value> {
     }
     let plan = m.plan(id, None)?;
     let (title, description) = listing(&m.subscriptions[id]);
-    Some(json!({
+    let mut item = json!({
         "itemId": id,
         "title": title,
         "description": description,
@@ -106,7 +106,23 @@ pub fn item_details(m: &Model, id: &str) -> Option<Value> {
         "type": "subscription",
         "subscriptionPeriod": plan.period,
         "iconURLs": [],
-    }))
+    });
+    if let Some(offer) = m.intro_offers.get(id) {
+        if let Some(trial) = &offer.free_trial_period {
+            item["freeTrialPeriod"] = json!(trial);
+        }
+        if let Some(price) = offer
+            .introductory_price
+            .as_deref()
+            .and_then(decimal_to_micros)
+        {
+            item["introductoryPrice"] =
+                json!({ "currency": plan.currency, "value": micros_to_decimal(price) });
+            item["introductoryPricePeriod"] = json!(offer.introductory_price_period);
+            item["introductoryPriceCycles"] = json!(offer.introductory_price_cycles.unwrap_or(1));
+        }
+    }
+    Some(item)
 }
 
 #[derive(Deserialize)]

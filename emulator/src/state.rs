@@ -362,6 +362,8 @@ pub struct Model {
     pub in_app_products: BTreeMap<String, Value>,
     /// Subscription resources by product id.
     pub subscriptions: BTreeMap<String, Value>,
+    /// Introductory offers by subscription product id (shown by the device sandbox).
+    pub intro_offers: BTreeMap<String, crate::catalog::IntroOffer>,
     /// (product id, base plan id) that were ever ACTIVE.
     pub ever_active_base_plans: BTreeSet<(String, String)>,
     /// External transactions by id.
@@ -395,6 +397,7 @@ impl Model {
             voided: Vec::new(),
             in_app_products: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
+            intro_offers: BTreeMap::new(),
             ever_active_base_plans: BTreeSet::new(),
             external_transactions: BTreeMap::new(),
             quotas: config.quotas,
@@ -414,6 +417,12 @@ impl Model {
         for p in config.catalog.in_app_products(&config.package_name) {
             self.in_app_products
                 .insert(p["sku"].as_str().unwrap_or_default().to_string(), p);
+        }
+        for spec in &config.catalog.subscriptions {
+            if let Some(offer) = &spec.intro_offer {
+                self.intro_offers
+                    .insert(spec.product_id.clone(), offer.clone());
+            }
         }
         for s in config.catalog.subscriptions(&config.package_name) {
             let id = s["productId"].as_str().unwrap_or_default().to_string();

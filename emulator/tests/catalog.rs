@@ -127,12 +127,12 @@ async fn inappproducts_batches() {
     let (s, b) = e
         .google(
             "GET",
-            "inappproducts:batchGet?sku=coins_100&sku=premium_upgrade",
+            "inappproducts:batchGet?sku=coins_100&sku=premium_unlock",
             None,
         )
         .await;
     assert_eq!(s, 200);
-    assert_eq!(b["inappproduct"][1]["sku"], "premium_upgrade");
+    assert_eq!(b["inappproduct"][1]["sku"], "premium_unlock");
     assert_eq!(
         e.google("GET", "inappproducts:batchGet?sku=coins_100&sku=nope", None)
             .await
@@ -395,7 +395,7 @@ async fn monetization_subscriptions() {
     let (s, b) = e
         .google(
             "GET",
-            "subscriptions:batchGet?productIds=gold&productIds=premium_monthly",
+            "subscriptions:batchGet?productIds=gold&productIds=sub_monthly",
             None,
         )
         .await;

@@ -109,8 +109,12 @@ async fn tour_of_every_route() {
     let p2 = e
         .buy(json!({ "productId": "coins_100", "quantity": 2 }))
         .await;
-    let s = e.buy(json!({ "productId": "premium_monthly", "test": true, "obfuscatedExternalAccountId": "a" })).await;
-    let s2 = e.buy(json!({ "productId": "premium_yearly" })).await;
+    let s = e
+        .buy(
+            json!({ "productId": "sub_monthly", "test": true, "obfuscatedExternalAccountId": "a" }),
+        )
+        .await;
+    let s2 = e.buy(json!({ "productId": "sub_yearly" })).await;
     e.action(&p2, "void", Some(json!({ "quantity": 1 }))).await;
     e.action(&s2, "pause", None).await;
     let ok = |(status, body): (u16, serde_json::Value)| {
@@ -136,7 +140,7 @@ async fn tour_of_every_route() {
     .await);
     ok(e.google(
         "POST",
-        &format!("purchases/subscriptions/premium_monthly/tokens/{s}:acknowledge"),
+        &format!("purchases/subscriptions/sub_monthly/tokens/{s}:acknowledge"),
         Some(json!({ "externalAccountIds": { "obfuscatedAccountId": "x" } })),
     )
     .await);

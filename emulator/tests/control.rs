@@ -24,7 +24,7 @@ async fn create_purchase_validation() {
         .control(
             "POST",
             "/emulator/v1/purchases",
-            Some(json!({ "productId": "premium_yearly", "basePlanId": "yearly" })),
+            Some(json!({ "productId": "sub_yearly", "basePlanId": "yearly" })),
         )
         .await;
     assert_eq!((s, v["kind"].as_str()), (201, Some("subscription")));
@@ -33,7 +33,7 @@ async fn create_purchase_validation() {
         json!({ "productId": "coins_100", "kind": "subscription" }),
         json!({ "productId": "coins_100", "state": "weird" }),
         json!({ "productId": "coins_100", "quantity": 0 }),
-        json!({ "productId": "premium_monthly", "basePlanId": "nope" }),
+        json!({ "productId": "sub_monthly", "basePlanId": "nope" }),
         json!({ "productId": "coins_100", "unknownField": 1 }),
     ] {
         let (s, v) = e

@@ -16,7 +16,7 @@ async fn items_come_from_the_catalog() {
     let (s, items) = e
         .control(
             "GET",
-            "/emulator/v1/device/items?ids=coins_100,premium_yearly,nope",
+            "/emulator/v1/device/items?ids=coins_100,sub_yearly,nope",
             None,
         )
         .await;
@@ -36,6 +36,19 @@ async fn items_come_from_the_catalog() {
         items[1]["price"],
         json!({ "currency": "USD", "value": "19.99" })
     );
+    // The demo's introductory offers: an intro price on yearly, a free trial on monthly.
+    assert_eq!(
+        items[1]["introductoryPrice"],
+        json!({ "currency": "USD", "value": "9.99" })
+    );
+    assert_eq!(items[1]["introductoryPricePeriod"], "P1Y");
+    assert_eq!(items[1]["introductoryPriceCycles"], 1);
+    assert!(items[1].get("freeTrialPeriod").is_none());
+    let (_, monthly) = e
+        .control("GET", "/emulator/v1/device/items?ids=sub_monthly", None)
+        .await;
+    assert_eq!(monthly[0]["freeTrialPeriod"], "P7D");
+    assert!(monthly[0].get("introductoryPrice").is_none());
     let (s, err) = e
         .control("GET", "/emulator/v1/device/items?ids=", None)
         .await;
@@ -90,7 +103,7 @@ async fn instruments() {
     for (instrument, code) in [("decline", "declined"), ("cancel", "canceled")] {
         let (s, v) = pay(
             &e,
-            json!({ "sku": "premium_upgrade", "instrument": instrument }),
+            json!({ "sku": "premium_unlock", "instrument": instrument }),
         )
         .await;
         assert!(s >= 400);
@@ -103,15 +116,15 @@ async fn instruments() {
     }
     let (s, v) = pay(
         &e,
-        json!({ "sku": "premium_upgrade", "instrument": "pending" }),
+        json!({ "sku": "premium_unlock", "instrument": "pending" }),
     )
     .await;
     assert_eq!((s, v["state"].as_str()), (200, Some("pending")));
     let pending = v["purchaseToken"].as_str().unwrap().to_string();
-    let (_, p) = e.product("premium_upgrade", &pending).await;
+    let (_, p) = e.product("premium_unlock", &pending).await;
     assert_eq!(p["purchaseState"], 2);
     // Owned (even pending): buying again is refused.
-    let (s, v) = pay(&e, json!({ "sku": "premium_upgrade" })).await;
+    let (s, v) = pay(&e, json!({ "sku": "premium_unlock" })).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (409, Some("item_already_owned"))
@@ -148,7 +161,7 @@ async fn instruments() {
         .await;
     assert_eq!(
         list,
-        json!([{ "itemId": "premium_upgrade", "purchaseToken": pending }])
+        json!([{ "itemId": "premium_unlock", "purchaseToken": pending }])
     );
     let (s, v) = e
         .control(
@@ -186,44 +199,44 @@ async fn instruments() {
 #[tokio::test]
 async fn subscription_replacement() {
     let e = Emu::start().await;
-    let (_, v) = pay(&e, json!({ "sku": "premium_monthly" })).await;
+    let (_, v) = pay(&e, json!({ "sku": "sub_monthly" })).await;
     let old = v["purchaseToken"].as_str().unwrap().to_string();
     // Refused combinations, as the TWA refuses them.
-    let (s, v) = pay(&e, json!({ "sku": "premium_yearly", "oldSku": "premium_monthly", "purchaseToken": old, "replacementMode": "withoutProration" })).await;
+    let (s, v) = pay(&e, json!({ "sku": "sub_yearly", "oldSku": "sub_monthly", "purchaseToken": old, "replacementMode": "withoutProration" })).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (400, Some("replacement_mode_refused"))
     );
     let (s, v) = pay(
         &e,
-        json!({ "sku": "premium_yearly", "replacementMode": "chargeProratedPrice" }),
+        json!({ "sku": "sub_yearly", "replacementMode": "chargeProratedPrice" }),
     )
     .await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (400, Some("missing_purchase_token"))
     );
-    let (s, v) = pay(&e, json!({ "sku": "premium_yearly", "oldSku": "premium_monthly", "purchaseToken": "unknown", "replacementMode": "deferred" })).await;
+    let (s, v) = pay(&e, json!({ "sku": "sub_yearly", "oldSku": "sub_monthly", "purchaseToken": "unknown", "replacementMode": "deferred" })).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (404, Some("item_not_owned"))
     );
 
-    let (s, v) = pay(&e, json!({ "sku": "premium_yearly", "oldSku": "premium_monthly", "purchaseToken": old, "replacementMode": "chargeProratedPrice" })).await;
+    let (s, v) = pay(&e, json!({ "sku": "sub_yearly", "oldSku": "sub_monthly", "purchaseToken": old, "replacementMode": "chargeProratedPrice" })).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["linkedPurchaseToken"], old.as_str());
     let new = v["purchaseToken"].as_str().unwrap();
     let (_, sub) = e.subscription(new).await;
     assert_eq!(sub["linkedPurchaseToken"], old.as_str());
-    assert_eq!(sub["lineItems"][0]["productId"], "premium_yearly");
+    assert_eq!(sub["lineItems"][0]["productId"], "sub_yearly");
     let (_, list) = e
         .control("GET", "/emulator/v1/device/purchases", None)
         .await;
     assert_eq!(
         list,
-        json!([{ "itemId": "premium_yearly", "purchaseToken": new }])
+        json!([{ "itemId": "sub_yearly", "purchaseToken": new }])
     );
     // The legacy prorationMode key works too.
-    let (s, v) = pay(&e, json!({ "sku": "premium_monthly", "oldSku": "premium_yearly", "purchaseToken": new, "prorationMode": "deferred" })).await;
+    let (s, v) = pay(&e, json!({ "sku": "sub_monthly", "oldSku": "sub_yearly", "purchaseToken": new, "prorationMode": "deferred" })).await;
     assert_eq!((s, v["replacementMode"].as_str()), (200, Some("DEFERRED")));
 }

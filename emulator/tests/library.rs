@@ -37,7 +37,7 @@ async fn embedded_without_a_socket() {
 
     let (token, order) = emulator
         .create_purchase(CreatePurchase {
-            product_id: "premium_upgrade".into(),
+            product_id: "premium_unlock".into(),
             ..Default::default()
         })
         .unwrap();

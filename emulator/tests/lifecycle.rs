@@ -29,7 +29,7 @@ async fn state(e: &Emu, token: &str) -> String {
 #[tokio::test]
 async fn cancel_restart_expire() {
     let e = Emu::start().await;
-    let t = acked_sub(&e, "premium_monthly").await;
+    let t = acked_sub(&e, "sub_monthly").await;
     assert_eq!(e.action(&t, "cancel", None).await.0, 200);
     assert_eq!(state(&e, &t).await, "SUBSCRIPTION_STATE_CANCELED");
     let (_, v) = e.subscription(&t).await;
@@ -56,7 +56,7 @@ async fn cancel_restart_expire() {
 #[tokio::test]
 async fn renew_grace_hold_recover() {
     let e = Emu::start().await;
-    let t = acked_sub(&e, "premium_monthly").await;
+    let t = acked_sub(&e, "sub_monthly").await;
     let (_, v) = e.subscription(&t).await;
     let order = v["lineItems"][0]["latestSuccessfulOrderId"]
         .as_str()
@@ -89,7 +89,7 @@ async fn renew_grace_hold_recover() {
 #[tokio::test]
 async fn pause_resume_revoke() {
     let e = Emu::start().await;
-    let t = acked_sub(&e, "premium_monthly").await;
+    let t = acked_sub(&e, "sub_monthly").await;
     assert_eq!(e.action(&t, "pause", None).await.0, 200);
     let (_, v) = e.subscription(&t).await;
     assert_eq!(v["subscriptionState"], "SUBSCRIPTION_STATE_PAUSED");
@@ -117,7 +117,7 @@ async fn pause_resume_revoke() {
 async fn pending_subscription() {
     let e = Emu::start().await;
     let t = e
-        .buy(json!({ "productId": "premium_yearly", "state": "pending" }))
+        .buy(json!({ "productId": "sub_yearly", "state": "pending" }))
         .await;
     let (_, v) = e.subscription(&t).await;
     assert_eq!(v["subscriptionState"], "SUBSCRIPTION_STATE_PENDING");
@@ -125,7 +125,7 @@ async fn pending_subscription() {
     let (s, b) = e
         .google(
             "POST",
-            &format!("purchases/subscriptions/premium_yearly/tokens/{t}:acknowledge"),
+            &format!("purchases/subscriptions/sub_yearly/tokens/{t}:acknowledge"),
             None,
         )
         .await;
@@ -136,7 +136,7 @@ async fn pending_subscription() {
     assert_eq!(e.action(&t, "complete", None).await.0, 200);
     assert_eq!(state(&e, &t).await, "SUBSCRIPTION_STATE_ACTIVE");
     let t2 = e
-        .buy(json!({ "productId": "premium_yearly", "state": "pending" }))
+        .buy(json!({ "productId": "sub_yearly", "state": "pending" }))
         .await;
     assert_eq!(e.action(&t2, "cancel-pending", None).await.0, 200);
     assert_eq!(
@@ -150,7 +150,7 @@ async fn pending_subscription() {
 #[tokio::test]
 async fn clock_renews_and_expires_on_schedule() {
     let e = Emu::start().await;
-    let t = acked_sub(&e, "premium_monthly").await;
+    let t = acked_sub(&e, "sub_monthly").await;
     let (_, v) = e.subscription(&t).await;
     let order = v["lineItems"][0]["latestSuccessfulOrderId"]
         .as_str()
@@ -187,7 +187,7 @@ async fn clock_renews_and_expires_on_schedule() {
     );
 
     // Grace period runs out into account hold, which runs out into expiry.
-    let g = acked_sub(&e, "premium_monthly").await;
+    let g = acked_sub(&e, "sub_monthly").await;
     e.action(&g, "grace", None).await;
     e.advance(8 * DAY).await;
     assert_eq!(state(&e, &g).await, "SUBSCRIPTION_STATE_ON_HOLD");
@@ -196,7 +196,7 @@ async fn clock_renews_and_expires_on_schedule() {
     assert_eq!(e.notified(&g).await, ["sub:4", "sub:6", "sub:5", "sub:13"]);
 
     // A pause ends by itself.
-    let p = acked_sub(&e, "premium_monthly").await;
+    let p = acked_sub(&e, "sub_monthly").await;
     e.action(&p, "pause", Some(json!({ "seconds": DAY }))).await;
     e.advance(DAY + 1).await;
     assert_eq!(state(&e, &p).await, "SUBSCRIPTION_STATE_ACTIVE");
@@ -217,17 +217,17 @@ async fn clock_renews_and_expires_on_schedule() {
 #[tokio::test]
 async fn unacknowledged_purchases_are_refunded_after_three_days() {
     let e = Emu::start().await;
-    let unacked = e.buy(json!({ "productId": "premium_upgrade" })).await;
+    let unacked = e.buy(json!({ "productId": "premium_unlock" })).await;
     let acked = e
-        .buy(json!({ "productId": "premium_upgrade", "accountId": "other" }))
+        .buy(json!({ "productId": "premium_unlock", "accountId": "other" }))
         .await;
     e.google(
         "POST",
-        &format!("purchases/products/premium_upgrade/tokens/{acked}:acknowledge"),
+        &format!("purchases/products/premium_unlock/tokens/{acked}:acknowledge"),
         None,
     )
     .await;
-    let sub = e.buy(json!({ "productId": "premium_monthly" })).await;
+    let sub = e.buy(json!({ "productId": "sub_monthly" })).await;
     // The window starts when a pending purchase becomes purchased.
     let pending = e
         .buy(json!({ "productId": "coins_100", "state": "pending" }))
@@ -236,9 +236,9 @@ async fn unacknowledged_purchases_are_refunded_after_three_days() {
     e.action(&pending, "complete", None).await;
 
     e.advance(DAY + 60).await;
-    let (_, p) = e.product("premium_upgrade", &unacked).await;
+    let (_, p) = e.product("premium_unlock", &unacked).await;
     assert_eq!(p["purchaseState"], 1, "refunded");
-    let (_, p) = e.product("premium_upgrade", &acked).await;
+    let (_, p) = e.product("premium_unlock", &acked).await;
     assert_eq!(p["purchaseState"], 0);
     let (_, p) = e.product("coins_100", &pending).await;
     assert_eq!(p["purchaseState"], 0, "its window started later");

@@ -78,7 +78,7 @@ async fn product_errors() {
         (400, Some("invalid"))
     );
     // Wrong product id.
-    let (s, b) = e.product("premium_upgrade", &token).await;
+    let (s, b) = e.product("premium_unlock", &token).await;
     assert_eq!(s, 400);
     assert_eq!(
         b["error"]["errors"][0]["reason"],
@@ -86,8 +86,8 @@ async fn product_errors() {
     );
     assert_eq!(b["error"]["status"], "INVALID_ARGUMENT");
     // A subscription token on the product endpoint.
-    let sub = e.buy(json!({ "productId": "premium_monthly" })).await;
-    let (s, _) = e.product("premium_monthly", &sub).await;
+    let sub = e.buy(json!({ "productId": "sub_monthly" })).await;
+    let (s, _) = e.product("sub_monthly", &sub).await;
     assert_eq!(s, 400);
     let (s, _) = e
         .google("GET", &format!("purchases/productsv2/tokens/{sub}"), None)
@@ -123,9 +123,9 @@ async fn product_errors() {
 async fn pending_purchase() {
     let e = Emu::start().await;
     let token = e
-        .buy(json!({ "productId": "premium_upgrade", "state": "pending" }))
+        .buy(json!({ "productId": "premium_unlock", "state": "pending" }))
         .await;
-    let (_, p) = e.product("premium_upgrade", &token).await;
+    let (_, p) = e.product("premium_unlock", &token).await;
     assert_eq!(p["purchaseState"], 2);
     let (_, v2) = e
         .google("GET", &format!("purchases/productsv2/tokens/{token}"), None)
@@ -137,7 +137,7 @@ async fn pending_purchase() {
         let (s, b) = e
             .google(
                 "POST",
-                &format!("purchases/products/premium_upgrade/tokens/{token}:{op}"),
+                &format!("purchases/products/premium_unlock/tokens/{token}:{op}"),
                 None,
             )
             .await;
@@ -151,7 +151,7 @@ async fn pending_purchase() {
 
     let (s, _) = e.action(&token, "complete", None).await;
     assert_eq!(s, 200);
-    let (_, p) = e.product("premium_upgrade", &token).await;
+    let (_, p) = e.product("premium_unlock", &token).await;
     assert_eq!(p["purchaseState"], 0);
     let (_, v2) = e
         .google("GET", &format!("purchases/productsv2/tokens/{token}"), None)
@@ -161,7 +161,7 @@ async fn pending_purchase() {
     let (s, _) = e
         .google(
             "POST",
-            &format!("purchases/products/premium_upgrade/tokens/{token}:acknowledge"),
+            &format!("purchases/products/premium_unlock/tokens/{token}:acknowledge"),
             None,
         )
         .await;
@@ -193,12 +193,12 @@ async fn test_purchases_are_marked() {
         .await;
     assert_eq!(v2["testPurchaseContext"]["fopType"], "TEST");
     let sub = e
-        .buy(json!({ "productId": "premium_monthly", "test": true }))
+        .buy(json!({ "productId": "sub_monthly", "test": true }))
         .await;
     let (_, s) = e.subscription(&sub).await;
     assert_eq!(s["testPurchase"], json!({}));
     let (_, s) = e
-        .subscription(&e.buy(json!({ "productId": "premium_monthly" })).await)
+        .subscription(&e.buy(json!({ "productId": "sub_monthly" })).await)
         .await;
     assert!(s.get("testPurchase").is_none());
 }
@@ -206,14 +206,14 @@ async fn test_purchases_are_marked() {
 #[tokio::test]
 async fn subscription_get_acknowledge_cancel_revoke_defer() {
     let e = Emu::start().await;
-    let token = e.buy(json!({ "productId": "premium_monthly" })).await;
+    let token = e.buy(json!({ "productId": "sub_monthly" })).await;
     let (s, sub) = e.subscription(&token).await;
     assert_eq!(s, 200);
     assert_eq!(sub["kind"], "androidpublisher#subscriptionPurchaseV2");
     assert_eq!(sub["subscriptionState"], "SUBSCRIPTION_STATE_ACTIVE");
     assert_eq!(sub["acknowledgementState"], "ACKNOWLEDGEMENT_STATE_PENDING");
     let item = &sub["lineItems"][0];
-    assert_eq!(item["productId"], "premium_monthly");
+    assert_eq!(item["productId"], "sub_monthly");
     assert_eq!(item["offerDetails"]["basePlanId"], "monthly");
     assert_eq!(item["autoRenewingPlan"]["autoRenewEnabled"], true);
     assert_eq!(
@@ -229,7 +229,7 @@ async fn subscription_get_acknowledge_cancel_revoke_defer() {
     let (s, b) = e
         .google(
             "POST",
-            &format!("purchases/subscriptions/premium_yearly/tokens/{token}:acknowledge"),
+            &format!("purchases/subscriptions/sub_yearly/tokens/{token}:acknowledge"),
             None,
         )
         .await;
@@ -241,7 +241,7 @@ async fn subscription_get_acknowledge_cancel_revoke_defer() {
         let (s, _) = e
             .google(
                 "POST",
-                &format!("purchases/subscriptions/premium_monthly/tokens/{token}:acknowledge"),
+                &format!("purchases/subscriptions/sub_monthly/tokens/{token}:acknowledge"),
                 Some(json!({})),
             )
             .await;
@@ -340,19 +340,19 @@ async fn subscription_get_acknowledge_cancel_revoke_defer() {
 #[tokio::test]
 async fn replacement_links_tokens() {
     let e = Emu::start().await;
-    let old = e.buy(json!({ "productId": "premium_monthly" })).await;
+    let old = e.buy(json!({ "productId": "sub_monthly" })).await;
     let (s, new) = e
         .action(
             &old,
             "replace",
-            Some(json!({ "productId": "premium_yearly", "mode": "chargeFullPrice" })),
+            Some(json!({ "productId": "sub_yearly", "mode": "chargeFullPrice" })),
         )
         .await;
     assert_eq!(s, 201, "{new}");
     let new_token = new["purchaseToken"].as_str().unwrap();
     let (_, sub) = e.subscription(new_token).await;
     assert_eq!(sub["linkedPurchaseToken"], old.as_str());
-    assert_eq!(sub["lineItems"][0]["productId"], "premium_yearly");
+    assert_eq!(sub["lineItems"][0]["productId"], "sub_yearly");
     assert_eq!(sub["subscriptionState"], "SUBSCRIPTION_STATE_ACTIVE");
     let (_, o) = e.subscription(&old).await;
     assert_eq!(o["subscriptionState"], "SUBSCRIPTION_STATE_EXPIRED");
@@ -361,7 +361,7 @@ async fn replacement_links_tokens() {
 
     // Deferred: the new token keeps the old product until the old expiry, then renews on
     // the new plan.
-    let old = e.buy(json!({ "productId": "premium_yearly" })).await;
+    let old = e.buy(json!({ "productId": "sub_yearly" })).await;
     let (_, o) = e.subscription(&old).await;
     let old_expiry = o["lineItems"][0]["expiryTime"]
         .as_str()
@@ -371,28 +371,28 @@ async fn replacement_links_tokens() {
         .action(
             &old,
             "replace",
-            Some(json!({ "productId": "premium_monthly", "mode": "deferred" })),
+            Some(json!({ "productId": "sub_monthly", "mode": "deferred" })),
         )
         .await;
     assert_eq!(s, 201);
     let new_token = new["purchaseToken"].as_str().unwrap().to_string();
     e.google(
         "POST",
-        &format!("purchases/subscriptions/premium_yearly/tokens/{new_token}:acknowledge"),
+        &format!("purchases/subscriptions/sub_yearly/tokens/{new_token}:acknowledge"),
         None,
     )
     .await;
     let (_, sub) = e.subscription(&new_token).await;
     assert_eq!(sub["linkedPurchaseToken"], old.as_str());
-    assert_eq!(sub["lineItems"][0]["productId"], "premium_yearly");
+    assert_eq!(sub["lineItems"][0]["productId"], "sub_yearly");
     assert_eq!(sub["lineItems"][0]["expiryTime"], old_expiry.as_str());
     assert_eq!(
         sub["lineItems"][0]["deferredItemReplacement"]["productId"],
-        "premium_monthly"
+        "sub_monthly"
     );
     e.advance(366 * 24 * 3600).await;
     let (_, sub) = e.subscription(&new_token).await;
-    assert_eq!(sub["lineItems"][0]["productId"], "premium_monthly");
+    assert_eq!(sub["lineItems"][0]["productId"], "sub_monthly");
     assert_eq!(sub["lineItems"][0]["offerDetails"]["basePlanId"], "monthly");
     assert!(sub["lineItems"][0].get("deferredItemReplacement").is_none());
     assert!(sub["lineItems"][0]["latestSuccessfulOrderId"]
@@ -411,7 +411,7 @@ async fn voided_purchases_list() {
         assert_eq!(s, 200);
         tokens.push(t);
     }
-    let sub = e.buy(json!({ "productId": "premium_monthly" })).await;
+    let sub = e.buy(json!({ "productId": "sub_monthly" })).await;
     e.action(&sub, "void", Some(json!({ "reason": 7 }))).await;
     // A partial refund of a multi-quantity purchase.
     let multi = e

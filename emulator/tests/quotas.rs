@@ -43,7 +43,7 @@ async fn per_minute_buckets() {
     }))
     .await;
     let t = e.buy(json!({ "productId": "coins_100" })).await;
-    let s = e.buy(json!({ "productId": "premium_monthly" })).await;
+    let s = e.buy(json!({ "productId": "sub_monthly" })).await;
     for _ in 0..3 {
         assert_eq!(e.product("coins_100", &t).await.0, 200);
     }
@@ -195,9 +195,7 @@ async fn monetization_and_external_transaction_buckets() {
     assert_eq!(e.google("GET", "inappproducts", None).await.0, 200);
     assert_eq!(e.google("GET", "subscriptions", None).await.0, 200);
     assert_eq!(
-        e.google("GET", "subscriptions/premium_monthly", None)
-            .await
-            .0,
+        e.google("GET", "subscriptions/sub_monthly", None).await.0,
         429
     );
 

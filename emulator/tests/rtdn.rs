@@ -96,7 +96,7 @@ async fn pushes_are_signed_envelopes() {
     let (url, mut rx, _) = push_server(0).await;
     let push_url = url.clone();
     let e = Emu::start_with(move |c| c.rtdn.push_url = Some(push_url)).await;
-    let token = e.buy(json!({ "productId": "premium_monthly" })).await;
+    let token = e.buy(json!({ "productId": "sub_monthly" })).await;
     let push = next(&mut rx).await;
     let claims = verify(&e, &push, &url).await;
     assert_eq!(claims["iss"], "https://accounts.google.com");

@@ -4,7 +4,6 @@
 //! [`FromJs`] readers), so the bundle carries no serde_json.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::from_js::{self, Fields, FromJs};
 use crate::text::{concat, decimal};
@@ -32,7 +31,7 @@ impl AuthToken {
             AuthToken::Static(token) => Ok(Some(token.clone())),
             AuthToken::Callback(function) => {
                 let value = function.call0(&JsValue::UNDEFINED).map_err(auth_error)?;
-                let value = JsFuture::from(js_sys::Promise::resolve(&value))
+                let value = sys::resolve(Ok(js_sys::Promise::resolve(&value)))
                     .await
                     .map_err(auth_error)?;
                 match value.as_string() {
@@ -179,11 +178,12 @@ impl Backend {
         }
         let init = init.value("headers", &headers.done()).done();
         let url = concat(&[&self.base_url, path]);
-        let response: sys::Response = await_promise(sys::fetch(&url, &init))
-            .await?
+        let response: sys::Response = sys::resolve(sys::fetch(&url, &init))
+            .await
+            .map_err(network)?
             .unchecked_into();
         // A body that cannot be read or parsed is no JSON: the status still counts.
-        let text = await_promise(response.text()).await.ok();
+        let text = sys::resolve(response.text()).await.ok();
         Ok(Reply {
             status: response.status(),
             status_text: response.status_text(),
@@ -192,13 +192,6 @@ impl Backend {
                 .and_then(|text| js_sys::JSON::parse(&text).ok()),
         })
     }
-}
-
-/// Awaits a promise returned by a throwing call; both failures are network errors.
-async fn await_promise(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Error> {
-    JsFuture::from(promise.map_err(network)?)
-        .await
-        .map_err(network)
 }
 
 /// A failed `fetch` (`TypeError: Failed to fetch`) as a network error.

@@ -5,7 +5,6 @@ use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::backend::{AuthToken, Backend, VerifyOutcome};
 use crate::from_js::{self, FromJs};
@@ -209,21 +208,23 @@ impl PlayBilling {
             }),
         };
         billing.listen_online();
-        let background = billing.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            background.flush_outbox(false).await;
-        });
+        billing.flush_in_background(false);
         Ok(billing)
+    }
+
+    /// Re-sends the outbox without waiting for it (one task type for every caller).
+    fn flush_in_background(&self, force: bool) {
+        let billing = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            billing.flush_outbox(force).await;
+        });
     }
 
     fn listen_online(&self) {
         let weak: Weak<Inner> = Rc::downgrade(&self.inner);
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(inner) = weak.upgrade() {
-                let billing = PlayBilling { inner };
-                wasm_bindgen_futures::spawn_local(async move {
-                    billing.flush_outbox(true).await;
-                });
+                PlayBilling { inner }.flush_in_background(true);
             }
         });
         let _ = sys::global().add_event_listener("online", listener.as_ref().unchecked_ref());
@@ -246,8 +247,9 @@ impl PlayBilling {
             return Err(Error::InvalidArgument("item ids must not be empty".into()));
         }
         let ids: js_sys::Array = item_ids.iter().map(|id| JsValue::from_str(id)).collect();
-        let mut items: Vec<ItemDetails> = call(self.inner.service.get_details(&ids))
+        let mut items: Vec<ItemDetails> = sys::resolve(self.inner.service.get_details(&ids))
             .await
+            .map_err(Error::from_js)
             .and_then(decode)?;
         let mut ordered = Vec::with_capacity(item_ids.len());
         for id in item_ids {
@@ -342,20 +344,41 @@ impl PlayBilling {
             &JsValue::from_str(&self.inner.provider),
         );
         sys::set(&method, "data", &data);
-        let request = PaymentRequest::new(&js_sys::Array::of1(&method), &zero_total())
-            .map_err(Error::from_js)?;
-        let response: PaymentResponse = call(request.show()).await?.unchecked_into();
-        let details = response.details();
-        let token = sys::get(&details, "purchaseToken")
+        let request =
+            PaymentRequest::new(&[method].iter().collect::<js_sys::Array>(), &zero_total())
+                .map_err(Error::from_js)?;
+        let response: PaymentResponse = sys::resolve(request.show())
+            .await
+            .map_err(Error::from_js)?
+            .unchecked_into();
+        let result = self.verify_payment(item_id, &response.details()).await;
+        let completion = match &result {
+            Ok(_) => "success",
+            // Not a failure of the payment, not a success yet: "unknown" shows neither.
+            Err(Error::Pending | Error::Network(_)) => "unknown",
+            Err(_) => "fail",
+        };
+        // A failing complete() changes nothing for the purchase, which is already settled.
+        let _ = sys::resolve(response.complete(completion)).await;
+        result
+    }
+
+    /// Takes the token from the payment app's `details`, stores it in the outbox and has
+    /// the backend verify it.
+    async fn verify_payment(
+        &self,
+        item_id: &str,
+        details: &JsValue,
+    ) -> Result<PurchaseResult, Error> {
+        let token = sys::get(details, "purchaseToken")
             .as_string()
             .filter(|t| !t.is_empty())
             .or_else(|| {
-                sys::get(&details, "token")
+                sys::get(details, "token")
                     .as_string()
                     .filter(|t| !t.is_empty())
             });
         let Some(purchase_token) = token else {
-            complete(&response, "fail").await;
             return Err(Error::Unavailable(
                 "the payment app returned no purchase token".into(),
             ));
@@ -363,24 +386,16 @@ impl PlayBilling {
         self.inner.outbox.add(item_id, &purchase_token);
         let outcome = self.inner.backend.verify(item_id, &purchase_token).await;
         self.settle(&purchase_token, &outcome);
-        let result = match outcome {
-            VerifyOutcome::Granted(verification) => {
-                complete(&response, "success").await;
-                return Ok(PurchaseResult {
-                    item_id: item_id.to_owned(),
-                    purchase_token,
-                    verification,
-                });
-            }
-            // Not a failure of the payment, not a success yet: "unknown" shows neither.
-            VerifyOutcome::Pending => ("unknown", Error::Pending),
-            VerifyOutcome::Transient(reason) => ("unknown", Error::Network(reason)),
-            VerifyOutcome::Refused { code, message } => {
-                ("fail", Error::Verification { code, message })
-            }
-        };
-        complete(&response, result.0).await;
-        Err(result.1)
+        match outcome {
+            VerifyOutcome::Granted(verification) => Ok(PurchaseResult {
+                item_id: item_id.to_owned(),
+                purchase_token,
+                verification,
+            }),
+            VerifyOutcome::Pending => Err(Error::Pending),
+            VerifyOutcome::Transient(reason) => Err(Error::Network(reason)),
+            VerifyOutcome::Refused { code, message } => Err(Error::Verification { code, message }),
+        }
     }
 
     /// Updates the outbox after the backend answered for a token.
@@ -425,15 +440,17 @@ impl PlayBilling {
                 "consume needs a purchase token".into(),
             ));
         }
-        call(self.inner.service.consume(purchase_token))
+        sys::resolve(self.inner.service.consume(purchase_token))
             .await
+            .map_err(Error::from_js)
             .map(drop)
     }
 
     /// What the device's Play account owns now.
     pub async fn list_purchases(&self) -> Result<Vec<PurchaseDetails>, Error> {
-        call(self.inner.service.list_purchases())
+        sys::resolve(self.inner.service.list_purchases())
             .await
+            .map_err(Error::from_js)
             .and_then(decode)
     }
 
@@ -443,8 +460,9 @@ impl PlayBilling {
         if !sys::get(&self.inner.service, "listPurchaseHistory").is_function() {
             return Ok(Vec::new());
         }
-        call(self.inner.service.list_purchase_history())
+        sys::resolve(self.inner.service.list_purchase_history())
             .await
+            .map_err(Error::from_js)
             .and_then(decode)
     }
 
@@ -472,7 +490,7 @@ async fn request_service(provider: &str) -> Result<(DigitalGoodsService, &'stati
             "getDigitalGoodsService is absent: not a Trusted Web Activity with Play Billing".into(),
         ));
     };
-    let service = call(promise).await?;
+    let service = sys::resolve(promise).await.map_err(Error::from_js)?;
     if service.is_null() || service.is_undefined() {
         return Err(Error::Unavailable(concat(&[
             "the provider ",
@@ -488,13 +506,6 @@ async fn request_service(provider: &str) -> Result<(DigitalGoodsService, &'stati
     Ok((service.unchecked_into(), version))
 }
 
-/// Awaits a promise returned by a throwing call, mapping both failures to [`Error`].
-async fn call(promise: Result<js_sys::Promise, JsValue>) -> Result<JsValue, Error> {
-    JsFuture::from(promise.map_err(Error::from_js)?)
-        .await
-        .map_err(Error::from_js)
-}
-
 /// Reads the provider's array of plain objects.
 fn decode<T: FromJs>(value: JsValue) -> Result<Vec<T>, Error> {
     from_js::list(&value, "the list").map_err(|error| {
@@ -503,11 +514,6 @@ fn decode<T: FromJs>(value: JsValue) -> Result<Vec<T>, Error> {
             &error.describe(),
         ]))
     })
-}
-
-async fn complete(response: &PaymentResponse, result: &str) {
-    // A failing complete() changes nothing for the purchase, which is already settled.
-    let _ = call(response.complete(result)).await;
 }
 
 /// Chrome's constructor wants `details`; Play ignores it.

@@ -130,7 +130,7 @@ impl From<Error> for JsValue {
     /// A real JS `Error` with a stable `name` and a `code` property.
     fn from(error: Error) -> JsValue {
         let js = js_sys::Error::new(&error.to_string());
-        js.set_name(error.name());
+        crate::sys::set(&js, "name", &JsValue::from_str(error.name()));
         crate::sys::set(&js, "code", &JsValue::from_str(error.code()));
         js.into()
     }

@@ -9,9 +9,10 @@
 
 use std::cell::Cell;
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::sys;
+use crate::text::{concat, decimal};
 use crate::types::{
     Amount, Entitlement, EntitlementKind, EntitlementState, ItemDetails, ItemType, PendingToken,
     PurchaseDetails, Verification,
@@ -178,7 +179,7 @@ pub fn list<T: FromJs>(value: &JsValue, what: &'static str) -> Result<Vec<T>, Sh
     if !js_sys::Array::is_array(value) {
         return Err(ShapeError(what));
     }
-    let array = js_sys::Array::from(value);
+    let array: &js_sys::Array = value.unchecked_ref();
     let mut items = Vec::with_capacity(array.length() as usize);
     for item in array.iter() {
         items.push(T::from_js(&item)?);
@@ -245,10 +246,12 @@ impl FromJs for Entitlement {
         let id = fields.get("id").and_then(|id| {
             id.as_string().or_else(|| {
                 let number = id.as_f64().filter(|number| is_integer(*number))?;
-                js_sys::Number::from(number)
-                    .to_string_with_radix(10)
-                    .ok()
-                    .map(String::from)
+                let digits = decimal(number.abs() as u64);
+                Some(if number < 0.0 {
+                    concat(&["-", &digits])
+                } else {
+                    digits
+                })
             })
         });
         let entitlement = Entitlement {

@@ -247,7 +247,8 @@ fn string_list(value: &JsValue) -> Result<Vec<String>, Error> {
     if !js_sys::Array::is_array(value) {
         return Err(invalid());
     }
-    js_sys::Array::from(value)
+    value
+        .unchecked_ref::<js_sys::Array>()
         .iter()
         .map(|id| id.as_string().ok_or_else(invalid))
         .collect()

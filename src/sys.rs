@@ -118,9 +118,9 @@ pub fn global() -> Global {
     js_sys::global().unchecked_into()
 }
 
-/// `name in globalThis`, without throwing.
+/// Whether `globalThis[name]` is defined (a throwing getter counts as absent).
 pub fn has_global(name: &str) -> bool {
-    js_sys::Reflect::has(&global(), &JsValue::from_str(name)).unwrap_or(false)
+    !get(&global(), name).is_undefined()
 }
 
 /// Reads a property, `undefined` when it is missing or a getter throws.
@@ -144,6 +144,12 @@ pub fn get_digital_goods_service(provider: &str) -> Option<Result<Promise, JsVal
     )
 }
 
+/// Awaits a promise returned by a throwing call: both failures are the thrown value.
+/// (Every await in the library goes through this one function.)
+pub async fn resolve(promise: Result<Promise, JsValue>) -> Result<JsValue, JsValue> {
+    wasm_bindgen_futures::JsFuture::from(promise?).await
+}
+
 /// Milliseconds since the epoch.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
@@ -159,5 +165,5 @@ pub async fn sleep(ms: u32) {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    let _ = resolve(Ok(promise)).await;
 }

@@ -12,8 +12,8 @@ pub fn concat(parts: &[&str]) -> String {
 }
 
 /// The decimal digits of `number`.
-pub fn decimal(number: u32) -> String {
-    let mut digits = [0u8; 10];
+pub fn decimal(number: u64) -> String {
+    let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = number;
     loop {
@@ -64,7 +64,7 @@ mod tests {
     fn concat_and_decimal() {
         assert_eq!(concat(&["HTTP ", &decimal(503), " x"]), "HTTP 503 x");
         assert_eq!(concat(&[]), "");
-        for number in [0, 7, 10, 409, 65_535, u32::MAX] {
+        for number in [0, 7, 10, 409, 65_535, 9_007_199_254_740_991, u64::MAX] {
             assert_eq!(decimal(number), number.to_string());
         }
     }

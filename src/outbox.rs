@@ -31,7 +31,8 @@ pub fn backoff_ms(attempts: u32, random: f64) -> f64 {
 pub struct Outbox {
     key: String,
     storage: Option<Storage>,
-    memory: RefCell<Vec<PendingToken>>,
+    /// The JSON list where there is no storage (the same text `localStorage` would hold).
+    memory: RefCell<String>,
 }
 
 impl Outbox {
@@ -45,17 +46,19 @@ impl Outbox {
         Outbox {
             key: crate::text::concat(&["pwa-billing:outbox:", backend_url]),
             storage,
-            memory: RefCell::new(Vec::new()),
+            memory: RefCell::new(String::new()),
         }
     }
 
     /// Every waiting token, oldest first.
     pub fn list(&self) -> Vec<PendingToken> {
-        let Some(storage) = &self.storage else {
-            return self.memory.borrow().clone();
-        };
-        let Ok(Some(text)) = storage.get_item(&self.key) else {
-            return Vec::new();
+        let text = match &self.storage {
+            Some(storage) => storage
+                .get_item(&self.key)
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+            None => self.memory.borrow().clone(),
         };
         js_sys::JSON::parse(&text)
             .ok()
@@ -64,12 +67,14 @@ impl Outbox {
     }
 
     fn save(&self, tokens: Vec<PendingToken>) {
-        if let Some(storage) = &self.storage {
+        let text = to_js::json(&tokens.to_js());
+        match &self.storage {
             // A full storage quota leaves the previous list: tokens already there stay.
-            let _ = storage.set_item(&self.key, &to_js::json(&tokens.to_js()));
-            return;
+            Some(storage) => {
+                let _ = storage.set_item(&self.key, &text);
+            }
+            None => *self.memory.borrow_mut() = text,
         }
-        *self.memory.borrow_mut() = tokens;
     }
 
     /// Stores a token before it is sent (no-op when it is already waiting).

@@ -779,3 +779,42 @@ async fn backend_failures_keep_what_the_browser_and_the_server_said() {
     );
     uninstall();
 }
+
+/// Runs a JS statement (for one-off changes to the page).
+fn run_js(code: &str) {
+    js_sys::Function::new_no_args(code)
+        .call0(&JsValue::NULL)
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn where_storage_is_denied_the_outbox_lives_in_memory() {
+    fakes(json!({ "backend": { "*": "down" } }));
+    run_js(
+        r#"window.__storage = Object.getOwnPropertyDescriptor(window, "localStorage")
+              ?? Object.getOwnPropertyDescriptor(Window.prototype, "localStorage");
+           Object.defineProperty(window, "localStorage", { configurable: true,
+              get() { throw new DOMException("denied", "SecurityError"); } });"#,
+    );
+    let billing = connect().await;
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    run_js(
+        r#"Object.defineProperty(window, "localStorage", window.__storage); delete window.__storage;"#,
+    );
+    assert_eq!(error.name(), "NetworkError");
+    let waiting = billing.pending_tokens();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].purchase_token, "token-coins_100-1");
+    assert_eq!(waiting[0].attempts, 1);
+    let stored = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .length()
+        .unwrap();
+    assert_eq!(stored, 0, "nothing went to localStorage");
+    set_backend("*", "grant");
+    billing.restore().await.unwrap();
+    assert!(billing.pending_tokens().is_empty());
+}

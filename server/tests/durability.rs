@@ -217,10 +217,7 @@ async fn outbox_survives_a_restart_between_grant_and_acknowledgement() {
         "acknowledged once, fetched once"
     );
     assert_eq!(h.entitlements("alice").await.len(), 1, "granted once");
-    let job = outbox::status_by_key(&h.state.db, &settle_key(&token))
-        .await
-        .unwrap();
-    assert_eq!(job, Some(("done".to_string(), 1)));
+    assert_eq!(h.wait_job_done(&settle_key(&token)).await, 1, "one attempt");
 }
 
 #[tokio::test]
@@ -253,11 +250,7 @@ async fn outbox_survives_a_crash_while_google_fails_and_retries_with_backoff() {
     h.wait_acknowledged("alice", &c.consumable, &token).await;
     assert_eq!(h.call_count(GET).await, 1, "the grant was never re-fetched");
     assert_eq!(h.entitlements("alice").await.len(), 1, "granted once");
-    let (status, attempts) = outbox::status_by_key(&h.state.db, &key)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status, "done");
+    let attempts = h.wait_job_done(&key).await;
     assert!(attempts >= 3, "{attempts}");
 }
 

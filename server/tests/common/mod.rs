@@ -370,6 +370,25 @@ impl Harness {
         }
     }
 
+    /// Waits until the outbox job with this dedupe key is done; returns its attempts. (A
+    /// handler settles the purchase just before the worker marks its job done.)
+    pub async fn wait_job_done(&self, key: &str) -> i64 {
+        let db = self.state.db.clone();
+        let done = || {
+            let db = db.clone();
+            async move {
+                pwa_billing_server::outbox::status_by_key(&db, key)
+                    .await
+                    .unwrap()
+            }
+        };
+        self.eventually("the job to be done", || async {
+            matches!(done().await, Some((s, _)) if s == "done")
+        })
+        .await;
+        done().await.expect("the job exists").1
+    }
+
     /// Polls `condition` until it holds (20 s at most).
     pub async fn eventually<F, Fut>(&self, what: &str, mut condition: F)
     where

@@ -81,6 +81,16 @@ impl VerifyOutcome {
     }
 }
 
+/// `url` without its trailing `/`s (a byte scan: `trim_end_matches` brings UTF-8 decoding
+/// from the end).
+fn without_trailing_slashes(url: &str) -> &str {
+    let end = url
+        .bytes()
+        .rposition(|byte| byte != b'/')
+        .map_or(0, |last| last + 1);
+    url.get(..end).unwrap_or(url)
+}
+
 /// Whether an HTTP status is a final refusal (as opposed to "try again later").
 pub fn is_final_refusal(status: u16) -> bool {
     (400..500).contains(&status) && !matches!(status, 401 | 403 | 408 | 425 | 429)
@@ -97,7 +107,7 @@ impl Backend {
     /// A client for `base_url` (a trailing `/` is ignored).
     pub fn new(base_url: &str, auth: AuthToken) -> Backend {
         Backend {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: without_trailing_slashes(base_url).to_owned(),
             auth,
         }
     }
@@ -115,12 +125,12 @@ impl Backend {
             .done();
         let reply = match self.request("POST", "/purchases/verify", Some(&body)).await {
             Ok(reply) => reply,
-            Err(error) => return VerifyOutcome::Transient(error.to_string()),
+            Err(error) => return VerifyOutcome::Transient(error.message()),
         };
         match reply.status {
             200 => match reply.json().and_then(decode) {
                 Ok(verification) => VerifyOutcome::Granted(verification),
-                Err(error) => VerifyOutcome::Transient(error.to_string()),
+                Err(error) => VerifyOutcome::Transient(error.message()),
             },
             202 => VerifyOutcome::Pending,
             status => {
@@ -293,6 +303,20 @@ mod tests {
         }
         for status in [200, 202, 401, 403, 408, 425, 429, 500, 502, 503, 504] {
             assert!(!is_final_refusal(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn trailing_slashes_are_ignored() {
+        for (url, base) in [
+            ("https://example.com/v1/", "https://example.com/v1"),
+            ("https://example.com/v1//", "https://example.com/v1"),
+            ("https://example.com/v1", "https://example.com/v1"),
+            ("/", ""),
+            ("", ""),
+        ] {
+            assert_eq!(without_trailing_slashes(url), base);
+            assert_eq!(url.trim_end_matches('/'), base);
         }
     }
 

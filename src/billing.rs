@@ -147,7 +147,7 @@ impl PlayBilling {
                     }
                     let message = match &error {
                         Error::Unavailable(m) | Error::Unsupported(m) => m.clone(),
-                        other => other.to_string(),
+                        other => other.message(),
                     };
                     report.problems.push(concat(&[
                         "the provider ",
@@ -176,7 +176,7 @@ impl PlayBilling {
     /// Connects to the provider (retrying `clientAppUnavailable` a few times) and starts
     /// re-sending the outbox's tokens (now, and whenever the browser comes back online).
     pub async fn connect(options: ConnectOptions) -> Result<PlayBilling, Error> {
-        if options.backend_url.trim().is_empty() {
+        if options.backend_url.chars().all(char::is_whitespace) {
             return Err(Error::InvalidArgument("backendUrl is required".into()));
         }
         if options.service_provider.is_empty() {

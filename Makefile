@@ -49,6 +49,14 @@ test-e2e: pkg tools-browser tools-node
 	cargo build --locked -p pwa-billing-server -p play-emulator
 	npm run --silent test:e2e
 
+# Speed, size and memory targets: the npm package's gzip budget, then the server under load
+# (scripts/bench-server.mjs prints each figure against its target and fails on a miss).
+SIZE_BUDGET ?= 30720
+bench: pkg
+	scripts/size.sh pkg $(SIZE_BUDGET)
+	cargo build --release --locked -p pwa-billing-server
+	node scripts/bench-server.mjs target/release/pwa-billing
+
 fmt:
 	cargo fmt --all
 

@@ -21,9 +21,13 @@ pub const ENV_PREFIX: &str = "PWA_BILLING_";
 pub const GOOGLE_PLAY_API_BASE_URL: &str = "https://androidpublisher.googleapis.com/";
 /// Default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pwa-billing.db";
+/// Google's JWKS, which verifies the OIDC tokens of Pub/Sub push requests.
+pub const GOOGLE_OIDC_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 
 /// Sections of the file whose keys are addressed as `PWA_BILLING_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 5] = ["auth", "limits", "cors", "worker", "retry"];
+const SECTIONS: [&str; 7] = [
+    "auth", "limits", "cors", "worker", "retry", "rtdn", "voided",
+];
 
 /// A configuration that failed to load, naming the offending key.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +195,49 @@ impl Default for WorkerConfig {
     }
 }
 
+/// Real-time developer notifications: how `POST /v1/rtdn` authenticates Pub/Sub push.
+#[derive(Debug, Clone)]
+pub struct RtdnConfig {
+    /// The JWKS verifying the push OIDC tokens (default Google's).
+    pub jwks_url: Url,
+    /// The `aud` the push subscription puts in its tokens. Unset: every push is refused.
+    pub audience: Option<String>,
+    /// The push subscription's service account (`email` claim). Unset: every push is
+    /// refused.
+    pub service_account_email: Option<String>,
+}
+
+impl Default for RtdnConfig {
+    fn default() -> Self {
+        Self {
+            jwks_url: Url::parse(GOOGLE_OIDC_JWKS_URL).expect("constant URL"),
+            audience: None,
+            service_account_email: None,
+        }
+    }
+}
+
+/// The voided purchases poller and the acknowledgement watchdog.
+#[derive(Debug, Clone)]
+pub struct VoidedConfig {
+    /// Whether this replica polls (replicas take turns through a lease either way).
+    pub enabled: bool,
+    /// Time between two sweeps of `voidedpurchases.list`.
+    pub poll_interval: Duration,
+    /// Most `voidedpurchases.list` calls in one sweep (Google allows 30 per 30 s).
+    pub max_pages: u32,
+}
+
+impl Default for VoidedConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_interval: Duration::from_secs(600),
+            max_pages: 20,
+        }
+    }
+}
+
 /// The whole configuration of `serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -219,6 +266,10 @@ pub struct Config {
     /// Whether test (license tester) purchases are granted; they are recorded as `test`
     /// either way.
     pub accept_test_purchases: bool,
+    /// Real-time developer notifications.
+    pub rtdn: RtdnConfig,
+    /// The voided purchases poller.
+    pub voided: VoidedConfig,
 }
 
 #[serde_as]
@@ -245,6 +296,33 @@ struct RawConfig {
     retry: RawRetry,
     #[serde(default)]
     worker: RawWorker,
+    #[serde(default)]
+    rtdn: RawRtdn,
+    #[serde(default)]
+    voided: RawVoided,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRtdn {
+    jwks_url: Option<Url>,
+    audience: Option<String>,
+    service_account_email: Option<String>,
+}
+
+#[serde_as]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVoided {
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    poll_interval_secs: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    max_pages: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -593,6 +671,31 @@ impl RawConfig {
                 .map(Duration::from_secs)
                 .unwrap_or(d.backoff_max),
         };
+        let d = VoidedConfig::default();
+        let v = self.voided;
+        let voided = VoidedConfig {
+            enabled: v.enabled.unwrap_or(d.enabled),
+            poll_interval: Duration::from_secs(positive(
+                v.poll_interval_secs
+                    .unwrap_or(d.poll_interval.as_secs()),
+                "voided.poll_interval_secs",
+            )?),
+            max_pages: positive(
+                v.max_pages.unwrap_or(d.max_pages).into(),
+                "voided.max_pages",
+            )? as u32,
+        };
+        let rtdn = RtdnConfig {
+            jwks_url: self
+                .rtdn
+                .jwks_url
+                .unwrap_or_else(|| RtdnConfig::default().jwks_url),
+            audience: self.rtdn.audience.filter(|a| !a.is_empty()),
+            service_account_email: self.rtdn.service_account_email.filter(|e| !e.is_empty()),
+        };
+        if !matches!(rtdn.jwks_url.scheme(), "http" | "https") {
+            return Err(ConfigError::new("rtdn.jwks_url", "must be an http(s) URL"));
+        }
         Ok(Config {
             listen: self
                 .listen
@@ -612,6 +715,8 @@ impl RawConfig {
             retry,
             worker,
             accept_test_purchases: self.accept_test_purchases.unwrap_or(true),
+            rtdn,
+            voided,
         })
     }
 }

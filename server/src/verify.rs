@@ -73,6 +73,9 @@ struct Observed {
     purchased_at: Option<i64>,
     /// The acknowledge or consume job the grant needs.
     settle: Option<&'static str>,
+    /// The product id Google acknowledges the purchase under: the item asked, or the line
+    /// item a deferred replacement still holds.
+    settle_product_id: String,
 }
 
 #[derive(Debug)]
@@ -306,7 +309,7 @@ impl Verifier {
         if let (true, Some(job_kind)) = (grants, observed.settle) {
             let payload = SettlePayload {
                 purchase_token: token.into(),
-                product_id: item_id.into(),
+                product_id: observed.settle_product_id.clone(),
                 product_kind: kind,
             };
             enqueued = outbox::enqueue(
@@ -404,6 +407,7 @@ fn observe_product(p: &ProductPurchase, kind: ProductKind, item_id: &str) -> Obs
         linked_purchase_token: None,
         purchased_at: p.purchase_time_millis,
         settle: None,
+        settle_product_id: item_id.into(),
     };
     if p.product_id.as_deref().is_some_and(|id| id != item_id) {
         observed.state = Observation::Invalid(format!(
@@ -452,6 +456,7 @@ fn observe_subscription(s: &SubscriptionPurchaseV2, item_id: &str) -> Observed {
             .start_time
             .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64),
         settle: None,
+        settle_product_id: item.map_or(item_id, |i| i.product_id.as_str()).into(),
     };
     if item.is_none() {
         observed.state = Observation::Invalid(format!(

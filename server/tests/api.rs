@@ -490,6 +490,46 @@ async fn upgrade_replaces_the_linked_subscription() {
 }
 
 #[tokio::test]
+async fn deferred_downgrade_is_granted_and_acknowledged_under_the_held_item() {
+    let h = Harness::new().await;
+    let c = catalog();
+    let old = h.buy(&c.other_subscription, json!({})).await;
+    assert_eq!(
+        h.verify("alice", &c.other_subscription, &old).await.0,
+        StatusCode::OK
+    );
+    let replaced = h
+        .emulator_action(
+            &old,
+            "replace",
+            json!({"productId": c.subscription, "mode": "deferred"}),
+        )
+        .await;
+    let new = replaced["purchaseToken"]
+        .as_str()
+        .expect("new token")
+        .to_string();
+    let (s, body) = h.verify("alice", &c.subscription, &new).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["entitlement"]["itemId"], json!(c.subscription));
+    assert_eq!(body["entitlement"]["entitled"], true);
+    h.wait_acknowledged("alice", &c.subscription, &new).await;
+    assert_eq!(
+        h.call_count(SUB_ACK).await,
+        2,
+        "the old and the new token, each once"
+    );
+    let list = h.entitlements("alice").await;
+    let state_of = |token: &str| {
+        list.iter()
+            .find(|e| e["purchaseToken"] == json!(token))
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state_of(&old), "replaced");
+}
+
+#[tokio::test]
 async fn canceled_subscription_stays_entitled_until_expiry() {
     let h = Harness::new().await;
     let c = catalog();

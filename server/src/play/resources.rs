@@ -179,6 +179,17 @@ pub struct SubscriptionLineItem {
     /// Base plan and offer.
     #[serde(default)]
     pub offer_details: Option<OfferDetails>,
+    /// A deferred replacement (downgrade): the product this item becomes at its next renewal.
+    #[serde(default)]
+    pub deferred_item_replacement: Option<DeferredItemReplacement>,
+}
+
+/// `deferredItemReplacement` of a line item.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferredItemReplacement {
+    /// The product the item is replaced by.
+    pub product_id: String,
 }
 
 /// Base plan and offer of a line item.
@@ -204,9 +215,19 @@ impl SubscriptionPurchaseV2 {
         self.test_purchase.is_some()
     }
 
-    /// The line item of `product_id`.
+    /// The line item of `product_id`, or else the one a deferred replacement turns into
+    /// `product_id` at its next renewal (a downgrade's new token keeps the old item until then).
     pub fn line_item(&self, product_id: &str) -> Option<&SubscriptionLineItem> {
-        self.line_items.iter().find(|l| l.product_id == product_id)
+        self.line_items
+            .iter()
+            .find(|l| l.product_id == product_id)
+            .or_else(|| {
+                self.line_items.iter().find(|l| {
+                    l.deferred_item_replacement
+                        .as_ref()
+                        .is_some_and(|d| d.product_id == product_id)
+                })
+            })
     }
 }
 
@@ -255,6 +276,17 @@ mod tests {
         assert_eq!(s.linked_purchase_token.as_deref(), Some("old"));
         let item = s.line_item("sub_monthly").unwrap();
         assert_eq!(item.expiry_time.unwrap().unix_timestamp(), 1_769_904_000);
+        assert!(s.line_item("sub_yearly").is_none());
+        let deferred: SubscriptionPurchaseV2 = serde_json::from_str(
+            r#"{"subscriptionState":"SUBSCRIPTION_STATE_ACTIVE","lineItems":[{"productId":"sub_yearly",
+                "deferredItemReplacement":{"productId":"sub_monthly"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            deferred.line_item("sub_monthly").unwrap().product_id,
+            "sub_yearly",
+            "a downgrade in waiting"
+        );
         let s: SubscriptionPurchaseV2 = serde_json::from_str(
             r#"{"subscriptionState":"SUBSCRIPTION_STATE_SOMETHING_NEW","acknowledgementState":"ACK_NEW"}"#,
         )

@@ -111,6 +111,8 @@ pub async fn run(
         retry: RetryConfig::default(),
         worker: WorkerConfig::default(),
         accept_test_purchases: true,
+        rtdn: Default::default(),
+        voided: Default::default(),
     };
     let sandbox = SandboxInfo {
         emulator_url: emulator.url(),

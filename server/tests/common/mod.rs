@@ -137,6 +137,8 @@ pub fn test_config(
             backoff_max: Duration::from_millis(200),
         },
         accept_test_purchases: true,
+        rtdn: Default::default(),
+        voided: Default::default(),
     }
 }
 

@@ -10,7 +10,7 @@ DATA_DIR ?= .demo-data
 WASM_PACK := wasm-pack
 INSTALL := scripts/install-tools.sh
 
-.PHONY: demo test pkg fmt lint bench install clean \
+.PHONY: demo test pkg fmt lint bench size-report install clean \
         test-rust test-wasm test-postgres test-e2e tools-wasm tools-browser tools-postgres tools-node
 
 ## The two commands ---------------------------------------------------------------------
@@ -53,9 +53,16 @@ test-e2e: pkg tools-browser tools-node
 # (scripts/bench-server.mjs prints each figure against its target and fails on a miss).
 SIZE_BUDGET ?= 30720
 bench: pkg
-	scripts/size.sh pkg $(SIZE_BUDGET)
-	cargo build --release --locked -p pwa-billing-server
-	node scripts/bench-server.mjs target/release/pwa-billing
+	status=0; \
+	scripts/size.sh pkg $(SIZE_BUDGET) || status=1; \
+	cargo build --release --locked -p pwa-billing-server; \
+	node scripts/bench-server.mjs target/release/pwa-billing || status=1; \
+	exit $$status
+
+# Where the wasm's bytes go (twiggy top over a names-kept build).
+size-report: tools-wasm
+	@$(INSTALL) twiggy
+	scripts/size-report.sh
 
 fmt:
 	cargo fmt --all

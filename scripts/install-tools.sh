@@ -10,6 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 TOOLS_DIR=${TOOLS_DIR:-$HOME/.cache/pwa-billing}
 WASM_PACK_VERSION=0.15.1
 BINARYEN_VERSION=132
+TWIGGY_VERSION=0.8.0
 # The wasm-bindgen CLI must match the wasm-bindgen crate exactly (pinned with `=`).
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "install-tools: no wasm-bindgen = \"=X\" pin in Cargo.toml" >&2; exit 1; }
@@ -48,6 +49,7 @@ for w in $want; do
         npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR" "binaryen@$BINARYEN_VERSION"
       fi
       ;;
+    twiggy) cargo_tool twiggy "$TWIGGY_VERSION" twiggy ;;
     browser) apt_install chromium chromium-driver ;;
     postgres) apt_install postgresql ;;
     node)

@@ -54,7 +54,8 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// Talc instead of the default dlmalloc: about half its size in the wasm, and faster.
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+/// Talc instead of the default dlmalloc: about half its size in the wasm, and faster
+/// (feature `talc-allocator`, on by default; off for Rust apps with their own allocator).
+#[cfg(all(feature = "talc-allocator", target_family = "wasm", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

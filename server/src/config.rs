@@ -676,8 +676,7 @@ impl RawConfig {
         let voided = VoidedConfig {
             enabled: v.enabled.unwrap_or(d.enabled),
             poll_interval: Duration::from_secs(positive(
-                v.poll_interval_secs
-                    .unwrap_or(d.poll_interval.as_secs()),
+                v.poll_interval_secs.unwrap_or(d.poll_interval.as_secs()),
                 "voided.poll_interval_secs",
             )?),
             max_pages: positive(

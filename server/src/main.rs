@@ -1,4 +1,4 @@
-//! `pwa-billing`: serve, sandbox, migrate.
+//! `pwa-billing`: serve, sandbox, migrate, reconcile.
 
 use std::path::PathBuf;
 
@@ -32,6 +32,13 @@ enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate {
+        /// TOML configuration file.
+        #[arg(long, env = "PWA_BILLING_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Sweep voided purchases and re-check with Google every purchase that should have
+    /// changed by now (expired subscriptions, stale states), once; print a summary.
+    Reconcile {
         /// TOML configuration file.
         #[arg(long, env = "PWA_BILLING_CONFIG")]
         config: Option<PathBuf>,
@@ -76,6 +83,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .context("configuration key `database_url`")?;
             db.migrate().await.context("applying migrations")?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Reconcile { config } => {
+            let config = Config::load(config.as_deref())?;
+            let state = AppState::new(config, None).await?;
+            state.db.migrate().await.context("applying migrations")?;
+            let summary = pwa_billing_server::reconcile::run(&state).await?;
+            println!("reconcile: {summary}");
+            state.db.close().await;
             Ok(())
         }
         Command::Sandbox(options) => {

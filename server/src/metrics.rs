@@ -34,6 +34,17 @@ struct GoogleLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RtdnLabels {
+    kind: String,
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobLabels {
     kind: String,
     result: String,
@@ -54,6 +65,10 @@ struct Inner {
     jobs: Family<JobLabels, Counter>,
     outbox_depth: Gauge,
     oldest_unacknowledged: Gauge<f64, AtomicU64>,
+    rtdn: Family<RtdnLabels, Counter>,
+    lifecycle: Family<StateLabels, Counter>,
+    voided_listed: Counter,
+    voided_sweeps: Family<OutcomeLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -116,6 +131,30 @@ impl Metrics {
             "Age of the oldest granted purchase not yet acknowledged on Google Play (0: none)",
             oldest_unacknowledged.clone(),
         );
+        let rtdn = Family::<RtdnLabels, Counter>::default();
+        registry.register(
+            "rtdn_notifications",
+            "RTDN pushes received, by notification kind and outcome (stored, duplicate, other_package, refused, malformed)",
+            rtdn.clone(),
+        );
+        let lifecycle = Family::<StateLabels, Counter>::default();
+        registry.register(
+            "lifecycle_changes",
+            "Stored purchases changed after verification (RTDN, voided purchases, reconcile), by new state",
+            lifecycle.clone(),
+        );
+        let voided_listed = Counter::default();
+        registry.register(
+            "voided_purchases_listed",
+            "Voided purchases read from voidedpurchases.list",
+            voided_listed.clone(),
+        );
+        let voided_sweeps = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "voided_sweeps",
+            "Sweeps of voidedpurchases.list by outcome (done, skipped, failed)",
+            voided_sweeps.clone(),
+        );
         Self(Arc::new(Inner {
             registry,
             requests,
@@ -126,6 +165,10 @@ impl Metrics {
             jobs,
             outbox_depth,
             oldest_unacknowledged,
+            rtdn,
+            lifecycle,
+            voided_listed,
+            voided_sweeps,
         }))
     }
 
@@ -191,6 +234,43 @@ impl Metrics {
         self.0
             .oldest_unacknowledged
             .set(oldest_unacknowledged_seconds);
+    }
+
+    /// Counts one RTDN push by notification kind and outcome.
+    pub fn rtdn(&self, kind: &str, outcome: &str) {
+        self.0
+            .rtdn
+            .get_or_create(&RtdnLabels {
+                kind: kind.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    /// Counts one change of a stored purchase after verification, by its new state.
+    pub fn lifecycle(&self, state: &str) {
+        self.0
+            .lifecycle
+            .get_or_create(&StateLabels {
+                state: state.into(),
+            })
+            .inc();
+    }
+
+    /// Counts one sweep of voided purchases (`done`, `skipped`, `failed`) and what it read.
+    pub fn voided_sweep(&self, outcome: &str, listed: u64) {
+        self.0.voided_listed.inc_by(listed);
+        self.0
+            .voided_sweeps
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    /// Sets the age of the oldest granted purchase not acknowledged yet.
+    pub fn set_oldest_unacknowledged(&self, seconds: f64) {
+        self.0.oldest_unacknowledged.set(seconds);
     }
 
     /// The OpenMetrics text exposition.

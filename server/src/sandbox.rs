@@ -7,10 +7,13 @@ use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::config::{AuthConfig, Config, Limits, ProductKind, RetryConfig, WorkerConfig};
+use crate::config::{
+    AuthConfig, Config, Limits, ProductKind, RetryConfig, RtdnConfig, VoidedConfig, WorkerConfig,
+};
 use crate::server::{app_with_files, RunningServer};
 use crate::state::{AppState, SandboxInfo};
 
@@ -91,6 +94,18 @@ pub async fn run(
     .with_context(|| format!("cannot write {}", key_path.display()))?;
     let secret = session_secret(&options.data_dir)?;
     let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("--port: cannot bind {listen}"))?;
+    // The emulator pushes its notifications to this server, signed with its own keys.
+    let push_url = format!("http://{}/v1/rtdn", listener.local_addr()?);
+    emulator.set_rtdn_push(Some(push_url.clone()), Some(push_url.clone()));
+    let rtdn = RtdnConfig {
+        jwks_url: url::Url::parse(&format!("{}/emulator/v1/oidc/certs", emulator.url()))
+            .context("emulator JWKS URL")?,
+        audience: Some(push_url),
+        service_account_email: Some(emulator.rtdn_service_account_email()),
+    };
     let config = Config {
         listen,
         package_name: emulator.package_name().to_string(),
@@ -111,8 +126,11 @@ pub async fn run(
         retry: RetryConfig::default(),
         worker: WorkerConfig::default(),
         accept_test_purchases: true,
-        rtdn: Default::default(),
-        voided: Default::default(),
+        rtdn,
+        voided: VoidedConfig {
+            poll_interval: Duration::from_secs(30),
+            ..VoidedConfig::default()
+        },
     };
     let sandbox = SandboxInfo {
         emulator_url: emulator.url(),
@@ -120,9 +138,6 @@ pub async fn run(
     };
     let state = AppState::new(config, Some(sandbox)).await?;
     state.db.migrate().await.context("applying migrations")?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("--port: cannot bind {listen}"))?;
     let router = app_with_files(state.clone(), &options.www, &options.pkg);
     let server = RunningServer::start(state, router, listener)?;
     {

@@ -27,6 +27,9 @@ use crate::error::ApiError;
 use crate::routes;
 use crate::state::AppState;
 
+/// How often the acknowledgement watchdog looks.
+const WATCHDOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP API over `state`; unknown paths answer 404 `not_found`.
@@ -48,6 +51,7 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .merge(routes::metrics::router())
         .merge(routes::openapi::router())
         .merge(routes::dev::router())
+        .merge(routes::rtdn::router())
         .split_for_parts();
     let limits = &state.config.limits;
     let router = router.layer(Extension(Arc::new(doc)));
@@ -144,6 +148,7 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
     worker: Option<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -157,6 +162,18 @@ impl RunningServer {
             .worker
             .enabled
             .then(|| tokio::spawn(state.worker().run(rx.clone())));
+        let mut background = Vec::new();
+        if state.config.worker.enabled {
+            background.push(tokio::spawn(crate::watchdog::run(
+                state.db.clone(),
+                state.metrics.clone(),
+                WATCHDOG_INTERVAL,
+                rx.clone(),
+            )));
+        }
+        if state.config.voided.enabled {
+            background.push(tokio::spawn(state.voided_poller().run(rx.clone())));
+        }
         let mut http_rx = rx;
         let http = tokio::spawn(async move {
             axum::serve(listener, router)
@@ -170,6 +187,7 @@ impl RunningServer {
             shutdown,
             http,
             worker,
+            background,
         })
     }
 
@@ -184,6 +202,9 @@ impl RunningServer {
         if let Some(worker) = self.worker {
             let _ = worker.await;
         }
+        for task in self.background {
+            let _ = task.await;
+        }
         self.http.await.map_err(std::io::Error::other)?
     }
 
@@ -191,6 +212,9 @@ impl RunningServer {
     pub fn abort(self) {
         if let Some(worker) = &self.worker {
             worker.abort();
+        }
+        for task in &self.background {
+            task.abort();
         }
         self.http.abort();
     }

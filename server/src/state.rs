@@ -8,11 +8,14 @@ use tokio::sync::Notify;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::db::Db;
+use crate::lifecycle::{Lifecycle, RtdnHandler, JOB_RTDN};
 use crate::metrics::Metrics;
 use crate::play::retry::Jitter;
 use crate::play::{PlayClient, ServiceAccountKey, TokenSource};
+use crate::rtdn::oidc::PushAuthenticator;
 use crate::settle::SettleHandler;
 use crate::verify::{Verifier, JOB_ACKNOWLEDGE, JOB_CONSUME};
+use crate::voided::VoidedPoller;
 use crate::worker::{Handlers, Worker};
 
 /// What `pwa-billing sandbox` adds.
@@ -37,6 +40,10 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Verification and granting.
     pub verifier: Arc<Verifier>,
+    /// Authentication of RTDN pushes.
+    pub rtdn_auth: Arc<PushAuthenticator>,
+    /// Lifecycle changes after verification (RTDN, voided purchases, reconcile).
+    pub lifecycle: Lifecycle,
     /// Metrics.
     pub metrics: Metrics,
     /// Wakes the worker when a job was enqueued.
@@ -95,7 +102,19 @@ impl AppState {
             metrics.clone(),
             wake.clone(),
         );
+        let lifecycle = Lifecycle::new(
+            &config,
+            db.clone(),
+            play.clone(),
+            metrics.clone(),
+            wake.clone(),
+        );
+        if config.rtdn.audience.is_none() || config.rtdn.service_account_email.is_none() {
+            tracing::info!("RTDN not configured (rtdn.audience, rtdn.service_account_email): POST /v1/rtdn refuses every push");
+        }
         Ok(Self {
+            rtdn_auth: Arc::new(PushAuthenticator::new(&config.rtdn, http.clone())),
+            lifecycle,
             auth: Arc::new(Authenticator::new(&config.auth, http)),
             config: Arc::new(config),
             db,
@@ -119,7 +138,8 @@ impl AppState {
             .register(
                 JOB_CONSUME,
                 SettleHandler::consume(self.db.clone(), self.play.clone()),
-            );
+            )
+            .register(JOB_RTDN, RtdnHandler(self.lifecycle.clone()));
         handlers
     }
 
@@ -132,6 +152,19 @@ impl AppState {
             self.metrics.clone(),
             self.wake.clone(),
             self.jitter.clone(),
+        )
+    }
+}
+
+impl AppState {
+    /// The voided purchases poller over this state.
+    pub fn voided_poller(&self) -> VoidedPoller {
+        VoidedPoller::new(
+            self.db.clone(),
+            self.play.clone(),
+            self.lifecycle.clone(),
+            self.config.voided.clone(),
+            self.metrics.clone(),
         )
     }
 }

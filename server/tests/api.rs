@@ -654,6 +654,7 @@ async fn openapi_document_covers_every_route() {
         "/openapi.json",
         "/v1/dev/session",
         "/v1/dev/sandbox",
+        "/v1/rtdn",
     ]
     .into_iter()
     .map(String::from)

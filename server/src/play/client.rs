@@ -11,6 +11,7 @@ use super::auth::TokenSource;
 use super::resources::{ProductPurchase, SubscriptionPurchaseV2};
 use super::retry::{backoff, should_retry, Jitter};
 use super::status::{PlayError, Status};
+use super::voided::VoidedPurchaseList;
 use crate::config::RetryConfig;
 use crate::metrics::Metrics;
 
@@ -140,6 +141,37 @@ impl PlayClient {
         .map(drop)
     }
 
+    /// `purchases.voidedpurchases.list` of one-time purchases and subscriptions (`type=1`),
+    /// quantity-based partial refunds included, voided since `start_time_ms` (default: the
+    /// last 30 days); `page_token` continues a listing.
+    pub async fn list_voided_purchases(
+        &self,
+        start_time_ms: Option<i64>,
+        page_token: Option<&str>,
+    ) -> Result<VoidedPurchaseList, PlayError> {
+        let mut url = self.url(&["purchases", "voidedpurchases"]);
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("type", "1")
+                .append_pair("includeQuantityBasedPartialRefund", "true");
+            if let Some(start) = start_time_ms {
+                query.append_pair("startTime", &start.to_string());
+            }
+            if let Some(token) = page_token {
+                query.append_pair("token", token);
+            }
+        }
+        let body = self
+            .call_url(
+                "androidpublisher.purchases.voidedpurchases.list",
+                Method::GET,
+                url,
+            )
+            .await?;
+        decode(&body)
+    }
+
     /// `…/androidpublisher/v3/applications/{package}/{segments…}`.
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.0.base_url.clone();
@@ -163,7 +195,16 @@ impl PlayClient {
         method: Method,
         segments: &[&str],
     ) -> Result<Vec<u8>, PlayError> {
-        let url = self.url(segments);
+        self.call_url(method_name, method, self.url(segments)).await
+    }
+
+    /// One API call to `url` with retries on transient failures.
+    async fn call_url(
+        &self,
+        method_name: &'static str,
+        method: Method,
+        url: Url,
+    ) -> Result<Vec<u8>, PlayError> {
         let retry = &self.0.retry;
         let mut attempt = 0;
         loop {

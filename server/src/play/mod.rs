@@ -6,6 +6,7 @@ pub mod client;
 pub mod resources;
 pub mod retry;
 pub mod status;
+pub mod voided;
 
 pub use auth::{ServiceAccountKey, TokenSource};
 pub use client::PlayClient;

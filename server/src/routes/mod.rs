@@ -7,3 +7,4 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod purchases;
+pub mod rtdn;

@@ -823,6 +823,54 @@ mod tests {
     }
 
     #[test]
+    fn rtdn_and_voided_keys() {
+        let c = Config::load_from(None, minimal()).unwrap();
+        assert_eq!(c.rtdn.jwks_url.as_str(), GOOGLE_OIDC_JWKS_URL);
+        assert_eq!(
+            (c.rtdn.audience, c.rtdn.service_account_email),
+            (None, None)
+        );
+        assert!(c.voided.enabled);
+        assert_eq!(c.voided.poll_interval, Duration::from_secs(600));
+        let c = Config::load_from(
+            None,
+            with(&[
+                ("PWA_BILLING_RTDN_AUDIENCE", "https://b.example/v1/rtdn"),
+                (
+                    "PWA_BILLING_RTDN_SERVICE_ACCOUNT_EMAIL",
+                    "push@p.iam.gserviceaccount.com",
+                ),
+                ("PWA_BILLING_RTDN_JWKS_URL", "http://127.0.0.1:1/certs"),
+                ("PWA_BILLING_VOIDED_ENABLED", "false"),
+                ("PWA_BILLING_VOIDED_POLL_INTERVAL_SECS", "60"),
+                ("PWA_BILLING_VOIDED_MAX_PAGES", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.rtdn.audience.as_deref(),
+            Some("https://b.example/v1/rtdn")
+        );
+        assert_eq!(
+            c.rtdn.service_account_email.as_deref(),
+            Some("push@p.iam.gserviceaccount.com")
+        );
+        assert_eq!(c.rtdn.jwks_url.as_str(), "http://127.0.0.1:1/certs");
+        assert!(!c.voided.enabled);
+        assert_eq!(c.voided.poll_interval, Duration::from_secs(60));
+        assert_eq!(c.voided.max_pages, 5);
+        let err = |extra: &[(&str, &str)]| Config::load_from(None, with(extra)).unwrap_err().key;
+        assert_eq!(
+            err(&[("PWA_BILLING_RTDN_JWKS_URL", "ftp://x/certs")]),
+            "rtdn.jwks_url"
+        );
+        assert_eq!(
+            err(&[("PWA_BILLING_VOIDED_POLL_INTERVAL_SECS", "0")]),
+            "voided.poll_interval_secs"
+        );
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let err = |env: Vec<(String, String)>| Config::load_from(None, env).unwrap_err();
         let e = err(with(&[("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "lots")]));

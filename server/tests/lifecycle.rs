@@ -383,3 +383,50 @@ async fn reconcile_sweeps_voided_purchases_and_rechecks_what_is_due() {
         "nothing due any more"
     );
 }
+
+#[tokio::test]
+async fn the_reconcile_command_prints_its_summary() {
+    let h = Harness::new().await;
+    let c = catalog();
+    let token = h.buy(&c.non_consumable, json!({})).await;
+    assert_eq!(
+        h.verify("alice", &c.non_consumable, &token).await.0,
+        StatusCode::OK
+    );
+    h.emulator_action(&token, "void", json!({})).await;
+    let products: Vec<String> = h
+        .config
+        .products
+        .iter()
+        .map(|(id, kind)| format!("{id}={}", kind.as_str()))
+        .collect();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_pwa-billing"))
+        .arg("reconcile")
+        .env_clear()
+        .env("PWA_BILLING_PACKAGE_NAME", &h.config.package_name)
+        .env(
+            "PWA_BILLING_SERVICE_ACCOUNT_KEY",
+            &h.config.service_account_key,
+        )
+        .env(
+            "PWA_BILLING_PLAY_API_BASE_URL",
+            h.config.play_api_base_url.as_str(),
+        )
+        .env("PWA_BILLING_DATABASE_URL", &h.config.database_url)
+        .env("PWA_BILLING_AUTH_JWT_HS256_SECRET", SECRET)
+        .env("PWA_BILLING_PRODUCTS", products.join(","))
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("reconcile: voided purchases: 1 listed in 1 call(s), 1 entitlement(s) revoked or reduced, 0 error(s); re-checked: 0 purchase(s)"),
+        "{stdout}"
+    );
+    wait_state(&h, "alice", &token, "revoked").await;
+}

@@ -321,7 +321,8 @@ impl Lifecycle {
     }
 
     /// The account a subscription unknown here belongs to: the account of the token it
-    /// replaces (upgrade, downgrade, re-subscription in the Play Store).
+    /// replaces (upgrade, downgrade, re-subscription in the Play Store), else its obfuscated
+    /// account id if that account has purchases here.
     async fn account_of_new_subscription(
         &self,
         s: &SubscriptionPurchaseV2,
@@ -331,7 +332,11 @@ impl Lifecycle {
                 return Ok(Some(row.account_id));
             }
         }
-        Ok(None)
+        let obfuscated = s
+            .external_account_identifiers
+            .as_ref()
+            .and_then(|ids| ids.obfuscated_external_account_id.as_deref());
+        self.known_account(obfuscated).await
     }
 
     /// `account` if it has purchases here.

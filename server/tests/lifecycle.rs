@@ -259,6 +259,14 @@ async fn a_purchase_made_outside_the_app_is_granted_to_a_known_account() {
     let e = wait_state(&h, "alice", &outside, "active").await;
     assert_eq!(e["itemId"], json!(c.non_consumable));
     h.wait_job_done(&format!("settle:{outside}")).await;
+    let subscribed = h
+        .buy(
+            &c.other_subscription,
+            json!({"obfuscatedExternalAccountId": "alice"}),
+        )
+        .await;
+    wait_state(&h, "alice", &subscribed, "active").await;
+    h.wait_job_done(&format!("settle:{subscribed}")).await;
     let stranger = h
         .buy(
             &c.non_consumable,

@@ -159,9 +159,22 @@ pub struct SubscriptionPurchaseV2 {
     /// Present (empty) only for test purchases.
     #[serde(default)]
     pub test_purchase: Option<serde_json::Value>,
+    /// The ids the app set at purchase.
+    #[serde(default)]
+    pub external_account_identifiers: Option<ExternalAccountIdentifiers>,
     /// One entry per subscribed product.
     #[serde(default)]
     pub line_items: Vec<SubscriptionLineItem>,
+}
+
+/// `externalAccountIdentifiers` of a subscription purchase.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExternalAccountIdentifiers {
+    /// Obfuscated account id set by the app at purchase.
+    pub obfuscated_external_account_id: Option<String>,
+    /// Obfuscated profile id set by the app at purchase.
+    pub obfuscated_external_profile_id: Option<String>,
 }
 
 /// A line item of a subscription purchase.

@@ -1,18 +1,16 @@
 //! Caller authentication: `Authorization: Bearer <JWT>`, HS256 with a shared secret or
 //! asymmetric keys from a JWKS URL (with issuer and audience). The account id is `sub`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
-use url::Url;
 
 use crate::config::AuthConfig;
 use crate::error::ApiError;
+use crate::jwks::{JwksCache, KeyError};
 use crate::state::AppState;
 
 /// How long a fetched JWKS is trusted before it is fetched again.
@@ -37,11 +35,9 @@ enum Mode {
         validation: Validation,
     },
     Jwks {
-        url: Url,
-        http: reqwest::Client,
+        keys: JwksCache,
         issuer: String,
         audience: String,
-        cache: Mutex<Option<(JwkSet, Instant)>>,
     },
 }
 
@@ -73,11 +69,9 @@ impl Authenticator {
                 issuer,
                 audience,
             } => Self(Mode::Jwks {
-                url: url.clone(),
-                http,
+                keys: JwksCache::new(url.clone(), http, JWKS_MAX_AGE, JWKS_MIN_REFETCH),
                 issuer: issuer.clone(),
                 audience: audience.clone(),
-                cache: Mutex::new(None),
             }),
         }
     }
@@ -122,50 +116,21 @@ impl Authenticator {
         Ok(claims.claims.sub)
     }
 
-    /// The key `kid` from the (cached) JWKS, fetched again when stale or when the kid is new.
+    /// The key `kid` from the (cached) JWKS.
     async fn jwk(&self, kid: &str) -> Result<DecodingKey, ApiError> {
-        let Mode::Jwks {
-            url, http, cache, ..
-        } = &self.0
-        else {
+        let Mode::Jwks { keys, .. } = &self.0 else {
             unreachable!("jwk() is only called in JWKS mode")
         };
-        let mut cache = cache.lock().await;
-        let find = |set: &JwkSet| set.find(kid).map(DecodingKey::from_jwk);
-        if let Some((set, fetched)) = cache.as_ref() {
-            let fresh = fetched.elapsed() < JWKS_MAX_AGE;
-            match find(set) {
-                Some(key) if fresh => {
-                    return key.map_err(|e| ApiError::Unauthenticated(format!("unusable key: {e}")))
-                }
-                None if fetched.elapsed() < JWKS_MIN_REFETCH => {
-                    return Err(ApiError::Unauthenticated(format!(
-                        "invalid bearer token: unknown key `{kid}`"
-                    )))
-                }
-                _ => {}
+        keys.key(kid).await.map_err(|error| match error {
+            KeyError::Unknown => {
+                ApiError::Unauthenticated(format!("invalid bearer token: unknown key `{kid}`"))
             }
-        }
-        let set: JwkSet = async {
-            http.get(url.clone())
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await
-        }
-        .await
-        .map_err(|e: reqwest::Error| {
-            ApiError::internal(anyhow::anyhow!("fetching the JWKS from {url}: {e}"))
-        })?;
-        let key = find(&set);
-        *cache = Some((set, Instant::now()));
-        match key {
-            Some(key) => key.map_err(|e| ApiError::Unauthenticated(format!("unusable key: {e}"))),
-            None => Err(ApiError::Unauthenticated(format!(
-                "invalid bearer token: unknown key `{kid}`"
-            ))),
-        }
+            KeyError::Unusable(e) => ApiError::Unauthenticated(format!("unusable key: {e}")),
+            KeyError::Unavailable(e) => ApiError::internal(anyhow::anyhow!(
+                "fetching the JWKS from {}: {e}",
+                keys.url()
+            )),
+        })
     }
 }
 
@@ -221,6 +186,7 @@ mod tests {
     use rsa::pkcs8::EncodePrivateKey;
     use rsa::traits::PublicKeyParts;
     use serde_json::json;
+    use url::Url;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
@@ -351,8 +317,8 @@ mod tests {
             .is_err());
         assert_eq!(
             fetches.load(std::sync::atomic::Ordering::SeqCst),
-            1,
-            "an unknown kid refetches at most every 30 s"
+            2,
+            "an unknown kid refetches at once (a rotation), then at most every 30 s"
         );
         assert!(
             auth.authenticate(&issue_hs256(SECRET, "carol", Duration::from_secs(60)))

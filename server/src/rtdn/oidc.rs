@@ -3,15 +3,13 @@
 //! issuer `https://accounts.google.com` or `accounts.google.com`, the configured audience
 //! and service-account email, `email_verified`, expiry.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
-use tokio::sync::Mutex;
-use url::Url;
 
 use crate::config::RtdnConfig;
+use crate::jwks::{JwksCache, KeyError};
 
 /// The issuers Google's push tokens carry.
 pub const GOOGLE_ISSUERS: [&str; 2] = ["https://accounts.google.com", "accounts.google.com"];
@@ -37,30 +35,23 @@ struct PushClaims {
 /// Checks the OIDC tokens of push requests.
 #[derive(Debug)]
 pub struct PushAuthenticator {
-    jwks_url: Url,
     audience: Option<String>,
     email: Option<String>,
-    http: reqwest::Client,
-    cache: Mutex<JwksCache>,
-}
-
-#[derive(Debug, Default)]
-struct JwksCache {
-    /// The key set and when it was fetched.
-    set: Option<(JwkSet, Instant)>,
-    /// When an unknown `kid` last caused a fetch.
-    last_miss: Option<Instant>,
+    keys: JwksCache,
 }
 
 impl PushAuthenticator {
     /// An authenticator for the configuration.
     pub fn new(config: &RtdnConfig, http: reqwest::Client) -> Self {
         Self {
-            jwks_url: config.jwks_url.clone(),
             audience: config.audience.clone(),
             email: config.service_account_email.clone(),
-            http,
-            cache: Mutex::new(JwksCache::default()),
+            keys: JwksCache::new(
+                config.jwks_url.clone(),
+                http,
+                JWKS_MAX_AGE,
+                JWKS_MIN_REFETCH,
+            ),
         }
     }
 
@@ -116,42 +107,14 @@ impl PushAuthenticator {
 
     /// The key `kid`, from the cached JWKS or, when unknown or stale, a fresh one.
     async fn key(&self, kid: &str) -> Result<DecodingKey, Refused> {
-        let mut cache = self.cache.lock().await;
-        let find = |set: &JwkSet| {
-            set.find(kid).map(|jwk| {
-                DecodingKey::from_jwk(jwk)
-                    .map_err(|e| Refused(format!("unusable key `{kid}`: {e}")))
-            })
-        };
-        if let Some((set, fetched)) = cache.set.as_ref() {
-            match find(set) {
-                Some(key) if fetched.elapsed() < JWKS_MAX_AGE => return key,
-                Some(_) => {}
-                None if cache
-                    .last_miss
-                    .is_some_and(|t| t.elapsed() < JWKS_MIN_REFETCH) =>
-                {
-                    return Err(Refused(format!("invalid push token: unknown key `{kid}`")))
-                }
-                None => cache.last_miss = Some(Instant::now()),
+        self.keys.key(kid).await.map_err(|error| match error {
+            KeyError::Unknown => Refused(format!("invalid push token: unknown key `{kid}`")),
+            KeyError::Unusable(e) => Refused(format!("unusable key `{kid}`: {e}")),
+            KeyError::Unavailable(e) => {
+                let url = self.keys.url();
+                tracing::warn!(%url, error = %e, "fetching the RTDN JWKS failed");
+                Refused(format!("the JWKS at {url} is unavailable"))
             }
-        }
-        let set: JwkSet = async {
-            self.http
-                .get(self.jwks_url.clone())
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await
-        }
-        .await
-        .map_err(|e: reqwest::Error| {
-            tracing::warn!(url = %self.jwks_url, error = %e, "fetching the RTDN JWKS failed");
-            Refused(format!("the JWKS at {} is unavailable", self.jwks_url))
-        })?;
-        let key = find(&set);
-        cache.set = Some((set, Instant::now()));
-        key.unwrap_or_else(|| Err(Refused(format!("invalid push token: unknown key `{kid}`"))))
+        })
     }
 }

@@ -56,6 +56,10 @@ pub fn start() {
 
 /// Talc instead of the default dlmalloc: about half its size in the wasm, and faster
 /// (feature `talc-allocator`, on by default; off for Rust apps with their own allocator).
-#[cfg(all(feature = "talc-allocator", target_family = "wasm", not(target_feature = "atomics")))]
+#[cfg(all(
+    feature = "talc-allocator",
+    target_family = "wasm",
+    not(target_feature = "atomics")
+))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -73,6 +73,9 @@ fn ms(t: Option<time::OffsetDateTime>) -> Option<i64> {
     t.map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// `oneTimeProductNotification.notificationType` of a completed purchase.
+const ONE_TIME_PRODUCT_PURCHASED: i32 = 1;
+
 /// States no later signal changes.
 fn is_final(state: &str) -> bool {
     matches!(state, "revoked" | "refunded" | "replaced")
@@ -104,6 +107,11 @@ impl Lifecycle {
                 .await;
         }
         if let Some(p) = &n.one_time_product_notification {
+            if p.notification_type == ONE_TIME_PRODUCT_PURCHASED
+                && self.already_purchased(&p.purchase_token).await?
+            {
+                return Ok(Change::Unchanged);
+            }
             return self.refresh_product(&p.sku, &p.purchase_token).await;
         }
         if let Some(v) = &n.voided_purchase_notification {
@@ -111,6 +119,14 @@ impl Lifecycle {
         }
         tracing::info!(package = %n.package_name, "RTDN test notification received");
         Ok(Change::Unchanged)
+    }
+
+    /// Whether the token is stored and past pending: Play's "purchased" notification then
+    /// says nothing the verification did not already read, so it costs no Google call
+    /// (a new one-time purchase stays at get + acknowledge/consume).
+    async fn already_purchased(&self, token: &str) -> Result<bool, JobError> {
+        let row = purchases::find(&self.db, token).await.map_err(from_db)?;
+        Ok(row.is_some_and(|r| r.state != "pending"))
     }
 
     /// Checks a stored purchase with Google again (reconcile).

@@ -438,3 +438,32 @@ async fn the_reconcile_command_prints_its_summary() {
     );
     wait_state(&h, "alice", &token, "revoked").await;
 }
+
+#[tokio::test]
+async fn a_purchased_notification_for_a_verified_purchase_costs_no_google_call() {
+    let h = pushed().await;
+    let c = catalog();
+    // The app verifies first; Play's ONE_TIME_PRODUCT_PURCHASED push arrives after.
+    push_off(&h);
+    let token = h.buy(&c.non_consumable, json!({})).await;
+    let (status, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    h.wait_job_done(&pwa_billing_server::verify::settle_key(&token))
+        .await;
+    push_on(&h);
+    let messages = messages_about(&h, &token);
+    let (id, data) = messages.first().expect("Play sent a notification");
+    assert_eq!(data["oneTimeProductNotification"]["notificationType"], 1);
+    assert_eq!(redeliver(&h, id, None).await.0, StatusCode::ACCEPTED);
+    wait_processed(&h, &token).await;
+    let calls = h.calls().await;
+    let purchase_calls: u64 = calls
+        .iter()
+        .filter(|(method, _)| method.starts_with("androidpublisher.purchases."))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(
+        purchase_calls, 2,
+        "get + acknowledge; the push adds no Google call: {calls:?}"
+    );
+}

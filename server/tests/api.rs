@@ -127,11 +127,7 @@ async fn pending_subscription_answers_202() {
 async fn token_of_another_account_is_refused_with_409() {
     let h = Harness::new().await;
     let c = catalog();
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     let (status, body) = h.verify("mallory", &c.non_consumable, &token).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(error_code(&body), "token_already_claimed");
@@ -185,11 +181,7 @@ async fn invalid_purchases_answer_422() {
     let (s, b) = h.verify("alice", &c.subscription, &token).await;
     check(s, &b, "expired subscription, known");
 
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     let (s, b) = h.verify("alice", &c.consumable, &token).await;
     check(s, &b, "known token presented for another product");
     let list = h.entitlements("alice").await;
@@ -214,11 +206,7 @@ async fn the_operator_may_refuse_test_purchases() {
     let (status, body) = h.verify("alice", &c.non_consumable, &test).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(error_code(&body), "purchase_invalid");
-    let real = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &real).await.0,
-        StatusCode::OK
-    );
+    h.verified("alice", &c.non_consumable).await;
     let sub = h.buy(&c.subscription, json!({"test": true})).await;
     assert_eq!(
         h.verify("alice", &c.subscription, &sub).await.0,
@@ -382,11 +370,7 @@ async fn sync_grants_what_the_device_lists() {
     let mine = h.buy(&c.non_consumable, json!({})).await;
     let coins = h.buy(&c.consumable, json!({})).await;
     let pending = h.buy(&c.subscription, json!({"state": "pending"})).await;
-    let theirs = h.buy(&c.consumable, json!({})).await;
-    assert_eq!(
-        h.verify("bob", &c.consumable, &theirs).await.0,
-        StatusCode::OK
-    );
+    let theirs = h.verified("bob", &c.consumable).await;
     let request = json!({"purchases": [
         {"itemId": c.non_consumable, "purchaseToken": mine},
         {"itemId": c.consumable, "purchaseToken": coins},
@@ -454,22 +438,10 @@ async fn sync_grants_what_the_device_lists() {
 async fn upgrade_replaces_the_linked_subscription() {
     let h = Harness::new().await;
     let c = catalog();
-    let old = h.buy(&c.subscription, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.subscription, &old).await.0,
-        StatusCode::OK
-    );
-    let replaced = h
-        .emulator_action(
-            &old,
-            "replace",
-            json!({"productId": c.other_subscription, "mode": "chargeFullPrice"}),
-        )
+    let old = h.verified("alice", &c.subscription).await;
+    let new = h
+        .replace(&old, &c.other_subscription, "chargeFullPrice")
         .await;
-    let new = replaced["purchaseToken"]
-        .as_str()
-        .expect("new token")
-        .to_string();
     let (s, body) = h.verify("alice", &c.other_subscription, &new).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let list = h.entitlements("alice").await;
@@ -493,22 +465,8 @@ async fn upgrade_replaces_the_linked_subscription() {
 async fn deferred_downgrade_is_granted_and_acknowledged_under_the_held_item() {
     let h = Harness::new().await;
     let c = catalog();
-    let old = h.buy(&c.other_subscription, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.other_subscription, &old).await.0,
-        StatusCode::OK
-    );
-    let replaced = h
-        .emulator_action(
-            &old,
-            "replace",
-            json!({"productId": c.subscription, "mode": "deferred"}),
-        )
-        .await;
-    let new = replaced["purchaseToken"]
-        .as_str()
-        .expect("new token")
-        .to_string();
+    let old = h.verified("alice", &c.other_subscription).await;
+    let new = h.replace(&old, &c.subscription, "deferred").await;
     let (s, body) = h.verify("alice", &c.subscription, &new).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["entitlement"]["itemId"], json!(c.subscription));
@@ -599,11 +557,7 @@ async fn operations_routes_and_json_errors() {
 async fn metrics_expose_requests_outcomes_google_calls_and_outbox() {
     let h = Harness::with(|c| c.worker.enabled = false).await;
     let c = catalog();
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     assert_eq!(
         h.verify("bob", &c.non_consumable, &token).await.0,
         StatusCode::CONFLICT

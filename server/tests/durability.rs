@@ -14,11 +14,7 @@ use serde_json::json;
 async fn new_one_time_purchase_costs_exactly_two_calls_and_a_settled_one_none() {
     let h = Harness::new().await;
     let c = catalog();
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     h.wait_acknowledged("alice", &c.non_consumable, &token)
         .await;
     assert_eq!(
@@ -27,11 +23,7 @@ async fn new_one_time_purchase_costs_exactly_two_calls_and_a_settled_one_none() 
         "get + acknowledge"
     );
 
-    let coins = h.buy(&c.consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.consumable, &coins).await.0,
-        StatusCode::OK
-    );
+    let coins = h.verified("alice", &c.consumable).await;
     h.wait_acknowledged("alice", &c.consumable, &coins).await;
     assert_eq!(
         h.api_calls().await,
@@ -67,32 +59,19 @@ async fn parallel_verifications_of_one_token_make_one_google_call_and_one_grant(
     let h = Harness::new().await;
     let c = catalog();
     let token = h.buy(&c.consumable, json!({"quantity": 2})).await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..50 {
-        let (http, url, item, token) = (
-            h.http.clone(),
-            h.url("/v1/purchases/verify"),
+    let requests = (0..50).map(|i| {
+        let account = if i % 10 == 9 { "mallory" } else { "alice" };
+        let url = h.url("/v1/purchases/verify");
+        (
+            url,
+            account.to_string(),
             c.consumable.clone(),
             token.clone(),
-        );
-        let account = if i % 10 == 9 { "mallory" } else { "alice" };
-        tasks.spawn(async move {
-            let response = http
-                .post(url)
-                .bearer_auth(Harness::bearer(account))
-                .json(&json!({"itemId": item, "purchaseToken": token}))
-                .send()
-                .await
-                .unwrap();
-            (account, response.status())
-        });
-    }
-    let mut ok = 0;
-    let mut alice = 0;
-    let mut conflicts = 0;
-    while let Some(result) = tasks.join_next().await {
-        let (account, status) = result.unwrap();
-        match (account, status) {
+        )
+    });
+    let (mut ok, mut alice, mut conflicts) = (0, 0, 0);
+    for (account, status) in h.verify_concurrently(requests).await {
+        match (account.as_str(), status) {
             ("alice", StatusCode::OK) => ok += 1,
             ("mallory", StatusCode::CONFLICT) => conflicts += 1,
             ("mallory", StatusCode::OK) => {
@@ -125,26 +104,17 @@ async fn parallel_verifications_of_a_pending_token_make_one_google_call() {
     let h = Harness::with(|c| c.limits.pending_recheck = Duration::from_secs(30)).await;
     let c = catalog();
     let token = h.buy(&c.non_consumable, json!({"state": "pending"})).await;
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let (http, url, item, token) = (
-            h.http.clone(),
-            h.url("/v1/purchases/verify"),
+    let requests = (0..20).map(|_| {
+        let url = h.url("/v1/purchases/verify");
+        (
+            url,
+            "alice".to_string(),
             c.non_consumable.clone(),
             token.clone(),
-        );
-        tasks.spawn(async move {
-            http.post(url)
-                .bearer_auth(Harness::bearer("alice"))
-                .json(&json!({"itemId": item, "purchaseToken": token}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-    }
-    while let Some(status) = tasks.join_next().await {
-        assert_eq!(status.unwrap(), StatusCode::ACCEPTED);
+        )
+    });
+    for (_, status) in h.verify_concurrently(requests).await {
+        assert_eq!(status, StatusCode::ACCEPTED);
     }
     assert_eq!(
         h.api_calls().await,
@@ -161,26 +131,12 @@ async fn one_oauth_token_fetch_under_load() {
     for _ in 0..20 {
         tokens.push(h.buy(&c.consumable, json!({})).await);
     }
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, token) in tokens.iter().enumerate() {
-        let (http, url, item, token) = (
-            h.http.clone(),
-            h.url("/v1/purchases/verify"),
-            c.consumable.clone(),
-            token.clone(),
-        );
-        tasks.spawn(async move {
-            http.post(url)
-                .bearer_auth(Harness::bearer(&format!("user{i}")))
-                .json(&json!({"itemId": item, "purchaseToken": token}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-    }
-    while let Some(status) = tasks.join_next().await {
-        assert_eq!(status.unwrap(), StatusCode::OK);
+    let requests = tokens.iter().enumerate().map(|(i, token)| {
+        let url = h.url("/v1/purchases/verify");
+        (url, format!("user{i}"), c.consumable.clone(), token.clone())
+    });
+    for (_, status) in h.verify_concurrently(requests).await {
+        assert_eq!(status, StatusCode::OK);
     }
     for (i, token) in tokens.iter().enumerate() {
         h.wait_acknowledged(&format!("user{i}"), &c.consumable, token)
@@ -226,11 +182,7 @@ async fn outbox_survives_a_crash_while_google_fails_and_retries_with_backoff() {
     let c = catalog();
     h.set_faults(json!({"rate": 1.0, "status": 503, "methods": [CONSUME]}))
         .await;
-    let token = h.buy(&c.consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.consumable).await;
     let db = h.state.db.clone();
     let key = settle_key(&token);
     h.eventually("two failed consume attempts (the third claimed)", || {
@@ -337,11 +289,7 @@ async fn graceful_stop_settles_running_jobs_so_the_next_instance_goes_on() {
     let c = catalog();
     h.set_faults(json!({"rate": 1.0, "status": 500, "methods": [ACK], "latencyMs": 300}))
         .await;
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     let db = h.state.db.clone();
     let key = settle_key(&token);
     h.eventually("the worker to claim the acknowledgement", || {
@@ -383,26 +331,17 @@ async fn two_replicas_on_one_database_grant_and_acknowledge_once() {
         h.url("/v1/purchases/verify"),
         format!("{}/v1/purchases/verify", replica.url()),
     ];
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..20 {
-        let (http, url, item, token) = (
-            h.http.clone(),
-            urls[i % 2].clone(),
+    let requests = (0..20).map(|i| {
+        let url = urls[i % 2].clone();
+        (
+            url,
+            "alice".to_string(),
             c.consumable.clone(),
             token.clone(),
-        );
-        tasks.spawn(async move {
-            http.post(url)
-                .bearer_auth(Harness::bearer("alice"))
-                .json(&json!({"itemId": item, "purchaseToken": token}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-    }
-    while let Some(status) = tasks.join_next().await {
-        assert_eq!(status.unwrap(), StatusCode::OK);
+        )
+    });
+    for (_, status) in h.verify_concurrently(requests).await {
+        assert_eq!(status, StatusCode::OK);
     }
     h.wait_acknowledged("alice", &c.consumable, &token).await;
     let list = h.entitlements("alice").await;

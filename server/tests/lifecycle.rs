@@ -8,22 +8,16 @@ mod rtdn_support;
 use std::time::Duration;
 
 use common::*;
+use pwa_billing_server::verify::settle_key;
 use reqwest::StatusCode;
 use rtdn_support::*;
 use serde_json::json;
-
-async fn verified_subscription(h: &Harness, account: &str, product: &str) -> String {
-    let token = h.buy(product, json!({})).await;
-    let (status, body) = h.verify(account, product, &token).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    token
-}
 
 #[tokio::test]
 async fn every_subscription_notification_moves_the_entitlement() {
     let h = pushed().await;
     let c = catalog();
-    let token = verified_subscription(&h, "alice", &c.subscription).await;
+    let token = h.verified("alice", &c.subscription).await;
     let first = wait_state(&h, "alice", &token, "active").await;
     // (action, state, entitled)
     let steps = [
@@ -60,7 +54,7 @@ async fn every_subscription_notification_moves_the_entitlement() {
 async fn a_revoked_subscription_is_revoked_at_once() {
     let h = pushed().await;
     let c = catalog();
-    let token = verified_subscription(&h, "alice", &c.subscription).await;
+    let token = h.verified("alice", &c.subscription).await;
     h.emulator_action(&token, "revoke", json!({})).await;
     let e = wait_state(&h, "alice", &token, "revoked").await;
     assert_eq!(e["entitled"], false);
@@ -84,7 +78,7 @@ async fn a_pending_subscription_completes_or_is_canceled_through_rtdn() {
     h.emulator_action(&completed, "complete", json!({})).await;
     let e = wait_state(&h, "alice", &completed, "active").await;
     assert_eq!(e["entitled"], true);
-    h.wait_job_done(&format!("settle:{completed}")).await;
+    h.wait_job_done(&settle_key(&completed)).await;
 
     let canceled = h
         .buy(&c.other_subscription, json!({"state": "pending"}))
@@ -105,30 +99,18 @@ async fn a_pending_subscription_completes_or_is_canceled_through_rtdn() {
 async fn upgrade_and_deferred_downgrade_move_the_entitlement_and_retire_the_old_one() {
     let h = pushed().await;
     let c = catalog();
-    let monthly = verified_subscription(&h, "alice", &c.subscription).await;
+    let monthly = h.verified("alice", &c.subscription).await;
     // Upgrade in the Play Store: the app never verifies the new token; the RTDN does it.
-    let up = h
-        .emulator_action(
-            &monthly,
-            "replace",
-            json!({"productId": c.other_subscription, "mode": "chargeProratedPrice"}),
-        )
+    let yearly = h
+        .replace(&monthly, &c.other_subscription, "chargeProratedPrice")
         .await;
-    let yearly = up["purchaseToken"].as_str().unwrap().to_string();
     let e = wait_state(&h, "alice", &yearly, "active").await;
     assert_eq!(e["itemId"], json!(c.other_subscription));
     wait_state(&h, "alice", &monthly, "replaced").await;
-    h.wait_job_done(&format!("settle:{yearly}")).await;
+    h.wait_job_done(&settle_key(&yearly)).await;
 
     // Downgrade, deferred: Play keeps the old product in the new token until renewal.
-    let down = h
-        .emulator_action(
-            &yearly,
-            "replace",
-            json!({"productId": c.subscription, "mode": "deferred"}),
-        )
-        .await;
-    let monthly_again = down["purchaseToken"].as_str().unwrap().to_string();
+    let monthly_again = h.replace(&yearly, &c.subscription, "deferred").await;
     let e = wait_state(&h, "alice", &monthly_again, "active").await;
     assert_eq!(
         e["itemId"],
@@ -137,7 +119,7 @@ async fn upgrade_and_deferred_downgrade_move_the_entitlement_and_retire_the_old_
     );
     assert_eq!(e["entitled"], true);
     wait_state(&h, "alice", &yearly, "replaced").await;
-    h.wait_job_done(&format!("settle:{monthly_again}")).await;
+    h.wait_job_done(&settle_key(&monthly_again)).await;
     // The app verifies it too: the same grant.
     let (status, body) = h.verify("alice", &c.subscription, &monthly_again).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -155,11 +137,7 @@ async fn upgrade_and_deferred_downgrade_move_the_entitlement_and_retire_the_old_
 async fn voided_purchases_revoke_and_a_partial_refund_reduces_the_quantity() {
     let h = pushed().await;
     let c = catalog();
-    let one_time = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &one_time).await.0,
-        StatusCode::OK
-    );
+    let one_time = h.verified("alice", &c.non_consumable).await;
     h.wait_acknowledged("alice", &c.non_consumable, &one_time)
         .await;
     h.emulator_action(&one_time, "void", json!({"reason": 7}))
@@ -167,7 +145,7 @@ async fn voided_purchases_revoke_and_a_partial_refund_reduces_the_quantity() {
     let e = wait_state(&h, "alice", &one_time, "revoked").await;
     assert_eq!(e["entitled"], false);
 
-    let sub = verified_subscription(&h, "alice", &c.subscription).await;
+    let sub = h.verified("alice", &c.subscription).await;
     h.emulator_action(&sub, "void", json!({})).await;
     wait_state(&h, "alice", &sub, "revoked").await;
 
@@ -198,7 +176,7 @@ async fn voided_purchases_revoke_and_a_partial_refund_reduces_the_quantity() {
 async fn out_of_order_and_duplicate_deliveries_converge_to_what_play_says() {
     let h = pushed().await;
     let c = catalog();
-    let token = verified_subscription(&h, "alice", &c.subscription).await;
+    let token = h.verified("alice", &c.subscription).await;
     wait_processed(&h, &token).await;
     push_off(&h);
     for action in ["grace", "recover", "cancel"] {
@@ -248,7 +226,7 @@ async fn out_of_order_and_duplicate_deliveries_converge_to_what_play_says() {
 async fn a_purchase_made_outside_the_app_is_granted_to_a_known_account() {
     let h = pushed().await;
     let c = catalog();
-    let first = verified_subscription(&h, "alice", &c.subscription).await;
+    let first = h.verified("alice", &c.subscription).await;
     wait_processed(&h, &first).await;
     let outside = h
         .buy(
@@ -258,7 +236,7 @@ async fn a_purchase_made_outside_the_app_is_granted_to_a_known_account() {
         .await;
     let e = wait_state(&h, "alice", &outside, "active").await;
     assert_eq!(e["itemId"], json!(c.non_consumable));
-    h.wait_job_done(&format!("settle:{outside}")).await;
+    h.wait_job_done(&settle_key(&outside)).await;
     let subscribed = h
         .buy(
             &c.other_subscription,
@@ -266,7 +244,7 @@ async fn a_purchase_made_outside_the_app_is_granted_to_a_known_account() {
         )
         .await;
     wait_state(&h, "alice", &subscribed, "active").await;
-    h.wait_job_done(&format!("settle:{subscribed}")).await;
+    h.wait_job_done(&settle_key(&subscribed)).await;
     let stranger = h
         .buy(
             &c.non_consumable,
@@ -291,11 +269,7 @@ async fn the_three_day_auto_refund_shows_up_through_the_voided_poller() {
     })
     .await;
     let c = catalog();
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     let age = pwa_billing_server::watchdog::check(&h.state.db, &h.state.metrics)
         .await
         .unwrap();
@@ -328,11 +302,7 @@ async fn the_three_day_auto_refund_shows_up_through_the_voided_poller() {
 async fn voided_sweeps_take_turns_across_replicas_and_keep_a_high_water_mark() {
     let h = Harness::with(|c| c.voided.enabled = false).await;
     let c = catalog();
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     h.emulator_action(&token, "void", json!({})).await;
     let poller = h.state.voided_poller();
     let first = poller.sweep(true).await.unwrap();
@@ -355,12 +325,8 @@ async fn reconcile_sweeps_voided_purchases_and_rechecks_what_is_due() {
     })
     .await;
     let c = catalog();
-    let sub = verified_subscription(&h, "alice", &c.subscription).await;
-    let one_time = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &one_time).await.0,
-        StatusCode::OK
-    );
+    let sub = h.verified("alice", &c.subscription).await;
+    let one_time = h.verified("alice", &c.non_consumable).await;
     h.emulator_action(&sub, "expire", json!({})).await;
     h.emulator_action(&one_time, "void", json!({})).await;
     // The subscription was last checked long ago.
@@ -396,11 +362,7 @@ async fn reconcile_sweeps_voided_purchases_and_rechecks_what_is_due() {
 async fn the_reconcile_command_prints_its_summary() {
     let h = Harness::new().await;
     let c = catalog();
-    let token = h.buy(&c.non_consumable, json!({})).await;
-    assert_eq!(
-        h.verify("alice", &c.non_consumable, &token).await.0,
-        StatusCode::OK
-    );
+    let token = h.verified("alice", &c.non_consumable).await;
     h.emulator_action(&token, "void", json!({})).await;
     let products: Vec<String> = h
         .config
@@ -448,8 +410,7 @@ async fn a_purchased_notification_for_a_verified_purchase_costs_no_google_call()
     let token = h.buy(&c.non_consumable, json!({})).await;
     let (status, body) = h.verify("alice", &c.non_consumable, &token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    h.wait_job_done(&pwa_billing_server::verify::settle_key(&token))
-        .await;
+    h.wait_job_done(&settle_key(&token)).await;
     push_on(&h);
     let messages = messages_about(&h, &token);
     let (id, data) = messages.first().expect("Play sent a notification");

@@ -265,6 +265,58 @@ impl Harness {
         body["purchaseToken"].as_str().unwrap().to_string()
     }
 
+    /// Sends every `(url, account, item id, token)` verification at once; returns each
+    /// one's account and status, in completion order.
+    pub async fn verify_concurrently(
+        &self,
+        requests: impl IntoIterator<Item = (String, String, String, String)>,
+    ) -> Vec<(String, StatusCode)> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (url, account, item, token) in requests {
+            let http = self.http.clone();
+            tasks.spawn(async move {
+                let status = http
+                    .post(url)
+                    .bearer_auth(Harness::bearer(&account))
+                    .json(&json!({"itemId": item, "purchaseToken": token}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                (account, status)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(result) = tasks.join_next().await {
+            results.push(result.unwrap());
+        }
+        results
+    }
+
+    /// A purchase made on the emulator's side and verified for `account` (asserted 200).
+    pub async fn verified(&self, account: &str, product_id: &str) -> String {
+        let token = self.buy(product_id, json!({})).await;
+        let (status, body) = self.verify(account, product_id, &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        token
+    }
+
+    /// Replaces a subscription on Play's side (upgrade or downgrade with `mode`); returns the
+    /// new token, whose `linkedPurchaseToken` is `token`.
+    pub async fn replace(&self, token: &str, product_id: &str, mode: &str) -> String {
+        let replaced = self
+            .emulator_action(
+                token,
+                "replace",
+                json!({"productId": product_id, "mode": mode}),
+            )
+            .await;
+        replaced["purchaseToken"]
+            .as_str()
+            .expect("the new token")
+            .to_string()
+    }
+
     /// `POST /emulator/v1/purchases/{token}:{action}`.
     pub async fn emulator_action(&self, token: &str, action: &str, body: Value) -> Value {
         let response = self

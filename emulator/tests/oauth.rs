@@ -66,67 +66,42 @@ async fn token_refusals() {
         b["error"].as_str().unwrap().to_string()
     };
     let now = now_secs();
-    assert_eq!(
-        refused(
-            exchange(
-                &e.http,
-                uri,
-                &assertion(&key, |c| c["aud"] =
-                    json!("https://oauth2.googleapis.com/token"))
-            )
-            .await
+    // (what is wrong with the assertion, how its claims are spoiled, the OAuth error)
+    type Spoil = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Spoil, &str)> = vec![
+        (
+            "Google's audience, not this emulator's",
+            Box::new(|c| c["aud"] = json!("https://oauth2.googleapis.com/token")),
+            "invalid_grant",
         ),
-        "invalid_grant"
-    );
-    assert_eq!(
-        refused(
-            exchange(
-                &e.http,
-                uri,
-                &assertion(&key, |c| c["scope"] =
-                    json!("https://www.googleapis.com/auth/cloud-platform"))
-            )
-            .await
+        (
+            "another scope",
+            Box::new(|c| c["scope"] = json!("https://www.googleapis.com/auth/cloud-platform")),
+            "invalid_scope",
         ),
-        "invalid_scope"
-    );
-    assert_eq!(
-        refused(
-            exchange(
-                &e.http,
-                uri,
-                &assertion(&key, |c| {
-                    c["iat"] = json!(now - 7200);
-                    c["exp"] = json!(now - 3600);
-                })
-            )
-            .await
+        (
+            "expired",
+            Box::new(move |c| {
+                c["iat"] = json!(now - 7200);
+                c["exp"] = json!(now - 3600);
+            }),
+            "invalid_grant",
         ),
-        "invalid_grant"
-    );
-    assert_eq!(
-        refused(
-            exchange(
-                &e.http,
-                uri,
-                &assertion(&key, |c| c["exp"] = json!(now + 7200))
-            )
-            .await
+        (
+            "valid for more than an hour",
+            Box::new(move |c| c["exp"] = json!(now + 7200)),
+            "invalid_grant",
         ),
-        "invalid_grant"
-    );
-    assert_eq!(
-        refused(
-            exchange(
-                &e.http,
-                uri,
-                &assertion(&key, |c| c["iss"] =
-                    json!("someone@else.iam.gserviceaccount.com"))
-            )
-            .await
+        (
+            "another issuer",
+            Box::new(|c| c["iss"] = json!("someone@else.iam.gserviceaccount.com")),
+            "invalid_grant",
         ),
-        "invalid_grant"
-    );
+    ];
+    for (what, spoil, error) in cases {
+        let answer = exchange(&e.http, uri, &assertion(&key, |c| spoil(c))).await;
+        assert_eq!(refused(answer), error, "{what}");
+    }
 
     // A key this emulator did not issue (another emulator's).
     let other = Emu::start_with(|c| c.share_keys = false).await;

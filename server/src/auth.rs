@@ -1,5 +1,8 @@
 //! Caller authentication: `Authorization: Bearer <JWT>`, HS256 with a shared secret or
 //! asymmetric keys from a JWKS URL (with issuer and audience). The account id is `sub`.
+//!
+//! Server-to-server and admin endpoints take an API key from `admin.api_keys` instead
+//! ([`Admin`]); a user's JWT is refused there, and an API key is never a user's token.
 
 use std::time::Duration;
 
@@ -7,8 +10,9 @@ use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::config::AuthConfig;
+use crate::config::{AdminConfig, AuthConfig};
 use crate::error::ApiError;
 use crate::jwks::{JwksCache, KeyError};
 use crate::state::AppState;
@@ -159,22 +163,89 @@ impl FromRequestParts<AppState> for Account {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::Unauthenticated("missing Authorization: Bearer <token>".into())
-        })?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthenticated("the Authorization header is not `Bearer <token>`".into())
-            })?;
-        state.auth.authenticate(token).await.map(Account)
+        state.auth.authenticate(bearer(parts)?).await.map(Account)
+    }
+}
+
+/// The credential of `Authorization: Bearer <credential>`.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthenticated("missing Authorization: Bearer <token>".into()))?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("the Authorization header is not `Bearer <token>`".into())
+        })
+}
+
+/// The server-to-server API keys (`admin.api_keys`), kept as SHA-256 digests and compared
+/// in constant time.
+#[derive(Debug)]
+pub struct AdminKeys(Vec<[u8; 32]>);
+
+impl AdminKeys {
+    /// The keys of the configuration.
+    pub fn new(config: &AdminConfig) -> Self {
+        Self(config.api_keys.iter().map(|k| digest(k)).collect())
+    }
+
+    /// Whether `presented` is one of the keys. A user's JWT (three dot-separated parts) is
+    /// refused with a message that says so; keys never contain a dot.
+    pub fn check(&self, presented: &str) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            return Err(ApiError::Unauthenticated(
+                "this endpoint takes a server API key, and none is configured (admin.api_keys)"
+                    .into(),
+            ));
+        }
+        if presented.split('.').count() == 3 {
+            return Err(ApiError::Unauthenticated(
+                "this endpoint takes a server API key (admin.api_keys), not a user's token".into(),
+            ));
+        }
+        let presented = digest(presented);
+        // No early exit: the time taken does not depend on which key matched, if any.
+        let matched = self.0.iter().fold(false, |found, key| {
+            let diff = key
+                .iter()
+                .zip(presented.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+            found | (diff == 0)
+        });
+        if matched {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthenticated("unknown server API key".into()))
+        }
+    }
+}
+
+fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// A caller authenticated with a server API key (`admin.api_keys`): the app's payment
+/// system or an operator's tool. Extract it in every admin and server-to-server handler.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        state.admin_keys.check(bearer(parts)?).map(|()| Admin)
     }
 }
 
@@ -205,6 +276,29 @@ mod tests {
 
     fn http() -> reqwest::Client {
         crate::play::http_client(Duration::from_secs(5))
+    }
+
+    #[test]
+    fn admin_keys_accept_only_configured_keys_never_user_tokens() {
+        let k1 = "a".repeat(32);
+        let k2 = "b".repeat(40);
+        let keys = AdminKeys::new(&AdminConfig {
+            api_keys: vec![k1.clone(), k2.clone()],
+        });
+        assert!(keys.check(&k1).is_ok());
+        assert!(keys.check(&k2).is_ok());
+        assert!(keys.check(&"a".repeat(31)).is_err());
+        assert!(keys.check(&"c".repeat(32)).is_err());
+        let user = issue_hs256(SECRET, "alice", Duration::from_secs(60));
+        let Err(ApiError::Unauthenticated(message)) = keys.check(&user) else {
+            panic!("a user's token is refused");
+        };
+        assert!(message.contains("not a user's token"), "{message}");
+        let none = AdminKeys::new(&AdminConfig::default());
+        let Err(ApiError::Unauthenticated(message)) = none.check(&k1) else {
+            panic!("no key configured refuses every call");
+        };
+        assert!(message.contains("admin.api_keys"), "{message}");
     }
 
     #[tokio::test]

@@ -25,8 +25,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://pwa-billing.db";
 pub const GOOGLE_OIDC_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 
 /// Sections of the file whose keys are addressed as `PWA_BILLING_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 7] = [
-    "auth", "limits", "cors", "worker", "retry", "rtdn", "voided",
+const SECTIONS: [&str; 8] = [
+    "auth", "admin", "limits", "cors", "worker", "retry", "rtdn", "voided",
 ];
 
 /// A configuration that failed to load, naming the offending key.
@@ -105,6 +105,27 @@ pub enum AuthConfig {
         /// Required `aud`.
         audience: String,
     },
+}
+
+/// Server-to-server credentials: the API keys that the admin and server-to-server endpoints
+/// (the app's payment system, operators' tools) present as `Authorization: Bearer <key>`.
+/// Browser users' JWTs are never accepted there, and these keys are never accepted as a
+/// user's token.
+#[derive(Clone, Default)]
+pub struct AdminConfig {
+    /// The accepted keys (each at least 32 bytes). Empty: those endpoints refuse every call.
+    pub api_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field(
+                "api_keys",
+                &format_args!("[{} key(s)]", self.api_keys.len()),
+            )
+            .finish()
+    }
 }
 
 /// Request limits.
@@ -253,6 +274,8 @@ pub struct Config {
     pub database_url: String,
     /// Caller authentication.
     pub auth: AuthConfig,
+    /// Server-to-server (admin) API keys.
+    pub admin: AdminConfig,
     /// Each product id's kind; ids not listed are refused.
     pub products: BTreeMap<String, ProductKind>,
     /// Request limits.
@@ -286,6 +309,8 @@ struct RawConfig {
     accept_test_purchases: Option<bool>,
     #[serde(default)]
     auth: RawAuth,
+    #[serde(default)]
+    admin: RawAdmin,
     #[serde(default)]
     products: BTreeMap<String, ProductKind>,
     #[serde(default)]
@@ -356,6 +381,31 @@ struct RawLimits {
     #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
     #[serde(default)]
     pending_recheck_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    api_keys: Option<StringList>,
+}
+
+impl RawAdmin {
+    fn validate(self) -> Result<AdminConfig, ConfigError> {
+        let api_keys = self.api_keys.map(StringList::into_vec).unwrap_or_default();
+        if api_keys.iter().any(|k| k.len() < 32) {
+            return Err(ConfigError::new(
+                "admin.api_keys",
+                "every key must be at least 32 bytes long (e.g. `openssl rand -hex 32`)",
+            ));
+        }
+        if api_keys.iter().any(|k| k.contains('.')) {
+            return Err(ConfigError::new(
+                "admin.api_keys",
+                "a key must not contain `.`, so that it can never be taken for a JWT",
+            ));
+        }
+        Ok(AdminConfig { api_keys })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -585,6 +635,7 @@ impl RawConfig {
             ));
         }
         let auth = self.auth.validate()?;
+        let admin = self.admin.validate()?;
         if self.products.is_empty() {
             return Err(ConfigError::new(
                 "products",
@@ -704,6 +755,7 @@ impl RawConfig {
             play_api_base_url,
             database_url,
             auth,
+            admin,
             products: self.products,
             limits,
             cors_allowed_origins: self
@@ -937,6 +989,36 @@ mod tests {
             Config::load_from(None, env).unwrap().auth,
             AuthConfig::Jwks { .. }
         ));
+    }
+
+    #[test]
+    fn admin_api_keys_from_file_or_env() {
+        let c = Config::load_from(None, minimal()).unwrap();
+        assert!(c.admin.api_keys.is_empty());
+        let k1 = "k".repeat(32);
+        let k2 = "0123456789abcdef".repeat(4);
+        let c = Config::load_from(
+            None,
+            with(&[("PWA_BILLING_ADMIN_API_KEYS", &format!("{k1}, {k2}"))]),
+        )
+        .unwrap();
+        assert_eq!(c.admin.api_keys, vec![k1.clone(), k2]);
+        assert!(
+            !format!("{c:?}").contains(&k1),
+            "keys never show in Debug output"
+        );
+        let err = |v: &str| {
+            Config::load_from(None, with(&[("PWA_BILLING_ADMIN_API_KEYS", v)]))
+                .unwrap_err()
+                .key
+        };
+        assert_eq!(err("short"), "admin.api_keys");
+        assert_eq!(err(&format!("{k1}.x")), "admin.api_keys");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, format!("[admin]\napi_keys = [\"{k1}\"]\n")).unwrap();
+        let c = Config::load_from(Some(&path), minimal()).unwrap();
+        assert_eq!(c.admin.api_keys, vec![k1]);
     }
 
     #[test]

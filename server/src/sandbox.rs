@@ -12,7 +12,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{
-    AuthConfig, Config, Limits, ProductKind, RetryConfig, RtdnConfig, VoidedConfig, WorkerConfig,
+    AdminConfig, AuthConfig, Config, Limits, ProductKind, RetryConfig, RtdnConfig, VoidedConfig,
+    WorkerConfig,
 };
 use crate::server::{app_with_files, RunningServer};
 use crate::state::{AppState, SandboxInfo};
@@ -93,6 +94,7 @@ pub async fn run(
     )
     .with_context(|| format!("cannot write {}", key_path.display()))?;
     let secret = session_secret(&options.data_dir)?;
+    let admin_key = stored_secret(&options.data_dir, "admin-api-key")?;
     let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -120,6 +122,9 @@ pub async fn run(
             issuer: None,
             audience: None,
         },
+        admin: AdminConfig {
+            api_keys: vec![admin_key],
+        },
         products,
         limits: Limits::default(),
         cors_allowed_origins: vec!["*".into()],
@@ -144,6 +149,11 @@ pub async fn run(
         let mut out = std::io::stdout().lock();
         writeln!(out, "pwa-billing sandbox listening on {}", server.url())?;
         writeln!(out, "play emulator on {}", emulator.url())?;
+        writeln!(
+            out,
+            "server API key (admin.api_keys) in {}",
+            options.data_dir.join("admin-api-key").display()
+        )?;
         out.flush()?;
     }
     server.run_until(shutdown).await?;
@@ -154,7 +164,12 @@ pub async fn run(
 /// The HS256 secret of demo sessions, kept in the data directory so that sessions survive
 /// a restart.
 fn session_secret(data_dir: &Path) -> anyhow::Result<String> {
-    let path = data_dir.join("session-secret");
+    stored_secret(data_dir, "session-secret")
+}
+
+/// A random hex secret kept in `data_dir/name`, made on first use.
+fn stored_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
+    let path = data_dir.join(name);
     if let Ok(secret) = std::fs::read_to_string(&path) {
         let secret = secret.trim().to_string();
         if secret.len() >= 32 {

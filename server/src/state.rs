@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::sync::Notify;
 
-use crate::auth::Authenticator;
+use crate::auth::{AdminKeys, Authenticator};
 use crate::config::Config;
 use crate::db::Db;
 use crate::lifecycle::{Lifecycle, RtdnHandler, JOB_RTDN};
@@ -38,6 +38,8 @@ pub struct AppState {
     pub play: PlayClient,
     /// Caller authentication.
     pub auth: Arc<Authenticator>,
+    /// Server-to-server (admin) API keys.
+    pub admin_keys: Arc<AdminKeys>,
     /// Verification and granting.
     pub verifier: Arc<Verifier>,
     /// Authentication of RTDN pushes.
@@ -116,6 +118,7 @@ impl AppState {
             rtdn_auth: Arc::new(PushAuthenticator::new(&config.rtdn, http.clone())),
             lifecycle,
             auth: Arc::new(Authenticator::new(&config.auth, http)),
+            admin_keys: Arc::new(AdminKeys::new(&config.admin)),
             config: Arc::new(config),
             db,
             play,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use play_emulator::{Emulator, RunningEmulator};
 use pwa_billing_server::auth::issue_hs256;
 use pwa_billing_server::config::{
-    AuthConfig, Config, Limits, ProductKind, RetryConfig, WorkerConfig,
+    AdminConfig, AuthConfig, Config, Limits, ProductKind, RetryConfig, WorkerConfig,
 };
 use pwa_billing_server::db::Db;
 use pwa_billing_server::play::retry::Jitter;
@@ -20,6 +20,8 @@ use serde_json::{json, Value};
 use sqlx::Connection;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
+/// The server API key (`admin.api_keys`) of every test server.
+pub const ADMIN_KEY: &str = "test-admin-key-test-admin-key-0123456789";
 pub const GET: &str = "androidpublisher.purchases.products.get";
 pub const ACK: &str = "androidpublisher.purchases.products.acknowledge";
 pub const CONSUME: &str = "androidpublisher.purchases.products.consume";
@@ -113,6 +115,9 @@ pub fn test_config(
             secret: SECRET.into(),
             issuer: None,
             audience: None,
+        },
+        admin: AdminConfig {
+            api_keys: vec![ADMIN_KEY.into()],
         },
         products: products(),
         limits: Limits {

@@ -1,21 +1,23 @@
 //! The JavaScript API: camelCase exports over the Rust API, with TypeScript types.
 //!
-//! Plain-data objects cross the boundary as plain JS objects ([`crate::to_js`]); their
-//! TypeScript interfaces are written once below and referenced with `typescript_type`, so
-//! the generated `.d.ts` has no `any`.
+//! Plain-data objects cross the boundary as plain JS objects, both ways through
+//! serde-wasm-bindgen ([`crate::convert`]); their TypeScript interfaces are written once
+//! below and referenced with `typescript_type`, so the generated `.d.ts` has no `any`.
 
 use std::future::Future;
 use std::pin::Pin;
 
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::backend::AuthToken;
 use crate::billing::{ConnectOptions, PlayBilling, SubscriptionChange, PLAY_BILLING};
+use crate::convert::{self, to_js};
 use crate::replacement::ReplacementMode;
 use crate::text::concat;
-use crate::to_js::ToJs;
-use crate::{sys, Error};
+use crate::Error;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -173,42 +175,71 @@ fn promise(task: Task) -> js_sys::Promise {
     future_to_promise(async move { task.await.map_err(JsValue::from) })
 }
 
-fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, Error> {
-    let value = sys::get(object, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value
-        .as_string()
-        .map(Some)
-        .ok_or_else(|| Error::InvalidArgument(concat(&[key, " must be a string"])))
+/// `ConnectOptions` as JavaScript passes it (every key checked below).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectInput {
+    #[serde(default)]
+    backend_url: Option<String>,
+    #[serde(default)]
+    service_provider: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+    /// A string or a function: kept as the JS value.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    auth_token: JsValue,
 }
 
-fn required(object: &JsValue, key: &str) -> Result<String, Error> {
-    string_field(object, key)?
+/// `SubscriptionChange` as JavaScript passes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeInput {
+    #[serde(default)]
+    from_item_id: Option<String>,
+    #[serde(default)]
+    from_purchase_token: Option<String>,
+    #[serde(default)]
+    to_item_id: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+/// `DiagnoseOptions` as JavaScript passes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DiagnoseInput {
+    #[serde(default)]
+    service_provider: Option<String>,
+}
+
+/// Reads an options object; `what` names it when it is not an object, and a key of the
+/// wrong type is named ("backendUrl must be a string").
+fn input<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Error> {
+    if !value.is_object() {
+        return Err(Error::InvalidArgument(concat(&[
+            what,
+            " must be an object",
+        ])));
+    }
+    convert::from_js(value)
+        .map_err(|error| Error::InvalidArgument(concat(&[&error.0, " must be a string"])))
+}
+
+/// A required string option: present and not empty.
+fn required(value: Option<String>, key: &str) -> Result<String, Error> {
+    value
         .filter(|value| !value.is_empty())
         .ok_or_else(|| Error::InvalidArgument(concat(&[key, " is required"])))
 }
 
-fn require_object(value: &JsValue, what: &str) -> Result<(), Error> {
-    if value.is_object() {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(concat(&[
-            what,
-            " must be an object",
-        ])))
-    }
-}
-
-fn connect_options(options: &JsValue) -> Result<ConnectOptions, Error> {
-    require_object(options, "connect options")?;
-    let mut parsed = ConnectOptions::new(required(options, "backendUrl")?);
-    if let Some(provider) = string_field(options, "serviceProvider")? {
+fn connect_options(options: JsValue) -> Result<ConnectOptions, Error> {
+    let input: ConnectInput = input(options, "connect options")?;
+    let mut parsed = ConnectOptions::new(required(input.backend_url, "backendUrl")?);
+    if let Some(provider) = input.service_provider {
         parsed.service_provider = provider;
     }
-    parsed.locale = string_field(options, "locale")?;
-    let auth = sys::get(options, "authToken");
+    parsed.locale = input.locale;
+    let auth = input.auth_token;
     parsed.auth_token = if let Some(token) = auth.as_string() {
         AuthToken::Static(token)
     } else if let Some(function) = auth.dyn_ref::<js_sys::Function>() {
@@ -223,10 +254,10 @@ fn connect_options(options: &JsValue) -> Result<ConnectOptions, Error> {
     Ok(parsed)
 }
 
-fn subscription_change(change: &JsValue) -> Result<SubscriptionChange, Error> {
-    require_object(change, "changeSubscription's argument")?;
-    let from_purchase_token = string_field(change, "fromPurchaseToken")?.unwrap_or_default();
-    let mode = ReplacementMode::parse(&required(change, "mode")?)?;
+fn subscription_change(change: JsValue) -> Result<SubscriptionChange, Error> {
+    let input: ChangeInput = input(change, "changeSubscription's argument")?;
+    let from_purchase_token = input.from_purchase_token.unwrap_or_default();
+    let mode = ReplacementMode::parse(&required(input.mode, "mode")?)?;
     if from_purchase_token.is_empty() {
         return Err(Error::InvalidArgument(
             "fromPurchaseToken is required: without the current purchase token Play never shows \
@@ -235,23 +266,21 @@ fn subscription_change(change: &JsValue) -> Result<SubscriptionChange, Error> {
         ));
     }
     Ok(SubscriptionChange {
-        from_item_id: required(change, "fromItemId")?,
+        from_item_id: required(input.from_item_id, "fromItemId")?,
         from_purchase_token,
-        to_item_id: required(change, "toItemId")?,
+        to_item_id: required(input.to_item_id, "toItemId")?,
         mode,
     })
 }
 
-fn string_list(value: &JsValue) -> Result<Vec<String>, Error> {
-    let invalid = || Error::InvalidArgument("itemIds must be an array of strings".into());
-    if !js_sys::Array::is_array(value) {
-        return Err(invalid());
+fn string_list(value: JsValue) -> Result<Vec<String>, Error> {
+    if !js_sys::Array::is_array(&value) {
+        return Err(Error::InvalidArgument(
+            "itemIds must be an array of strings".into(),
+        ));
     }
-    value
-        .unchecked_ref::<js_sys::Array>()
-        .iter()
-        .map(|id| id.as_string().ok_or_else(invalid))
-        .collect()
+    convert::from_js(value)
+        .map_err(|_| Error::InvalidArgument("itemIds must be an array of strings".into()))
 }
 
 #[wasm_bindgen]
@@ -266,15 +295,15 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = diagnose)]
     pub fn js_diagnose(options: Option<JsDiagnoseOptions>) -> PromiseDiagnosis {
         promise(Box::pin(async move {
-            let provider = match options {
-                Some(options) => string_field(&options, "serviceProvider")?,
+            // Anything but an object means no options, as before.
+            let provider = match options.map(JsValue::from).filter(JsValue::is_object) {
+                Some(options) => {
+                    input::<DiagnoseInput>(options, "diagnose options")?.service_provider
+                }
                 None => None,
             };
-            Ok(
-                PlayBilling::diagnose(Some(provider.as_deref().unwrap_or(PLAY_BILLING)))
-                    .await
-                    .to_js(),
-            )
+            let provider = provider.as_deref().unwrap_or(PLAY_BILLING);
+            Ok(to_js(&PlayBilling::diagnose(Some(provider)).await))
         }))
         .unchecked_into()
     }
@@ -289,7 +318,7 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = connect)]
     pub fn js_connect(options: JsConnectOptions) -> PromisePlayBilling {
         promise(Box::pin(async move {
-            let options = connect_options(&options)?;
+            let options = connect_options(options.into())?;
             Ok(PlayBilling::connect(options).await?.into())
         }))
         .unchecked_into()
@@ -300,9 +329,9 @@ impl PlayBilling {
     pub fn js_get_details(&self, item_ids: JsStringArray) -> PromiseItemDetails {
         let billing = self.clone();
         promise(Box::pin(async move {
-            let ids = string_list(&item_ids)?;
+            let ids = string_list(item_ids.into())?;
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            Ok(billing.get_details(&ids).await?.to_js())
+            Ok(to_js(&billing.get_details(&ids).await?))
         }))
         .unchecked_into()
     }
@@ -312,7 +341,7 @@ impl PlayBilling {
     pub fn js_purchase(&self, item_id: String) -> PromisePurchaseResult {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.purchase(&item_id).await?.to_js())
+            Ok(to_js(&billing.purchase(&item_id).await?))
         }))
         .unchecked_into()
     }
@@ -322,8 +351,8 @@ impl PlayBilling {
     pub fn js_change_subscription(&self, change: JsSubscriptionChange) -> PromisePurchaseResult {
         let billing = self.clone();
         promise(Box::pin(async move {
-            let change = subscription_change(&change)?;
-            Ok(billing.change_subscription(&change).await?.to_js())
+            let change = subscription_change(change.into())?;
+            Ok(to_js(&billing.change_subscription(&change).await?))
         }))
         .unchecked_into()
     }
@@ -344,7 +373,7 @@ impl PlayBilling {
     pub fn js_list_purchases(&self) -> PromisePurchases {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.list_purchases().await?.to_js())
+            Ok(to_js(&billing.list_purchases().await?))
         }))
         .unchecked_into()
     }
@@ -354,7 +383,7 @@ impl PlayBilling {
     pub fn js_list_purchase_history(&self) -> PromisePurchases {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.list_purchase_history().await?.to_js())
+            Ok(to_js(&billing.list_purchase_history().await?))
         }))
         .unchecked_into()
     }
@@ -364,7 +393,7 @@ impl PlayBilling {
     pub fn js_restore(&self) -> PromiseEntitlements {
         let billing = self.clone();
         promise(Box::pin(
-            async move { Ok(billing.restore().await?.to_js()) },
+            async move { Ok(to_js(&billing.restore().await?)) },
         ))
         .unchecked_into()
     }
@@ -374,7 +403,7 @@ impl PlayBilling {
     pub fn js_entitlements(&self) -> PromiseEntitlements {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.entitlements().await?.to_js())
+            Ok(to_js(&billing.entitlements().await?))
         }))
         .unchecked_into()
     }
@@ -382,7 +411,7 @@ impl PlayBilling {
     #[doc(hidden)]
     #[wasm_bindgen(js_name = pendingTokens)]
     pub fn js_pending_tokens(&self) -> Result<JsPendingTokens, JsValue> {
-        Ok(self.pending_tokens().to_js().unchecked_into())
+        Ok(to_js(&self.pending_tokens()).unchecked_into())
     }
 
     #[doc(hidden)]

@@ -24,15 +24,14 @@
 
 mod backend;
 mod billing;
+mod convert;
 mod error;
-mod from_js;
 mod js;
 mod outbox;
 pub mod price;
 mod replacement;
 mod sys;
 mod text;
-mod to_js;
 mod types;
 
 pub use backend::AuthToken;

@@ -40,6 +40,7 @@ pub use billing::{
     PLAY_BILLING,
 };
 pub use error::Error;
+pub use outbox::BAD_RESPONSE_ATTEMPTS;
 pub use replacement::ReplacementMode;
 pub use types::{
     Amount, Diagnosis, Entitlement, EntitlementKind, EntitlementState, ItemDetails, ItemType,

@@ -516,7 +516,10 @@ fn decode<T: DeserializeOwned>(value: JsValue) -> Result<Vec<T>, Error> {
     let shape = if js_sys::Array::is_array(&value) {
         convert::from_js(value)
     } else {
-        Err(convert::ShapeError(String::new()))
+        Err(convert::ShapeError {
+            key: String::new(),
+            detail: "expected an array".into(),
+        })
     };
     shape.map_err(|error| {
         Error::Unavailable(concat(&[

@@ -2,12 +2,11 @@
 //! serde derives on the public types (camelCase keys, `None` fields left out, enums by
 //! name); JSON text through `JSON.parse` / `JSON.stringify`, so the bundle has no serde_json.
 //!
-//! A value that breaks its contract is named by its path (`[1].purchaseToken`,
-//! `entitlement.id`) with serde_path_to_error, in the one [`ShapeError`].
+//! A value that breaks its contract is described by the one [`ShapeError`], which names the
+//! key at fault where serde or a field helper does.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_path_to_error::Segment;
 use wasm_bindgen::JsValue;
 
 use crate::text::{concat, decimal};
@@ -21,53 +20,50 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Why a JS value could not be read: the path of the key that is missing or has the wrong
-/// type (empty for the value itself).
+/// Why a JS value could not be read: the key that is missing or has the wrong type, or
+/// serde's own words when no key is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeError(pub String);
+pub struct ShapeError {
+    /// The key at fault (`purchaseToken`, `id`); empty when serde did not name one.
+    pub key: String,
+    /// serde's message ("invalid type: string \"yes\", expected a boolean").
+    pub detail: String,
+}
 
 impl ShapeError {
-    /// A sentence for error messages, e.g. "[1].purchaseToken is missing or has the wrong
-    /// type"; `what` names the value itself when the path is empty.
+    /// A sentence for error messages, e.g. "purchaseToken is missing or has the wrong type";
+    /// `what` names the value when no key is known ("the verification is malformed: …").
     pub fn describe(&self, what: &str) -> String {
-        let subject = if self.0.is_empty() { what } else { &self.0 };
-        concat(&[subject, " is missing or has the wrong type"])
+        if self.key.is_empty() {
+            concat(&[what, " is malformed: ", &self.detail])
+        } else {
+            concat(&[&self.key, " is missing or has the wrong type"])
+        }
     }
 }
 
 /// Reads plain JS data into a Rust value (unknown keys ignored, a missing, `undefined` or
 /// `null` optional key is `None` or its default).
+///
+/// serde names a missing key itself ("missing field `purchaseToken`"); a key whose value
+/// has the wrong type is named where a field helper says so ([`string_or_integer`]). A full
+/// path (serde_path_to_error) would cost 15 KB gzip of wrappers around every visitor.
 pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, ShapeError> {
-    let deserializer = serde_wasm_bindgen::Deserializer::from(value);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let mut path = String::new();
-        for segment in error.path().iter() {
-            match segment {
-                Segment::Seq { index } => {
-                    path = concat(&[&path, "[", &decimal(*index as u64), "]"]);
-                }
-                Segment::Map { key } | Segment::Enum { variant: key } => {
-                    let dot = if path.is_empty() { "" } else { "." };
-                    path = concat(&[&path, dot, key]);
-                }
-                Segment::Unknown => {}
-            }
-        }
-        // A missing field is reported on its object: serde names it in the message.
-        let message = crate::sys::get(&error.into_inner().into(), "message")
+    serde_wasm_bindgen::from_value(value).map_err(|error| {
+        let detail = crate::sys::get(&JsValue::from(error), "message")
             .as_string()
             .unwrap_or_default();
-        if let Some(field) = missing_field(&message) {
-            let dot = if path.is_empty() { "" } else { "." };
-            path = concat(&[&path, dot, field]);
-        }
-        ShapeError(path)
+        let key = named_field(&detail).unwrap_or_default().to_owned();
+        ShapeError { key, detail }
     })
 }
 
-/// The field of serde's "missing field `name`" message.
-fn missing_field(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("missing field `")?;
+/// The field a message names: serde's "missing field `name`", or a field helper's
+/// "`name` has the wrong type".
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix('`'))?;
     rest.split('`').next()
 }
 
@@ -93,7 +89,7 @@ where
 }
 
 /// `#[serde(deserialize_with)]` for ids: a string, or an integer written as its decimal
-/// string (never through a float).
+/// string (never through a float); anything else is "`id` has the wrong type".
 pub fn string_or_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     struct Id;
     impl serde::de::Visitor<'_> for Id {
@@ -119,7 +115,9 @@ pub fn string_or_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<S
             })
         }
     }
-    deserializer.deserialize_any(Id)
+    deserializer
+        .deserialize_any(Id)
+        .map_err(|_| serde::de::Error::custom("`id` has the wrong type"))
 }
 
 #[cfg(test)]
@@ -127,20 +125,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serde_names_the_missing_field() {
+    fn messages_name_the_field() {
         assert_eq!(
-            missing_field("missing field `purchaseToken`"),
+            named_field("missing field `purchaseToken`"),
             Some("purchaseToken")
         );
-        assert_eq!(missing_field("invalid type: string \"a\""), None);
-        let error = ShapeError("[1].purchaseToken".into());
+        assert_eq!(named_field("`id` has the wrong type"), Some("id"));
+        assert_eq!(
+            named_field("invalid type: string \"a\", expected a boolean"),
+            None
+        );
+        let error = ShapeError {
+            key: "purchaseToken".into(),
+            detail: String::new(),
+        };
         assert_eq!(
             error.describe("a purchase"),
-            "[1].purchaseToken is missing or has the wrong type"
+            "purchaseToken is missing or has the wrong type"
         );
+        let error = ShapeError {
+            key: String::new(),
+            detail: "invalid type: string \"yes\", expected a boolean".into(),
+        };
         assert_eq!(
-            ShapeError(String::new()).describe("the list"),
-            "the list is missing or has the wrong type"
+            error.describe("the verification"),
+            "the verification is malformed: invalid type: string \"yes\", expected a boolean"
         );
     }
 

@@ -175,17 +175,18 @@ fn promise(task: Task) -> js_sys::Promise {
     future_to_promise(async move { task.await.map_err(JsValue::from) })
 }
 
-/// `ConnectOptions` as JavaScript passes it (every key checked below).
+/// `ConnectOptions` as JavaScript passes it: each key kept as its JS value and checked
+/// below, so a wrong type is named ("backendUrl must be a string").
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ConnectInput {
-    #[serde(default)]
-    backend_url: Option<String>,
-    #[serde(default)]
-    service_provider: Option<String>,
-    #[serde(default)]
-    locale: Option<String>,
-    /// A string or a function: kept as the JS value.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    backend_url: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    service_provider: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    locale: JsValue,
+    /// A string or a function.
     #[serde(default, with = "serde_wasm_bindgen::preserve")]
     auth_token: JsValue,
 }
@@ -194,26 +195,25 @@ struct ConnectInput {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ChangeInput {
-    #[serde(default)]
-    from_item_id: Option<String>,
-    #[serde(default)]
-    from_purchase_token: Option<String>,
-    #[serde(default)]
-    to_item_id: Option<String>,
-    #[serde(default)]
-    mode: Option<String>,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    from_item_id: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    from_purchase_token: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    to_item_id: JsValue,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    mode: JsValue,
 }
 
 /// `DiagnoseOptions` as JavaScript passes it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DiagnoseInput {
-    #[serde(default)]
-    service_provider: Option<String>,
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    service_provider: JsValue,
 }
 
-/// Reads an options object; `what` names it when it is not an object, and a key of the
-/// wrong type is named ("backendUrl must be a string").
+/// Reads an options object; `what` names it when it is not an object.
 fn input<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Error> {
     if !value.is_object() {
         return Err(Error::InvalidArgument(concat(&[
@@ -222,12 +222,24 @@ fn input<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Error> {
         ])));
     }
     convert::from_js(value)
-        .map_err(|error| Error::InvalidArgument(concat(&[&error.0, " must be a string"])))
+        .map_err(|error| Error::InvalidArgument(concat(&[what, ": ", &error.describe(what)])))
+}
+
+/// An optional string option: `undefined` and `null` are `None`, anything but a string is
+/// refused by its name.
+fn string_field(value: JsValue, key: &str) -> Result<Option<String>, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .map(Some)
+        .ok_or_else(|| Error::InvalidArgument(concat(&[key, " must be a string"])))
 }
 
 /// A required string option: present and not empty.
-fn required(value: Option<String>, key: &str) -> Result<String, Error> {
-    value
+fn required(value: JsValue, key: &str) -> Result<String, Error> {
+    string_field(value, key)?
         .filter(|value| !value.is_empty())
         .ok_or_else(|| Error::InvalidArgument(concat(&[key, " is required"])))
 }
@@ -235,10 +247,10 @@ fn required(value: Option<String>, key: &str) -> Result<String, Error> {
 fn connect_options(options: JsValue) -> Result<ConnectOptions, Error> {
     let input: ConnectInput = input(options, "connect options")?;
     let mut parsed = ConnectOptions::new(required(input.backend_url, "backendUrl")?);
-    if let Some(provider) = input.service_provider {
+    if let Some(provider) = string_field(input.service_provider, "serviceProvider")? {
         parsed.service_provider = provider;
     }
-    parsed.locale = input.locale;
+    parsed.locale = string_field(input.locale, "locale")?;
     let auth = input.auth_token;
     parsed.auth_token = if let Some(token) = auth.as_string() {
         AuthToken::Static(token)
@@ -256,7 +268,8 @@ fn connect_options(options: JsValue) -> Result<ConnectOptions, Error> {
 
 fn subscription_change(change: JsValue) -> Result<SubscriptionChange, Error> {
     let input: ChangeInput = input(change, "changeSubscription's argument")?;
-    let from_purchase_token = input.from_purchase_token.unwrap_or_default();
+    let from_purchase_token =
+        string_field(input.from_purchase_token, "fromPurchaseToken")?.unwrap_or_default();
     let mode = ReplacementMode::parse(&required(input.mode, "mode")?)?;
     if from_purchase_token.is_empty() {
         return Err(Error::InvalidArgument(
@@ -297,9 +310,10 @@ impl PlayBilling {
         promise(Box::pin(async move {
             // Anything but an object means no options, as before.
             let provider = match options.map(JsValue::from).filter(JsValue::is_object) {
-                Some(options) => {
-                    input::<DiagnoseInput>(options, "diagnose options")?.service_provider
-                }
+                Some(options) => string_field(
+                    input::<DiagnoseInput>(options, "diagnose options")?.service_provider,
+                    "serviceProvider",
+                )?,
                 None => None,
             };
             let provider = provider.as_deref().unwrap_or(PLAY_BILLING);

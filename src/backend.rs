@@ -110,14 +110,6 @@ pub struct Backend {
     auth: AuthToken,
 }
 
-/// The body of `POST /purchases/verify`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct VerifyRequest<'a> {
-    item_id: &'a str,
-    purchase_token: &'a str,
-}
-
 /// The body of `POST /purchases/sync`.
 #[derive(Serialize)]
 struct SyncRequest<'a> {
@@ -159,9 +151,10 @@ impl Backend {
 
     /// `POST /purchases/verify`.
     pub async fn verify(&self, item_id: &str, purchase_token: &str) -> VerifyOutcome {
-        let body = convert::to_js(&VerifyRequest {
-            item_id,
-            purchase_token,
+        // The body has the shape of a PurchaseDetails: its serializer serves both.
+        let body = convert::to_js(&PurchaseDetails {
+            item_id: item_id.to_owned(),
+            purchase_token: purchase_token.to_owned(),
         });
         let reply = match self
             .request(Method::POST, "/purchases/verify", Some(&body))

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_sys::{PaymentComplete, PaymentResponse};
 
@@ -367,10 +367,11 @@ impl PlayBilling {
         item_id: &str,
         details: JsValue,
     ) -> Result<PurchaseResult, Error> {
-        let details: PaymentDetails = convert::from_js(details).unwrap_or_default();
+        // Play's payment app puts `purchaseToken` in the details, older TWAs `token`.
+        let details: convert::Keys = convert::from_js(details).unwrap_or_default();
         let token = [details.purchase_token, details.token]
-            .into_iter()
-            .flatten()
+            .iter()
+            .filter_map(JsValue::as_string)
             .find(|token| !token.is_empty());
         let Some(purchase_token) = token else {
             return Err(Error::Unavailable(
@@ -576,17 +577,6 @@ fn zero_total() -> PaymentDetailsInit {
             },
         },
     }
-}
-
-/// What Play's payment app puts in `PaymentResponse.details`: `purchaseToken`, or `token`
-/// in older TWAs.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct PaymentDetails {
-    #[serde(default)]
-    purchase_token: Option<String>,
-    #[serde(default)]
-    token: Option<String>,
 }
 
 #[cfg(test)]

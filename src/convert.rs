@@ -67,6 +67,45 @@ fn named_field(message: &str) -> Option<&str> {
     rest.split('`').next()
 }
 
+/// The keys the library reads from the objects JavaScript hands it: the options of
+/// `connect`, `changeSubscription` and `diagnose`, and `PaymentResponse.details`. One type
+/// for all of them (one serde visitor in the bundle instead of four); each key is kept as
+/// its JS value, `undefined` when absent, and checked by name where it is used.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Keys {
+    /// `connect`: the backend's API root.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub backend_url: JsValue,
+    /// `connect`, `diagnose`: the Digital Goods provider.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub service_provider: JsValue,
+    /// `connect`: the locale of formatted prices.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub locale: JsValue,
+    /// `connect`: a string or a function.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub auth_token: JsValue,
+    /// `changeSubscription`: the current subscription.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub from_item_id: JsValue,
+    /// `changeSubscription`: the current subscription's token.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub from_purchase_token: JsValue,
+    /// `changeSubscription`: the new subscription.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub to_item_id: JsValue,
+    /// `changeSubscription`: the replacement mode.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub mode: JsValue,
+    /// `PaymentResponse.details`: the purchase token.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub purchase_token: JsValue,
+    /// `PaymentResponse.details` of older TWAs: the purchase token.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub token: JsValue,
+}
+
 /// `JSON.stringify` of plain data (always a string for data built here).
 pub fn json(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)

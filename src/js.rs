@@ -7,14 +7,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::backend::AuthToken;
 use crate::billing::{ConnectOptions, PlayBilling, SubscriptionChange, PLAY_BILLING};
-use crate::convert::{self, to_js};
+use crate::convert::{self, to_js, Keys};
 use crate::replacement::ReplacementMode;
 use crate::text::concat;
 use crate::Error;
@@ -175,46 +173,8 @@ fn promise(task: Task) -> js_sys::Promise {
     future_to_promise(async move { task.await.map_err(JsValue::from) })
 }
 
-/// `ConnectOptions` as JavaScript passes it: each key kept as its JS value and checked
-/// below, so a wrong type is named ("backendUrl must be a string").
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ConnectInput {
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    backend_url: JsValue,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    service_provider: JsValue,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    locale: JsValue,
-    /// A string or a function.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    auth_token: JsValue,
-}
-
-/// `SubscriptionChange` as JavaScript passes it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ChangeInput {
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    from_item_id: JsValue,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    from_purchase_token: JsValue,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    to_item_id: JsValue,
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    mode: JsValue,
-}
-
-/// `DiagnoseOptions` as JavaScript passes it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DiagnoseInput {
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    service_provider: JsValue,
-}
-
 /// Reads an options object; `what` names it when it is not an object.
-fn input<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Error> {
+fn input(value: JsValue, what: &str) -> Result<Keys, Error> {
     if !value.is_object() {
         return Err(Error::InvalidArgument(concat(&[
             what,
@@ -245,7 +205,7 @@ fn required(value: JsValue, key: &str) -> Result<String, Error> {
 }
 
 fn connect_options(options: JsValue) -> Result<ConnectOptions, Error> {
-    let input: ConnectInput = input(options, "connect options")?;
+    let input = input(options, "connect options")?;
     let mut parsed = ConnectOptions::new(required(input.backend_url, "backendUrl")?);
     if let Some(provider) = string_field(input.service_provider, "serviceProvider")? {
         parsed.service_provider = provider;
@@ -267,7 +227,7 @@ fn connect_options(options: JsValue) -> Result<ConnectOptions, Error> {
 }
 
 fn subscription_change(change: JsValue) -> Result<SubscriptionChange, Error> {
-    let input: ChangeInput = input(change, "changeSubscription's argument")?;
+    let input = input(change, "changeSubscription's argument")?;
     let from_purchase_token =
         string_field(input.from_purchase_token, "fromPurchaseToken")?.unwrap_or_default();
     let mode = ReplacementMode::parse(&required(input.mode, "mode")?)?;
@@ -311,7 +271,7 @@ impl PlayBilling {
             // Anything but an object means no options, as before.
             let provider = match options.map(JsValue::from).filter(JsValue::is_object) {
                 Some(options) => string_field(
-                    input::<DiagnoseInput>(options, "diagnose options")?.service_provider,
+                    input(options, "diagnose options")?.service_provider,
                     "serviceProvider",
                 )?,
                 None => None,

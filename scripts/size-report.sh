@@ -6,6 +6,7 @@
 #
 #   scripts/size-report.sh [ROWS] [BUDGET_BYTES]
 #
+# ROWS 0 prints only the per-crate table and the size (what `make bench` shows).
 # With BUDGET_BYTES, exits 1 when the production size is above it (a size regression check).
 # Needs the tools `make pkg` installs (wasm-bindgen, wasm-opt, twiggy under $TOOLS_DIR).
 set -euo pipefail
@@ -28,7 +29,9 @@ wasm-opt -Oz -g "${features[@]}" "$out/pwa_billing_bg.wasm" -o "$out/named.wasm"
 wasm-opt -Oz --converge --low-memory-unused --strip-debug "${features[@]}" \
   "$out/pwa_billing_bg.wasm" -o "$out/prod.wasm"
 
-twiggy top -n "$rows" "$out/named.wasm"
+if [[ $rows -gt 0 ]]; then
+  twiggy top -n "$rows" "$out/named.wasm"
+fi
 
 # Every item, attributed to the first crate its name mentions (generic code counts for the
 # crate whose impl it is; code inlined into the library's own functions counts for those).

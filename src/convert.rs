@@ -7,7 +7,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::text::{concat, decimal};
 
@@ -50,9 +50,12 @@ impl ShapeError {
 /// path (serde_path_to_error) would cost 15 KB gzip of wrappers around every visitor.
 pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, ShapeError> {
     serde_wasm_bindgen::from_value(value).map_err(|error| {
-        let detail = crate::sys::get(&JsValue::from(error), "message")
-            .as_string()
-            .unwrap_or_default();
+        // serde-wasm-bindgen's errors are JS `Error`s.
+        let detail = String::from(
+            JsValue::from(error)
+                .unchecked_into::<js_sys::Error>()
+                .message(),
+        );
         let key = named_field(&detail).unwrap_or_default().to_owned();
         ShapeError { key, detail }
     })

@@ -889,3 +889,63 @@ async fn a_200_that_breaks_the_contract_is_a_bad_response_kept_for_capped_attemp
     run_js("delete window.__verifies;");
     uninstall();
 }
+
+/// The option objects are read by serde, each key checked by name.
+#[wasm_bindgen_test]
+async fn option_keys_of_the_wrong_type_are_named() {
+    fakes(json!({}));
+    let options = |value: Value| -> JsValue {
+        serde::Serialize::serialize(&value, &serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap()
+    };
+    for (value, words) in [
+        (json!({ "backendUrl": 5 }), "backendUrl must be a string"),
+        (json!({ "backendUrl": "" }), "backendUrl is required"),
+        (
+            json!({ "backendUrl": backend(), "locale": ["de"] }),
+            "locale must be a string",
+        ),
+        (
+            json!({ "backendUrl": backend(), "authToken": 7 }),
+            "authToken must be a string or a function",
+        ),
+    ] {
+        let (name, _, message) =
+            js_rejection(PlayBilling::js_connect(options(value).unchecked_into()).unchecked_into())
+                .await;
+        assert_eq!(name, "InvalidArgumentError");
+        assert!(message.contains(words), "{message}");
+    }
+    let billing = connect().await;
+    let (name, _, message) = js_rejection(
+        billing
+            .js_change_subscription(
+                options(
+                    json!({ "fromItemId": "sub_monthly", "fromPurchaseToken": "t",
+                                "toItemId": "sub_yearly", "mode": 3 }),
+                )
+                .unchecked_into(),
+            )
+            .unchecked_into(),
+    )
+    .await;
+    assert_eq!(name, "InvalidArgumentError");
+    assert!(message.contains("mode must be a string"), "{message}");
+    let (name, _, message) = js_rejection(
+        PlayBilling::js_diagnose(Some(
+            options(json!({ "serviceProvider": 1 })).unchecked_into(),
+        ))
+        .unchecked_into(),
+    )
+    .await;
+    assert_eq!(name, "InvalidArgumentError");
+    assert!(
+        message.contains("serviceProvider must be a string"),
+        "{message}"
+    );
+    assert_eq!(
+        record()["paymentRequests"],
+        json!([]),
+        "refused before any sheet"
+    );
+}

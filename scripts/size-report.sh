@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Where the browser library's bytes go: builds the release wasm, runs wasm-bindgen (keeping
-# names) and wasm-opt -Oz, prints `twiggy top`, and the production size the way
-# scripts/size.sh counts it (stripped wasm + JS glue, each gzip -9).
+# names) and wasm-opt -Oz, prints `twiggy top`, the code bytes of each designated crate (and
+# of float formatting, which serde's error messages pull in), and the production size the
+# way scripts/size.sh counts it (stripped wasm + JS glue, each gzip -9).
 #
 #   scripts/size-report.sh [ROWS] [BUDGET_BYTES]
 #
+# ROWS 0 prints only the per-crate table and the size (what `make bench` shows).
 # With BUDGET_BYTES, exits 1 when the production size is above it (a size regression check).
 # Needs the tools `make pkg` installs (wasm-bindgen, wasm-opt, twiggy under $TOOLS_DIR).
 set -euo pipefail
@@ -27,7 +29,38 @@ wasm-opt -Oz -g "${features[@]}" "$out/pwa_billing_bg.wasm" -o "$out/named.wasm"
 wasm-opt -Oz --converge --low-memory-unused --strip-debug "${features[@]}" \
   "$out/pwa_billing_bg.wasm" -o "$out/prod.wasm"
 
-twiggy top -n "$rows" "$out/named.wasm"
+if [[ $rows -gt 0 ]]; then
+  twiggy top -n "$rows" "$out/named.wasm"
+fi
+
+# Every item, attributed to the first crate its name mentions (generic code counts for the
+# crate whose impl it is; code inlined into the library's own functions counts for those).
+echo
+echo "code bytes by crate (raw, before gzip; twiggy, first match wins):"
+twiggy top -n 1000000 "$out/named.wasm" | awk -F'┊' '
+  NF >= 3 && $1 ~ /[0-9]/ {
+    bytes = $1 + 0; item = $3
+    if (item ~ /"function names"|"data names"|\.\.\. and|Σ/) next
+    if (item ~ /flt2dec|bignum|dragon|grisu|f64 as core.*fmt|f32 as core.*fmt/) group = "float formatting (core::fmt)"
+    else if (item ~ /gloo_net|gloo_utils/) group = "gloo-net"
+    else if (item ~ /serde_wasm_bindgen/) group = "serde-wasm-bindgen"
+    else if (item ~ /web_sys/) group = "web-sys"
+    else if (item ~ /serde/) group = "serde (derives, de::Error)"
+    else if (item ~ /wasm_bindgen_futures|js_sys::futures/) group = "wasm-bindgen-futures"
+    else if (item ~ /js_sys/) group = "js-sys"
+    else if (item ~ /wasm_bindgen|externref|__wbindgen/) group = "wasm-bindgen"
+    else if (item ~ /pwa_billing/) group = "pwa-billing (with what it inlines)"
+    else if (item ~ /talc/) group = "talc (allocator)"
+    else if (item ~ /data segment/) group = "data segments (strings, tables)"
+    else if (item ~ /core|alloc|std/) group = "core, alloc (fmt, str, panics)"
+    else group = "other"
+    sum[group] += bytes; total += bytes
+  }
+  END {
+    for (group in sum) printf "%8d B  %5.1f%%  %s\n", sum[group], 100 * sum[group] / total, group | "sort -rn"
+    close("sort -rn")
+    printf "%8d B          total\n", total
+  }'
 wasm=$(gzip -9 -c "$out/prod.wasm" | wc -c)
 js=$(gzip -9 -c "$out/pwa_billing.js" | wc -c)
 total=$((wasm + js))

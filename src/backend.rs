@@ -1,13 +1,13 @@
-//! The companion server's HTTP API, as the browser calls it.
-//!
-//! JSON goes through `JSON.stringify` / `JSON.parse` (with the [`ToJs`] writers and the
-//! [`FromJs`] readers), so the bundle carries no serde_json.
+//! The companion server's HTTP API, as the browser calls it: requests built with gloo-net,
+//! JSON bodies read and written by [`crate::convert`] (serde-wasm-bindgen over
+//! `JSON.parse` / `JSON.stringify`, so the bundle carries no serde_json).
 
+use gloo_net::http::{Method, RequestBuilder};
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::from_js::{self, Fields, FromJs};
+use crate::convert::{self, ShapeError};
 use crate::text::{concat, decimal};
-use crate::to_js::{self, ToJs};
 use crate::types::{Entitlement, PurchaseDetails, Verification};
 use crate::{sys, Error};
 
@@ -67,6 +67,10 @@ pub enum VerifyOutcome {
         /// The backend's error message.
         message: String,
     },
+    /// A `200` whose body breaks the contract (the message names the field): not a network
+    /// failure, and not final either (the purchase is real), so the token stays in the
+    /// outbox for a capped number of attempts ([`crate::outbox::BAD_RESPONSE_ATTEMPTS`]).
+    Malformed(String),
     /// No final answer: network failure, 5xx, 429, 401 (the session may be renewed).
     Transient(String),
 }
@@ -80,6 +84,9 @@ impl VerifyOutcome {
         )
     }
 }
+
+/// The code of [`Error::Verification`] for a `200` whose body breaks the contract.
+pub const BAD_RESPONSE: &str = "bad_response";
 
 /// `url` without its trailing `/`s (a byte scan: `trim_end_matches` brings UTF-8 decoding
 /// from the end).
@@ -103,6 +110,31 @@ pub struct Backend {
     auth: AuthToken,
 }
 
+/// The body of `POST /purchases/sync`.
+#[derive(Serialize)]
+struct SyncRequest<'a> {
+    purchases: &'a [PurchaseDetails],
+}
+
+/// The body of `GET /entitlements`.
+#[derive(Deserialize)]
+struct EntitlementList {
+    entitlements: Vec<Entitlement>,
+}
+
+/// The backend's error body, `{"error": {"code", "message"}}`.
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
 impl Backend {
     /// A client for `base_url` (a trailing `/` is ignored).
     pub fn new(base_url: &str, auth: AuthToken) -> Backend {
@@ -119,17 +151,25 @@ impl Backend {
 
     /// `POST /purchases/verify`.
     pub async fn verify(&self, item_id: &str, purchase_token: &str) -> VerifyOutcome {
-        let body = to_js::Fields::new()
-            .string("itemId", item_id)
-            .string("purchaseToken", purchase_token)
-            .done();
-        let reply = match self.request("POST", "/purchases/verify", Some(&body)).await {
+        // The body has the shape of a PurchaseDetails: its serializer serves both.
+        let body = convert::to_js(&PurchaseDetails {
+            item_id: item_id.to_owned(),
+            purchase_token: purchase_token.to_owned(),
+        });
+        let reply = match self
+            .request(Method::POST, "/purchases/verify", Some(&body))
+            .await
+        {
             Ok(reply) => reply,
             Err(error) => return VerifyOutcome::Transient(error.message()),
         };
         match reply.status {
-            200 => match reply.json().and_then(decode) {
-                Ok(verification) => VerifyOutcome::Granted(verification),
+            200 => match reply.json().map(convert::from_js) {
+                Ok(Ok(verification)) => VerifyOutcome::Granted(verification),
+                Ok(Err(shape)) => VerifyOutcome::Malformed(concat(&[
+                    "the backend's 200 answer breaks the contract: ",
+                    &shape.describe("the verification"),
+                ])),
                 Err(error) => VerifyOutcome::Transient(error.message()),
             },
             202 => VerifyOutcome::Pending,
@@ -146,60 +186,53 @@ impl Backend {
 
     /// `POST /purchases/sync` with every purchase the device owns.
     pub async fn sync(&self, purchases: &[PurchaseDetails]) -> Result<(), Error> {
-        let body = to_js::Fields::new()
-            .value("purchases", &purchases.to_js())
-            .done();
-        self.request("POST", "/purchases/sync", Some(&body))
+        let body = convert::to_js(&SyncRequest { purchases });
+        self.request(Method::POST, "/purchases/sync", Some(&body))
             .await?
             .expect_ok()
     }
 
     /// `GET /entitlements`.
     pub async fn entitlements(&self) -> Result<Vec<Entitlement>, Error> {
-        let reply = self.request("GET", "/entitlements", None).await?;
+        let reply = self.request(Method::GET, "/entitlements", None).await?;
         reply.expect_ok()?;
-        let entitlements = Fields::of(reply.json()?, "the body")
-            .and_then(|fields| {
-                from_js::list(
-                    &fields.get("entitlements").unwrap_or_default(),
-                    "entitlements",
-                )
-            })
-            .map_err(unexpected)?;
-        Ok(entitlements)
+        let list: EntitlementList = convert::from_js(reply.json()?).map_err(unexpected)?;
+        Ok(list.entitlements)
     }
 
     /// Sends a request with the bearer token and, when there is one, a JSON body; reads
     /// the whole answer.
     async fn request(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
         body: Option<&JsValue>,
     ) -> Result<Reply, Error> {
-        let mut headers = to_js::Fields::new();
-        if let Some(token) = self.auth.resolve().await? {
-            headers = headers.string("Authorization", &concat(&["Bearer ", &token]));
-        }
-        let mut init = to_js::Fields::new().string("method", method);
-        if let Some(body) = body {
-            headers = headers.string("Content-Type", "application/json");
-            init = init.string("body", &to_js::json(body));
-        }
-        let init = init.value("headers", &headers.done()).done();
         let url = concat(&[&self.base_url, path]);
-        let response: sys::Response = sys::resolve(sys::fetch(&url, &init))
-            .await
-            .map_err(network)?
-            .unchecked_into();
+        let mut request = RequestBuilder::new(&url).method(method);
+        if let Some(token) = self.auth.resolve().await? {
+            request = request.header("Authorization", &concat(&["Bearer ", &token]));
+        }
+        let request = match body {
+            Some(body) => request
+                .header("Content-Type", "application/json")
+                .body(convert::json(body)),
+            None => request.build(),
+        }
+        .map_err(|error| match error {
+            gloo_net::Error::JsError(error) => {
+                Error::Network(concat(&[&error.name, ": ", &error.message]))
+            }
+            gloo_net::Error::GlooError(message) => Error::Network(message),
+        })?;
+        let response =
+            gloo_net::http::Response::from(sys::fetch(&request.into()).await.map_err(network)?);
         // A body that cannot be read or parsed is no JSON: the status still counts.
-        let text = sys::resolve(response.text()).await.ok();
+        let text = response.text().await.ok();
         Ok(Reply {
             status: response.status(),
             status_text: response.status_text(),
-            body: text
-                .and_then(|text| text.as_string())
-                .and_then(|text| js_sys::JSON::parse(&text).ok()),
+            body: text.as_deref().and_then(convert::parse),
         })
     }
 }
@@ -229,8 +262,8 @@ struct Reply {
 
 impl Reply {
     /// The JSON body.
-    fn json(&self) -> Result<&JsValue, Error> {
-        self.body.as_ref().ok_or_else(|| {
+    fn json(&self) -> Result<JsValue, Error> {
+        self.body.clone().ok_or_else(|| {
             let status = decimal(self.status.into());
             Error::Network(concat(&[
                 "the backend sent invalid JSON (HTTP ",
@@ -243,21 +276,13 @@ impl Reply {
     /// The backend's `{"error": {"code", "message"}}`, or the HTTP status when it is not
     /// that.
     fn error(&self) -> (String, String) {
-        let detail = self.body.as_ref().and_then(|body| {
-            let error = Fields::of(body, "the body").ok()?.get("error")?;
-            let fields = Fields::of(&error, "error").ok()?;
-            let detail = (
-                fields.string("code"),
-                fields.opt_string("message").unwrap_or_default(),
-            );
-            fields.finish(detail).ok()
-        });
-        detail.unwrap_or_else(|| {
-            (
+        match self.body.clone().map(convert::from_js::<ErrorBody>) {
+            Some(Ok(ErrorBody { error })) => (error.code, error.message.unwrap_or_default()),
+            _ => (
                 concat(&["http_", &decimal(self.status.into())]),
                 self.status_text.clone(),
-            )
-        })
+            ),
+        }
     }
 
     /// `Ok` for a 2xx status; otherwise the backend's refusal (final, or 401/403) or a
@@ -276,14 +301,10 @@ impl Reply {
     }
 }
 
-fn decode<T: FromJs>(body: &JsValue) -> Result<T, Error> {
-    T::from_js(body).map_err(unexpected)
-}
-
-fn unexpected(error: from_js::ShapeError) -> Error {
+fn unexpected(error: ShapeError) -> Error {
     Error::Network(concat(&[
         "unexpected answer from the backend: ",
-        &error.describe(),
+        &error.describe("the body"),
     ]))
 }
 
@@ -329,5 +350,6 @@ mod tests {
         .is_final());
         assert!(!VerifyOutcome::Pending.is_final());
         assert!(!VerifyOutcome::Transient("offline".into()).is_final());
+        assert!(!VerifyOutcome::Malformed("id".into()).is_final());
     }
 }

@@ -4,16 +4,19 @@
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use web_sys::{PaymentComplete, PaymentResponse};
 
-use crate::backend::{AuthToken, Backend, VerifyOutcome};
-use crate::from_js::{self, FromJs};
+use crate::backend::{AuthToken, Backend, VerifyOutcome, BAD_RESPONSE};
+use crate::convert;
 use crate::outbox::Outbox;
 use crate::replacement::ReplacementMode;
-use crate::sys::{self, DigitalGoodsService, PaymentRequest, PaymentResponse};
+use crate::sys::{self, DigitalGoodsService, PaymentRequest};
 use crate::text::{concat, contains, percent_encode};
 use crate::types::{
-    Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult,
+    Amount, Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult,
 };
 use crate::Error;
 
@@ -85,8 +88,8 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Some(listener) = self.online_listener.get_mut().take() {
-            let _ =
-                sys::global().remove_event_listener("online", listener.as_ref().unchecked_ref());
+            let _ = sys::events()
+                .remove_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
         }
     }
 }
@@ -95,7 +98,7 @@ impl PlayBilling {
     /// Whether billing can work here: a secure context with `getDigitalGoodsService` and
     /// `PaymentRequest`. Synchronous; [`PlayBilling::diagnose`] says why not.
     pub fn is_supported() -> bool {
-        is_secure_context()
+        sys::is_secure_context()
             && sys::has_global("getDigitalGoodsService")
             && sys::has_global("PaymentRequest")
     }
@@ -106,7 +109,7 @@ impl PlayBilling {
         let provider = service_provider.unwrap_or(PLAY_BILLING).to_owned();
         let mut report = Diagnosis {
             supported: false,
-            secure_context: is_secure_context(),
+            secure_context: sys::is_secure_context(),
             digital_goods_api: sys::has_global("getDigitalGoodsService"),
             payment_request_api: sys::has_global("PaymentRequest"),
             service_provider: provider.clone(),
@@ -227,7 +230,8 @@ impl PlayBilling {
                 PlayBilling { inner }.flush_in_background(true);
             }
         });
-        let _ = sys::global().add_event_listener("online", listener.as_ref().unchecked_ref());
+        let _ = sys::events()
+            .add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
         *self.inner.online_listener.borrow_mut() = Some(listener);
     }
 
@@ -282,9 +286,11 @@ impl PlayBilling {
         if item_id.is_empty() {
             return Err(Error::InvalidArgument("purchase needs an item id".into()));
         }
-        let data = js_sys::Object::new();
-        sys::set(&data, "sku", &JsValue::from_str(item_id));
-        self.pay_and_verify(item_id, data).await
+        let data = PlayMethodData {
+            sku: item_id,
+            ..PlayMethodData::default()
+        };
+        self.pay_and_verify(item_id, &data).await
     }
 
     /// Upgrades or downgrades a subscription. Sends `replacementMode` and the legacy
@@ -306,60 +312,51 @@ impl PlayBilling {
                 ])));
             }
         }
-        let data = js_sys::Object::new();
-        sys::set(&data, "sku", &JsValue::from_str(&change.to_item_id));
-        sys::set(&data, "oldSku", &JsValue::from_str(&change.from_item_id));
-        sys::set(
-            &data,
-            "purchaseToken",
-            &JsValue::from_str(&change.from_purchase_token),
-        );
-        sys::set(
-            &data,
-            "replacementMode",
-            &JsValue::from_str(change.mode.replacement_mode()),
-        );
-        sys::set(
-            &data,
-            "prorationMode",
-            &JsValue::from_str(change.mode.proration_mode()),
-        );
-        self.pay_and_verify(&change.to_item_id, data).await
+        let data = PlayMethodData {
+            sku: &change.to_item_id,
+            old_sku: Some(&change.from_item_id),
+            purchase_token: Some(&change.from_purchase_token),
+            replacement_mode: Some(change.mode.replacement_mode()),
+            proration_mode: Some(change.mode.proration_mode()),
+        };
+        self.pay_and_verify(&change.to_item_id, &data).await
     }
 
     async fn pay_and_verify(
         &self,
         item_id: &str,
-        data: js_sys::Object,
+        data: &PlayMethodData<'_>,
     ) -> Result<PurchaseResult, Error> {
         if !sys::has_global("PaymentRequest") {
             return Err(Error::Unsupported(
                 "the Payment Request API is absent".into(),
             ));
         }
-        let method = js_sys::Object::new();
-        sys::set(
-            &method,
-            "supportedMethods",
-            &JsValue::from_str(&self.inner.provider),
-        );
-        sys::set(&method, "data", &data);
+        let methods = [PaymentMethod {
+            supported_methods: &self.inner.provider,
+            data,
+        }];
         let request =
-            PaymentRequest::new(&[method].iter().collect::<js_sys::Array>(), &zero_total())
+            PaymentRequest::new(&convert::to_js(&methods), &convert::to_js(&zero_total()))
                 .map_err(Error::from_js)?;
         let response: PaymentResponse = sys::resolve(request.show())
             .await
             .map_err(Error::from_js)?
             .unchecked_into();
-        let result = self.verify_payment(item_id, &response.details()).await;
+        let result = self
+            .verify_payment(item_id, response.details().into())
+            .await;
         let completion = match &result {
-            Ok(_) => "success",
+            Ok(_) => PaymentComplete::Success,
             // Not a failure of the payment, not a success yet: "unknown" shows neither.
-            Err(Error::Pending | Error::Network(_)) => "unknown",
-            Err(_) => "fail",
+            Err(Error::Pending | Error::Network(_)) => PaymentComplete::Unknown,
+            Err(Error::Verification { code, .. }) if code == BAD_RESPONSE => {
+                PaymentComplete::Unknown
+            }
+            Err(_) => PaymentComplete::Fail,
         };
         // A failing complete() changes nothing for the purchase, which is already settled.
-        let _ = sys::resolve(response.complete(completion)).await;
+        let _ = sys::resolve(Ok(response.complete_with_result(completion))).await;
         result
     }
 
@@ -368,16 +365,14 @@ impl PlayBilling {
     async fn verify_payment(
         &self,
         item_id: &str,
-        details: &JsValue,
+        details: JsValue,
     ) -> Result<PurchaseResult, Error> {
-        let token = sys::get(details, "purchaseToken")
-            .as_string()
-            .filter(|t| !t.is_empty())
-            .or_else(|| {
-                sys::get(details, "token")
-                    .as_string()
-                    .filter(|t| !t.is_empty())
-            });
+        // Play's payment app puts `purchaseToken` in the details, older TWAs `token`.
+        let details: convert::Keys = convert::from_js(details).unwrap_or_default();
+        let token = [details.purchase_token, details.token]
+            .iter()
+            .filter_map(JsValue::as_string)
+            .find(|token| !token.is_empty());
         let Some(purchase_token) = token else {
             return Err(Error::Unavailable(
                 "the payment app returned no purchase token".into(),
@@ -394,6 +389,10 @@ impl PlayBilling {
             }),
             VerifyOutcome::Pending => Err(Error::Pending),
             VerifyOutcome::Transient(reason) => Err(Error::Network(reason)),
+            VerifyOutcome::Malformed(message) => Err(Error::Verification {
+                code: BAD_RESPONSE.into(),
+                message,
+            }),
             VerifyOutcome::Refused { code, message } => Err(Error::Verification { code, message }),
         }
     }
@@ -404,6 +403,13 @@ impl PlayBilling {
             outcome if outcome.is_final() => self.inner.outbox.remove(purchase_token),
             VerifyOutcome::Pending => self.inner.outbox.defer(purchase_token, "pending"),
             VerifyOutcome::Transient(reason) => self.inner.outbox.defer(purchase_token, reason),
+            VerifyOutcome::Malformed(message) => {
+                let error = Error::Verification {
+                    code: BAD_RESPONSE.into(),
+                    message: message.clone(),
+                };
+                self.inner.outbox.defer(purchase_token, &error.message());
+            }
             _ => {}
         }
     }
@@ -507,32 +513,70 @@ async fn request_service(provider: &str) -> Result<(DigitalGoodsService, &'stati
 }
 
 /// Reads the provider's array of plain objects.
-fn decode<T: FromJs>(value: JsValue) -> Result<Vec<T>, Error> {
-    from_js::list(&value, "the list").map_err(|error| {
+fn decode<T: DeserializeOwned>(value: JsValue) -> Result<Vec<T>, Error> {
+    let shape = if js_sys::Array::is_array(&value) {
+        convert::from_js(value)
+    } else {
+        Err(convert::ShapeError {
+            key: String::new(),
+            detail: "expected an array".into(),
+        })
+    };
+    shape.map_err(|error| {
         Error::Unavailable(concat(&[
             "the provider answered in an unexpected shape: ",
-            &error.describe(),
+            &error.describe("the list"),
         ]))
     })
 }
 
-/// Chrome's constructor wants `details`; Play ignores it.
-fn zero_total() -> JsValue {
-    let amount = js_sys::Object::new();
-    sys::set(&amount, "currency", &JsValue::from_str("USD"));
-    sys::set(&amount, "value", &JsValue::from_str("0"));
-    let total = js_sys::Object::new();
-    sys::set(&total, "label", &JsValue::from_str("Total"));
-    sys::set(&total, "amount", &amount);
-    let details = js_sys::Object::new();
-    sys::set(&details, "total", &total);
-    details.into()
+/// One entry of `PaymentRequest`'s method data.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PaymentMethod<'a> {
+    supported_methods: &'a str,
+    data: &'a PlayMethodData<'a>,
 }
 
-fn is_secure_context() -> bool {
-    sys::get(&sys::global(), "isSecureContext")
-        .as_bool()
-        .unwrap_or(false)
+/// Play's method data: the sku, and for a subscription change the old one with its token
+/// and the mode under both its current and its legacy key.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PlayMethodData<'a> {
+    sku: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_sku: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purchase_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replacement_mode: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proration_mode: Option<&'a str>,
+}
+
+/// `PaymentDetailsInit` with a zero total: Chrome's constructor wants it; Play ignores it.
+#[derive(Serialize)]
+struct PaymentDetailsInit {
+    total: PaymentItem,
+}
+
+/// `PaymentItem` (its amount is the library's [`Amount`], one serializer for both).
+#[derive(Serialize)]
+struct PaymentItem {
+    label: &'static str,
+    amount: Amount,
+}
+
+fn zero_total() -> PaymentDetailsInit {
+    PaymentDetailsInit {
+        total: PaymentItem {
+            label: "Total",
+            amount: Amount {
+                currency: "USD".into(),
+                value: "0".into(),
+            },
+        },
+    }
 }
 
 #[cfg(test)]

@@ -157,8 +157,9 @@ impl From<Error> for JsValue {
     /// A real JS `Error` with a stable `name` and a `code` property.
     fn from(error: Error) -> JsValue {
         let js = js_sys::Error::new(&error.message());
-        crate::sys::set(&js, "name", &JsValue::from_str(error.name()));
-        crate::sys::set(&js, "code", &JsValue::from_str(error.code()));
+        js.set_name(error.name());
+        // A fresh Error is extensible: setting `code` cannot fail.
+        let _ = js_sys::Reflect::set(&js, &"code".into(), &error.code().into());
         js.into()
     }
 }

@@ -1,8 +1,8 @@
 //! The JavaScript API: camelCase exports over the Rust API, with TypeScript types.
 //!
-//! Plain-data objects cross the boundary as plain JS objects ([`crate::to_js`]); their
-//! TypeScript interfaces are written once below and referenced with `typescript_type`, so
-//! the generated `.d.ts` has no `any`.
+//! Plain-data objects cross the boundary as plain JS objects, both ways through
+//! serde-wasm-bindgen ([`crate::convert`]); their TypeScript interfaces are written once
+//! below and referenced with `typescript_type`, so the generated `.d.ts` has no `any`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,10 +12,10 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::backend::AuthToken;
 use crate::billing::{ConnectOptions, PlayBilling, SubscriptionChange, PLAY_BILLING};
+use crate::convert::{self, to_js, Keys};
 use crate::replacement::ReplacementMode;
 use crate::text::concat;
-use crate::to_js::ToJs;
-use crate::{sys, Error};
+use crate::Error;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -173,8 +173,21 @@ fn promise(task: Task) -> js_sys::Promise {
     future_to_promise(async move { task.await.map_err(JsValue::from) })
 }
 
-fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, Error> {
-    let value = sys::get(object, key);
+/// Reads an options object; `what` names it when it is not an object.
+fn input(value: JsValue, what: &str) -> Result<Keys, Error> {
+    if !value.is_object() {
+        return Err(Error::InvalidArgument(concat(&[
+            what,
+            " must be an object",
+        ])));
+    }
+    convert::from_js(value)
+        .map_err(|error| Error::InvalidArgument(concat(&[what, ": ", &error.describe(what)])))
+}
+
+/// An optional string option: `undefined` and `null` are `None`, anything but a string is
+/// refused by its name.
+fn string_field(value: JsValue, key: &str) -> Result<Option<String>, Error> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -184,31 +197,21 @@ fn string_field(object: &JsValue, key: &str) -> Result<Option<String>, Error> {
         .ok_or_else(|| Error::InvalidArgument(concat(&[key, " must be a string"])))
 }
 
-fn required(object: &JsValue, key: &str) -> Result<String, Error> {
-    string_field(object, key)?
+/// A required string option: present and not empty.
+fn required(value: JsValue, key: &str) -> Result<String, Error> {
+    string_field(value, key)?
         .filter(|value| !value.is_empty())
         .ok_or_else(|| Error::InvalidArgument(concat(&[key, " is required"])))
 }
 
-fn require_object(value: &JsValue, what: &str) -> Result<(), Error> {
-    if value.is_object() {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(concat(&[
-            what,
-            " must be an object",
-        ])))
-    }
-}
-
-fn connect_options(options: &JsValue) -> Result<ConnectOptions, Error> {
-    require_object(options, "connect options")?;
-    let mut parsed = ConnectOptions::new(required(options, "backendUrl")?);
-    if let Some(provider) = string_field(options, "serviceProvider")? {
+fn connect_options(options: JsValue) -> Result<ConnectOptions, Error> {
+    let input = input(options, "connect options")?;
+    let mut parsed = ConnectOptions::new(required(input.backend_url, "backendUrl")?);
+    if let Some(provider) = string_field(input.service_provider, "serviceProvider")? {
         parsed.service_provider = provider;
     }
-    parsed.locale = string_field(options, "locale")?;
-    let auth = sys::get(options, "authToken");
+    parsed.locale = string_field(input.locale, "locale")?;
+    let auth = input.auth_token;
     parsed.auth_token = if let Some(token) = auth.as_string() {
         AuthToken::Static(token)
     } else if let Some(function) = auth.dyn_ref::<js_sys::Function>() {
@@ -223,10 +226,11 @@ fn connect_options(options: &JsValue) -> Result<ConnectOptions, Error> {
     Ok(parsed)
 }
 
-fn subscription_change(change: &JsValue) -> Result<SubscriptionChange, Error> {
-    require_object(change, "changeSubscription's argument")?;
-    let from_purchase_token = string_field(change, "fromPurchaseToken")?.unwrap_or_default();
-    let mode = ReplacementMode::parse(&required(change, "mode")?)?;
+fn subscription_change(change: JsValue) -> Result<SubscriptionChange, Error> {
+    let input = input(change, "changeSubscription's argument")?;
+    let from_purchase_token =
+        string_field(input.from_purchase_token, "fromPurchaseToken")?.unwrap_or_default();
+    let mode = ReplacementMode::parse(&required(input.mode, "mode")?)?;
     if from_purchase_token.is_empty() {
         return Err(Error::InvalidArgument(
             "fromPurchaseToken is required: without the current purchase token Play never shows \
@@ -235,23 +239,21 @@ fn subscription_change(change: &JsValue) -> Result<SubscriptionChange, Error> {
         ));
     }
     Ok(SubscriptionChange {
-        from_item_id: required(change, "fromItemId")?,
+        from_item_id: required(input.from_item_id, "fromItemId")?,
         from_purchase_token,
-        to_item_id: required(change, "toItemId")?,
+        to_item_id: required(input.to_item_id, "toItemId")?,
         mode,
     })
 }
 
-fn string_list(value: &JsValue) -> Result<Vec<String>, Error> {
-    let invalid = || Error::InvalidArgument("itemIds must be an array of strings".into());
-    if !js_sys::Array::is_array(value) {
-        return Err(invalid());
+fn string_list(value: JsValue) -> Result<Vec<String>, Error> {
+    if !js_sys::Array::is_array(&value) {
+        return Err(Error::InvalidArgument(
+            "itemIds must be an array of strings".into(),
+        ));
     }
-    value
-        .unchecked_ref::<js_sys::Array>()
-        .iter()
-        .map(|id| id.as_string().ok_or_else(invalid))
-        .collect()
+    convert::from_js(value)
+        .map_err(|_| Error::InvalidArgument("itemIds must be an array of strings".into()))
 }
 
 #[wasm_bindgen]
@@ -266,15 +268,16 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = diagnose)]
     pub fn js_diagnose(options: Option<JsDiagnoseOptions>) -> PromiseDiagnosis {
         promise(Box::pin(async move {
-            let provider = match options {
-                Some(options) => string_field(&options, "serviceProvider")?,
+            // Anything but an object means no options, as before.
+            let provider = match options.map(JsValue::from).filter(JsValue::is_object) {
+                Some(options) => string_field(
+                    input(options, "diagnose options")?.service_provider,
+                    "serviceProvider",
+                )?,
                 None => None,
             };
-            Ok(
-                PlayBilling::diagnose(Some(provider.as_deref().unwrap_or(PLAY_BILLING)))
-                    .await
-                    .to_js(),
-            )
+            let provider = provider.as_deref().unwrap_or(PLAY_BILLING);
+            Ok(to_js(&PlayBilling::diagnose(Some(provider)).await))
         }))
         .unchecked_into()
     }
@@ -289,7 +292,7 @@ impl PlayBilling {
     #[wasm_bindgen(js_name = connect)]
     pub fn js_connect(options: JsConnectOptions) -> PromisePlayBilling {
         promise(Box::pin(async move {
-            let options = connect_options(&options)?;
+            let options = connect_options(options.into())?;
             Ok(PlayBilling::connect(options).await?.into())
         }))
         .unchecked_into()
@@ -300,9 +303,9 @@ impl PlayBilling {
     pub fn js_get_details(&self, item_ids: JsStringArray) -> PromiseItemDetails {
         let billing = self.clone();
         promise(Box::pin(async move {
-            let ids = string_list(&item_ids)?;
+            let ids = string_list(item_ids.into())?;
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            Ok(billing.get_details(&ids).await?.to_js())
+            Ok(to_js(&billing.get_details(&ids).await?))
         }))
         .unchecked_into()
     }
@@ -312,7 +315,7 @@ impl PlayBilling {
     pub fn js_purchase(&self, item_id: String) -> PromisePurchaseResult {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.purchase(&item_id).await?.to_js())
+            Ok(to_js(&billing.purchase(&item_id).await?))
         }))
         .unchecked_into()
     }
@@ -322,8 +325,8 @@ impl PlayBilling {
     pub fn js_change_subscription(&self, change: JsSubscriptionChange) -> PromisePurchaseResult {
         let billing = self.clone();
         promise(Box::pin(async move {
-            let change = subscription_change(&change)?;
-            Ok(billing.change_subscription(&change).await?.to_js())
+            let change = subscription_change(change.into())?;
+            Ok(to_js(&billing.change_subscription(&change).await?))
         }))
         .unchecked_into()
     }
@@ -344,7 +347,7 @@ impl PlayBilling {
     pub fn js_list_purchases(&self) -> PromisePurchases {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.list_purchases().await?.to_js())
+            Ok(to_js(&billing.list_purchases().await?))
         }))
         .unchecked_into()
     }
@@ -354,7 +357,7 @@ impl PlayBilling {
     pub fn js_list_purchase_history(&self) -> PromisePurchases {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.list_purchase_history().await?.to_js())
+            Ok(to_js(&billing.list_purchase_history().await?))
         }))
         .unchecked_into()
     }
@@ -364,7 +367,7 @@ impl PlayBilling {
     pub fn js_restore(&self) -> PromiseEntitlements {
         let billing = self.clone();
         promise(Box::pin(
-            async move { Ok(billing.restore().await?.to_js()) },
+            async move { Ok(to_js(&billing.restore().await?)) },
         ))
         .unchecked_into()
     }
@@ -374,7 +377,7 @@ impl PlayBilling {
     pub fn js_entitlements(&self) -> PromiseEntitlements {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(billing.entitlements().await?.to_js())
+            Ok(to_js(&billing.entitlements().await?))
         }))
         .unchecked_into()
     }
@@ -382,7 +385,7 @@ impl PlayBilling {
     #[doc(hidden)]
     #[wasm_bindgen(js_name = pendingTokens)]
     pub fn js_pending_tokens(&self) -> Result<JsPendingTokens, JsValue> {
-        Ok(self.pending_tokens().to_js().unchecked_into())
+        Ok(to_js(&self.pending_tokens()).unchecked_into())
     }
 
     #[doc(hidden)]

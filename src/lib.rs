@@ -24,15 +24,14 @@
 
 mod backend;
 mod billing;
+mod convert;
 mod error;
-mod from_js;
 mod js;
 mod outbox;
 pub mod price;
 mod replacement;
 mod sys;
 mod text;
-mod to_js;
 mod types;
 
 pub use backend::AuthToken;
@@ -41,6 +40,7 @@ pub use billing::{
     PLAY_BILLING,
 };
 pub use error::Error;
+pub use outbox::BAD_RESPONSE_ATTEMPTS;
 pub use replacement::ReplacementMode;
 pub use types::{
     Amount, Diagnosis, Entitlement, EntitlementKind, EntitlementState, ItemDetails, ItemType,

@@ -4,19 +4,29 @@
 //! Tokens live in `localStorage` under one key per backend URL (synchronous, so a token is
 //! on disk before the request leaves). Where storage is denied, they live in memory for the
 //! page's lifetime.
+//!
+//! A token whose backend keeps answering `200` with a body that breaks the contract is tried
+//! [`BAD_RESPONSE_ATTEMPTS`] times, then kept without being re-sent: the purchase is real, so
+//! it is not forgotten (`pendingTokens()` still lists it, with the field named in its
+//! `lastError`), but a broken backend is not asked again and again.
 
 use std::cell::RefCell;
 
-use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Storage;
 
-use crate::sys::{global, Storage};
-use crate::to_js::{self, ToJs};
+use crate::convert;
 use crate::types::PendingToken;
 
 /// First retry delay.
 pub const BASE_DELAY_MS: f64 = 2_000.0;
 /// Longest retry delay.
 pub const MAX_DELAY_MS: f64 = 3_600_000.0;
+/// After this many attempts, a token whose last answer was a `200` breaking the contract
+/// (`VerificationError` `bad_response`) is no longer re-sent.
+pub const BAD_RESPONSE_ATTEMPTS: u32 = 5;
+
+/// The start of a `lastError` that records a `bad_response` answer.
+const BAD_RESPONSE_PREFIX: &str = "verification failed (bad_response)";
 
 /// The delay before attempt `attempts + 1`: truncated exponential backoff with jitter, in
 /// `[d/2, d]` where `d = min(BASE · 2^(attempts-1), MAX)`. `random` is in `[0, 1)`.
@@ -38,11 +48,7 @@ pub struct Outbox {
 impl Outbox {
     /// The outbox for the backend at `backend_url`.
     pub fn open(backend_url: &str) -> Outbox {
-        let storage = global()
-            .local_storage()
-            .ok()
-            .filter(JsValue::is_object)
-            .map(JsCast::unchecked_into);
+        let storage = crate::sys::local_storage();
         Outbox {
             key: crate::text::concat(&["pwa-billing:outbox:", backend_url]),
             storage,
@@ -60,14 +66,13 @@ impl Outbox {
                 .unwrap_or_default(),
             None => self.memory.borrow().clone(),
         };
-        js_sys::JSON::parse(&text)
-            .ok()
-            .and_then(|value| crate::from_js::list(&value, "the outbox").ok())
+        convert::parse(&text)
+            .and_then(|value| convert::from_js(value).ok())
             .unwrap_or_default()
     }
 
     fn save(&self, tokens: Vec<PendingToken>) {
-        let text = to_js::json(&tokens.to_js());
+        let text = convert::json(&convert::to_js(&tokens));
         match &self.storage {
             // A full storage quota leaves the previous list: tokens already there stay.
             Some(storage) => {
@@ -117,19 +122,55 @@ impl Outbox {
         self.save(tokens);
     }
 
-    /// Tokens due for a send now (all of them when `force`).
+    /// Tokens due for a send now (all of them when `force`), except those whose backend
+    /// answered with a broken `200` [`BAD_RESPONSE_ATTEMPTS`] times.
     pub fn due(&self, force: bool) -> Vec<PendingToken> {
         let now = crate::sys::now_ms();
         self.list()
             .into_iter()
-            .filter(|t| force || t.next_attempt_at <= now)
+            .filter(|t| !is_parked(t) && (force || t.next_attempt_at <= now))
             .collect()
     }
+}
+
+/// Whether a token is kept without being re-sent (see [`BAD_RESPONSE_ATTEMPTS`]).
+pub fn is_parked(token: &PendingToken) -> bool {
+    token.attempts >= BAD_RESPONSE_ATTEMPTS
+        && token
+            .last_error
+            .as_deref()
+            .is_some_and(|error| error.as_bytes().starts_with(BAD_RESPONSE_PREFIX.as_bytes()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broken_answers_park_a_token_after_the_cap() {
+        let mut token = PendingToken {
+            item_id: "coins_100".into(),
+            purchase_token: "t".into(),
+            added_at: 0.0,
+            attempts: BAD_RESPONSE_ATTEMPTS - 1,
+            next_attempt_at: 0.0,
+            last_error: Some(
+                crate::Error::Verification {
+                    code: crate::backend::BAD_RESPONSE.into(),
+                    message: "entitlement.id is missing or has the wrong type".into(),
+                }
+                .message(),
+            ),
+        };
+        assert!(!is_parked(&token), "below the cap");
+        token.attempts += 1;
+        assert!(is_parked(&token));
+        token.last_error = Some("network error: TypeError: Failed to fetch".into());
+        assert!(
+            !is_parked(&token),
+            "network failures are retried without a cap"
+        );
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() {

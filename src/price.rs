@@ -61,17 +61,36 @@ pub fn currency_code(currency: &str) -> Result<String, Error> {
 }
 
 /// Formats an amount for `locale` (a BCP 47 tag; `None` = the browser's) with
-/// `Intl.NumberFormat(locale, {style: "currency", currency})`.
+/// `Intl.NumberFormat(locale, {style: "currency", currency})` (js-sys).
+///
+/// The constructor is called through `Reflect.construct`, which catches: js-sys's
+/// `NumberFormat::new` does not, and a malformed locale throws a `RangeError`.
 pub fn format(locale: Option<&str>, currency: &str, value: &str) -> Result<String, Error> {
+    use js_sys::Intl::{NumberFormat, NumberFormatOptions, NumberFormatStyle};
     use wasm_bindgen::JsValue;
     let value = canonical_decimal(value)?;
     let currency = currency_code(currency)?;
-    let options = js_sys::Object::new();
-    crate::sys::set(&options, "style", &JsValue::from_str("currency"));
-    crate::sys::set(&options, "currency", &JsValue::from_str(&currency));
-    let locales = locale.map_or(JsValue::UNDEFINED, JsValue::from_str);
-    let formatter = crate::sys::NumberFormat::new(&locales, &options).map_err(Error::from_js)?;
-    formatter.format(&value).map_err(Error::from_js)
+    let options = NumberFormatOptions::new();
+    options.set_style(NumberFormatStyle::Currency);
+    options.set_currency(&currency);
+    let locales = js_sys::Array::new();
+    if let Some(locale) = locale {
+        locales.push(&JsValue::from_str(locale));
+    }
+    // The browser's own locale and no options cannot throw: a way to the constructor.
+    let constructor =
+        NumberFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).constructor();
+    let formatter =
+        js_sys::Reflect::construct(&constructor, &js_sys::Array::of2(&locales, &options))
+            .map_err(Error::from_js)?;
+    // `format` with the decimal *string*: exact, no float round trip.
+    let format: NumberFormat = formatter.into();
+    format
+        .format()
+        .call1(&format, &JsValue::from_str(&value))
+        .map_err(Error::from_js)?
+        .as_string()
+        .ok_or_else(|| Error::Unavailable("Intl.NumberFormat returned no string".into()))
 }
 
 #[cfg(test)]

@@ -1,16 +1,17 @@
-//! Hand-written bindings for what web-sys does not have: the Digital Goods service,
-//! `PaymentRequest` with its response, and `Intl.NumberFormat` called with a decimal string;
-//! and the little of `fetch` the backend client needs (bound here rather than through
-//! gloo-net, whose request builder, URL handling and error conversion cost ~4 KB gzip).
+//! The browser underneath: web-sys for the standard Web APIs, and hand-written bindings for
+//! the only two things web-sys 0.3 does not have, the Digital Goods service and the
+//! `PaymentRequest` constructor (with its `show`).
 //!
-//! Everything that can throw is `catch`; the public API in the other modules is plain Rust.
+//! Everything that can throw is caught; the public API in the other modules is plain Rust.
 
-use js_sys::{Object, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
+use web_sys::{EventTarget, Storage, Window, WorkerGlobalScope};
 
 #[wasm_bindgen]
 extern "C" {
-    /// The object `window.getDigitalGoodsService(provider)` resolves to.
+    /// The object `window.getDigitalGoodsService(provider)` resolves to. Hand-written: the
+    /// Digital Goods API is not in web-sys.
     #[derive(Debug, Clone)]
     pub type DigitalGoodsService;
 
@@ -26,7 +27,8 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn consume(this: &DigitalGoodsService, purchase_token: &str) -> Result<Promise, JsValue>;
 
-    /// The Payment Request API's `PaymentRequest` (web-sys has no binding for it).
+    /// The Payment Request API's `PaymentRequest`. Hand-written: web-sys has its response
+    /// (`PaymentResponse`, used as such) but no `PaymentRequest` feature.
     #[derive(Debug)]
     pub type PaymentRequest;
 
@@ -34,112 +36,89 @@ extern "C" {
     #[wasm_bindgen(constructor, catch)]
     pub fn new(method_data: &JsValue, details: &JsValue) -> Result<PaymentRequest, JsValue>;
 
+    /// Resolves to a [`web_sys::PaymentResponse`].
     #[wasm_bindgen(method, catch)]
     pub fn show(this: &PaymentRequest) -> Result<Promise, JsValue>;
-
-    /// What `PaymentRequest.show()` resolves to.
-    #[derive(Debug)]
-    pub type PaymentResponse;
-
-    #[wasm_bindgen(method, getter)]
-    pub fn details(this: &PaymentResponse) -> JsValue;
-
-    #[wasm_bindgen(method, catch)]
-    pub fn complete(this: &PaymentResponse, result: &str) -> Result<Promise, JsValue>;
-
-    /// The global object: the window in a page, `self` in a worker (so no web-sys
-    /// `Window`, whose `instanceof` check and features cost bytes).
-    #[derive(Debug, Clone)]
-    pub type Global;
-
-    /// `localStorage`: throws where storage is denied, `undefined` in a worker.
-    #[wasm_bindgen(method, getter, catch, js_name = localStorage)]
-    pub fn local_storage(this: &Global) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(method, catch, js_name = addEventListener)]
-    pub fn add_event_listener(
-        this: &Global,
-        kind: &str,
-        listener: &js_sys::Function,
-    ) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
-    pub fn remove_event_listener(
-        this: &Global,
-        kind: &str,
-        listener: &js_sys::Function,
-    ) -> Result<(), JsValue>;
-
-    /// A `Storage` (`localStorage`).
-    #[derive(Debug)]
-    pub type Storage;
-
-    #[wasm_bindgen(method, catch, js_name = getItem)]
-    pub fn get_item(this: &Storage, key: &str) -> Result<Option<String>, JsValue>;
-
-    #[wasm_bindgen(method, catch, js_name = setItem)]
-    pub fn set_item(this: &Storage, key: &str, value: &str) -> Result<(), JsValue>;
-
-    /// The global `fetch` (window or worker), looked up at each call.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    pub fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
-
-    /// What `fetch` resolves to.
-    #[derive(Debug)]
-    pub type Response;
-
-    #[wasm_bindgen(method, getter)]
-    pub fn status(this: &Response) -> u16;
-
-    #[wasm_bindgen(method, getter, js_name = statusText)]
-    pub fn status_text(this: &Response) -> String;
-
-    #[wasm_bindgen(method, catch)]
-    pub fn text(this: &Response) -> Result<Promise, JsValue>;
-
-    /// `Intl.NumberFormat`, bound by hand so `format` can take the decimal *string*
-    /// (exact in current engines, no float round trip).
-    #[derive(Debug)]
-    #[wasm_bindgen(js_namespace = Intl)]
-    pub type NumberFormat;
-
-    #[wasm_bindgen(constructor, catch, js_namespace = Intl)]
-    pub fn new(locales: &JsValue, options: &Object) -> Result<NumberFormat, JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    pub fn format(this: &NumberFormat, value: &str) -> Result<String, JsValue>;
-
-    #[wasm_bindgen(method, js_name = resolvedOptions)]
-    pub fn resolved_options(this: &NumberFormat) -> Object;
 }
 
-/// The global object (window in a page, `self` in a worker).
-pub fn global() -> Global {
+/// The global scope: a window in a page, a worker's global scope in a worker.
+#[derive(Debug)]
+pub enum Scope {
+    /// A page.
+    Window(Window),
+    /// A (service) worker.
+    Worker(WorkerGlobalScope),
+}
+
+/// The global scope this code runs in (`None` elsewhere, e.g. a worklet).
+pub fn scope() -> Option<Scope> {
+    let global = js_sys::global();
+    match global.dyn_into::<Window>() {
+        Ok(window) => Some(Scope::Window(window)),
+        Err(global) => global.dyn_into().ok().map(Scope::Worker),
+    }
+}
+
+/// The global object as an event target (window and worker scope both are).
+pub fn events() -> EventTarget {
     js_sys::global().unchecked_into()
 }
 
-/// Whether `globalThis[name]` is defined (a throwing getter counts as absent).
-pub fn has_global(name: &str) -> bool {
-    !get(&global(), name).is_undefined()
+/// `localStorage`: `None` in a worker and where storage is denied (its getter throws).
+pub fn local_storage() -> Option<Storage> {
+    match scope()? {
+        Scope::Window(window) => window.local_storage().ok().flatten(),
+        Scope::Worker(_) => None,
+    }
 }
 
-/// Reads a property, `undefined` when it is missing or a getter throws.
+/// `isSecureContext` of the page or worker.
+pub fn is_secure_context() -> bool {
+    match scope() {
+        Some(Scope::Window(window)) => window.is_secure_context(),
+        Some(Scope::Worker(worker)) => worker.is_secure_context(),
+        None => false,
+    }
+}
+
+/// `fetch(request)` of the page or worker, resolved to its `Response`; a rejection (or an
+/// answer that is no `Response`) is the thrown value.
+///
+/// web-sys's fetch rather than gloo-net's `Request::send`, which panics when fetch rejects
+/// with something that is not an `Error` or resolves to something that is not a `Response`
+/// (both are reported as network errors here).
+pub async fn fetch(request: &web_sys::Request) -> Result<web_sys::Response, JsValue> {
+    let promise = match scope() {
+        Some(Scope::Window(window)) => window.fetch_with_request(request),
+        Some(Scope::Worker(worker)) => worker.fetch_with_request(request),
+        None => return Err(JsValue::from_str("no fetch in this global scope")),
+    };
+    resolve(Ok(promise))
+        .await?
+        .dyn_into()
+        .map_err(|_| JsValue::from_str("fetch answered with something that is not a Response"))
+}
+
+/// Whether `globalThis[name]` is defined (a throwing getter counts as absent): feature
+/// detection, which no typed binding can do.
+pub fn has_global(name: &str) -> bool {
+    !get(&js_sys::global(), name).is_undefined()
+}
+
+/// Reads a property, `undefined` when it is missing or a getter throws (feature detection
+/// and the `name`/`message` of thrown values, which may be anything).
 pub fn get(target: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Sets a property on a plain object created here (cannot fail for those).
-pub fn set(target: &Object, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
-}
-
 /// Calls `globalThis.getDigitalGoodsService(provider)`; `None` when the function is absent.
 pub fn get_digital_goods_service(provider: &str) -> Option<Result<Promise, JsValue>> {
-    let function = get(&global(), "getDigitalGoodsService");
+    let global = js_sys::global();
+    let function = get(&global, "getDigitalGoodsService");
     let function = function.dyn_ref::<js_sys::Function>()?;
     Some(
         function
-            .call1(&global(), &JsValue::from_str(provider))
+            .call1(&global, &JsValue::from_str(provider))
             .map(|value| Promise::resolve(&value)),
     )
 }
@@ -155,13 +134,21 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// A promise that resolves after `ms` milliseconds (`setTimeout`).
+/// A promise that resolves after `ms` milliseconds (`setTimeout`; at once where there is
+/// no timer).
 pub async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _reject| {
-        let set_timeout = get(&global(), "setTimeout");
-        if let Some(set_timeout) = set_timeout.dyn_ref::<js_sys::Function>() {
-            let _ = set_timeout.call2(&global(), &resolve, &JsValue::from(ms));
-        } else {
+        let ms = ms as i32;
+        let scheduled = match scope() {
+            Some(Scope::Window(window)) => {
+                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            }
+            Some(Scope::Worker(worker)) => {
+                worker.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            }
+            None => Err(JsValue::UNDEFINED),
+        };
+        if scheduled.is_err() {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });

@@ -1,6 +1,6 @@
 //! The plain-data objects of the API, identical in Rust and (camelCase) in JavaScript.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// A `PaymentCurrencyAmount`: an ISO 4217 currency and a decimal string value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,26 +24,6 @@ pub enum ItemType {
     Unknown,
 }
 
-impl ItemType {
-    /// Reads the JS name (`"product"`, `"subscription"`); anything else is `Unknown`.
-    pub(crate) fn parse(name: &str) -> ItemType {
-        match name {
-            "product" => ItemType::Product,
-            "subscription" => ItemType::Subscription,
-            _ => ItemType::Unknown,
-        }
-    }
-
-    /// The JS name, as serde writes it.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ItemType::Product => "product",
-            ItemType::Subscription => "subscription",
-            ItemType::Unknown => "unknown",
-        }
-    }
-}
-
 /// An item as `DigitalGoodsService.getDetails` describes it (every v2.1 field), plus the
 /// price formatted for the connection's locale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +42,11 @@ pub struct ItemDetails {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub item_type: Option<ItemType>,
     /// Icon URLs.
-    #[serde(rename = "iconURLs", default)]
+    #[serde(
+        rename = "iconURLs",
+        default,
+        deserialize_with = "crate::convert::null_as_empty"
+    )]
     pub icon_urls: Vec<String>,
     /// ISO 8601 duration of a subscription period, e.g. `P1M`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,24 +96,6 @@ pub enum EntitlementKind {
     Unknown,
 }
 
-impl EntitlementKind {
-    const NAMES: [(&'static str, EntitlementKind); 3] = [
-        ("consumable", EntitlementKind::Consumable),
-        ("non_consumable", EntitlementKind::NonConsumable),
-        ("subscription", EntitlementKind::Subscription),
-    ];
-
-    /// Reads the JSON name; anything else is `Unknown`.
-    pub(crate) fn parse(name: &str) -> EntitlementKind {
-        lookup(&Self::NAMES, name).unwrap_or(EntitlementKind::Unknown)
-    }
-
-    /// The JSON name, as serde writes it.
-    pub(crate) fn as_str(self) -> &'static str {
-        name_of(&Self::NAMES, self).unwrap_or("unknown")
-    }
-}
-
 /// The state of an entitlement as the backend tracks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -159,51 +125,12 @@ pub enum EntitlementState {
     Unknown,
 }
 
-impl EntitlementState {
-    const NAMES: [(&'static str, EntitlementState); 10] = [
-        ("active", EntitlementState::Active),
-        ("grace_period", EntitlementState::GracePeriod),
-        ("on_hold", EntitlementState::OnHold),
-        ("paused", EntitlementState::Paused),
-        ("canceled", EntitlementState::Canceled),
-        ("expired", EntitlementState::Expired),
-        ("revoked", EntitlementState::Revoked),
-        ("refunded", EntitlementState::Refunded),
-        ("replaced", EntitlementState::Replaced),
-        ("consumed", EntitlementState::Consumed),
-    ];
-
-    /// Reads the JSON name; anything else is `Unknown`.
-    pub(crate) fn parse(name: &str) -> EntitlementState {
-        lookup(&Self::NAMES, name).unwrap_or(EntitlementState::Unknown)
-    }
-
-    /// The JSON name, as serde writes it.
-    pub(crate) fn as_str(self) -> &'static str {
-        name_of(&Self::NAMES, self).unwrap_or("unknown")
-    }
-}
-
-fn lookup<T: Copy>(names: &[(&str, T)], name: &str) -> Option<T> {
-    names
-        .iter()
-        .find(|(known, _)| *known == name)
-        .map(|(_, value)| *value)
-}
-
-fn name_of<T: PartialEq>(names: &[(&'static str, T)], value: T) -> Option<&'static str> {
-    names
-        .iter()
-        .find(|(_, known)| *known == value)
-        .map(|(name, _)| *name)
-}
-
 /// One entitlement of the signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entitlement {
     /// The backend's id for it.
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde(deserialize_with = "crate::convert::string_or_integer")]
     pub id: String,
     /// The product id.
     pub item_id: String,
@@ -228,34 +155,6 @@ pub struct Entitlement {
 
 fn one() -> u32 {
     1
-}
-
-/// Accepts an id sent as a JSON string or number (without serde's costly untagged enums).
-fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    struct IdVisitor;
-    impl serde::de::Visitor<'_> for IdVisitor {
-        type Value = String;
-        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-            formatter.write_str("a string or an integer")
-        }
-        fn visit_str<E>(self, value: &str) -> Result<String, E> {
-            Ok(value.to_owned())
-        }
-        fn visit_u64<E>(self, value: u64) -> Result<String, E> {
-            Ok(value.to_string())
-        }
-        fn visit_i64<E>(self, value: i64) -> Result<String, E> {
-            Ok(value.to_string())
-        }
-        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<String, E> {
-            if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
-                Ok((value as i64).to_string())
-            } else {
-                Err(E::custom("an id must be an integer"))
-            }
-        }
-    }
-    deserializer.deserialize_any(IdVisitor)
 }
 
 /// The backend's verdict on a verified purchase (its `200` body).
@@ -326,43 +225,4 @@ pub struct Diagnosis {
     pub api_version: Option<String>,
     /// Human-readable reasons billing is unavailable, empty when supported.
     pub problems: Vec<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The hand-written names (used by the JS readers and writers) are serde's.
-    #[test]
-    fn enum_names_match_the_serde_names() {
-        fn serde_name<T: Serialize>(value: T) -> String {
-            serde_json::to_value(value)
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-        for kind in [
-            EntitlementKind::Consumable,
-            EntitlementKind::NonConsumable,
-            EntitlementKind::Subscription,
-            EntitlementKind::Unknown,
-        ] {
-            assert_eq!(kind.as_str(), serde_name(kind));
-            assert_eq!(EntitlementKind::parse(&serde_name(kind)), kind);
-        }
-        for (_, state) in EntitlementState::NAMES
-            .iter()
-            .chain(&[("", EntitlementState::Unknown)])
-        {
-            assert_eq!(state.as_str(), serde_name(*state));
-            assert_eq!(EntitlementState::parse(&serde_name(*state)), *state);
-        }
-        for item_type in [ItemType::Product, ItemType::Subscription, ItemType::Unknown] {
-            assert_eq!(item_type.as_str(), serde_name(item_type));
-            assert_eq!(ItemType::parse(&serde_name(item_type)), item_type);
-        }
-        assert_eq!(EntitlementState::parse("frozen"), EntitlementState::Unknown);
-        assert_eq!(ItemType::parse("bundle"), ItemType::Unknown);
-    }
 }

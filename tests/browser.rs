@@ -818,3 +818,134 @@ async fn where_storage_is_denied_the_outbox_lives_in_memory() {
     billing.restore().await.unwrap();
     assert!(billing.pending_tokens().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn a_200_that_breaks_the_contract_is_a_bad_response_kept_for_capped_attempts() {
+    fakes(json!({}));
+    let billing = connect().await;
+    // The backend answers 200, but its entitlement lacks the purchase token.
+    set_global(
+        "fetch",
+        r#"async () => {
+            window.__verifies = (window.__verifies ?? 0) + 1;
+            return new Response(JSON.stringify({ entitlement: { id: 7, itemId: "coins_100",
+                kind: "consumable", state: "active", entitled: true } }), { status: 200 });
+        }"#,
+    );
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(
+        (error.name(), error.code()),
+        ("VerificationError", "bad_response")
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("purchaseToken is missing or has the wrong type"),
+        "{error}"
+    );
+    let (name, code, message) =
+        js_rejection(billing.js_purchase("coins_100".into()).unchecked_into()).await;
+    assert_eq!(
+        (name.as_str(), code.as_str()),
+        ("VerificationError", "bad_response")
+    );
+    assert!(message.contains("purchaseToken is missing"), "{message}");
+    assert_eq!(
+        record()["completions"],
+        json!(["unknown", "unknown"]),
+        "the payment went through: neither success nor failure"
+    );
+
+    // Both tokens stay in the outbox, re-sent until the cap, then kept without a send.
+    let waiting = billing.pending_tokens();
+    assert_eq!(waiting.len(), 2);
+    assert_eq!(waiting[0].attempts, 1);
+    assert!(
+        waiting[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("verification failed (bad_response): "),
+        "{:?}",
+        waiting[0].last_error
+    );
+    for _ in 0..pwa_billing::BAD_RESPONSE_ATTEMPTS + 3 {
+        billing.flush_outbox(true).await;
+    }
+    let verifies = js_sys::Reflect::get(&js_sys::global(), &"__verifies".into())
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        verifies,
+        f64::from(2 * pwa_billing::BAD_RESPONSE_ATTEMPTS),
+        "each token is sent at most BAD_RESPONSE_ATTEMPTS times"
+    );
+    let waiting = billing.pending_tokens();
+    assert_eq!(waiting.len(), 2, "kept: the purchases are real");
+    assert!(waiting
+        .iter()
+        .all(|token| token.attempts == pwa_billing::BAD_RESPONSE_ATTEMPTS));
+    run_js("delete window.__verifies;");
+    uninstall();
+}
+
+/// The option objects are read by serde, each key checked by name.
+#[wasm_bindgen_test]
+async fn option_keys_of_the_wrong_type_are_named() {
+    fakes(json!({}));
+    let options = |value: Value| -> JsValue {
+        serde::Serialize::serialize(&value, &serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap()
+    };
+    for (value, words) in [
+        (json!({ "backendUrl": 5 }), "backendUrl must be a string"),
+        (json!({ "backendUrl": "" }), "backendUrl is required"),
+        (
+            json!({ "backendUrl": backend(), "locale": ["de"] }),
+            "locale must be a string",
+        ),
+        (
+            json!({ "backendUrl": backend(), "authToken": 7 }),
+            "authToken must be a string or a function",
+        ),
+    ] {
+        let (name, _, message) =
+            js_rejection(PlayBilling::js_connect(options(value).unchecked_into()).unchecked_into())
+                .await;
+        assert_eq!(name, "InvalidArgumentError");
+        assert!(message.contains(words), "{message}");
+    }
+    let billing = connect().await;
+    let (name, _, message) = js_rejection(
+        billing
+            .js_change_subscription(
+                options(
+                    json!({ "fromItemId": "sub_monthly", "fromPurchaseToken": "t",
+                                "toItemId": "sub_yearly", "mode": 3 }),
+                )
+                .unchecked_into(),
+            )
+            .unchecked_into(),
+    )
+    .await;
+    assert_eq!(name, "InvalidArgumentError");
+    assert!(message.contains("mode must be a string"), "{message}");
+    let (name, _, message) = js_rejection(
+        PlayBilling::js_diagnose(Some(
+            options(json!({ "serviceProvider": 1 })).unchecked_into(),
+        ))
+        .unchecked_into(),
+    )
+    .await;
+    assert_eq!(name, "InvalidArgumentError");
+    assert!(
+        message.contains("serviceProvider must be a string"),
+        "{message}"
+    );
+    assert_eq!(
+        record()["paymentRequests"],
+        json!([]),
+        "refused before any sheet"
+    );
+}

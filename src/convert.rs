@@ -1,0 +1,215 @@
+//! Data objects across the JS boundary, both ways, through serde-wasm-bindgen and the
+//! serde derives on the public types (camelCase keys, `None` fields left out, enums by
+//! name); JSON text through `JSON.parse` / `JSON.stringify`, so the bundle has no serde_json.
+//!
+//! A value that breaks its contract is described by the one [`ShapeError`], which names the
+//! key at fault where serde or a field helper does.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::text::{concat, decimal};
+
+/// A Rust value as plain JS data: objects, arrays, strings, numbers and booleans (what
+/// `JSON.stringify` writes back unchanged).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    // Plain data of the library's own types always serializes.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Why a JS value could not be read: the key that is missing or has the wrong type, or
+/// serde's own words when no key is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeError {
+    /// The key at fault (`purchaseToken`, `id`); empty when serde did not name one.
+    pub key: String,
+    /// serde's message ("invalid type: string \"yes\", expected a boolean").
+    pub detail: String,
+}
+
+impl ShapeError {
+    /// A sentence for error messages, e.g. "purchaseToken is missing or has the wrong type";
+    /// `what` names the value when no key is known ("the verification is malformed: …").
+    pub fn describe(&self, what: &str) -> String {
+        if self.key.is_empty() {
+            concat(&[what, " is malformed: ", &self.detail])
+        } else {
+            concat(&[&self.key, " is missing or has the wrong type"])
+        }
+    }
+}
+
+/// Reads plain JS data into a Rust value (unknown keys ignored, a missing, `undefined` or
+/// `null` optional key is `None` or its default).
+///
+/// serde names a missing key itself ("missing field `purchaseToken`"); a key whose value
+/// has the wrong type is named where a field helper says so ([`string_or_integer`]). A full
+/// path (serde_path_to_error) would cost 15 KB gzip of wrappers around every visitor.
+pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, ShapeError> {
+    serde_wasm_bindgen::from_value(value).map_err(|error| {
+        // serde-wasm-bindgen's errors are JS `Error`s.
+        let detail = String::from(
+            JsValue::from(error)
+                .unchecked_into::<js_sys::Error>()
+                .message(),
+        );
+        let key = named_field(&detail).unwrap_or_default().to_owned();
+        ShapeError { key, detail }
+    })
+}
+
+/// The field a message names: serde's "missing field `name`", or a field helper's
+/// "`name` has the wrong type".
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix('`'))?;
+    rest.split('`').next()
+}
+
+/// The keys the library reads from the objects JavaScript hands it: the options of
+/// `connect`, `changeSubscription` and `diagnose`, and `PaymentResponse.details`. One type
+/// for all of them (one serde visitor in the bundle instead of four); each key is kept as
+/// its JS value, `undefined` when absent, and checked by name where it is used.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Keys {
+    /// `connect`: the backend's API root.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub backend_url: JsValue,
+    /// `connect`, `diagnose`: the Digital Goods provider.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub service_provider: JsValue,
+    /// `connect`: the locale of formatted prices.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub locale: JsValue,
+    /// `connect`: a string or a function.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub auth_token: JsValue,
+    /// `changeSubscription`: the current subscription.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub from_item_id: JsValue,
+    /// `changeSubscription`: the current subscription's token.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub from_purchase_token: JsValue,
+    /// `changeSubscription`: the new subscription.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub to_item_id: JsValue,
+    /// `changeSubscription`: the replacement mode.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub mode: JsValue,
+    /// `PaymentResponse.details`: the purchase token.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub purchase_token: JsValue,
+    /// `PaymentResponse.details` of older TWAs: the purchase token.
+    #[serde(default, with = "serde_wasm_bindgen::preserve")]
+    pub token: JsValue,
+}
+
+/// `JSON.stringify` of plain data (always a string for data built here).
+pub fn json(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+/// `JSON.parse`; `None` when `text` is not JSON.
+pub fn parse(text: &str) -> Option<JsValue> {
+    js_sys::JSON::parse(text).ok()
+}
+
+/// `#[serde(deserialize_with)]` for lists: `null` is the empty list, like a missing key.
+pub fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// `#[serde(deserialize_with)]` for ids: a string, or an integer written as its decimal
+/// string (never through a float); anything else is "`id` has the wrong type".
+pub fn string_or_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct Id;
+    impl serde::de::Visitor<'_> for Id {
+        type Value = String;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a string or an integer")
+        }
+        fn visit_str<E>(self, value: &str) -> Result<String, E> {
+            Ok(value.to_owned())
+        }
+        fn visit_string<E>(self, value: String) -> Result<String, E> {
+            Ok(value)
+        }
+        fn visit_u64<E>(self, value: u64) -> Result<String, E> {
+            Ok(decimal(value))
+        }
+        fn visit_i64<E>(self, value: i64) -> Result<String, E> {
+            let digits = decimal(value.unsigned_abs());
+            Ok(if value < 0 {
+                concat(&["-", &digits])
+            } else {
+                digits
+            })
+        }
+    }
+    deserializer
+        .deserialize_any(Id)
+        .map_err(|_| serde::de::Error::custom("`id` has the wrong type"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_field() {
+        assert_eq!(
+            named_field("missing field `purchaseToken`"),
+            Some("purchaseToken")
+        );
+        assert_eq!(named_field("`id` has the wrong type"), Some("id"));
+        assert_eq!(
+            named_field("invalid type: string \"a\", expected a boolean"),
+            None
+        );
+        let error = ShapeError {
+            key: "purchaseToken".into(),
+            detail: String::new(),
+        };
+        assert_eq!(
+            error.describe("a purchase"),
+            "purchaseToken is missing or has the wrong type"
+        );
+        let error = ShapeError {
+            key: String::new(),
+            detail: "invalid type: string \"yes\", expected a boolean".into(),
+        };
+        assert_eq!(
+            error.describe("the verification"),
+            "the verification is malformed: invalid type: string \"yes\", expected a boolean"
+        );
+    }
+
+    #[test]
+    fn ids_are_strings_or_integers() {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(deserialize_with = "string_or_integer")]
+            id: String,
+        }
+        for (json, id) in [
+            (r#"{"id":"e-1"}"#, "e-1"),
+            (r#"{"id":12}"#, "12"),
+            (r#"{"id":-3}"#, "-3"),
+        ] {
+            assert_eq!(serde_json::from_str::<Row>(json).unwrap().id, id);
+        }
+        assert!(serde_json::from_str::<Row>(r#"{"id":1.5}"#).is_err());
+        assert!(serde_json::from_str::<Row>(r#"{"id":true}"#).is_err());
+    }
+}

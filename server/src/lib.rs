@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod entitlement;
 pub mod error;
+pub mod fingerprint;
 pub mod jwks;
 pub mod lifecycle;
 pub mod metrics;

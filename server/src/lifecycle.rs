@@ -13,6 +13,7 @@ use crate::config::{Config, ProductKind};
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{lifecycle as store, now_ms, Db};
 use crate::entitlement::EntitlementState;
+use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
 use crate::outbox::{self, Job, NewJob};
 use crate::play::resources::{
@@ -144,7 +145,7 @@ impl Lifecycle {
     pub async fn void(&self, token: &str, partial: bool) -> Result<Change, JobError> {
         let Some(row) = purchases::find(&self.db, token).await.map_err(from_db)? else {
             tracing::info!(
-                token = prefix(token),
+                token = %fingerprint(token),
                 "voided purchase unknown here; ignored"
             );
             return Ok(Change::Ignored);
@@ -164,7 +165,7 @@ impl Lifecycle {
         .await
         .map_err(from_db)?;
         if changed {
-            tracing::info!(account = %row.account_id, item = %row.item_id, token = prefix(token), "purchase voided: entitlement revoked");
+            tracing::info!(account = %fingerprint(&row.account_id), item = %row.item_id, token = %fingerprint(token), "purchase voided: entitlement revoked");
             self.metrics.lifecycle("revoked");
         }
         Ok(if changed {
@@ -198,7 +199,7 @@ impl Lifecycle {
             },
         };
         if self.products.get(&item_id) != Some(&ProductKind::Subscription) {
-            tracing::info!(item = %item_id, token = prefix(token), "subscription of a product this server does not sell; ignored");
+            tracing::info!(item = %item_id, token = %fingerprint(token), "subscription of a product this server does not sell; ignored");
             return Ok(Change::Ignored);
         }
         let state = match s.subscription_state {
@@ -213,7 +214,7 @@ impl Lifecycle {
             SubscriptionState::PendingPurchaseCanceled => return self.forget_pending(token).await,
             SubscriptionState::Unspecified | SubscriptionState::Unknown => {
                 tracing::warn!(
-                    token = prefix(token),
+                    token = %fingerprint(token),
                     "Google Play reports an unknown subscription state; left as is"
                 );
                 return Ok(Change::Unchanged);
@@ -263,7 +264,7 @@ impl Lifecycle {
             .copied()
             .filter(|k| *k != ProductKind::Subscription)
         else {
-            tracing::info!(item = %item_id, token = prefix(token), "one-time purchase of a product this server does not sell; ignored");
+            tracing::info!(item = %item_id, token = %fingerprint(token), "one-time purchase of a product this server does not sell; ignored");
             return Ok(Change::Ignored);
         };
         let p = self
@@ -280,7 +281,7 @@ impl Lifecycle {
             },
             ProductPurchaseState::Unknown(n) => {
                 tracing::warn!(
-                    token = prefix(token),
+                    token = %fingerprint(token),
                     state = n,
                     "unknown purchase state; left as is"
                 );
@@ -326,7 +327,7 @@ impl Lifecycle {
             .await
             .map_err(from_db)?;
         if deleted {
-            tracing::info!(token = prefix(token), "pending purchase canceled");
+            tracing::info!(token = %fingerprint(token), "pending purchase canceled");
             self.metrics.lifecycle("pending_canceled");
         }
         Ok(if deleted {
@@ -378,7 +379,7 @@ impl Lifecycle {
         o: Observed,
     ) -> Result<Change, JobError> {
         let Some(account) = account else {
-            tracing::info!(item = %item_id, token = prefix(token), "a purchase for no known account; ignored (the app's restore() will claim it)");
+            tracing::info!(item = %item_id, token = %fingerprint(token), "a purchase for no known account; ignored (the app's restore() will claim it)");
             return Ok(Change::Ignored);
         };
         if existing.is_none() && o.state == "pending" {
@@ -455,17 +456,17 @@ impl Lifecycle {
         }
         if retired {
             tracing::info!(
-                token = prefix(row.linked_purchase_token.as_deref().unwrap_or_default()),
+                token = %fingerprint(row.linked_purchase_token.as_deref().unwrap_or_default()),
                 "entitlement replaced by a linked purchase"
             );
         }
         match change {
             Change::Granted => {
-                tracing::info!(account = %row.account_id, item = %item_id, token = prefix(token), "purchase made outside the app granted");
+                tracing::info!(account = %fingerprint(&row.account_id), item = %item_id, token = %fingerprint(token), "purchase made outside the app granted");
                 self.metrics.lifecycle("granted");
             }
             Change::Changed => {
-                tracing::info!(account = %row.account_id, item = %item_id, token = prefix(token), state = %row.state, "purchase changed");
+                tracing::info!(account = %fingerprint(&row.account_id), item = %item_id, token = %fingerprint(token), state = %row.state, "purchase changed");
                 self.metrics.lifecycle(o.state);
             }
             _ => {}
@@ -510,13 +511,6 @@ fn remaining_quantity(p: &ProductPurchase) -> i64 {
 }
 
 /// The first characters of a token, for logs.
-fn prefix(token: &str) -> &str {
-    token
-        .char_indices()
-        .nth(12)
-        .map_or(token, |(i, _)| &token[..i])
-}
-
 /// Runs `rtdn` jobs: reads the stored notification and applies it.
 #[derive(Debug, Clone)]
 pub struct RtdnHandler(pub Lifecycle);

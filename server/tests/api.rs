@@ -461,6 +461,24 @@ async fn upgrade_replaces_the_linked_subscription() {
     );
 }
 
+/// Found by the reliability suite: a replacement token is the replaced purchase's owner's,
+/// so another account presenting it first (a stolen token) is refused and takes nothing.
+#[tokio::test]
+async fn a_replacement_of_another_accounts_subscription_is_refused() {
+    let h = Harness::new().await;
+    let c = catalog();
+    let old = h.verified("alice", &c.subscription).await;
+    let new = h
+        .replace(&old, &c.other_subscription, "chargeFullPrice")
+        .await;
+    let (s, body) = h.verify("mallory", &c.other_subscription, &new).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "token_already_claimed");
+    assert!(h.entitlements("mallory").await.is_empty());
+    let (s, body) = h.verify("alice", &c.other_subscription, &new).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn deferred_downgrade_is_granted_and_acknowledged_under_the_held_item() {
     let h = Harness::new().await;

@@ -253,6 +253,39 @@ impl World {
             .await?)
     }
 
+    /// Waits until every RTDN the emulator sent was acknowledged and every server's outbox
+    /// is empty (what Play pushed has been applied, every acknowledgement made).
+    pub async fn quiesce(&self, timeout: Duration) -> anyhow::Result<()> {
+        eventually(
+            "every notification delivered and the outbox empty",
+            timeout,
+            || async {
+                let notes = self.notifications().await?;
+                if !notes.iter().all(|m| m["delivered"] == true) {
+                    return Ok(false);
+                }
+                for server in &self.servers {
+                    let metrics = self
+                        .http
+                        .get(format!("{}/metrics", server.url))
+                        .send()
+                        .await?
+                        .text()
+                        .await?;
+                    let depth_zero = metrics
+                        .lines()
+                        .filter(|l| l.starts_with("pwa_billing_outbox_depth"))
+                        .all(|l| l.ends_with(" 0"));
+                    if !depth_zero {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            },
+        )
+        .await
+    }
+
     /// `{emulator}/emulator/v1/{path}`.
     pub fn emulator_url(&self, path: &str) -> String {
         format!("{}/emulator/v1/{path}", self.emulator.url)

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::procs::EmulatorProcess;
 use crate::report::Row;
-use crate::world::{eventually, unique, Database, Env, World};
+use crate::world::{eventually, metric_sum, unique, Database, Env, World};
 
 /// One refusal case: what is presented and the status the README documents for it.
 struct Case {
@@ -397,13 +397,4 @@ pub async fn rtdn(env: &Env, burst: usize) -> anyhow::Result<Vec<Row>> {
 async fn delivered(world: &World, n: usize) -> anyhow::Result<bool> {
     let notes = world.notifications().await?;
     Ok(notes.len() >= n && notes.iter().all(|m| m["delivered"] == true))
-}
-
-/// The sum of one metric's samples whose labels contain `label`.
-fn metric_sum(text: &str, name: &str, label: &str) -> u64 {
-    text.lines()
-        .filter(|l| l.starts_with(name) && l.contains(label))
-        .filter_map(|l| l.rsplit(' ').next())
-        .filter_map(|v| v.parse::<f64>().ok())
-        .sum::<f64>() as u64
 }

@@ -4,6 +4,8 @@
 
 mod abuse;
 mod crash;
+mod faults;
+mod malformed;
 mod procs;
 mod report;
 mod secrets;
@@ -31,9 +33,12 @@ struct Cli {
     #[arg(long, default_value = "target/debug")]
     bin_dir: PathBuf,
     /// Run only the scenarios whose name starts with one of these (secrets, replay, rtdn,
-    /// crash).
+    /// crash-sqlite, crash-postgres, faults, malformed).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Seed of the fuzzer (a failing run prints its seed; give it again to replay it).
+    #[arg(long, default_value_t = 12)]
+    seed: u64,
     /// PostgreSQL URL to create databases with (the crash loop's two-replica run).
     #[arg(long, env = "PWA_BILLING_TEST_DATABASE_URL")]
     postgres: Option<String>,
@@ -46,6 +51,8 @@ struct Sizes {
     replay_rounds: usize,
     rtdn_burst: usize,
     crash: crash::Sizes,
+    faults: faults::Sizes,
+    malformed: malformed::Sizes,
 }
 
 #[tokio::main]
@@ -72,6 +79,16 @@ async fn main() -> ExitCode {
                 clients: 8,
                 kills: 3,
             },
+            faults: faults::Sizes {
+                purchases: 80,
+                clients: 8,
+            },
+            malformed: malformed::Sizes {
+                fuzz_per_operation: 60,
+                slow_clients: 50,
+                open_connections: 500,
+                assert_timing: false,
+            },
         }
     } else {
         Sizes {
@@ -83,18 +100,30 @@ async fn main() -> ExitCode {
                 clients: 16,
                 kills: 10,
             },
+            faults: faults::Sizes {
+                purchases: 1000,
+                clients: 16,
+            },
+            malformed: malformed::Sizes {
+                fuzz_per_operation: 1000,
+                slow_clients: 500,
+                open_connections: 10_000,
+                assert_timing: true,
+            },
         }
     };
     let wanted =
         |name: &str| cli.only.is_empty() || cli.only.iter().any(|o| name.starts_with(o.as_str()));
     let started = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
-    let scenarios: [&str; 5] = [
+    let scenarios = [
         "secrets",
         "replay",
         "rtdn",
         "crash-sqlite",
         "crash-postgres",
+        "faults",
+        "malformed",
     ];
     for name in scenarios {
         if !wanted(name) {
@@ -108,6 +137,8 @@ async fn main() -> ExitCode {
             "secrets" => secrets::run(&env, sizes.secrets_purchases).await,
             "replay" => abuse::replay(&env, sizes.replay_rounds).await,
             "rtdn" => abuse::rtdn(&env, sizes.rtdn_burst).await,
+            "faults" => faults::run(&env, sizes.faults).await,
+            "malformed" => malformed::run(&env, sizes.malformed, cli.seed).await,
             "crash-sqlite" => crash::run(&env, world::Database::Sqlite, 1, sizes.crash).await,
             _ if env.postgres.is_none() => Ok(vec![Row::new(
                 "crash loop: PostgreSQL",
@@ -131,7 +162,10 @@ async fn main() -> ExitCode {
     );
     print!("{}", report::table(&rows));
     let misses = rows.iter().filter(|r| !r.pass).count();
-    if misses == 0 {
+    if rows.is_empty() {
+        println!("\nno scenario matched --only {}", cli.only.join(","));
+        ExitCode::FAILURE
+    } else if misses == 0 {
         println!("\nevery check held ({} rows)", rows.len());
         ExitCode::SUCCESS
     } else {

@@ -25,6 +25,8 @@ pub const PRODUCTS: &[(&str, &str)] = &[
 ];
 /// The RTDN push audience both sides agree on.
 pub const RTDN_AUDIENCE: &str = "https://billing.reliability.test/v1/rtdn";
+/// `retry.max_attempts` of the servers: attempts per Google call.
+pub const MAX_ATTEMPTS: u64 = 4;
 /// How long a process gets to become ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -195,7 +197,7 @@ pending_recheck_ms = 0
 allowed_origins = [{origins}]
 
 [retry]
-max_attempts = 4
+max_attempts = {MAX_ATTEMPTS}
 base_delay_ms = 20
 max_delay_ms = 200
 request_timeout_secs = 2
@@ -287,6 +289,11 @@ enabled = false
         }
     }
 
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Runs `pwa-billing serve` once more with the key file at `key_mode` and returns whether
     /// it exited by itself (`Some(success)`, or `None` when it kept running and was killed)
     /// and its stderr; the key file's mode is restored to 0600.
@@ -338,4 +345,13 @@ pub fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Peak resident memory (VmHWM) of a running process, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

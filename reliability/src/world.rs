@@ -367,3 +367,12 @@ async fn create_pg_database(admin: &str) -> anyhow::Result<String> {
         .unwrap_or_default();
     Ok(format!("{base}/{name}{query}"))
 }
+
+/// The sum of one metric's samples (OpenMetrics text) whose labels contain `label`.
+pub fn metric_sum(text: &str, name: &str, label: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next())
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}

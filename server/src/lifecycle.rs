@@ -20,6 +20,7 @@ use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::rtdn::coalesce::Refetches;
 use crate::rtdn::{DeveloperNotification, SUBSCRIPTION_REVOKED};
 use crate::verify::{settle_key, SettlePayload, JOB_ACKNOWLEDGE, JOB_CONSUME};
 use crate::worker::{JobError, JobFuture, JobHandler};
@@ -56,6 +57,7 @@ pub struct Lifecycle {
     products: Arc<BTreeMap<String, ProductKind>>,
     metrics: Metrics,
     wake: Arc<Notify>,
+    refetches: Refetches,
 }
 
 fn from_play(e: PlayError) -> JobError {
@@ -97,6 +99,7 @@ impl Lifecycle {
             products: Arc::new(config.products.clone()),
             metrics,
             wake,
+            refetches: Refetches::default(),
         }
     }
 
@@ -510,7 +513,6 @@ fn remaining_quantity(p: &ProductPurchase) -> i64 {
     }
 }
 
-/// The first characters of a token, for logs.
 /// Runs `rtdn` jobs: reads the stored notification and applies it.
 #[derive(Debug, Clone)]
 pub struct RtdnHandler(pub Lifecycle);
@@ -525,7 +527,31 @@ impl RtdnHandler {
             .ok_or_else(|| JobError::Permanent(format!("no stored message {}", p.message_id)))?;
         let n: DeveloperNotification = serde_json::from_str(&text)
             .map_err(|e| JobError::Permanent(format!("stored notification unreadable: {e}")))?;
+        // A subscription notification only says "look again" (a revocation also says how
+        // it ended): one re-fetch answers every such notification stored before it started.
+        let token = n
+            .subscription_notification
+            .as_ref()
+            .filter(|s| s.notification_type != SUBSCRIPTION_REVOKED)
+            .map(|s| s.purchase_token.as_str());
+        let mut flight = None;
+        if let Some(token) = token {
+            let received_at = store::received_at(&self.0.db, &p.message_id)
+                .await
+                .map_err(from_db)?
+                .unwrap_or(i64::MAX);
+            match self.0.refetches.begin(token, received_at).await {
+                Some(f) => flight = Some(f),
+                None => {
+                    tracing::debug!(message = %p.message_id, "RTDN answered by a newer re-fetch");
+                    return Ok(());
+                }
+            }
+        }
         let change = self.0.apply(&n).await?;
+        if let Some(f) = flight {
+            f.succeeded();
+        }
         tracing::debug!(message = %p.message_id, ?change, "RTDN processed");
         Ok(())
     }

@@ -136,7 +136,7 @@ async fn main() -> ExitCode {
         let result = match name {
             "secrets" => secrets::run(&env, sizes.secrets_purchases).await,
             "replay" => abuse::replay(&env, sizes.replay_rounds).await,
-            "rtdn" => abuse::rtdn(&env, sizes.rtdn_burst).await,
+            "rtdn" => abuse::rtdn(&env, sizes.rtdn_burst, !cli.short).await,
             "faults" => faults::run(&env, sizes.faults).await,
             "malformed" => malformed::run(&env, sizes.malformed, cli.seed).await,
             "crash-sqlite" => crash::run(&env, world::Database::Sqlite, 1, sizes.crash).await,

@@ -39,9 +39,13 @@ const HEALTHZ_BUDGET: Duration = Duration::from_millis(100);
 /// `/healthz` timed every 50 ms while an attack runs.
 #[derive(Debug, Default)]
 struct Health {
+    /// The attack running now.
+    phase: &'static str,
     polls: usize,
     failures: usize,
     slowest: Duration,
+    /// The slowest answer in each attack.
+    slowest_in: std::collections::BTreeMap<&'static str, Duration>,
 }
 
 /// Runs the scenario; `seed` makes the fuzzing reproducible.
@@ -71,14 +75,23 @@ pub async fn run(env: &Env, sizes: Sizes, seed: u64) -> anyhow::Result<Vec<Row>>
                     h.polls += 1;
                     h.failures += usize::from(!ok);
                     h.slowest = h.slowest.max(took);
+                    let phase = h.phase;
+                    let slowest = h.slowest_in.entry(phase).or_default();
+                    *slowest = (*slowest).max(took);
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
     };
+    let phase = |name: &'static str| {
+        health.lock().unwrap_or_else(|e| e.into_inner()).phase = name;
+    };
     let mut rows = Vec::new();
+    phase("fuzzing");
     rows.push(fuzz(&world, sizes.fuzz_per_operation, seed).await?);
+    phase("hostile");
     rows.push(hostile_bodies(&world).await?);
+    phase("slow+idle");
     rows.push(slow_and_many(&world, sizes).await?);
     stop.store(true, Ordering::SeqCst);
     monitor.await?;
@@ -106,10 +119,15 @@ pub async fn run(env: &Env, sizes: Sizes, seed: u64) -> anyhow::Result<Vec<Row>>
             }
         ),
         format!(
-            "{panics} panics; {}; {} failed polls; slowest /healthz {} ms; peak RSS {rss_mib} MiB",
+            "{panics} panics; {}; {} failed polls; slowest /healthz {} ms ({}); peak RSS {rss_mib} MiB",
             if alive { "alive" } else { "DOWN" },
             h.failures,
-            h.slowest.as_millis()
+            h.slowest.as_millis(),
+            h.slowest_in
+                .iter()
+                .map(|(p, d)| format!("{p} {} ms", d.as_millis()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         panics == 0 && alive && h.failures == 0 && timing_ok && rss_mib <= MAX_RSS_MIB,
     ));

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod entitlement;
 pub mod error;

@@ -192,6 +192,7 @@ api_keys = ["{ADMIN_KEY}"]
 {products}
 [limits]
 pending_recheck_ms = 0
+header_read_timeout_secs = 2
 
 [cors]
 allowed_origins = [{origins}]

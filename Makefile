@@ -10,8 +10,8 @@ DATA_DIR ?= .demo-data
 WASM_PACK := wasm-pack
 INSTALL := scripts/install-tools.sh
 
-.PHONY: demo test pkg fmt lint bench size-report install clean \
-        test-rust test-wasm test-postgres test-e2e tools-wasm tools-browser tools-postgres tools-node
+.PHONY: demo test pkg fmt lint bench size-report install clean reliability \
+        test-rust test-wasm test-postgres test-e2e test-reliability tools-wasm tools-browser tools-postgres tools-node
 
 ## The two commands ---------------------------------------------------------------------
 
@@ -20,7 +20,7 @@ demo: pkg
 	cargo run --release -p pwa-billing-server --bin pwa-billing -- sandbox --port $(PORT) --data-dir $(DATA_DIR)
 
 # Every test suite.
-test: test-rust test-wasm test-postgres test-e2e
+test: test-rust test-wasm test-postgres test-e2e test-reliability
 	@echo "make test: every suite passed"
 
 ## Parts -------------------------------------------------------------------------------
@@ -48,6 +48,17 @@ test-postgres: tools-postgres
 test-e2e: pkg tools-browser tools-node
 	cargo build --locked -p pwa-billing-server -p play-emulator
 	npm run --silent test:e2e
+
+# The reliability and security suite: pwa-billing and play-emulator as processes under
+# SIGKILLs, forged pushes, replayed tokens and log inspection (SQLite, then PostgreSQL with
+# two replicas); prints one table, fails on any miss. test-reliability is its short form
+# (part of `make test`: same checks, fewer iterations, no timing asserted).
+RELIABILITY := cargo build --locked -p pwa-billing-server -p play-emulator -p pwa-billing-reliability && \
+	scripts/with-postgres.sh target/debug/pwa-billing-reliability --bin-dir target/debug
+reliability: tools-postgres
+	$(RELIABILITY)
+test-reliability: tools-postgres
+	$(RELIABILITY) --short
 
 # Speed, size and memory targets: the npm package's gzip budget and what each crate costs in
 # it, then the server under load (scripts/bench-server.mjs prints each figure against its

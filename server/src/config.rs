@@ -144,6 +144,9 @@ pub struct Limits {
     /// How long a pending purchase's last check with Google stands before a verification
     /// asks Google again.
     pub pending_recheck: Duration,
+    /// How long a connection may take to send a complete request head (also when idle
+    /// between keep-alive requests) before it is closed: slow or idle clients hold nothing.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -155,6 +158,7 @@ impl Default for Limits {
             max_item_id_len: 256,
             max_sync_purchases: 100,
             pending_recheck: Duration::from_secs(1),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -381,6 +385,9 @@ struct RawLimits {
     #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
     #[serde(default)]
     pending_recheck_ms: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    header_read_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -670,6 +677,11 @@ impl RawConfig {
                 .pending_recheck_ms
                 .map(Duration::from_millis)
                 .unwrap_or(d.pending_recheck),
+            header_read_timeout: Duration::from_secs(positive(
+                l.header_read_timeout_secs
+                    .unwrap_or(d.header_read_timeout.as_secs()),
+                "limits.header_read_timeout_secs",
+            )?),
         };
         let d = RetryConfig::default();
         let r = self.retry;

@@ -5,9 +5,11 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod entitlement;
 pub mod error;
+pub mod fingerprint;
 pub mod jwks;
 pub mod lifecycle;
 pub mod metrics;

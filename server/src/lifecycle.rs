@@ -13,12 +13,14 @@ use crate::config::{Config, ProductKind};
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{lifecycle as store, now_ms, Db};
 use crate::entitlement::EntitlementState;
+use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
 use crate::outbox::{self, Job, NewJob};
 use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::rtdn::coalesce::Refetches;
 use crate::rtdn::{DeveloperNotification, SUBSCRIPTION_REVOKED};
 use crate::verify::{settle_key, SettlePayload, JOB_ACKNOWLEDGE, JOB_CONSUME};
 use crate::worker::{JobError, JobFuture, JobHandler};
@@ -55,6 +57,7 @@ pub struct Lifecycle {
     products: Arc<BTreeMap<String, ProductKind>>,
     metrics: Metrics,
     wake: Arc<Notify>,
+    refetches: Refetches,
 }
 
 fn from_play(e: PlayError) -> JobError {
@@ -96,6 +99,7 @@ impl Lifecycle {
             products: Arc::new(config.products.clone()),
             metrics,
             wake,
+            refetches: Refetches::default(),
         }
     }
 
@@ -144,7 +148,7 @@ impl Lifecycle {
     pub async fn void(&self, token: &str, partial: bool) -> Result<Change, JobError> {
         let Some(row) = purchases::find(&self.db, token).await.map_err(from_db)? else {
             tracing::info!(
-                token = prefix(token),
+                token = %fingerprint(token),
                 "voided purchase unknown here; ignored"
             );
             return Ok(Change::Ignored);
@@ -164,7 +168,7 @@ impl Lifecycle {
         .await
         .map_err(from_db)?;
         if changed {
-            tracing::info!(account = %row.account_id, item = %row.item_id, token = prefix(token), "purchase voided: entitlement revoked");
+            tracing::info!(account = %fingerprint(&row.account_id), item = %row.item_id, token = %fingerprint(token), "purchase voided: entitlement revoked");
             self.metrics.lifecycle("revoked");
         }
         Ok(if changed {
@@ -198,7 +202,7 @@ impl Lifecycle {
             },
         };
         if self.products.get(&item_id) != Some(&ProductKind::Subscription) {
-            tracing::info!(item = %item_id, token = prefix(token), "subscription of a product this server does not sell; ignored");
+            tracing::info!(item = %item_id, token = %fingerprint(token), "subscription of a product this server does not sell; ignored");
             return Ok(Change::Ignored);
         }
         let state = match s.subscription_state {
@@ -213,7 +217,7 @@ impl Lifecycle {
             SubscriptionState::PendingPurchaseCanceled => return self.forget_pending(token).await,
             SubscriptionState::Unspecified | SubscriptionState::Unknown => {
                 tracing::warn!(
-                    token = prefix(token),
+                    token = %fingerprint(token),
                     "Google Play reports an unknown subscription state; left as is"
                 );
                 return Ok(Change::Unchanged);
@@ -263,7 +267,7 @@ impl Lifecycle {
             .copied()
             .filter(|k| *k != ProductKind::Subscription)
         else {
-            tracing::info!(item = %item_id, token = prefix(token), "one-time purchase of a product this server does not sell; ignored");
+            tracing::info!(item = %item_id, token = %fingerprint(token), "one-time purchase of a product this server does not sell; ignored");
             return Ok(Change::Ignored);
         };
         let p = self
@@ -280,7 +284,7 @@ impl Lifecycle {
             },
             ProductPurchaseState::Unknown(n) => {
                 tracing::warn!(
-                    token = prefix(token),
+                    token = %fingerprint(token),
                     state = n,
                     "unknown purchase state; left as is"
                 );
@@ -326,7 +330,7 @@ impl Lifecycle {
             .await
             .map_err(from_db)?;
         if deleted {
-            tracing::info!(token = prefix(token), "pending purchase canceled");
+            tracing::info!(token = %fingerprint(token), "pending purchase canceled");
             self.metrics.lifecycle("pending_canceled");
         }
         Ok(if deleted {
@@ -378,7 +382,7 @@ impl Lifecycle {
         o: Observed,
     ) -> Result<Change, JobError> {
         let Some(account) = account else {
-            tracing::info!(item = %item_id, token = prefix(token), "a purchase for no known account; ignored (the app's restore() will claim it)");
+            tracing::info!(item = %item_id, token = %fingerprint(token), "a purchase for no known account; ignored (the app's restore() will claim it)");
             return Ok(Change::Ignored);
         };
         if existing.is_none() && o.state == "pending" {
@@ -455,17 +459,17 @@ impl Lifecycle {
         }
         if retired {
             tracing::info!(
-                token = prefix(row.linked_purchase_token.as_deref().unwrap_or_default()),
+                token = %fingerprint(row.linked_purchase_token.as_deref().unwrap_or_default()),
                 "entitlement replaced by a linked purchase"
             );
         }
         match change {
             Change::Granted => {
-                tracing::info!(account = %row.account_id, item = %item_id, token = prefix(token), "purchase made outside the app granted");
+                tracing::info!(account = %fingerprint(&row.account_id), item = %item_id, token = %fingerprint(token), "purchase made outside the app granted");
                 self.metrics.lifecycle("granted");
             }
             Change::Changed => {
-                tracing::info!(account = %row.account_id, item = %item_id, token = prefix(token), state = %row.state, "purchase changed");
+                tracing::info!(account = %fingerprint(&row.account_id), item = %item_id, token = %fingerprint(token), state = %row.state, "purchase changed");
                 self.metrics.lifecycle(o.state);
             }
             _ => {}
@@ -509,14 +513,6 @@ fn remaining_quantity(p: &ProductPurchase) -> i64 {
     }
 }
 
-/// The first characters of a token, for logs.
-fn prefix(token: &str) -> &str {
-    token
-        .char_indices()
-        .nth(12)
-        .map_or(token, |(i, _)| &token[..i])
-}
-
 /// Runs `rtdn` jobs: reads the stored notification and applies it.
 #[derive(Debug, Clone)]
 pub struct RtdnHandler(pub Lifecycle);
@@ -531,7 +527,31 @@ impl RtdnHandler {
             .ok_or_else(|| JobError::Permanent(format!("no stored message {}", p.message_id)))?;
         let n: DeveloperNotification = serde_json::from_str(&text)
             .map_err(|e| JobError::Permanent(format!("stored notification unreadable: {e}")))?;
+        // A subscription notification only says "look again" (a revocation also says how
+        // it ended): one re-fetch answers every such notification stored before it started.
+        let token = n
+            .subscription_notification
+            .as_ref()
+            .filter(|s| s.notification_type != SUBSCRIPTION_REVOKED)
+            .map(|s| s.purchase_token.as_str());
+        let mut flight = None;
+        if let Some(token) = token {
+            let received_at = store::received_at(&self.0.db, &p.message_id)
+                .await
+                .map_err(from_db)?
+                .unwrap_or(i64::MAX);
+            match self.0.refetches.begin(token, received_at).await {
+                Some(f) => flight = Some(f),
+                None => {
+                    tracing::debug!(message = %p.message_id, "RTDN answered by a newer re-fetch");
+                    return Ok(());
+                }
+            }
+        }
         let change = self.0.apply(&n).await?;
+        if let Some(f) = flight {
+            f.succeeded();
+        }
         tracing::debug!(message = %p.message_id, ?change, "RTDN processed");
         Ok(())
     }

@@ -88,11 +88,10 @@ pub async fn run(
             )
         })?;
     let key_path = options.data_dir.join("service-account.json");
-    std::fs::write(
+    write_private(
         &key_path,
-        serde_json::to_vec_pretty(&emulator.service_account_key())?,
-    )
-    .with_context(|| format!("cannot write {}", key_path.display()))?;
+        &serde_json::to_vec_pretty(&emulator.service_account_key())?,
+    )?;
     let secret = session_secret(&options.data_dir)?;
     let admin_key = stored_secret(&options.data_dir, "admin-api-key")?;
     let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
@@ -178,6 +177,18 @@ fn stored_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
     }
     let bytes: [u8; 32] = rand::random();
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    write_private(&path, secret.as_bytes())?;
     Ok(secret)
+}
+
+/// Writes a file only its owner can read (mode 0600), as keys and secrets must be.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", path.display()))?;
+    }
+    Ok(())
 }

@@ -175,13 +175,15 @@ impl RunningServer {
             background.push(tokio::spawn(state.voided_poller().run(rx.clone())));
         }
         let mut http_rx = rx;
-        let http = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = http_rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
+        let header_read_timeout = state.config.limits.header_read_timeout;
+        let http = tokio::spawn(crate::connections::serve(
+            listener,
+            router,
+            header_read_timeout,
+            async move {
+                let _ = http_rx.wait_for(|stop| *stop).await;
+            },
+        ));
         Ok(Self {
             addr,
             shutdown,

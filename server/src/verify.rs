@@ -16,6 +16,7 @@ use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{now_ms, Db};
 use crate::entitlement::{Entitlement, EntitlementState};
 use crate::error::ApiError;
+use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
 use crate::outbox::{self, NewJob};
 use crate::play::resources::{
@@ -138,16 +139,13 @@ impl Verifier {
             Err(e) => e.code(),
         };
         self.metrics.verification(outcome);
-        let token_prefix = token
-            .char_indices()
-            .nth(12)
-            .map_or(token, |(i, _)| &token[..i]);
+        let (account, token) = (fingerprint(account), fingerprint(token));
         match &result {
             Err(ApiError::Internal(_)) => {}
             Err(e) => {
-                tracing::info!(account, item_id, token = token_prefix, outcome, reason = %e, "verification refused")
+                tracing::info!(%account, item_id, %token, outcome, reason = %e, "verification refused")
             }
-            Ok(_) => tracing::info!(account, item_id, token = token_prefix, outcome, "verified"),
+            Ok(_) => tracing::info!(%account, item_id, %token, outcome, "verified"),
         }
         result.map(|(verdict, _)| verdict)
     }
@@ -218,6 +216,15 @@ impl Verifier {
             return Err(ApiError::PurchaseInvalid(
                 "test purchases are not accepted (accept_test_purchases = false)".into(),
             ));
+        }
+        // A replacement belongs to the account of the purchase it replaces.
+        if let Some(linked) = &observed.linked_purchase_token {
+            if purchases::find(&self.db, linked)
+                .await?
+                .is_some_and(|r| r.account_id != account)
+            {
+                return Err(ApiError::TokenAlreadyClaimed);
+            }
         }
         self.record(existing, account, item_id, kind, token, observed)
             .await
@@ -320,7 +327,7 @@ impl Verifier {
         }
         if let Some(linked) = row.linked_purchase_token.as_deref().filter(|_| grants) {
             if purchases::set_state(&mut tx, linked, EntitlementState::Replaced.as_str()).await? {
-                tracing::info!(token = linked, "entitlement replaced by a linked purchase");
+                tracing::info!(token = %fingerprint(linked), "entitlement replaced by a linked purchase");
             }
         }
         tx.commit().await?;

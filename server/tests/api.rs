@@ -461,6 +461,24 @@ async fn upgrade_replaces_the_linked_subscription() {
     );
 }
 
+/// Found by the reliability suite: a replacement token is the replaced purchase's owner's,
+/// so another account presenting it first (a stolen token) is refused and takes nothing.
+#[tokio::test]
+async fn a_replacement_of_another_accounts_subscription_is_refused() {
+    let h = Harness::new().await;
+    let c = catalog();
+    let old = h.verified("alice", &c.subscription).await;
+    let new = h
+        .replace(&old, &c.other_subscription, "chargeFullPrice")
+        .await;
+    let (s, body) = h.verify("mallory", &c.other_subscription, &new).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "token_already_claimed");
+    assert!(h.entitlements("mallory").await.is_empty());
+    let (s, body) = h.verify("alice", &c.other_subscription, &new).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn deferred_downgrade_is_granted_and_acknowledged_under_the_held_item() {
     let h = Harness::new().await;
@@ -620,4 +638,33 @@ async fn openapi_document_covers_every_route() {
     }
     assert!(doc["components"]["schemas"]["Entitlement"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// Found by the reliability suite: a connection that sent nothing, or trickled a request
+/// head, was held open forever (a task and its buffers each; slowloris). Both are now
+/// closed after `limits.header_read_timeout`, and requests are served as before.
+#[tokio::test]
+async fn idle_and_slow_connections_are_closed_after_the_header_read_timeout() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = Harness::with(|c| c.limits.header_read_timeout = Duration::from_secs(1)).await;
+    let addr = h.url("").trim_start_matches("http://").to_string();
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    for (name, stream) in [("idle", &mut idle), ("slow", &mut slow)] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut rest))
+            .await
+            .is_ok();
+        assert!(closed, "the {name} connection is still open");
+        assert!(
+            !String::from_utf8_lossy(&rest).contains("200 OK"),
+            "the {name} connection was answered"
+        );
+    }
+    let answer = h.http.get(h.url("/healthz")).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
 }

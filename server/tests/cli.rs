@@ -205,6 +205,22 @@ async fn bad_configuration_fails_at_start_naming_the_key() {
     assert!(stderr.contains("service_account_key"), "{stderr}");
 }
 
+/// Found by the reliability suite: a key file other users can read is refused at start.
+#[tokio::test]
+async fn a_world_readable_key_file_is_refused_naming_the_key_and_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.json");
+    std::fs::write(&key, "{}").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = configured(dir.path()).arg("serve").output().await.unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("service_account_key"), "{stderr}");
+    assert!(stderr.contains("readable by every user"), "{stderr}");
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+}
+
 #[tokio::test]
 async fn migrate_creates_the_schema() {
     let dir = tempfile::tempdir().unwrap();

@@ -355,3 +355,31 @@ async fn two_replicas_on_one_database_grant_and_acknowledge_once() {
     assert_eq!(h.call_count(CONSUME).await, 1, "consumed once");
     replica.stop().await.unwrap();
 }
+
+/// Found by the reliability suite: a notification job that read a subscription before its
+/// replacement was verified wrote Google's `EXPIRED` over `replaced`. A final state set
+/// meanwhile is kept, and the writer is told (it applies again and sees the final state).
+#[tokio::test]
+async fn a_final_state_set_meanwhile_is_not_overwritten_by_an_older_observation() {
+    use pwa_billing_server::db::purchases;
+    let h = Harness::new().await;
+    let c = catalog();
+    let token = h.verified("alice", &c.subscription).await;
+    let mut seen_before = purchases::find(&h.state.db, &token)
+        .await
+        .unwrap()
+        .expect("the row");
+    let mut conn = h.state.db.pool().acquire().await.unwrap();
+    assert!(purchases::set_state(&mut conn, &token, "replaced")
+        .await
+        .unwrap());
+    seen_before.state = "expired".into();
+    assert!(
+        !purchases::update_observed(&mut conn, &seen_before)
+            .await
+            .unwrap(),
+        "the older observation is refused"
+    );
+    let row = purchases::find(&h.state.db, &token).await.unwrap().unwrap();
+    assert_eq!(row.state, "replaced");
+}

@@ -46,6 +46,14 @@ pub async fn message(db: &Db, message_id: &str) -> Result<Option<String>, sqlx::
         .await
 }
 
+/// When a stored message was first received (ms since the epoch).
+pub async fn received_at(db: &Db, message_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT received_at FROM rtdn_messages WHERE message_id = $1")
+        .bind(message_id)
+        .fetch_optional(db.pool())
+        .await
+}
+
 /// How many times a message was delivered (for tests and operators).
 pub async fn deliveries(db: &Db, message_id: &str) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT deliveries FROM rtdn_messages WHERE message_id = $1")

@@ -102,7 +102,8 @@ pub async fn insert(conn: &mut AnyConnection, row: &PurchaseRow) -> Result<bool,
 }
 
 /// Writes what Google said about a known token of `account_id` (state, quantity, expiry,
-/// flags); `granted_at` is set on the first grant. True if the row was updated.
+/// flags); `granted_at` is set on the first grant. True if the row was updated; a final
+/// state (`revoked`, `refunded`, `replaced`) set meanwhile is never overwritten (false).
 pub async fn update_observed(
     conn: &mut AnyConnection,
     row: &PurchaseRow,
@@ -111,7 +112,8 @@ pub async fn update_observed(
         "UPDATE purchases SET state = $1, quantity = $2, expires_at = $3, test = $4, \
          acknowledged = CASE WHEN acknowledged = 1 THEN 1 ELSE $5 END, order_id = $6, \
          linked_purchase_token = $7, purchased_at = $8, granted_at = COALESCE(granted_at, $9), updated_at = $10 \
-         WHERE purchase_token = $11 AND account_id = $12",
+         WHERE purchase_token = $11 AND account_id = $12 \
+         AND state NOT IN ('revoked', 'refunded', 'replaced')",
     )
     .bind(&row.state)
     .bind(row.quantity)

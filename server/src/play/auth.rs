@@ -44,12 +44,35 @@ impl ServiceAccountKey {
         serde_json::from_str(json).map_err(|e| PlayError::Key(e.to_string()))
     }
 
-    /// Reads a key file.
+    /// Reads a key file; refuses one that every user of the machine can read.
     pub fn from_file(path: &Path) -> Result<Self, PlayError> {
+        refuse_world_readable(path)?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| PlayError::Key(format!("cannot read {}: {e}", path.display())))?;
         Self::from_json(&text)
     }
+}
+
+/// A service-account key is a credential for the whole Play account: refuse it when its
+/// file is readable by other users (Unix permission bits; other systems are not checked).
+fn refuse_world_readable(path: &Path) -> Result<(), PlayError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| PlayError::Key(format!("cannot read {}: {e}", path.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o004 != 0 {
+            return Err(PlayError::Key(format!(
+                "{} is readable by every user of this machine (mode {:o}); it holds the service account's private key: run `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

@@ -256,7 +256,7 @@ impl PlayClient {
             Ok(r) => r,
             Err(e) => {
                 self.0.metrics.google_call(method_name, None);
-                return Err(PlayError::Transport(e.to_string()));
+                return Err(PlayError::Transport(e.without_url().to_string()));
             }
         };
         let status = response.status().as_u16();
@@ -264,7 +264,7 @@ impl PlayClient {
         let body = response
             .bytes()
             .await
-            .map_err(|e| PlayError::Transport(e.to_string()))?;
+            .map_err(|e| PlayError::Transport(e.without_url().to_string()))?;
         if (200..300).contains(&status) {
             return Ok(body.to_vec());
         }

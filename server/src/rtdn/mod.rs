@@ -1,6 +1,7 @@
 //! Real-time developer notifications: the Pub/Sub push envelope, the notification it
 //! carries, and the OIDC check of the push ([`oidc`]).
 
+pub mod coalesce;
 pub mod oidc;
 
 use base64::Engine;

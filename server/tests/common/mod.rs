@@ -172,6 +172,12 @@ impl Harness {
         adjust(&mut config);
         let key_json = emulator.service_account_key().to_string();
         std::fs::write(&config.service_account_key, &key_json).unwrap();
+        // The server refuses a key file other users can read.
+        std::fs::set_permissions(
+            &config.service_account_key,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         let key = ServiceAccountKey::from_json(&key_json).unwrap();
         let state = Self::state(&config, &key).await;
         let mut harness = Harness {

@@ -1,0 +1,216 @@
+//! Scenario 2, faults: a fifth of Google's answers fail (500, 503, 429, answers slower than
+//! the server's request timeout, rotating) while clients verify new purchases, then a
+//! 10-minute Google outage on the emulator's virtual clock. Every purchase settles, none is
+//! ever called invalid (422) for a transient fault, and the retries stay within the budget.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::procs::MAX_ATTEMPTS;
+use crate::report::Row;
+use crate::world::{metric_sum, unique, user_jwt, Database, Env, World};
+
+/// How big the fault run is.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// New purchases verified under faults.
+    pub purchases: usize,
+    /// Concurrent clients.
+    pub clients: usize,
+}
+
+/// The faults rotated through while the load runs (each at a 20 % rate).
+const FAULTS: &[(u16, Option<u64>, &str)] = &[
+    (503, None, "503"),
+    (429, None, "429"),
+    (500, None, "500"),
+    (503, Some(2_500), "timeout"),
+];
+/// The longest a client keeps retrying one purchase.
+const CLIENT_DEADLINE: Duration = Duration::from_secs(240);
+
+/// Runs the scenario.
+pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
+    let world = Arc::new(World::start(env, Database::Sqlite, 1, &[]).await?);
+    let mut work = Vec::new();
+    for i in 0..sizes.purchases {
+        let item = ["coins_100", "premium_unlock"][i % 2];
+        work.push((unique("buyer"), item, world.buy(item, json!({})).await?));
+    }
+    let (outage_work, work) = work.split_at(work.len() / 4);
+    let work = Arc::new(work.to_vec());
+    let calls_before = world.calls().await?;
+
+    // Phase 1: rotating faults at 20 % during the load.
+    let stop = Arc::new(AtomicBool::new(false));
+    let rotator = {
+        let (world, stop) = (world.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut injected = 0usize;
+            while !stop.load(Ordering::SeqCst) {
+                let (status, latency, _) = FAULTS[injected % FAULTS.len()];
+                let mut body = json!({ "rate": 0.2, "status": status });
+                if let Some(ms) = latency {
+                    body["latencyMs"] = json!(ms);
+                    // Only a share of the calls wait: the rate applies to the failure, the
+                    // latency to every matching call, so slow calls target the reads.
+                    body["methods"] = json!(["androidpublisher.purchases.products.get"]);
+                }
+                let _ = world
+                    .send(world.http.put(world.emulator_url("faults")).json(&body))
+                    .await;
+                injected += 1;
+                tokio::time::sleep(Duration::from_millis(400)).await;
+            }
+            let _ = world
+                .send(world.http.delete(world.emulator_url("faults")))
+                .await;
+            injected
+        })
+    };
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (ok, invalid, other) = drive(&world, &work, sizes.clients, &requests).await;
+    stop.store(true, Ordering::SeqCst);
+    let rotations = rotator.await?;
+
+    // Phase 2: Google down for 10 minutes of virtual time: verifications answered 503 with
+    // Retry-After, then Google back, everything verified and settled.
+    world
+        .send(
+            world
+                .http
+                .put(world.emulator_url("faults"))
+                .json(&json!({ "rate": 1.0, "status": 503 })),
+        )
+        .await?;
+    let mut during_outage = Vec::new();
+    for (account, item, token) in outage_work {
+        let (status, _) = world.verify(account, item, token).await?;
+        during_outage.push(status);
+    }
+    world
+        .control("clock:advance", json!({ "seconds": 600 }))
+        .await?;
+    world
+        .send(world.http.delete(world.emulator_url("faults")))
+        .await?;
+    let outage_work = Arc::new(outage_work.to_vec());
+    let (ok2, invalid2, other2) = drive(&world, &outage_work, sizes.clients, &requests).await;
+    let settled = world.quiesce(Duration::from_secs(180)).await;
+    let purchases = world.purchases().await?;
+    let all: Vec<&(String, &str, String)> = work.iter().chain(outage_work.iter()).collect();
+    let unsettled = all
+        .iter()
+        .filter(|(_, _, t)| {
+            !purchases.iter().any(|p| {
+                p["purchaseToken"] == t.as_str()
+                    && (p["acknowledged"] == true || p["consumed"] == true)
+            })
+        })
+        .count();
+    let calls_after = world.calls().await?;
+    let google_calls: u64 = calls_after
+        .iter()
+        .filter(|(m, _)| m.starts_with("androidpublisher."))
+        .map(|(m, n)| n - calls_before.get(m).copied().unwrap_or(0))
+        .sum();
+    let metrics = world.metrics().await?;
+    let job_runs = metric_sum(&metrics, "pwa_billing_outbox_jobs_total", "");
+    let client_requests = requests.load(Ordering::SeqCst) + during_outage.len();
+    let budget = MAX_ATTEMPTS * (client_requests as u64 + job_runs);
+    let outage_503 = during_outage
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    let load = format!("{} purchases, {} clients", all.len(), sizes.clients);
+    Ok(vec![
+        Row::new(
+            "faults: 20 % of Google calls fail",
+            load.clone(),
+            format!("{rotations} rotations of 503, 429, 500, timeout at 20 %"),
+            "every purchase 200 after retries; 0 × 422; 0 × 500",
+            format!("{ok} × 200, {invalid} × 422, {other} other final answers"),
+            ok == work.len() && invalid == 0 && other == 0,
+        ),
+        Row::new(
+            "faults: 10-minute Google outage",
+            format!("{} purchases", outage_work.len()),
+            "every Google call 503, virtual clock +600 s",
+            "503 during it, never 422; all 200 after",
+            format!(
+                "{outage_503} of {} answered 503 during it; after: {ok2} × 200, {invalid2} × 422, {other2} other",
+                during_outage.len()
+            ),
+            outage_503 == during_outage.len() && ok2 == outage_work.len() && invalid2 == 0 && other2 == 0,
+        ),
+        Row::new(
+            "faults: settled, retries within budget",
+            load,
+            "both phases",
+            format!("all acknowledged/consumed; Google calls ≤ {MAX_ATTEMPTS} × (requests + job runs)"),
+            format!(
+                "{unsettled} unsettled; {google_calls} Google calls for {client_requests} requests + {job_runs} job runs (budget {budget}){}",
+                settled.as_ref().err().map(|e| format!("; {e}")).unwrap_or_default()
+            ),
+            settled.is_ok() && unsettled == 0 && google_calls <= budget,
+        ),
+    ])
+}
+
+/// Clients verify `work` until each gets a final answer (anything but 503 / no answer);
+/// returns (200s, 422s, other final answers).
+async fn drive(
+    world: &Arc<World>,
+    work: &Arc<Vec<(String, &'static str, String)>>,
+    clients: usize,
+    requests: &Arc<AtomicUsize>,
+) -> (usize, usize, usize) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let answers = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (world, work, next, answers, requests) = (
+            world.clone(),
+            work.clone(),
+            next.clone(),
+            answers.clone(),
+            requests.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while let Some((account, item, token)) = work.get(next.fetch_add(1, Ordering::SeqCst)) {
+                let mut last = 0;
+                while started.elapsed() < CLIENT_DEADLINE {
+                    requests.fetch_add(1, Ordering::SeqCst);
+                    let answer = world
+                        .http
+                        .post(format!("{}/v1/purchases/verify", world.url()))
+                        .bearer_auth(user_jwt(account))
+                        .json(&json!({ "itemId": item, "purchaseToken": token }))
+                        .send()
+                        .await;
+                    last = answer.as_ref().map_or(0, |r| r.status().as_u16());
+                    if last != 0 && last != 503 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                answers.lock().unwrap_or_else(|e| e.into_inner()).push(last);
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let answers = answers.lock().unwrap_or_else(|e| e.into_inner());
+    let count = |s: u16| answers.iter().filter(|a| **a == s).count();
+    (
+        count(200),
+        count(422),
+        answers.len() - count(200) - count(422),
+    )
+}

@@ -49,16 +49,20 @@ impl ShapeError {
 /// has the wrong type is named where a field helper says so ([`string_or_integer`]). A full
 /// path (serde_path_to_error) would cost 15 KB gzip of wrappers around every visitor.
 pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, ShapeError> {
-    serde_wasm_bindgen::from_value(value).map_err(|error| {
-        // serde-wasm-bindgen's errors are JS `Error`s.
-        let detail = String::from(
-            JsValue::from(error)
-                .unchecked_into::<js_sys::Error>()
-                .message(),
-        );
-        let key = named_field(&detail).unwrap_or_default().to_owned();
-        ShapeError { key, detail }
-    })
+    serde_wasm_bindgen::from_value(value).map_err(shape_error)
+}
+
+/// The one error path of every [`from_js`] (not generic, so not copied per type).
+#[inline(never)]
+fn shape_error(error: serde_wasm_bindgen::Error) -> ShapeError {
+    // serde-wasm-bindgen's errors are JS `Error`s.
+    let detail = String::from(
+        JsValue::from(error)
+            .unchecked_into::<js_sys::Error>()
+            .message(),
+    );
+    let key = named_field(&detail).unwrap_or_default().to_owned();
+    ShapeError { key, detail }
 }
 
 /// The field a message names: serde's "missing field `name`", or a field helper's

@@ -13,14 +13,13 @@ pub struct Amount {
 
 /// Whether an item is a one-time product or a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "String")]
 pub enum ItemType {
     /// A one-time product (consumable or not).
     Product,
     /// A subscription.
     Subscription,
     /// A value this version does not know.
-    #[serde(other)]
     Unknown,
 }
 
@@ -83,7 +82,7 @@ pub struct PurchaseDetails {
 
 /// What kind of product an entitlement comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", from = "String")]
 pub enum EntitlementKind {
     /// Granted once per purchase, then consumed so it can be bought again.
     Consumable,
@@ -92,13 +91,12 @@ pub enum EntitlementKind {
     /// Entitled while the subscription is.
     Subscription,
     /// A value this version does not know.
-    #[serde(other)]
     Unknown,
 }
 
 /// The state of an entitlement as the backend tracks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", from = "String")]
 pub enum EntitlementState {
     /// Granted and in force.
     Active,
@@ -121,7 +119,6 @@ pub enum EntitlementState {
     /// A consumable that was used up.
     Consumed,
     /// A value this version does not know.
-    #[serde(other)]
     Unknown,
 }
 
@@ -152,6 +149,47 @@ pub struct Entitlement {
     /// The purchase token behind it.
     pub purchase_token: String,
 }
+
+/// The enums are read as a plain `String` (`#[serde(from)]`) and matched by name here,
+/// any other name being `Unknown`: one string read shared by the three enums instead of
+/// serde's per-enum variant visitor and `deserialize_enum` (the names are the ones the
+/// `rename_all` of each enum writes; `names_round_trip` checks both agree).
+macro_rules! from_name {
+    ($enum:ident { $($name:literal => $variant:ident,)* }) => {
+        impl From<String> for $enum {
+            fn from(name: String) -> Self {
+                match name.as_str() {
+                    $($name => $enum::$variant,)*
+                    _ => $enum::Unknown,
+                }
+            }
+        }
+    };
+}
+
+from_name!(ItemType {
+    "product" => Product,
+    "subscription" => Subscription,
+});
+
+from_name!(EntitlementKind {
+    "consumable" => Consumable,
+    "non_consumable" => NonConsumable,
+    "subscription" => Subscription,
+});
+
+from_name!(EntitlementState {
+    "active" => Active,
+    "grace_period" => GracePeriod,
+    "on_hold" => OnHold,
+    "paused" => Paused,
+    "canceled" => Canceled,
+    "expired" => Expired,
+    "revoked" => Revoked,
+    "refunded" => Refunded,
+    "replaced" => Replaced,
+    "consumed" => Consumed,
+});
 
 fn one() -> u32 {
     1
@@ -225,4 +263,48 @@ pub struct Diagnosis {
     pub api_version: Option<String>,
     /// Human-readable reasons billing is unavailable, empty when supported.
     pub problems: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant reads back from the name its `Serialize` writes, and a name this
+    /// version does not know is `Unknown`.
+    #[test]
+    fn names_round_trip() {
+        fn check<T>(variants: &[T])
+        where
+            T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            for variant in variants {
+                let name = serde_json::to_string(variant).unwrap();
+                assert_eq!(
+                    &serde_json::from_str::<T>(&name).unwrap(),
+                    variant,
+                    "{name}"
+                );
+            }
+        }
+        check(&[ItemType::Product, ItemType::Subscription, ItemType::Unknown]);
+        use EntitlementKind as K;
+        check(&[K::Consumable, K::NonConsumable, K::Subscription, K::Unknown]);
+        use EntitlementState as S;
+        check(&[
+            S::Active,
+            S::GracePeriod,
+            S::OnHold,
+            S::Paused,
+            S::Canceled,
+            S::Expired,
+            S::Revoked,
+            S::Refunded,
+            S::Replaced,
+            S::Consumed,
+            S::Unknown,
+        ]);
+        let later: EntitlementState = serde_json::from_str(r#""suspended""#).unwrap();
+        assert_eq!(later, S::Unknown);
+        assert!(serde_json::from_str::<ItemType>("1").is_err());
+    }
 }

@@ -198,8 +198,9 @@ impl PlayClient {
         self.call_url(method_name, method, self.url(segments)).await
     }
 
-    /// One API call to `url` with retries on transient failures.
-    async fn call_url(
+    /// One API call to `url` with retries on transient failures (also used for Google's
+    /// other APIs with this client's tokens, e.g. Cloud Storage for the reports).
+    pub(crate) async fn call_url(
         &self,
         method_name: &'static str,
         method: Method,

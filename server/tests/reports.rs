@@ -316,6 +316,12 @@ async fn bad_files_fail_clearly_and_leave_earlier_imports_intact() {
         .get(0);
     assert_eq!(kept, generation);
 
+    // No bucket configured: the key is named.
+    let mut unconfigured = h.config.clone();
+    unconfigured.reports.bucket = None;
+    let e = storage_client(&unconfigured, None).unwrap_err().to_string();
+    assert!(e.contains("`reports.bucket` is required"), "{e}");
+
     // A bucket that refuses the service account says which permission is missing.
     h.emulator.set_storage_denied(true);
     let client = storage_client(&h.config, None).unwrap();
@@ -455,4 +461,54 @@ async fn the_commands_import_print_a_summary_and_exit_3_on_a_discrepancy() {
     let (code, _, err) = run(&["reports", "import", "--bucket", "Not A Bucket"]).await;
     assert_eq!(code, Some(1));
     assert!(err.contains("--bucket"), "{err}");
+}
+
+/// `make bench`: a year-end-sized sales report (100,000 rows, `REPORTS_BENCH_ROWS` to change)
+/// imported in one run; prints the figures and fails under the target rate.
+#[tokio::test]
+#[ignore = "a benchmark: make bench runs it on a release build"]
+async fn bench_import_of_a_large_sales_report() {
+    const TARGET_ROWS_PER_SEC: f64 = 20_000.0;
+    let rows: usize = std::env::var("REPORTS_BENCH_ROWS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
+    let h = Harness::new().await;
+    let mut csv = String::from("Order Number,Order Charged Date,Order Charged Timestamp,Financial Status,Device Model,Product Title,Product ID,Product Type,SKU ID,Currency of Sale,Item Price,Taxes Collected,Charged Amount,City of Buyer,State of Buyer,Postal Code of Buyer,Country of Buyer\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "GPA.{:04}-{:04}-{:04}-{:05},2099-12-01,4099766400,Charged,device,Coins,com.example.pwa,inapp,coins_100,USD,0.99,0.10,1.09,,,,US\n",
+            i % 10_000, i / 10_000, i % 7, i
+        ));
+    }
+    let zipped = zip_of("salesreport_209912.csv", csv.as_bytes());
+    h.emulator.put_object(
+        "sales/salesreport_209912.zip",
+        zipped.clone(),
+        "application/zip",
+    );
+    let started = std::time::Instant::now();
+    let summary = import_all(&h).await;
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    assert_eq!(summary.rows as usize, rows);
+    let rate = rows as f64 / seconds;
+    let backend = if h.config.database_url.starts_with("sqlite") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    println!(
+        "reports import ({backend}): {rows} rows, {:.1} MiB CSV in a {:.1} MiB zip, {seconds:.2} s, {rate:.0} rows/s (target >= {TARGET_ROWS_PER_SEC:.0})",
+        csv.len() as f64 / 1_048_576.0,
+        zipped.len() as f64 / 1_048_576.0,
+    );
+    let started = std::time::Instant::now();
+    let r = reconciled(&h).await;
+    println!(
+        "reports reconcile: {} rows in {:.2} s",
+        r.report_rows,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(rate >= TARGET_ROWS_PER_SEC, "{rate:.0} rows/s");
 }

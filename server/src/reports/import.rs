@@ -297,3 +297,40 @@ async fn insert(
     query.execute(&mut **tx).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_filters_choose_months_and_listing_prefixes() {
+        let dec: Month = "2026-12".parse().unwrap();
+        assert!(MonthFilter::All.accepts("2019-01"));
+        assert!(MonthFilter::Only(dec).accepts("2026-12"));
+        assert!(!MonthFilter::Only(dec).accepts("2027-01"));
+        assert!(MonthFilter::Since(dec).accepts("2027-01"));
+        assert!(MonthFilter::Since(dec).accepts("2026-12"));
+        assert!(!MonthFilter::Since(dec).accepts("2026-11"));
+        assert_eq!(
+            MonthFilter::Only(dec).prefixes(),
+            ["sales/salesreport_202612", "earnings/earnings_202612"]
+        );
+        assert_eq!(MonthFilter::Since(dec).prefixes(), ["sales/", "earnings/"]);
+    }
+
+    #[test]
+    fn the_summary_line_reads_well() {
+        let s = ImportSummary {
+            listed: 3,
+            imported: 2,
+            unchanged: 1,
+            rows: 1234,
+            bytes: 3 * 1024 + 100,
+            failed: vec!["x: bad".into()],
+        };
+        assert_eq!(
+            s.to_string(),
+            "3 report file(s) listed: 2 imported (1234 rows, 3.1 KiB), 1 unchanged, 1 failed"
+        );
+    }
+}

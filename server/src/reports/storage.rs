@@ -33,6 +33,10 @@ pub struct ObjectMeta {
     /// Size in bytes.
     #[serde_as(as = "DisplayFromStr")]
     pub size: u64,
+    /// `gzip` for an object stored compressed, which Cloud Storage serves decompressed
+    /// (decompressive transcoding): its size and md5 are the stored bytes'.
+    #[serde(default)]
+    pub content_encoding: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +148,9 @@ impl StorageClient {
             .append_pair("alt", "media")
             .append_pair("generation", &object.generation);
         let bytes = self.get(url, "storage.objects.get").await?;
+        if object.content_encoding.as_deref() == Some("gzip") {
+            return Ok(bytes);
+        }
         if bytes.len() as u64 != object.size {
             return Err(StorageError::Corrupt {
                 name: object.name.clone(),

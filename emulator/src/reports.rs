@@ -296,7 +296,7 @@ pub fn amount(micros: i64) -> String {
     format!("{sign}{}.{:02}", c.abs() / 100, c.abs() % 100)
 }
 
-fn title(m: &Model, c: &Charge) -> String {
+pub(crate) fn title(m: &Model, c: &Charge) -> String {
     let from = match c.kind {
         Kind::Product => m.in_app_products.get(&c.product_id),
         Kind::Subscription => m.subscriptions.get(&c.product_id),
@@ -313,7 +313,7 @@ fn title(m: &Model, c: &Charge) -> String {
 }
 
 /// (item price, tax, Google fee) of `quantity` units, in micros.
-fn money(c: &Charge, quantity: u32) -> (i64, i64, i64) {
+pub(crate) fn money(c: &Charge, quantity: u32) -> (i64, i64, i64) {
     let price = cents(c.unit_price_micros * i64::from(quantity));
     (
         price,

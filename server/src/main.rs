@@ -82,6 +82,10 @@ enum ReportsCommand {
         /// Print the report as JSON (the admin endpoint's body) instead of text.
         #[arg(long)]
         json: bool,
+        /// Confirm each discrepancy with Play first (`orders.batchGet`): its state now and
+        /// its purchase token; charges Play has since refunded are no longer counted.
+        #[arg(long)]
+        confirm: bool,
     },
 }
 
@@ -160,13 +164,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             config,
             month,
             json,
+            confirm,
         }) => {
             let config = Config::load(config.as_deref())?;
             let state = AppState::new(config, None).await?;
             state.db.migrate().await.context("applying migrations")?;
             let report = pwa_billing_server::reports::reconcile::run(&state.db, month).await;
             state.db.close().await;
-            let report = report.context("reading the imported reports and purchases")?;
+            let mut report = report.context("reading the imported reports and purchases")?;
+            if confirm {
+                pwa_billing_server::reports::reconcile::confirm(&state.play, &mut report).await;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -230,11 +230,60 @@ async fn grants_without_charges_charges_without_grants_and_missed_refunds_are_re
     assert_eq!(one["month"], month.as_str());
     assert_eq!(one["discrepancies"], 3);
 
+    // Confirmed with Play: each order's state now, and the lost charge's token.
+    let calls = h.call_count("androidpublisher.orders.batchget").await;
+    let mut confirmed = reconciled(&h).await;
+    reconcile::confirm(&h.state.play, &mut confirmed).await;
+    assert_eq!(
+        h.call_count("androidpublisher.orders.batchget").await,
+        calls + 1
+    );
+    assert!(confirmed.confirmed && confirmed.confirm_errors.is_empty());
+    let d = &confirmed.charged_not_granted[0];
+    assert_eq!(
+        (d.play_state.as_deref(), d.purchase_token.as_deref()),
+        (Some("PROCESSED"), Some(lost.as_str()))
+    );
+    assert_eq!(
+        confirmed.refunded_still_entitled[0].play_state.as_deref(),
+        Some("REFUNDED")
+    );
+    assert_eq!(confirmed.discrepancies, 3);
+    let (_, body) = reconciliation(&h, "?confirm=true", ADMIN_KEY).await;
+    assert_eq!(body["confirmed"], true);
+    assert_eq!(body["chargedNotGranted"][0]["purchaseToken"], lost.as_str());
+    // Play refunds the lost charge: confirmed, it no longer counts.
+    h.emulator_action(&lost, "void", json!({})).await;
+    let mut confirmed = reconciled(&h).await;
+    reconcile::confirm(&h.state.play, &mut confirmed).await;
+    assert!(confirmed.charged_not_granted.is_empty());
+    assert_eq!(orders(&confirmed.resolved_by_play), [lost_order.as_str()]);
+    assert_eq!(confirmed.discrepancies, 2);
+    assert!(confirmed
+        .to_text()
+        .contains("1 charge(s) never granted since refunded"));
+
     // Once the server sweeps the voided purchases, the missed refund is settled.
     pwa_billing_server::reconcile::run(&h.state).await.unwrap();
     let r = reconciled(&h).await;
     assert!(r.refunded_still_entitled.is_empty(), "{}", r.to_text());
     assert_eq!(r.discrepancies, 2);
+
+    // Orders Play does not know: batchGet fails as a whole, each is then asked alone.
+    h.emulator.reset();
+    let mut unknown = reconciled(&h).await;
+    reconcile::confirm(&h.state.play, &mut unknown).await;
+    assert!(
+        unknown.confirm_errors.is_empty(),
+        "{:?}",
+        unknown.confirm_errors
+    );
+    assert!(unknown
+        .charged_not_granted
+        .iter()
+        .chain(&unknown.granted_not_charged)
+        .all(|d| d.play_state.as_deref() == Some("NOT_FOUND")));
+    assert_eq!(h.call_count("androidpublisher.orders.get").await, 2);
 }
 
 fn zip_of(name: &str, content: &[u8]) -> Vec<u8> {

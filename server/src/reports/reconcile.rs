@@ -22,6 +22,8 @@ use super::Month;
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{now_ms, Db};
 use crate::entitlement::{format_ms, Entitlement};
+use crate::play::orders::MAX_BATCH;
+use crate::play::{PlayClient, PlayError};
 
 /// One order that does not add up.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -49,6 +51,14 @@ pub struct Discrepancy {
     /// When it was charged, refunded or bought (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    /// With `confirm`: the order's state at Play now (`PROCESSED`, `REFUNDED`, …, or
+    /// `NOT_FOUND`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub play_state: Option<String>,
+    /// With `confirm`: the order's purchase token at Play (a charge never granted can be
+    /// granted with it through `POST /v1/purchases/sync`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_token: Option<String>,
 }
 
 /// Money per source, product and currency (decimal strings).
@@ -102,6 +112,15 @@ pub struct Reconciliation {
     pub refunded_still_entitled: Vec<Discrepancy>,
     /// Totals per source, product and currency.
     pub totals: Vec<Total>,
+    /// Whether the discrepancies were confirmed with Play (`orders.batchGet`).
+    pub confirmed: bool,
+    /// With `confirm`: charges never granted whose money Play has returned since (refunded
+    /// or canceled orders): listed, not counted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resolved_by_play: Vec<Discrepancy>,
+    /// With `confirm`: what could not be confirmed (Play's errors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub confirm_errors: Vec<String>,
     /// How many discrepancies in all (0: everything adds up).
     pub discrepancies: u64,
 }
@@ -260,6 +279,8 @@ fn reconcile(
             amount: Some(decimal(r.amount_micros)),
             currency: Some(r.currency.clone()),
             at: r.occurred_at.and_then(format_ms),
+            play_state: None,
+            purchase_token: None,
         })
         .collect();
 
@@ -307,6 +328,8 @@ fn reconcile(
                 amount: None,
                 currency: None,
                 at: format_ms(bought),
+                play_state: None,
+                purchase_token: Some(p.purchase_token.clone()),
             });
         }
     }
@@ -330,6 +353,8 @@ fn reconcile(
                 amount: Some(decimal(r.amount_micros.abs())),
                 currency: Some(r.currency.clone()),
                 at: r.occurred_at.and_then(format_ms),
+                play_state: None,
+                purchase_token: Some(p.purchase_token.clone()),
             })
         })
         .collect();
@@ -349,8 +374,81 @@ fn reconcile(
         granted_not_charged,
         refunded_still_entitled,
         totals: totals(rows),
+        confirmed: false,
+        resolved_by_play: Vec::new(),
+        confirm_errors: Vec::new(),
         discrepancies,
     }
+}
+
+/// Confirms the discrepancies with Play: each order's current state (and purchase token)
+/// from `orders.batchGet` (1,000 ids a call; an id Play does not know sends that batch back
+/// to `orders.get` one by one). A charge never granted whose money Play has returned is
+/// moved to `resolvedByPlay`.
+pub async fn confirm(play: &PlayClient, r: &mut Reconciliation) {
+    let ids: Vec<String> = r
+        .charged_not_granted
+        .iter()
+        .chain(&r.granted_not_charged)
+        .chain(&r.refunded_still_entitled)
+        .map(|d| d.order_id.clone())
+        .filter(|id| !id.is_empty())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut found: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    for chunk in ids.chunks(MAX_BATCH) {
+        match play.batch_get_orders(chunk).await {
+            Ok(orders) => found.extend(
+                orders
+                    .into_iter()
+                    .map(|o| (o.order_id, (o.state.as_str().to_string(), o.purchase_token))),
+            ),
+            Err(PlayError::Api(s)) if s.code == 404 => {
+                for id in chunk {
+                    match play.get_order(id).await {
+                        Ok(o) => {
+                            found.insert(id.clone(), (o.state.as_str().into(), o.purchase_token));
+                        }
+                        Err(PlayError::Api(s)) if s.code == 404 => {
+                            found.insert(id.clone(), ("NOT_FOUND".into(), None));
+                        }
+                        Err(e) => r.confirm_errors.push(format!("orders.get {id}: {e}")),
+                    }
+                }
+            }
+            Err(e) => r
+                .confirm_errors
+                .push(format!("orders.batchGet of {} order(s): {e}", chunk.len())),
+        }
+    }
+    for d in r
+        .charged_not_granted
+        .iter_mut()
+        .chain(r.granted_not_charged.iter_mut())
+        .chain(r.refunded_still_entitled.iter_mut())
+    {
+        if let Some((state, token)) = found.get(&d.order_id) {
+            d.play_state = Some(state.clone());
+            if d.purchase_token.is_none() {
+                d.purchase_token = token.clone();
+            }
+        }
+    }
+    let returned = |d: &Discrepancy| {
+        d.play_state
+            .as_deref()
+            .is_some_and(|s| matches!(s, "REFUNDED" | "CANCELED" | "PENDING_REFUND"))
+    };
+    let (resolved, open): (Vec<_>, Vec<_>) = std::mem::take(&mut r.charged_not_granted)
+        .into_iter()
+        .partition(returned);
+    r.charged_not_granted = open;
+    r.resolved_by_play = resolved;
+    r.confirmed = true;
+    r.discrepancies = (r.charged_not_granted.len()
+        + r.granted_not_charged.len()
+        + r.refunded_still_entitled.len()) as u64;
 }
 
 #[derive(Default)]
@@ -450,11 +548,29 @@ impl Reconciliation {
                 if let Some(s) = &d.state {
                     let _ = write!(line, " ({s})");
                 }
+                if let Some(s) = &d.play_state {
+                    let _ = write!(line, ", at Play {s}");
+                }
+                if let (None, Some(t)) = (&d.purchase_id, &d.purchase_token) {
+                    let _ = write!(line, ", token {t}");
+                }
                 if let Some(at) = &d.at {
                     let _ = write!(line, " at {at}");
                 }
                 let _ = writeln!(out, "{line}");
             }
+        }
+        if self.confirmed {
+            let _ = writeln!(
+                out,
+                "confirmed with Play: {} charge(s) never granted since refunded or canceled{}",
+                self.resolved_by_play.len(),
+                if self.confirm_errors.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not confirmed: {}", self.confirm_errors.join("; "))
+                }
+            );
         }
         let _ = writeln!(
             out,

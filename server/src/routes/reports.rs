@@ -23,6 +23,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ReconciliationQuery {
     /// The month to reconcile (`YYYY-MM`); default every imported month.
     pub month: Option<String>,
+    /// `true`: confirm each discrepancy with Play (`orders.batchGet`) first.
+    #[serde(default)]
+    pub confirm: bool,
 }
 
 /// Reconciles the imported Play financial reports with the granted purchases.
@@ -50,5 +53,9 @@ async fn reconciliation(
         .map(|m| m.parse::<Month>())
         .transpose()
         .map_err(|e| ApiError::InvalidRequest(format!("month: {e}")))?;
-    Ok(Json(reconcile::run(&state.db, month).await?))
+    let mut report = reconcile::run(&state.db, month).await?;
+    if query.confirm {
+        reconcile::confirm(&state.play, &mut report).await;
+    }
+    Ok(Json(report))
 }

@@ -285,9 +285,14 @@ fn reconcile(
         .collect();
 
     // Granted but never charged, within each reported month's horizon.
+    // A month's horizon is its latest row's time; rows without a readable time count as
+    // the month's end.
     let mut horizon: BTreeMap<&str, i64> = BTreeMap::new();
     for r in rows {
-        if let Some(at) = r.occurred_at {
+        let at = r
+            .occurred_at
+            .or_else(|| r.month.parse::<Month>().ok().map(|m| m.range_ms().1 - 1));
+        if let Some(at) = at {
             let h = horizon.entry(r.month.as_str()).or_insert(at);
             *h = (*h).max(at);
         }
@@ -660,7 +665,7 @@ mod tests {
 
     #[test]
     fn renewals_match_their_purchase_and_each_discrepancy_is_found() {
-        let rows = vec![
+        let mut rows = vec![
             row("sales", "GPA.1", "charge", 2_000_000, DEC + 1),
             row("sales", "GPA.1..0", "charge", 2_000_000, DEC + 2),
             row("sales", "GPA.2", "charge", 1_000_000, DEC + 3),
@@ -672,6 +677,11 @@ mod tests {
             row("sales", "GPA.7", "charge", 3_000_000, DEC + 8),
             row("sales", "GPA.7", "refund", -1_000_000, DEC + 9),
         ];
+        // A November row without a readable time: the whole month is reported.
+        let mut november = row("sales", "GPA.8", "charge", 1_000_000, 0);
+        november.month = "2026-11".into();
+        november.occurred_at = None;
+        rows.push(november);
         let charged: BTreeSet<String> = ["GPA.1", "GPA.2", "GPA.4", "GPA.5", "GPA.7", "GPA.9"]
             .map(String::from)
             .into();
@@ -682,18 +692,20 @@ mod tests {
             grant("GPA.5", DEC + 6, false, "active"),
             grant("GPA.6", DEC + 5_000, false, "active"),
             grant("GPA.7", DEC + 8, false, "active"),
+            grant("GPA.N", DEC - 1_000, false, "active"),
         ];
         let r = reconcile(None, 1, &rows, &charged, &granted, DEC);
         let orders = |l: &[Discrepancy]| l.iter().map(|d| d.order_id.clone()).collect::<Vec<_>>();
-        // GPA.2 and GPA.9 charged, never granted; GPA.4 too but refunded in full. GPA.7 is
-        // refunded in part only: still entitled, rightly.
-        assert_eq!(orders(&r.charged_not_granted), ["GPA.2", "GPA.9"]);
-        assert_eq!(orders(&r.granted_not_charged), ["GPA.3"]);
+        // GPA.2, GPA.9 and GPA.8 charged, never granted; GPA.4 too but refunded in full.
+        // GPA.7 is refunded in part only: still entitled, rightly. GPA.N, granted on the
+        // last day of November, is checked against November's time-less rows.
+        assert_eq!(orders(&r.charged_not_granted), ["GPA.2", "GPA.9", "GPA.8"]);
+        assert_eq!(orders(&r.granted_not_charged), ["GPA.3", "GPA.N"]);
         assert_eq!(orders(&r.refunded_still_entitled), ["GPA.5"]);
         assert_eq!((r.test_purchases_excluded, r.not_yet_reported), (1, 1));
-        assert_eq!(r.grants_checked, 4);
-        assert_eq!(r.discrepancies, 4);
-        assert_eq!(r.months, ["2026-12"]);
+        assert_eq!(r.grants_checked, 5);
+        assert_eq!(r.discrepancies, 6);
+        assert_eq!(r.months, ["2026-11", "2026-12"]);
         let t = &r.totals[0];
         assert_eq!(
             (
@@ -702,9 +714,9 @@ mod tests {
                 t.refunded.as_str(),
                 t.net.as_str()
             ),
-            (7, "13.00", "5.00", "8.00")
+            (8, "14.00", "5.00", "9.00")
         );
-        assert!(r.to_text().contains("4 discrepancy(ies)"));
+        assert!(r.to_text().contains("6 discrepancy(ies)"));
     }
 
     #[test]

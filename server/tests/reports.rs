@@ -225,6 +225,28 @@ async fn grants_without_charges_charges_without_grants_and_missed_refunds_are_re
             .contains("YYYY-MM"),
         "{bad}"
     );
+    for (query, needle) in [("?confirm=maybe", "confirm"), ("?monthh=2026-12", "monthh")] {
+        let (status, bad) = reconciliation(&h, query, ADMIN_KEY).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(bad["error"]["code"], "invalid_request", "{bad}");
+        assert!(
+            bad["error"]["message"].as_str().unwrap().contains(needle),
+            "{bad}"
+        );
+    }
+    let doc: Value = h
+        .http
+        .get(h.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["paths"]["/v1/admin/reports/reconciliation"]["get"]["security"],
+        json!([{"server_api_key": []}])
+    );
     let month = &r.months[0];
     let (_, one) = reconciliation(&h, &format!("?month={month}"), ADMIN_KEY).await;
     assert_eq!(one["month"], month.as_str());

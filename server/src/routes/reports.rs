@@ -1,7 +1,7 @@
 //! `GET /v1/admin/reports/reconciliation`: the financial reconciliation as JSON, for
 //! operators' tools (server API keys only; see [`crate::reports::reconcile`]).
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,14 +18,49 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(reconciliation))
 }
 
-/// The query.
+/// The query (read by hand, so that any bad value is a JSON `400 invalid_request`).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ReconciliationQuery {
     /// The month to reconcile (`YYYY-MM`); default every imported month.
     pub month: Option<String>,
     /// `true`: confirm each discrepancy with Play (`orders.batchGet`) first.
-    #[serde(default)]
-    pub confirm: bool,
+    pub confirm: Option<bool>,
+}
+
+impl ReconciliationQuery {
+    fn parse(pairs: Vec<(String, String)>) -> Result<(Option<Month>, bool), ApiError> {
+        let mut month = None;
+        let mut confirm = false;
+        for (key, value) in pairs {
+            match key.as_str() {
+                "month" if !value.is_empty() => {
+                    month = Some(
+                        value
+                            .parse::<Month>()
+                            .map_err(|e| ApiError::InvalidRequest(format!("month: {e}")))?,
+                    );
+                }
+                "month" => {}
+                "confirm" => {
+                    confirm = match value.as_str() {
+                        "true" | "1" => true,
+                        "false" | "0" | "" => false,
+                        other => {
+                            return Err(ApiError::InvalidRequest(format!(
+                                "confirm: `{other}` is not true or false"
+                            )))
+                        }
+                    }
+                }
+                other => {
+                    return Err(ApiError::InvalidRequest(format!(
+                        "unknown query parameter `{other}` (month, confirm)"
+                    )))
+                }
+            }
+        }
+        Ok((month, confirm))
+    }
 }
 
 /// Reconciles the imported Play financial reports with the granted purchases.
@@ -34,27 +69,24 @@ pub struct ReconciliationQuery {
     path = "/v1/admin/reports/reconciliation",
     tag = "reports",
     params(ReconciliationQuery),
-    security(("bearer" = [])),
+    security(("server_api_key" = [])),
     responses(
         (status = 200, description = "The reconciliation (`discrepancies` = 0 when everything adds up)", body = Reconciliation),
-        (status = 400, description = "`invalid_request`: a month that is not YYYY-MM", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: a month that is not YYYY-MM, a bad `confirm`, an unknown parameter", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: not a server API key", body = ErrorBody),
     )
 )]
 async fn reconciliation(
     State(state): State<AppState>,
     _admin: Admin,
-    Query(query): Query<ReconciliationQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Reconciliation>, ApiError> {
-    let month = query
-        .month
-        .as_deref()
-        .filter(|m| !m.is_empty())
-        .map(|m| m.parse::<Month>())
-        .transpose()
-        .map_err(|e| ApiError::InvalidRequest(format!("month: {e}")))?;
+    let pairs = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let (month, confirm) = ReconciliationQuery::parse(pairs)?;
     let mut report = reconcile::run(&state.db, month).await?;
-    if query.confirm {
+    if confirm {
         reconcile::confirm(&state.play, &mut report).await;
     }
     Ok(Json(report))

@@ -37,6 +37,9 @@ pub struct Config {
     /// to a second or two each). Emulators stay isolated: an assertion's `aud` names one
     /// emulator's `/token`, and access tokens are per emulator.
     pub share_keys: bool,
+    /// The Cloud Storage bucket serving the financial reports. Default
+    /// `pubsite_prod_rev_01234567890987654321`.
+    pub reports_bucket: String,
 }
 
 impl Default for Config {
@@ -52,6 +55,7 @@ impl Default for Config {
             quotas: Quotas::default(),
             key_bits: 2048,
             share_keys: false,
+            reports_bucket: crate::storage::DEFAULT_BUCKET.into(),
         }
     }
 }

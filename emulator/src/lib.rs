@@ -37,8 +37,10 @@ pub mod faults;
 pub mod google;
 pub mod oauth;
 pub mod quota;
+pub mod reports;
 pub mod rtdn;
 pub mod state;
+pub mod storage;
 
 pub use catalog::Catalog;
 pub use config::{Config, Quotas, RtdnConfig};
@@ -145,6 +147,7 @@ impl Emulator {
             .route("/androidpublisher/{*rest}", any(google::handle))
             .merge(control::router())
             .merge(device::router())
+            .merge(storage::router())
             .with_state(self.shared.clone())
             .layer(tower_http::trace::TraceLayer::new_for_http())
     }
@@ -213,6 +216,33 @@ impl Emulator {
     pub fn reset(&self) {
         let mut m = self.shared.lock();
         m.reset(&self.shared.config);
+    }
+
+    /// The Cloud Storage bucket holding the financial reports.
+    pub fn bucket_name(&self) -> String {
+        self.shared.lock().bucket.name.clone()
+    }
+
+    /// Stores an object in the bucket (as `POST /emulator/v1/storage/objects` does).
+    pub fn put_object(&self, name: &str, data: Vec<u8>, content_type: &str) {
+        let mut m = self.shared.lock();
+        let now = m.now_ms();
+        m.bucket.put(name, data, content_type, now);
+    }
+
+    /// Revokes (or restores) the service account's access to the bucket: every storage
+    /// call answers 403 while revoked.
+    pub fn set_storage_denied(&self, denied: bool) {
+        self.shared.lock().bucket.denied = denied;
+    }
+
+    /// Leaves an order out of every report, as though Play had never charged it.
+    pub fn hide_order_in_reports(&self, order_id: &str) {
+        self.shared
+            .lock()
+            .ledger
+            .hidden_orders
+            .insert(order_id.to_string());
     }
 
     /// Makes a purchase as the control API's `POST /emulator/v1/purchases` does; returns

@@ -25,6 +25,8 @@ use crate::SharedState;
 
 /// The OAuth scope the API calls need.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/androidpublisher";
+/// The Cloud Storage read-only scope (the financial reports' bucket).
+pub const STORAGE_SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_only";
 /// Access token lifetime, as Google's (`expires_in: 3599`).
 pub const TOKEN_LIFETIME_SECS: i64 = 3599;
 
@@ -332,7 +334,10 @@ pub async fn token(
         );
     }
     let scopes = claims.scope.unwrap_or_default();
-    if !scopes.split_whitespace().any(|s| s == SCOPE) {
+    if !scopes
+        .split_whitespace()
+        .any(|s| s == SCOPE || s == STORAGE_SCOPE)
+    {
         return oauth_error(
             "invalid_scope",
             "Invalid OAuth scope or ID token audience provided.",

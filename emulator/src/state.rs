@@ -384,6 +384,10 @@ pub struct Model {
     pub generation: u64,
     /// Default device account.
     pub device_account: String,
+    /// Orders charged (the financial reports' source).
+    pub ledger: crate::reports::Ledger,
+    /// The Cloud Storage bucket of the financial reports.
+    pub bucket: crate::storage::Bucket,
 }
 
 impl Model {
@@ -408,6 +412,8 @@ impl Model {
             outbox,
             generation: 0,
             device_account: config.device_account.clone(),
+            ledger: crate::reports::Ledger::default(),
+            bucket: crate::storage::Bucket::new(&config.reports_bucket),
         };
         m.load_catalog(config);
         m
@@ -635,6 +641,7 @@ impl Model {
         self.purchases.insert(token.clone(), purchase);
         self.purchase_order.push(token.clone());
         if !new.pending {
+            self.record_charge(&token, now);
             match new.kind {
                 Kind::Product => self.notify_one_time(now, &token, &new.product_id, 1),
                 Kind::Subscription => self.notify_subscription(now, &token, 4),
@@ -663,6 +670,7 @@ impl Model {
                 p.product_state = ProductState::Purchased;
                 p.purchased_ms = Some(now);
                 let sku = p.product_id.clone();
+                self.record_charge(token, now);
                 self.notify_one_time(now, token, &sku, 1);
             }
             Kind::Subscription if p.sub_state == SubState::Pending => {
@@ -677,6 +685,7 @@ impl Model {
                         .unwrap_or_default(),
                 )
                 .add_to(now);
+                self.record_charge(token, now);
                 self.notify_subscription(now, token, 4);
             }
             _ => return Err("the purchase is not pending".into()),
@@ -800,6 +809,7 @@ impl Model {
         p.cancel = None;
         p.hold_until_ms = None;
         p.auto_resume_ms = None;
+        self.record_charge(token, at);
         self.notify_subscription(at, token, notification_type);
     }
 
@@ -1053,6 +1063,9 @@ impl Model {
         o.cancel = Some((CancelKind::Replacement, now));
         o.expiry_ms = o.expiry_ms.min(now);
         o.replaced_by = Some(token.clone());
+        if mode != ReplacementMode::Deferred {
+            self.record_charge(&token, now);
+        }
         self.notify_subscription(now, &token, 4);
         Ok(token)
     }

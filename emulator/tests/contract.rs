@@ -122,6 +122,14 @@ async fn tour_of_every_route() {
         body
     };
     ok(e.product("coins_100", &p).await);
+    let (o1, o2) = (e.order_id(&p2).await, e.order_id(&s2).await);
+    ok(e.google("GET", &format!("orders/{o1}"), None).await);
+    ok(e.google(
+        "GET",
+        &format!("orders:batchGet?orderIds={o1}&orderIds={o2}"),
+        None,
+    )
+    .await);
     ok(
         e.google("GET", &format!("purchases/productsv2/tokens/{p}"), None)
             .await,

@@ -21,12 +21,14 @@ pub const ENV_PREFIX: &str = "PWA_BILLING_";
 pub const GOOGLE_PLAY_API_BASE_URL: &str = "https://androidpublisher.googleapis.com/";
 /// Default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pwa-billing.db";
+/// Google's Cloud Storage base URL (the financial reports' bucket, JSON API).
+pub const GOOGLE_STORAGE_BASE_URL: &str = "https://storage.googleapis.com/";
 /// Google's JWKS, which verifies the OIDC tokens of Pub/Sub push requests.
 pub const GOOGLE_OIDC_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 
 /// Sections of the file whose keys are addressed as `PWA_BILLING_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 8] = [
-    "auth", "admin", "limits", "cors", "worker", "retry", "rtdn", "voided",
+const SECTIONS: [&str; 9] = [
+    "auth", "admin", "limits", "cors", "worker", "retry", "rtdn", "voided", "reports",
 ];
 
 /// A configuration that failed to load, naming the offending key.
@@ -263,6 +265,25 @@ impl Default for VoidedConfig {
     }
 }
 
+/// Play's financial reports in Cloud Storage (`pwa-billing reports …`).
+#[derive(Debug, Clone)]
+pub struct ReportsConfig {
+    /// The bucket Play Console writes the reports to (`pubsite_prod_rev_…`, from Play
+    /// Console → Download reports → Financial → Copy Cloud Storage URI), without `gs://`.
+    pub bucket: Option<String>,
+    /// Base URL of the Cloud Storage JSON API.
+    pub storage_base_url: Url,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            storage_base_url: Url::parse(GOOGLE_STORAGE_BASE_URL).expect("constant URL"),
+        }
+    }
+}
+
 /// The whole configuration of `serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -297,6 +318,8 @@ pub struct Config {
     pub rtdn: RtdnConfig,
     /// The voided purchases poller.
     pub voided: VoidedConfig,
+    /// Play's financial reports.
+    pub reports: ReportsConfig,
 }
 
 #[serde_as]
@@ -329,6 +352,63 @@ struct RawConfig {
     rtdn: RawRtdn,
     #[serde(default)]
     voided: RawVoided,
+    #[serde(default)]
+    reports: RawReports,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReports {
+    bucket: Option<String>,
+    storage_base_url: Option<Url>,
+}
+
+impl RawReports {
+    fn validate(self) -> Result<ReportsConfig, ConfigError> {
+        let bucket = match self.bucket.map(|b| b.trim().to_string()) {
+            None => None,
+            Some(b) if b.is_empty() => None,
+            Some(b) => {
+                Some(validate_bucket(&b).map_err(|m| ConfigError::new("reports.bucket", m))?)
+            }
+        };
+        let storage_base_url = self
+            .storage_base_url
+            .unwrap_or_else(|| ReportsConfig::default().storage_base_url);
+        if !matches!(storage_base_url.scheme(), "http" | "https") {
+            return Err(ConfigError::new(
+                "reports.storage_base_url",
+                "must be an http(s) URL",
+            ));
+        }
+        Ok(ReportsConfig {
+            bucket,
+            storage_base_url,
+        })
+    }
+}
+
+/// A bucket name as Play Console shows it (`pubsite_prod_rev_…`, with or without `gs://`),
+/// checked against Cloud Storage's naming rules; returns the bare name.
+pub fn validate_bucket(name: &str) -> Result<String, String> {
+    let bare = name
+        .trim()
+        .trim_start_matches("gs://")
+        .trim_end_matches('/');
+    let ok = (3..=222).contains(&bare.len())
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+        && bare.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bare.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(bare.to_string())
+    } else {
+        Err(format!(
+            "`{name}` is not a Cloud Storage bucket name like pubsite_prod_rev_01234567890987654321 \
+             (Play Console → Download reports → Financial → Copy Cloud Storage URI)"
+        ))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -643,6 +723,7 @@ impl RawConfig {
         }
         let auth = self.auth.validate()?;
         let admin = self.admin.validate()?;
+        let reports = self.reports.validate()?;
         if self.products.is_empty() {
             return Err(ConfigError::new(
                 "products",
@@ -780,6 +861,7 @@ impl RawConfig {
             accept_test_purchases: self.accept_test_purchases.unwrap_or(true),
             rtdn,
             voided,
+            reports,
         })
     }
 }
@@ -1031,6 +1113,45 @@ mod tests {
         std::fs::write(&path, format!("[admin]\napi_keys = [\"{k1}\"]\n")).unwrap();
         let c = Config::load_from(Some(&path), minimal()).unwrap();
         assert_eq!(c.admin.api_keys, vec![k1]);
+    }
+
+    #[test]
+    fn reports_bucket_and_storage_url_from_file_or_env() {
+        let c = Config::load_from(None, minimal()).unwrap();
+        assert_eq!(c.reports.bucket, None);
+        assert_eq!(c.reports.storage_base_url.as_str(), GOOGLE_STORAGE_BASE_URL);
+        let c = Config::load_from(
+            None,
+            with(&[
+                (
+                    "PWA_BILLING_REPORTS_BUCKET",
+                    "gs://pubsite_prod_rev_0123456789/",
+                ),
+                (
+                    "PWA_BILLING_REPORTS_STORAGE_BASE_URL",
+                    "http://127.0.0.1:4443/",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.reports.bucket.as_deref(),
+            Some("pubsite_prod_rev_0123456789")
+        );
+        assert_eq!(
+            c.reports.storage_base_url.as_str(),
+            "http://127.0.0.1:4443/"
+        );
+        let e = Config::load_from(None, with(&[("PWA_BILLING_REPORTS_BUCKET", "Bad Bucket")]))
+            .unwrap_err();
+        assert_eq!(e.key, "reports.bucket", "{e}");
+        assert!(e.to_string().contains("Copy Cloud Storage URI"), "{e}");
+        let e = Config::load_from(
+            None,
+            with(&[("PWA_BILLING_REPORTS_STORAGE_BASE_URL", "ftp://x/")]),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "reports.storage_base_url", "{e}");
     }
 
     #[test]

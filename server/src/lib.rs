@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod play;
 pub mod reconcile;
+pub mod reports;
 pub mod routes;
 pub mod rtdn;
 pub mod sandbox;

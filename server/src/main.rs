@@ -43,9 +43,50 @@ enum Command {
         #[arg(long, env = "PWA_BILLING_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Play's financial reports: import them from Cloud Storage, reconcile them with the
+    /// granted purchases.
+    #[command(subcommand)]
+    Reports(ReportsCommand),
     /// Everything on one machine with no Google account: the embedded Play emulator, the
     /// server configured for it, the demo PWA and the npm package.
     Sandbox(pwa_billing_server::sandbox::SandboxOptions),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportsCommand {
+    /// Import the sales and earnings reports from the bucket (only new or changed files);
+    /// a progress bar per file, a summary line at the end.
+    Import {
+        /// TOML configuration file.
+        #[arg(long, env = "PWA_BILLING_CONFIG")]
+        config: Option<PathBuf>,
+        /// The bucket (default: configuration key `reports.bucket`).
+        #[arg(long)]
+        bucket: Option<String>,
+        /// Only this month (YYYY-MM).
+        #[arg(long, conflicts_with = "since")]
+        month: Option<pwa_billing_server::reports::Month>,
+        /// This month (YYYY-MM) and every later one.
+        #[arg(long)]
+        since: Option<pwa_billing_server::reports::Month>,
+    },
+    /// Reconcile the imported reports with the granted purchases; exit code 3 when
+    /// something does not add up.
+    Reconcile {
+        /// TOML configuration file.
+        #[arg(long, env = "PWA_BILLING_CONFIG")]
+        config: Option<PathBuf>,
+        /// Only this month (YYYY-MM; default every imported month).
+        #[arg(long)]
+        month: Option<pwa_billing_server::reports::Month>,
+        /// Print the report as JSON (the admin endpoint's body) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Confirm each discrepancy with Play first (`orders.batchGet`): its state now and
+        /// its purchase token; charges Play has since refunded are no longer counted.
+        #[arg(long)]
+        confirm: bool,
+    },
 }
 
 #[tokio::main]
@@ -54,6 +95,10 @@ async fn main() -> std::process::ExitCode {
     init_tracing(cli.log_json);
     match run(cli.command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<pwa_billing_server::reports::Discrepancies>() => {
+            eprintln!("pwa-billing: {e}");
+            std::process::ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("pwa-billing: {e:#}");
             std::process::ExitCode::FAILURE
@@ -92,6 +137,54 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let summary = pwa_billing_server::reconcile::run(&state).await?;
             println!("reconcile: {summary}");
             state.db.close().await;
+            Ok(())
+        }
+        Command::Reports(ReportsCommand::Import {
+            config,
+            bucket,
+            month,
+            since,
+        }) => {
+            use pwa_billing_server::reports::import::MonthFilter;
+            let config = Config::load(config.as_deref())?;
+            let state = AppState::new(config, None).await?;
+            state.db.migrate().await.context("applying migrations")?;
+            let months = match (month, since) {
+                (Some(m), _) => MonthFilter::Only(m),
+                (None, Some(m)) => MonthFilter::Since(m),
+                (None, None) => MonthFilter::All,
+            };
+            let result =
+                pwa_billing_server::reports::import_command(&state, bucket.as_deref(), months)
+                    .await;
+            state.db.close().await;
+            result.map(|_| ())
+        }
+        Command::Reports(ReportsCommand::Reconcile {
+            config,
+            month,
+            json,
+            confirm,
+        }) => {
+            let config = Config::load(config.as_deref())?;
+            let state = AppState::new(config, None).await?;
+            state.db.migrate().await.context("applying migrations")?;
+            let report = pwa_billing_server::reports::reconcile::run(&state.db, month).await;
+            state.db.close().await;
+            let mut report = report.context("reading the imported reports and purchases")?;
+            if confirm {
+                pwa_billing_server::reports::reconcile::confirm(&state.play, &mut report).await;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", report.to_text());
+            }
+            if report.discrepancies > 0 {
+                return Err(
+                    pwa_billing_server::reports::Discrepancies(report.discrepancies).into(),
+                );
+            }
             Ok(())
         }
         Command::Sandbox(options) => {

@@ -12,8 +12,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{
-    AdminConfig, AuthConfig, Config, Limits, ProductKind, RetryConfig, RtdnConfig, VoidedConfig,
-    WorkerConfig,
+    AdminConfig, AuthConfig, Config, Limits, ProductKind, ReportsConfig, RetryConfig, RtdnConfig,
+    VoidedConfig, WorkerConfig,
 };
 use crate::server::{app_with_files, RunningServer};
 use crate::state::{AppState, SandboxInfo};
@@ -134,6 +134,10 @@ pub async fn run(
         voided: VoidedConfig {
             poll_interval: Duration::from_secs(30),
             ..VoidedConfig::default()
+        },
+        reports: ReportsConfig {
+            bucket: Some(emulator.bucket_name()),
+            storage_base_url: url::Url::parse(&emulator.url()).context("emulator URL")?,
         },
     };
     let sandbox = SandboxInfo {

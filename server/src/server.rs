@@ -52,6 +52,7 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .merge(routes::openapi::router())
         .merge(routes::dev::router())
         .merge(routes::rtdn::router())
+        .merge(routes::reports::router())
         .split_for_parts();
     let limits = &state.config.limits;
     let router = router.layer(Extension(Arc::new(doc)));

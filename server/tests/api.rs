@@ -627,6 +627,7 @@ async fn openapi_document_covers_every_route() {
         "/v1/dev/session",
         "/v1/dev/sandbox",
         "/v1/rtdn",
+        "/v1/admin/reports/reconciliation",
     ]
     .into_iter()
     .map(String::from)

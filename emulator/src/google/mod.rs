@@ -19,6 +19,7 @@ use crate::SharedState;
 pub mod external_transactions;
 pub mod inappproducts;
 pub mod monetization;
+pub mod orders;
 pub mod products;
 pub mod productsv2;
 pub mod subscriptions;
@@ -55,6 +56,8 @@ routes! {
     "androidpublisher.purchases.subscriptionsv2.defer" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:defer" Subscriptions;
     "androidpublisher.purchases.subscriptionsv2.revoke" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:revoke" Subscriptions;
     "androidpublisher.purchases.subscriptionsv2.get" "GET" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}" Subscriptions;
+    "androidpublisher.orders.batchget" "GET" "androidpublisher/v3/applications/{packageName}/orders:batchGet" Purchases;
+    "androidpublisher.orders.get" "GET" "androidpublisher/v3/applications/{packageName}/orders/{orderId}" Purchases;
     "androidpublisher.purchases.voidedpurchases.list" "GET" "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases" VoidedPurchases30s;
     "androidpublisher.inappproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts:batchGet" Monetization;
     "androidpublisher.inappproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts:batchUpdate" Monetization;
@@ -237,6 +240,8 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
 fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     match id {
         "androidpublisher.purchases.products.get" => products::get(call, m),
+        "androidpublisher.orders.get" => orders::get(call, m),
+        "androidpublisher.orders.batchget" => orders::batch_get(call, m),
         "androidpublisher.purchases.products.acknowledge" => products::acknowledge(call, m),
         "androidpublisher.purchases.products.consume" => products::consume(call, m),
         "androidpublisher.purchases.productsv2.getproductpurchasev2" => productsv2::get(call, m),

@@ -171,6 +171,15 @@ impl Emu {
         v["purchaseToken"].as_str().unwrap().to_string()
     }
 
+    /// A purchase's first order id (control view).
+    pub async fn order_id(&self, token: &str) -> String {
+        let (status, v) = self
+            .control("GET", &format!("/emulator/v1/purchases/{token}"), None)
+            .await;
+        assert_eq!(status, 200, "{v}");
+        v["orderId"].as_str().unwrap().to_string()
+    }
+
     /// A lifecycle action on a purchase.
     pub async fn action(&self, token: &str, action: &str, body: Option<Value>) -> (u16, Value) {
         self.control(

@@ -72,6 +72,17 @@ pub async fn list_granted(db: &Db, account_id: &str) -> Result<Vec<PurchaseRow>,
     .await
 }
 
+/// Every granted purchase of every account (financial reconciliation), oldest first.
+pub async fn list_all_granted(db: &Db) -> Result<Vec<PurchaseRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM purchases WHERE granted_at IS NOT NULL ORDER BY created_at, purchase_token"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
 /// Inserts the row unless the token is already known; true if inserted.
 pub async fn insert(conn: &mut AnyConnection, row: &PurchaseRow) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(concat!(

@@ -14,6 +14,8 @@ use crate::metrics::Metrics;
 
 /// The Play Developer API scope.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/androidpublisher";
+/// The Cloud Storage read-only scope (the financial reports' bucket).
+pub const STORAGE_SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_only";
 
 /// The fields of a Google service-account key JSON this client uses.
 #[derive(Clone, Deserialize)]
@@ -101,6 +103,7 @@ struct Cached {
 pub struct TokenSource {
     key: ServiceAccountKey,
     signing_key: EncodingKey,
+    scope: &'static str,
     http: reqwest::Client,
     metrics: Metrics,
     cache: Mutex<Option<Cached>>,
@@ -126,10 +129,17 @@ impl TokenSource {
         Ok(Self {
             key,
             signing_key,
+            scope: SCOPE,
             http,
             metrics,
             cache: Mutex::new(None),
         })
+    }
+
+    /// The same account's tokens for another scope (e.g. [`STORAGE_SCOPE`]).
+    pub fn with_scope(mut self, scope: &'static str) -> Self {
+        self.scope = scope;
+        self
     }
 
     /// A valid access token: the cached one, or one fetched now (one fetch at a time).
@@ -159,7 +169,7 @@ impl TokenSource {
         let iat = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
         let claims = Assertion {
             iss: &self.key.client_email,
-            scope: SCOPE,
+            scope: self.scope,
             aud: &self.key.token_uri,
             iat,
             exp: iat + 3600,

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::auth::TokenSource;
+use super::orders::{BatchGetOrdersResponse, Order};
 use super::resources::{ProductPurchase, SubscriptionPurchaseV2};
 use super::retry::{backoff, should_retry, Jitter};
 use super::status::{PlayError, Status};
@@ -141,6 +142,31 @@ impl PlayClient {
         .map(drop)
     }
 
+    /// `orders.batchGet` of 1 to 1,000 distinct order ids ([`super::orders::MAX_BATCH`]).
+    /// One unknown id fails the whole request (Google answers 404).
+    pub async fn batch_get_orders(&self, order_ids: &[String]) -> Result<Vec<Order>, PlayError> {
+        let mut url = self.url(&["orders:batchGet"]);
+        for id in order_ids {
+            url.query_pairs_mut().append_pair("orderIds", id);
+        }
+        let body = self
+            .call_url("androidpublisher.orders.batchget", Method::GET, url)
+            .await?;
+        decode::<BatchGetOrdersResponse>(&body).map(|r| r.orders)
+    }
+
+    /// `orders.get`.
+    pub async fn get_order(&self, order_id: &str) -> Result<Order, PlayError> {
+        let body = self
+            .call(
+                "androidpublisher.orders.get",
+                Method::GET,
+                &["orders", order_id],
+            )
+            .await?;
+        decode(&body)
+    }
+
     /// `purchases.voidedpurchases.list` of one-time purchases and subscriptions (`type=1`),
     /// quantity-based partial refunds included, voided since `start_time_ms` (default: the
     /// last 30 days); `page_token` continues a listing.
@@ -198,8 +224,9 @@ impl PlayClient {
         self.call_url(method_name, method, self.url(segments)).await
     }
 
-    /// One API call to `url` with retries on transient failures.
-    async fn call_url(
+    /// One API call to `url` with retries on transient failures (also used for Google's
+    /// other APIs with this client's tokens, e.g. Cloud Storage for the reports).
+    pub(crate) async fn call_url(
         &self,
         method_name: &'static str,
         method: Method,

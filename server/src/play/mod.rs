@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod orders;
 pub mod resources;
 pub mod retry;
 pub mod status;

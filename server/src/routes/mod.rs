@@ -7,4 +7,5 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod purchases;
+pub mod reports;
 pub mod rtdn;

@@ -38,6 +38,17 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "server_api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "a server API key of `admin.api_keys`, never a user's JWT",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 

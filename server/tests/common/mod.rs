@@ -149,6 +149,10 @@ pub fn test_config(
             enabled: false,
             ..Default::default()
         },
+        reports: pwa_billing_server::config::ReportsConfig {
+            bucket: Some(emulator.bucket_name()),
+            storage_base_url: url::Url::parse(&emulator.url()).unwrap(),
+        },
     }
 }
 

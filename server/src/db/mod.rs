@@ -1,6 +1,7 @@
 //! Storage: SQLite (WAL) by default, PostgreSQL by URL, through sqlx's `Any` driver with
 //! one migrations-managed schema written for both dialects.
 
+pub mod fetches;
 pub mod lifecycle;
 pub mod purchases;
 

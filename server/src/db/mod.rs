@@ -65,6 +65,12 @@ impl Db {
                         sqlx::query("PRAGMA busy_timeout = 10000")
                             .execute(&mut *conn)
                             .await?;
+                        // In WAL mode, NORMAL syncs at checkpoints instead of every commit:
+                        // a crash of the process loses nothing, a power cut may lose the
+                        // last commits (their Google side is re-read by reconcile).
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })

@@ -16,6 +16,7 @@ use crate::config::{AdminConfig, AuthConfig};
 use crate::error::ApiError;
 use crate::jwks::{JwksCache, KeyError};
 use crate::state::AppState;
+use crate::token_cache::VerifiedTokens;
 
 /// How long a fetched JWKS is trusted before it is fetched again.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(600);
@@ -28,9 +29,12 @@ struct Claims {
     exp: u64,
 }
 
-/// Checks bearer tokens.
+/// Checks bearer tokens; a verified token is remembered (by digest) until it expires.
 #[derive(Debug)]
-pub struct Authenticator(Mode);
+pub struct Authenticator {
+    mode: Mode,
+    verified: VerifiedTokens,
+}
 
 #[derive(Debug)]
 enum Mode {
@@ -63,7 +67,7 @@ impl Authenticator {
                     Some(audience) => validation.set_audience(&[audience]),
                     None => validation.validate_aud = false,
                 }
-                Self(Mode::Hs256 {
+                Self::with_mode(Mode::Hs256 {
                     key: DecodingKey::from_secret(secret.as_bytes()),
                     validation,
                 })
@@ -72,7 +76,7 @@ impl Authenticator {
                 url,
                 issuer,
                 audience,
-            } => Self(Mode::Jwks {
+            } => Self::with_mode(Mode::Jwks {
                 keys: JwksCache::new(url.clone(), http, JWKS_MAX_AGE, JWKS_MIN_REFETCH),
                 issuer: issuer.clone(),
                 audience: audience.clone(),
@@ -80,12 +84,28 @@ impl Authenticator {
         }
     }
 
+    fn with_mode(mode: Mode) -> Self {
+        Self {
+            mode,
+            verified: VerifiedTokens::default(),
+        }
+    }
+
+    /// How many verified tokens are remembered.
+    pub fn remembered(&self) -> usize {
+        self.verified.len()
+    }
+
     /// The account id (`sub`) of a valid token.
     pub async fn authenticate(&self, token: &str) -> Result<String, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(account) = self.verified.get(token, now) {
+            return Ok(account);
+        }
         let bad = |e: jsonwebtoken::errors::Error| {
             ApiError::Unauthenticated(format!("invalid bearer token: {e}"))
         };
-        let claims = match &self.0 {
+        let claims = match &self.mode {
             Mode::Hs256 { key, validation } => {
                 jsonwebtoken::decode::<Claims>(token, key, validation).map_err(bad)?
             }
@@ -117,12 +137,14 @@ impl Authenticator {
                 "invalid bearer token: empty `sub`".into(),
             ));
         }
+        self.verified
+            .insert(token, &claims.claims.sub, claims.claims.exp, now);
         Ok(claims.claims.sub)
     }
 
     /// The key `kid` from the (cached) JWKS.
     async fn jwk(&self, kid: &str) -> Result<DecodingKey, ApiError> {
-        let Mode::Jwks { keys, .. } = &self.0 else {
+        let Mode::Jwks { keys, .. } = &self.mode else {
             unreachable!("jwk() is only called in JWKS mode")
         };
         keys.key(kid).await.map_err(|error| match error {

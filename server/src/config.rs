@@ -149,6 +149,9 @@ pub struct Limits {
     /// How long a connection may take to send a complete request head (also when idle
     /// between keep-alive requests) before it is closed: slow or idle clients hold nothing.
     pub header_read_timeout: Duration,
+    /// How long a purchase read from Google for a token not stored yet (Play's notification
+    /// came first) serves the verification that follows instead of a second get.
+    pub fetch_reuse: Duration,
 }
 
 impl Default for Limits {
@@ -161,6 +164,7 @@ impl Default for Limits {
             max_sync_purchases: 100,
             pending_recheck: Duration::from_secs(1),
             header_read_timeout: Duration::from_secs(10),
+            fetch_reuse: Duration::from_secs(60),
         }
     }
 }
@@ -468,6 +472,9 @@ struct RawLimits {
     #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
     #[serde(default)]
     header_read_timeout_secs: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    fetch_reuse_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -763,6 +770,10 @@ impl RawConfig {
                     .unwrap_or(d.header_read_timeout.as_secs()),
                 "limits.header_read_timeout_secs",
             )?),
+            fetch_reuse: l
+                .fetch_reuse_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.fetch_reuse),
         };
         let d = RetryConfig::default();
         let r = self.retry;
@@ -1162,5 +1173,17 @@ mod tests {
         let e = Config::load_from(Some(&path), minimal()).unwrap_err();
         assert!(e.key.starts_with("limits"), "{e}");
         assert!(e.to_string().contains("max_bodyy"), "{e}");
+    }
+
+    #[test]
+    fn fetch_reuse_key() {
+        let c = Config::load_from(None, minimal()).unwrap();
+        assert_eq!(c.limits.fetch_reuse, Duration::from_secs(60));
+        let c =
+            Config::load_from(None, with(&[("PWA_BILLING_LIMITS_FETCH_REUSE_MS", "0")])).unwrap();
+        assert_eq!(c.limits.fetch_reuse, Duration::ZERO);
+        let e = Config::load_from(None, with(&[("PWA_BILLING_LIMITS_FETCH_REUSE_MS", "soon")]))
+            .unwrap_err();
+        assert_eq!(e.key, "limits.fetch_reuse_ms");
     }
 }

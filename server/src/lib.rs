@@ -24,6 +24,7 @@ pub mod server;
 pub mod settle;
 pub mod single_flight;
 pub mod state;
+pub mod token_cache;
 pub mod verify;
 pub mod voided;
 pub mod watchdog;

@@ -3,6 +3,13 @@
 //! (`subscriptionsv2.get` / `products.get`) and what Google says now is applied, so
 //! duplicates and out-of-order delivery converge to the truth. `revoked`, `refunded` and
 //! `replaced` are final: a later notification never brings such a token back.
+//!
+//! Google's quota binds first, so a new purchase costs one get whatever comes first: the
+//! processing of a notification holds the token's lock the verifier holds
+//! ([`crate::single_flight`]), a "purchased" notification for a token already past pending
+//! costs no call, and a purchase read for a token not stored yet is recorded
+//! ([`crate::db::fetches`]) for the verification, or the redelivered "purchased"
+//! notification, that follows.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,6 +17,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::config::{Config, ProductKind};
+use crate::db::fetches::{self, Fetched};
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{lifecycle as store, now_ms, Db};
 use crate::entitlement::EntitlementState;
@@ -22,6 +30,7 @@ use crate::play::resources::{
 use crate::play::{PlayClient, PlayError};
 use crate::rtdn::coalesce::Refetches;
 use crate::rtdn::{DeveloperNotification, SUBSCRIPTION_REVOKED};
+use crate::single_flight::KeyedLocks;
 use crate::verify::{settle_key, SettlePayload, JOB_ACKNOWLEDGE, JOB_CONSUME};
 use crate::worker::{JobError, JobFuture, JobHandler};
 
@@ -58,6 +67,8 @@ pub struct Lifecycle {
     metrics: Metrics,
     wake: Arc<Notify>,
     refetches: Refetches,
+    locks: Arc<KeyedLocks>,
+    fetch_reuse_ms: i64,
 }
 
 fn from_play(e: PlayError) -> JobError {
@@ -78,6 +89,8 @@ fn ms(t: Option<time::OffsetDateTime>) -> Option<i64> {
 
 /// `oneTimeProductNotification.notificationType` of a completed purchase.
 const ONE_TIME_PRODUCT_PURCHASED: i32 = 1;
+/// `subscriptionNotification.notificationType` of a new subscription purchase.
+const SUBSCRIPTION_PURCHASED: i32 = 4;
 
 /// States no later signal changes.
 fn is_final(state: &str) -> bool {
@@ -85,13 +98,15 @@ fn is_final(state: &str) -> bool {
 }
 
 impl Lifecycle {
-    /// The lifecycle of the configuration's products; `wake` is notified on new jobs.
+    /// The lifecycle of the configuration's products; `wake` is notified on new jobs;
+    /// `locks` are the per-token locks shared with the [`crate::verify::Verifier`].
     pub fn new(
         config: &Config,
         db: Db,
         play: PlayClient,
         metrics: Metrics,
         wake: Arc<Notify>,
+        locks: Arc<KeyedLocks>,
     ) -> Self {
         Self {
             db,
@@ -100,23 +115,22 @@ impl Lifecycle {
             metrics,
             wake,
             refetches: Refetches::default(),
+            locks,
+            fetch_reuse_ms: config.limits.fetch_reuse.as_millis() as i64,
         }
     }
 
     /// Applies one notification.
     pub async fn apply(&self, n: &DeveloperNotification) -> Result<Change, JobError> {
         if let Some(s) = &n.subscription_notification {
+            let purchased = s.notification_type == SUBSCRIPTION_PURCHASED;
             return self
-                .refresh_subscription(&s.purchase_token, Some(s.notification_type))
+                .subscription(&s.purchase_token, Some(s.notification_type), purchased)
                 .await;
         }
         if let Some(p) = &n.one_time_product_notification {
-            if p.notification_type == ONE_TIME_PRODUCT_PURCHASED
-                && self.already_purchased(&p.purchase_token).await?
-            {
-                return Ok(Change::Unchanged);
-            }
-            return self.refresh_product(&p.sku, &p.purchase_token).await;
+            let purchased = p.notification_type == ONE_TIME_PRODUCT_PURCHASED;
+            return self.product(&p.sku, &p.purchase_token, purchased).await;
         }
         if let Some(v) = &n.voided_purchase_notification {
             return self.void(&v.purchase_token, v.refund_type == 2).await;
@@ -125,21 +139,44 @@ impl Lifecycle {
         Ok(Change::Unchanged)
     }
 
-    /// Whether the token is stored and past pending: Play's "purchased" notification then
-    /// says nothing the verification did not already read, so it costs no Google call
-    /// (a new one-time purchase stays at get + acknowledge/consume).
-    async fn already_purchased(&self, token: &str) -> Result<bool, JobError> {
-        let row = purchases::find(&self.db, token).await.map_err(from_db)?;
-        Ok(row.is_some_and(|r| r.state != "pending"))
+    /// Whether a "purchased" notification needs no Google call: the token is stored past
+    /// pending, so the verification already read what the notification announces.
+    fn already_purchased(purchased: bool, existing: Option<&PurchaseRow>) -> bool {
+        purchased && existing.is_some_and(|r| r.state != "pending")
+    }
+
+    /// The purchase read for a "purchased" notification about a token not stored yet,
+    /// recorded less than `limits.fetch_reuse_ms` ago (a redelivery), if any.
+    fn reusable(&self, purchased: bool, existing: Option<&PurchaseRow>) -> i64 {
+        if purchased && existing.is_none() {
+            self.fetch_reuse_ms
+        } else {
+            0
+        }
+    }
+
+    /// Records a read of a token not stored yet for the verification that follows.
+    async fn record(
+        &self,
+        existing: Option<&PurchaseRow>,
+        token: &str,
+        item_id: &str,
+        fetched: Fetched<'_>,
+    ) -> Result<(), JobError> {
+        if existing.is_some() || self.fetch_reuse_ms <= 0 {
+            return Ok(());
+        }
+        fetches::record(&self.db, token, item_id, &fetched, self.fetch_reuse_ms)
+            .await
+            .map_err(from_db)
     }
 
     /// Checks a stored purchase with Google again (reconcile).
     pub async fn recheck(&self, row: &PurchaseRow) -> Result<Change, JobError> {
         if row.kind == ProductKind::Subscription.as_str() {
-            self.refresh_subscription(&row.purchase_token, None).await
+            self.subscription(&row.purchase_token, None, false).await
         } else {
-            self.refresh_product(&row.item_id, &row.purchase_token)
-                .await
+            self.product(&row.item_id, &row.purchase_token, false).await
         }
     }
 
@@ -147,6 +184,8 @@ impl Lifecycle {
     /// quantity reduced to what stays refundable (read from Google).
     pub async fn void(&self, token: &str, partial: bool) -> Result<Change, JobError> {
         let Some(row) = purchases::find(&self.db, token).await.map_err(from_db)? else {
+            // A read recorded before the refund must not grant it later.
+            fetches::forget(&self.db, token).await.map_err(from_db)?;
             tracing::info!(
                 token = %fingerprint(token),
                 "voided purchase unknown here; ignored"
@@ -154,7 +193,7 @@ impl Lifecycle {
             return Ok(Change::Ignored);
         };
         if partial && row.kind != ProductKind::Subscription.as_str() {
-            return self.refresh_product(&row.item_id, token).await;
+            return self.product(&row.item_id, token, false).await;
         }
         if is_final(&row.state) || row.state == "pending" {
             return Ok(Change::Unchanged);
@@ -179,21 +218,39 @@ impl Lifecycle {
     }
 
     /// Fetches a subscription and applies its state; `hint` is the notification type that
-    /// prompted it (an expired subscription after SUBSCRIPTION_REVOKED is revoked).
-    pub async fn refresh_subscription(
+    /// prompted it (an expired subscription after SUBSCRIPTION_REVOKED is revoked);
+    /// `purchased`: prompted by SUBSCRIPTION_PURCHASED.
+    async fn subscription(
         &self,
         token: &str,
         hint: Option<i32>,
+        purchased: bool,
     ) -> Result<Change, JobError> {
+        let _flight = self.locks.lock(token).await;
         let existing = purchases::find(&self.db, token).await.map_err(from_db)?;
-        if existing.as_ref().is_some_and(|r| is_final(&r.state)) {
+        if existing.as_ref().is_some_and(|r| is_final(&r.state))
+            || Self::already_purchased(purchased, existing.as_ref())
+        {
             return Ok(Change::Unchanged);
         }
-        let s = self
-            .play
-            .get_subscription_purchase_v2(token)
+        let reuse_ms = self.reusable(purchased, existing.as_ref());
+        let s = match fetches::fresh_subscription(&self.db, token, reuse_ms)
             .await
-            .map_err(from_play)?;
+            .map_err(from_db)?
+        {
+            Some(recorded) => recorded,
+            None => {
+                let s = self
+                    .play
+                    .get_subscription_purchase_v2(token)
+                    .await
+                    .map_err(from_play)?;
+                let item = product_of(&s).unwrap_or_default();
+                self.record(existing.as_ref(), token, &item, Fetched::Subscription(&s))
+                    .await?;
+                s
+            }
+        };
         let item_id = match &existing {
             Some(row) => row.item_id.clone(),
             None => match product_of(&s) {
@@ -251,10 +308,14 @@ impl Lifecycle {
         .await
     }
 
-    /// Fetches a one-time purchase and applies its state.
-    pub async fn refresh_product(&self, sku: &str, token: &str) -> Result<Change, JobError> {
+    /// Fetches a one-time purchase and applies its state; `purchased`: prompted by
+    /// ONE_TIME_PRODUCT_PURCHASED.
+    async fn product(&self, sku: &str, token: &str, purchased: bool) -> Result<Change, JobError> {
+        let _flight = self.locks.lock(token).await;
         let existing = purchases::find(&self.db, token).await.map_err(from_db)?;
-        if existing.as_ref().is_some_and(|r| is_final(&r.state)) {
+        if existing.as_ref().is_some_and(|r| is_final(&r.state))
+            || Self::already_purchased(purchased, existing.as_ref())
+        {
             return Ok(Change::Unchanged);
         }
         let item_id = existing
@@ -270,11 +331,23 @@ impl Lifecycle {
             tracing::info!(item = %item_id, token = %fingerprint(token), "one-time purchase of a product this server does not sell; ignored");
             return Ok(Change::Ignored);
         };
-        let p = self
-            .play
-            .get_product_purchase(&item_id, token)
+        let reuse_ms = self.reusable(purchased, existing.as_ref());
+        let p = match fetches::fresh_product(&self.db, token, &item_id, reuse_ms)
             .await
-            .map_err(from_play)?;
+            .map_err(from_db)?
+        {
+            Some(recorded) => recorded,
+            None => {
+                let p = self
+                    .play
+                    .get_product_purchase(&item_id, token)
+                    .await
+                    .map_err(from_play)?;
+                self.record(existing.as_ref(), token, &item_id, Fetched::Product(&p))
+                    .await?;
+                p
+            }
+        };
         let (state, settle) = match p.state() {
             ProductPurchaseState::Pending => ("pending", None),
             ProductPurchaseState::Canceled => match &existing {

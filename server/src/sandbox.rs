@@ -36,6 +36,9 @@ pub struct SandboxOptions {
     /// The npm package served at `/pkg/`.
     #[arg(long, default_value = "pkg")]
     pub pkg: PathBuf,
+    /// The database (default: SQLite in the data directory); `postgres://…` for PostgreSQL.
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 /// The demo store's products (docs/interfaces.md). Products of the emulator's catalog that
@@ -112,10 +115,12 @@ pub async fn run(
         package_name: emulator.package_name().to_string(),
         service_account_key: key_path,
         play_api_base_url: url::Url::parse(&emulator.url()).context("emulator URL")?,
-        database_url: format!(
-            "sqlite://{}",
-            options.data_dir.join("pwa-billing.db").display()
-        ),
+        database_url: options.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                options.data_dir.join("pwa-billing.db").display()
+            )
+        }),
         auth: AuthConfig::Hs256 {
             secret: secret.clone(),
             issuer: None,

@@ -14,6 +14,7 @@ use crate::play::retry::Jitter;
 use crate::play::{PlayClient, ServiceAccountKey, TokenSource};
 use crate::rtdn::oidc::PushAuthenticator;
 use crate::settle::SettleHandler;
+use crate::single_flight::KeyedLocks;
 use crate::verify::{Verifier, JOB_ACKNOWLEDGE, JOB_CONSUME};
 use crate::voided::VoidedPoller;
 use crate::worker::{Handlers, Worker};
@@ -97,12 +98,15 @@ impl AppState {
             metrics.clone(),
         );
         let wake = Arc::new(Notify::new());
+        // One lock per token for verifications and notifications alike: one Google get.
+        let locks = Arc::new(KeyedLocks::default());
         let verifier = Verifier::new(
             &config,
             db.clone(),
             play.clone(),
             metrics.clone(),
             wake.clone(),
+            locks.clone(),
         );
         let lifecycle = Lifecycle::new(
             &config,
@@ -110,6 +114,7 @@ impl AppState {
             play.clone(),
             metrics.clone(),
             wake.clone(),
+            locks,
         );
         if config.rtdn.audience.is_none() || config.rtdn.service_account_email.is_none() {
             tracing::info!("RTDN not configured (rtdn.audience, rtdn.service_account_email): POST /v1/rtdn refuses every push");

@@ -1,8 +1,11 @@
 //! Verification and granting. The purchase token is the key: it is verified with Google
 //! (`products.get` or `subscriptionsv2.get`) once, granted once to the first account that
 //! presented it, and its acknowledgement (or consumption) is enqueued in the same
-//! transaction as the grant. Concurrent verifications of one token in this process wait for
-//! the first one (one Google call); across replicas the table's primary key decides.
+//! transaction as the grant. Concurrent verifications of one token in this process, and the
+//! processing of Play's notifications about it ([`crate::lifecycle`]), wait for the first
+//! one (one Google call); across replicas the table's primary key decides. A purchase read
+//! for Play's notification before any verification (`play_fetches`) serves the verification
+//! that follows: a new purchase costs one get whatever comes first.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::config::{Config, Limits, ProductKind};
+use crate::db::fetches;
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{now_ms, Db};
 use crate::entitlement::{Entitlement, EntitlementState};
@@ -99,17 +103,19 @@ pub struct Verifier {
     accept_test_purchases: bool,
     metrics: Metrics,
     wake: Arc<Notify>,
-    locks: KeyedLocks,
+    locks: Arc<KeyedLocks>,
 }
 
 impl Verifier {
-    /// A verifier; `wake` is notified when a job was enqueued.
+    /// A verifier; `wake` is notified when a job was enqueued; `locks` are the per-token
+    /// locks it shares with the [`crate::lifecycle::Lifecycle`] of the same process.
     pub fn new(
         config: &Config,
         db: Db,
         play: PlayClient,
         metrics: Metrics,
         wake: Arc<Notify>,
+        locks: Arc<KeyedLocks>,
     ) -> Self {
         Self {
             db,
@@ -120,7 +126,7 @@ impl Verifier {
             accept_test_purchases: config.accept_test_purchases,
             metrics,
             wake,
-            locks: KeyedLocks::default(),
+            locks,
         }
     }
 
@@ -194,21 +200,34 @@ impl Verifier {
                 return Ok((verdict, false));
             }
         }
+        // A token nobody presented yet may have been read for Play's notification.
+        let reuse_ms = if existing.is_none() {
+            self.limits.fetch_reuse.as_millis() as i64
+        } else {
+            0
+        };
         let observed = match kind {
             ProductKind::Subscription => {
-                let purchase = self
-                    .play
-                    .get_subscription_purchase_v2(token)
-                    .await
-                    .map_err(|e| self.upstream(e))?;
+                let purchase = match fetches::fresh_subscription(&self.db, token, reuse_ms).await? {
+                    Some(recorded) => recorded,
+                    None => self
+                        .play
+                        .get_subscription_purchase_v2(token)
+                        .await
+                        .map_err(|e| self.upstream(e))?,
+                };
                 observe_subscription(&purchase, item_id)
             }
             ProductKind::Consumable | ProductKind::NonConsumable => {
-                let purchase = self
-                    .play
-                    .get_product_purchase(item_id, token)
-                    .await
-                    .map_err(|e| self.upstream(e))?;
+                let recorded = fetches::fresh_product(&self.db, token, item_id, reuse_ms).await?;
+                let purchase = match recorded {
+                    Some(recorded) => recorded,
+                    None => self
+                        .play
+                        .get_product_purchase(item_id, token)
+                        .await
+                        .map_err(|e| self.upstream(e))?,
+                };
                 observe_product(&purchase, kind, item_id)
             }
         };

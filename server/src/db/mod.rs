@@ -1,6 +1,7 @@
 //! Storage: SQLite (WAL) by default, PostgreSQL by URL, through sqlx's `Any` driver with
 //! one migrations-managed schema written for both dialects.
 
+pub mod fetches;
 pub mod lifecycle;
 pub mod purchases;
 
@@ -62,6 +63,12 @@ impl Db {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                        // In WAL mode, NORMAL syncs at checkpoints instead of every commit:
+                        // a crash of the process loses nothing, a power cut may lose the
+                        // last commits (their Google side is re-read by reconcile).
+                        sqlx::query("PRAGMA synchronous = NORMAL")
                             .execute(&mut *conn)
                             .await?;
                     }

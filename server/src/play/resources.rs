@@ -2,13 +2,13 @@
 //! strings and are parsed here; enum strings fall back to `Unknown` so a new value never
 //! breaks parsing.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, DisplayFromStr};
 use time::OffsetDateTime;
 
 /// `purchases.products.get`: a one-time product purchase.
 #[serde_as]
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ProductPurchase {
     /// `androidpublisher#productPurchase`.
@@ -86,7 +86,7 @@ impl ProductPurchase {
 }
 
 /// `SubscriptionPurchaseV2.subscriptionState`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub enum SubscriptionState {
     /// Not specified (also when absent).
     #[default]
@@ -122,7 +122,7 @@ pub enum SubscriptionState {
 }
 
 /// `acknowledgementState` of subscriptionsv2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub enum AcknowledgementState {
     /// Not specified.
     #[serde(rename = "ACKNOWLEDGEMENT_STATE_UNSPECIFIED")]
@@ -139,7 +139,7 @@ pub enum AcknowledgementState {
 }
 
 /// `purchases.subscriptionsv2.get`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionPurchaseV2 {
     /// The state.
@@ -168,7 +168,7 @@ pub struct SubscriptionPurchaseV2 {
 }
 
 /// `externalAccountIdentifiers` of a subscription purchase.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ExternalAccountIdentifiers {
     /// Obfuscated account id set by the app at purchase.
@@ -178,7 +178,7 @@ pub struct ExternalAccountIdentifiers {
 }
 
 /// A line item of a subscription purchase.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionLineItem {
     /// The subscription product id.
@@ -198,7 +198,7 @@ pub struct SubscriptionLineItem {
 }
 
 /// `deferredItemReplacement` of a line item.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeferredItemReplacement {
     /// The product the item is replaced by.
@@ -206,7 +206,7 @@ pub struct DeferredItemReplacement {
 }
 
 /// Base plan and offer of a line item.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OfferDetails {
     /// The base plan.

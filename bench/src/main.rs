@@ -1,0 +1,491 @@
+//! `pwa-billing-bench`: the server's speed and memory targets, measured against
+//! `pwa-billing sandbox` (release build, embedded Play emulator) on 127.0.0.1, each figure
+//! beside the `GET /healthz` floor of the same run (same middleware, no auth, one database
+//! ping), so that a ratio survives a machine other builds share. Bounded in time and count;
+//! exits 1 when a target is missed.
+//!
+//! ```text
+//! cargo run --release -p pwa-billing-bench -- target/release/pwa-billing
+//! cargo run --release -p pwa-billing-bench -- target/release/pwa-billing --database-url postgres://…
+//! ```
+
+mod load;
+mod process;
+mod report;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use serde_json::{json, Value};
+
+use load::{closed, open, Limit, MakeRequest, Stats};
+use process::{peak_rss_mib, CpuClock, Sandbox};
+use report::{Figure, Report, Target};
+
+/// Measures the pwa-billing server against its targets.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// The server binary (a release build).
+    #[arg(default_value = "target/release/pwa-billing")]
+    server: PathBuf,
+    /// The database (default: SQLite in a fresh directory); a `postgres://` URL to measure
+    /// PostgreSQL (an empty database: the sandbox migrates it).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// New purchases verified (closed loop).
+    #[arg(long, default_value_t = 3000)]
+    new_purchases: u64,
+    /// Purchases made with Play's notifications on, to count Google calls per purchase.
+    #[arg(long, default_value_t = 400)]
+    notified_purchases: u64,
+    /// Clients of the closed loops.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Seconds of each timed closed loop.
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+    /// Requests per second of the open loops.
+    #[arg(long, default_value_t = 500)]
+    rate: u64,
+    /// Seconds of each open loop.
+    #[arg(long, default_value_t = 5)]
+    open_seconds: u64,
+}
+
+const TOTAL_DEADLINE: Duration = Duration::from_secs(240);
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match tokio::time::timeout(TOTAL_DEADLINE, run(args)).await {
+        Ok(Ok(true)) => std::process::ExitCode::SUCCESS,
+        Ok(Ok(false)) => std::process::ExitCode::FAILURE,
+        Ok(Err(e)) => {
+            eprintln!("pwa-billing-bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("pwa-billing-bench: over {TOTAL_DEADLINE:?}, stopped");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything a scenario needs.
+struct Bench {
+    http: reqwest::Client,
+    sandbox: Sandbox,
+    args: Args,
+}
+
+impl Bench {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.url)
+    }
+
+    fn emulator(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.emulator_url)
+    }
+
+    async fn json(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("{status}: {text}");
+        }
+        Ok(if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)?
+        })
+    }
+
+    /// A bearer token of the sandbox for `account`.
+    async fn session(&self, account: &str) -> anyhow::Result<String> {
+        let body = self
+            .json(
+                self.http
+                    .post(self.url("/v1/dev/session"))
+                    .json(&json!({ "accountId": account })),
+            )
+            .await
+            .context("POST /v1/dev/session")?;
+        Ok(body["token"]
+            .as_str()
+            .context("a session token")?
+            .to_string())
+    }
+
+    /// Buys `count` one-time products on the emulator (coins and premium in turn); returns
+    /// each verification body.
+    async fn buy(&self, count: u64) -> anyhow::Result<Vec<Value>> {
+        let mut bought = Vec::with_capacity(count as usize);
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..count {
+            let request = self.http.post(self.emulator("/emulator/v1/purchases")).json(
+                &json!({"productId": product(i), "kind": "product", "accountId": format!("device-{i}")}),
+            );
+            tasks.spawn(async move {
+                let response = request.send().await?.error_for_status()?;
+                let body: Value = response.json().await?;
+                anyhow::Ok((i, body["purchaseToken"].as_str().unwrap_or("").to_string()))
+            });
+            if tasks.len() >= 16 {
+                bought.push(tasks.join_next().await.expect("a task")??);
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            bought.push(done??);
+        }
+        bought.sort();
+        Ok(bought
+            .into_iter()
+            .map(|(i, token)| json!({"itemId": product(i), "purchaseToken": token}))
+            .collect())
+    }
+
+    /// Google's purchase calls counted by the emulator so far.
+    async fn google_calls(&self) -> anyhow::Result<BTreeMap<String, u64>> {
+        let calls = self
+            .json(self.http.get(self.emulator("/emulator/v1/calls")))
+            .await?;
+        Ok(serde_json::from_value(calls)?)
+    }
+
+    /// Waits (60 s at most) until the emulator counted `settles` acknowledgements and
+    /// consumptions, every notification after the first `pushed_after` was delivered (if
+    /// given), and the purchase calls stopped moving for half a second (the RTDN jobs are
+    /// done); returns the purchase calls.
+    async fn quiet(&self, settles: u64, pushed_after: Option<usize>) -> anyhow::Result<u64> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last = (u64::MAX, Instant::now());
+        loop {
+            let calls = self.google_calls().await?;
+            let count = |prefix: &str| -> u64 {
+                calls
+                    .iter()
+                    .filter(|(m, _)| m.starts_with(prefix))
+                    .map(|(_, n)| n)
+                    .sum()
+            };
+            let settled = count("androidpublisher.purchases.products.acknowledge")
+                + count("androidpublisher.purchases.products.consume");
+            let purchase_calls = count("androidpublisher.purchases.");
+            let undelivered = match pushed_after {
+                None => 0,
+                Some(skip) => self
+                    .notifications()
+                    .await?
+                    .iter()
+                    .skip(skip)
+                    .filter(|n| n["delivered"] == json!(false))
+                    .count(),
+            };
+            if purchase_calls != last.0 {
+                last = (purchase_calls, Instant::now());
+            }
+            if settled >= settles
+                && undelivered == 0
+                && last.1.elapsed() >= Duration::from_millis(500)
+            {
+                return Ok(purchase_calls);
+            }
+            if Instant::now() > deadline {
+                bail!("not settled in 60 s: {settled} of {settles} settled, {undelivered} notification(s) undelivered");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The notifications Play sent, oldest first.
+    async fn notifications(&self) -> anyhow::Result<Vec<Value>> {
+        let body = self
+            .json(self.http.get(self.emulator("/emulator/v1/notifications")))
+            .await?;
+        Ok(body["notifications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// Points the emulator's RTDN push at the server (`on`) or nowhere.
+    async fn push(&self, on: bool) -> anyhow::Result<()> {
+        let body = if on {
+            let url = self.url("/v1/rtdn");
+            json!({"pushUrl": url, "audience": url})
+        } else {
+            json!({})
+        };
+        self.json(
+            self.http
+                .put(self.emulator("/emulator/v1/rtdn"))
+                .json(&body),
+        )
+        .await
+        .context("PUT /emulator/v1/rtdn")?;
+        Ok(())
+    }
+
+    fn healthz(&self) -> MakeRequest {
+        let (http, url) = (self.http.clone(), self.url("/healthz"));
+        Arc::new(move |_| http.get(&url))
+    }
+
+    fn verify(&self, bearer: &str, bodies: Arc<Vec<Value>>) -> MakeRequest {
+        let (http, url, bearer) = (
+            self.http.clone(),
+            self.url("/v1/purchases/verify"),
+            bearer.to_string(),
+        );
+        Arc::new(move |i| {
+            http.post(&url)
+                .bearer_auth(&bearer)
+                .json(&bodies[(i as usize) % bodies.len()])
+        })
+    }
+
+    fn entitlements(&self, bearer: &str) -> MakeRequest {
+        let (http, url, bearer) = (
+            self.http.clone(),
+            self.url("/v1/entitlements"),
+            bearer.to_string(),
+        );
+        Arc::new(move |_| http.get(&url).bearer_auth(&bearer))
+    }
+
+    async fn closed(&self, make: MakeRequest) -> Stats {
+        closed(
+            self.args.clients,
+            Limit::For(Duration::from_secs(self.args.seconds)),
+            make,
+        )
+        .await
+    }
+}
+
+/// A progress line on stderr (the report goes to stdout).
+fn progress(what: &str) {
+    eprintln!("pwa-billing-bench: {what}…");
+}
+
+fn product(i: u64) -> &'static str {
+    if i.is_multiple_of(2) {
+        "coins_100"
+    } else {
+        "premium_unlock"
+    }
+}
+
+/// Fails on requests that did not answer 2xx: a figure over errors means nothing.
+fn checked(what: &str, stats: Stats) -> anyhow::Result<Stats> {
+    if stats.errors > 0 {
+        bail!(
+            "{what}: {} of {} requests failed; first: {}",
+            stats.errors,
+            stats.errors + stats.ok,
+            stats.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    Ok(stats)
+}
+
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let database = if args.database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    // reqwest is built without a TLS provider of its own (loopback HTTP only here).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let sandbox = Sandbox::start(&args.server, args.database_url.as_deref()).await?;
+    let b = Bench {
+        http,
+        sandbox,
+        args,
+    };
+    let server_cpu = CpuClock::of(&b.sandbox.pid);
+    let mut report = Report::new(format!(
+        "pwa-billing server benchmark: {database}, embedded emulator, 127.0.0.1, {} closed-loop clients, open loop at {} req/s",
+        b.args.clients, b.args.rate
+    ));
+
+    // The floor, closed loop, at the start (and again at the end: the floor of a figure is
+    // the one measured nearest to it).
+    progress("the /healthz floor");
+    let floor = checked("GET /healthz", b.closed(b.healthz()).await)?;
+    report.floor("GET /healthz floor (closed loop)", &floor);
+
+    // New purchases: Google's get on the hot path, the acknowledgement enqueued. The
+    // emulator's per-minute quota (Google's default) is lifted: the server is measured here.
+    b.json(
+        b.http
+            .put(b.emulator("/emulator/v1/quotas"))
+            .json(&json!({"purchases_per_minute": 10_000_000u64})),
+    )
+    .await
+    .context("PUT /emulator/v1/quotas")?;
+    b.push(false).await?;
+    let bearer = b.session("bench").await?;
+    progress(&format!(
+        "buying {} purchases on the emulator",
+        b.args.new_purchases
+    ));
+    let bodies = Arc::new(b.buy(b.args.new_purchases).await?);
+    progress("verifying them");
+    let calls_before = b.google_calls().await?;
+    let fresh = checked(
+        "new purchases",
+        closed(
+            b.args.clients,
+            Limit::Count(b.args.new_purchases),
+            b.verify(&bearer, bodies.clone()),
+        )
+        .await,
+    )?;
+    report.figure(Figure::rate(
+        "new purchases verified (get + ack enqueued)",
+        &fresh,
+        &floor,
+        Target::AtLeast(1500.0),
+    ));
+    b.quiet(settles(&calls_before) + b.args.new_purchases, None)
+        .await?;
+
+    // Settled re-verification: a bearer check and one indexed read.
+    progress("settled re-verification, closed then open loop");
+    let calls_settled = b.google_calls().await?;
+    let floor = checked("GET /healthz", b.closed(b.healthz()).await)?;
+    let settled = checked(
+        "settled re-verification",
+        b.closed(b.verify(&bearer, bodies.clone())).await,
+    )?;
+    report.figure(Figure::ratio(
+        "settled re-verification (closed loop)",
+        &settled,
+        &floor,
+        Target::RatioAtLeast(0.5),
+    ));
+    let open_floor = checked(
+        "GET /healthz open loop",
+        open(
+            b.args.rate,
+            Duration::from_secs(b.args.open_seconds),
+            b.healthz(),
+        )
+        .await,
+    )?;
+    report.floor("GET /healthz floor (open loop)", &open_floor);
+    let open_settled = checked(
+        "settled re-verification open loop",
+        open(
+            b.args.rate,
+            Duration::from_secs(b.args.open_seconds),
+            b.verify(&bearer, bodies.clone()),
+        )
+        .await,
+    )?;
+    report.figure(Figure::p99(
+        "settled re-verification p99 (open loop)",
+        &open_settled,
+        &open_floor,
+        Target::AtMostMs(5.0),
+    ));
+    let calls_after = b.google_calls().await?;
+    report.figure(Figure::count(
+        "Google calls for settled re-verifications",
+        purchase_calls(&calls_after) - purchase_calls(&calls_settled),
+        Target::AtMost(0.0),
+    ));
+
+    // GET /v1/entitlements of an account with a few purchases.
+    progress("GET /v1/entitlements");
+    let reader = b.session("reader").await?;
+    let owned = b.buy(5).await?;
+    for body in &owned {
+        b.json(
+            b.http
+                .post(b.url("/v1/purchases/verify"))
+                .bearer_auth(&reader)
+                .json(body),
+        )
+        .await
+        .context("verifying the reader's purchases")?;
+    }
+    let floor = checked("GET /healthz", b.closed(b.healthz()).await)?;
+    let listed = checked("entitlements", b.closed(b.entitlements(&reader)).await)?;
+    report.figure(Figure::ratio(
+        "GET /v1/entitlements (closed loop)",
+        &listed,
+        &floor,
+        Target::RatioAtLeast(0.5),
+    ));
+
+    // Google calls per purchase with Play's notifications on: each purchase is verified
+    // the moment it is made, racing the notification Play pushes at once.
+    progress("Google calls per purchase with notifications on");
+    b.push(true).await?;
+    let earlier = b.notifications().await?.len();
+    let before = b.quiet(0, None).await?;
+    let settles_before = settles(&b.google_calls().await?);
+    let notified = Arc::new(b.buy(b.args.notified_purchases).await?);
+    checked(
+        "notified purchases",
+        closed(
+            b.args.clients,
+            Limit::Count(b.args.notified_purchases),
+            b.verify(&bearer, notified),
+        )
+        .await,
+    )?;
+    let after = b
+        .quiet(settles_before + b.args.notified_purchases, Some(earlier))
+        .await?;
+    report.figure(Figure::count(
+        "Google calls per new purchase (RTDN on)",
+        (after - before) as f64 / b.args.notified_purchases as f64,
+        Target::AtMost(2.0),
+    ));
+
+    report.figure(Figure::count(
+        "server peak RSS, MiB (emulator included)",
+        peak_rss_mib(&b.sandbox.pid)?,
+        Target::AtMost(64.0),
+    ));
+    report.note(format!(
+        "server CPU over the run {:.0} % of one core; {:.1} s in all",
+        server_cpu.share_of_one_core() * 100.0,
+        started.elapsed().as_secs_f64()
+    ));
+    b.sandbox.stop().await?;
+    Ok(report.print())
+}
+
+fn purchase_calls(calls: &BTreeMap<String, u64>) -> f64 {
+    calls
+        .iter()
+        .filter(|(m, _)| m.starts_with("androidpublisher.purchases."))
+        .map(|(_, n)| *n as f64)
+        .sum()
+}
+
+fn settles(calls: &BTreeMap<String, u64>) -> u64 {
+    calls
+        .iter()
+        .filter(|(m, _)| {
+            m.as_str() == "androidpublisher.purchases.products.acknowledge"
+                || m.as_str() == "androidpublisher.purchases.products.consume"
+        })
+        .map(|(_, n)| n)
+        .sum()
+}

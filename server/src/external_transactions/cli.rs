@@ -16,7 +16,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
-use super::model::{self, PaymentReport};
+use super::model::PaymentReport;
 use super::store::{self, Stored};
 use crate::db::now_ms;
 use crate::state::AppState;
@@ -216,15 +216,8 @@ pub fn read_records(
     Ok(out)
 }
 
-/// Stores one record as the API would; the reason it was refused otherwise.
-async fn store_record(state: &AppState, record: Value) -> Result<Stored, String> {
-    let report: PaymentReport =
-        serde_json::from_value(record).map_err(|e| format!("invalid record: {e}"))?;
-    store::accept(&state.db, &report, now_ms())
-        .await
-        .map(|(_, stored)| stored)
-        .map_err(|e| e.to_string())
-}
+/// Payments stored per database transaction.
+const CHUNK: usize = 250;
 
 /// Imports `path`; with `deliver`, reports every stored payment before returning.
 pub async fn import(
@@ -241,26 +234,41 @@ pub async fn import(
     };
     let mut bar = Progress::new("stored", summary.read, progress);
     let mut ids = Vec::new();
-    for (i, (line, record)) in records.into_iter().enumerate() {
-        let result = match record {
-            Ok(r) => {
-                let id = r["paymentId"].as_str().map(model::transaction_id);
-                store_record(state, r).await.map(|s| (s, id))
+    let mut done = 0;
+    for chunk in records.chunks(CHUNK) {
+        // One transaction a chunk: thousands of payments store in seconds, and a crash
+        // loses at most the chunk being written (the file can be imported again).
+        let mut tx = store::begin_write(&state.db).await?;
+        for (line, record) in chunk {
+            let report = record.clone().and_then(|r| {
+                serde_json::from_value::<PaymentReport>(r)
+                    .map_err(|e| format!("invalid record: {e}"))
+            });
+            let accepted = match report {
+                Ok(report) => store::accept_on(&mut tx, &report, now_ms()).await,
+                Err(e) => {
+                    summary.refused.push((*line, e));
+                    continue;
+                }
+            };
+            match accepted {
+                Ok((payment, stored)) => {
+                    match stored {
+                        Stored::Created => summary.stored += 1,
+                        Stored::Duplicate => summary.duplicates += 1,
+                    }
+                    ids.push(payment.id);
+                }
+                Err(store::ReportRefused::Db(e)) => {
+                    return Err(e).with_context(|| format!("{}:{line}", path.display()))
+                }
+                Err(e) => summary.refused.push((*line, e.to_string())),
             }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok((Stored::Created, id)) => {
-                summary.stored += 1;
-                ids.extend(id);
-            }
-            Ok((_, id)) => {
-                summary.duplicates += 1;
-                ids.extend(id);
-            }
-            Err(e) => summary.refused.push((line, e)),
         }
-        bar.set(i as u64 + 1, progress);
+        tx.commit().await?;
+        state.wake.notify_one();
+        done += chunk.len() as u64;
+        bar.set(done, progress);
     }
     bar.finish();
     if !deliver || ids.is_empty() {

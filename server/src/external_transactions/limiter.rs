@@ -3,14 +3,19 @@
 //!
 //! The limiter is GCRA kept in the database (`rate_limits`): one row holds the theoretical
 //! arrival time (TAT) of the next call. A caller reserves the next slot with one atomic
-//! `UPDATE … RETURNING` (`tat = max(tat, now) + interval`) and sleeps until its slot, so
-//! slots are never shared between replicas and never closer than `interval` (no burst):
-//! any minute holds at most `per_minute` calls. A slot reserved by a replica that then
-//! crashes is simply lost.
+//! `UPDATE … RETURNING` (`tat = max(tat, now − tolerance) + interval`) and sleeps until its
+//! slot, so slots are never shared between replicas and are `interval` apart. The tolerance
+//! (two intervals) lets a caller that reached the database a few milliseconds late (a busy
+//! connection pool) still use the slot it would have had, instead of losing it: any 60 s
+//! then holds at most `per_minute + 2` calls, which the default of 1,188 a minute keeps
+//! under Google's 1,200. A slot reserved by a replica that then crashes is simply lost.
 
 use std::time::Duration;
 
 use crate::db::{now_ms, Db};
+
+/// Slots a late caller may catch up.
+pub const TOLERANCE_SLOTS: i64 = 2;
 
 /// The shared limit of external transaction writes (create + refund).
 pub const WRITES: &str = "external_transaction_writes";
@@ -43,11 +48,12 @@ impl Limiter {
     pub async fn reserve(&self) -> Result<Duration, sqlx::Error> {
         let now_us = now_ms() * 1000;
         let step = (self.interval_ms * 1000.0).round() as i64;
+        let earliest = now_us - TOLERANCE_SLOTS * step;
         let tat: i64 = sqlx::query_scalar(
             "UPDATE rate_limits SET tat = (CASE WHEN tat > $1 THEN tat ELSE $1 END) + $2 \
              WHERE name = $3 RETURNING tat",
         )
-        .bind(now_us)
+        .bind(earliest)
         .bind(step)
         .bind(self.name)
         .fetch_one(self.db.pool())

@@ -111,8 +111,6 @@ pub enum Stored {
     Created,
     /// The same report was stored before (nothing queued again).
     Duplicate,
-    /// The id exists with other values.
-    Conflict,
 }
 
 /// Why a refund cannot be stored.
@@ -167,16 +165,48 @@ pub enum ReportRefused {
 }
 
 /// Validates a report (a renewal's first payment must be stored as a subscription's
-/// first payment), stores it and queues its report: what the API and the import do.
+/// first payment), stores it and queues its report, in one database transaction: what the
+/// API does.
 pub async fn accept(
     db: &Db,
     report: &PaymentReport,
     now_ms: i64,
 ) -> Result<(Payment, Stored), ReportRefused> {
-    let payment = report.validate(now_ms)?;
-    if let Some(initial) = &payment.initial_id {
-        let first = get(db, initial).await?;
-        if first.is_none_or(|f| f.kind != PaymentKind::SubscriptionFirst.as_str()) {
+    let mut tx = begin_write(db).await?;
+    let accepted = accept_on(&mut tx, report, now_ms).await;
+    if accepted.is_ok() {
+        tx.commit().await?;
+    }
+    accepted
+}
+
+/// Begins a transaction that writes. SQLite cannot turn a transaction that has read into a
+/// writing one while another connection writes (it answers "database is locked" at once,
+/// without waiting): a first statement that writes nothing but takes the write lock (with
+/// the busy timeout) avoids that. On PostgreSQL it matches no row and locks nothing.
+pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE rate_limits SET tat = tat WHERE name = ''")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// [`accept`] on the caller's transaction (begun with [`begin_write`]) (the import stores a chunk of
+/// payments in one transaction). Concurrent identical reports store one row and one job.
+pub async fn accept_on(
+    conn: &mut AnyConnection,
+    report: &PaymentReport,
+    now_ms: i64,
+) -> Result<(Payment, Stored), ReportRefused> {
+    let p = report.validate(now_ms)?;
+    if let Some(initial) = &p.initial_id {
+        let kind: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM external_transactions WHERE id = $1")
+                .bind(initial)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if kind.as_deref() != Some(PaymentKind::SubscriptionFirst.as_str()) {
             return Err(FieldError {
                 field: "initialPaymentId",
                 message: "no subscription first payment was reported under this paymentId".into(),
@@ -184,17 +214,7 @@ pub async fn accept(
             .into());
         }
     }
-    match insert(db, &payment).await? {
-        Stored::Conflict => Err(ReportRefused::Conflict(payment.payment_id)),
-        stored => Ok((payment, stored)),
-    }
-}
-
-/// Stores a payment and queues its report, in one transaction. Concurrent identical
-/// reports store one row and one job.
-pub async fn insert(db: &Db, p: &Payment) -> Result<Stored, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
-    let now = now_ms();
+    let now = now_ms;
     let fingerprint = p.fingerprint();
     let done = sqlx::query(
         "INSERT INTO external_transactions (id, payment_id, account_id, product_id, kind, subscription_type, \
@@ -221,20 +241,20 @@ pub async fn insert(db: &Db, p: &Payment) -> Result<Stored, sqlx::Error> {
     .bind(p.program.as_ref().map(|v| v.to_string()))
     .bind(&fingerprint)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
-        tx.rollback().await?;
+        // Stored before (or just now by a concurrent report, which we waited for).
         let existing: Option<String> =
             sqlx::query_scalar("SELECT fingerprint FROM external_transactions WHERE id = $1")
                 .bind(&p.id)
-                .fetch_optional(db.pool())
+                .fetch_optional(&mut *conn)
                 .await?;
-        return Ok(if existing.as_deref() == Some(fingerprint.as_str()) {
-            Stored::Duplicate
+        return if existing.as_deref() == Some(fingerprint.as_str()) {
+            Ok((p, Stored::Duplicate))
         } else {
-            Stored::Conflict
-        });
+            Err(ReportRefused::Conflict(p.payment_id))
+        };
     }
     let job = NewJob::new(
         JOB_REPORT,
@@ -244,9 +264,8 @@ pub async fn insert(db: &Db, p: &Payment) -> Result<Stored, sqlx::Error> {
         },
     )
     .dedupe(report_key(&p.id));
-    outbox::enqueue(&mut tx, &job).await?;
-    tx.commit().await?;
-    Ok(Stored::Created)
+    outbox::enqueue(conn, &job).await?;
+    Ok((p, Stored::Created))
 }
 
 /// A stored payment by external transaction id.

@@ -53,7 +53,7 @@ pub struct Accepted {
     path = "/v1/external-transactions",
     tag = "external-transactions",
     request_body = PaymentReport,
-    security(("bearer" = [])),
+    security(("server_api_key" = [])),
     responses(
         (status = 202, description = "Stored; Google gets it from the worker (the same report again: the same answer, `created: false`)", body = Accepted),
         (status = 400, description = "`invalid_request`: bad JSON, unknown or missing fields", body = ErrorBody),
@@ -94,7 +94,7 @@ async fn report(
     tag = "external-transactions",
     params(("id" = String, Path, description = "The external transaction id")),
     request_body = RefundReport,
-    security(("bearer" = [])),
+    security(("server_api_key" = [])),
     responses(
         (status = 202, description = "Stored; Google gets it once the payment is reported", body = Accepted),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
@@ -279,7 +279,7 @@ pub fn view(row: TransactionRow, refunds: Vec<RefundRow>) -> TransactionView {
     path = "/v1/external-transactions/{id}",
     tag = "external-transactions",
     params(("id" = String, Path, description = "The external transaction id")),
-    security(("bearer" = [])),
+    security(("server_api_key" = [])),
     responses(
         (status = 200, description = "The transaction", body = TransactionView),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),

@@ -34,6 +34,14 @@ pub fn router() -> Router<SharedState> {
             put(set_faults).delete(clear_faults).get(get_faults),
         )
         .route("/emulator/v1/calls", get(calls).delete(clear_calls))
+        .route(
+            "/emulator/v1/external-transactions",
+            get(crate::google::external_transactions::report_delays),
+        )
+        .route(
+            "/emulator/v1/external-transaction-tokens",
+            post(crate::google::external_transactions::issue_token),
+        )
         .route("/emulator/v1/reset", post(reset))
         .route("/emulator/v1/notifications", get(notifications))
         .route("/emulator/v1/notifications:test", post(test_notification))

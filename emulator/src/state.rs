@@ -368,6 +368,9 @@ pub struct Model {
     pub ever_active_base_plans: BTreeSet<(String, String)>,
     /// External transactions by id.
     pub external_transactions: BTreeMap<String, ExternalTransaction>,
+    /// External transaction tokens handed out by the control API: token → whether it is a
+    /// license tester's (test purchase).
+    pub external_tokens: BTreeMap<String, bool>,
     /// Quota configuration.
     pub quotas: Quotas,
     /// Quota usage.
@@ -404,6 +407,7 @@ impl Model {
             intro_offers: BTreeMap::new(),
             ever_active_base_plans: BTreeSet::new(),
             external_transactions: BTreeMap::new(),
+            external_tokens: BTreeMap::new(),
             quotas: config.quotas,
             quota_windows: QuotaWindows::default(),
             faults: None,

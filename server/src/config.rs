@@ -27,8 +27,17 @@ pub const GOOGLE_STORAGE_BASE_URL: &str = "https://storage.googleapis.com/";
 pub const GOOGLE_OIDC_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 
 /// Sections of the file whose keys are addressed as `PWA_BILLING_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 9] = [
-    "auth", "admin", "limits", "cors", "worker", "retry", "rtdn", "voided", "reports",
+const SECTIONS: [&str; 10] = [
+    "auth",
+    "admin",
+    "limits",
+    "cors",
+    "worker",
+    "retry",
+    "rtdn",
+    "voided",
+    "reports",
+    "external_transactions",
 ];
 
 /// A configuration that failed to load, naming the offending key.
@@ -288,6 +297,28 @@ impl Default for ReportsConfig {
     }
 }
 
+/// External transactions: pacing of the reports to Google and the deadline watchdog.
+#[derive(Debug, Clone)]
+pub struct ExternalTransactionsConfig {
+    /// Creates and refunds a minute, all replicas together (Google allows 1,200; the default
+    /// 1,188 leaves 1 % for network jitter and clock skew between replicas).
+    pub writes_per_minute: u32,
+    /// Age (since the payment) past which an unreported payment is logged as a warning.
+    pub warn_after: Duration,
+    /// How often the deadline watchdog looks.
+    pub watchdog_interval: Duration,
+}
+
+impl Default for ExternalTransactionsConfig {
+    fn default() -> Self {
+        Self {
+            writes_per_minute: 1188,
+            warn_after: Duration::from_secs(3600),
+            watchdog_interval: Duration::from_secs(60),
+        }
+    }
+}
+
 /// The whole configuration of `serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -324,6 +355,8 @@ pub struct Config {
     pub voided: VoidedConfig,
     /// Play's financial reports.
     pub reports: ReportsConfig,
+    /// External transactions.
+    pub external_transactions: ExternalTransactionsConfig,
 }
 
 #[serde_as]
@@ -358,6 +391,8 @@ struct RawConfig {
     voided: RawVoided,
     #[serde(default)]
     reports: RawReports,
+    #[serde(default)]
+    external_transactions: RawExternalTransactions,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -412,6 +447,49 @@ pub fn validate_bucket(name: &str) -> Result<String, String> {
             "`{name}` is not a Cloud Storage bucket name like pubsite_prod_rev_01234567890987654321 \
              (Play Console → Download reports → Financial → Copy Cloud Storage URI)"
         ))
+    }
+}
+
+#[serde_as]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExternalTransactions {
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    writes_per_minute: Option<u32>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    warn_after_secs: Option<u64>,
+    #[serde_as(as = "Option<PickFirst<(_, DisplayFromStr)>>")]
+    #[serde(default)]
+    watchdog_interval_secs: Option<u64>,
+}
+
+impl RawExternalTransactions {
+    fn validate(self) -> Result<ExternalTransactionsConfig, ConfigError> {
+        let d = ExternalTransactionsConfig::default();
+        let writes_per_minute = positive(
+            self.writes_per_minute.unwrap_or(d.writes_per_minute).into(),
+            "external_transactions.writes_per_minute",
+        )?;
+        if writes_per_minute > 1200 {
+            return Err(ConfigError::new(
+                "external_transactions.writes_per_minute",
+                "must be at most 1200, Google's limit of external transaction creates and refunds a minute (ask Google for more quota first)",
+            ));
+        }
+        Ok(ExternalTransactionsConfig {
+            writes_per_minute: writes_per_minute as u32,
+            warn_after: Duration::from_secs(positive(
+                self.warn_after_secs.unwrap_or(d.warn_after.as_secs()),
+                "external_transactions.warn_after_secs",
+            )?),
+            watchdog_interval: Duration::from_secs(positive(
+                self.watchdog_interval_secs
+                    .unwrap_or(d.watchdog_interval.as_secs()),
+                "external_transactions.watchdog_interval_secs",
+            )?),
+        })
     }
 }
 
@@ -873,6 +951,7 @@ impl RawConfig {
             rtdn,
             voided,
             reports,
+            external_transactions: self.external_transactions.validate()?,
         })
     }
 }
@@ -1024,6 +1103,39 @@ mod tests {
         assert_eq!(
             err(&[("PWA_BILLING_VOIDED_POLL_INTERVAL_SECS", "0")]),
             "voided.poll_interval_secs"
+        );
+    }
+
+    #[test]
+    fn external_transactions_keys() {
+        let c = Config::load_from(None, with(&[])).unwrap();
+        assert_eq!(c.external_transactions.writes_per_minute, 1188);
+        let c = Config::load_from(
+            None,
+            with(&[
+                ("PWA_BILLING_EXTERNAL_TRANSACTIONS_WRITES_PER_MINUTE", "600"),
+                ("PWA_BILLING_EXTERNAL_TRANSACTIONS_WARN_AFTER_SECS", "1800"),
+                (
+                    "PWA_BILLING_EXTERNAL_TRANSACTIONS_WATCHDOG_INTERVAL_SECS",
+                    "5",
+                ),
+            ]),
+        )
+        .unwrap();
+        let et = &c.external_transactions;
+        assert_eq!(et.writes_per_minute, 600);
+        assert_eq!(et.warn_after, Duration::from_secs(1800));
+        assert_eq!(et.watchdog_interval, Duration::from_secs(5));
+        let err = |extra: &[(&str, &str)]| Config::load_from(None, with(extra)).unwrap_err();
+        let e = err(&[(
+            "PWA_BILLING_EXTERNAL_TRANSACTIONS_WRITES_PER_MINUTE",
+            "1201",
+        )]);
+        assert_eq!(e.key, "external_transactions.writes_per_minute");
+        assert!(e.to_string().contains("1200"), "{e}");
+        assert_eq!(
+            err(&[("PWA_BILLING_EXTERNAL_TRANSACTIONS_WARN_AFTER_SECS", "0")]).key,
+            "external_transactions.warn_after_secs"
         );
     }
 

@@ -35,6 +35,12 @@ pub enum ApiError {
     /// 422: Google says the purchase does not entitle anything.
     #[error("{0}")]
     PurchaseInvalid(String),
+    /// 422: a field of the request is invalid; the message starts with its name.
+    #[error("{0}")]
+    InvalidField(String),
+    /// 409: the resource exists with other values (e.g. an external transaction id).
+    #[error("{0}")]
+    Conflict(String),
     /// 503: Google failed transiently; retry after the given delay.
     #[error("Google Play is unavailable right now; retry later")]
     UpstreamUnavailable {
@@ -58,6 +64,8 @@ impl ApiError {
             Self::TokenAlreadyClaimed => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::PurchaseInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::UpstreamUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +82,8 @@ impl ApiError {
             Self::TokenAlreadyClaimed => "token_already_claimed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::PurchaseInvalid(_) => "purchase_invalid",
+            Self::InvalidField(_) => "invalid_field",
+            Self::Conflict(_) => "conflict",
             Self::UpstreamUnavailable { .. } => "upstream_unavailable",
             Self::Internal(_) => "internal",
         }

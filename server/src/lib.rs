@@ -9,6 +9,7 @@ pub mod connections;
 pub mod db;
 pub mod entitlement;
 pub mod error;
+pub mod external_transactions;
 pub mod fingerprint;
 pub mod jwks;
 pub mod lifecycle;

@@ -1,4 +1,4 @@
-//! `pwa-billing`: serve, sandbox, migrate, reconcile.
+//! `pwa-billing`: serve, sandbox, migrate, reconcile, external-transactions.
 
 use std::path::PathBuf;
 
@@ -47,6 +47,10 @@ enum Command {
     /// granted purchases.
     #[command(subcommand)]
     Reports(ReportsCommand),
+    /// External transactions (payments taken outside Play billing): import a backlog, show
+    /// what is pending, late and failed.
+    #[command(subcommand, name = "external-transactions")]
+    ExternalTransactions(ExternalCommand),
     /// Everything on one machine with no Google account: the embedded Play emulator, the
     /// server configured for it, the demo PWA and the npm package.
     Sandbox(pwa_billing_server::sandbox::SandboxOptions),
@@ -86,6 +90,35 @@ enum ReportsCommand {
         /// its purchase token; charges Play has since refunded are no longer counted.
         #[arg(long)]
         confirm: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExternalCommand {
+    /// Store every payment of FILE (CSV with a header row, or NDJSON; the fields of
+    /// POST /v1/external-transactions) and report them to Google, paced by the limiter all
+    /// replicas share, with a progress bar. The same payment twice is stored once.
+    Import {
+        /// The file (.csv, .ndjson or .jsonl).
+        file: PathBuf,
+        /// The file's format (default: from the extension).
+        #[arg(long, value_enum)]
+        format: Option<pwa_billing_server::external_transactions::cli::Format>,
+        /// Only store; the running servers' workers report them.
+        #[arg(long)]
+        no_deliver: bool,
+        /// TOML configuration file.
+        #[arg(long, env = "PWA_BILLING_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// What is pending (and past the 24-hour deadline), reported late, and failed.
+    Status {
+        /// At most this many payments listed per state.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// TOML configuration file.
+        #[arg(long, env = "PWA_BILLING_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -187,8 +220,53 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::ExternalTransactions(command) => external(command).await,
         Command::Sandbox(options) => {
             pwa_billing_server::sandbox::run(options, shutdown_signal()).await
+        }
+    }
+}
+
+async fn external(command: ExternalCommand) -> anyhow::Result<()> {
+    use pwa_billing_server::external_transactions::cli;
+    match command {
+        ExternalCommand::Import {
+            file,
+            format,
+            no_deliver,
+            config,
+        } => {
+            let format = format
+                .or_else(|| cli::Format::from_path(&file))
+                .with_context(|| {
+                    format!(
+                        "{}: say --format csv or --format ndjson (the extension does not tell)",
+                        file.display()
+                    )
+                })?;
+            let state = AppState::new(Config::load(config.as_deref())?, None).await?;
+            state.db.migrate().await.context("applying migrations")?;
+            let summary = cli::import(&state, &file, format, !no_deliver, true).await?;
+            for (line, reason) in &summary.refused {
+                eprintln!("{}:{line}: {reason}", file.display());
+            }
+            println!("import: {summary}");
+            state.db.close().await;
+            if !summary.refused.is_empty() || summary.failed > 0 {
+                anyhow::bail!(
+                    "{} record(s) refused, {} refused by Google",
+                    summary.refused.len(),
+                    summary.failed
+                );
+            }
+            Ok(())
+        }
+        ExternalCommand::Status { limit, config } => {
+            let state = AppState::new(Config::load(config.as_deref())?, None).await?;
+            state.db.migrate().await.context("applying migrations")?;
+            print!("{}", cli::status(&state, limit).await?);
+            state.db.close().await;
+            Ok(())
         }
     }
 }

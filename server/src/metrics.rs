@@ -69,6 +69,10 @@ struct Inner {
     lifecycle: Family<StateLabels, Counter>,
     voided_listed: Counter,
     voided_sweeps: Family<OutcomeLabels, Counter>,
+    external_transactions: Family<JobLabels, Counter>,
+    external_unreported: Gauge,
+    external_oldest_unreported: Gauge<f64, AtomicU64>,
+    external_deadline_level: Gauge,
 }
 
 impl Default for Metrics {
@@ -155,6 +159,30 @@ impl Metrics {
             "Sweeps of voidedpurchases.list by outcome (done, skipped, failed)",
             voided_sweeps.clone(),
         );
+        let external_transactions = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "external_transactions",
+            "External transaction deliveries to Google by kind (report, refund) and result (done, retry, failed)",
+            external_transactions.clone(),
+        );
+        let external_unreported = Gauge::default();
+        registry.register(
+            "external_transactions_unreported",
+            "External transactions (payments) not reported to Google yet",
+            external_unreported.clone(),
+        );
+        let external_oldest_unreported = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "external_transactions_oldest_unreported_age_seconds",
+            "Time since the payment of the oldest external transaction not reported yet (0: none); Google's deadline is 24 h",
+            external_oldest_unreported.clone(),
+        );
+        let external_deadline_level = Gauge::default();
+        registry.register(
+            "external_transactions_deadline_level",
+            "0: nothing waits long; 1: a payment waits past external_transactions.warn_after_secs; 2: alert, one is within 2 h of the 24 h deadline or past it",
+            external_deadline_level.clone(),
+        );
         Self(Arc::new(Inner {
             registry,
             requests,
@@ -169,6 +197,10 @@ impl Metrics {
             lifecycle,
             voided_listed,
             voided_sweeps,
+            external_transactions,
+            external_unreported,
+            external_oldest_unreported,
+            external_deadline_level,
         }))
     }
 
@@ -271,6 +303,29 @@ impl Metrics {
     /// Sets the age of the oldest granted purchase not acknowledged yet.
     pub fn set_oldest_unacknowledged(&self, seconds: f64) {
         self.0.oldest_unacknowledged.set(seconds);
+    }
+
+    /// Counts one external transaction delivery (`report`, `refund`) by result.
+    pub fn external_transaction(&self, kind: &str, result: &str) {
+        self.0
+            .external_transactions
+            .get_or_create(&JobLabels {
+                kind: kind.into(),
+                result: result.into(),
+            })
+            .inc();
+    }
+
+    /// Sets the external transactions deadline gauges.
+    pub fn set_external_transactions_unreported(
+        &self,
+        pending: i64,
+        oldest_seconds: f64,
+        level: i64,
+    ) {
+        self.0.external_unreported.set(pending);
+        self.0.external_oldest_unreported.set(oldest_seconds);
+        self.0.external_deadline_level.set(level);
     }
 
     /// The OpenMetrics text exposition.

@@ -144,6 +144,7 @@ pub async fn run(
             bucket: Some(emulator.bucket_name()),
             storage_base_url: url::Url::parse(&emulator.url()).context("emulator URL")?,
         },
+        external_transactions: Default::default(),
     };
     let sandbox = SandboxInfo {
         emulator_url: emulator.url(),

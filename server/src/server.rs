@@ -53,6 +53,7 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .merge(routes::dev::router())
         .merge(routes::rtdn::router())
         .merge(routes::reports::router())
+        .merge(routes::external_transactions::router())
         .split_for_parts();
     let limits = &state.config.limits;
     let router = router.layer(Extension(Arc::new(doc)));
@@ -169,6 +170,14 @@ impl RunningServer {
                 state.db.clone(),
                 state.metrics.clone(),
                 WATCHDOG_INTERVAL,
+                rx.clone(),
+            )));
+            let et = &state.config.external_transactions;
+            background.push(tokio::spawn(crate::external_transactions::watchdog::run(
+                state.db.clone(),
+                state.metrics.clone(),
+                et.watchdog_interval,
+                et.warn_after,
                 rx.clone(),
             )));
         }

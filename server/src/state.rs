@@ -8,6 +8,9 @@ use tokio::sync::Notify;
 use crate::auth::{AdminKeys, Authenticator};
 use crate::config::Config;
 use crate::db::Db;
+use crate::external_transactions::delivery::Delivery;
+use crate::external_transactions::limiter::{self, Limiter};
+use crate::external_transactions::{JOB_REFUND, JOB_REPORT};
 use crate::lifecycle::{Lifecycle, RtdnHandler, JOB_RTDN};
 use crate::metrics::Metrics;
 use crate::play::retry::Jitter;
@@ -147,8 +150,35 @@ impl AppState {
                 JOB_CONSUME,
                 SettleHandler::consume(self.db.clone(), self.play.clone()),
             )
-            .register(JOB_RTDN, RtdnHandler(self.lifecycle.clone()));
+            .register(JOB_RTDN, RtdnHandler(self.lifecycle.clone()))
+            .register(
+                JOB_REPORT,
+                Delivery::report(
+                    self.db.clone(),
+                    self.play.clone(),
+                    self.external_limiter(),
+                    self.metrics.clone(),
+                ),
+            )
+            .register(
+                JOB_REFUND,
+                Delivery::refund(
+                    self.db.clone(),
+                    self.play.clone(),
+                    self.external_limiter(),
+                    self.metrics.clone(),
+                ),
+            );
         handlers
+    }
+
+    /// The limiter of external transaction creates and refunds, shared by every replica.
+    pub fn external_limiter(&self) -> Limiter {
+        Limiter::new(
+            self.db.clone(),
+            limiter::WRITES,
+            self.config.external_transactions.writes_per_minute,
+        )
     }
 
     /// A worker over this state's outbox.

@@ -628,6 +628,9 @@ async fn openapi_document_covers_every_route() {
         "/v1/dev/sandbox",
         "/v1/rtdn",
         "/v1/admin/reports/reconciliation",
+        "/v1/external-transactions",
+        "/v1/external-transactions/{id}",
+        "/v1/external-transactions/{id}/refunds",
     ]
     .into_iter()
     .map(String::from)

@@ -1,15 +1,30 @@
 //! `externaltransactions` (alternative billing / external offers): create (unique
 //! `externalTransactionId`, exactly one of one-time / recurring, `initialExternalTransactionId`
-//! must exist), get, refund (full once; partial with a unique `refundId`, never more than
-//! what is left).
+//! must exist, India needs its state, one of the program details), get, refund (full once;
+//! partial with a unique `refundId`, never more than what is left).
+//!
+//! The control API adds `POST /emulator/v1/external-transaction-tokens` `{test?}` (a token
+//! as the Play Billing Library would give the app; a test token makes a test purchase, and
+//! each token reports one transaction) and `GET /emulator/v1/external-transactions`: how
+//! late each transaction was reported (`createTime − transactionTime`) on the virtual clock.
+//!
+//! Assumed (not documented by Google): a reused id answers `409 ALREADY_EXISTS`.
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::inappproducts::check_price;
 use super::{Call, Reply};
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::control::parse;
+use crate::error::ApiError;
 use crate::error::GoogleError;
 use crate::state::{ExternalTransaction, Model};
+use crate::SharedState;
 
 fn valid_id(id: &str) -> bool {
     (1..=63).contains(&id.len())
@@ -69,6 +84,32 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     {
         return Err(GoogleError::required("userTaxAddress.regionCode"));
     }
+    if b["userTaxAddress"]["regionCode"] == "IN"
+        && b["userTaxAddress"]["administrativeArea"]
+            .as_str()
+            .is_none_or(str::is_empty)
+    {
+        return Err(GoogleError::invalid(
+            "userTaxAddress.administrativeArea is required for transactions in India.",
+        ));
+    }
+    let offer = b.get("externalOfferDetails").filter(|v| v.is_object());
+    if offer.is_some()
+        && b.get("externalContentLinkDetails")
+            .is_some_and(Value::is_object)
+    {
+        return Err(GoogleError::invalid(
+            "Only one of externalOfferDetails or externalContentLinkDetails may be set.",
+        ));
+    }
+    if offer.is_some()
+        && b.get("transactionProgramCode")
+            .is_some_and(|v| !v.is_null())
+    {
+        return Err(GoogleError::invalid(
+            "transactionProgramCode can not be used for external offers transactions.",
+        ));
+    }
     let one = b.get("oneTimeTransaction").filter(|v| v.is_object());
     let rec = b.get("recurringTransaction").filter(|v| v.is_object());
     match (one, rec) {
@@ -121,6 +162,22 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             ))
         }
     }
+    let token = one
+        .or(rec)
+        .and_then(|t| t["externalTransactionToken"].as_str())
+        .filter(|t| !t.is_empty());
+    let used = token.is_some_and(|t| {
+        m.external_transactions.values().any(|x| {
+            x.resource["oneTimeTransaction"]["externalTransactionToken"] == t
+                || x.resource["recurringTransaction"]["externalTransactionToken"] == t
+        })
+    });
+    if used {
+        return Err(GoogleError::invalid(
+            "externalTransactionToken was already used for another transaction.",
+        ));
+    }
+    let test = token.is_some_and(|t| m.external_tokens.get(t) == Some(&true));
     let mut resource = b.clone();
     let now = m.now_ms();
     if let Some(o) = resource.as_object_mut() {
@@ -131,6 +188,9 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         o.insert("currentTaxAmount".into(), price(tax, &currency));
         o.insert("transactionState".into(), json!("TRANSACTION_REPORTED"));
         o.remove("testPurchase");
+        if test {
+            o.insert("testPurchase".into(), json!({}));
+        }
     }
     m.external_transactions.insert(
         id,
@@ -238,4 +298,54 @@ pub fn refund(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         t.resource["transactionState"] = json!("TRANSACTION_CANCELED");
     }
     Ok(Reply::Json(t.resource.clone()))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    #[serde(default)]
+    test: bool,
+}
+
+/// `POST /emulator/v1/external-transaction-tokens` `{test?}` → `201 {externalTransactionToken, test}`.
+pub async fn issue_token(
+    State(s): State<SharedState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: TokenRequest = parse(&body)?;
+    let token = format!("ext-{:032x}", rand::random::<u128>());
+    s.lock().external_tokens.insert(token.clone(), req.test);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "externalTransactionToken": token, "test": req.test })),
+    ))
+}
+
+/// `GET /emulator/v1/external-transactions`: every transaction with how late it was
+/// reported on the virtual clock (`reportDelayMillis` = `createTime − transactionTime`).
+pub async fn report_delays(State(s): State<SharedState>) -> Json<Value> {
+    let m = s.lock();
+    let list: Vec<Value> = m
+        .external_transactions
+        .iter()
+        .map(|(id, t)| {
+            let r = &t.resource;
+            let at = |k: &str| r[k].as_str().and_then(parse_rfc3339);
+            let delay = match (at("createTime"), at("transactionTime")) {
+                (Some(c), Some(t)) => json!((c - t).to_string()),
+                _ => Value::Null,
+            };
+            json!({
+                "externalTransactionId": id,
+                "transactionTime": r["transactionTime"],
+                "createTime": r["createTime"],
+                "reportDelayMillis": delay,
+                "transactionState": r["transactionState"],
+                "currentPreTaxAmount": r["currentPreTaxAmount"],
+                "partialRefunds": t.refund_ids.len(),
+                "testPurchase": r.get("testPurchase").is_some(),
+            })
+        })
+        .collect();
+    Json(json!({ "externalTransactions": list }))
 }

@@ -199,7 +199,7 @@ impl PlayClient {
     }
 
     /// `…/androidpublisher/v3/applications/{package}/{segments…}`.
-    fn url(&self, segments: &[&str]) -> Url {
+    pub(super) fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.0.base_url.clone();
         {
             let mut path = url.path_segments_mut().expect("http(s) base URL");
@@ -236,7 +236,9 @@ impl PlayClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(method_name, method.clone(), url.clone()).await;
+            let result = self
+                .attempt(method_name, method.clone(), url.clone(), None)
+                .await;
             let (status, reason) = match &result {
                 Ok(_) => return result,
                 Err(PlayError::Api(s)) => (Some(s.code), s.reason().map(str::to_owned)),
@@ -266,18 +268,20 @@ impl PlayClient {
         }
     }
 
-    async fn attempt(
+    /// One HTTP request, no retry; POSTs send `body` (default `{}`).
+    pub(super) async fn attempt(
         &self,
         method_name: &'static str,
         method: Method,
         url: Url,
+        body: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, PlayError> {
         let token = self.0.tokens.token().await?;
         let mut request = self.0.http.request(method.clone(), url).bearer_auth(&token);
         if method == Method::POST {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body("{}");
+                .body(body.map_or_else(|| "{}".to_string(), |b| b.to_string()));
         }
         let response = match request.send().await {
             Ok(r) => r,
@@ -302,6 +306,6 @@ impl PlayClient {
     }
 }
 
-fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PlayError> {
+pub(super) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PlayError> {
     serde_json::from_slice(body).map_err(|e| PlayError::Decode(e.to_string()))
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod external_transactions;
 pub mod orders;
 pub mod resources;
 pub mod retry;

@@ -3,6 +3,7 @@
 
 pub mod dev;
 pub mod entitlements;
+pub mod external_transactions;
 pub mod health;
 pub mod metrics;
 pub mod openapi;

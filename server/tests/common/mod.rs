@@ -153,6 +153,7 @@ pub fn test_config(
             bucket: Some(emulator.bucket_name()),
             storage_base_url: url::Url::parse(&emulator.url()).unwrap(),
         },
+        external_transactions: Default::default(),
     }
 }
 
@@ -220,6 +221,29 @@ impl Harness {
         let state = Self::state(&self.config, &self.key).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         RunningServer::start(state.clone(), app(state), listener).unwrap()
+    }
+
+    /// The `pwa-billing` binary configured (environment only) for this harness's database
+    /// and emulator, with `products`; killed when dropped.
+    pub fn binary(&self, products: &str) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_pwa-billing"));
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "warn")
+            .env("PWA_BILLING_PACKAGE_NAME", &self.config.package_name)
+            .env(
+                "PWA_BILLING_SERVICE_ACCOUNT_KEY",
+                &self.config.service_account_key,
+            )
+            .env(
+                "PWA_BILLING_PLAY_API_BASE_URL",
+                self.config.play_api_base_url.as_str(),
+            )
+            .env("PWA_BILLING_DATABASE_URL", &self.config.database_url)
+            .env("PWA_BILLING_AUTH_JWT_HS256_SECRET", SECRET)
+            .env("PWA_BILLING_PRODUCTS", products)
+            .kill_on_drop(true);
+        c
     }
 
     /// Stops the server gracefully.

@@ -1,0 +1,366 @@
+//! The outbox jobs that report payments and refunds to Google. Each create or refund waits
+//! for a slot of the shared limiter and makes one request; on an answer that leaves the
+//! outcome unknown (timeout, 5xx) or says it exists already (409), the transaction is read
+//! back from Google and compared before the job is marked done.
+
+use serde_json::{json, Value};
+
+use super::limiter::Limiter;
+use super::model::{rfc3339, PaymentKind};
+use super::store::{self, GoogleView, JobPayload, RefundRow, TransactionRow};
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::outbox::Job;
+use crate::play::external_transactions::ExternalTransaction;
+use crate::play::{PlayClient, PlayError};
+use crate::worker::{JobError, JobFuture, JobHandler};
+
+/// Runs report and refund jobs.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    db: Db,
+    play: PlayClient,
+    limiter: Limiter,
+    metrics: Metrics,
+    refund: bool,
+}
+
+impl Delivery {
+    /// The handler of report jobs.
+    pub fn report(db: Db, play: PlayClient, limiter: Limiter, metrics: Metrics) -> Self {
+        Self {
+            db,
+            play,
+            limiter,
+            metrics,
+            refund: false,
+        }
+    }
+
+    /// The handler of refund jobs.
+    pub fn refund(db: Db, play: PlayClient, limiter: Limiter, metrics: Metrics) -> Self {
+        Self {
+            refund: true,
+            ..Self::report(db, play, limiter, metrics)
+        }
+    }
+
+    async fn run_job(&self, job: &Job) -> Result<(), JobError> {
+        let p: JobPayload = serde_json::from_str(&job.payload)
+            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let result = match (&p.refund_id, self.refund) {
+            (Some(refund_id), true) => self.deliver_refund(&p.id, refund_id).await,
+            (None, false) => self.deliver_report(&p.id).await,
+            _ => Err(JobError::Permanent(
+                "payload does not match the job kind".into(),
+            )),
+        };
+        let (event, error, failed) = match &result {
+            Ok(()) => return Ok(()),
+            Err(JobError::Transient(e)) => ("retry", e, false),
+            Err(JobError::Permanent(e)) => ("failed", e, true),
+        };
+        self.metrics
+            .external_transaction(if self.refund { "refund" } else { "report" }, event);
+        let mut conn = self.db.pool().acquire().await.map_err(db_error)?;
+        store::mark_error(&mut conn, &p.id, p.refund_id.as_deref(), error, failed)
+            .await
+            .map_err(db_error)?;
+        result
+    }
+
+    async fn deliver_report(&self, id: &str) -> Result<(), JobError> {
+        let row = stored(store::get(&self.db, id).await, || {
+            format!("external transaction {id}")
+        })?;
+        if row.state != "pending" {
+            return Ok(());
+        }
+        if let Some(initial) = &row.initial_id {
+            match store::get(&self.db, initial).await.map_err(db_error)? {
+                Some(first) if first.state == "reported" => {}
+                Some(first) if first.state == "failed" => {
+                    return Err(JobError::Permanent(format!(
+                        "the subscription's first payment ({initial}) was refused by Google"
+                    )))
+                }
+                _ => {
+                    return Err(JobError::Transient(format!(
+                        "waiting for the subscription's first payment ({initial}) to be reported"
+                    )))
+                }
+            }
+        }
+        let body = google_body(&row)?;
+        self.acquire().await?;
+        let result = self.play.create_external_transaction(id, &body).await;
+        let reported = match result {
+            Ok(t) => t,
+            Err(e) => {
+                let ambiguous = is_ambiguous(&e) || is_already_exists(&e);
+                if !ambiguous {
+                    return Err(classify(e));
+                }
+                // The create may have happened (timeout, 5xx) or happened before (409): read
+                // it back and compare before calling it done.
+                match self.play.get_external_transaction(id).await {
+                    Ok(t) if same_transaction(&row, &t) => {
+                        tracing::info!(id, error = %e, "external transaction found on Google after an unclear answer");
+                        t
+                    }
+                    Ok(_) => {
+                        return Err(JobError::Permanent(format!(
+                            "Google has a different external transaction under id {id}"
+                        )))
+                    }
+                    Err(get) if get.status().is_some_and(|s| s.code == 404) => {
+                        return Err(classify(e))
+                    }
+                    Err(get) => return Err(JobError::Transient(get.to_string())),
+                }
+            }
+        };
+        store::mark_reported(&self.db, id, &view(&reported))
+            .await
+            .map_err(db_error)?;
+        self.metrics.external_transaction("report", "done");
+        tracing::info!(
+            id,
+            late_minutes = (crate::db::now_ms() - row.transaction_time) / 60_000,
+            "external transaction reported"
+        );
+        Ok(())
+    }
+
+    async fn deliver_refund(&self, id: &str, refund_id: &str) -> Result<(), JobError> {
+        let refund = stored(store::refund(&self.db, id, refund_id).await, || {
+            format!("refund {refund_id} of {id}")
+        })?;
+        if refund.state != "pending" {
+            return Ok(());
+        }
+        let row = stored(store::get(&self.db, id).await, || {
+            format!("external transaction {id}")
+        })?;
+        match row.state.as_str() {
+            "reported" => {}
+            "failed" => {
+                return Err(JobError::Permanent(
+                    "the refunded payment was refused by Google".into(),
+                ))
+            }
+            _ => {
+                return Err(JobError::Transient(
+                    "waiting for the refunded payment to be reported".into(),
+                ))
+            }
+        }
+        if store::earlier_refund_pending(&self.db, id, &refund)
+            .await
+            .map_err(db_error)?
+        {
+            return Err(JobError::Transient(
+                "waiting for an earlier refund of this payment".into(),
+            ));
+        }
+        let body = refund_body(&row, &refund);
+        self.acquire().await?;
+        let refunded = match self.play.refund_external_transaction(id, &body).await {
+            Ok(t) => t,
+            Err(e) => {
+                // A timeout or 5xx may hide a refund that happened; a 409 (refund id used)
+                // or a refusal of a full refund may mean an earlier attempt did it.
+                let check = is_ambiguous(&e)
+                    || is_already_exists(&e)
+                    || (refund.full_refund == 1
+                        && e.status().is_some_and(|s| s.code == 400 || s.code == 412));
+                if !check {
+                    return Err(classify(e));
+                }
+                let t = self
+                    .play
+                    .get_external_transaction(id)
+                    .await
+                    .map_err(|g| JobError::Transient(g.to_string()))?;
+                if !self.refund_applied(&row, &refund, &t).await? {
+                    return Err(classify(e));
+                }
+                tracing::info!(id, refund_id, error = %e, "refund found applied on Google after an unclear answer");
+                t
+            }
+        };
+        store::mark_refunded(&self.db, id, refund_id, &view(&refunded))
+            .await
+            .map_err(db_error)?;
+        self.metrics.external_transaction("refund", "done");
+        Ok(())
+    }
+
+    /// Whether Google's amounts show this refund applied: what is left is at most the
+    /// original minus every refund reported before and this one.
+    async fn refund_applied(
+        &self,
+        row: &TransactionRow,
+        refund: &RefundRow,
+        t: &ExternalTransaction,
+    ) -> Result<bool, JobError> {
+        if refund.full_refund == 1 {
+            return Ok(t.transaction_state.as_deref() == Some("TRANSACTION_CANCELED"));
+        }
+        let before: i64 = store::refunds(&self.db, &row.id)
+            .await
+            .map_err(db_error)?
+            .iter()
+            .filter(|r| r.state == "reported")
+            .filter_map(|r| r.pre_tax_micros)
+            .sum();
+        let expected = row.pre_tax_micros - before - refund.pre_tax_micros.unwrap_or(0);
+        Ok(t.current_pre_tax_amount
+            .as_ref()
+            .is_some_and(|p| p.price_micros <= expected))
+    }
+
+    async fn acquire(&self) -> Result<(), JobError> {
+        self.limiter.acquire().await.map_err(db_error)
+    }
+}
+
+impl JobHandler for Delivery {
+    fn run<'a>(&'a self, job: &'a Job) -> JobFuture<'a> {
+        Box::pin(self.run_job(job))
+    }
+}
+
+/// A row the job needs: missing is permanent (the job outlived its row), a database error
+/// transient.
+fn stored<T>(
+    row: Result<Option<T>, sqlx::Error>,
+    what: impl FnOnce() -> String,
+) -> Result<T, JobError> {
+    row.map_err(db_error)?
+        .ok_or_else(|| JobError::Permanent(format!("{} is not stored", what())))
+}
+
+fn db_error(e: sqlx::Error) -> JobError {
+    JobError::Transient(format!("database: {e}"))
+}
+
+/// No answer, or a 5xx: the request may have taken effect.
+fn is_ambiguous(e: &PlayError) -> bool {
+    match e {
+        PlayError::Transport(_) => true,
+        PlayError::Api(s) => s.code >= 500,
+        _ => false,
+    }
+}
+
+fn is_already_exists(e: &PlayError) -> bool {
+    e.status()
+        .is_some_and(|s| s.code == 409 || s.status.as_deref() == Some("ALREADY_EXISTS"))
+}
+
+fn classify(e: PlayError) -> JobError {
+    if e.is_transient() {
+        JobError::Transient(e.to_string())
+    } else {
+        JobError::Permanent(e.to_string())
+    }
+}
+
+fn price(micros: i64, currency: &str) -> Value {
+    json!({ "priceMicros": micros.to_string(), "currency": currency })
+}
+
+/// The `ExternalTransaction` Google receives for a stored payment.
+pub fn google_body(row: &TransactionRow) -> Result<Value, JobError> {
+    let kind = PaymentKind::parse(&row.kind)
+        .ok_or_else(|| JobError::Permanent(format!("unknown kind {}", row.kind)))?;
+    let mut body = json!({
+        "originalPreTaxAmount": price(row.pre_tax_micros, &row.currency),
+        "originalTaxAmount": price(row.tax_micros, &row.currency),
+        "transactionTime": rfc3339(row.transaction_time),
+        "userTaxAddress": { "regionCode": row.region_code },
+    });
+    if let Some(area) = &row.administrative_area {
+        body["userTaxAddress"]["administrativeArea"] = json!(area);
+    }
+    let token = || {
+        row.token.clone().ok_or_else(|| {
+            JobError::Permanent(
+                "the externalTransactionToken is gone before the first report".into(),
+            )
+        })
+    };
+    match kind {
+        PaymentKind::OneTime => {
+            body["oneTimeTransaction"] = json!({ "externalTransactionToken": token()? });
+        }
+        PaymentKind::SubscriptionFirst | PaymentKind::SubscriptionRenewal => {
+            let mut recurring = json!({
+                "externalSubscription": {
+                    "subscriptionType": row.subscription_type.as_deref().unwrap_or("RECURRING")
+                }
+            });
+            match &row.initial_id {
+                Some(initial) => recurring["initialExternalTransactionId"] = json!(initial),
+                None => recurring["externalTransactionToken"] = json!(token()?),
+            }
+            body["recurringTransaction"] = recurring;
+        }
+    }
+    if let Some(program) = &row.program {
+        let program: Value = serde_json::from_str(program)
+            .map_err(|e| JobError::Permanent(format!("stored program details: {e}")))?;
+        if let (Some(b), Some(p)) = (body.as_object_mut(), program.as_object()) {
+            b.extend(p.clone());
+        }
+    }
+    Ok(body)
+}
+
+fn refund_body(row: &TransactionRow, refund: &RefundRow) -> Value {
+    let mut body = json!({ "refundTime": rfc3339(refund.refund_time) });
+    match refund.pre_tax_micros {
+        Some(micros) if refund.full_refund == 0 => {
+            body["partialRefund"] = json!({
+                "refundId": refund.google_refund_id,
+                "refundPreTaxAmount": price(micros, &row.currency),
+            });
+        }
+        _ => body["fullRefund"] = json!({}),
+    }
+    body
+}
+
+/// Whether Google's transaction is the one stored: same amounts, currency, payment time
+/// and kind.
+pub fn same_transaction(row: &TransactionRow, t: &ExternalTransaction) -> bool {
+    let amount = |p: &Option<crate::play::external_transactions::Price>, micros: i64| {
+        p.as_ref()
+            .is_some_and(|p| p.price_micros == micros && p.currency == row.currency)
+    };
+    let time = t
+        .transaction_time
+        .as_deref()
+        .and_then(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+    let recurring = row.kind != PaymentKind::OneTime.as_str();
+    amount(&t.original_pre_tax_amount, row.pre_tax_micros)
+        && amount(&t.original_tax_amount, row.tax_micros)
+        && time == Some(row.transaction_time)
+        && t.recurring_transaction.is_some() == recurring
+        && t.one_time_transaction.is_some() != recurring
+}
+
+/// What the server keeps of Google's answer.
+pub fn view(t: &ExternalTransaction) -> GoogleView {
+    GoogleView {
+        state: t.transaction_state.clone(),
+        current_pre_tax_micros: t.current_pre_tax_amount.as_ref().map(|p| p.price_micros),
+        current_tax_micros: t.current_tax_amount.as_ref().map(|p| p.price_micros),
+        test: t.test_purchase.is_some(),
+        create_time: t.create_time.clone(),
+    }
+}

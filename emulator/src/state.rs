@@ -366,6 +366,13 @@ pub struct Model {
     pub intro_offers: BTreeMap<String, crate::catalog::IntroOffer>,
     /// (product id, base plan id) that were ever ACTIVE.
     pub ever_active_base_plans: BTreeSet<(String, String)>,
+    /// `monetization.onetimeproducts`: OneTimeProduct resources by product id.
+    pub one_time_products: BTreeMap<String, Value>,
+    /// (product id, purchase option id) that were ever ACTIVE.
+    pub ever_active_purchase_options: BTreeSet<(String, String)>,
+    /// Whether the legacy `inappproducts` API answers 403 "Please migrate to the new
+    /// publishing API." (an app moved to the new one-time product model).
+    pub inappproducts_migrated: bool,
     /// External transactions by id.
     pub external_transactions: BTreeMap<String, ExternalTransaction>,
     /// Quota configuration.
@@ -403,6 +410,9 @@ impl Model {
             subscriptions: BTreeMap::new(),
             intro_offers: BTreeMap::new(),
             ever_active_base_plans: BTreeSet::new(),
+            one_time_products: BTreeMap::new(),
+            ever_active_purchase_options: BTreeSet::new(),
+            inappproducts_migrated: config.inappproducts_migrated,
             external_transactions: BTreeMap::new(),
             quotas: config.quotas,
             quota_windows: QuotaWindows::default(),
@@ -430,7 +440,53 @@ impl Model {
                     .insert(spec.product_id.clone(), offer.clone());
             }
         }
-        for s in config.catalog.subscriptions(&config.package_name) {
+        let file = config.catalog.to_catalog_file();
+        let version = json!({ "version": crate::catalog_file::LATEST_REGIONS_VERSION });
+        for (id, p) in &file.one_time_products {
+            let mut v = p.to_google(id, None);
+            v["packageName"] = json!(config.package_name);
+            v["regionsVersion"] = version.clone();
+            for (o, (oid, spec)) in v["purchaseOptions"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .zip(&p.purchase_options)
+            {
+                o["state"] = json!(spec.state.google());
+                if spec.state != crate::catalog_file::EntryState::Draft {
+                    self.ever_active_purchase_options
+                        .insert((id.clone(), oid.clone()));
+                }
+            }
+            self.one_time_products.insert(id.clone(), v);
+        }
+        let subscriptions: Vec<Value> = match &config.catalog.file {
+            Some(f) => f
+                .subscriptions
+                .iter()
+                .map(|(id, s)| {
+                    let mut v = s.to_google(id, None);
+                    v["packageName"] = json!(config.package_name);
+                    for (b, spec) in v["basePlans"]
+                        .as_array_mut()
+                        .into_iter()
+                        .flatten()
+                        .zip(s.base_plans.values())
+                    {
+                        b["state"] = json!(spec.state.google());
+                        if spec.state == crate::catalog_file::EntryState::Inactive {
+                            self.ever_active_base_plans.insert((
+                                id.clone(),
+                                b["basePlanId"].as_str().unwrap_or_default().into(),
+                            ));
+                        }
+                    }
+                    v
+                })
+                .collect(),
+            None => config.catalog.subscriptions(&config.package_name),
+        };
+        for s in subscriptions {
             let id = s["productId"].as_str().unwrap_or_default().to_string();
             for b in s["basePlans"].as_array().into_iter().flatten() {
                 if b["state"] == "ACTIVE" {

@@ -255,6 +255,63 @@ async fn tour_of_every_route() {
     )
     .await);
     ok(e.google("DELETE", "subscriptions/tmp", None).await);
+    ok(e.google(
+        "POST",
+        "subscriptions/gold/basePlans:batchUpdateStates",
+        Some(json!({ "requests": [{ "activateBasePlanRequest": { "productId": "gold", "basePlanId": "m" } }] })),
+    )
+    .await);
+
+    let otp = json!({
+        "productId": "gems",
+        "listings": [{ "languageCode": "en-US", "title": "Gems", "description": "d" }],
+        "purchaseOptions": [{ "purchaseOptionId": "buy", "buyOption": { "legacyCompatible": true },
+            "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "price": { "currencyCode": "USD", "units": "1" }, "availability": "AVAILABLE" }] }],
+    });
+    ok(e.google(
+        "PATCH",
+        "onetimeproducts/gems?allowMissing=true&regionsVersion.version=2025/03",
+        Some(otp.clone()),
+    )
+    .await);
+    ok(e.google("POST", "oneTimeProducts:batchUpdate", Some(json!({ "requests": [{ "oneTimeProduct": otp, "updateMask": "listings", "regionsVersion": { "version": "2025/03" }, "latencyTolerance": "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT" }] }))).await);
+    ok(e.google("GET", "oneTimeProducts/gems", None).await);
+    ok(e.google("GET", "oneTimeProducts?pageSize=1", None).await);
+    ok(
+        e.google("GET", "oneTimeProducts:batchGet?productIds=gems", None)
+            .await,
+    );
+    ok(e.google(
+        "POST",
+        "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+        Some(json!({ "requests": [{ "activatePurchaseOptionRequest": { "productId": "gems", "purchaseOptionId": "buy" } }] })),
+    )
+    .await);
+    ok(e.google(
+        "PATCH",
+        "onetimeproducts/draft1?allowMissing=true&regionsVersion.version=2025/03",
+        Some(json!({ "listings": [{ "languageCode": "en-US", "title": "D" }] })),
+    )
+    .await);
+    ok(e.google("DELETE", "oneTimeProducts/draft1", None).await);
+    ok(e.google(
+        "PATCH",
+        "onetimeproducts/draft2?allowMissing=true&regionsVersion.version=2025/03",
+        Some(json!({ "listings": [{ "languageCode": "en-US", "title": "D" }] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "oneTimeProducts:batchDelete",
+        Some(json!({ "requests": [{ "productId": "draft2" }] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "pricing:convertRegionPrices",
+        Some(json!({ "price": { "currencyCode": "USD", "units": "4", "nanos": 990_000_000 } })),
+    )
+    .await);
 
     let tx = json!({
         "originalPreTaxAmount": { "priceMicros": "1000000", "currency": "USD" },

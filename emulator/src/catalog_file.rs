@@ -412,6 +412,29 @@ impl CatalogFile {
         }
     }
 
+    /// Rewrites every explicit price in its canonical form (`"750 JPY"` → `"750.00 JPY"`,
+    /// as [`Amount`]'s `Display` and a price read back from Google), so that comparisons
+    /// are of amounts, not spellings. Unparsable prices are left as they are.
+    pub fn normalize_prices(&mut self) {
+        let fix = |prices: &mut BTreeMap<String, String>| {
+            for p in prices.values_mut() {
+                if let Ok(a) = Amount::parse(p) {
+                    *p = a.to_string();
+                }
+            }
+        };
+        for p in self.one_time_products.values_mut() {
+            for o in p.purchase_options.values_mut() {
+                fix(&mut o.prices);
+            }
+        }
+        for s in self.subscriptions.values_mut() {
+            for b in s.base_plans.values_mut() {
+                fix(&mut b.prices);
+            }
+        }
+    }
+
     /// Resolves auto prices with the emulator's own converter (seeding the emulator).
     pub fn resolve_locally(&mut self) {
         let converted = self

@@ -1,4 +1,4 @@
-//! `pwa-billing`: serve, sandbox, migrate, reconcile.
+//! `pwa-billing`: serve, sandbox, migrate, reconcile, catalog.
 
 use std::path::PathBuf;
 
@@ -50,6 +50,9 @@ enum Command {
     /// Everything on one machine with no Google account: the embedded Play emulator, the
     /// server configured for it, the demo PWA and the npm package.
     Sandbox(pwa_billing_server::sandbox::SandboxOptions),
+    /// Catalog as code: validate, pull, plan (diff) and apply the app's one-time products
+    /// and subscriptions from a catalog file.
+    Catalog(pwa_billing_server::catalog::CatalogArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +96,9 @@ enum ReportsCommand {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
+    if let Command::Catalog(args) = cli.command {
+        return pwa_billing_server::catalog::main(args).await;
+    }
     match run(cli.command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) if e.is::<pwa_billing_server::reports::Discrepancies>() => {
@@ -190,6 +196,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Sandbox(options) => {
             pwa_billing_server::sandbox::run(options, shutdown_signal()).await
         }
+        Command::Catalog(_) => unreachable!("handled in main"),
     }
 }
 

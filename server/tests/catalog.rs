@@ -305,8 +305,10 @@ async fn ten_thousand_products_in_one_hundred_tolerant_batches() {
     assert_eq!(s.calls("purchaseOptions.batchUpdateStates"), 100);
     assert_eq!(s.modifications(), 200);
     println!(
-        "10,000 products: {} modification calls in {took:?}",
-        s.modifications()
+        "catalog apply, 10,000 one-time products: {} modification calls (minimum 200: 100 batchUpdate + 100 batchUpdateStates), {} reads, {:.1} s",
+        s.modifications(),
+        s.calls("onetimeproducts.list") + s.calls("convertRegionPrices"),
+        took.as_secs_f64()
     );
     let r = s.run(&["plan", "--exit-code"]).await;
     assert_eq!(r.code, 0, "{r:?}");
@@ -573,5 +575,78 @@ async fn pull_reads_legacy_inappproducts_of_an_app_not_migrated() {
     assert!(
         file.one_time_products.contains_key("gems"),
         "and the new model's products"
+    );
+}
+
+#[tokio::test]
+async fn the_server_and_the_sandbox_read_the_same_file() {
+    use pwa_billing_server::config::{Config, ProductKind};
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../catalog.toml");
+    let env = |extra: &[(&str, &str)]| {
+        let mut env: Vec<(String, String)> = [
+            ("PWA_BILLING_PACKAGE_NAME", "com.example.pwa"),
+            ("PWA_BILLING_SERVICE_ACCOUNT_KEY", "key.json"),
+            (
+                "PWA_BILLING_AUTH_JWT_HS256_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            ),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.sort();
+        env
+    };
+    let path = demo.to_str().unwrap();
+    let c = Config::load_from(None, env(&[("PWA_BILLING_CATALOG", path)])).unwrap();
+    assert_eq!(c.products["coins_100"], ProductKind::Consumable);
+    assert_eq!(c.products["premium_unlock"], ProductKind::NonConsumable);
+    assert_eq!(c.products["sub_yearly"], ProductKind::Subscription);
+    // The deprecated list still works, and must agree with the file.
+    let c =
+        Config::load_from(None, env(&[("PWA_BILLING_PRODUCTS", "old=non_consumable")])).unwrap();
+    assert_eq!(c.products["old"], ProductKind::NonConsumable);
+    let e = Config::load_from(
+        None,
+        env(&[
+            ("PWA_BILLING_CATALOG", path),
+            ("PWA_BILLING_PRODUCTS", "coins_100=non_consumable"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "products.coins_100", "{e}");
+    assert_eq!(
+        Config::load_from(None, env(&[])).unwrap_err().key,
+        "catalog"
+    );
+    let e = Config::load_from(None, env(&[("PWA_BILLING_CATALOG", "missing.toml")])).unwrap_err();
+    assert!(
+        e.key == "catalog" && e.to_string().contains("missing.toml"),
+        "{e}"
+    );
+
+    // The sandbox's emulator starts from the file and the server sells its products.
+    let catalog = Catalog::from_file(&demo).unwrap();
+    let products = pwa_billing_server::sandbox::sandbox_products(&catalog);
+    assert_eq!(products["coins_100"], ProductKind::Consumable);
+    let s = setup("", |c| c.catalog = catalog).await;
+    let (status, coins) = s.google("GET", "oneTimeProducts/coins_100", None).await;
+    assert_eq!(status, 200);
+    let options = &coins["purchaseOptions"][0];
+    assert_eq!(options["state"], "ACTIVE");
+    assert_eq!(
+        options["regionalPricingAndAvailabilityConfigs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        29,
+        "auto_price converted to every region"
+    );
+    s.write(DEMO);
+    let r = s.run(&["plan", "--exit-code"]).await;
+    assert_eq!(
+        r.code, 0,
+        "an emulator seeded from the file matches it: {r:?}"
     );
 }

@@ -197,6 +197,25 @@ pub async fn main(args: CatalogArgs) -> ExitCode {
     }
 }
 
+/// Each product id's kind as the server settles it: one-time products by their `kind`,
+/// subscriptions as subscriptions.
+pub fn product_kinds(file: &CatalogFile) -> BTreeMap<String, crate::config::ProductKind> {
+    use crate::config::ProductKind;
+    use play_emulator::catalog_file::OneTimeKind;
+    let otp = file.one_time_products.iter().map(|(id, p)| {
+        let kind = match p.kind {
+            OneTimeKind::Consumable => ProductKind::Consumable,
+            OneTimeKind::NonConsumable => ProductKind::NonConsumable,
+        };
+        (id.clone(), kind)
+    });
+    let subs = file
+        .subscriptions
+        .keys()
+        .map(|id| (id.clone(), ProductKind::Subscription));
+    otp.chain(subs).collect()
+}
+
 /// Reads and validates the catalog file: exit 2 on a parse error or an error finding;
 /// warnings go to stderr.
 pub fn load(path: &Path) -> Result<CatalogFile, CatalogError> {

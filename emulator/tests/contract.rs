@@ -262,6 +262,14 @@ async fn tour_of_every_route() {
     )
     .await);
 
+    ok(e.google(
+        "POST",
+        "subscriptions/gold/basePlans/m:migratePrices",
+        Some(json!({ "packageName": support::PKG, "productId": "gold", "basePlanId": "m", "regionsVersion": { "version": "2025/03" },
+            "regionalPriceMigrations": [{ "regionCode": "US", "oldestAllowedPriceVersionTime": "2026-01-01T00:00:00Z", "priceIncreaseType": "PRICE_INCREASE_TYPE_OPT_IN" }] })),
+    )
+    .await);
+
     let otp = json!({
         "productId": "gems",
         "listings": [{ "languageCode": "en-US", "title": "Gems", "description": "d" }],

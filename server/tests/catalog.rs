@@ -650,3 +650,59 @@ async fn the_server_and_the_sandbox_read_the_same_file() {
         "an emulator seeded from the file matches it: {r:?}"
     );
 }
+
+#[tokio::test]
+async fn migrate_prices_is_explicit_and_states_the_notice() {
+    let s = setup(ONE, |_| {}).await;
+    let base = [
+        "migrate-prices",
+        "--subscription",
+        "pro",
+        "--base-plan",
+        "monthly",
+    ];
+    // Without --yes (and no terminal) nothing is sent.
+    let r = s.run(&base).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("37 days' notice") && r.stderr.contains("pass --yes"),
+        "{r:?}"
+    );
+    assert_eq!(s.calls("migratePrices"), 0);
+    let r = s.run(&[&base[..], &["--yes"]].concat()).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("in 2 regions (DE, US)") && r.stdout.contains("price migration started"),
+        "{r:?}"
+    );
+    assert_eq!(s.calls("migratePrices"), 1);
+    // Google's refusals are exit 4: an opt-out increase (the first is the Console's), a
+    // base plan never published.
+    let r = s
+        .run(&[&base[..], &["--yes", "--increase-type", "opt-out"]].concat())
+        .await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stderr.contains("must be initiated in the Play Console"),
+        "{r:?}"
+    );
+    let r = s
+        .run(&[
+            "migrate-prices",
+            "--subscription",
+            "pro",
+            "--base-plan",
+            "nope",
+            "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 2, "{r:?}");
+    // A catalog apply never migrates prices.
+    s.write(&ONE.replace("2.99 USD", "3.99 USD"));
+    assert_eq!(s.run(&["apply", "--yes"]).await.code, 0);
+    assert_eq!(
+        s.calls("migratePrices"),
+        2,
+        "the one started and the one refused"
+    );
+}

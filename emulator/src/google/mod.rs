@@ -86,6 +86,7 @@ routes! {
     "androidpublisher.monetization.onetimeproducts.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/onetimeproducts/{productId}" Monetization;
     "androidpublisher.monetization.onetimeproducts.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}" Monetization;
     "androidpublisher.monetization.convertRegionPrices" "POST" "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.migratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:migratePrices" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.activate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:deactivate" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}" Monetization;
@@ -265,7 +266,10 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
                         .count() as u64
                 })
                 .unwrap_or(0)
-        } else if id.contains("basePlans.activate") || id.contains("basePlans.deactivate") {
+        } else if id.contains("basePlans.activate")
+            || id.contains("basePlans.deactivate")
+            || id.ends_with("basePlans.migratePrices")
+        {
             is_sensitive(call.body["latencyTolerance"].as_str()) as u64
         } else {
             is_sensitive(call.query("latencyTolerance")) as u64
@@ -338,6 +342,9 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         }
         "androidpublisher.monetization.convertRegionPrices" => {
             onetimeproducts::convert_region_prices(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.migratePrices" => {
+            monetization::migrate_prices(call, m)
         }
         "androidpublisher.monetization.subscriptions.basePlans.activate" => {
             monetization::activate(call, m)

@@ -570,3 +570,59 @@ pub fn delete_base_plan(call: &Call, m: &mut Model) -> Result<Reply, GoogleError
     }
     Ok(Reply::Empty)
 }
+
+/// `monetization.subscriptions.basePlans.migratePrices`: moves the legacy price cohorts of
+/// the given regions to the current price. The base plan must be published (ACTIVE or
+/// INACTIVE) and sell in each region; `oldestAllowedPriceVersionTime` must be an RFC 3339
+/// time; an opt-out increase is refused, as the app's first one must be started in the
+/// Play Console (the emulator has no Console).
+pub fn migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    check_tolerance(call.body["latencyTolerance"].as_str())?;
+    require_regions_version(call.body["regionsVersion"]["version"].as_str())?;
+    let id = call.param("productId");
+    let plan_id = call.param("basePlanId");
+    let sub = m.subscriptions.get(id).ok_or_else(|| not_found(id))?;
+    let plan = find_by(&sub["basePlans"], "basePlanId", plan_id)
+        .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
+    if plan["state"] == "DRAFT" {
+        return Err(GoogleError::failed_precondition(format!(
+            "Base plan {id}/{plan_id} was never published: it has no legacy price cohorts."
+        )));
+    }
+    let migrations = call.body["regionalPriceMigrations"]
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| GoogleError::required("regionalPriceMigrations"))?;
+    for (i, r) in migrations.iter().enumerate() {
+        let region = r["regionCode"].as_str().unwrap_or_default();
+        if find_by(&plan["regionalConfigs"], "regionCode", region).is_none() {
+            return Err(GoogleError::invalid(format!(
+                "regionalPriceMigrations[{i}]: the base plan does not sell in region {region:?}."
+            )));
+        }
+        let time = r["oldestAllowedPriceVersionTime"]
+            .as_str()
+            .unwrap_or_default();
+        if time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+            .is_err()
+        {
+            return Err(GoogleError::invalid(format!(
+                "regionalPriceMigrations[{i}].oldestAllowedPriceVersionTime {time:?} is not an RFC 3339 time."
+            )));
+        }
+        match r["priceIncreaseType"].as_str() {
+            None | Some("PRICE_INCREASE_TYPE_UNSPECIFIED" | "PRICE_INCREASE_TYPE_OPT_IN") => {}
+            Some("PRICE_INCREASE_TYPE_OPT_OUT") => {
+                return Err(GoogleError::failed_precondition(
+                    "The first opt-out price increase for an app must be initiated in the Play Console.",
+                ))
+            }
+            Some(other) => {
+                return Err(GoogleError::invalid(format!(
+                    "regionalPriceMigrations[{i}].priceIncreaseType {other:?} is invalid."
+                )))
+            }
+        }
+    }
+    Ok(Reply::Json(json!({})))
+}

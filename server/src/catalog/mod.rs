@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod migrate;
 pub mod plan;
 pub mod pull;
 pub mod validate;
@@ -50,7 +51,7 @@ pub struct CatalogError {
 }
 
 impl CatalogError {
-    fn new(code: u8, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
         CatalogError {
             code,
             message: message.into(),
@@ -184,6 +185,16 @@ pub enum CatalogCommand {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
     },
+    /// Move a base plan's subscribers in legacy price cohorts to the current price (never
+    /// part of apply; Play notifies them first).
+    MigratePrices {
+        /// Where the app lives.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to migrate.
+        #[command(flatten)]
+        args: migrate::MigrateArgs,
+    },
 }
 
 /// Runs a catalog command; the exit code follows the module's table.
@@ -270,6 +281,10 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
                 );
             }
             Ok(0)
+        }
+        CatalogCommand::MigratePrices { connection, args } => {
+            let api = connect(&connection)?;
+            migrate::migrate(&api, &args).await
         }
         CatalogCommand::Schema => {
             println!("{}", schema_text());

@@ -204,6 +204,177 @@ pub struct BasePlanEntry {
     /// Regions closed to new subscribers (kept: a region cannot be removed).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub withdrawn: BTreeSet<String>,
+    /// Offers by id (auto-renewing base plans only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub offers: BTreeMap<String, OfferEntry>,
+}
+
+/// Who may take a subscription offer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Eligibility {
+    /// New subscribers who never had a subscription of this app (acquisition).
+    #[default]
+    NewCustomer,
+    /// Subscribers of another subscription of the app (upgrade).
+    Upgrade,
+    /// Whoever the app decides (no targeting rule).
+    DeveloperDetermined,
+}
+
+/// An offer of an auto-renewing base plan: one or two phases before the base price.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferEntry {
+    /// Desired state (default `active`; the base plan's state supersedes it).
+    #[serde(default)]
+    pub state: EntryState,
+    /// Who may take it.
+    #[serde(default)]
+    pub eligibility: Eligibility,
+    /// Offer tags (at most 20, each at most 20 characters).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The phases, in order (one or two).
+    pub phases: Vec<PhaseEntry>,
+}
+
+/// A phase of an offer: free, or at a price per region (every region of the base plan).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseEntry {
+    /// ISO 8601 duration of one period of the phase (`P7D`, `P1M`).
+    pub duration: String,
+    /// How many periods (default 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub recurrence_count: u32,
+    /// A free phase (a free trial).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub free: bool,
+    /// The phase's price by region.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prices: BTreeMap<String, String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+impl OfferEntry {
+    /// Google's `SubscriptionOffer` (no output-only fields), available in `regions`, merged
+    /// over `live` when given.
+    pub fn to_google(
+        &self,
+        product: &str,
+        base_plan: &str,
+        offer: &str,
+        regions: &BTreeSet<String>,
+        live: Option<&Value>,
+    ) -> Value {
+        let phases: Vec<Value> = self
+            .phases
+            .iter()
+            .map(|p| {
+                let configs: Vec<Value> = if p.free {
+                    regions
+                        .iter()
+                        .map(|r| json!({ "regionCode": r, "free": {} }))
+                        .collect()
+                } else {
+                    prices_of(&p.prices)
+                        .into_iter()
+                        .map(|(r, a)| json!({ "regionCode": r, "price": a.money() }))
+                        .collect()
+                };
+                json!({ "duration": p.duration, "recurrenceCount": p.recurrence_count, "regionalConfigs": configs })
+            })
+            .collect();
+        let regional: Vec<Value> = regions
+            .iter()
+            .map(|r| json!({ "regionCode": r, "newSubscriberAvailability": true }))
+            .collect();
+        let mut v = merge(
+            live,
+            json!({
+                "productId": product,
+                "basePlanId": base_plan,
+                "offerId": offer,
+                "phases": phases,
+                "regionalConfigs": regional,
+                "offerTags": self.tags.iter().map(|t| json!({ "tag": t })).collect::<Vec<_>>(),
+            }),
+        );
+        if let Some(o) = v.as_object_mut() {
+            o.remove("state");
+            o.remove("targeting");
+            let scope = json!({ "scope": { "anySubscriptionInApp": {} } });
+            match self.eligibility {
+                Eligibility::NewCustomer => {
+                    o.insert("targeting".into(), json!({ "acquisitionRule": scope }));
+                }
+                Eligibility::Upgrade => {
+                    o.insert("targeting".into(), json!({ "upgradeRule": scope }));
+                }
+                Eligibility::DeveloperDetermined => {}
+            }
+        }
+        v
+    }
+
+    /// From Google's `SubscriptionOffer`.
+    pub fn from_google(v: &Value) -> OfferEntry {
+        let eligibility = if v["targeting"]["acquisitionRule"].is_object() {
+            Eligibility::NewCustomer
+        } else if v["targeting"]["upgradeRule"].is_object() {
+            Eligibility::Upgrade
+        } else {
+            Eligibility::DeveloperDetermined
+        };
+        let phases = v["phases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let configs = p["regionalConfigs"].as_array();
+                let free = configs
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .is_some_and(|c| c["free"].is_object());
+                let (prices, _) = regional(&p["regionalConfigs"], |_| false);
+                PhaseEntry {
+                    duration: p["duration"].as_str().unwrap_or_default().to_string(),
+                    recurrence_count: p["recurrenceCount"].as_u64().unwrap_or(1) as u32,
+                    free,
+                    prices,
+                }
+            })
+            .collect();
+        OfferEntry {
+            state: EntryState::from_google(v["state"].as_str().unwrap_or("DRAFT")),
+            eligibility,
+            tags: v["offerTags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["tag"].as_str().map(String::from))
+                .collect(),
+            phases,
+        }
+    }
+}
+
+impl BasePlanEntry {
+    /// The regions an offer of this base plan is available in: every region of the base
+    /// plan (a withdrawn one included: an offer's region, like a base plan's, is never
+    /// removed, and nobody new can subscribe there anyway).
+    pub fn offer_regions(&self) -> BTreeSet<String> {
+        self.prices.keys().cloned().collect()
+    }
 }
 
 /// Money parsed from `"4.99 USD"`.
@@ -431,6 +602,11 @@ impl CatalogFile {
         for s in self.subscriptions.values_mut() {
             for b in s.base_plans.values_mut() {
                 fix(&mut b.prices);
+                for o in b.offers.values_mut() {
+                    for p in &mut o.phases {
+                        fix(&mut p.prices);
+                    }
+                }
             }
         }
     }
@@ -707,6 +883,7 @@ impl SubscriptionEntry {
                         prices,
                         auto_price: None,
                         withdrawn,
+                        offers: BTreeMap::new(),
                     },
                 )
             })

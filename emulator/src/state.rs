@@ -370,6 +370,10 @@ pub struct Model {
     pub one_time_products: BTreeMap<String, Value>,
     /// (product id, purchase option id) that were ever ACTIVE.
     pub ever_active_purchase_options: BTreeSet<(String, String)>,
+    /// Subscription offers by `product/basePlan/offer`.
+    pub subscription_offers: BTreeMap<String, Value>,
+    /// Offers (`product/basePlan/offer`) that were ever ACTIVE.
+    pub ever_active_offers: BTreeSet<String>,
     /// Whether the legacy `inappproducts` API answers 403 "Please migrate to the new
     /// publishing API." (an app moved to the new one-time product model).
     pub inappproducts_migrated: bool,
@@ -412,6 +416,8 @@ impl Model {
             ever_active_base_plans: BTreeSet::new(),
             one_time_products: BTreeMap::new(),
             ever_active_purchase_options: BTreeSet::new(),
+            subscription_offers: BTreeMap::new(),
+            ever_active_offers: BTreeSet::new(),
             inappproducts_migrated: config.inappproducts_migrated,
             external_transactions: BTreeMap::new(),
             quotas: config.quotas,
@@ -474,6 +480,8 @@ impl Model {
                         .zip(s.base_plans.values())
                     {
                         b["state"] = json!(spec.state.google());
+                        let plan_id = b["basePlanId"].as_str().unwrap_or_default();
+                        self.seed_offers(&config.package_name, id, plan_id, spec);
                         if spec.state == crate::catalog_file::EntryState::Inactive {
                             self.ever_active_base_plans.insert((
                                 id.clone(),
@@ -497,6 +505,51 @@ impl Model {
                 }
             }
             self.subscriptions.insert(id, s);
+        }
+    }
+
+    /// Stores a file's offers of one base plan; the first active new-customer offer is the
+    /// introductory offer the device sandbox shows.
+    fn seed_offers(
+        &mut self,
+        package: &str,
+        product: &str,
+        plan_id: &str,
+        plan: &crate::catalog_file::BasePlanEntry,
+    ) {
+        use crate::catalog_file::{Eligibility, EntryState};
+        let regions = plan.offer_regions();
+        for (offer_id, offer) in &plan.offers {
+            let mut v = offer.to_google(product, plan_id, offer_id, &regions, None);
+            v["packageName"] = json!(package);
+            v["state"] = json!(offer.state.google());
+            let key = crate::google::offers::key(product, plan_id, offer_id);
+            if offer.state != EntryState::Draft {
+                self.ever_active_offers.insert(key.clone());
+            }
+            self.subscription_offers.insert(key, v);
+            let intro = offer.state == EntryState::Active
+                && offer.eligibility == Eligibility::NewCustomer
+                && !self.intro_offers.contains_key(product);
+            if intro {
+                let mut shown = crate::catalog::IntroOffer::default();
+                for phase in &offer.phases {
+                    if phase.free {
+                        shown.free_trial_period = Some(phase.duration.clone());
+                    } else if let Some(price) = phase
+                        .prices
+                        .get("US")
+                        .or_else(|| phase.prices.values().next())
+                        .and_then(|p| crate::catalog_file::Amount::parse(p).ok())
+                    {
+                        shown.introductory_price =
+                            Some(crate::catalog::micros_to_decimal(price.micros));
+                        shown.introductory_price_period = Some(phase.duration.clone());
+                        shown.introductory_price_cycles = Some(phase.recurrence_count);
+                    }
+                }
+                self.intro_offers.insert(product.to_string(), shown);
+            }
         }
     }
 

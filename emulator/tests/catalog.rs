@@ -703,3 +703,69 @@ async fn tolerant_batches_spare_the_latency_sensitive_quota() {
         "the 4th modification call of the hour"
     );
 }
+
+#[tokio::test]
+async fn subscription_offers_follow_googles_rules() {
+    let e = Emu::start().await;
+    let offer = |plan: &str, id: &str, phases: usize, region: &str| {
+        let phase = json!({ "duration": "P7D", "recurrenceCount": 1, "regionalConfigs": [{ "regionCode": region, "free": {} }] });
+        json!({ "productId": "sub_monthly", "basePlanId": plan, "offerId": id, "phases": vec![phase; phases],
+            "regionalConfigs": [{ "regionCode": region, "newSubscriberAvailability": true }] })
+    };
+    let update = |o: Value| json!({ "requests": [{ "subscriptionOffer": o, "allowMissing": true, "regionsVersion": { "version": "2025/03" } }] });
+    let path = "subscriptions/sub_monthly/basePlans/monthly/offers:batchUpdate";
+    for (bad, why) in [
+        (offer("monthly", "t", 3, "US"), "one or two phases"),
+        (offer("monthly", "t", 1, "DE"), "not a region of base plan"),
+        (offer("nope", "t", 1, "US"), "Base plan not found"),
+        (offer("monthly", "Bad_Id", 1, "US"), "Invalid offer ID"),
+    ] {
+        let (s, b) = e.google("POST", path, Some(update(bad))).await;
+        assert!(
+            s >= 400 && b["error"]["message"].as_str().unwrap().contains(why),
+            "{why}: {b}"
+        );
+    }
+    let (s, b) = e
+        .google(
+            "POST",
+            path,
+            Some(update(offer("monthly", "trial", 1, "US"))),
+        )
+        .await;
+    assert_eq!(
+        (s, b["subscriptionOffers"][0]["state"].as_str()),
+        (200, Some("DRAFT")),
+        "{b}"
+    );
+    let states = json!({ "requests": [{ "activateSubscriptionOfferRequest": { "productId": "sub_monthly", "basePlanId": "monthly", "offerId": "trial" } }] });
+    assert_eq!(
+        e.google(
+            "POST",
+            "subscriptions/-/basePlans/-/offers:batchUpdateStates",
+            Some(states)
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, b) = e
+        .google(
+            "DELETE",
+            "subscriptions/sub_monthly/basePlans/monthly/offers/trial",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, reason(&b)),
+        (400, "failedPrecondition"),
+        "a published offer stays"
+    );
+    let (s, list) = e
+        .google("GET", "subscriptions/-/basePlans/-/offers", None)
+        .await;
+    assert_eq!(
+        (s, list["subscriptionOffers"].as_array().unwrap().len()),
+        (200, 1)
+    );
+}

@@ -270,6 +270,40 @@ async fn tour_of_every_route() {
     )
     .await);
 
+    let offer = |id: &str| {
+        json!({ "productId": "gold", "basePlanId": "m", "offerId": id,
+        "phases": [{ "duration": "P7D", "recurrenceCount": 1, "regionalConfigs": [{ "regionCode": "US", "free": {} }] }],
+        "regionalConfigs": [{ "regionCode": "US", "newSubscriberAvailability": true }],
+        "targeting": { "acquisitionRule": { "scope": { "anySubscriptionInApp": {} } } },
+        "offerTags": [{ "tag": "trial" }] })
+    };
+    ok(e.google("POST", "subscriptions/gold/basePlans/m/offers:batchUpdate", Some(json!({ "requests": [
+        { "subscriptionOffer": offer("trial"), "allowMissing": true, "regionsVersion": { "version": "2025/03" } },
+        { "subscriptionOffer": offer("draft"), "allowMissing": true, "regionsVersion": { "version": "2025/03" } },
+    ] }))).await);
+    ok(e.google(
+        "GET",
+        "subscriptions/-/basePlans/-/offers?pageSize=10",
+        None,
+    )
+    .await);
+    ok(
+        e.google("GET", "subscriptions/gold/basePlans/m/offers/trial", None)
+            .await,
+    );
+    ok(e.google(
+        "POST",
+        "subscriptions/-/basePlans/-/offers:batchUpdateStates",
+        Some(json!({ "requests": [{ "activateSubscriptionOfferRequest": { "productId": "gold", "basePlanId": "m", "offerId": "trial" } }] })),
+    )
+    .await);
+    ok(e.google(
+        "DELETE",
+        "subscriptions/gold/basePlans/m/offers/draft",
+        None,
+    )
+    .await);
+
     let otp = json!({
         "productId": "gems",
         "listings": [{ "languageCode": "en-US", "title": "Gems", "description": "d" }],

@@ -239,7 +239,11 @@ async fn demo_catalog_applies_pulls_back_and_plans_nothing() {
     // The explicit price wins over the converted one; the rest is converted.
     let coins = &plan["converted_prices"]["0.99 USD"];
     assert_eq!(coins["DE"], "0.91 EUR");
-    assert_eq!(plan["writes"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        plan["writes"].as_array().unwrap().len(),
+        6,
+        "4 products and 2 offers"
+    );
     let r = s.run(&["apply", "--yes"]).await;
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
@@ -631,6 +635,18 @@ async fn the_server_and_the_sandbox_read_the_same_file() {
     let products = pwa_billing_server::sandbox::sandbox_products(&catalog);
     assert_eq!(products["coins_100"], ProductKind::Consumable);
     let s = setup("", |c| c.catalog = catalog).await;
+    // The device sandbox shows the file's free trial and introductory price.
+    let items: Value = reqwest::get(format!(
+        "{}/emulator/v1/device/items?ids=sub_monthly,sub_yearly",
+        s.emulator.url()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(items[0]["freeTrialPeriod"], "P7D", "{items}");
+    assert_eq!(items[1]["introductoryPrice"]["value"], "9.99", "{items}");
     let (status, coins) = s.google("GET", "oneTimeProducts/coins_100", None).await;
     assert_eq!(status, 200);
     let options = &coins["purchaseOptions"][0];
@@ -705,4 +721,68 @@ async fn migrate_prices_is_explicit_and_states_the_notice() {
         2,
         "the one started and the one refused"
     );
+}
+
+#[tokio::test]
+async fn offers_are_written_activated_and_pulled() {
+    let with_offer = format!(
+        "{ONE}\n[subscriptions.pro.base_plans.monthly.offers.trial]\ntags = [\"trial\"]\nphases = [{{ duration = \"P7D\", free = true }}, {{ duration = \"P1M\", prices = {{ US = \"0.99 USD\", DE = \"0.99 EUR\" }} }}]\n"
+    );
+    let s = setup(ONE, |_| {}).await;
+    s.write(&with_offer);
+    let r = s.run(&["apply", "--yes"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("+ create subscription offer pro/monthly/trial"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("> activate offer pro/monthly/trial"),
+        "{r:?}"
+    );
+    assert_eq!(s.calls("offers.batchUpdate"), 1);
+    assert_eq!(s.calls("offers.batchUpdateStates"), 1);
+    let (_, offer) = s
+        .google(
+            "GET",
+            "subscriptions/pro/basePlans/monthly/offers/trial",
+            None,
+        )
+        .await;
+    assert_eq!(offer["state"], "ACTIVE");
+    assert_eq!(
+        offer["phases"][0]["regionalConfigs"][0],
+        json!({ "regionCode": "DE", "free": {} })
+    );
+    assert!(offer["targeting"]["acquisitionRule"].is_object(), "{offer}");
+
+    // One tag changed: one patch with mask offerTags.
+    s.write(&with_offer.replace("tags = [\"trial\"]", "tags = [\"trial\", \"intro\"]"));
+    let r = s.run(&["plan", "--json"]).await;
+    let plan: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{r:?}"));
+    assert_eq!(
+        plan["writes"],
+        json!([{ "kind": "subscription_offer", "id": "pro/monthly/trial", "create": false, "update_mask": ["offerTags"] }])
+    );
+    // A second active offer: the PWA warning; a published offer cannot be dropped.
+    let second = "[subscriptions.pro.base_plans.monthly.offers.other]\nphases = [{ duration = \"P3D\", free = true }]\n";
+    s.write(&format!("{with_offer}{second}"));
+    let r = s.run(&["validate"]).await;
+    assert!(r.stdout.contains("warning: subscriptions.pro.base_plans.monthly: 2 active offers: a TWA buys the first offer"), "{r:?}");
+    s.write(ONE);
+    let r = s.run(&["plan"]).await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stdout.contains("subscriptions.pro.base_plans.monthly.offers.trial: a published offer cannot be removed"), "{r:?}");
+
+    // pull then plan: nothing to do.
+    s.write(&with_offer);
+    assert_eq!(s.run(&["pull"]).await.code, 0);
+    let pulled = CatalogFile::read(&s.catalog()).unwrap();
+    assert_eq!(
+        pulled.subscriptions["pro"].base_plans["monthly"].offers["trial"].tags,
+        ["trial"]
+    );
+    let r = s.run(&["plan", "--exit-code"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
 }

@@ -19,6 +19,7 @@ use crate::SharedState;
 pub mod external_transactions;
 pub mod inappproducts;
 pub mod monetization;
+pub mod offers;
 pub mod onetimeproducts;
 pub mod orders;
 pub mod products;
@@ -86,6 +87,11 @@ routes! {
     "androidpublisher.monetization.onetimeproducts.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/onetimeproducts/{productId}" Monetization;
     "androidpublisher.monetization.onetimeproducts.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}" Monetization;
     "androidpublisher.monetization.convertRegionPrices" "POST" "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdate" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.list" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.migratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:migratePrices" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.activate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:deactivate" Monetization;
@@ -342,6 +348,19 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         }
         "androidpublisher.monetization.convertRegionPrices" => {
             onetimeproducts::convert_region_prices(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate" => {
+            offers::batch_update(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdateStates" => {
+            offers::batch_update_states(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.list" => {
+            offers::list(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.get" => offers::get(call, m),
+        "androidpublisher.monetization.subscriptions.basePlans.offers.delete" => {
+            offers::delete(call, m)
         }
         "androidpublisher.monetization.subscriptions.basePlans.migratePrices" => {
             monetization::migrate_prices(call, m)

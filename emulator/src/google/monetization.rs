@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::inappproducts::{batch_size, check_tolerance, valid_product_id};
-use super::onetimeproducts::{check_region_currency, refuse_removed_published};
+use super::onetimeproducts::{check_region_currency, masked_merge, refuse_removed_published};
 use super::{Call, Reply};
 use crate::catalog_file::find_by;
 use crate::clock::Period;
@@ -310,35 +310,13 @@ fn apply_patch(
     allow_missing: bool,
     version: &str,
 ) -> Result<Value, GoogleError> {
-    let fields: Vec<&str> = mask
-        .split(',')
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .collect();
-    if fields.is_empty() {
-        return Err(GoogleError::required("updateMask"));
-    }
-    if let Some(bad) = fields.iter().find(|f| !MASKABLE.contains(f)) {
-        return Err(GoogleError::invalid(format!(
-            "updateMask: field {bad:?} cannot be updated."
-        )));
-    }
     let existing = m.subscriptions.get(id);
-    let mut merged = match existing {
+    let base = match existing {
         Some(e) => e.clone(),
         None if allow_missing => json!({}),
         None => return Err(not_found(id)),
     };
-    for f in fields {
-        match body.get(f) {
-            Some(v) => merged[f] = v.clone(),
-            None => {
-                if let Some(o) = merged.as_object_mut() {
-                    o.remove(f);
-                }
-            }
-        }
-    }
+    let merged = masked_merge(base, body, Some(mask), &MASKABLE)?;
     if existing.is_none() && m.one_time_products.contains_key(id) {
         return Err(GoogleError::already_exists(format!(
             "{id} is a one-time product."

@@ -266,6 +266,42 @@ pub(crate) fn refuse_removed_published(
     Ok(())
 }
 
+/// `base` with each field of `mask` (comma-separated) taken from `body`, or removed when
+/// `body` lacks it: Google's masked update. The mask must be non-empty and name only
+/// `maskable` fields.
+pub(crate) fn masked_merge(
+    mut base: Value,
+    body: &Value,
+    mask: Option<&str>,
+    maskable: &[&str],
+) -> Result<Value, GoogleError> {
+    let fields: Vec<&str> = mask
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    if fields.is_empty() {
+        return Err(GoogleError::required("updateMask"));
+    }
+    if let Some(bad) = fields.iter().find(|f| !maskable.contains(f)) {
+        return Err(GoogleError::invalid(format!(
+            "updateMask: field {bad:?} cannot be updated."
+        )));
+    }
+    for f in fields {
+        match body.get(f) {
+            Some(v) => base[f] = v.clone(),
+            None => {
+                if let Some(o) = base.as_object_mut() {
+                    o.remove(f);
+                }
+            }
+        }
+    }
+    Ok(base)
+}
+
 /// One update of a product (patch or a batchUpdate entry), not yet stored.
 fn updated(
     m: &Model,
@@ -282,34 +318,7 @@ fn updated(
     let merged = match existing {
         None if allow_missing => body.clone(),
         None => return Err(not_found(id)),
-        Some(e) => {
-            let fields: Vec<&str> = mask
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .collect();
-            if fields.is_empty() {
-                return Err(GoogleError::required("updateMask"));
-            }
-            if let Some(bad) = fields.iter().find(|f| !MASKABLE.contains(f)) {
-                return Err(GoogleError::invalid(format!(
-                    "updateMask: field {bad:?} cannot be updated."
-                )));
-            }
-            let mut merged = e.clone();
-            for f in fields {
-                match body.get(f) {
-                    Some(v) => merged[f] = v.clone(),
-                    None => {
-                        if let Some(o) = merged.as_object_mut() {
-                            o.remove(f);
-                        }
-                    }
-                }
-            }
-            merged
-        }
+        Some(e) => masked_merge(e.clone(), body, mask, &MASKABLE)?,
     };
     validate(merged, id, m, version, existing)
 }

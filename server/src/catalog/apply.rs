@@ -158,7 +158,12 @@ fn tolerance(plan: &Plan) -> &'static str {
     }
 }
 
-fn write_phase(plan: &Plan, kind: Kind) -> Phase {
+/// The product id of a plan id (`product`, `product/basePlan`, `product/basePlan/offer`).
+fn product_of(id: &str) -> &str {
+    id.split('/').next().unwrap_or_default()
+}
+
+fn write_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>) -> Phase {
     let (name, path, key) = match kind {
         Kind::OneTimeProduct => (
             "one-time products",
@@ -166,11 +171,16 @@ fn write_phase(plan: &Plan, kind: Kind) -> Phase {
             "oneTimeProduct",
         ),
         Kind::Subscription => ("subscriptions", "subscriptions:batchUpdate", "subscription"),
+        Kind::SubscriptionOffer => (
+            "subscription offers",
+            "subscriptions/-/basePlans/-/offers:batchUpdate",
+            "subscriptionOffer",
+        ),
     };
     let entries = plan
         .writes
         .iter()
-        .filter(|w| w.kind == kind)
+        .filter(|w| w.kind == kind && !failed.contains(product_of(&w.id)))
         .map(|w| {
             let entry = json!({
                 key: w.body,
@@ -201,24 +211,34 @@ fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str
             "subscriptions/-/basePlans:batchUpdateStates",
             "basePlanId",
         ),
+        Kind::SubscriptionOffer => (
+            "offer states",
+            "subscriptions/-/basePlans/-/offers:batchUpdateStates",
+            "offerId",
+        ),
     };
     let entries = plan
         .state_changes
         .iter()
-        .filter(|s| s.kind == kind && !failed.contains(&s.id))
+        .filter(|s| s.kind == kind && !failed.contains(product_of(&s.id)))
         .map(|s| {
             let request = match (kind, s.to) {
                 (Kind::OneTimeProduct, "ACTIVE") => "activatePurchaseOptionRequest",
                 (Kind::OneTimeProduct, _) => "deactivatePurchaseOptionRequest",
                 (Kind::Subscription, "ACTIVE") => "activateBasePlanRequest",
                 (Kind::Subscription, _) => "deactivateBasePlanRequest",
+                (Kind::SubscriptionOffer, "ACTIVE") => "activateSubscriptionOfferRequest",
+                (Kind::SubscriptionOffer, _) => "deactivateSubscriptionOfferRequest",
             };
-            let inner = json!({
+            let mut inner = json!({
                 "packageName": package,
-                "productId": s.id,
+                "productId": product_of(&s.id),
                 entry_key: s.entry,
                 "latencyTolerance": tolerance(plan),
             });
+            if let Some((_, base_plan)) = s.id.split_once('/') {
+                inner["basePlanId"] = json!(base_plan);
+            }
             (format!("{}/{}", s.id, s.entry), json!({ request: inner }))
         })
         .collect();
@@ -279,7 +299,7 @@ impl Runner<'_> {
                     self.outcome
                         .failures
                         .push((id.clone(), status.message.clone()));
-                    failed.insert(id.split('/').next().unwrap_or_default().to_string());
+                    failed.insert(product_of(&id).to_string());
                     progress.advance(1);
                 }
                 Err(ApiFailure::Quota { daily, message }) => {
@@ -309,19 +329,19 @@ impl Runner<'_> {
             entries: otp,
         })
         .await?;
-        for d in plan.deletes.iter().filter(|d| d.kind == Kind::Subscription) {
+        // Offers before their subscriptions.
+        let singles = plan
+            .deletes
+            .iter()
+            .filter(|d| d.kind == Kind::SubscriptionOffer)
+            .chain(plan.deletes.iter().filter(|d| d.kind == Kind::Subscription));
+        for d in singles {
+            let path = match d.id.splitn(3, '/').collect::<Vec<_>>()[..] {
+                [p, b, o] => format!("subscriptions/{p}/basePlans/{b}/offers/{o}"),
+                _ => format!("subscriptions/{}", d.id),
+            };
             self.pacer.acquire().await;
-            match self
-                .api
-                .modify(
-                    Method::DELETE,
-                    &format!("subscriptions/{}", d.id),
-                    &[],
-                    None,
-                    1,
-                )
-                .await
-            {
+            match self.api.modify(Method::DELETE, &path, &[], None, 1).await {
                 Ok(_) => self.outcome.applied += 1,
                 Err(ApiFailure::Refused(s)) => {
                     self.outcome.failures.push((d.id.clone(), s.message))
@@ -344,15 +364,25 @@ pub async fn apply(api: &CatalogApi, plan: &Plan, options: &ApplyOptions) -> Out
         outcome: Outcome::default(),
     };
     let result = async {
-        let mut failed = runner.run(write_phase(plan, Kind::OneTimeProduct)).await?;
-        failed.extend(runner.run(write_phase(plan, Kind::Subscription)).await?);
+        let mut failed = BTreeSet::new();
+        for kind in [
+            Kind::OneTimeProduct,
+            Kind::Subscription,
+            Kind::SubscriptionOffer,
+        ] {
+            let failures = runner.run(write_phase(plan, kind, &failed)).await?;
+            failed.extend(failures);
+        }
         let package = api.package_name().to_string();
-        runner
-            .run(state_phase(plan, Kind::OneTimeProduct, &failed, &package))
-            .await?;
-        runner
-            .run(state_phase(plan, Kind::Subscription, &failed, &package))
-            .await?;
+        for kind in [
+            Kind::OneTimeProduct,
+            Kind::Subscription,
+            Kind::SubscriptionOffer,
+        ] {
+            runner
+                .run(state_phase(plan, kind, &failed, &package))
+                .await?;
+        }
         runner.deletes(plan).await
     }
     .await;

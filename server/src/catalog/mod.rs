@@ -472,6 +472,26 @@ pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
     Ok(Live {
         one_time_products: by_id(list_all(api, "oneTimeProducts", "oneTimeProducts").await?),
         subscriptions: by_id(list_all(api, "subscriptions", "subscriptions").await?),
+        offers: list_all(
+            api,
+            "subscriptions/-/basePlans/-/offers",
+            "subscriptionOffers",
+        )
+        .await?
+        .into_iter()
+        .map(|o| {
+            let key = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+            (
+                format!(
+                    "{}/{}/{}",
+                    key("productId"),
+                    key("basePlanId"),
+                    key("offerId")
+                ),
+                o,
+            )
+        })
+        .collect(),
     })
 }
 

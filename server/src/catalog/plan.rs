@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use play_emulator::catalog_file::{
-    BasePlanEntry, CatalogFile, EntryState, OneTimeProductEntry, SubscriptionEntry,
+    BasePlanEntry, CatalogFile, EntryState, OfferEntry, OneTimeProductEntry, SubscriptionEntry,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -32,6 +32,8 @@ pub enum Kind {
     OneTimeProduct,
     /// `monetization.subscriptions`.
     Subscription,
+    /// `monetization.subscriptions.basePlans.offers` (ids are `product/basePlan/offer`).
+    SubscriptionOffer,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
         match self {
             Kind::OneTimeProduct => "one-time product",
             Kind::Subscription => "subscription",
+            Kind::SubscriptionOffer => "subscription offer",
         }
     }
 }
@@ -64,9 +67,9 @@ pub struct Write {
 pub struct StateChange {
     /// Product kind.
     pub kind: Kind,
-    /// Product id.
+    /// Product id (offers: `product/basePlan`).
     pub id: String,
-    /// Purchase option or base plan id.
+    /// Purchase option, base plan or offer id.
     pub entry: String,
     /// `ACTIVE` or `INACTIVE`.
     pub to: &'static str,
@@ -140,6 +143,8 @@ pub struct Live {
     pub one_time_products: BTreeMap<String, Value>,
     /// `Subscription`s.
     pub subscriptions: BTreeMap<String, Value>,
+    /// `SubscriptionOffer`s by `product/basePlan/offer`.
+    pub offers: BTreeMap<String, Value>,
 }
 
 /// Latency choice.
@@ -358,6 +363,8 @@ fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, p
         let mut plans = plans.clone();
         for b in plans.values_mut() {
             b.state = EntryState::Draft;
+            // Offers are resources of their own (diff_offers).
+            b.offers.clear();
         }
         plans
     };
@@ -410,6 +417,103 @@ fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, p
     );
 }
 
+/// The offers of one subscription in the file against the live ones.
+fn diff_offers(id: &str, want: &SubscriptionEntry, live: &Live, plan: &mut Plan) {
+    let prefix = format!("{id}/");
+    let mut wanted = std::collections::BTreeSet::new();
+    for (bid, b) in &want.base_plans {
+        let regions = b.offer_regions();
+        for (oid, o) in &b.offers {
+            let key = format!("{id}/{bid}/{oid}");
+            let path = format!("subscriptions.{id}.base_plans.{bid}.offers");
+            wanted.insert(key.clone());
+            let Some(live_offer) = live.offers.get(&key) else {
+                let body = o.to_google(id, bid, oid, &regions, None);
+                plan.writes.push(Write {
+                    kind: Kind::SubscriptionOffer,
+                    id: key.clone(),
+                    create: true,
+                    update_mask: ["phases", "targeting", "regionalConfigs", "offerTags"]
+                        .map(String::from)
+                        .to_vec(),
+                    body,
+                });
+                states(
+                    Kind::SubscriptionOffer,
+                    &format!("{id}/{bid}"),
+                    &path,
+                    [(oid.clone(), o.state, None)].into_iter(),
+                    plan,
+                );
+                continue;
+            };
+            let have = OfferEntry::from_google(live_offer);
+            let live_regions: std::collections::BTreeSet<String> = live_offer["regionalConfigs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["regionCode"].as_str().map(String::from))
+                .collect();
+            let mut mask = Vec::new();
+            if have.phases != o.phases {
+                mask.push("phases".to_string());
+            }
+            if have.eligibility != o.eligibility {
+                mask.push("targeting".to_string());
+            }
+            if live_regions != regions {
+                mask.push("regionalConfigs".to_string());
+            }
+            if have.tags != o.tags {
+                mask.push("offerTags".to_string());
+            }
+            if !mask.is_empty() {
+                plan.writes.push(Write {
+                    kind: Kind::SubscriptionOffer,
+                    id: key.clone(),
+                    create: false,
+                    update_mask: mask,
+                    body: o.to_google(id, bid, oid, &regions, Some(live_offer)),
+                });
+            }
+            states(
+                Kind::SubscriptionOffer,
+                &format!("{id}/{bid}"),
+                &path,
+                [(oid.clone(), o.state, Some(have.state))].into_iter(),
+                plan,
+            );
+        }
+    }
+    for (key, v) in live
+        .offers
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+    {
+        if wanted.contains(key) {
+            continue;
+        }
+        if v["state"].as_str().is_none_or(|s| s == "DRAFT") {
+            plan.deletes.push(Delete {
+                kind: Kind::SubscriptionOffer,
+                id: key.clone(),
+            });
+        } else {
+            let mut parts = key.splitn(3, '/');
+            let (p, b, o) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
+            plan.refusals.push(Refusal {
+                path: format!("subscriptions.{p}.base_plans.{b}.offers.{o}"),
+                reason: "a published offer cannot be removed".into(),
+                fix: "keep it with state = \"inactive\"".into(),
+            });
+        }
+    }
+}
+
 fn is_draft(live: &Value, list: &str) -> bool {
     live[list]
         .as_array()
@@ -446,6 +550,7 @@ pub fn plan(
     }
     for (id, s) in &want.subscriptions {
         diff_subscription(id, s, live.subscriptions.get(id), &mut plan);
+        diff_offers(id, s, live, &mut plan);
     }
     let live_count = live.one_time_products.len() + live.subscriptions.len();
     let empty = want.one_time_products.is_empty() && want.subscriptions.is_empty();
@@ -508,8 +613,10 @@ fn cost(plan: &Plan, options: &PlanOptions) -> Cost {
     let deletes_subs = plan.deletes.len() - deletes_otp;
     let modification_calls = batches(count(Kind::OneTimeProduct))
         + batches(count(Kind::Subscription))
+        + batches(count(Kind::SubscriptionOffer))
         + batches(states(Kind::OneTimeProduct))
         + batches(states(Kind::Subscription))
+        + batches(states(Kind::SubscriptionOffer))
         + batches(deletes_otp)
         + deletes_subs as u64;
     let entries = (plan.writes.len() + plan.state_changes.len() + plan.deletes.len()) as u64;
@@ -564,6 +671,7 @@ pub fn render(plan: &Plan) -> String {
         let what = match s.kind {
             Kind::OneTimeProduct => "purchase option",
             Kind::Subscription => "base plan",
+            Kind::SubscriptionOffer => "offer",
         };
         let verb = if s.to == "ACTIVE" {
             "activate"

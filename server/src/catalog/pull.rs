@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use play_emulator::catalog_file::{
-    Amount, CatalogFile, EntryState, Listing, OneTimeKind, OneTimeProductEntry,
+    Amount, CatalogFile, EntryState, Listing, OfferEntry, OneTimeKind, OneTimeProductEntry,
     PurchaseOptionEntry, SubscriptionEntry,
 };
 use reqwest::Method;
@@ -134,6 +134,22 @@ pub async fn pull(
         let id = s["productId"].as_str().unwrap_or_default().to_string();
         file.subscriptions
             .insert(id, SubscriptionEntry::from_google(&s));
+    }
+    let offers = super::list_all(
+        api,
+        "subscriptions/-/basePlans/-/offers",
+        "subscriptionOffers",
+    );
+    for o in offers.await? {
+        let text = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+        let plan = file
+            .subscriptions
+            .get_mut(&text("productId"))
+            .and_then(|s| s.base_plans.get_mut(&text("basePlanId")));
+        if let Some(plan) = plan {
+            plan.offers
+                .insert(text("offerId"), OfferEntry::from_google(&o));
+        }
     }
     Ok(file)
 }

@@ -3,15 +3,17 @@
 //! Errors: id syntax and lengths, listing limits, money syntax, a region's currency at the
 //! file's regions version, withdrawn regions without a price, billing periods, grace period
 //! plus account hold, more than one legacy-compatible purchase option or base plan.
-//! Warnings: a subscription with more than one active base plan (a TWA shows the first base
-//! plan's price and buys its first offer, so the Digital Goods API may show one price and
-//! charge another), a product no legacy-compatible option sells, regions whose currency the
+//! Offers: one or two phases, free or priced in every region of the base plan, ≤ 20 tags.
+//! Warnings: a subscription with more than one active base plan or a base plan with more
+//! than one active offer (a TWA shows the first base plan's price and buys its first offer,
+//! so the Digital Goods API may show one price and charge another), a product no legacy-compatible option sells, regions whose currency the
 //! tool does not know.
 
 use std::collections::BTreeMap;
 
 use play_emulator::catalog_file::{
-    region_currency, Amount, CatalogFile, EntryState, Listing, PlanType, LATEST_REGIONS_VERSION,
+    region_currency, Amount, BasePlanEntry, CatalogFile, EntryState, Listing, PlanType,
+    LATEST_REGIONS_VERSION,
 };
 use serde::Serialize;
 
@@ -202,6 +204,83 @@ impl Checker {
     }
 }
 
+impl Checker {
+    fn offers(&mut self, path: &str, plan: &BasePlanEntry) {
+        if plan.offers.is_empty() {
+            return;
+        }
+        if plan.plan_type == PlanType::Prepaid {
+            self.error(path, "offers are for auto-renewing base plans only");
+        }
+        let active = plan
+            .offers
+            .values()
+            .filter(|o| o.state == EntryState::Active)
+            .count();
+        if active > 1 && plan.state == EntryState::Active {
+            self.warn(
+                path,
+                format!("{active} active offers: a TWA buys the first offer, so a PWA may show one price and charge another"),
+            );
+        }
+        for (oid, o) in &plan.offers {
+            let op = format!("{path}.offers.{oid}");
+            self.option_id(&op, oid);
+            if o.phases.is_empty() || o.phases.len() > 2 {
+                self.error(
+                    &op,
+                    format!("{} phases, an offer has one or two", o.phases.len()),
+                );
+            }
+            if o.tags.len() > 20 {
+                self.error(&op, format!("{} tags, at most 20", o.tags.len()));
+            }
+            if let Some(t) = o
+                .tags
+                .iter()
+                .find(|t| t.is_empty() || t.chars().count() > 20)
+            {
+                self.error(&op, format!("tag {t:?} must have 1-20 characters"));
+            }
+            for (i, p) in o.phases.iter().enumerate() {
+                let pp = format!("{op}.phases[{i}]");
+                if !p.duration.starts_with('P') || p.duration.len() < 3 {
+                    self.error(
+                        &pp,
+                        format!(
+                            "duration {:?} is not an ISO 8601 duration (P7D, P1M)",
+                            p.duration
+                        ),
+                    );
+                }
+                if p.recurrence_count == 0 {
+                    self.error(&pp, "recurrence_count must be at least 1");
+                }
+                match (p.free, p.prices.is_empty()) {
+                    (true, false) => self.error(&pp, "a phase is free or has prices, not both"),
+                    (false, true) => self.error(&pp, "needs free = true or prices = { … }"),
+                    _ => {}
+                }
+                if !p.free {
+                    self.prices(&pp, &p.prices, &None, &Default::default());
+                    if plan.auto_price.is_none() {
+                        if let Some(r) = plan.prices.keys().find(|r| !p.prices.contains_key(*r)) {
+                            self.error(&pp, format!("no price for region {r} of the base plan"));
+                        }
+                    }
+                    if let Some(r) = p
+                        .prices
+                        .keys()
+                        .find(|r| !plan.prices.contains_key(*r) && plan.auto_price.is_none())
+                    {
+                        self.error(&pp, format!("region {r} is not a region of the base plan"));
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn days(duration: &str) -> Option<u32> {
     let d = duration.strip_prefix('P')?;
     if let Some(n) = d.strip_suffix('D') {
@@ -348,6 +427,7 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
                 }
             }
             c.prices(&bp, &b.prices, &b.auto_price, &b.withdrawn);
+            c.offers(&bp, b);
         }
     }
     c.findings.sort_by_key(|f| f.level != Level::Error);

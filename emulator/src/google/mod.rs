@@ -24,6 +24,7 @@ pub mod onetimeproducts;
 pub mod orders;
 pub mod products;
 pub mod productsv2;
+mod states;
 pub mod subscriptions;
 pub mod subscriptionsv2;
 pub mod voided;

@@ -465,46 +465,29 @@ fn change_state(sub: &mut Value, id: &str, plan_id: &str, to: &str) -> Result<()
 /// `monetization.subscriptions.basePlans.batchUpdateStates` (≤ 100, all or nothing; the
 /// path's `productId` is `-` or each entry's product).
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
-    let path_product = call.param("productId");
-    let mut staged: Vec<(String, Value)> = Vec::new();
     let mut activated = Vec::new();
-    for (i, r) in requests.iter().enumerate() {
-        let (inner, to) = if r["activateBasePlanRequest"].is_object() {
-            (&r["activateBasePlanRequest"], "ACTIVE")
-        } else if r["deactivateBasePlanRequest"].is_object() {
-            (&r["deactivateBasePlanRequest"], "INACTIVE")
-        } else {
-            return Err(GoogleError::required(&format!(
-                "requests[{i}].activateBasePlanRequest or deactivateBasePlanRequest"
-            )));
-        };
-        check_tolerance(inner["latencyTolerance"].as_str())?;
-        let id = inner["productId"].as_str().unwrap_or_default().to_string();
-        if path_product != "-" && path_product != id {
-            return Err(GoogleError::invalid(format!(
-                "requests[{i}].productId does not match the URL."
-            )));
-        }
-        let plan_id = inner["basePlanId"].as_str().unwrap_or_default().to_string();
-        let mut sub = match staged.iter().position(|(s, _)| *s == id) {
-            Some(k) => staged.remove(k).1,
-            None => m
+    let staged = super::states::batch_update_states(
+        call,
+        ("activateBasePlanRequest", "deactivateBasePlanRequest"),
+        |inner| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let sub = m
                 .subscriptions
-                .get(&id)
+                .get(id)
                 .cloned()
-                .ok_or_else(|| not_found(&id))?,
-        };
-        change_state(&mut sub, &id, &plan_id, to)?;
-        if to == "ACTIVE" {
-            activated.push((id.clone(), plan_id));
-        }
-        staged.push((id, sub));
-    }
+                .ok_or_else(|| not_found(id))?;
+            Ok((id.to_string(), sub))
+        },
+        |sub, inner, to| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let plan_id = inner["basePlanId"].as_str().unwrap_or_default();
+            change_state(sub, id, plan_id, to)?;
+            if to == "ACTIVE" {
+                activated.push((id.to_string(), plan_id.to_string()));
+            }
+            Ok(())
+        },
+    )?;
     m.ever_active_base_plans.extend(activated);
     let mut out = Vec::new();
     for (id, s) in staged {

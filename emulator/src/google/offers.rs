@@ -232,44 +232,32 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `offers.batchUpdateStates`: DRAFT/INACTIVE → ACTIVE, ACTIVE → INACTIVE; all or nothing.
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
-    let mut staged: Vec<(String, Value)> = Vec::new();
-    for (i, r) in requests.iter().enumerate() {
-        let (inner, to) = if r["activateSubscriptionOfferRequest"].is_object() {
-            (&r["activateSubscriptionOfferRequest"], "ACTIVE")
-        } else if r["deactivateSubscriptionOfferRequest"].is_object() {
-            (&r["deactivateSubscriptionOfferRequest"], "INACTIVE")
-        } else {
-            return Err(GoogleError::required(&format!(
-                "requests[{i}].activateSubscriptionOfferRequest or deactivateSubscriptionOfferRequest"
-            )));
-        };
-        check_tolerance(inner["latencyTolerance"].as_str())?;
-        let k = key(
-            inner["productId"].as_str().unwrap_or_default(),
-            inner["basePlanId"].as_str().unwrap_or_default(),
-            inner["offerId"].as_str().unwrap_or_default(),
-        );
-        let mut offer = match staged.iter().position(|(s, _)| *s == k) {
-            Some(p) => staged.remove(p).1,
-            None => m
+    let staged = super::states::batch_update_states(
+        call,
+        (
+            "activateSubscriptionOfferRequest",
+            "deactivateSubscriptionOfferRequest",
+        ),
+        |inner| {
+            let text = |f: &str| inner[f].as_str().unwrap_or_default();
+            let k = key(text("productId"), text("basePlanId"), text("offerId"));
+            let offer = m
                 .subscription_offers
                 .get(&k)
                 .cloned()
-                .ok_or_else(|| not_found(&k))?,
-        };
-        if to == "INACTIVE" && offer["state"] != "ACTIVE" {
-            return Err(GoogleError::failed_precondition(format!(
-                "{k}: only an active offer can be deactivated."
-            )));
-        }
-        offer["state"] = json!(to);
-        staged.push((k, offer));
-    }
+                .ok_or_else(|| not_found(&k))?;
+            Ok((k, offer))
+        },
+        |offer, _, to| {
+            if to == "INACTIVE" && offer["state"] != "ACTIVE" {
+                return Err(GoogleError::failed_precondition(
+                    "Only an active offer can be deactivated.",
+                ));
+            }
+            offer["state"] = json!(to);
+            Ok(())
+        },
+    )?;
     let mut out = Vec::new();
     for (k, o) in staged {
         if o["state"] == "ACTIVE" {

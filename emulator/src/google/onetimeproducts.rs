@@ -457,53 +457,45 @@ pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// INACTIVE → ACTIVE; the option needs a price) and deactivations (ACTIVE → INACTIVE), all
 /// or nothing. The path's `productId` is `-` or each entry's product.
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let path_product = call.param("productId");
-    let mut staged: Vec<(String, Value)> = Vec::new();
-    for (i, r) in requests(call)?.iter().enumerate() {
-        let (inner, to) = if r["activatePurchaseOptionRequest"].is_object() {
-            (&r["activatePurchaseOptionRequest"], "ACTIVE")
-        } else if r["deactivatePurchaseOptionRequest"].is_object() {
-            (&r["deactivatePurchaseOptionRequest"], "INACTIVE")
-        } else {
-            return Err(GoogleError::required(&format!(
-                "requests[{i}].activatePurchaseOptionRequest or deactivatePurchaseOptionRequest"
-            )));
-        };
-        check_tolerance(inner["latencyTolerance"].as_str())?;
-        let id = inner["productId"].as_str().unwrap_or_default();
-        if path_product != "-" && path_product != id {
-            return Err(GoogleError::invalid(format!(
-                "requests[{i}].productId does not match the URL."
-            )));
-        }
-        let oid = inner["purchaseOptionId"].as_str().unwrap_or_default();
-        let mut product = match staged.iter().position(|(s, _)| s == id) {
-            Some(k) => staged.remove(k).1,
-            None => m
+    let staged = super::states::batch_update_states(
+        call,
+        (
+            "activatePurchaseOptionRequest",
+            "deactivatePurchaseOptionRequest",
+        ),
+        |inner| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let p = m
                 .one_time_products
                 .get(id)
                 .cloned()
-                .ok_or_else(|| not_found(id))?,
-        };
-        let option = product["purchaseOptions"]
-            .as_array_mut()
-            .and_then(|o| o.iter_mut().find(|o| o["purchaseOptionId"] == oid))
-            .ok_or_else(|| {
-                GoogleError::not_found(format!("Purchase option not found: {id}/{oid}"))
-            })?;
-        if to == "INACTIVE" && option["state"] != "ACTIVE" {
-            return Err(GoogleError::failed_precondition(format!(
-                "{id}/{oid}: only an active purchase option can be deactivated."
-            )));
-        }
-        if to == "ACTIVE" && regions(option, "regionalPricingAndAvailabilityConfigs").is_empty() {
-            return Err(GoogleError::failed_precondition(format!(
-                "{id}/{oid}: a purchase option needs a price in at least one region to be activated."
-            )));
-        }
-        option["state"] = json!(to);
-        staged.push((id.to_string(), product));
-    }
+                .ok_or_else(|| not_found(id))?;
+            Ok((id.to_string(), p))
+        },
+        |product, inner, to| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let oid = inner["purchaseOptionId"].as_str().unwrap_or_default();
+            let option = product["purchaseOptions"]
+                .as_array_mut()
+                .and_then(|o| o.iter_mut().find(|o| o["purchaseOptionId"] == oid))
+                .ok_or_else(|| {
+                    GoogleError::not_found(format!("Purchase option not found: {id}/{oid}"))
+                })?;
+            if to == "INACTIVE" && option["state"] != "ACTIVE" {
+                return Err(GoogleError::failed_precondition(format!(
+                    "{id}/{oid}: only an active purchase option can be deactivated."
+                )));
+            }
+            if to == "ACTIVE" && regions(option, "regionalPricingAndAvailabilityConfigs").is_empty()
+            {
+                return Err(GoogleError::failed_precondition(format!(
+                    "{id}/{oid}: a purchase option needs a price in at least one region to be activated."
+                )));
+            }
+            option["state"] = json!(to);
+            Ok(())
+        },
+    )?;
     let mut out = Vec::new();
     for (id, p) in staged {
         for o in p["purchaseOptions"].as_array().into_iter().flatten() {

@@ -64,7 +64,8 @@ test-reliability: tools-postgres
 # it, then the server under load on SQLite and on PostgreSQL (pwa-billing-bench prints each
 # figure, its target and its ratio to the /healthz floor of the same run, and fails on a
 # miss), then the import of a 100,000-row sales report (rows per second against its target),
-# then a 5,000-payment external transactions backlog at Google's 1,200 a minute (about 4.5 min).
+# then a 5,000-payment external transactions backlog at Google's 1,200 a minute (about 4.5 min),
+# then `pwa-billing catalog apply` of 10,000 products (calls against the minimum, and time).
 SIZE_BUDGET ?= 30720
 bench: pkg tools-postgres
 	@$(INSTALL) twiggy
@@ -76,6 +77,8 @@ bench: pkg tools-postgres
 	scripts/with-postgres.sh sh -c 'target/release/pwa-billing-bench target/release/pwa-billing --database-url "$$PWA_BILLING_TEST_DATABASE_URL"' || status=1; \
 	cargo test --release --locked -p pwa-billing-server --test reports -- --ignored --nocapture bench_ || status=1; \
 	cargo test --locked -p pwa-billing-server --test external_transactions -- --ignored --nocapture bench_ || status=1; \
+	cargo test --release --locked -p pwa-billing-server --test catalog ten_thousand -- --nocapture 2>&1 \
+		| grep -E '^catalog apply|test result: ok' || status=1; \
 	exit $$status
 
 # Where the wasm's bytes go (twiggy top over a names-kept build).

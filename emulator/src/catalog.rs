@@ -20,6 +20,10 @@ pub struct Catalog {
     /// Subscription products (`monetization.subscriptions`).
     #[serde(default)]
     pub subscriptions: Vec<SubscriptionSpec>,
+    /// The catalog-as-code file this catalog was read from (auto prices resolved), if any:
+    /// it then seeds `monetization.onetimeproducts` and `monetization.subscriptions` whole.
+    #[serde(skip)]
+    pub file: Option<crate::catalog_file::CatalogFile>,
 }
 
 /// A one-time product.
@@ -148,6 +152,7 @@ impl Catalog {
             active: true,
         };
         Catalog {
+            file: None,
             products: vec![
                 ProductSpec {
                     sku: "coins_100".into(),
@@ -199,16 +204,190 @@ impl Catalog {
         }
     }
 
-    /// Reads a catalog file: JSON if its name ends in `.json`, TOML otherwise.
+    /// Reads a catalog file: JSON if its name ends in `.json`, TOML otherwise; either this
+    /// module's format (lists `products` and `subscriptions`) or the catalog-as-code format
+    /// of `pwa-billing catalog` (tables keyed by id, see [`crate::catalog_file`]).
     pub fn from_file(path: &Path) -> anyhow::Result<Catalog> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read catalog {}: {e}", path.display()))?;
-        let catalog = if path.extension().is_some_and(|e| e == "json") {
+        let json = path.extension().is_some_and(|e| e == "json");
+        let catalog = if is_catalog_file(&text, json) {
+            crate::catalog_file::CatalogFile::parse(&text, json).map(Catalog::from_catalog_file)
+        } else if json {
             Catalog::from_json(&text)
         } else {
             Catalog::from_toml(&text)
         };
         catalog.map_err(|e| anyhow::anyhow!("catalog {}: {e}", path.display()))
+    }
+
+    /// A catalog seeded from a catalog-as-code file: auto prices converted by the emulator's
+    /// converter, and the legacy lists (`inappproducts`, the device sandbox) derived from it,
+    /// each product at its `US` price (or its first).
+    pub fn from_catalog_file(mut file: crate::catalog_file::CatalogFile) -> Catalog {
+        use crate::catalog_file::{Amount, EntryState, Listing, PlanType};
+        file.resolve_locally();
+        let first_price = |prices: &std::collections::BTreeMap<String, String>| {
+            prices
+                .get("US")
+                .or_else(|| prices.values().next())
+                .and_then(|p| Amount::parse(p).ok())
+                .map(|a| {
+                    (
+                        crate::catalog::micros_to_decimal(a.micros),
+                        a.currency().to_string(),
+                    )
+                })
+                .unwrap_or_else(|| ("0".into(), usd()))
+        };
+        let listing = |l: &std::collections::BTreeMap<String, Listing>| {
+            l.get("en-US")
+                .or_else(|| l.values().next())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let products = file
+            .one_time_products
+            .iter()
+            .filter_map(|(id, p)| {
+                let option = p
+                    .purchase_options
+                    .values()
+                    .find(|o| o.legacy_compatible)
+                    .or_else(|| p.purchase_options.values().next())?;
+                let (price, currency) = first_price(&option.prices);
+                let l = listing(&p.listings);
+                Some(ProductSpec {
+                    sku: id.clone(),
+                    title: l.title,
+                    description: l.description,
+                    price,
+                    currency,
+                    active: option.state == EntryState::Active,
+                })
+            })
+            .collect();
+        let subscriptions = file
+            .subscriptions
+            .iter()
+            .map(|(id, s)| {
+                let l = listing(&s.listings);
+                SubscriptionSpec {
+                    product_id: id.clone(),
+                    title: l.title,
+                    description: l.description,
+                    benefits: l.benefits,
+                    base_plans: s
+                        .base_plans
+                        .iter()
+                        .filter(|(_, b)| b.plan_type == PlanType::AutoRenewing)
+                        .map(|(bid, b)| {
+                            let (price, currency) = first_price(&b.prices);
+                            BasePlanSpec {
+                                base_plan_id: bid.clone(),
+                                period: b.billing_period.clone(),
+                                price,
+                                currency,
+                                region_code: if b.prices.contains_key("US") {
+                                    us()
+                                } else {
+                                    b.prices.keys().next().cloned().unwrap_or_else(us)
+                                },
+                                grace_period: b.grace_period.clone().unwrap_or_else(p7d),
+                                account_hold: b.account_hold.clone().unwrap_or_else(p30d),
+                                legacy_compatible: b.legacy_compatible,
+                                active: b.state == EntryState::Active,
+                            }
+                        })
+                        .collect(),
+                    intro_offer: None,
+                }
+            })
+            .collect();
+        Catalog {
+            products,
+            subscriptions,
+            file: Some(file),
+        }
+    }
+
+    /// This catalog as a catalog-as-code file: its own file if it was read from one,
+    /// otherwise each one-time product with one legacy-compatible purchase option `buy` at
+    /// its price in `US` and each subscription with its base plans.
+    pub fn to_catalog_file(&self) -> crate::catalog_file::CatalogFile {
+        use crate::catalog_file::*;
+        if let Some(f) = &self.file {
+            return f.clone();
+        }
+        let state = |active: bool| {
+            if active {
+                EntryState::Active
+            } else {
+                EntryState::Draft
+            }
+        };
+        let listing = |title: &str, description: &str, benefits: &[String]| {
+            std::collections::BTreeMap::from([(
+                "en-US".to_string(),
+                Listing {
+                    title: title.into(),
+                    description: description.into(),
+                    benefits: benefits.to_vec(),
+                },
+            )])
+        };
+        CatalogFile {
+            regions_version: None,
+            one_time_products: self
+                .products
+                .iter()
+                .map(|p| {
+                    let option = PurchaseOptionEntry {
+                        legacy_compatible: true,
+                        state: state(p.active),
+                        prices: [("US".to_string(), format!("{} {}", p.price, p.currency))].into(),
+                        ..Default::default()
+                    };
+                    let entry = OneTimeProductEntry {
+                        kind: OneTimeKind::NonConsumable,
+                        listings: listing(&p.title, &p.description, &[]),
+                        purchase_options: [("buy".to_string(), option)].into(),
+                    };
+                    (p.sku.clone(), entry)
+                })
+                .collect(),
+            subscriptions: self
+                .subscriptions
+                .iter()
+                .map(|s| {
+                    let plans = s
+                        .base_plans
+                        .iter()
+                        .map(|b| {
+                            let plan = BasePlanEntry {
+                                billing_period: b.period.clone(),
+                                grace_period: Some(b.grace_period.clone()),
+                                account_hold: Some(b.account_hold.clone()),
+                                legacy_compatible: b.legacy_compatible,
+                                state: state(b.active),
+                                prices: [(
+                                    b.region_code.clone(),
+                                    format!("{} {}", b.price, b.currency),
+                                )]
+                                .into(),
+                                ..Default::default()
+                            };
+                            (b.base_plan_id.clone(), plan)
+                        })
+                        .collect();
+                    let entry = SubscriptionEntry {
+                        listings: listing(&s.title, &s.description, &s.benefits),
+                        base_plans: plans,
+                    };
+                    (s.product_id.clone(), entry)
+                })
+                .collect(),
+        }
     }
 
     /// Parses a TOML catalog.
@@ -331,6 +510,23 @@ impl Catalog {
             })
             .collect()
     }
+}
+
+/// Whether a catalog text is in the catalog-as-code format: tables keyed by id
+/// (`one_time_products`, `subscriptions` as a table) or a `regions_version`.
+fn is_catalog_file(text: &str, json: bool) -> bool {
+    let value: Option<Value> = if json {
+        serde_json::from_str(text).ok()
+    } else {
+        toml::from_str::<toml::Value>(text)
+            .ok()
+            .and_then(|v| serde_json::to_value(v).ok())
+    };
+    value.is_some_and(|v| {
+        v.get("one_time_products").is_some()
+            || v.get("regions_version").is_some()
+            || v.get("subscriptions").is_some_and(Value::is_object)
+    })
 }
 
 /// `"4.99"` → `4_990_000` micros.

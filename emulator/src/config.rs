@@ -30,6 +30,9 @@ pub struct Config {
     pub rtdn: RtdnConfig,
     /// Quotas per bucket.
     pub quotas: Quotas,
+    /// The app moved to the new one-time product model: the legacy `inappproducts` API
+    /// answers 403 "Please migrate to the new publishing API." (default false).
+    pub inappproducts_migrated: bool,
     /// RSA key size for the service-account and OIDC keys.
     pub key_bits: usize,
     /// Reuse one set of keys for every emulator of this process that sets this (made by
@@ -53,6 +56,7 @@ impl Default for Config {
             catalog: Catalog::demo(),
             rtdn: RtdnConfig::default(),
             quotas: Quotas::default(),
+            inappproducts_migrated: false,
             key_bits: 2048,
             share_keys: false,
             reports_bucket: crate::storage::DEFAULT_BUCKET.into(),

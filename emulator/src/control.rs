@@ -111,7 +111,8 @@ pub(crate) fn create_purchase(
 ) -> Result<(String, String), ApiError> {
     m.settle();
     let is_sub = m.subscriptions.contains_key(&req.product_id);
-    let is_product = m.in_app_products.contains_key(&req.product_id);
+    let is_product = m.in_app_products.contains_key(&req.product_id)
+        || m.one_time_products.contains_key(&req.product_id);
     let kind = match req.kind.as_deref() {
         Some("product") => Kind::Product,
         Some("subscription") => Kind::Subscription,

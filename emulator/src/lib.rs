@@ -28,6 +28,7 @@ use serde_json::Value;
 
 pub mod calls;
 pub mod catalog;
+pub mod catalog_file;
 pub mod clock;
 pub mod config;
 pub mod control;
@@ -43,6 +44,7 @@ pub mod state;
 pub mod storage;
 
 pub use catalog::Catalog;
+pub use catalog_file::CatalogFile;
 pub use config::{Config, Quotas, RtdnConfig};
 pub use error::GoogleError;
 

@@ -366,6 +366,17 @@ pub struct Model {
     pub intro_offers: BTreeMap<String, crate::catalog::IntroOffer>,
     /// (product id, base plan id) that were ever ACTIVE.
     pub ever_active_base_plans: BTreeSet<(String, String)>,
+    /// `monetization.onetimeproducts`: OneTimeProduct resources by product id.
+    pub one_time_products: BTreeMap<String, Value>,
+    /// (product id, purchase option id) that were ever ACTIVE.
+    pub ever_active_purchase_options: BTreeSet<(String, String)>,
+    /// Subscription offers by `product/basePlan/offer`.
+    pub subscription_offers: BTreeMap<String, Value>,
+    /// Offers (`product/basePlan/offer`) that were ever ACTIVE.
+    pub ever_active_offers: BTreeSet<String>,
+    /// Whether the legacy `inappproducts` API answers 403 "Please migrate to the new
+    /// publishing API." (an app moved to the new one-time product model).
+    pub inappproducts_migrated: bool,
     /// External transactions by id.
     pub external_transactions: BTreeMap<String, ExternalTransaction>,
     /// External transaction tokens handed out by the control API: token → whether it is a
@@ -406,6 +417,11 @@ impl Model {
             subscriptions: BTreeMap::new(),
             intro_offers: BTreeMap::new(),
             ever_active_base_plans: BTreeSet::new(),
+            one_time_products: BTreeMap::new(),
+            ever_active_purchase_options: BTreeSet::new(),
+            subscription_offers: BTreeMap::new(),
+            ever_active_offers: BTreeSet::new(),
+            inappproducts_migrated: config.inappproducts_migrated,
             external_transactions: BTreeMap::new(),
             external_tokens: BTreeMap::new(),
             quotas: config.quotas,
@@ -434,7 +450,55 @@ impl Model {
                     .insert(spec.product_id.clone(), offer.clone());
             }
         }
-        for s in config.catalog.subscriptions(&config.package_name) {
+        let file = config.catalog.to_catalog_file();
+        let version = json!({ "version": crate::catalog_file::LATEST_REGIONS_VERSION });
+        for (id, p) in &file.one_time_products {
+            let mut v = p.to_google(id, None);
+            v["packageName"] = json!(config.package_name);
+            v["regionsVersion"] = version.clone();
+            for (o, (oid, spec)) in v["purchaseOptions"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .zip(&p.purchase_options)
+            {
+                o["state"] = json!(spec.state.google());
+                if spec.state != crate::catalog_file::EntryState::Draft {
+                    self.ever_active_purchase_options
+                        .insert((id.clone(), oid.clone()));
+                }
+            }
+            self.one_time_products.insert(id.clone(), v);
+        }
+        let subscriptions: Vec<Value> = match &config.catalog.file {
+            Some(f) => f
+                .subscriptions
+                .iter()
+                .map(|(id, s)| {
+                    let mut v = s.to_google(id, None);
+                    v["packageName"] = json!(config.package_name);
+                    for (b, spec) in v["basePlans"]
+                        .as_array_mut()
+                        .into_iter()
+                        .flatten()
+                        .zip(s.base_plans.values())
+                    {
+                        b["state"] = json!(spec.state.google());
+                        let plan_id = b["basePlanId"].as_str().unwrap_or_default();
+                        self.seed_offers(&config.package_name, id, plan_id, spec);
+                        if spec.state == crate::catalog_file::EntryState::Inactive {
+                            self.ever_active_base_plans.insert((
+                                id.clone(),
+                                b["basePlanId"].as_str().unwrap_or_default().into(),
+                            ));
+                        }
+                    }
+                    v
+                })
+                .collect(),
+            None => config.catalog.subscriptions(&config.package_name),
+        };
+        for s in subscriptions {
             let id = s["productId"].as_str().unwrap_or_default().to_string();
             for b in s["basePlans"].as_array().into_iter().flatten() {
                 if b["state"] == "ACTIVE" {
@@ -445,6 +509,51 @@ impl Model {
                 }
             }
             self.subscriptions.insert(id, s);
+        }
+    }
+
+    /// Stores a file's offers of one base plan; the first active new-customer offer is the
+    /// introductory offer the device sandbox shows.
+    fn seed_offers(
+        &mut self,
+        package: &str,
+        product: &str,
+        plan_id: &str,
+        plan: &crate::catalog_file::BasePlanEntry,
+    ) {
+        use crate::catalog_file::{Eligibility, EntryState};
+        let regions = plan.offer_regions();
+        for (offer_id, offer) in &plan.offers {
+            let mut v = offer.to_google(product, plan_id, offer_id, &regions, None);
+            v["packageName"] = json!(package);
+            v["state"] = json!(offer.state.google());
+            let key = crate::google::offers::key(product, plan_id, offer_id);
+            if offer.state != EntryState::Draft {
+                self.ever_active_offers.insert(key.clone());
+            }
+            self.subscription_offers.insert(key, v);
+            let intro = offer.state == EntryState::Active
+                && offer.eligibility == Eligibility::NewCustomer
+                && !self.intro_offers.contains_key(product);
+            if intro {
+                let mut shown = crate::catalog::IntroOffer::default();
+                for phase in &offer.phases {
+                    if phase.free {
+                        shown.free_trial_period = Some(phase.duration.clone());
+                    } else if let Some(price) = phase
+                        .prices
+                        .get("US")
+                        .or_else(|| phase.prices.values().next())
+                        .and_then(|p| crate::catalog_file::Amount::parse(p).ok())
+                    {
+                        shown.introductory_price =
+                            Some(crate::catalog::micros_to_decimal(price.micros));
+                        shown.introductory_price_period = Some(phase.duration.clone());
+                        shown.introductory_price_cycles = Some(phase.recurrence_count);
+                    }
+                }
+                self.intro_offers.insert(product.to_string(), shown);
+            }
         }
     }
 

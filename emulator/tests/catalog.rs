@@ -425,3 +425,347 @@ async fn monetization_subscriptions() {
         .await;
     assert_eq!(page2["subscriptions"].as_array().unwrap().len(), 1);
 }
+
+fn otp(id: &str, regions: &[(&str, &str, i64)]) -> Value {
+    let configs: Vec<Value> = regions
+        .iter()
+        .map(|(r, c, units)| json!({ "regionCode": r, "price": { "currencyCode": c, "units": units.to_string() }, "availability": "AVAILABLE" }))
+        .collect();
+    json!({
+        "productId": id,
+        "listings": [{ "languageCode": "en-US", "title": id }],
+        "purchaseOptions": [{ "purchaseOptionId": "buy", "buyOption": { "legacyCompatible": true }, "regionalPricingAndAvailabilityConfigs": configs }],
+    })
+}
+
+fn reason(b: &Value) -> &str {
+    b["error"]["errors"][0]["reason"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn onetimeproducts_model_and_refusals() {
+    let e = Emu::start_with(|c| c.inappproducts_migrated = true).await;
+    let (s, b) = e.google("GET", "inappproducts", None).await;
+    assert_eq!(
+        (s, b["error"]["message"].as_str()),
+        (403, Some("Please migrate to the new publishing API."))
+    );
+    let (s, list) = e.google("GET", "oneTimeProducts", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        list["oneTimeProducts"].as_array().unwrap().len(),
+        2,
+        "seeded from the demo catalog"
+    );
+
+    // Created by patch with allowMissing, options start DRAFT; regionsVersion is required.
+    let body = otp("gems", &[("US", "USD", 1), ("DE", "EUR", 1)]);
+    let (s, _) = e
+        .google(
+            "PATCH",
+            "onetimeproducts/gems?allowMissing=true",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let (s, p) = e
+        .google(
+            "PATCH",
+            "onetimeproducts/gems?allowMissing=true&regionsVersion.version=2025/03",
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        (s, p["purchaseOptions"][0]["state"].as_str()),
+        (200, Some("DRAFT")),
+        "{p}"
+    );
+    // The other spelling of the collection reaches the same product.
+    let r = e
+        .http
+        .get(e.url(&format!(
+            "/androidpublisher/v3/applications/{}/onetimeproducts/gems",
+            support::PKG
+        )))
+        .bearer_auth(&e.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    // Google's refusals.
+    let refusals = [
+        (
+            otp("gems", &[("US", "USD", 2)]),
+            "Cannot remove region once it has been added: DE",
+        ),
+        (
+            otp(
+                "gems",
+                &[("US", "USD", 1), ("DE", "EUR", 1), ("BG", "EUR", 1)],
+            ),
+            "Expected BGN but got EUR",
+        ),
+    ];
+    for (body, message) in refusals {
+        let (s, b) = e
+            .google(
+                "PATCH",
+                "onetimeproducts/gems?updateMask=purchaseOptions&regionsVersion.version=2022/02",
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, 400, "{b}");
+        assert!(
+            b["error"]["message"].as_str().unwrap().contains(message),
+            "{b}"
+        );
+    }
+    let mut two_legacy = otp("gems", &[("US", "USD", 1), ("DE", "EUR", 1)]);
+    let second = json!({ "purchaseOptionId": "buy-2", "buyOption": { "legacyCompatible": true } });
+    two_legacy["purchaseOptions"]
+        .as_array_mut()
+        .unwrap()
+        .push(second);
+    let (s, b) = e
+        .google(
+            "PATCH",
+            "onetimeproducts/gems?updateMask=purchaseOptions&regionsVersion.version=2025/03",
+            Some(two_legacy),
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+
+    // States through batchUpdateStates; a published product cannot be deleted.
+    let activate = json!({ "requests": [{ "activatePurchaseOptionRequest": { "productId": "gems", "purchaseOptionId": "buy" } }] });
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+            Some(activate),
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            b["oneTimeProducts"][0]["purchaseOptions"][0]["state"].as_str()
+        ),
+        (200, Some("ACTIVE"))
+    );
+    let (s, b) = e.google("DELETE", "oneTimeProducts/gems", None).await;
+    assert_eq!((s, reason(&b)), (400, "failedPrecondition"), "{b}");
+    // A batch is all or nothing: one bad entry stores nothing.
+    let batch = json!({ "requests": [
+        { "oneTimeProduct": otp("ok1", &[("US", "USD", 1)]), "allowMissing": true, "regionsVersion": { "version": "2025/03" } },
+        { "oneTimeProduct": otp("bad", &[("US", "EUR", 1)]), "allowMissing": true, "regionsVersion": { "version": "2025/03" } },
+    ] });
+    let (s, b) = e
+        .google("POST", "oneTimeProducts:batchUpdate", Some(batch))
+        .await;
+    assert_eq!(s, 400);
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("requests[1] (bad)"),
+        "{b}"
+    );
+    let (s, _) = e.google("GET", "oneTimeProducts/ok1", None).await;
+    assert_eq!(s, 404);
+
+    // Base plans: the billing period is immutable, a published plan is never removed.
+    let sub = |period: &str| {
+        json!({ "productId": "sub_monthly", "listings": [{ "languageCode": "en-US", "title": "M" }],
+        "basePlans": [{ "basePlanId": "monthly", "autoRenewingBasePlanType": { "billingPeriodDuration": period },
+            "regionalConfigs": [{ "regionCode": "US", "newSubscriberAvailability": true, "price": { "currencyCode": "USD", "units": "1" } }] }] })
+    };
+    let (s, b) = e
+        .google(
+            "PATCH",
+            "subscriptions/sub_monthly?updateMask=basePlans&regionsVersion.version=2025/03",
+            Some(sub("P1Y")),
+        )
+        .await;
+    assert!(
+        s == 400
+            && b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("immutable"),
+        "{b}"
+    );
+    let (s, b) = e
+        .google(
+            "PATCH",
+            "subscriptions/sub_monthly?updateMask=basePlans&regionsVersion.version=2025/03",
+            Some(json!({ "basePlans": [] })),
+        )
+        .await;
+    assert_eq!((s, reason(&b)), (400, "failedPrecondition"), "{b}");
+    let states = json!({ "requests": [{ "deactivateBasePlanRequest": { "productId": "sub_monthly", "basePlanId": "monthly" } }] });
+    let (s, b) = e
+        .google(
+            "POST",
+            "subscriptions/-/basePlans:batchUpdateStates",
+            Some(states),
+        )
+        .await;
+    assert_eq!(
+        (s, b["subscriptions"][0]["basePlans"][0]["state"].as_str()),
+        (200, Some("INACTIVE")),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn tolerant_batches_spare_the_latency_sensitive_quota() {
+    let e = Emu::start_with(|c| {
+        c.quotas.latency_sensitive_changes_per_hour = 150;
+        c.quotas.catalog_modifications_per_hour = 3;
+    })
+    .await;
+    let batch = |from: usize, tolerance: &str| {
+        let requests: Vec<Value> = (from..from + 100)
+            .map(|i| json!({ "oneTimeProduct": otp(&format!("p{i}"), &[("US", "USD", 1)]), "allowMissing": true,
+                "regionsVersion": { "version": "2025/03" }, "latencyTolerance": tolerance }))
+            .collect();
+        json!({ "requests": requests })
+    };
+    let tolerant = "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT";
+    let sensitive = "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_SENSITIVE";
+    assert_eq!(
+        e.google(
+            "POST",
+            "oneTimeProducts:batchUpdate",
+            Some(batch(0, sensitive))
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts:batchUpdate",
+            Some(batch(100, sensitive)),
+        )
+        .await;
+    assert_eq!(
+        (s, reason(&b)),
+        (403, "quotaExceeded"),
+        "100 + 100 > 150 latency-sensitive entries"
+    );
+    assert_eq!(
+        e.google(
+            "POST",
+            "oneTimeProducts:batchUpdate",
+            Some(batch(100, tolerant))
+        )
+        .await
+        .0,
+        200
+    );
+    // convertRegionPrices is a read: it spends no modification.
+    let price = json!({ "price": { "currencyCode": "USD", "units": "4", "nanos": 990_000_000 } });
+    let (s, c) = e
+        .google("POST", "pricing:convertRegionPrices", Some(price))
+        .await;
+    assert_eq!(
+        (
+            s,
+            c["convertedRegionPrices"]["DE"]["price"]["units"].as_str()
+        ),
+        (200, Some("4"))
+    );
+    assert_eq!(c["regionVersion"]["version"], "2025/03");
+    assert_eq!(
+        e.google(
+            "POST",
+            "oneTimeProducts:batchUpdate",
+            Some(batch(200, tolerant))
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts:batchUpdate",
+            Some(batch(300, tolerant)),
+        )
+        .await;
+    assert_eq!(
+        (s, reason(&b)),
+        (403, "quotaExceeded"),
+        "the 4th modification call of the hour"
+    );
+}
+
+#[tokio::test]
+async fn subscription_offers_follow_googles_rules() {
+    let e = Emu::start().await;
+    let offer = |plan: &str, id: &str, phases: usize, region: &str| {
+        let phase = json!({ "duration": "P7D", "recurrenceCount": 1, "regionalConfigs": [{ "regionCode": region, "free": {} }] });
+        json!({ "productId": "sub_monthly", "basePlanId": plan, "offerId": id, "phases": vec![phase; phases],
+            "regionalConfigs": [{ "regionCode": region, "newSubscriberAvailability": true }] })
+    };
+    let update = |o: Value| json!({ "requests": [{ "subscriptionOffer": o, "allowMissing": true, "regionsVersion": { "version": "2025/03" } }] });
+    let path = "subscriptions/sub_monthly/basePlans/monthly/offers:batchUpdate";
+    for (bad, why) in [
+        (offer("monthly", "t", 3, "US"), "one or two phases"),
+        (offer("monthly", "t", 1, "DE"), "not a region of base plan"),
+        (offer("nope", "t", 1, "US"), "Base plan not found"),
+        (offer("monthly", "Bad_Id", 1, "US"), "Invalid offer ID"),
+    ] {
+        let (s, b) = e.google("POST", path, Some(update(bad))).await;
+        assert!(
+            s >= 400 && b["error"]["message"].as_str().unwrap().contains(why),
+            "{why}: {b}"
+        );
+    }
+    let (s, b) = e
+        .google(
+            "POST",
+            path,
+            Some(update(offer("monthly", "trial", 1, "US"))),
+        )
+        .await;
+    assert_eq!(
+        (s, b["subscriptionOffers"][0]["state"].as_str()),
+        (200, Some("DRAFT")),
+        "{b}"
+    );
+    let states = json!({ "requests": [{ "activateSubscriptionOfferRequest": { "productId": "sub_monthly", "basePlanId": "monthly", "offerId": "trial" } }] });
+    assert_eq!(
+        e.google(
+            "POST",
+            "subscriptions/-/basePlans/-/offers:batchUpdateStates",
+            Some(states)
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, b) = e
+        .google(
+            "DELETE",
+            "subscriptions/sub_monthly/basePlans/monthly/offers/trial",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, reason(&b)),
+        (400, "failedPrecondition"),
+        "a published offer stays"
+    );
+    let (s, list) = e
+        .google("GET", "subscriptions/-/basePlans/-/offers", None)
+        .await;
+    assert_eq!(
+        (s, list["subscriptionOffers"].as_array().unwrap().len()),
+        (200, 1)
+    );
+}

@@ -255,6 +255,105 @@ async fn tour_of_every_route() {
     )
     .await);
     ok(e.google("DELETE", "subscriptions/tmp", None).await);
+    ok(e.google(
+        "POST",
+        "subscriptions/gold/basePlans:batchUpdateStates",
+        Some(json!({ "requests": [{ "activateBasePlanRequest": { "productId": "gold", "basePlanId": "m" } }] })),
+    )
+    .await);
+
+    ok(e.google(
+        "POST",
+        "subscriptions/gold/basePlans/m:migratePrices",
+        Some(json!({ "packageName": support::PKG, "productId": "gold", "basePlanId": "m", "regionsVersion": { "version": "2025/03" },
+            "regionalPriceMigrations": [{ "regionCode": "US", "oldestAllowedPriceVersionTime": "2026-01-01T00:00:00Z", "priceIncreaseType": "PRICE_INCREASE_TYPE_OPT_IN" }] })),
+    )
+    .await);
+
+    let offer = |id: &str| {
+        json!({ "productId": "gold", "basePlanId": "m", "offerId": id,
+        "phases": [{ "duration": "P7D", "recurrenceCount": 1, "regionalConfigs": [{ "regionCode": "US", "free": {} }] }],
+        "regionalConfigs": [{ "regionCode": "US", "newSubscriberAvailability": true }],
+        "targeting": { "acquisitionRule": { "scope": { "anySubscriptionInApp": {} } } },
+        "offerTags": [{ "tag": "trial" }] })
+    };
+    ok(e.google("POST", "subscriptions/gold/basePlans/m/offers:batchUpdate", Some(json!({ "requests": [
+        { "subscriptionOffer": offer("trial"), "allowMissing": true, "regionsVersion": { "version": "2025/03" } },
+        { "subscriptionOffer": offer("draft"), "allowMissing": true, "regionsVersion": { "version": "2025/03" } },
+    ] }))).await);
+    ok(e.google(
+        "GET",
+        "subscriptions/-/basePlans/-/offers?pageSize=10",
+        None,
+    )
+    .await);
+    ok(
+        e.google("GET", "subscriptions/gold/basePlans/m/offers/trial", None)
+            .await,
+    );
+    ok(e.google(
+        "POST",
+        "subscriptions/-/basePlans/-/offers:batchUpdateStates",
+        Some(json!({ "requests": [{ "activateSubscriptionOfferRequest": { "productId": "gold", "basePlanId": "m", "offerId": "trial" } }] })),
+    )
+    .await);
+    ok(e.google(
+        "DELETE",
+        "subscriptions/gold/basePlans/m/offers/draft",
+        None,
+    )
+    .await);
+
+    let otp = json!({
+        "productId": "gems",
+        "listings": [{ "languageCode": "en-US", "title": "Gems", "description": "d" }],
+        "purchaseOptions": [{ "purchaseOptionId": "buy", "buyOption": { "legacyCompatible": true },
+            "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "price": { "currencyCode": "USD", "units": "1" }, "availability": "AVAILABLE" }] }],
+    });
+    ok(e.google(
+        "PATCH",
+        "onetimeproducts/gems?allowMissing=true&regionsVersion.version=2025/03",
+        Some(otp.clone()),
+    )
+    .await);
+    ok(e.google("POST", "oneTimeProducts:batchUpdate", Some(json!({ "requests": [{ "oneTimeProduct": otp, "updateMask": "listings", "regionsVersion": { "version": "2025/03" }, "latencyTolerance": "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT" }] }))).await);
+    ok(e.google("GET", "oneTimeProducts/gems", None).await);
+    ok(e.google("GET", "oneTimeProducts?pageSize=1", None).await);
+    ok(
+        e.google("GET", "oneTimeProducts:batchGet?productIds=gems", None)
+            .await,
+    );
+    ok(e.google(
+        "POST",
+        "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+        Some(json!({ "requests": [{ "activatePurchaseOptionRequest": { "productId": "gems", "purchaseOptionId": "buy" } }] })),
+    )
+    .await);
+    ok(e.google(
+        "PATCH",
+        "onetimeproducts/draft1?allowMissing=true&regionsVersion.version=2025/03",
+        Some(json!({ "listings": [{ "languageCode": "en-US", "title": "D" }] })),
+    )
+    .await);
+    ok(e.google("DELETE", "oneTimeProducts/draft1", None).await);
+    ok(e.google(
+        "PATCH",
+        "onetimeproducts/draft2?allowMissing=true&regionsVersion.version=2025/03",
+        Some(json!({ "listings": [{ "languageCode": "en-US", "title": "D" }] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "oneTimeProducts:batchDelete",
+        Some(json!({ "requests": [{ "productId": "draft2" }] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "pricing:convertRegionPrices",
+        Some(json!({ "price": { "currencyCode": "USD", "units": "4", "nanos": 990_000_000 } })),
+    )
+    .await);
 
     let tx = json!({
         "originalPreTaxAmount": { "priceMicros": "1000000", "currency": "USD" },

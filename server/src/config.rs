@@ -375,6 +375,7 @@ struct RawConfig {
     auth: RawAuth,
     #[serde(default)]
     admin: RawAdmin,
+    catalog: Option<PathBuf>,
     #[serde(default)]
     products: BTreeMap<String, ProductKind>,
     #[serde(default)]
@@ -750,6 +751,55 @@ fn overlay_env(
     Ok(set)
 }
 
+/// Each product id's kind: from the catalog file (`catalog`: one-time products by their
+/// `kind`, subscriptions as such), then the deprecated `[products]` table (a warning; an id
+/// in both must agree).
+fn product_kinds(
+    catalog: Option<&Path>,
+    listed: BTreeMap<String, ProductKind>,
+) -> Result<BTreeMap<String, ProductKind>, ConfigError> {
+    let mut products = match catalog {
+        Some(path) => {
+            let file = play_emulator::CatalogFile::read(path)
+                .map_err(|e| ConfigError::new("catalog", format!("{e:#}")))?;
+            crate::catalog::product_kinds(&file)
+        }
+        None => BTreeMap::new(),
+    };
+    if !listed.is_empty() {
+        tracing::warn!(
+            "configuration key `products` is deprecated: give each product's kind in the catalog file (configuration key `catalog`, see `pwa-billing catalog`)"
+        );
+    }
+    for (id, kind) in listed {
+        match products.get(&id) {
+            Some(k) if *k != kind => {
+                return Err(ConfigError::new(
+                    format!("products.{id}"),
+                    format!(
+                        "is {} but the catalog file says {}",
+                        kind.as_str(),
+                        k.as_str()
+                    ),
+                ))
+            }
+            _ => {
+                products.insert(id, kind);
+            }
+        }
+    }
+    if products.is_empty() {
+        return Err(ConfigError::new(
+            "catalog",
+            format!(
+                "no product: set `catalog` ({}) to the catalog file (see `pwa-billing catalog`)",
+                env_name("catalog")
+            ),
+        ));
+    }
+    Ok(products)
+}
+
 fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.replace('.', "_").to_ascii_uppercase())
 }
@@ -809,12 +859,7 @@ impl RawConfig {
         let auth = self.auth.validate()?;
         let admin = self.admin.validate()?;
         let reports = self.reports.validate()?;
-        if self.products.is_empty() {
-            return Err(ConfigError::new(
-                "products",
-                "lists no product: give each product id's kind (consumable, non_consumable, subscription)",
-            ));
-        }
+        let products = product_kinds(self.catalog.as_deref(), self.products)?;
         let d = Limits::default();
         let l = self.limits;
         let limits = Limits {
@@ -938,7 +983,7 @@ impl RawConfig {
             database_url,
             auth,
             admin,
-            products: self.products,
+            products,
             limits,
             cors_allowed_origins: self
                 .cors

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod connections;
 pub mod db;

@@ -1,4 +1,4 @@
-//! `pwa-billing`: serve, sandbox, migrate, reconcile, external-transactions.
+//! `pwa-billing`: serve, sandbox, migrate, reconcile, reports, external-transactions, catalog.
 
 use std::path::PathBuf;
 
@@ -54,6 +54,9 @@ enum Command {
     /// Everything on one machine with no Google account: the embedded Play emulator, the
     /// server configured for it, the demo PWA and the npm package.
     Sandbox(pwa_billing_server::sandbox::SandboxOptions),
+    /// Catalog as code: validate, pull, plan (diff) and apply the app's one-time products
+    /// and subscriptions from a catalog file.
+    Catalog(pwa_billing_server::catalog::CatalogArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +129,9 @@ enum ExternalCommand {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_json);
+    if let Command::Catalog(args) = cli.command {
+        return pwa_billing_server::catalog::main(args).await;
+    }
     match run(cli.command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) if e.is::<pwa_billing_server::reports::Discrepancies>() => {
@@ -224,6 +230,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Sandbox(options) => {
             pwa_billing_server::sandbox::run(options, shutdown_signal()).await
         }
+        Command::Catalog(_) => unreachable!("handled in main"),
     }
 }
 

@@ -27,6 +27,11 @@ pub struct SandboxOptions {
     /// Port of the embedded Play emulator (0: any free port).
     #[arg(long, default_value_t = 8090)]
     pub emulator_port: u16,
+    /// The catalog the embedded emulator starts with (a `pwa-billing catalog` file, or the
+    /// emulator's own format); it also gives the server each product's kind. Default: the
+    /// built-in demo catalog.
+    #[arg(long, env = "PWA_BILLING_CATALOG")]
+    pub catalog: Option<PathBuf>,
     /// Where the database, the emulator's service-account key and the session secret live.
     #[arg(long, default_value = ".pwa-billing-sandbox")]
     pub data_dir: PathBuf,
@@ -51,12 +56,16 @@ pub const DEMO_PRODUCTS: [(&str, ProductKind); 4] = [
     ("sub_yearly", ProductKind::Subscription),
 ];
 
-/// The products the sandbox server sells: [`DEMO_PRODUCTS`] plus the emulator's catalog.
+/// The products the sandbox server sells: [`DEMO_PRODUCTS`] plus the emulator's catalog
+/// (a catalog-as-code file gives each one-time product's kind).
 pub fn sandbox_products(catalog: &play_emulator::Catalog) -> BTreeMap<String, ProductKind> {
     let mut products: BTreeMap<String, ProductKind> = DEMO_PRODUCTS
         .iter()
         .map(|(id, kind)| (id.to_string(), *kind))
         .collect();
+    if let Some(file) = &catalog.file {
+        products.extend(crate::catalog::product_kinds(file));
+    }
     for s in &catalog.subscriptions {
         products
             .entry(s.product_id.clone())
@@ -77,10 +86,14 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("--data-dir: cannot create {}", options.data_dir.display()))?;
-    let emulator_config = play_emulator::Config {
+    let mut emulator_config = play_emulator::Config {
         port: options.emulator_port,
         ..Default::default()
     };
+    if let Some(path) = &options.catalog {
+        emulator_config.catalog = play_emulator::Catalog::from_file(path)
+            .with_context(|| format!("--catalog {}", path.display()))?;
+    }
     let products = sandbox_products(&emulator_config.catalog);
     let emulator = play_emulator::Emulator::bind(emulator_config)
         .await

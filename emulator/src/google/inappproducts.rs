@@ -250,7 +250,8 @@ pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .ok_or_else(|| not_found(sku))
 }
 
-fn batch_size(n: usize) -> Result<(), GoogleError> {
+/// Refuses a batch of no entry or more than 100.
+pub(crate) fn batch_size(n: usize) -> Result<(), GoogleError> {
     if n == 0 || n > 100 {
         return Err(GoogleError::invalid(
             "A batch must have between 1 and 100 entries.",

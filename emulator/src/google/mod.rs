@@ -19,9 +19,12 @@ use crate::SharedState;
 pub mod external_transactions;
 pub mod inappproducts;
 pub mod monetization;
+pub mod offers;
+pub mod onetimeproducts;
 pub mod orders;
 pub mod products;
 pub mod productsv2;
+mod states;
 pub mod subscriptions;
 pub mod subscriptionsv2;
 pub mod voided;
@@ -75,6 +78,22 @@ routes! {
     "androidpublisher.monetization.subscriptions.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
     "androidpublisher.monetization.subscriptions.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
     "androidpublisher.monetization.subscriptions.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.onetimeproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchGet" Monetization;
+    "androidpublisher.monetization.onetimeproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchUpdate" Monetization;
+    "androidpublisher.monetization.onetimeproducts.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchDelete" Monetization;
+    "androidpublisher.monetization.onetimeproducts.list" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts" Monetization;
+    "androidpublisher.monetization.onetimeproducts.get" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}" Monetization;
+    "androidpublisher.monetization.onetimeproducts.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/onetimeproducts/{productId}" Monetization;
+    "androidpublisher.monetization.onetimeproducts.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}" Monetization;
+    "androidpublisher.monetization.convertRegionPrices" "POST" "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdate" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.list" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.migratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:migratePrices" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.activate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:deactivate" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}" Monetization;
@@ -190,15 +209,27 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Finds the route of a request.
+/// Finds the route of a request. `monetization.onetimeproducts` answers at both spellings
+/// of its collection: Google's patch path says `onetimeproducts`, every other method
+/// `oneTimeProducts`, and clients use either.
 pub fn find_route(
     method: &str,
     path: &str,
 ) -> Option<(&'static Route, HashMap<&'static str, String>)> {
-    ROUTES
-        .iter()
-        .filter(|r| r.http_method == method)
-        .find_map(|r| match_path(r.flat_path, path).map(|p| (r, p)))
+    let find = |path: &str| {
+        ROUTES
+            .iter()
+            .filter(|r| r.http_method == method)
+            .find_map(|r| match_path(r.flat_path, path).map(|p| (r, p)))
+    };
+    find(path).or_else(|| {
+        let other = if path.contains("/onetimeproducts") {
+            path.replacen("/onetimeproducts", "/oneTimeProducts", 1)
+        } else {
+            path.replacen("/oneTimeProducts", "/onetimeproducts", 1)
+        };
+        (other != path).then(|| find(&other)).flatten()
+    })
 }
 
 /// Latency-tolerance of a write: whether it counts against latency-sensitive changes.
@@ -216,7 +247,9 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
     if id.ends_with("createexternaltransaction") || id.ends_with("refundexternaltransaction") {
         c.push((Bucket::ExternalTransactionWrites, 1));
     }
-    let catalog_write = route.bucket == Bucket::Monetization && !matches!(route.http_method, "GET");
+    let catalog_write = route.bucket == Bucket::Monetization
+        && !matches!(route.http_method, "GET")
+        && !id.ends_with("convertRegionPrices");
     if catalog_write {
         c.push((Bucket::CatalogModifications, 1));
         let entries = |list: &Value, key: &str| -> u64 {
@@ -227,7 +260,23 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
         };
         let sensitive = if id.ends_with(".batchUpdate") || id.ends_with(".batchDelete") {
             entries(&call.body, "latencyTolerance")
-        } else if id.contains("basePlans.activate") || id.contains("basePlans.deactivate") {
+        } else if id.ends_with(".batchUpdateStates") {
+            // Each entry is {activate…Request | deactivate…Request: {latencyTolerance}}.
+            call.body["requests"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter(|e| {
+                            let inner = e.as_object().and_then(|o| o.values().next());
+                            is_sensitive(inner.and_then(|i| i["latencyTolerance"].as_str()))
+                        })
+                        .count() as u64
+                })
+                .unwrap_or(0)
+        } else if id.contains("basePlans.activate")
+            || id.contains("basePlans.deactivate")
+            || id.ends_with("basePlans.migratePrices")
+        {
             is_sensitive(call.body["latencyTolerance"].as_str()) as u64
         } else {
             is_sensitive(call.query("latencyTolerance")) as u64
@@ -238,6 +287,14 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
 }
 
 fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    if m.inappproducts_migrated && id.starts_with("androidpublisher.inappproducts.") {
+        return Err(GoogleError::new(
+            403,
+            "global",
+            "forbidden",
+            "Please migrate to the new publishing API.",
+        ));
+    }
     match id {
         "androidpublisher.purchases.products.get" => products::get(call, m),
         "androidpublisher.orders.get" => orders::get(call, m),
@@ -270,6 +327,44 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         "androidpublisher.monetization.subscriptions.batchGet" => monetization::batch_get(call, m),
         "androidpublisher.monetization.subscriptions.batchUpdate" => {
             monetization::batch_update(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.batchUpdateStates" => {
+            monetization::batch_update_states(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.get" => onetimeproducts::get(call, m),
+        "androidpublisher.monetization.onetimeproducts.list" => onetimeproducts::list(call, m),
+        "androidpublisher.monetization.onetimeproducts.patch" => onetimeproducts::patch(call, m),
+        "androidpublisher.monetization.onetimeproducts.delete" => onetimeproducts::delete(call, m),
+        "androidpublisher.monetization.onetimeproducts.batchGet" => {
+            onetimeproducts::batch_get(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.batchUpdate" => {
+            onetimeproducts::batch_update(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.batchDelete" => {
+            onetimeproducts::batch_delete(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchUpdateStates" => {
+            onetimeproducts::batch_update_states(call, m)
+        }
+        "androidpublisher.monetization.convertRegionPrices" => {
+            onetimeproducts::convert_region_prices(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate" => {
+            offers::batch_update(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdateStates" => {
+            offers::batch_update_states(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.list" => {
+            offers::list(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.get" => offers::get(call, m),
+        "androidpublisher.monetization.subscriptions.basePlans.offers.delete" => {
+            offers::delete(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.migratePrices" => {
+            monetization::migrate_prices(call, m)
         }
         "androidpublisher.monetization.subscriptions.basePlans.activate" => {
             monetization::activate(call, m)

@@ -6,8 +6,10 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::inappproducts::{check_tolerance, valid_product_id};
+use super::inappproducts::{batch_size, check_tolerance, valid_product_id};
+use super::onetimeproducts::{check_region_currency, masked_merge, refuse_removed_published};
 use super::{Call, Reply};
+use crate::catalog_file::find_by;
 use crate::clock::Period;
 use crate::error::GoogleError;
 use crate::state::Model;
@@ -54,6 +56,7 @@ fn validate(
     product_id: &str,
     package: &str,
     existing: Option<&Value>,
+    version: &str,
 ) -> Result<Value, GoogleError> {
     let Some(obj) = s.as_object_mut() else {
         return Err(GoogleError::invalid(
@@ -157,25 +160,76 @@ fn validate(
                     "basePlans[{i}].regionalConfigs[{j}].regionCode"
                 )));
             }
-            check_money(
+            let field = format!("basePlans[{i}].regionalConfigs[{j}].price");
+            check_money(&c["price"], &field)?;
+            check_region_currency(
+                c["regionCode"].as_str().unwrap_or_default(),
                 &c["price"],
-                &format!("basePlans[{i}].regionalConfigs[{j}].price"),
+                version,
+                &field,
             )?;
         }
-        let stored = existing
-            .and_then(|e| e["basePlans"].as_array())
-            .and_then(|p| p.iter().find(|p| p["basePlanId"] == id.as_str()))
+        let stored_plan = existing.and_then(|e| find_by(&e["basePlans"], "basePlanId", &id));
+        if let Some(stored_plan) = stored_plan {
+            check_immutable(stored_plan, b, set[0], &id)?;
+        }
+        let stored = stored_plan
             .and_then(|p| p["state"].as_str())
             .unwrap_or("DRAFT");
         b["state"] = json!(stored);
     }
+    refuse_removed_published(existing, "basePlans", "basePlanId", &ids, "Base plan")?;
     obj.insert("basePlans".into(), json!(plans));
     Ok(s)
 }
 
-fn require_regions_version(call: &Call) -> Result<(), GoogleError> {
-    match call.query("regionsVersion.version") {
-        Some(v) if !v.is_empty() => Ok(()),
+/// Google's refusals of a change to a stored base plan: its type and billing period are
+/// immutable, and a region once added is never removed.
+fn check_immutable(
+    stored: &Value,
+    new: &Value,
+    new_type: &str,
+    id: &str,
+) -> Result<(), GoogleError> {
+    let stored_type = [
+        "autoRenewingBasePlanType",
+        "prepaidBasePlanType",
+        "installmentsBasePlanType",
+    ]
+    .into_iter()
+    .find(|t| stored[*t].is_object())
+    .unwrap_or(new_type);
+    if stored_type != new_type {
+        return Err(GoogleError::invalid(format!(
+            "Base plan {id}: the base plan type cannot be changed."
+        )));
+    }
+    let period = &new[new_type]["billingPeriodDuration"];
+    if stored[stored_type]["billingPeriodDuration"] != *period {
+        return Err(GoogleError::invalid(format!(
+            "Base plan {id}: billingPeriodDuration is immutable."
+        )));
+    }
+    let regions = |v: &Value| -> Vec<String> {
+        v["regionalConfigs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["regionCode"].as_str().map(String::from))
+            .collect()
+    };
+    let now = regions(new);
+    if let Some(gone) = regions(stored).into_iter().find(|r| !now.contains(r)) {
+        return Err(GoogleError::invalid(format!(
+            "Cannot remove region once it has been added: {gone}"
+        )));
+    }
+    Ok(())
+}
+
+fn require_regions_version(version: Option<&str>) -> Result<&str, GoogleError> {
+    match version {
+        Some(v) if !v.is_empty() => Ok(v),
         _ => Err(GoogleError::required("regionsVersion.version")),
     }
 }
@@ -186,13 +240,16 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .query("productId")
         .ok_or_else(|| GoogleError::required("productId"))?
         .to_string();
-    require_regions_version(call)?;
-    if m.subscriptions.contains_key(&id) || m.in_app_products.contains_key(&id) {
+    let version = require_regions_version(call.query("regionsVersion.version"))?;
+    if m.subscriptions.contains_key(&id)
+        || m.in_app_products.contains_key(&id)
+        || m.one_time_products.contains_key(&id)
+    {
         return Err(GoogleError::already_exists(format!(
             "Product {id} already exists."
         )));
     }
-    let s = validate(call.body.clone(), &id, &m.package_name, None)?;
+    let s = validate(call.body.clone(), &id, &m.package_name, None, version)?;
     m.subscriptions.insert(id, s.clone());
     Ok(Reply::Json(s))
 }
@@ -209,29 +266,38 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `monetization.subscriptions.list`.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    call.query_bool("showArchived")?;
+    page(call, &m.subscriptions, "subscriptions", "subs")
+}
+
+/// One page (`pageSize` ≤ 1000, default 50; `pageToken`) of a monetization list: the
+/// resources under `key`, and `nextPageToken` while more follow.
+pub(crate) fn page(
+    call: &Call,
+    all: &std::collections::BTreeMap<String, Value>,
+    key: &str,
+    token_prefix: &str,
+) -> Result<Reply, GoogleError> {
     let size = call.query_i64("pageSize")?.unwrap_or(50);
     let size = if size <= 0 { 50 } else { size.min(1000) } as usize;
-    call.query_bool("showArchived")?;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let start: usize = match call.query("pageToken") {
         Some(t) if !t.is_empty() => b64
             .decode(t)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("subs:").and_then(|n| n.parse().ok()))
+            .and_then(|s| {
+                s.strip_prefix(token_prefix)
+                    .and_then(|r| r.strip_prefix(':'))
+                    .and_then(|n| n.parse().ok())
+            })
             .ok_or_else(|| GoogleError::invalid("Invalid page token."))?,
         _ => 0,
     };
-    let page: Vec<Value> = m
-        .subscriptions
-        .values()
-        .skip(start)
-        .take(size)
-        .cloned()
-        .collect();
-    let mut out = json!({ "subscriptions": page });
-    if start + size < m.subscriptions.len() {
-        out["nextPageToken"] = json!(b64.encode(format!("subs:{}", start + size)));
+    let items: Vec<Value> = all.values().skip(start).take(size).cloned().collect();
+    let mut out = json!({ key: items });
+    if start + size < all.len() {
+        out["nextPageToken"] = json!(b64.encode(format!("{token_prefix}:{}", start + size)));
     }
     Ok(Reply::Json(out))
 }
@@ -242,48 +308,39 @@ fn apply_patch(
     body: &Value,
     mask: &str,
     allow_missing: bool,
+    version: &str,
 ) -> Result<Value, GoogleError> {
-    let fields: Vec<&str> = mask
-        .split(',')
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .collect();
-    if fields.is_empty() {
-        return Err(GoogleError::required("updateMask"));
-    }
-    if let Some(bad) = fields.iter().find(|f| !MASKABLE.contains(f)) {
-        return Err(GoogleError::invalid(format!(
-            "updateMask: field {bad:?} cannot be updated."
-        )));
-    }
     let existing = m.subscriptions.get(id);
-    let mut merged = match existing {
+    let base = match existing {
         Some(e) => e.clone(),
         None if allow_missing => json!({}),
         None => return Err(not_found(id)),
     };
-    for f in fields {
-        match body.get(f) {
-            Some(v) => merged[f] = v.clone(),
-            None => {
-                if let Some(o) = merged.as_object_mut() {
-                    o.remove(f);
-                }
-            }
-        }
+    let merged = masked_merge(base, body, Some(mask), &MASKABLE)?;
+    if existing.is_none() && m.one_time_products.contains_key(id) {
+        return Err(GoogleError::already_exists(format!(
+            "{id} is a one-time product."
+        )));
     }
-    validate(merged, id, &m.package_name, existing)
+    validate(merged, id, &m.package_name, existing, version)
 }
 
 /// `monetization.subscriptions.patch`.
 pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
-    require_regions_version(call)?;
+    let version = require_regions_version(call.query("regionsVersion.version"))?;
     let id = call.param("productId").to_string();
     let mask = call
         .query("updateMask")
         .ok_or_else(|| GoogleError::required("updateMask"))?;
-    let s = apply_patch(m, &id, &call.body, mask, call.query_bool("allowMissing")?)?;
+    let s = apply_patch(
+        m,
+        &id,
+        &call.body,
+        mask,
+        call.query_bool("allowMissing")?,
+        version,
+    )?;
     m.subscriptions.insert(id, s.clone());
     Ok(Reply::Json(s))
 }
@@ -328,11 +385,7 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    if requests.is_empty() || requests.len() > 100 {
-        return Err(GoogleError::invalid(
-            "A batch must have between 1 and 100 entries.",
-        ));
-    }
+    batch_size(requests.len())?;
     let mut staged = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         check_tolerance(r["latencyTolerance"].as_str())?;
@@ -361,7 +414,12 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             &r["subscription"],
             mask,
             r["allowMissing"].as_bool().unwrap_or(false),
-        )?;
+            r["regionsVersion"]["version"].as_str().unwrap_or_default(),
+        )
+        .map_err(|mut e| {
+            e.message = format!("requests[{i}] ({id}): {}", e.message);
+            e
+        })?;
         staged.push((id.to_string(), s));
     }
     let mut out = Vec::new();
@@ -376,10 +434,24 @@ fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError>
     check_tolerance(call.body["latencyTolerance"].as_str())?;
     let id = call.param("productId").to_string();
     let plan_id = call.param("basePlanId").to_string();
-    let sub = m.subscriptions.get_mut(&id).ok_or_else(|| not_found(&id))?;
+    let mut sub = m
+        .subscriptions
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| not_found(&id))?;
+    change_state(&mut sub, &id, &plan_id, to)?;
+    m.subscriptions.insert(id.clone(), sub.clone());
+    if to == "ACTIVE" {
+        m.ever_active_base_plans.insert((id, plan_id));
+    }
+    Ok(Reply::Json(sub))
+}
+
+/// DRAFT or INACTIVE → ACTIVE, ACTIVE → INACTIVE of one base plan of `sub`.
+fn change_state(sub: &mut Value, id: &str, plan_id: &str, to: &str) -> Result<(), GoogleError> {
     let plan = sub["basePlans"]
         .as_array_mut()
-        .and_then(|p| p.iter_mut().find(|p| p["basePlanId"] == plan_id.as_str()))
+        .and_then(|p| p.iter_mut().find(|p| p["basePlanId"] == plan_id))
         .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
     if to == "INACTIVE" && plan["state"] != "ACTIVE" {
         return Err(GoogleError::failed_precondition(
@@ -387,11 +459,42 @@ fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError>
         ));
     }
     plan["state"] = json!(to);
-    let out = sub.clone();
-    if to == "ACTIVE" {
-        m.ever_active_base_plans.insert((id, plan_id));
+    Ok(())
+}
+
+/// `monetization.subscriptions.basePlans.batchUpdateStates` (≤ 100, all or nothing; the
+/// path's `productId` is `-` or each entry's product).
+pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let mut activated = Vec::new();
+    let staged = super::states::batch_update_states(
+        call,
+        ("activateBasePlanRequest", "deactivateBasePlanRequest"),
+        |inner| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let sub = m
+                .subscriptions
+                .get(id)
+                .cloned()
+                .ok_or_else(|| not_found(id))?;
+            Ok((id.to_string(), sub))
+        },
+        |sub, inner, to| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let plan_id = inner["basePlanId"].as_str().unwrap_or_default();
+            change_state(sub, id, plan_id, to)?;
+            if to == "ACTIVE" {
+                activated.push((id.to_string(), plan_id.to_string()));
+            }
+            Ok(())
+        },
+    )?;
+    m.ever_active_base_plans.extend(activated);
+    let mut out = Vec::new();
+    for (id, s) in staged {
+        m.subscriptions.insert(id, s.clone());
+        out.push(s);
     }
-    Ok(Reply::Json(out))
+    Ok(Reply::Json(json!({ "subscriptions": out })))
 }
 
 /// `monetization.subscriptions.basePlans.activate`.
@@ -427,4 +530,60 @@ pub fn delete_base_plan(call: &Call, m: &mut Model) -> Result<Reply, GoogleError
         )));
     }
     Ok(Reply::Empty)
+}
+
+/// `monetization.subscriptions.basePlans.migratePrices`: moves the legacy price cohorts of
+/// the given regions to the current price. The base plan must be published (ACTIVE or
+/// INACTIVE) and sell in each region; `oldestAllowedPriceVersionTime` must be an RFC 3339
+/// time; an opt-out increase is refused, as the app's first one must be started in the
+/// Play Console (the emulator has no Console).
+pub fn migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    check_tolerance(call.body["latencyTolerance"].as_str())?;
+    require_regions_version(call.body["regionsVersion"]["version"].as_str())?;
+    let id = call.param("productId");
+    let plan_id = call.param("basePlanId");
+    let sub = m.subscriptions.get(id).ok_or_else(|| not_found(id))?;
+    let plan = find_by(&sub["basePlans"], "basePlanId", plan_id)
+        .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
+    if plan["state"] == "DRAFT" {
+        return Err(GoogleError::failed_precondition(format!(
+            "Base plan {id}/{plan_id} was never published: it has no legacy price cohorts."
+        )));
+    }
+    let migrations = call.body["regionalPriceMigrations"]
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| GoogleError::required("regionalPriceMigrations"))?;
+    for (i, r) in migrations.iter().enumerate() {
+        let region = r["regionCode"].as_str().unwrap_or_default();
+        if find_by(&plan["regionalConfigs"], "regionCode", region).is_none() {
+            return Err(GoogleError::invalid(format!(
+                "regionalPriceMigrations[{i}]: the base plan does not sell in region {region:?}."
+            )));
+        }
+        let time = r["oldestAllowedPriceVersionTime"]
+            .as_str()
+            .unwrap_or_default();
+        if time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+            .is_err()
+        {
+            return Err(GoogleError::invalid(format!(
+                "regionalPriceMigrations[{i}].oldestAllowedPriceVersionTime {time:?} is not an RFC 3339 time."
+            )));
+        }
+        match r["priceIncreaseType"].as_str() {
+            None | Some("PRICE_INCREASE_TYPE_UNSPECIFIED" | "PRICE_INCREASE_TYPE_OPT_IN") => {}
+            Some("PRICE_INCREASE_TYPE_OPT_OUT") => {
+                return Err(GoogleError::failed_precondition(
+                    "The first opt-out price increase for an app must be initiated in the Play Console.",
+                ))
+            }
+            Some(other) => {
+                return Err(GoogleError::invalid(format!(
+                    "regionalPriceMigrations[{i}].priceIncreaseType {other:?} is invalid."
+                )))
+            }
+        }
+    }
+    Ok(Reply::Json(json!({})))
 }

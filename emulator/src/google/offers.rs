@@ -1,0 +1,289 @@
+//! `monetization.subscriptions.basePlans.offers`: get, list (`productId` and `basePlanId`
+//! may be `-`), batchUpdate (≤ 100, `allowMissing`, `updateMask`, all or nothing),
+//! batchUpdateStates and delete (drafts only).
+//!
+//! Google's rules: offers belong to an existing auto-renewing base plan; one or two phases,
+//! each with a valid duration and, per region, exactly one of `free`, `price`,
+//! `absoluteDiscount`, `relativeDiscount`; the offer's regions are regions of the base plan
+//! and are never removed once added; at most 20 tags of at most 20 characters; `state` is
+//! output only (new offers are DRAFT).
+
+use serde_json::{json, Value};
+
+use super::inappproducts::{batch_size, check_tolerance};
+use super::onetimeproducts::{check_region_currency, masked_merge, valid_option_id};
+use super::{Call, Reply};
+use crate::catalog_file::find_by;
+use crate::clock::Period;
+use crate::error::GoogleError;
+use crate::state::Model;
+
+const MASKABLE: [&str; 5] = [
+    "phases",
+    "targeting",
+    "regionalConfigs",
+    "offerTags",
+    "otherRegionsConfig",
+];
+
+/// The model's key of an offer.
+pub fn key(product: &str, base_plan: &str, offer: &str) -> String {
+    format!("{product}/{base_plan}/{offer}")
+}
+
+fn not_found(k: &str) -> GoogleError {
+    GoogleError::not_found(format!("Subscription offer not found: {k}"))
+}
+
+fn regions(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["regionCode"].as_str().map(String::from))
+        .collect()
+}
+
+/// Validates an offer against its base plan and its stored version.
+fn validate(
+    mut o: Value,
+    m: &Model,
+    version: &str,
+    existing: Option<&Value>,
+) -> Result<Value, GoogleError> {
+    let product = o["productId"].as_str().unwrap_or_default().to_string();
+    let plan_id = o["basePlanId"].as_str().unwrap_or_default().to_string();
+    let offer_id = o["offerId"].as_str().unwrap_or_default().to_string();
+    if !valid_option_id(&offer_id) {
+        return Err(GoogleError::invalid(format!(
+            "Invalid offer ID {offer_id:?}."
+        )));
+    }
+    let sub = m
+        .subscriptions
+        .get(&product)
+        .ok_or_else(|| GoogleError::not_found(format!("Subscription not found: {product}")))?;
+    let plan = find_by(&sub["basePlans"], "basePlanId", &plan_id).ok_or_else(|| {
+        GoogleError::not_found(format!("Base plan not found: {product}/{plan_id}"))
+    })?;
+    if !plan["autoRenewingBasePlanType"].is_object() {
+        return Err(GoogleError::invalid(format!(
+            "Offers are only allowed on auto-renewing base plans ({product}/{plan_id})."
+        )));
+    }
+    let plan_regions = regions(&plan["regionalConfigs"]);
+    let offer_regions = regions(&o["regionalConfigs"]);
+    if let Some(r) = offer_regions.iter().find(|r| !plan_regions.contains(r)) {
+        return Err(GoogleError::invalid(format!(
+            "Region {r} of the offer is not a region of base plan {plan_id}."
+        )));
+    }
+    if let Some(gone) = existing
+        .map(|e| regions(&e["regionalConfigs"]))
+        .into_iter()
+        .flatten()
+        .find(|r| !offer_regions.contains(r))
+    {
+        return Err(GoogleError::invalid(format!(
+            "Cannot remove region once it has been added: {gone}"
+        )));
+    }
+    let phases = o["phases"].as_array().cloned().unwrap_or_default();
+    if phases.is_empty() || phases.len() > 2 {
+        return Err(GoogleError::invalid("An offer has one or two phases."));
+    }
+    for (i, p) in phases.iter().enumerate() {
+        let duration = p["duration"].as_str().unwrap_or_default();
+        if Period::parse(duration).is_none() {
+            return Err(GoogleError::invalid(format!(
+                "phases[{i}].duration {duration:?} is invalid."
+            )));
+        }
+        for (j, c) in p["regionalConfigs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let region = c["regionCode"].as_str().unwrap_or_default();
+            if !offer_regions.iter().any(|r| r == region) {
+                return Err(GoogleError::invalid(format!(
+                    "phases[{i}].regionalConfigs[{j}]: region {region:?} is not a region of the offer."
+                )));
+            }
+            let kinds = ["free", "price", "absoluteDiscount", "relativeDiscount"]
+                .iter()
+                .filter(|k| !c[**k].is_null())
+                .count();
+            if kinds != 1 {
+                return Err(GoogleError::invalid(format!(
+                    "phases[{i}].regionalConfigs[{j}] needs exactly one of free, price, absoluteDiscount, relativeDiscount."
+                )));
+            }
+            if c["price"].is_object() {
+                check_region_currency(
+                    region,
+                    &c["price"],
+                    version,
+                    &format!("phases[{i}].regionalConfigs[{j}].price"),
+                )?;
+            }
+        }
+    }
+    let tags = o["offerTags"].as_array().cloned().unwrap_or_default();
+    if tags.len() > 20
+        || tags.iter().any(|t| {
+            t["tag"]
+                .as_str()
+                .is_none_or(|t| t.is_empty() || t.len() > 20)
+        })
+    {
+        return Err(GoogleError::invalid(
+            "At most 20 offer tags of 1-20 characters.",
+        ));
+    }
+    o["packageName"] = json!(m.package_name);
+    o["state"] = existing
+        .and_then(|e| e.get("state").cloned())
+        .unwrap_or_else(|| json!("DRAFT"));
+    Ok(o)
+}
+
+/// `offers.get`.
+pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let k = key(
+        call.param("productId"),
+        call.param("basePlanId"),
+        call.param("offerId"),
+    );
+    m.subscription_offers
+        .get(&k)
+        .cloned()
+        .map(Reply::Json)
+        .ok_or_else(|| not_found(&k))
+}
+
+/// `offers.list`: `-` for the product or base plan lists across them.
+pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let product = call.param("productId");
+    let plan = call.param("basePlanId");
+    if product == "-" && plan != "-" {
+        return Err(GoogleError::invalid(
+            "basePlanId must be - when productId is -.",
+        ));
+    }
+    let matching: std::collections::BTreeMap<String, Value> = m
+        .subscription_offers
+        .iter()
+        .filter(|(_, o)| {
+            (product == "-" || o["productId"] == product)
+                && (plan == "-" || o["basePlanId"] == plan)
+        })
+        .map(|(k, o)| (k.clone(), o.clone()))
+        .collect();
+    super::monetization::page(call, &matching, "subscriptionOffers", "offers")
+}
+
+/// `offers.batchUpdate`: every entry validated before any is stored.
+pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let requests = call.body["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    batch_size(requests.len())?;
+    let mut staged: Vec<(String, Value)> = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        check_tolerance(r["latencyTolerance"].as_str())?;
+        let body = &r["subscriptionOffer"];
+        let k = key(
+            body["productId"].as_str().unwrap_or_default(),
+            body["basePlanId"].as_str().unwrap_or_default(),
+            body["offerId"].as_str().unwrap_or_default(),
+        );
+        let version = r["regionsVersion"]["version"]
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                GoogleError::required(&format!("requests[{i}].regionsVersion.version"))
+            })?;
+        if staged.iter().any(|(s, _)| *s == k) {
+            return Err(GoogleError::invalid(format!(
+                "requests[{i}]: {k} appears twice."
+            )));
+        }
+        let existing = m.subscription_offers.get(&k);
+        let merged = match existing {
+            None if r["allowMissing"] == true => body.clone(),
+            None => return Err(not_found(&k)),
+            Some(e) => masked_merge(e.clone(), body, r["updateMask"].as_str(), &MASKABLE)?,
+        };
+        let offer = validate(merged, m, version, existing).map_err(|mut e| {
+            e.message = format!("requests[{i}] ({k}): {}", e.message);
+            e
+        })?;
+        staged.push((k, offer));
+    }
+    let mut out = Vec::new();
+    for (k, o) in staged {
+        m.subscription_offers.insert(k, o.clone());
+        out.push(o);
+    }
+    Ok(Reply::Json(json!({ "subscriptionOffers": out })))
+}
+
+/// `offers.batchUpdateStates`: DRAFT/INACTIVE → ACTIVE, ACTIVE → INACTIVE; all or nothing.
+pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let staged = super::states::batch_update_states(
+        call,
+        (
+            "activateSubscriptionOfferRequest",
+            "deactivateSubscriptionOfferRequest",
+        ),
+        |inner| {
+            let text = |f: &str| inner[f].as_str().unwrap_or_default();
+            let k = key(text("productId"), text("basePlanId"), text("offerId"));
+            let offer = m
+                .subscription_offers
+                .get(&k)
+                .cloned()
+                .ok_or_else(|| not_found(&k))?;
+            Ok((k, offer))
+        },
+        |offer, _, to| {
+            if to == "INACTIVE" && offer["state"] != "ACTIVE" {
+                return Err(GoogleError::failed_precondition(
+                    "Only an active offer can be deactivated.",
+                ));
+            }
+            offer["state"] = json!(to);
+            Ok(())
+        },
+    )?;
+    let mut out = Vec::new();
+    for (k, o) in staged {
+        if o["state"] == "ACTIVE" {
+            m.ever_active_offers.insert(k.clone());
+        }
+        m.subscription_offers.insert(k, o.clone());
+        out.push(o);
+    }
+    Ok(Reply::Json(json!({ "subscriptionOffers": out })))
+}
+
+/// `offers.delete`: only an offer that was never active.
+pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let k = key(
+        call.param("productId"),
+        call.param("basePlanId"),
+        call.param("offerId"),
+    );
+    if !m.subscription_offers.contains_key(&k) {
+        return Err(not_found(&k));
+    }
+    if m.ever_active_offers.contains(&k) {
+        return Err(GoogleError::failed_precondition(format!(
+            "{k} was published: only a draft offer can be deleted."
+        )));
+    }
+    m.subscription_offers.remove(&k);
+    Ok(Reply::Empty)
+}

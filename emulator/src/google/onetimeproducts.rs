@@ -1,0 +1,542 @@
+//! `monetization.onetimeproducts` (the new one-time product model): get, list (`pageSize`
+//! ≤ 1000, `pageToken`), patch (`updateMask`, `allowMissing`, `regionsVersion.version`;
+//! Google's path spells it `onetimeproducts`, every other method `oneTimeProducts`: both
+//! spellings are routed), delete, batchGet / batchUpdate / batchDelete (1–100 entries, all or
+//! nothing), `purchaseOptions.batchUpdateStates` (`productId` `-` for many products) and
+//! `pricing:convertRegionPrices`.
+//!
+//! Google's refusals: an invalid id or listing, more than one legacy-compatible buy option,
+//! a currency that is not the region's at the regions version ("Invalid currency for region
+//! code BG … Expected BGN but got EUR"), removing a region once added, removing a published
+//! purchase option, deleting a product whose options were ever active. Purchase option
+//! `state` is output only: new options start DRAFT.
+
+use serde_json::{json, Value};
+
+use super::inappproducts::{batch_size, check_tolerance, valid_product_id};
+use super::{Call, Reply};
+use crate::catalog_file::{convert, find_by, region_currency, Amount, LATEST_REGIONS_VERSION};
+use crate::error::GoogleError;
+use crate::state::Model;
+
+const MASKABLE: [&str; 5] = [
+    "listings",
+    "purchaseOptions",
+    "taxAndComplianceSettings",
+    "offerTags",
+    "restrictedPaymentCountries",
+];
+
+const AVAILABILITIES: [&str; 4] = [
+    "AVAILABLE",
+    "NO_LONGER_AVAILABLE",
+    "AVAILABLE_IF_RELEASED",
+    "AVAILABLE_FOR_OFFERS_ONLY",
+];
+
+fn not_found(id: &str) -> GoogleError {
+    GoogleError::not_found(format!("One-time product not found: {id}"))
+}
+
+/// Whether an id is a valid base plan, purchase option or offer id: lowercase letters,
+/// digits and `-`, starting with a letter or digit, at most 63 characters.
+pub(crate) fn valid_option_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Refuses a price whose currency is not its region's at `version` ("Invalid currency for
+/// region code BG …"); regions the emulator does not know take any currency.
+pub(crate) fn check_region_currency(
+    region: &str,
+    price: &Value,
+    version: &str,
+    field: &str,
+) -> Result<(), GoogleError> {
+    let amount = Amount::from_money(price)
+        .filter(|a| a.micros >= 0)
+        .ok_or_else(|| {
+            GoogleError::invalid(format!(
+                "{field}: a Money with a currencyCode and non-negative units is required."
+            ))
+        })?;
+    match region_currency(region, version) {
+        Some(expected) if expected != amount.currency() => Err(GoogleError::invalid(format!(
+            "Invalid currency for region code {region} at regions version {version}. Expected {expected} but got {}.",
+            amount.currency()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Region codes of a purchase option or base plan list entry.
+fn regions(entry: &Value, key: &str) -> Vec<String> {
+    entry[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["regionCode"].as_str().map(String::from))
+        .collect()
+}
+
+/// Validates a `OneTimeProduct` against `existing`: options keep their stored state (new
+/// ones DRAFT), regions and published options are never removed.
+fn validate(
+    mut p: Value,
+    id: &str,
+    m: &Model,
+    version: &str,
+    existing: Option<&Value>,
+) -> Result<Value, GoogleError> {
+    let Some(obj) = p.as_object_mut() else {
+        return Err(GoogleError::invalid(
+            "The one-time product must be a JSON object.",
+        ));
+    };
+    if !valid_product_id(id) {
+        return Err(GoogleError::invalid(format!("Invalid product ID {id:?}.")));
+    }
+    if obj
+        .get("productId")
+        .and_then(Value::as_str)
+        .is_some_and(|p| p != id)
+    {
+        return Err(GoogleError::invalid(
+            "The productId in the body does not match the request.",
+        ));
+    }
+    if obj
+        .get("packageName")
+        .and_then(Value::as_str)
+        .is_some_and(|p| p != m.package_name)
+    {
+        return Err(GoogleError::invalid(
+            "The packageName in the body does not match the URL.",
+        ));
+    }
+    if m.subscriptions.contains_key(id) {
+        return Err(GoogleError::already_exists(format!(
+            "{id} is a subscription."
+        )));
+    }
+    obj.insert("productId".into(), json!(id));
+    obj.insert("packageName".into(), json!(m.package_name));
+    obj.insert("regionsVersion".into(), json!({ "version": version }));
+    let listings = obj
+        .get("listings")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if listings.is_empty() {
+        return Err(GoogleError::invalid("At least one listing is required."));
+    }
+    for (i, l) in listings.iter().enumerate() {
+        let title = l["title"].as_str().unwrap_or_default();
+        if l["languageCode"].as_str().is_none_or(str::is_empty) || title.is_empty() {
+            return Err(GoogleError::invalid(format!(
+                "listings[{i}] needs a languageCode and a title."
+            )));
+        }
+        if title.chars().count() > 55 {
+            return Err(GoogleError::invalid(format!(
+                "listings[{i}].title is longer than 55 characters."
+            )));
+        }
+        if l["description"]
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            > 200
+        {
+            return Err(GoogleError::invalid(format!(
+                "listings[{i}].description is longer than 200 characters."
+            )));
+        }
+    }
+    let mut options = obj
+        .get("purchaseOptions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut legacy = 0;
+    for (i, o) in options.iter_mut().enumerate() {
+        let oid = o["purchaseOptionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if !valid_option_id(&oid) {
+            return Err(GoogleError::invalid(format!(
+                "purchaseOptions[{i}].purchaseOptionId {oid:?} is invalid."
+            )));
+        }
+        if !ids.insert(oid.clone()) {
+            return Err(GoogleError::invalid(format!(
+                "purchaseOptions[{i}]: duplicate purchaseOptionId {oid}."
+            )));
+        }
+        if o["buyOption"].is_object() == o["rentOption"].is_object() {
+            return Err(GoogleError::invalid(format!(
+                "purchaseOptions[{i}] needs exactly one of buyOption and rentOption."
+            )));
+        }
+        if o["buyOption"]["legacyCompatible"] == true {
+            legacy += 1;
+        }
+        for (j, c) in o["regionalPricingAndAvailabilityConfigs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let field = format!("purchaseOptions[{i}].regionalPricingAndAvailabilityConfigs[{j}]");
+            let region = c["regionCode"]
+                .as_str()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| GoogleError::required(&format!("{field}.regionCode")))?;
+            if c["availability"]
+                .as_str()
+                .is_some_and(|a| !AVAILABILITIES.contains(&a))
+            {
+                return Err(GoogleError::invalid(format!(
+                    "{field}.availability is invalid."
+                )));
+            }
+            check_region_currency(region, &c["price"], version, &format!("{field}.price"))?;
+        }
+        let stored =
+            existing.and_then(|e| find_by(&e["purchaseOptions"], "purchaseOptionId", &oid));
+        if let Some(stored) = stored {
+            let now = regions(o, "regionalPricingAndAvailabilityConfigs");
+            if let Some(gone) = regions(stored, "regionalPricingAndAvailabilityConfigs")
+                .into_iter()
+                .find(|r| !now.contains(r))
+            {
+                return Err(GoogleError::invalid(format!(
+                    "Cannot remove region once it has been added: {gone}"
+                )));
+            }
+        }
+        o["state"] = stored
+            .and_then(|s| s.get("state").cloned())
+            .unwrap_or_else(|| json!("DRAFT"));
+    }
+    if legacy > 1 {
+        return Err(GoogleError::invalid(
+            "At most one buy purchase option can be legacy compatible.",
+        ));
+    }
+    refuse_removed_published(
+        existing,
+        "purchaseOptions",
+        "purchaseOptionId",
+        &ids,
+        "Purchase option",
+    )?;
+    obj.insert("purchaseOptions".into(), json!(options));
+    Ok(p)
+}
+
+/// Refuses an update that drops a published (non-DRAFT) entry of `existing[list]`.
+pub(crate) fn refuse_removed_published(
+    existing: Option<&Value>,
+    list: &str,
+    key: &str,
+    kept: &std::collections::BTreeSet<String>,
+    what: &str,
+) -> Result<(), GoogleError> {
+    let stored = existing
+        .and_then(|e| e[list].as_array())
+        .into_iter()
+        .flatten();
+    for s in stored {
+        let id = s[key].as_str().unwrap_or_default();
+        if s["state"] != "DRAFT" && !kept.contains(id) {
+            return Err(GoogleError::failed_precondition(format!(
+                "{what} {id} was published and cannot be removed; deactivate it instead."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `base` with each field of `mask` (comma-separated) taken from `body`, or removed when
+/// `body` lacks it: Google's masked update. The mask must be non-empty and name only
+/// `maskable` fields.
+pub(crate) fn masked_merge(
+    mut base: Value,
+    body: &Value,
+    mask: Option<&str>,
+    maskable: &[&str],
+) -> Result<Value, GoogleError> {
+    let fields: Vec<&str> = mask
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    if fields.is_empty() {
+        return Err(GoogleError::required("updateMask"));
+    }
+    if let Some(bad) = fields.iter().find(|f| !maskable.contains(f)) {
+        return Err(GoogleError::invalid(format!(
+            "updateMask: field {bad:?} cannot be updated."
+        )));
+    }
+    for f in fields {
+        match body.get(f) {
+            Some(v) => base[f] = v.clone(),
+            None => {
+                if let Some(o) = base.as_object_mut() {
+                    o.remove(f);
+                }
+            }
+        }
+    }
+    Ok(base)
+}
+
+/// One update of a product (patch or a batchUpdate entry), not yet stored.
+fn updated(
+    m: &Model,
+    id: &str,
+    body: &Value,
+    mask: Option<&str>,
+    allow_missing: bool,
+    version: Option<&str>,
+) -> Result<Value, GoogleError> {
+    let version = version
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| GoogleError::required("regionsVersion.version"))?;
+    let existing = m.one_time_products.get(id);
+    let merged = match existing {
+        None if allow_missing => body.clone(),
+        None => return Err(not_found(id)),
+        Some(e) => masked_merge(e.clone(), body, mask, &MASKABLE)?,
+    };
+    validate(merged, id, m, version, existing)
+}
+
+/// `monetization.onetimeproducts.get`.
+pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let id = call.param("productId");
+    m.one_time_products
+        .get(id)
+        .cloned()
+        .map(Reply::Json)
+        .ok_or_else(|| not_found(id))
+}
+
+/// `monetization.onetimeproducts.list`.
+pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    super::monetization::page(call, &m.one_time_products, "oneTimeProducts", "otp")
+}
+
+/// `monetization.onetimeproducts.patch`.
+pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    check_tolerance(call.query("latencyTolerance"))?;
+    let id = call.param("productId").to_string();
+    let p = updated(
+        m,
+        &id,
+        &call.body,
+        call.query("updateMask"),
+        call.query_bool("allowMissing")?,
+        call.query("regionsVersion.version"),
+    )?;
+    m.one_time_products.insert(id, p.clone());
+    Ok(Reply::Json(p))
+}
+
+fn deletable(m: &Model, id: &str) -> Result<(), GoogleError> {
+    if !m.one_time_products.contains_key(id) {
+        return Err(not_found(id));
+    }
+    if m.ever_active_purchase_options.iter().any(|(p, _)| p == id) {
+        return Err(GoogleError::failed_precondition(format!(
+            "{id} has a purchase option that was published: only a draft product can be deleted."
+        )));
+    }
+    Ok(())
+}
+
+/// `monetization.onetimeproducts.delete`: only a product none of whose options was ever
+/// active.
+pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    check_tolerance(call.query("latencyTolerance"))?;
+    let id = call.param("productId");
+    deletable(m, id)?;
+    m.one_time_products.remove(id);
+    Ok(Reply::Empty)
+}
+
+/// `monetization.onetimeproducts.batchGet` (`productIds` repeated, ≤ 100).
+pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let ids = call.query_all("productIds");
+    batch_size(ids.len())?;
+    let products = ids
+        .iter()
+        .map(|i| {
+            m.one_time_products
+                .get(i)
+                .cloned()
+                .ok_or_else(|| not_found(i))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Reply::Json(json!({ "oneTimeProducts": products })))
+}
+
+fn requests(call: &Call) -> Result<Vec<Value>, GoogleError> {
+    let requests = call.body["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    batch_size(requests.len())?;
+    Ok(requests)
+}
+
+/// `monetization.onetimeproducts.batchUpdate`: every entry validated before any is stored.
+pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let mut staged: Vec<(String, Value)> = Vec::new();
+    for (i, r) in requests(call)?.iter().enumerate() {
+        let id = r["oneTimeProduct"]["productId"].as_str().ok_or_else(|| {
+            GoogleError::required(&format!("requests[{i}].oneTimeProduct.productId"))
+        })?;
+        check_tolerance(r["latencyTolerance"].as_str())?;
+        if staged.iter().any(|(s, _)| s == id) {
+            return Err(GoogleError::invalid(format!(
+                "requests[{i}]: {id} appears twice."
+            )));
+        }
+        let p = updated(
+            m,
+            id,
+            &r["oneTimeProduct"],
+            r["updateMask"].as_str(),
+            r["allowMissing"].as_bool().unwrap_or(false),
+            r["regionsVersion"]["version"].as_str(),
+        )
+        .map_err(|mut e| {
+            e.message = format!("requests[{i}] ({id}): {}", e.message);
+            e
+        })?;
+        staged.push((id.to_string(), p));
+    }
+    let mut out = Vec::new();
+    for (id, p) in staged {
+        m.one_time_products.insert(id, p.clone());
+        out.push(p);
+    }
+    Ok(Reply::Json(json!({ "oneTimeProducts": out })))
+}
+
+/// `monetization.onetimeproducts.batchDelete`: all or nothing, draft products only.
+pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let mut ids = Vec::new();
+    for (i, r) in requests(call)?.iter().enumerate() {
+        let id = r["productId"]
+            .as_str()
+            .ok_or_else(|| GoogleError::required(&format!("requests[{i}].productId")))?;
+        check_tolerance(r["latencyTolerance"].as_str())?;
+        deletable(m, id)?;
+        ids.push(id.to_string());
+    }
+    for id in ids {
+        m.one_time_products.remove(&id);
+    }
+    Ok(Reply::Empty)
+}
+
+/// `monetization.onetimeproducts.purchaseOptions.batchUpdateStates`: activations (DRAFT or
+/// INACTIVE → ACTIVE; the option needs a price) and deactivations (ACTIVE → INACTIVE), all
+/// or nothing. The path's `productId` is `-` or each entry's product.
+pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let staged = super::states::batch_update_states(
+        call,
+        (
+            "activatePurchaseOptionRequest",
+            "deactivatePurchaseOptionRequest",
+        ),
+        |inner| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let p = m
+                .one_time_products
+                .get(id)
+                .cloned()
+                .ok_or_else(|| not_found(id))?;
+            Ok((id.to_string(), p))
+        },
+        |product, inner, to| {
+            let id = inner["productId"].as_str().unwrap_or_default();
+            let oid = inner["purchaseOptionId"].as_str().unwrap_or_default();
+            let option = product["purchaseOptions"]
+                .as_array_mut()
+                .and_then(|o| o.iter_mut().find(|o| o["purchaseOptionId"] == oid))
+                .ok_or_else(|| {
+                    GoogleError::not_found(format!("Purchase option not found: {id}/{oid}"))
+                })?;
+            if to == "INACTIVE" && option["state"] != "ACTIVE" {
+                return Err(GoogleError::failed_precondition(format!(
+                    "{id}/{oid}: only an active purchase option can be deactivated."
+                )));
+            }
+            if to == "ACTIVE" && regions(option, "regionalPricingAndAvailabilityConfigs").is_empty()
+            {
+                return Err(GoogleError::failed_precondition(format!(
+                    "{id}/{oid}: a purchase option needs a price in at least one region to be activated."
+                )));
+            }
+            option["state"] = json!(to);
+            Ok(())
+        },
+    )?;
+    let mut out = Vec::new();
+    for (id, p) in staged {
+        for o in p["purchaseOptions"].as_array().into_iter().flatten() {
+            if o["state"] == "ACTIVE" {
+                m.ever_active_purchase_options.insert((
+                    id.clone(),
+                    o["purchaseOptionId"].as_str().unwrap_or_default().into(),
+                ));
+            }
+        }
+        m.one_time_products.insert(id, p.clone());
+        out.push(p);
+    }
+    Ok(Reply::Json(json!({ "oneTimeProducts": out })))
+}
+
+/// `monetization.convertRegionPrices`: the price in every region the emulator sells in, at
+/// fixed rates (no taxes), with `regionVersion` the newest regions version.
+pub fn convert_region_prices(call: &Call, _m: &mut Model) -> Result<Reply, GoogleError> {
+    let price = Amount::from_money(&call.body["price"])
+        .filter(|a| a.micros >= 0)
+        .ok_or_else(|| GoogleError::required("price"))?;
+    let converted = convert(price).ok_or_else(|| {
+        GoogleError::invalid(format!(
+            "Unsupported currency {} for price conversion.",
+            price.currency()
+        ))
+    })?;
+    let zero = |c: &str| json!({ "currencyCode": c, "units": "0", "nanos": 0 });
+    let regions: serde_json::Map<String, Value> = converted
+        .iter()
+        .map(|(r, a)| {
+            (
+                r.clone(),
+                json!({ "regionCode": r, "price": a.money(), "taxAmount": zero(a.currency()) }),
+            )
+        })
+        .collect();
+    Ok(Reply::Json(json!({
+        "convertedRegionPrices": regions,
+        "convertedOtherRegionsPrice": { "usdPrice": converted["US"].money(), "eurPrice": converted["DE"].money() },
+        "regionVersion": { "version": LATEST_REGIONS_VERSION },
+    })))
+}

@@ -1,0 +1,154 @@
+//! `catalog migrate-prices`: moves a base plan's subscribers in legacy price cohorts to the
+//! current price (`basePlans.migratePrices`). Never part of `apply`: a price change reaches
+//! new buyers at once, but existing subscribers keep their price until this is run, and
+//! Play notifies them first.
+
+use std::io::IsTerminal;
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::api::{ApiFailure, CatalogApi};
+use super::{CatalogError, EXIT_INVALID, EXIT_REFUSED};
+
+/// Opt-in or opt-out price increase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IncreaseType {
+    /// Subscribers must accept the increase or their subscription is cancelled.
+    OptIn,
+    /// Subscribers are notified and charged unless they cancel (limited; the app's first
+    /// must be started in the Play Console).
+    OptOut,
+}
+
+impl IncreaseType {
+    fn google(self) -> &'static str {
+        match self {
+            IncreaseType::OptIn => "PRICE_INCREASE_TYPE_OPT_IN",
+            IncreaseType::OptOut => "PRICE_INCREASE_TYPE_OPT_OUT",
+        }
+    }
+}
+
+/// What to migrate.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MigrateArgs {
+    /// The subscription's product id.
+    #[arg(long)]
+    pub subscription: String,
+    /// The base plan id.
+    #[arg(long)]
+    pub base_plan: String,
+    /// Regions to migrate (repeat; default every region the base plan sells in).
+    #[arg(long = "region")]
+    pub regions: Vec<String>,
+    /// Subscribers in cohorts older than this RFC 3339 time move to the current price
+    /// (default now: every legacy cohort).
+    #[arg(long)]
+    pub oldest_allowed_price_version_time: Option<String>,
+    /// How a price increase is applied.
+    #[arg(long, value_enum, default_value_t = IncreaseType::OptIn)]
+    pub increase_type: IncreaseType,
+    /// Do not ask (needed when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// What Play does to subscribers, printed before anything is sent.
+pub fn notice(increase: IncreaseType) -> &'static str {
+    match increase {
+        IncreaseType::OptIn => "Price decreases apply at each subscriber's next billing date. Price increases (opt-in): Play gives subscribers 37 days' notice and notifies them from day 30 before the first higher charge; those who do not accept are cancelled at their next renewal; you can revert within 7 days without subscribers noticing. Starting a new migration cancels a pending one; offer phases are not migrated.",
+        IncreaseType::OptOut => "Price decreases apply at each subscriber's next billing date. Price increases (opt-out): subscribers are notified and charged the new price unless they cancel; Play limits opt-out increases in size and frequency and requires the app's first one to be started in the Play Console. Starting a new migration cancels a pending one; offer phases are not migrated.",
+    }
+}
+
+/// Runs the migration; returns the exit code.
+pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, CatalogError> {
+    let path = format!("subscriptions/{}", args.subscription);
+    let sub = api.read(Method::GET, &path, &[], None).await?;
+    let plan =
+        play_emulator::catalog_file::find_by(&sub["basePlans"], "basePlanId", &args.base_plan)
+            .ok_or_else(|| {
+                CatalogError::new(
+                    EXIT_INVALID,
+                    format!(
+                        "--base-plan: {} has no base plan {}",
+                        args.subscription, args.base_plan
+                    ),
+                )
+            })?;
+    let regions: Vec<String> = if args.regions.is_empty() {
+        plan["regionalConfigs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["regionCode"].as_str().map(String::from))
+            .collect()
+    } else {
+        args.regions.clone()
+    };
+    let time = match &args.oldest_allowed_price_version_time {
+        Some(t) => {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| {
+                    CatalogError::new(
+                        EXIT_INVALID,
+                        format!("--oldest-allowed-price-version-time {t:?}: {e}"),
+                    )
+                })?;
+            t.clone()
+        }
+        None => time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    };
+    println!(
+        "migrate {}/{} in {} regions ({}): subscribers in price cohorts older than {time} move to the current price.",
+        args.subscription,
+        args.base_plan,
+        regions.len(),
+        regions.join(", ")
+    );
+    println!("{}", notice(args.increase_type));
+    if !args.yes {
+        let yes = std::io::stdin().is_terminal() && {
+            eprint!("start this price migration? [y/N] ");
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).is_ok()
+                && answer.trim().eq_ignore_ascii_case("y")
+        };
+        if !yes {
+            return Err(CatalogError::new(
+                EXIT_INVALID,
+                "a price migration notifies subscribers: confirm on a terminal or pass --yes",
+            ));
+        }
+    }
+    let (_, version, _) = super::resolve(api, &Default::default()).await?;
+    let body = json!({
+        "packageName": api.package_name(),
+        "productId": args.subscription,
+        "basePlanId": args.base_plan,
+        "regionsVersion": { "version": version },
+        "regionalPriceMigrations": regions.iter().map(|r| json!({
+            "regionCode": r,
+            "oldestAllowedPriceVersionTime": time,
+            "priceIncreaseType": args.increase_type.google(),
+        })).collect::<Vec<_>>(),
+    });
+    let path = format!("{path}/basePlans/{}:migratePrices", args.base_plan);
+    match api
+        .modify(Method::POST, &path, &[], Some(&body), regions.len() as u64)
+        .await
+    {
+        Ok(_) => {
+            println!("price migration started for {} regions", regions.len());
+            Ok(0)
+        }
+        Err(ApiFailure::Refused(s)) => Err(CatalogError::new(
+            EXIT_REFUSED,
+            format!("Google Play refused the migration: {}", s.message),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

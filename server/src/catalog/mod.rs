@@ -1,0 +1,572 @@
+//! Catalog as code: `pwa-billing catalog validate | schema | pull | plan | apply` keeps an
+//! app's one-time products and subscriptions on Google Play in sync with a catalog file in
+//! git (the file's model: [`play_emulator::catalog_file`]).
+//!
+//! Exit codes: 0 done or nothing to do, 2 invalid file or usage, 3 changes pending (`plan
+//! --exit-code`), 4 refused (a change Play refuses or that cannot be undone, a delete
+//! without `--allow-delete`), 5 partly applied (each entry at fault reported; a rerun
+//! converges), 75 quota exhausted (a checkpoint is written; rerun after the time printed).
+
+pub mod api;
+pub mod apply;
+pub mod migrate;
+pub mod plan;
+pub mod pull;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use play_emulator::catalog_file::{Amount, CatalogFile};
+use reqwest::Method;
+use serde_json::{json, Value};
+use url::Url;
+
+use self::api::{ApiFailure, CatalogApi, RetryPolicy};
+use self::plan::{Latency, Live, Plan, PlanOptions};
+use crate::play::{ServiceAccountKey, TokenSource};
+
+/// Exit code: invalid file or usage.
+pub const EXIT_INVALID: u8 = 2;
+/// Exit code: changes pending (`plan --exit-code`).
+pub const EXIT_CHANGES: u8 = 3;
+/// Exit code: refused.
+pub const EXIT_REFUSED: u8 = 4;
+/// Exit code: partly applied.
+pub const EXIT_PARTIAL: u8 = 5;
+/// Exit code: quota exhausted, resumable (`EX_TEMPFAIL`).
+pub const EXIT_QUOTA: u8 = 75;
+
+/// A failed command: its exit code and message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CatalogError {
+    /// The process exit code.
+    pub code: u8,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl CatalogError {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
+        CatalogError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiFailure> for CatalogError {
+    fn from(f: ApiFailure) -> Self {
+        let code = match f {
+            ApiFailure::Quota { .. } => EXIT_QUOTA,
+            _ => 1,
+        };
+        CatalogError::new(code, format!("Google Play: {f}"))
+    }
+}
+
+/// `pwa-billing catalog …`.
+#[derive(Debug, clap::Args)]
+pub struct CatalogArgs {
+    /// The catalog file (TOML, or JSON by extension).
+    #[arg(
+        long,
+        env = "PWA_BILLING_CATALOG",
+        default_value = "catalog.toml",
+        global = true
+    )]
+    pub catalog: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CatalogCommand,
+}
+
+/// Where the app's catalog lives: the same keys (and variables) as the server's
+/// configuration.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// The app's package name.
+    #[arg(long, env = "PWA_BILLING_PACKAGE_NAME")]
+    pub package_name: String,
+    /// The service account key file (JSON).
+    #[arg(long, env = "PWA_BILLING_SERVICE_ACCOUNT_KEY")]
+    pub service_account_key: PathBuf,
+    /// Base URL of the Play Developer API (an emulator's in tests).
+    #[arg(long, env = "PWA_BILLING_PLAY_API_BASE_URL", default_value = crate::config::GOOGLE_PLAY_API_BASE_URL)]
+    pub play_api_base_url: Url,
+    /// Attempts per call on 429, 5xx, 409 or a lost connection (the first included).
+    #[arg(long, default_value_t = 6)]
+    pub max_attempts: u32,
+    /// First retry delay in ms (doubles each retry, with jitter, at most 60 s; a
+    /// `Retry-After` wins).
+    #[arg(long, default_value_t = 500)]
+    pub retry_base_ms: u64,
+}
+
+/// How writes are sent.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Tuning {
+    /// `auto`: LATENCY_TOLERANT batches (live within 24 hours) once the plan has more
+    /// entries than --latency-budget; `sensitive`, `tolerant`: always.
+    #[arg(long, value_enum, default_value_t = Latency::Auto)]
+    pub latency: Latency,
+    /// Latency-sensitive entries `auto` may spend (Google allows 7,200 an hour per app,
+    /// shared with the Console).
+    #[arg(long, default_value_t = 3_600)]
+    pub latency_budget: u64,
+    /// Catalog calls a minute this tool allows itself (Google's bucket: 3,000, shared with
+    /// uploads).
+    #[arg(long, default_value_t = 1_500)]
+    pub calls_per_minute: u64,
+}
+
+impl Tuning {
+    fn options(&self) -> PlanOptions {
+        PlanOptions {
+            latency: self.latency,
+            latency_budget: self.latency_budget,
+            calls_per_minute: self.calls_per_minute,
+        }
+    }
+}
+
+/// The catalog subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum CatalogCommand {
+    /// Check the file offline (ids, limits, money, currencies, PWA pitfalls).
+    Validate {
+        /// Findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the file's JSON Schema.
+    Schema,
+    /// Write the live catalog to the file (sorted, output-only fields dropped).
+    Pull(Connection),
+    /// Show what `apply` would do (alias `diff`).
+    #[command(alias = "diff")]
+    Plan {
+        /// Where the app lives.
+        #[command(flatten)]
+        connection: Connection,
+        /// How writes would be sent.
+        #[command(flatten)]
+        tuning: Tuning,
+        /// The plan as JSON (for CI).
+        #[arg(long)]
+        json: bool,
+        /// Exit 3 when there are changes.
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Make the live catalog match the file.
+    Apply {
+        /// Where the app lives.
+        #[command(flatten)]
+        connection: Connection,
+        /// How writes are sent.
+        #[command(flatten)]
+        tuning: Tuning,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask (needed when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Delete live draft products missing from the file.
+        #[arg(long)]
+        allow_delete: bool,
+        /// Where a quota stop writes its checkpoint (default: the catalog's path +
+        /// `.checkpoint.json`).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Move a base plan's subscribers in legacy price cohorts to the current price (never
+    /// part of apply; Play notifies them first).
+    MigratePrices {
+        /// Where the app lives.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to migrate.
+        #[command(flatten)]
+        args: migrate::MigrateArgs,
+    },
+}
+
+/// Runs a catalog command; the exit code follows the module's table.
+pub async fn main(args: CatalogArgs) -> ExitCode {
+    match run(args).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("pwa-billing catalog: {e}");
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Each product id's kind as the server settles it: one-time products by their `kind`,
+/// subscriptions as subscriptions.
+pub fn product_kinds(file: &CatalogFile) -> BTreeMap<String, crate::config::ProductKind> {
+    use crate::config::ProductKind;
+    use play_emulator::catalog_file::OneTimeKind;
+    let otp = file.one_time_products.iter().map(|(id, p)| {
+        let kind = match p.kind {
+            OneTimeKind::Consumable => ProductKind::Consumable,
+            OneTimeKind::NonConsumable => ProductKind::NonConsumable,
+        };
+        (id.clone(), kind)
+    });
+    let subs = file
+        .subscriptions
+        .keys()
+        .map(|id| (id.clone(), ProductKind::Subscription));
+    otp.chain(subs).collect()
+}
+
+/// Reads and validates the catalog file: exit 2 on a parse error or an error finding;
+/// warnings go to stderr.
+pub fn load(path: &Path) -> Result<CatalogFile, CatalogError> {
+    let file =
+        CatalogFile::read(path).map_err(|e| CatalogError::new(EXIT_INVALID, format!("{e:#}")))?;
+    let findings = validate::validate(&file);
+    for f in &findings {
+        eprintln!("{}: {f}", path.display());
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.level == validate::Level::Error)
+        .count();
+    if errors > 0 {
+        return Err(CatalogError::new(
+            EXIT_INVALID,
+            format!("{}: {errors} errors", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
+    match args.command {
+        CatalogCommand::Validate { json } => {
+            let file = CatalogFile::read(&args.catalog)
+                .map_err(|e| CatalogError::new(EXIT_INVALID, format!("{e:#}")))?;
+            let findings = validate::validate(&file);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&findings).unwrap_or_default()
+                );
+            } else {
+                for f in &findings {
+                    println!("{}: {f}", args.catalog.display());
+                }
+            }
+            let errors = findings
+                .iter()
+                .filter(|f| f.level == validate::Level::Error)
+                .count();
+            if errors > 0 {
+                return Err(CatalogError::new(EXIT_INVALID, format!("{errors} errors")));
+            }
+            if !json {
+                println!(
+                    "{}: valid ({} one-time products, {} subscriptions)",
+                    args.catalog.display(),
+                    file.one_time_products.len(),
+                    file.subscriptions.len()
+                );
+            }
+            Ok(0)
+        }
+        CatalogCommand::MigratePrices { connection, args } => {
+            let api = connect(&connection)?;
+            migrate::migrate(&api, &args).await
+        }
+        CatalogCommand::Schema => {
+            println!("{}", schema_text());
+            Ok(0)
+        }
+        CatalogCommand::Pull(connection) => {
+            let api = connect(&connection)?;
+            let existing = CatalogFile::read(&args.catalog).ok();
+            let file = pull::pull(&api, existing.as_ref()).await?;
+            write_atomically(&args.catalog, &file.to_toml())?;
+            println!(
+                "{}: {} one-time products, {} subscriptions pulled ({} reads)",
+                args.catalog.display(),
+                file.one_time_products.len(),
+                file.subscriptions.len(),
+                api.stats().reads
+            );
+            Ok(0)
+        }
+        CatalogCommand::Plan {
+            connection,
+            tuning,
+            json,
+            exit_code,
+        } => {
+            let file = load(&args.catalog)?;
+            let api = connect(&connection)?;
+            let plan = make_plan(&api, &file, &tuning.options()).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&plan).unwrap_or_default()
+                );
+            } else {
+                print!("{}", plan::render(&plan));
+            }
+            if !plan.refusals.is_empty() {
+                return Ok(EXIT_REFUSED);
+            }
+            Ok(if exit_code && !plan.is_empty() {
+                EXIT_CHANGES
+            } else {
+                0
+            })
+        }
+        CatalogCommand::Apply {
+            connection,
+            tuning,
+            dry_run,
+            yes,
+            allow_delete,
+            checkpoint,
+        } => {
+            let file = load(&args.catalog)?;
+            let api = connect(&connection)?;
+            let plan = make_plan(&api, &file, &tuning.options()).await?;
+            print!("{}", plan::render(&plan));
+            if !plan.refusals.is_empty() {
+                return Err(CatalogError::new(
+                    EXIT_REFUSED,
+                    format!(
+                        "{} refused changes: nothing applied; fix the file as shown",
+                        plan.refusals.len()
+                    ),
+                ));
+            }
+            if !plan.deletes.is_empty() && !allow_delete {
+                return Err(CatalogError::new(
+                    EXIT_REFUSED,
+                    format!(
+                        "{} deletes need --allow-delete: nothing applied",
+                        plan.deletes.len()
+                    ),
+                ));
+            }
+            if dry_run || plan.is_empty() {
+                return Ok(0);
+            }
+            if !yes && !confirm(&plan) {
+                return Err(CatalogError::new(
+                    EXIT_INVALID,
+                    "apply changes the live catalog: confirm on a terminal or pass --yes",
+                ));
+            }
+            let checkpoint = checkpoint.unwrap_or_else(|| {
+                let mut p = args.catalog.clone().into_os_string();
+                p.push(".checkpoint.json");
+                PathBuf::from(p)
+            });
+            let options = apply::ApplyOptions {
+                calls_per_minute: tuning.calls_per_minute,
+                checkpoint,
+            };
+            let outcome = apply::apply(&api, &plan, &options).await;
+            apply::report(&api, &plan, &outcome, &file, &tuning.options()).await
+        }
+    }
+}
+
+fn confirm(plan: &Plan) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!(
+        "apply {} writes, {} state changes, {} deletes to the live catalog? [y/N] ",
+        plan.writes.len(),
+        plan.state_changes.len(),
+        plan.deletes.len()
+    );
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && answer.trim().eq_ignore_ascii_case("y")
+}
+
+/// The JSON Schema of the catalog file, as published in `catalog.schema.json`.
+pub fn schema_text() -> String {
+    serde_json::to_string_pretty(&CatalogFile::json_schema()).unwrap_or_default()
+}
+
+/// A client for `connection`.
+pub fn connect(connection: &Connection) -> Result<CatalogApi, CatalogError> {
+    let usage = |m: String| CatalogError::new(EXIT_INVALID, m);
+    let key = ServiceAccountKey::from_file(&connection.service_account_key).map_err(|e| {
+        usage(format!(
+            "--service-account-key {}: {e}",
+            connection.service_account_key.display()
+        ))
+    })?;
+    let http = crate::play::http_client(Duration::from_secs(60));
+    let tokens = TokenSource::new(key, http.clone(), crate::metrics::Metrics::new())
+        .map_err(|e| usage(format!("--service-account-key: {e}")))?;
+    let retry = RetryPolicy {
+        max_attempts: connection.max_attempts.max(1),
+        base_delay: Duration::from_millis(connection.retry_base_ms),
+        ..RetryPolicy::default()
+    };
+    Ok(CatalogApi::new(
+        http,
+        connection.play_api_base_url.clone(),
+        connection.package_name.clone(),
+        tokens,
+        retry,
+    ))
+}
+
+/// Writes `text` to `path` through a temporary file and a rename: a crash never leaves half
+/// a catalog.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), CatalogError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| CatalogError::new(1, format!("cannot write {}: {e}", path.display())))
+}
+
+/// Every page of a monetization list.
+pub(crate) async fn list_all(
+    api: &CatalogApi,
+    path: &str,
+    key: &str,
+) -> Result<Vec<Value>, ApiFailure> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut query = vec![("pageSize", "1000".to_string())];
+        if let Some(t) = &token {
+            query.push(("pageToken", t.clone()));
+        }
+        let page = api.read(Method::GET, path, &query, None).await?;
+        out.extend(page[key].as_array().cloned().unwrap_or_default());
+        match page["nextPageToken"].as_str() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The live catalog.
+pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
+    let by_id = |list: Vec<Value>| -> BTreeMap<String, Value> {
+        list.into_iter()
+            .map(|v| (v["productId"].as_str().unwrap_or_default().to_string(), v))
+            .collect()
+    };
+    Ok(Live {
+        one_time_products: by_id(list_all(api, "oneTimeProducts", "oneTimeProducts").await?),
+        subscriptions: by_id(list_all(api, "subscriptions", "subscriptions").await?),
+        offers: list_all(
+            api,
+            "subscriptions/-/basePlans/-/offers",
+            "subscriptionOffers",
+        )
+        .await?
+        .into_iter()
+        .map(|o| {
+            let key = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+            (
+                format!(
+                    "{}/{}/{}",
+                    key("productId"),
+                    key("basePlanId"),
+                    key("offerId")
+                ),
+                o,
+            )
+        })
+        .collect(),
+    })
+}
+
+/// Converts every `auto_price` of `file` with `convertRegionPrices` (once per distinct
+/// price) and settles the regions version (the file's, or the converter's for `auto`).
+/// Returns the resolved file, the version and the conversions as strings.
+pub async fn resolve(
+    api: &CatalogApi,
+    file: &CatalogFile,
+) -> Result<
+    (
+        CatalogFile,
+        String,
+        BTreeMap<String, BTreeMap<String, String>>,
+    ),
+    ApiFailure,
+> {
+    let mut converted = BTreeMap::new();
+    let mut version = None;
+    let mut autos: Vec<String> = file.auto_prices().into_iter().collect();
+    let auto_version = matches!(file.regions_version.as_deref(), None | Some("auto"));
+    if autos.is_empty() && auto_version {
+        // Only to learn the current regions version.
+        autos.push(String::new());
+    }
+    for auto in &autos {
+        let amount = Amount::parse(auto).unwrap_or(Amount {
+            micros: 1_000_000,
+            currency: *b"USD",
+        });
+        let answer = api
+            .read(
+                Method::POST,
+                "pricing:convertRegionPrices",
+                &[],
+                Some(&json!({ "price": amount.money() })),
+            )
+            .await?;
+        version = version.or_else(|| {
+            answer["regionVersion"]["version"]
+                .as_str()
+                .map(String::from)
+        });
+        if auto.is_empty() {
+            continue;
+        }
+        let regions: BTreeMap<String, Amount> = answer["convertedRegionPrices"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(r, c)| Some((r.clone(), Amount::from_money(&c["price"])?)))
+            .collect();
+        converted.insert(auto.clone(), regions);
+    }
+    let mut resolved = file.clone();
+    resolved.resolve_auto_prices(&converted);
+    resolved.normalize_prices();
+    let version = match file.regions_version.as_deref() {
+        Some(v) if v != "auto" => v.to_string(),
+        _ => version.unwrap_or_else(|| play_emulator::catalog_file::LATEST_REGIONS_VERSION.into()),
+    };
+    let shown = converted
+        .into_iter()
+        .map(|(a, r)| (a, r.into_iter().map(|(k, v)| (k, v.to_string())).collect()))
+        .collect();
+    Ok((resolved, version, shown))
+}
+
+/// Reads the live catalog, converts auto prices and plans.
+pub async fn make_plan(
+    api: &CatalogApi,
+    file: &CatalogFile,
+    options: &PlanOptions,
+) -> Result<Plan, CatalogError> {
+    let (resolved, version, converted) = resolve(api, file).await?;
+    let live = live(api).await?;
+    Ok(plan::plan(&resolved, &live, &version, converted, options))
+}

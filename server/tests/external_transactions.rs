@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Harness, ADMIN_KEY};
 use pwa_billing_server::external_transactions::{cli, limiter, model, watchdog};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const CREATE: &str = "androidpublisher.externaltransactions.createexternaltransaction";
@@ -16,28 +16,12 @@ const REFUND: &str = "androidpublisher.externaltransactions.refundexternaltransa
 
 /// `POST path` with the server API key.
 async fn post(h: &Harness, path: &str, body: &Value) -> (StatusCode, Value) {
-    let r = h
-        .http
-        .post(h.url(path))
-        .bearer_auth(ADMIN_KEY)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    h.request(Method::POST, path, ADMIN_KEY, Some(body)).await
 }
 
 async fn show(h: &Harness, id: &str) -> (StatusCode, Value) {
-    let r = h
-        .http
-        .get(h.url(&format!("/v1/external-transactions/{id}")))
-        .bearer_auth(ADMIN_KEY)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    let path = format!("/v1/external-transactions/{id}");
+    h.request(Method::GET, &path, ADMIN_KEY, None).await
 }
 
 /// `GET /emulator/v1/…`.

@@ -62,15 +62,8 @@ async fn granted(h: &Harness, account: &str, product: &str, extra: Value) -> Str
 
 /// `GET /v1/admin/reports/reconciliation{query}` with a bearer credential.
 async fn reconciliation(h: &Harness, query: &str, bearer: &str) -> (StatusCode, Value) {
-    let response = h
-        .http
-        .get(h.url(&format!("/v1/admin/reports/reconciliation{query}")))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let path = format!("/v1/admin/reports/reconciliation{query}");
+    h.request(reqwest::Method::GET, &path, bearer, None).await
 }
 
 fn orders(list: &[reconcile::Discrepancy]) -> Vec<String> {

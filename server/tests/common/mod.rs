@@ -277,6 +277,27 @@ impl Harness {
         )
     }
 
+    /// `method path` on this server with `Authorization: Bearer <bearer>` (a user's JWT or a
+    /// server API key) and an optional JSON body: the status and the JSON answer (`null`
+    /// when the body is not JSON).
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(bearer);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
     pub fn bearer(account: &str) -> String {
         issue_hs256(SECRET, account, Duration::from_secs(3600))
     }

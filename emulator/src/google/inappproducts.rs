@@ -36,6 +36,36 @@ pub(crate) fn valid_product_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
 }
 
+/// Checks a catalog resource's identity: the product id of the URL is valid, and the body's
+/// `productId` and `packageName`, where given, are the URL's.
+pub(crate) fn check_identity(
+    body: &serde_json::Map<String, Value>,
+    product_id: &str,
+    package: &str,
+) -> Result<(), GoogleError> {
+    if !valid_product_id(product_id) {
+        return Err(GoogleError::invalid(format!(
+            "Invalid product ID {product_id:?}."
+        )));
+    }
+    let differs = |key: &str, expected: &str| {
+        body.get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v != expected)
+    };
+    if differs("productId", product_id) {
+        return Err(GoogleError::invalid(
+            "The productId in the body does not match the request.",
+        ));
+    }
+    if differs("packageName", package) {
+        return Err(GoogleError::invalid(
+            "The packageName in the body does not match the URL.",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_price(v: &Value, field: &str) -> Result<i64, GoogleError> {
     let micros = v["priceMicros"]
         .as_str()

@@ -6,7 +6,7 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::inappproducts::{batch_size, check_tolerance, valid_product_id};
+use super::inappproducts::{batch_size, check_identity, check_tolerance};
 use super::onetimeproducts::{check_region_currency, masked_merge, refuse_removed_published};
 use super::{Call, Reply};
 use crate::catalog_file::find_by;
@@ -63,29 +63,7 @@ fn validate(
             "The subscription must be a JSON object.",
         ));
     };
-    if !valid_product_id(product_id) {
-        return Err(GoogleError::invalid(format!(
-            "Invalid product ID {product_id:?}."
-        )));
-    }
-    if obj
-        .get("productId")
-        .and_then(Value::as_str)
-        .is_some_and(|p| p != product_id)
-    {
-        return Err(GoogleError::invalid(
-            "The productId in the body does not match the request.",
-        ));
-    }
-    if obj
-        .get("packageName")
-        .and_then(Value::as_str)
-        .is_some_and(|p| p != package)
-    {
-        return Err(GoogleError::invalid(
-            "The packageName in the body does not match the URL.",
-        ));
-    }
+    check_identity(obj, product_id, package)?;
     obj.insert("productId".into(), json!(product_id));
     obj.insert("packageName".into(), json!(package));
     obj.remove("archived");

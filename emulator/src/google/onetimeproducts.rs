@@ -13,7 +13,7 @@
 
 use serde_json::{json, Value};
 
-use super::inappproducts::{batch_size, check_tolerance, valid_product_id};
+use super::inappproducts::{batch_size, check_identity, check_tolerance};
 use super::{Call, Reply};
 use crate::catalog_file::{convert, find_by, region_currency, Amount, LATEST_REGIONS_VERSION};
 use crate::error::GoogleError;
@@ -97,27 +97,7 @@ fn validate(
             "The one-time product must be a JSON object.",
         ));
     };
-    if !valid_product_id(id) {
-        return Err(GoogleError::invalid(format!("Invalid product ID {id:?}.")));
-    }
-    if obj
-        .get("productId")
-        .and_then(Value::as_str)
-        .is_some_and(|p| p != id)
-    {
-        return Err(GoogleError::invalid(
-            "The productId in the body does not match the request.",
-        ));
-    }
-    if obj
-        .get("packageName")
-        .and_then(Value::as_str)
-        .is_some_and(|p| p != m.package_name)
-    {
-        return Err(GoogleError::invalid(
-            "The packageName in the body does not match the URL.",
-        ));
-    }
+    check_identity(obj, id, &m.package_name)?;
     if m.subscriptions.contains_key(id) {
         return Err(GoogleError::already_exists(format!(
             "{id} is a subscription."

@@ -19,8 +19,14 @@
 //! prices = { US = "1.99 USD", DE = "1.99 EUR" }
 //! ```
 //!
-//! This module holds the model, its mapping to and from Google's `OneTimeProduct` and
-//! `Subscription` resources (output-only fields dropped), the region → currency table and the
+//! Purchase options may be rent options (`rent = { period = "P2D" }`) and carry offers
+//! (`[one_time_products.<id>.purchase_options.<id>.offers.<id>]`: discounted or pre-order,
+//! `discounts = { US = "1.00 USD", DE = "20%", GB = "none" }`); base plans carry
+//! subscription offers.
+//!
+//! This module holds the model, its mapping to and from Google's `OneTimeProduct`,
+//! `OneTimeProductOffer`, `Subscription` and `SubscriptionOffer` resources (output-only
+//! fields dropped), the region → currency table and the
 //! emulator's price converter. Checks beyond parsing live in the server's `catalog validate`.
 
 use std::collections::{BTreeMap, BTreeSet};

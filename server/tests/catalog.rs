@@ -984,9 +984,29 @@ rent = { period = "P2D", expiration = "PT24H" }
 prices = { US = "3.99 USD" }
 "#;
     let s = setup(OTP, |_| {}).await;
-    s.write(&format!("{OTP}{rent}"));
+    // A new product and its offer in one apply: the product first, then the offer.
+    let bundle = "[one_time_products.bundle]\nlistings.en-US = { title = \"Bundle\" }\n[one_time_products.bundle.purchase_options.buy]\nprices = { US = \"9.99 USD\" }\n[one_time_products.bundle.purchase_options.buy.offers.intro]\ndiscounted = {}\ndiscounts = { US = \"50%\" }\n";
+    s.write(&format!("{OTP}{rent}{bundle}"));
     let r = s.run(&["apply", "--yes"]).await;
     assert_eq!(r.code, 0, "{r:?}");
+    let (_, intro) = s
+        .google(
+            "GET",
+            "oneTimeProducts/bundle/purchaseOptions/-/offers",
+            None,
+        )
+        .await;
+    assert_eq!(
+        intro["oneTimeProductOffers"][0]["state"], "ACTIVE",
+        "{intro}"
+    );
+    s.write(&format!("{OTP}{rent}"));
+    assert_eq!(
+        s.run(&["apply", "--yes", "--allow-delete"]).await.code,
+        4,
+        "a published product stays"
+    );
+    s.write(&format!("{OTP}{rent}{bundle}"));
     let (_, movie) = s.google("GET", "oneTimeProducts/movie", None).await;
     let option = &movie["purchaseOptions"][0];
     assert_eq!(

@@ -506,6 +506,8 @@ pub enum PlanType {
     AutoRenewing,
     /// Paid once for one period; topped up by hand.
     Prepaid,
+    /// Paid in `committed_payments` installments, one each billing period.
+    Installments,
 }
 
 /// A base plan.
@@ -541,6 +543,13 @@ pub struct BasePlanEntry {
     /// Offers by id (auto-renewing base plans only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub offers: BTreeMap<String, OfferEntry>,
+    /// Installments base plans: the payments a subscriber commits to; immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_payments: Option<u32>,
+    /// Installments base plans: whether the end of the commitment starts a new one (default:
+    /// it renews each period without commitment); immutable.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub renews_with_commitment: bool,
 }
 
 /// Who may take a subscription offer.
@@ -1183,6 +1192,14 @@ impl SubscriptionEntry {
                         "prepaidBasePlanType",
                         json!({ "billingPeriodDuration": b.billing_period }),
                     ),
+                    PlanType::Installments => (
+                        "installmentsBasePlanType",
+                        json!({
+                            "billingPeriodDuration": b.billing_period,
+                            "committedPaymentsCount": b.committed_payments.unwrap_or_default(),
+                            "renewalType": if b.renews_with_commitment { "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT" } else { "RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT" },
+                        }),
+                    ),
                 };
                 if let Some(g) = &b.grace_period {
                     plan_type["gracePeriodDuration"] = json!(g);
@@ -1199,6 +1216,7 @@ impl SubscriptionEntry {
                     o.remove("state");
                     o.remove("autoRenewingBasePlanType");
                     o.remove("prepaidBasePlanType");
+                    o.remove("installmentsBasePlanType");
                     o.insert(type_key.into(), plan_type);
                 }
                 v
@@ -1226,6 +1244,8 @@ impl SubscriptionEntry {
             .map(|b| {
                 let (plan_type, t) = if b["prepaidBasePlanType"].is_object() {
                     (PlanType::Prepaid, &b["prepaidBasePlanType"])
+                } else if b["installmentsBasePlanType"].is_object() {
+                    (PlanType::Installments, &b["installmentsBasePlanType"])
                 } else {
                     (PlanType::AutoRenewing, &b["autoRenewingBasePlanType"])
                 };
@@ -1246,6 +1266,9 @@ impl SubscriptionEntry {
                         auto_price: None,
                         withdrawn,
                         offers: BTreeMap::new(),
+                        committed_payments: t["committedPaymentsCount"].as_u64().map(|n| n as u32),
+                        renews_with_commitment: t["renewalType"]
+                            == "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT",
                     },
                 )
             })

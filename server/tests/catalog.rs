@@ -1121,3 +1121,61 @@ async fn migrate_prices_of_several_base_plans_is_one_batch_call() {
     assert_eq!(r.code, 4, "{r:?}");
     assert!(r.stderr.contains("requests[1] (pro/yearly)"), "{r:?}");
 }
+
+#[tokio::test]
+async fn installments_base_plans_apply_pull_and_stay_immutable() {
+    let s = setup(ONE, |_| {}).await;
+    let installments = "[subscriptions.pro.base_plans.twelve]\ntype = \"installments\"\nbilling_period = \"P1M\"\ncommitted_payments = 12\nprices = { US = \"2.49 USD\" }\n";
+    s.write(&format!("{ONE}{installments}"));
+    let r = s.run(&["apply", "--yes"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, pro) = s.google("GET", "subscriptions/pro", None).await;
+    let twelve = pro["basePlans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["basePlanId"] == "twelve")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            twelve["state"].as_str(),
+            twelve["installmentsBasePlanType"]["committedPaymentsCount"].as_u64(),
+            twelve["installmentsBasePlanType"]["renewalType"].as_str()
+        ),
+        (
+            Some("ACTIVE"),
+            Some(12),
+            Some("RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT")
+        ),
+        "{twelve}"
+    );
+    // The commitment is immutable: refused before any call, with the fix.
+    s.write(&format!("{ONE}{}", installments.replace("= 12", "= 6")));
+    let r = s.run(&["plan"]).await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stdout.contains("subscriptions.pro.base_plans.twelve: the base plan type, billing period and installments are immutable (live: Installments P1M × 12, file: Installments P1M × 6)"),
+        "{r:?}"
+    );
+    s.write(&format!(
+        "{ONE}{}",
+        installments.replace("committed_payments = 12\n", "")
+    ));
+    let r = s.run(&["validate"]).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("needs committed_payments of at least 2"),
+        "{r:?}"
+    );
+    // pull then plan: nothing to do, and the plan comes back as written.
+    s.write(&format!("{ONE}{installments}"));
+    assert_eq!(s.run(&["pull"]).await.code, 0);
+    let pulled = CatalogFile::read(&s.catalog()).unwrap();
+    let twelve = &pulled.subscriptions["pro"].base_plans["twelve"];
+    assert_eq!(
+        (twelve.committed_payments, twelve.renews_with_commitment),
+        (Some(12), false)
+    );
+    assert_eq!(s.run(&["plan", "--exit-code"]).await.code, 0);
+}

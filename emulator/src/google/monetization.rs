@@ -126,6 +126,25 @@ fn validate(
                 set[0]
             )));
         }
+        if set[0] == "installmentsBasePlanType" {
+            let t = &b[set[0]];
+            if t["committedPaymentsCount"].as_u64().is_none_or(|n| n < 2) {
+                return Err(GoogleError::invalid(format!(
+                    "basePlans[{i}].installmentsBasePlanType.committedPaymentsCount must be at least 2."
+                )));
+            }
+            if !matches!(
+                t["renewalType"].as_str(),
+                Some(
+                    "RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT"
+                        | "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT"
+                )
+            ) {
+                return Err(GoogleError::required(&format!(
+                    "basePlans[{i}].installmentsBasePlanType.renewalType"
+                )));
+            }
+        }
         for (j, c) in b["regionalConfigs"]
             .as_array()
             .cloned()
@@ -182,11 +201,16 @@ fn check_immutable(
             "Base plan {id}: the base plan type cannot be changed."
         )));
     }
-    let period = &new[new_type]["billingPeriodDuration"];
-    if stored[stored_type]["billingPeriodDuration"] != *period {
-        return Err(GoogleError::invalid(format!(
-            "Base plan {id}: billingPeriodDuration is immutable."
-        )));
+    for field in [
+        "billingPeriodDuration",
+        "committedPaymentsCount",
+        "renewalType",
+    ] {
+        if stored[stored_type][field] != new[new_type][field] {
+            return Err(GoogleError::invalid(format!(
+                "Base plan {id}: {field} is immutable."
+            )));
+        }
     }
     let regions = |v: &Value| -> Vec<String> {
         v["regionalConfigs"]

@@ -371,14 +371,6 @@ fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, p
         return;
     };
     let have = SubscriptionEntry::from_google(live);
-    if has_installments(live) {
-        plan.refusals.push(Refusal {
-            path,
-            reason: "it has an installments base plan, which the file cannot express: a write of its base plans would drop it".into(),
-            fix: "manage this subscription in the Play Console and leave it out of the file".into(),
-        });
-        return;
-    }
     // Durations the file leaves out are Play's to keep.
     let mut want = want.clone();
     for (bid, b) in want.base_plans.iter_mut() {
@@ -407,12 +399,29 @@ fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, p
         let bp = format!("{path}.base_plans.{bid}");
         match want.base_plans.get(bid) {
             Some(w) => {
-                if w.plan_type != b.plan_type || w.billing_period != b.billing_period {
+                let shape = |p: &BasePlanEntry| {
+                    let installments = p
+                        .committed_payments
+                        .map(|n| {
+                            format!(
+                                " × {n}{}",
+                                if p.renews_with_commitment {
+                                    " renewing with commitment"
+                                } else {
+                                    ""
+                                }
+                            )
+                        })
+                        .unwrap_or_default();
+                    format!("{:?} {}{installments}", p.plan_type, p.billing_period)
+                };
+                if shape(w) != shape(b) {
                     plan.refusals.push(Refusal {
                         path: bp.clone(),
                         reason: format!(
-                            "the base plan type and billing period are immutable (live: {:?} {}, file: {:?} {})",
-                            b.plan_type, b.billing_period, w.plan_type, w.billing_period
+                            "the base plan type, billing period and installments are immutable (live: {}, file: {})",
+                            shape(b),
+                            shape(w)
                         ),
                         fix: "add a base plan with a new id and set this one's state = \"inactive\"".into(),
                     });
@@ -707,16 +716,6 @@ fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan:
     }
 }
 
-/// Whether a live subscription has an installments base plan (the file cannot express
-/// one).
-fn has_installments(live: &Value) -> bool {
-    live["basePlans"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|b| b["installmentsBasePlanType"].is_object())
-}
-
 fn is_draft(live: &Value, list: &str) -> bool {
     live[list]
         .as_array()
@@ -783,10 +782,6 @@ pub fn plan(
         ];
         for (kind, live_map, wanted, list, section) in gone {
             for (id, v) in live_map.iter().filter(|(id, _)| !wanted.contains(id)) {
-                if has_installments(v) {
-                    // Not the file's to manage (see diff_subscription).
-                    continue;
-                }
                 if is_draft(v, list) {
                     plan.deletes.push(Delete {
                         kind,

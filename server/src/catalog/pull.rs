@@ -1,7 +1,6 @@
 //! `catalog pull`: the live catalog as a catalog file — sorted by id (the file's maps are
 //! ordered), explicit prices, output-only fields dropped, deterministic; refused, naming
-//! each entry, when the app holds what the file cannot express (game reward offers,
-//! installments base plans). One-time products
+//! each entry, when the app holds what the file cannot express (game reward offers). One-time products
 //! come from `monetization.onetimeproducts`; products only the legacy `inappproducts` API
 //! knows (an app that has not migrated) are added with one legacy-compatible purchase option
 //! `legacy`; a migrated app's 403 ("Please migrate to the new publishing API.") just means
@@ -109,7 +108,7 @@ fn from_legacy(p: &Value, kind: OneTimeKind) -> OneTimeProductEntry {
 }
 
 /// What the file cannot express, by the path it would have in the file: game reward offers
-/// (games only) and installments base plans. Pull refuses them rather than drop them.
+/// (games only). Pull refuses them rather than drop them.
 fn inexpressible(file_path: String, what: &str, out: &mut Vec<String>) {
     out.push(format!("{file_path}: {what}"));
 }
@@ -189,18 +188,6 @@ async fn read(
     }
     for s in super::list_all(api, "subscriptions", "subscriptions").await? {
         let id = s["productId"].as_str().unwrap_or_default().to_string();
-        for b in s["basePlans"].as_array().into_iter().flatten() {
-            if b["installmentsBasePlanType"].is_object() {
-                inexpressible(
-                    format!(
-                        "subscriptions.{id}.base_plans.{}",
-                        b["basePlanId"].as_str().unwrap_or_default()
-                    ),
-                    "an installments base plan",
-                    unsupported,
-                );
-            }
-        }
         file.subscriptions
             .insert(id, SubscriptionEntry::from_google(&s));
     }

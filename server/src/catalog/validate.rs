@@ -213,7 +213,7 @@ impl Checker {
         if plan.offers.is_empty() {
             return;
         }
-        if plan.plan_type == PlanType::Prepaid {
+        if plan.plan_type != PlanType::AutoRenewing {
             self.error(path, "offers are for auto-renewing base plans only");
         }
         let active = plan
@@ -539,7 +539,7 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
             let bp = format!("{path}.base_plans.{bid}");
             c.option_id(&bp, bid);
             let periods: &[&str] = match b.plan_type {
-                PlanType::AutoRenewing => &AUTO_RENEWING_PERIODS,
+                PlanType::AutoRenewing | PlanType::Installments => &AUTO_RENEWING_PERIODS,
                 PlanType::Prepaid => &PREPAID_PERIODS,
             };
             if !periods.contains(&b.billing_period.as_str()) {
@@ -551,6 +551,25 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
                         periods.join(", ")
                     ),
                 );
+            }
+            match (b.plan_type, b.committed_payments) {
+                (PlanType::Installments, None | Some(0..=1)) => c.error(
+                    &bp,
+                    "an installments base plan needs committed_payments of at least 2",
+                ),
+                (PlanType::Installments, _) if b.legacy_compatible => c.error(
+                    &bp,
+                    "legacy_compatible is for auto-renewing base plans",
+                ),
+                (PlanType::AutoRenewing | PlanType::Prepaid, _)
+                    if b.committed_payments.is_some() || b.renews_with_commitment =>
+                {
+                    c.error(
+                        &bp,
+                        "committed_payments and renews_with_commitment are for installments base plans (type = \"installments\")",
+                    )
+                }
+                _ => {}
             }
             if b.plan_type == PlanType::Prepaid
                 && (b.legacy_compatible || b.grace_period.is_some() || b.account_hold.is_some())

@@ -19,8 +19,14 @@
 //! prices = { US = "1.99 USD", DE = "1.99 EUR" }
 //! ```
 //!
-//! This module holds the model, its mapping to and from Google's `OneTimeProduct` and
-//! `Subscription` resources (output-only fields dropped), the region → currency table and the
+//! Purchase options may be rent options (`rent = { period = "P2D" }`) and carry offers
+//! (`[one_time_products.<id>.purchase_options.<id>.offers.<id>]`: discounted or pre-order,
+//! `discounts = { US = "1.00 USD", DE = "20%", GB = "none" }`); base plans carry
+//! subscription offers.
+//!
+//! This module holds the model, its mapping to and from Google's `OneTimeProduct`,
+//! `OneTimeProductOffer`, `Subscription` and `SubscriptionOffer` resources (output-only
+//! fields dropped), the region → currency table and the
 //! emulator's price converter. Checks beyond parsing live in the server's `catalog validate`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -151,6 +157,334 @@ pub struct PurchaseOptionEntry {
     /// lets a region be removed once added.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub withdrawn: BTreeSet<String>,
+    /// A rent option instead of a buy option (immutable once created; never
+    /// legacy-compatible nor multi-quantity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rent: Option<RentEntry>,
+    /// Offers of this purchase option by id (discounts and pre-orders).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub offers: BTreeMap<String, OneTimeOfferEntry>,
+}
+
+/// A rent purchase option: the buyer holds the product for `period`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RentEntry {
+    /// ISO 8601 rental period from the purchase (`P3D`).
+    pub period: String,
+    /// ISO 8601 time left once the buyer starts consuming it (`PT48H`), if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+}
+
+/// The state a one-time product offer should be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferState {
+    /// Not yet published (new offers start here).
+    Draft,
+    /// Sold.
+    #[default]
+    Active,
+    /// Paused: no longer sold, can be activated again.
+    Inactive,
+    /// Ended for good (a cancelled pre-order is refunded): cannot be activated again.
+    Cancelled,
+}
+
+impl OfferState {
+    /// Google's enum value.
+    pub fn google(self) -> &'static str {
+        match self {
+            OfferState::Draft => "DRAFT",
+            OfferState::Active => "ACTIVE",
+            OfferState::Inactive => "INACTIVE",
+            OfferState::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// From Google's enum value.
+    pub fn from_google(s: &str) -> OfferState {
+        match s {
+            "ACTIVE" => OfferState::Active,
+            "INACTIVE" => OfferState::Inactive,
+            "CANCELLED" => OfferState::Cancelled,
+            _ => OfferState::Draft,
+        }
+    }
+}
+
+/// A discounted offer's window and limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountedEntry {
+    /// RFC 3339 time the offer starts (default: when activated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// RFC 3339 time the offer ends (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// Times a buyer may redeem it, 1–50 (default: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redemption_limit: Option<u32>,
+}
+
+/// How a price change reaches pre-orders already placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceChange {
+    /// Buyers pay the lowest price between the pre-order and the release (Google's
+    /// `TWO_POINT_LOWEST`).
+    #[default]
+    TwoPointLowest,
+    /// A price change applies to new pre-orders only.
+    NewOrdersOnly,
+}
+
+impl PriceChange {
+    fn google(self) -> &'static str {
+        match self {
+            PriceChange::TwoPointLowest => "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_TWO_POINT_LOWEST",
+            PriceChange::NewOrdersOnly => "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY",
+        }
+    }
+}
+
+/// A pre-order offer's dates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreOrderEntry {
+    /// RFC 3339 time pre-orders open.
+    pub start: String,
+    /// RFC 3339 time pre-orders close.
+    pub end: String,
+    /// RFC 3339 time the product is released and pre-orders are charged (≥ `end`).
+    pub release: String,
+    /// How a price change reaches pre-orders already placed; immutable.
+    #[serde(default)]
+    pub price_change: PriceChange,
+}
+
+/// An offer of a one-time product's purchase option: a discount (or a pre-order) per
+/// region, each region's value one of `"1.00 USD"` (amount off the option's price),
+/// `"20%"` (percentage off, strictly between 0 and 100) or `"none"` (the option's price).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneTimeOfferEntry {
+    /// Desired state (default `active`).
+    #[serde(default)]
+    pub state: OfferState,
+    /// Offer tags (at most 20, each at most 20 characters).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// A discounted offer (exactly one of `discounted` and `pre_order`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discounted: Option<DiscountedEntry>,
+    /// A pre-order offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_order: Option<PreOrderEntry>,
+    /// The discount by region: `{ US = "1.00 USD", DE = "20%", GB = "none" }`; regions of
+    /// the purchase option only.
+    pub discounts: BTreeMap<String, String>,
+    /// Regions kept but no longer offered (`NO_LONGER_AVAILABLE`): a region is never
+    /// removed once added.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub withdrawn: BTreeSet<String>,
+}
+
+/// A one-time offer's regional discount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discount {
+    /// An amount off the purchase option's price (`absoluteDiscount`).
+    Amount(Amount),
+    /// Millionths of a percent off (`relativeDiscount` × 10⁸): `"20%"` is 20,000,000.
+    Percent(i64),
+    /// The purchase option's price (`noOverride`).
+    None,
+}
+
+impl Discount {
+    /// Parses `"1.00 USD"`, `"20%"` (strictly between 0 and 100, ≤ 4 decimals) or `"none"`.
+    pub fn parse(s: &str) -> Result<Discount, String> {
+        if s == "none" {
+            return Ok(Discount::None);
+        }
+        if let Some(p) = s.strip_suffix('%') {
+            let micros = decimal_to_micros(p)
+                .filter(|m| *m > 0 && *m < 100_000_000 && m % 100 == 0)
+                .ok_or_else(|| {
+                    format!("{s:?}: a percentage is a decimal strictly between 0 and 100 with at most 4 decimals (\"20%\")")
+                })?;
+            return Ok(Discount::Percent(micros));
+        }
+        Amount::parse(s)
+            .map(Discount::Amount)
+            .map_err(|e| format!("{e}; or a percentage (\"20%\") or \"none\""))
+    }
+
+    /// A regional config's discount fields in Google's terms.
+    fn google(&self, config: &mut Value) {
+        match self {
+            Discount::Amount(a) => config["absoluteDiscount"] = a.money(),
+            Discount::Percent(m) => config["relativeDiscount"] = json!(*m as f64 / 1e8),
+            Discount::None => config["noOverride"] = json!({}),
+        }
+    }
+
+    /// From a Google regional config.
+    fn from_google(c: &Value) -> Option<Discount> {
+        if let Some(a) = Amount::from_money(&c["absoluteDiscount"]) {
+            return Some(Discount::Amount(a));
+        }
+        if let Some(f) = c["relativeDiscount"].as_f64() {
+            return Some(Discount::Percent((f * 1e8).round() as i64));
+        }
+        c["noOverride"].is_object().then_some(Discount::None)
+    }
+}
+
+impl std::fmt::Display for Discount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Discount::Amount(a) => write!(f, "{a}"),
+            Discount::Percent(m) => {
+                let text = micros_to_decimal(*m);
+                let text = text.trim_end_matches('0').trim_end_matches('.');
+                write!(f, "{text}%")
+            }
+            Discount::None => write!(f, "none"),
+        }
+    }
+}
+
+impl OneTimeOfferEntry {
+    /// Google's `OneTimeProductOffer` (no output-only fields), merged over `live` when
+    /// given.
+    pub fn to_google(
+        &self,
+        product: &str,
+        option: &str,
+        offer: &str,
+        live: Option<&Value>,
+    ) -> Value {
+        let configs: Vec<Value> = self
+            .discounts
+            .iter()
+            .filter_map(|(r, d)| Some((r, Discount::parse(d).ok()?)))
+            .map(|(region, d)| {
+                let mut c = json!({
+                    "regionCode": region,
+                    "availability": if self.withdrawn.contains(region) { "NO_LONGER_AVAILABLE" } else { "AVAILABLE" },
+                });
+                d.google(&mut c);
+                c
+            })
+            .collect();
+        let mut v = merge(
+            live,
+            json!({
+                "productId": product,
+                "purchaseOptionId": option,
+                "offerId": offer,
+                "regionalPricingAndAvailabilityConfigs": configs,
+                "offerTags": self.tags.iter().map(|t| json!({ "tag": t })).collect::<Vec<_>>(),
+            }),
+        );
+        if let Some(o) = v.as_object_mut() {
+            for k in [
+                "state",
+                "regionsVersion",
+                "discountedOffer",
+                "preOrderOffer",
+            ] {
+                o.remove(k);
+            }
+            if let Some(d) = &self.discounted {
+                let mut g = json!({});
+                if let Some(t) = &d.start {
+                    g["startTime"] = json!(t);
+                }
+                if let Some(t) = &d.end {
+                    g["endTime"] = json!(t);
+                }
+                if let Some(n) = d.redemption_limit {
+                    g["redemptionLimit"] = json!(n.to_string());
+                }
+                o.insert("discountedOffer".into(), g);
+            }
+            if let Some(p) = &self.pre_order {
+                o.insert(
+                    "preOrderOffer".into(),
+                    json!({
+                        "startTime": p.start,
+                        "endTime": p.end,
+                        "releaseTime": p.release,
+                        "priceChangeBehavior": p.price_change.google(),
+                    }),
+                );
+            }
+        }
+        v
+    }
+
+    /// From Google's `OneTimeProductOffer`.
+    pub fn from_google(v: &Value) -> OneTimeOfferEntry {
+        let text = |x: &Value| x.as_str().map(String::from);
+        let discounted = v["discountedOffer"].as_object().map(|_| {
+            let d = &v["discountedOffer"];
+            DiscountedEntry {
+                start: text(&d["startTime"]),
+                end: text(&d["endTime"]),
+                redemption_limit: d["redemptionLimit"]
+                    .as_str()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0),
+            }
+        });
+        let pre_order = v["preOrderOffer"].as_object().map(|_| {
+            let p = &v["preOrderOffer"];
+            PreOrderEntry {
+                start: text(&p["startTime"]).unwrap_or_default(),
+                end: text(&p["endTime"]).unwrap_or_default(),
+                release: text(&p["releaseTime"]).unwrap_or_default(),
+                price_change: if p["priceChangeBehavior"]
+                    == "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY"
+                {
+                    PriceChange::NewOrdersOnly
+                } else {
+                    PriceChange::TwoPointLowest
+                },
+            }
+        });
+        let mut discounts = BTreeMap::new();
+        let mut withdrawn = BTreeSet::new();
+        for c in v["regionalPricingAndAvailabilityConfigs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let region = c["regionCode"].as_str().unwrap_or_default().to_string();
+            if let Some(d) = Discount::from_google(c) {
+                discounts.insert(region.clone(), d.to_string());
+            }
+            if c["availability"] == "NO_LONGER_AVAILABLE" {
+                withdrawn.insert(region);
+            }
+        }
+        OneTimeOfferEntry {
+            state: OfferState::from_google(v["state"].as_str().unwrap_or("DRAFT")),
+            tags: v["offerTags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["tag"].as_str().map(String::from))
+                .collect(),
+            discounted,
+            pre_order,
+            discounts,
+            withdrawn,
+        }
+    }
 }
 
 /// A subscription.
@@ -172,6 +506,8 @@ pub enum PlanType {
     AutoRenewing,
     /// Paid once for one period; topped up by hand.
     Prepaid,
+    /// Paid in `committed_payments` installments, one each billing period.
+    Installments,
 }
 
 /// A base plan.
@@ -207,6 +543,13 @@ pub struct BasePlanEntry {
     /// Offers by id (auto-renewing base plans only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub offers: BTreeMap<String, OfferEntry>,
+    /// Installments base plans: the payments a subscriber commits to; immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_payments: Option<u32>,
+    /// Installments base plans: whether the end of the commitment starts a new one (default:
+    /// it renews each period without commitment); immutable.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub renews_with_commitment: bool,
 }
 
 /// Who may take a subscription offer.
@@ -597,6 +940,13 @@ impl CatalogFile {
         for p in self.one_time_products.values_mut() {
             for o in p.purchase_options.values_mut() {
                 fix(&mut o.prices);
+                for offer in o.offers.values_mut() {
+                    for d in offer.discounts.values_mut() {
+                        if let Ok(parsed) = Discount::parse(d) {
+                            *d = parsed.to_string();
+                        }
+                    }
+                }
             }
         }
         for s in self.subscriptions.values_mut() {
@@ -718,12 +1068,23 @@ impl OneTimeProductEntry {
                     live_option,
                     json!({
                         "purchaseOptionId": oid,
-                        "buyOption": { "legacyCompatible": o.legacy_compatible, "multiQuantityEnabled": o.multi_quantity },
                         "regionalPricingAndAvailabilityConfigs": configs,
                     }),
                 );
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("state");
+                if let Some(obj) = v.as_object_mut() {
+                    obj.remove("state");
+                    obj.remove("buyOption");
+                    obj.remove("rentOption");
+                    match &o.rent {
+                        None => obj.insert("buyOption".into(), json!({ "legacyCompatible": o.legacy_compatible, "multiQuantityEnabled": o.multi_quantity })),
+                        Some(r) => {
+                            let mut rent = json!({ "rentalPeriod": r.period });
+                            if let Some(e) = &r.expiration {
+                                rent["expirationPeriod"] = json!(e);
+                            }
+                            obj.insert("rentOption".into(), rent)
+                        }
+                    };
                 }
                 v
             })
@@ -766,6 +1127,16 @@ impl OneTimeProductEntry {
                         prices,
                         auto_price: None,
                         withdrawn,
+                        rent: o["rentOption"].as_object().map(|_| RentEntry {
+                            period: o["rentOption"]["rentalPeriod"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string(),
+                            expiration: o["rentOption"]["expirationPeriod"]
+                                .as_str()
+                                .map(String::from),
+                        }),
+                        offers: BTreeMap::new(),
                     },
                 )
             })
@@ -821,6 +1192,14 @@ impl SubscriptionEntry {
                         "prepaidBasePlanType",
                         json!({ "billingPeriodDuration": b.billing_period }),
                     ),
+                    PlanType::Installments => (
+                        "installmentsBasePlanType",
+                        json!({
+                            "billingPeriodDuration": b.billing_period,
+                            "committedPaymentsCount": b.committed_payments.unwrap_or_default(),
+                            "renewalType": if b.renews_with_commitment { "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT" } else { "RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT" },
+                        }),
+                    ),
                 };
                 if let Some(g) = &b.grace_period {
                     plan_type["gracePeriodDuration"] = json!(g);
@@ -837,6 +1216,7 @@ impl SubscriptionEntry {
                     o.remove("state");
                     o.remove("autoRenewingBasePlanType");
                     o.remove("prepaidBasePlanType");
+                    o.remove("installmentsBasePlanType");
                     o.insert(type_key.into(), plan_type);
                 }
                 v
@@ -864,6 +1244,8 @@ impl SubscriptionEntry {
             .map(|b| {
                 let (plan_type, t) = if b["prepaidBasePlanType"].is_object() {
                     (PlanType::Prepaid, &b["prepaidBasePlanType"])
+                } else if b["installmentsBasePlanType"].is_object() {
+                    (PlanType::Installments, &b["installmentsBasePlanType"])
                 } else {
                     (PlanType::AutoRenewing, &b["autoRenewingBasePlanType"])
                 };
@@ -884,6 +1266,9 @@ impl SubscriptionEntry {
                         auto_price: None,
                         withdrawn,
                         offers: BTreeMap::new(),
+                        committed_payments: t["committedPaymentsCount"].as_u64().map(|n| n as u32),
+                        renews_with_commitment: t["renewalType"]
+                            == "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT",
                     },
                 )
             })

@@ -29,6 +29,7 @@ use serde_json::Value;
 pub mod calls;
 pub mod catalog;
 pub mod catalog_file;
+pub mod catalog_views;
 pub mod clock;
 pub mod config;
 pub mod control;

@@ -374,6 +374,10 @@ pub struct Model {
     pub subscription_offers: BTreeMap<String, Value>,
     /// Offers (`product/basePlan/offer`) that were ever ACTIVE.
     pub ever_active_offers: BTreeSet<String>,
+    /// One-time product offers by `product/purchaseOption/offer`.
+    pub one_time_offers: BTreeMap<String, Value>,
+    /// One-time product offers (`product/purchaseOption/offer`) that were ever ACTIVE.
+    pub ever_active_one_time_offers: BTreeSet<String>,
     /// Whether the legacy `inappproducts` API answers 403 "Please migrate to the new
     /// publishing API." (an app moved to the new one-time product model).
     pub inappproducts_migrated: bool,
@@ -421,6 +425,8 @@ impl Model {
             ever_active_purchase_options: BTreeSet::new(),
             subscription_offers: BTreeMap::new(),
             ever_active_offers: BTreeSet::new(),
+            one_time_offers: BTreeMap::new(),
+            ever_active_one_time_offers: BTreeSet::new(),
             inappproducts_migrated: config.inappproducts_migrated,
             external_transactions: BTreeMap::new(),
             external_tokens: BTreeMap::new(),
@@ -466,6 +472,17 @@ impl Model {
                 if spec.state != crate::catalog_file::EntryState::Draft {
                     self.ever_active_purchase_options
                         .insert((id.clone(), oid.clone()));
+                }
+                for (offer_id, offer) in &spec.offers {
+                    let mut v = offer.to_google(id, oid, offer_id, None);
+                    v["packageName"] = json!(config.package_name);
+                    v["regionsVersion"] = version.clone();
+                    v["state"] = json!(offer.state.google());
+                    let key = crate::google::onetimeoffers::key(id, oid, offer_id);
+                    if offer.state != crate::catalog_file::OfferState::Draft {
+                        self.ever_active_one_time_offers.insert(key.clone());
+                    }
+                    self.one_time_offers.insert(key, v);
                 }
             }
             self.one_time_products.insert(id.clone(), v);

@@ -769,3 +769,362 @@ async fn subscription_offers_follow_googles_rules() {
         (200, 1)
     );
 }
+
+/// Asserts a 400 whose message contains `why`.
+fn refused((status, body): (u16, Value), why: &str) {
+    assert!(
+        status == 400
+            && body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(why),
+        "{why}: {status} {body}"
+    );
+}
+
+#[tokio::test]
+async fn one_time_product_offers_follow_googles_rules() {
+    let e = Emu::start_with(|c| c.inappproducts_migrated = true).await;
+    let offer = |id: &str, kind: Value, config: Value| {
+        let mut o = json!({ "productId": "premium_unlock", "purchaseOptionId": "buy", "offerId": id,
+            "regionalPricingAndAvailabilityConfigs": [config], "offerTags": [{ "tag": "launch" }] });
+        o[kind["k"].as_str().unwrap()] = kind["v"].clone();
+        o
+    };
+    let discounted = json!({ "k": "discountedOffer", "v": { "startTime": "2027-01-01T00:00:00Z", "endTime": "2027-02-01T00:00:00Z", "redemptionLimit": "1" } });
+    let us = |d: Value| {
+        let mut c = json!({ "regionCode": "US", "availability": "AVAILABLE" });
+        for (k, v) in d.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    };
+    let update = |o: Value| json!({ "requests": [{ "oneTimeProductOffer": o, "allowMissing": true, "updateMask": "offerTags", "regionsVersion": { "version": "2025/03" } }] });
+    let path = "oneTimeProducts/premium_unlock/purchaseOptions/buy/offers:batchUpdate";
+    let off =
+        |units: &str| json!({ "absoluteDiscount": { "currencyCode": "USD", "units": units } });
+    let mut both = offer("t", discounted.clone(), us(off("1")));
+    both["preOrderOffer"] = json!({});
+    for (bad, why) in [
+        (both, "exactly one of discountedOffer, preOrderOffer"),
+        (
+            offer("t", discounted.clone(), us(off("5"))),
+            "less than the purchase option's price",
+        ),
+        (
+            offer(
+                "t",
+                discounted.clone(),
+                us(json!({ "relativeDiscount": 1.0 })),
+            ),
+            "strictly between 0 and 1",
+        ),
+        (
+            offer(
+                "t",
+                discounted.clone(),
+                us(json!({ "relativeDiscount": 0.5, "noOverride": {} })),
+            ),
+            "exactly one of absoluteDiscount",
+        ),
+        (
+            offer(
+                "t",
+                discounted.clone(),
+                json!({ "regionCode": "US", "noOverride": {} }),
+            ),
+            "availability",
+        ),
+        (
+            offer(
+                "t",
+                discounted.clone(),
+                json!({ "regionCode": "DE", "availability": "AVAILABLE", "noOverride": {} }),
+            ),
+            "not a region of purchase option buy",
+        ),
+        (
+            offer(
+                "t",
+                json!({ "k": "discountedOffer", "v": { "redemptionLimit": "51" } }),
+                us(off("1")),
+            ),
+            "between 0 (unlimited) and 50",
+        ),
+        (
+            offer(
+                "t",
+                json!({ "k": "preOrderOffer", "v": { "startTime": "2027-02-01T00:00:00Z", "endTime": "2027-01-01T00:00:00Z", "releaseTime": "2027-03-01T00:00:00Z", "priceChangeBehavior": "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY" } }),
+                us(off("1")),
+            ),
+            "startTime < endTime <= releaseTime",
+        ),
+        (
+            offer("Bad_Id", discounted.clone(), us(off("1"))),
+            "Invalid offer ID",
+        ),
+    ] {
+        refused(e.google("POST", path, Some(update(bad))).await, why);
+    }
+    let (s, b) = e
+        .google(
+            "POST",
+            path,
+            Some(update(offer("launch", discounted.clone(), us(off("1"))))),
+        )
+        .await;
+    assert_eq!(
+        (s, b["oneTimeProductOffers"][0]["state"].as_str()),
+        (200, Some("DRAFT")),
+        "{b}"
+    );
+    // A masked update: the kind is immutable, a region is never removed.
+    let masked = |o: Value, mask: &str| json!({ "requests": [{ "oneTimeProductOffer": o, "updateMask": mask, "regionsVersion": { "version": "2025/03" } }] });
+    let mut pre = offer(
+        "launch",
+        json!({ "k": "preOrderOffer", "v": { "startTime": "2027-01-01T00:00:00Z", "endTime": "2027-02-01T00:00:00Z", "releaseTime": "2027-03-01T00:00:00Z", "priceChangeBehavior": "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY" } }),
+        us(off("1")),
+    );
+    pre["discountedOffer"] = Value::Null;
+    refused(
+        e.google(
+            "POST",
+            path,
+            Some(masked(pre, "discountedOffer,preOrderOffer")),
+        )
+        .await,
+        "offer type is immutable",
+    );
+    let mut no_regions = offer("launch", discounted.clone(), us(off("1")));
+    no_regions["regionalPricingAndAvailabilityConfigs"] = json!([]);
+    refused(
+        e.google(
+            "POST",
+            path,
+            Some(masked(no_regions, "regionalPricingAndAvailabilityConfigs")),
+        )
+        .await,
+        "Cannot remove region",
+    );
+
+    // The state machine: the single methods and the batch one.
+    let one = |verb: &str| {
+        format!("oneTimeProducts/premium_unlock/purchaseOptions/buy/offers/launch:{verb}")
+    };
+    let states = |request: &str| json!({ "requests": [{ request: { "packageName": support::PKG, "productId": "premium_unlock", "purchaseOptionId": "buy", "offerId": "launch", "latencyTolerance": "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT" } }] });
+    let (s, b) = e.google("POST", &one("deactivate"), Some(json!({}))).await;
+    assert_eq!(
+        (s, reason(&b)),
+        (400, "failedPrecondition"),
+        "a draft is not deactivated"
+    );
+    let (s, b) = e.google("POST", &one("activate"), Some(json!({}))).await;
+    assert_eq!((s, b["state"].as_str()), (200, Some("ACTIVE")), "{b}");
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdateStates",
+            Some(states("deactivateOneTimeProductOfferRequest")),
+        )
+        .await;
+    assert_eq!(
+        (s, b["oneTimeProductOffers"][0]["state"].as_str()),
+        (200, Some("INACTIVE")),
+        "{b}"
+    );
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdateStates",
+            Some(states("cancelOneTimeProductOfferRequest")),
+        )
+        .await;
+    assert_eq!(
+        (s, b["oneTimeProductOffers"][0]["state"].as_str()),
+        (200, Some("CANCELLED")),
+        "{b}"
+    );
+    let (s, b) = e.google("POST", &one("activate"), Some(json!({}))).await;
+    assert_eq!(
+        (s, reason(&b)),
+        (400, "failedPrecondition"),
+        "cancelled stays cancelled: {b}"
+    );
+    let (s, b) = e.google("POST", &one("cancel"), Some(json!({}))).await;
+    assert_eq!((s, reason(&b)), (400, "failedPrecondition"), "{b}");
+
+    // Deletes: a published offer stays, a draft goes; batchGet and list with '-'.
+    let (s, _) = e
+        .google(
+            "POST",
+            path,
+            Some(update(offer(
+                "draft",
+                discounted.clone(),
+                us(json!({ "noOverride": {} })),
+            ))),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let delete = |id: &str| json!({ "requests": [{ "packageName": support::PKG, "productId": "premium_unlock", "purchaseOptionId": "buy", "offerId": id }] });
+    let batch_delete = "oneTimeProducts/premium_unlock/purchaseOptions/buy/offers:batchDelete";
+    let (s, b) = e.google("POST", batch_delete, Some(delete("launch"))).await;
+    assert_eq!((s, reason(&b)), (400, "failedPrecondition"), "{b}");
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts/premium_unlock/purchaseOptions/buy/offers:batchGet",
+            Some(delete("draft")),
+        )
+        .await;
+    assert_eq!(
+        (s, b["oneTimeProductOffers"][0]["offerId"].as_str()),
+        (200, Some("draft")),
+        "{b}"
+    );
+    assert_eq!(
+        e.google("POST", batch_delete, Some(delete("draft")))
+            .await
+            .0,
+        204
+    );
+    let (s, list) = e
+        .google("GET", "oneTimeProducts/-/purchaseOptions/-/offers", None)
+        .await;
+    assert_eq!(
+        (s, list["oneTimeProductOffers"].as_array().unwrap().len()),
+        (200, 1),
+        "{list}"
+    );
+    let (s, _) = e
+        .google("GET", "oneTimeProducts/-/purchaseOptions/buy/offers", None)
+        .await;
+    assert_eq!(s, 400, "purchaseOptionId must be - when productId is -");
+}
+
+#[tokio::test]
+async fn batch_migrate_prices_is_all_or_nothing() {
+    let e = Emu::start().await;
+    let migration = |plan: &str, region: &str| {
+        json!({ "packageName": support::PKG, "productId": if plan == "monthly" { "sub_monthly" } else { "sub_yearly" }, "basePlanId": plan,
+        "regionsVersion": { "version": "2025/03" },
+        "regionalPriceMigrations": [{ "regionCode": region, "oldestAllowedPriceVersionTime": "2026-01-01T00:00:00Z", "priceIncreaseType": "PRICE_INCREASE_TYPE_OPT_IN" }] })
+    };
+    let path = "subscriptions/-/basePlans:batchMigratePrices";
+    let (s, b) = e
+        .google(
+            "POST",
+            path,
+            Some(json!({ "requests": [migration("monthly", "US"), migration("yearly", "US")] })),
+        )
+        .await;
+    assert_eq!(
+        (s, b["responses"].as_array().map(Vec::len)),
+        (200, Some(2)),
+        "{b}"
+    );
+    refused(
+        e.google(
+            "POST",
+            path,
+            Some(json!({ "requests": [migration("monthly", "US"), migration("yearly", "ZZ")] })),
+        )
+        .await,
+        "requests[1] (sub_yearly/yearly)",
+    );
+    let (s, _) = e
+        .google(
+            "POST",
+            "subscriptions/sub_monthly/basePlans:batchMigratePrices",
+            Some(json!({ "requests": [migration("yearly", "US")] })),
+        )
+        .await;
+    assert_eq!(s, 400, "the path's product must match");
+}
+
+#[tokio::test]
+async fn one_catalog_through_two_api_views() {
+    let e = Emu::start().await;
+    // Written through the legacy API: a one-time product with one legacy-compatible option.
+    assert_eq!(
+        e.google(
+            "POST",
+            "inappproducts",
+            Some(product("old_coins", "Old coins"))
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, p) = e.google("GET", "oneTimeProducts/old_coins", None).await;
+    assert_eq!(s, 200, "{p}");
+    let option = &p["purchaseOptions"][0];
+    assert_eq!(
+        (
+            option["purchaseOptionId"].as_str(),
+            option["state"].as_str(),
+            option["buyOption"]["legacyCompatible"].as_bool()
+        ),
+        (Some("legacy"), Some("ACTIVE"), Some(true)),
+        "{p}"
+    );
+    assert_eq!(
+        option["regionalPricingAndAvailabilityConfigs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "its regional price (DE; the default price is not a region): {p}"
+    );
+    // Written through the new API: the legacy view follows its legacy-compatible option.
+    let body = json!({ "requests": [{ "oneTimeProduct": otp("fresh", &[("US", "USD", 2)]), "allowMissing": true, "regionsVersion": { "version": "2025/03" } }] });
+    assert_eq!(
+        e.google("POST", "oneTimeProducts:batchUpdate", Some(body))
+            .await
+            .0,
+        200
+    );
+    let (s, legacy) = e.google("GET", "inappproducts/fresh", None).await;
+    assert_eq!(
+        (
+            s,
+            legacy["status"].as_str(),
+            legacy["defaultPrice"]["priceMicros"].as_str()
+        ),
+        (200, Some("inactive"), Some("2000000")),
+        "a draft option is not sold: {legacy}"
+    );
+    let activate = json!({ "requests": [{ "activatePurchaseOptionRequest": { "productId": "fresh", "purchaseOptionId": "buy" } }] });
+    assert_eq!(
+        e.google(
+            "POST",
+            "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+            Some(activate)
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, legacy) = e.google("GET", "inappproducts/fresh", None).await;
+    assert_eq!(legacy["status"], "active", "{legacy}");
+    // The device sandbox sells it, as it sells every product of the one catalog.
+    let items: Value = e
+        .http
+        .get(e.url("/emulator/v1/device/items?ids=fresh"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items[0]["price"]["value"], "2.00", "{items}");
+    // Deleted through one view, gone from both.
+    assert_eq!(
+        e.google("DELETE", "inappproducts/old_coins", None).await.0,
+        204
+    );
+    assert_eq!(
+        e.google("GET", "oneTimeProducts/old_coins", None).await.0,
+        404
+    );
+}

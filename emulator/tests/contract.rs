@@ -348,6 +348,69 @@ async fn tour_of_every_route() {
         Some(json!({ "requests": [{ "productId": "draft2" }] })),
     )
     .await);
+    let otp_offer = |id: &str| {
+        json!({ "productId": "gems", "purchaseOptionId": "buy", "offerId": id,
+            "discountedOffer": { "startTime": "2027-01-01T00:00:00Z", "redemptionLimit": "1" },
+            "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "availability": "AVAILABLE", "relativeDiscount": 0.25 }],
+            "offerTags": [{ "tag": "launch" }] })
+    };
+    let otp_offers = "oneTimeProducts/gems/purchaseOptions/buy/offers";
+    ok(e.google("POST", &format!("{otp_offers}:batchUpdate"), Some(json!({ "requests": [
+        { "oneTimeProductOffer": otp_offer("launch"), "allowMissing": true, "updateMask": "offerTags", "regionsVersion": { "version": "2025/03" } },
+        { "oneTimeProductOffer": otp_offer("draft"), "allowMissing": true, "updateMask": "offerTags", "regionsVersion": { "version": "2025/03" } },
+    ] }))).await);
+    ok(e.google(
+        "GET",
+        "oneTimeProducts/-/purchaseOptions/-/offers?pageSize=10",
+        None,
+    )
+    .await);
+    let offer_ref = |id: &str| json!({ "packageName": support::PKG, "productId": "gems", "purchaseOptionId": "buy", "offerId": id });
+    ok(e.google(
+        "POST",
+        &format!("{otp_offers}:batchGet"),
+        Some(json!({ "requests": [offer_ref("launch")] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("{otp_offers}/launch:activate"),
+        Some(json!({})),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("{otp_offers}/launch:deactivate"),
+        Some(json!({})),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdateStates",
+        Some(
+            json!({ "requests": [{ "activateOneTimeProductOfferRequest": offer_ref("launch") }] }),
+        ),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("{otp_offers}/launch:cancel"),
+        Some(json!({})),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("{otp_offers}:batchDelete"),
+        Some(json!({ "requests": [offer_ref("draft")] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "subscriptions/-/basePlans:batchMigratePrices",
+        Some(json!({ "requests": [{ "packageName": support::PKG, "productId": "gold", "basePlanId": "m", "regionsVersion": { "version": "2025/03" },
+            "regionalPriceMigrations": [{ "regionCode": "US", "oldestAllowedPriceVersionTime": "2026-01-01T00:00:00Z" }] }] })),
+    )
+    .await);
     ok(e.google(
         "POST",
         "pricing:convertRegionPrices",

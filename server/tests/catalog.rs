@@ -786,3 +786,396 @@ async fn offers_are_written_activated_and_pulled() {
     let r = s.run(&["plan", "--exit-code"]).await;
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// A one-time product whose buy option sells in three regions, in table syntax so offers can
+/// be added below it.
+const OTP: &str = r#"
+[one_time_products.gems]
+kind = "consumable"
+listings.en-US = { title = "Gems" }
+[one_time_products.gems.purchase_options.buy]
+legacy_compatible = true
+prices = { US = "4.99 USD", DE = "4.99 EUR", GB = "4.49 GBP" }
+"#;
+
+const LAUNCH: &str = r#"
+[one_time_products.gems.purchase_options.buy.offers.launch]
+tags = ["launch"]
+discounted = { start = "2027-01-01T00:00:00Z", end = "2027-02-01T00:00:00Z", redemption_limit = 1 }
+discounts = { US = "1.00 USD", DE = "20%", GB = "none" }
+"#;
+
+const PREORDER: &str = r#"
+[one_time_products.gems.purchase_options.buy.offers.early]
+state = "draft"
+pre_order = { start = "2027-01-01T00:00:00Z", end = "2027-03-01T00:00:00Z", release = "2027-03-01T00:00:00Z" }
+discounts = { US = "none", DE = "none", GB = "none" }
+"#;
+
+#[tokio::test]
+async fn one_time_offers_are_written_patched_moved_through_their_states_and_pulled() {
+    let s = setup(OTP, |_| {}).await;
+    let file = format!("{OTP}{LAUNCH}{PREORDER}");
+    s.write(&file);
+    let r = s.run(&["apply", "--yes"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    for line in [
+        "+ create one-time offer gems/buy/launch (updateMask=regionalPricingAndAvailabilityConfigs,offerTags,discountedOffer)",
+        "+ create one-time offer gems/buy/early (updateMask=regionalPricingAndAvailabilityConfigs,offerTags,preOrderOffer)",
+        "> activate offer gems/buy/launch",
+    ] {
+        assert!(r.stdout.contains(line), "{line}: {r:?}");
+    }
+    assert!(
+        r.stderr.contains("legacy billing flows"),
+        "the PWA warning: {r:?}"
+    );
+    // Both offers in one batchUpdate, the activation in one batchUpdateStates.
+    assert_eq!(s.calls("purchaseOptions.offers.batchUpdate"), 1);
+    assert_eq!(s.calls("purchaseOptions.offers.batchUpdateStates"), 1);
+    let (status, list) = s
+        .google(
+            "GET",
+            "oneTimeProducts/gems/purchaseOptions/buy/offers",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let offers = list["oneTimeProductOffers"].as_array().unwrap();
+    let launch = offers.iter().find(|o| o["offerId"] == "launch").unwrap();
+    let early = offers.iter().find(|o| o["offerId"] == "early").unwrap();
+    assert_eq!(
+        (launch["state"].as_str(), early["state"].as_str()),
+        (Some("ACTIVE"), Some("DRAFT"))
+    );
+    let region = |r: &str| {
+        launch["regionalPricingAndAvailabilityConfigs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["regionCode"] == r)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(region("US")["absoluteDiscount"]["units"], "1");
+    assert_eq!(region("DE")["relativeDiscount"], 0.2);
+    assert_eq!(region("GB")["noOverride"], json!({}));
+    assert_eq!(launch["discountedOffer"]["redemptionLimit"], "1");
+    assert_eq!(
+        early["preOrderOffer"]["priceChangeBehavior"],
+        "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_TWO_POINT_LOWEST"
+    );
+
+    // One field changed: one batchUpdate call with the mask offerTags.
+    let tagged = file.replace("tags = [\"launch\"]", "tags = [\"launch\", \"winter\"]");
+    s.write(&tagged);
+    let r = s.run(&["plan", "--json"]).await;
+    let plan: Value = serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{r:?}"));
+    assert_eq!(
+        plan["writes"],
+        json!([{ "kind": "one_time_offer", "id": "gems/buy/launch", "create": false, "update_mask": ["offerTags"] }])
+    );
+    let before = s.modifications();
+    assert_eq!(s.run(&["apply", "--yes"]).await.code, 0);
+    assert_eq!(s.modifications() - before, 1, "one call");
+
+    // Deactivate, then cancel; a cancelled offer is never activated again.
+    for (state, verb, live) in [
+        ("inactive", "deactivate", "INACTIVE"),
+        ("cancelled", "cancel", "CANCELLED"),
+    ] {
+        let text = tagged.replacen(
+            "tags = [\"launch\", \"winter\"]",
+            &format!("state = \"{state}\"\ntags = [\"launch\", \"winter\"]"),
+            1,
+        );
+        s.write(&text);
+        let r = s.run(&["apply", "--yes"]).await;
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            r.stdout
+                .contains(&format!("> {verb} offer gems/buy/launch")),
+            "{r:?}"
+        );
+        let (_, o) = s
+            .google(
+                "GET",
+                "oneTimeProducts/gems/purchaseOptions/buy/offers",
+                None,
+            )
+            .await;
+        let o = o["oneTimeProductOffers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["offerId"] == "launch")
+            .cloned()
+            .unwrap();
+        assert_eq!(o["state"], live);
+    }
+    s.write(&tagged);
+    let r = s.run(&["plan"]).await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stdout.contains("one_time_products.gems.purchase_options.buy.offers.launch: a cancelled offer stays cancelled"),
+        "{r:?}"
+    );
+    let cancelled = tagged.replacen(
+        "tags = [\"launch\", \"winter\"]",
+        "state = \"cancelled\"\ntags = [\"launch\", \"winter\"]",
+        1,
+    );
+
+    // Refused before any call: a region removed, the offer's type changed.
+    let before = s.modifications();
+    for (text, why) in [
+        (
+            cancelled.replace(
+                ", GB = \"none\" }\n\n[one_time_products.gems.purchase_options.buy.offers.early]",
+                " }\n\n[one_time_products.gems.purchase_options.buy.offers.early]",
+            ),
+            "offers.launch.discounts.GB: region GB was removed",
+        ),
+        (
+            cancelled
+                .replace("pre_order = { start", "discounted = { start")
+                .replace(", release = \"2027-03-01T00:00:00Z\" }", " }"),
+            "offers.early: an offer's type is immutable (live: pre_order, file: discounted)",
+        ),
+    ] {
+        s.write(&text);
+        let r = s.run(&["apply", "--yes"]).await;
+        assert_eq!(r.code, 4, "{why}: {r:?}");
+        assert!(r.stdout.contains(why), "{why}: {r:?}");
+    }
+    assert_eq!(s.modifications(), before, "nothing sent");
+
+    // The draft pre-order dropped from the file: deleted with --allow-delete.
+    let without_early = cancelled.replace(PREORDER, "");
+    s.write(&without_early);
+    assert_eq!(s.run(&["apply", "--yes"]).await.code, 4);
+    let r = s.run(&["apply", "--yes", "--allow-delete"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("- delete one-time offer gems/buy/early"),
+        "{r:?}"
+    );
+    assert_eq!(s.calls("purchaseOptions.offers.batchDelete"), 1);
+
+    // pull then plan: nothing to do, and the file holds the offer as written.
+    assert_eq!(s.run(&["pull"]).await.code, 0);
+    let pulled = CatalogFile::read(&s.catalog()).unwrap();
+    let written = parse(&without_early);
+    assert_eq!(
+        pulled.one_time_products["gems"].purchase_options["buy"].offers,
+        written.one_time_products["gems"].purchase_options["buy"].offers
+    );
+    let r = s.run(&["plan", "--exit-code"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[tokio::test]
+async fn rent_options_apply_and_pull_and_what_the_file_cannot_hold_stops_pull() {
+    let rent = r#"
+[one_time_products.movie]
+listings.en-US = { title = "A movie" }
+[one_time_products.movie.purchase_options.rent-48h]
+rent = { period = "P2D", expiration = "PT24H" }
+prices = { US = "3.99 USD" }
+"#;
+    let s = setup(OTP, |_| {}).await;
+    // A new product and its offer in one apply: the product first, then the offer.
+    let bundle = "[one_time_products.bundle]\nlistings.en-US = { title = \"Bundle\" }\n[one_time_products.bundle.purchase_options.buy]\nprices = { US = \"9.99 USD\" }\n[one_time_products.bundle.purchase_options.buy.offers.intro]\ndiscounted = {}\ndiscounts = { US = \"50%\" }\n";
+    s.write(&format!("{OTP}{rent}{bundle}"));
+    let r = s.run(&["apply", "--yes"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, intro) = s
+        .google(
+            "GET",
+            "oneTimeProducts/bundle/purchaseOptions/-/offers",
+            None,
+        )
+        .await;
+    assert_eq!(
+        intro["oneTimeProductOffers"][0]["state"], "ACTIVE",
+        "{intro}"
+    );
+    s.write(&format!("{OTP}{rent}"));
+    assert_eq!(
+        s.run(&["apply", "--yes", "--allow-delete"]).await.code,
+        4,
+        "a published product stays"
+    );
+    s.write(&format!("{OTP}{rent}{bundle}"));
+    let (_, movie) = s.google("GET", "oneTimeProducts/movie", None).await;
+    let option = &movie["purchaseOptions"][0];
+    assert_eq!(
+        (option["rentOption"].clone(), option["buyOption"].is_null()),
+        (
+            json!({ "rentalPeriod": "P2D", "expirationPeriod": "PT24H" }),
+            true
+        ),
+        "{movie}"
+    );
+    // A rent option never becomes a buy option.
+    s.write(&format!(
+        "{OTP}{}",
+        rent.replace("rent = { period = \"P2D\", expiration = \"PT24H\" }\n", "")
+    ));
+    let r = s.run(&["plan"]).await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("a purchase option's type is immutable (live: rent, file: buy)"),
+        "{r:?}"
+    );
+    // Validate: a rent option is not legacy-compatible.
+    s.write(&format!(
+        "{OTP}{}",
+        rent.replace("rent = {", "legacy_compatible = true\nrent = {")
+    ));
+    let r = s.run(&["validate"]).await;
+    assert!(
+        r.stdout
+            .contains("a rent option is never legacy_compatible"),
+        "{r:?}"
+    );
+
+    s.write(&format!("{OTP}{rent}"));
+    assert_eq!(s.run(&["pull"]).await.code, 0);
+    assert_eq!(
+        CatalogFile::read(&s.catalog()).unwrap().one_time_products["movie"],
+        parse(rent).one_time_products["movie"]
+    );
+
+    // A game reward offer (games only) cannot be written in the file: pull refuses and
+    // leaves the file alone.
+    let reward = json!({ "requests": [{
+        "oneTimeProductOffer": {
+            "productId": "gems", "purchaseOptionId": "buy", "offerId": "reward",
+            "gameRewardOffer": {},
+            "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "availability": "AVAILABLE", "noOverride": {} }],
+        },
+        "allowMissing": true, "updateMask": "gameRewardOffer", "regionsVersion": { "version": "2025/03" },
+    }] });
+    let (status, b) = s
+        .google(
+            "POST",
+            "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdate",
+            Some(reward),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let before = std::fs::read_to_string(s.catalog()).unwrap();
+    let r = s.run(&["pull"]).await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "one_time_products.gems.purchase_options.buy.offers.reward: a game reward offer"
+        ),
+        "{r:?}"
+    );
+    assert_eq!(std::fs::read_to_string(s.catalog()).unwrap(), before);
+}
+
+#[tokio::test]
+async fn migrate_prices_of_several_base_plans_is_one_batch_call() {
+    let s = setup(ONE, |_| {}).await;
+    let r = s
+        .run(&[
+            "migrate-prices",
+            "--subscription",
+            "pro",
+            "--base-plan",
+            "monthly",
+            "--base-plan",
+            "yearly",
+            "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("migrate pro/monthly in 2 regions (DE, US)")
+            && r.stdout.contains("migrate pro/yearly in 1 regions (US)")
+            && r.stdout.contains("for 2 base plans, 3 regions in 1 calls"),
+        "{r:?}"
+    );
+    assert_eq!(s.calls("basePlans.batchMigratePrices"), 1);
+    assert_eq!(s.calls("basePlans.migratePrices"), 0);
+    // One refused entry refuses the batch (exit 4): yearly does not sell in DE.
+    let r = s
+        .run(&[
+            "migrate-prices",
+            "--subscription",
+            "pro",
+            "--base-plan",
+            "monthly",
+            "--base-plan",
+            "yearly",
+            "--region",
+            "DE",
+            "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stderr.contains("requests[1] (pro/yearly)"), "{r:?}");
+}
+
+#[tokio::test]
+async fn installments_base_plans_apply_pull_and_stay_immutable() {
+    let s = setup(ONE, |_| {}).await;
+    let installments = "[subscriptions.pro.base_plans.twelve]\ntype = \"installments\"\nbilling_period = \"P1M\"\ncommitted_payments = 12\nprices = { US = \"2.49 USD\" }\n";
+    s.write(&format!("{ONE}{installments}"));
+    let r = s.run(&["apply", "--yes"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, pro) = s.google("GET", "subscriptions/pro", None).await;
+    let twelve = pro["basePlans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["basePlanId"] == "twelve")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            twelve["state"].as_str(),
+            twelve["installmentsBasePlanType"]["committedPaymentsCount"].as_u64(),
+            twelve["installmentsBasePlanType"]["renewalType"].as_str()
+        ),
+        (
+            Some("ACTIVE"),
+            Some(12),
+            Some("RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT")
+        ),
+        "{twelve}"
+    );
+    // The commitment is immutable: refused before any call, with the fix.
+    s.write(&format!("{ONE}{}", installments.replace("= 12", "= 6")));
+    let r = s.run(&["plan"]).await;
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.stdout.contains("subscriptions.pro.base_plans.twelve: the base plan type, billing period and installments are immutable (live: Installments P1M × 12, file: Installments P1M × 6)"),
+        "{r:?}"
+    );
+    s.write(&format!(
+        "{ONE}{}",
+        installments.replace("committed_payments = 12\n", "")
+    ));
+    let r = s.run(&["validate"]).await;
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("needs committed_payments of at least 2"),
+        "{r:?}"
+    );
+    // pull then plan: nothing to do, and the plan comes back as written.
+    s.write(&format!("{ONE}{installments}"));
+    assert_eq!(s.run(&["pull"]).await.code, 0);
+    let pulled = CatalogFile::read(&s.catalog()).unwrap();
+    let twelve = &pulled.subscriptions["pro"].base_plans["twelve"];
+    assert_eq!(
+        (twelve.committed_payments, twelve.renews_with_commitment),
+        (Some(12), false)
+    );
+    assert_eq!(s.run(&["plan", "--exit-code"]).await.code, 0);
+}

@@ -7,6 +7,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::{Call, Reply};
+use crate::catalog_views::{remove, store_legacy};
 use crate::error::GoogleError;
 use crate::state::Model;
 
@@ -228,7 +229,7 @@ pub fn insert(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         )));
     }
     let p = validate(call.body.clone(), &sku, &m.package_name)?;
-    m.in_app_products.insert(sku, p.clone());
+    store_legacy(m, sku, p.clone());
     Ok(Reply::Json(p))
 }
 
@@ -242,7 +243,7 @@ fn put(m: &mut Model, sku: &str, body: &Value, allow_missing: bool) -> Result<Va
         )));
     }
     let p = validate(body.clone(), sku, &m.package_name)?;
-    m.in_app_products.insert(sku.to_string(), p.clone());
+    store_legacy(m, sku.to_string(), p.clone());
     Ok(p)
 }
 
@@ -274,10 +275,11 @@ pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
     let sku = call.param("sku");
-    m.in_app_products
-        .remove(sku)
-        .map(|_| Reply::Empty)
-        .ok_or_else(|| not_found(sku))
+    if !m.in_app_products.contains_key(sku) {
+        return Err(not_found(sku));
+    }
+    remove(m, sku);
+    Ok(Reply::Empty)
 }
 
 /// Refuses a batch of no entry or more than 100.
@@ -344,7 +346,7 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     }
     let mut out = Vec::new();
     for (sku, p) in staged {
-        m.in_app_products.insert(sku, p.clone());
+        store_legacy(m, sku, p.clone());
         out.push(p);
     }
     Ok(Reply::Json(json!({ "inappproducts": out })))
@@ -369,7 +371,7 @@ pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         skus.push(sku.to_string());
     }
     for s in skus {
-        m.in_app_products.remove(&s);
+        remove(m, &s);
     }
     Ok(Reply::Empty)
 }

@@ -20,6 +20,7 @@ pub mod external_transactions;
 pub mod inappproducts;
 pub mod monetization;
 pub mod offers;
+pub mod onetimeoffers;
 pub mod onetimeproducts;
 pub mod orders;
 pub mod products;
@@ -79,6 +80,15 @@ routes! {
     "androidpublisher.monetization.subscriptions.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
     "androidpublisher.monetization.subscriptions.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchGet" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchGet" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchUpdate" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchDelete" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.list" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.activate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:activate" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:deactivate" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.cancel" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:cancel" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.batchMigratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchMigratePrices" Monetization;
     "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions:batchUpdateStates" Monetization;
     "androidpublisher.monetization.onetimeproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchGet" Monetization;
     "androidpublisher.monetization.onetimeproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchUpdate" Monetization;
@@ -249,7 +259,8 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
     }
     let catalog_write = route.bucket == Bucket::Monetization
         && !matches!(route.http_method, "GET")
-        && !id.ends_with("convertRegionPrices");
+        && !id.ends_with("convertRegionPrices")
+        && !id.ends_with(".batchGet");
     if catalog_write {
         c.push((Bucket::CatalogModifications, 1));
         let entries = |list: &Value, key: &str| -> u64 {
@@ -258,7 +269,10 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
                 .map(|r| r.iter().filter(|e| is_sensitive(e[key].as_str())).count() as u64)
                 .unwrap_or(0)
         };
-        let sensitive = if id.ends_with(".batchUpdate") || id.ends_with(".batchDelete") {
+        let sensitive = if id.ends_with(".batchUpdate")
+            || id.ends_with(".batchDelete")
+            || id.ends_with(".batchMigratePrices")
+        {
             entries(&call.body, "latencyTolerance")
         } else if id.ends_with(".batchUpdateStates") {
             // Each entry is {activate…Request | deactivate…Request: {latencyTolerance}}.
@@ -273,8 +287,9 @@ fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
                         .count() as u64
                 })
                 .unwrap_or(0)
-        } else if id.contains("basePlans.activate")
-            || id.contains("basePlans.deactivate")
+        } else if id.ends_with(".activate")
+            || id.ends_with(".deactivate")
+            || id.ends_with(".cancel")
             || id.ends_with("basePlans.migratePrices")
         {
             is_sensitive(call.body["latencyTolerance"].as_str()) as u64
@@ -346,6 +361,33 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         }
         "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchUpdateStates" => {
             onetimeproducts::batch_update_states(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.list" => {
+            onetimeoffers::list(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchGet" => {
+            onetimeoffers::batch_get(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdate" => {
+            onetimeoffers::batch_update(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdateStates" => {
+            onetimeoffers::batch_update_states(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchDelete" => {
+            onetimeoffers::batch_delete(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.activate" => {
+            onetimeoffers::activate(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.deactivate" => {
+            onetimeoffers::deactivate(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.cancel" => {
+            onetimeoffers::cancel(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.batchMigratePrices" => {
+            monetization::batch_migrate_prices(call, m)
         }
         "androidpublisher.monetization.convertRegionPrices" => {
             onetimeproducts::convert_region_prices(call, m)

@@ -126,6 +126,25 @@ fn validate(
                 set[0]
             )));
         }
+        if set[0] == "installmentsBasePlanType" {
+            let t = &b[set[0]];
+            if t["committedPaymentsCount"].as_u64().is_none_or(|n| n < 2) {
+                return Err(GoogleError::invalid(format!(
+                    "basePlans[{i}].installmentsBasePlanType.committedPaymentsCount must be at least 2."
+                )));
+            }
+            if !matches!(
+                t["renewalType"].as_str(),
+                Some(
+                    "RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT"
+                        | "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT"
+                )
+            ) {
+                return Err(GoogleError::required(&format!(
+                    "basePlans[{i}].installmentsBasePlanType.renewalType"
+                )));
+            }
+        }
         for (j, c) in b["regionalConfigs"]
             .as_array()
             .cloned()
@@ -182,11 +201,16 @@ fn check_immutable(
             "Base plan {id}: the base plan type cannot be changed."
         )));
     }
-    let period = &new[new_type]["billingPeriodDuration"];
-    if stored[stored_type]["billingPeriodDuration"] != *period {
-        return Err(GoogleError::invalid(format!(
-            "Base plan {id}: billingPeriodDuration is immutable."
-        )));
+    for field in [
+        "billingPeriodDuration",
+        "committedPaymentsCount",
+        "renewalType",
+    ] {
+        if stored[stored_type][field] != new[new_type][field] {
+            return Err(GoogleError::invalid(format!(
+                "Base plan {id}: {field} is immutable."
+            )));
+        }
     }
     let regions = |v: &Value| -> Vec<String> {
         v["regionalConfigs"]
@@ -446,7 +470,10 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
     let mut activated = Vec::new();
     let staged = super::states::batch_update_states(
         call,
-        ("activateBasePlanRequest", "deactivateBasePlanRequest"),
+        &[
+            ("activateBasePlanRequest", "ACTIVE"),
+            ("deactivateBasePlanRequest", "INACTIVE"),
+        ],
         |inner| {
             let id = inner["productId"].as_str().unwrap_or_default();
             let sub = m
@@ -516,10 +543,46 @@ pub fn delete_base_plan(call: &Call, m: &mut Model) -> Result<Reply, GoogleError
 /// time; an opt-out increase is refused, as the app's first one must be started in the
 /// Play Console (the emulator has no Console).
 pub fn migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    check_tolerance(call.body["latencyTolerance"].as_str())?;
-    require_regions_version(call.body["regionsVersion"]["version"].as_str())?;
-    let id = call.param("productId");
-    let plan_id = call.param("basePlanId");
+    check_migration(
+        m,
+        call.param("productId"),
+        call.param("basePlanId"),
+        &call.body,
+    )?;
+    Ok(Reply::Json(json!({})))
+}
+
+/// `monetization.subscriptions.basePlans.batchMigratePrices`: 1–100 migrations, each
+/// checked as `migratePrices` checks one (the path's `productId` is `-` or each entry's),
+/// all refused if one is.
+pub fn batch_migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let requests = call.body["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    batch_size(requests.len())?;
+    let path_product = call.param("productId");
+    for (i, r) in requests.iter().enumerate() {
+        let id = r["productId"].as_str().unwrap_or_default();
+        if !matches!(path_product, "-" | "") && id != path_product {
+            return Err(GoogleError::invalid(format!(
+                "requests[{i}].productId does not match the URL."
+            )));
+        }
+        let plan_id = r["basePlanId"].as_str().unwrap_or_default();
+        check_migration(m, id, plan_id, r).map_err(|mut e| {
+            e.message = format!("requests[{i}] ({id}/{plan_id}): {}", e.message);
+            e
+        })?;
+    }
+    Ok(Reply::Json(
+        json!({ "responses": vec![json!({}); requests.len()] }),
+    ))
+}
+
+fn check_migration(m: &Model, id: &str, plan_id: &str, body: &Value) -> Result<(), GoogleError> {
+    check_tolerance(body["latencyTolerance"].as_str())?;
+    require_regions_version(body["regionsVersion"]["version"].as_str())?;
     let sub = m.subscriptions.get(id).ok_or_else(|| not_found(id))?;
     let plan = find_by(&sub["basePlans"], "basePlanId", plan_id)
         .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
@@ -528,7 +591,7 @@ pub fn migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
             "Base plan {id}/{plan_id} was never published: it has no legacy price cohorts."
         )));
     }
-    let migrations = call.body["regionalPriceMigrations"]
+    let migrations = body["regionalPriceMigrations"]
         .as_array()
         .filter(|a| !a.is_empty())
         .ok_or_else(|| GoogleError::required("regionalPriceMigrations"))?;
@@ -563,5 +626,5 @@ pub fn migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
             }
         }
     }
-    Ok(Reply::Json(json!({})))
+    Ok(())
 }

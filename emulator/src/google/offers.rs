@@ -162,29 +162,67 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .ok_or_else(|| not_found(&k))
 }
 
-/// `offers.list`: `-` for the product or base plan lists across them.
-pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+/// The shared `list` of the two offer collections: `productId` and the parent (`parent`:
+/// `basePlanId` or `purchaseOptionId`) may be `-` (the parent must be when the product is),
+/// one page of `stored` under `list_key` (`token` prefixes page tokens).
+pub(crate) fn list_offers(
+    call: &Call,
+    stored: &std::collections::BTreeMap<String, Value>,
+    parent: &str,
+    (list_key, token): (&str, &str),
+) -> Result<Reply, GoogleError> {
     let product = call.param("productId");
-    let plan = call.param("basePlanId");
-    if product == "-" && plan != "-" {
-        return Err(GoogleError::invalid(
-            "basePlanId must be - when productId is -.",
-        ));
+    let parent_id = call.param(parent);
+    if product == "-" && parent_id != "-" {
+        return Err(GoogleError::invalid(format!(
+            "{parent} must be - when productId is -."
+        )));
     }
-    let matching: std::collections::BTreeMap<String, Value> = m
-        .subscription_offers
+    let matching: std::collections::BTreeMap<String, Value> = stored
         .iter()
         .filter(|(_, o)| {
             (product == "-" || o["productId"] == product)
-                && (plan == "-" || o["basePlanId"] == plan)
+                && (parent_id == "-" || o[parent] == parent_id)
         })
         .map(|(k, o)| (k.clone(), o.clone()))
         .collect();
-    super::monetization::page(call, &matching, "subscriptionOffers", "offers")
+    super::monetization::page(call, &matching, list_key, token)
 }
 
-/// `offers.batchUpdate`: every entry validated before any is stored.
-pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+/// `offers.list`: `-` for the product or base plan lists across them.
+pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    list_offers(
+        call,
+        &m.subscription_offers,
+        "basePlanId",
+        ("subscriptionOffers", "offers"),
+    )
+}
+
+/// One offer write of a batch: the request, its index and the stored offer.
+pub(crate) struct OfferWrite<'a> {
+    /// The request entry.
+    pub request: &'a Value,
+    /// Its index in the batch.
+    pub index: usize,
+    /// The stored offer, if any.
+    pub existing: Option<&'a Value>,
+}
+
+/// The shared loop of the two offer `batchUpdate` methods: 1–100 entries, each with its
+/// latency tolerance and regions version, no offer twice, `allowMissing` creates, a masked
+/// update merges over the stored offer (fields in `maskable`), `validate` checks the result
+/// (its error prefixed with the entry); nothing is stored. `body_key` names the resource in
+/// each request, `what` it for people, `key_of` gives an offer's model key, `stored` holds
+/// the offers.
+pub(crate) fn staged_offer_updates(
+    call: &Call,
+    (body_key, what): (&str, &str),
+    stored: &std::collections::BTreeMap<String, Value>,
+    key_of: impl Fn(&Value) -> String,
+    maskable: &[&str],
+    mut validate: impl FnMut(Value, &str, &OfferWrite) -> Result<Value, GoogleError>,
+) -> Result<Vec<(String, Value)>, GoogleError> {
     let requests = call.body["requests"]
         .as_array()
         .cloned()
@@ -193,12 +231,8 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let mut staged: Vec<(String, Value)> = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         check_tolerance(r["latencyTolerance"].as_str())?;
-        let body = &r["subscriptionOffer"];
-        let k = key(
-            body["productId"].as_str().unwrap_or_default(),
-            body["basePlanId"].as_str().unwrap_or_default(),
-            body["offerId"].as_str().unwrap_or_default(),
-        );
+        let body = &r[body_key];
+        let k = key_of(body);
         let version = r["regionsVersion"]["version"]
             .as_str()
             .filter(|v| !v.is_empty())
@@ -210,18 +244,40 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
                 "requests[{i}]: {k} appears twice."
             )));
         }
-        let existing = m.subscription_offers.get(&k);
+        let existing = stored.get(&k);
         let merged = match existing {
             None if r["allowMissing"] == true => body.clone(),
-            None => return Err(not_found(&k)),
-            Some(e) => masked_merge(e.clone(), body, r["updateMask"].as_str(), &MASKABLE)?,
+            None => return Err(GoogleError::not_found(format!("{what} not found: {k}"))),
+            Some(e) => masked_merge(e.clone(), body, r["updateMask"].as_str(), maskable)?,
         };
-        let offer = validate(merged, m, version, existing).map_err(|mut e| {
+        let write = OfferWrite {
+            request: body,
+            index: i,
+            existing,
+        };
+        let offer = validate(merged, version, &write).map_err(|mut e| {
             e.message = format!("requests[{i}] ({k}): {}", e.message);
             e
         })?;
         staged.push((k, offer));
     }
+    Ok(staged)
+}
+
+/// `offers.batchUpdate`: every entry validated before any is stored.
+pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let key_of = |o: &Value| {
+        let text = |f: &str| o[f].as_str().unwrap_or_default().to_string();
+        key(&text("productId"), &text("basePlanId"), &text("offerId"))
+    };
+    let staged = staged_offer_updates(
+        call,
+        ("subscriptionOffer", "Subscription offer"),
+        &m.subscription_offers,
+        key_of,
+        &MASKABLE,
+        |merged, version, w| validate(merged, m, version, w.existing),
+    )?;
     let mut out = Vec::new();
     for (k, o) in staged {
         m.subscription_offers.insert(k, o.clone());
@@ -234,10 +290,10 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let staged = super::states::batch_update_states(
         call,
-        (
-            "activateSubscriptionOfferRequest",
-            "deactivateSubscriptionOfferRequest",
-        ),
+        &[
+            ("activateSubscriptionOfferRequest", "ACTIVE"),
+            ("deactivateSubscriptionOfferRequest", "INACTIVE"),
+        ],
         |inner| {
             let text = |f: &str| inner[f].as_str().unwrap_or_default();
             let k = key(text("productId"), text("basePlanId"), text("offerId"));

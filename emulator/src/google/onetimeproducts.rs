@@ -16,6 +16,8 @@ use serde_json::{json, Value};
 use super::inappproducts::{batch_size, check_identity, check_tolerance};
 use super::{Call, Reply};
 use crate::catalog_file::{convert, find_by, region_currency, Amount, LATEST_REGIONS_VERSION};
+use crate::catalog_views::store_one_time;
+use crate::clock::Period;
 use crate::error::GoogleError;
 use crate::state::Model;
 
@@ -168,6 +170,20 @@ fn validate(
         if o["buyOption"]["legacyCompatible"] == true {
             legacy += 1;
         }
+        if o["rentOption"].is_object() {
+            let rent = &o["rentOption"];
+            for (f, required) in [("rentalPeriod", true), ("expirationPeriod", false)] {
+                match rent[f].as_str() {
+                    None if !required => {}
+                    Some(d) if Period::parse(d).is_some() => {}
+                    _ => {
+                        return Err(GoogleError::invalid(format!(
+                            "purchaseOptions[{i}].rentOption.{f} must be an ISO 8601 duration."
+                        )))
+                    }
+                }
+            }
+        }
         for (j, c) in o["regionalPricingAndAvailabilityConfigs"]
             .as_array()
             .cloned()
@@ -193,6 +209,11 @@ fn validate(
         let stored =
             existing.and_then(|e| find_by(&e["purchaseOptions"], "purchaseOptionId", &oid));
         if let Some(stored) = stored {
+            if stored["rentOption"].is_object() != o["rentOption"].is_object() {
+                return Err(GoogleError::invalid(format!(
+                    "purchaseOptions[{i}]: the purchase option type (buy or rent) of {oid} is immutable."
+                )));
+            }
             let now = regions(o, "regionalPricingAndAvailabilityConfigs");
             if let Some(gone) = regions(stored, "regionalPricingAndAvailabilityConfigs")
                 .into_iter()
@@ -330,7 +351,7 @@ pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         call.query_bool("allowMissing")?,
         call.query("regionsVersion.version"),
     )?;
-    m.one_time_products.insert(id, p.clone());
+    store_one_time(m, id, p.clone());
     Ok(Reply::Json(p))
 }
 
@@ -352,7 +373,7 @@ pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
     let id = call.param("productId");
     deletable(m, id)?;
-    m.one_time_products.remove(id);
+    crate::catalog_views::remove(m, id);
     Ok(Reply::Empty)
 }
 
@@ -372,7 +393,8 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     Ok(Reply::Json(json!({ "oneTimeProducts": products })))
 }
 
-fn requests(call: &Call) -> Result<Vec<Value>, GoogleError> {
+/// The `requests` of a batch call (1–100).
+pub(crate) fn requests(call: &Call) -> Result<Vec<Value>, GoogleError> {
     let requests = call.body["requests"]
         .as_array()
         .cloned()
@@ -410,7 +432,7 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     }
     let mut out = Vec::new();
     for (id, p) in staged {
-        m.one_time_products.insert(id, p.clone());
+        store_one_time(m, id, p.clone());
         out.push(p);
     }
     Ok(Reply::Json(json!({ "oneTimeProducts": out })))
@@ -428,7 +450,7 @@ pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         ids.push(id.to_string());
     }
     for id in ids {
-        m.one_time_products.remove(&id);
+        crate::catalog_views::remove(m, &id);
     }
     Ok(Reply::Empty)
 }
@@ -439,10 +461,10 @@ pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let staged = super::states::batch_update_states(
         call,
-        (
-            "activatePurchaseOptionRequest",
-            "deactivatePurchaseOptionRequest",
-        ),
+        &[
+            ("activatePurchaseOptionRequest", "ACTIVE"),
+            ("deactivatePurchaseOptionRequest", "INACTIVE"),
+        ],
         |inner| {
             let id = inner["productId"].as_str().unwrap_or_default();
             let p = m
@@ -486,7 +508,7 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
                 ));
             }
         }
-        m.one_time_products.insert(id, p.clone());
+        store_one_time(m, id, p.clone());
         out.push(p);
     }
     Ok(Reply::Json(json!({ "oneTimeProducts": out })))

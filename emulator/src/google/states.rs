@@ -1,6 +1,7 @@
-//! The shared part of the three `batchUpdateStates` methods (purchase options, base plans,
-//! subscription offers): 1–100 entries, each `{activate…Request: {…}}` (→ ACTIVE) or
-//! `{deactivate…Request: {…}}` (→ INACTIVE) with its own `latencyTolerance`, the path's
+//! The shared part of the four `batchUpdateStates` methods (purchase options, base plans,
+//! subscription offers, one-time product offers): 1–100 entries, each `{activate…Request:
+//! {…}}` (→ ACTIVE), `{deactivate…Request: {…}}` (→ INACTIVE) or, for one-time product
+//! offers, `{cancel…Request: {…}}` (→ CANCELLED), with its own `latencyTolerance`, the path's
 //! `productId` `-` or each entry's product, every change made on a staged copy (several
 //! entries may touch one resource) so that the batch is all or nothing.
 
@@ -13,11 +14,12 @@ use crate::error::GoogleError;
 /// Staged resources by key, in first-touched order.
 pub(crate) type Staged = Vec<(String, Value)>;
 
-/// Runs the entries of `call`: `load` gives an entry's resource key and stored resource,
-/// `change` moves it to the target state. Returns the changed resources, not yet stored.
+/// Runs the entries of `call`: `kinds` names each request kind and its target state, `load`
+/// gives an entry's resource key and stored resource, `change` moves it to the target
+/// state. Returns the changed resources, not yet stored.
 pub(crate) fn batch_update_states(
     call: &Call,
-    (activate, deactivate): (&str, &str),
+    kinds: &[(&str, &'static str)],
     mut load: impl FnMut(&Value) -> Result<(String, Value), GoogleError>,
     mut change: impl FnMut(&mut Value, &Value, &'static str) -> Result<(), GoogleError>,
 ) -> Result<Staged, GoogleError> {
@@ -29,13 +31,15 @@ pub(crate) fn batch_update_states(
     let path_product = call.param("productId");
     let mut staged: Staged = Vec::new();
     for (i, r) in requests.iter().enumerate() {
-        let (inner, to) = if r[activate].is_object() {
-            (&r[activate], "ACTIVE")
-        } else if r[deactivate].is_object() {
-            (&r[deactivate], "INACTIVE")
-        } else {
+        let Some((inner, to)) = kinds
+            .iter()
+            .find(|(k, _)| r[*k].is_object())
+            .map(|(k, to)| (&r[*k], *to))
+        else {
+            let names: Vec<&str> = kinds.iter().map(|(k, _)| *k).collect();
             return Err(GoogleError::required(&format!(
-                "requests[{i}].{activate} or {deactivate}"
+                "requests[{i}].{}",
+                names.join(" or ")
             )));
         };
         check_tolerance(inner["latencyTolerance"].as_str())?;

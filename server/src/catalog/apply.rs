@@ -1,6 +1,7 @@
-//! `catalog apply`: a plan carried out in phases — one-time products, subscriptions (both
-//! `batchUpdate`, ≤ 100 entries, `allowMissing` upserts), activations and deactivations
-//! (`batchUpdateStates` with product `-`), deletes — paced against Google's quotas, every
+//! `catalog apply`: a plan carried out in phases — one-time products, their offers,
+//! subscriptions, their offers (each `batchUpdate`, ≤ 100 entries, `allowMissing` upserts),
+//! activations, deactivations and cancellations (`batchUpdateStates` with product `-`),
+//! deletes — paced against Google's quotas, every
 //! batch `LATENCY_TOLERANT` when the plan says so.
 //!
 //! A refused batch is narrowed (split in halves until the entries at fault are alone), the
@@ -170,6 +171,11 @@ fn write_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>) -> Phase {
             "oneTimeProducts:batchUpdate",
             "oneTimeProduct",
         ),
+        Kind::OneTimeOffer => (
+            "one-time offers",
+            "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdate",
+            "oneTimeProductOffer",
+        ),
         Kind::Subscription => ("subscriptions", "subscriptions:batchUpdate", "subscription"),
         Kind::SubscriptionOffer => (
             "subscription offers",
@@ -200,21 +206,31 @@ fn write_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>) -> Phase {
 }
 
 fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str) -> Phase {
-    let (name, path, entry_key) = match kind {
+    // The entry's id key, and the key of the middle part of a `product/parent` id.
+    let (name, path, entry_key, parent_key) = match kind {
         Kind::OneTimeProduct => (
             "purchase option states",
             "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+            "purchaseOptionId",
+            "",
+        ),
+        Kind::OneTimeOffer => (
+            "one-time offer states",
+            "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdateStates",
+            "offerId",
             "purchaseOptionId",
         ),
         Kind::Subscription => (
             "base plan states",
             "subscriptions/-/basePlans:batchUpdateStates",
             "basePlanId",
+            "",
         ),
         Kind::SubscriptionOffer => (
             "offer states",
             "subscriptions/-/basePlans/-/offers:batchUpdateStates",
             "offerId",
+            "basePlanId",
         ),
     };
     let entries = plan
@@ -229,6 +245,9 @@ fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str
                 (Kind::Subscription, _) => "deactivateBasePlanRequest",
                 (Kind::SubscriptionOffer, "ACTIVE") => "activateSubscriptionOfferRequest",
                 (Kind::SubscriptionOffer, _) => "deactivateSubscriptionOfferRequest",
+                (Kind::OneTimeOffer, "ACTIVE") => "activateOneTimeProductOfferRequest",
+                (Kind::OneTimeOffer, "CANCELLED") => "cancelOneTimeProductOfferRequest",
+                (Kind::OneTimeOffer, _) => "deactivateOneTimeProductOfferRequest",
             };
             let mut inner = json!({
                 "packageName": package,
@@ -236,8 +255,8 @@ fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str
                 entry_key: s.entry,
                 "latencyTolerance": tolerance(plan),
             });
-            if let Some((_, base_plan)) = s.id.split_once('/') {
-                inner["basePlanId"] = json!(base_plan);
+            if let Some((_, parent)) = s.id.split_once('/') {
+                inner[parent_key] = json!(parent);
             }
             (format!("{}/{}", s.id, s.entry), json!({ request: inner }))
         })
@@ -323,6 +342,30 @@ impl Runner<'_> {
             .filter(|d| d.kind == Kind::OneTimeProduct)
             .map(|d| (d.id.clone(), json!({ "productId": d.id, "packageName": self.api.package_name(), "latencyTolerance": tolerance(plan) })))
             .collect();
+        let offers: Vec<(String, Value)> = plan
+            .deletes
+            .iter()
+            .filter(|d| d.kind == Kind::OneTimeOffer)
+            .map(|d| {
+                let mut parts = d.id.splitn(3, '/');
+                let mut part = || parts.next().unwrap_or_default();
+                let entry = json!({
+                    "packageName": self.api.package_name(),
+                    "productId": part(),
+                    "purchaseOptionId": part(),
+                    "offerId": part(),
+                    "latencyTolerance": tolerance(plan),
+                });
+                (d.id.clone(), entry)
+            })
+            .collect();
+        // Offers before their products.
+        self.run(Phase {
+            name: "one-time offer deletes",
+            path: "oneTimeProducts/-/purchaseOptions/-/offers:batchDelete",
+            entries: offers,
+        })
+        .await?;
         self.run(Phase {
             name: "one-time product deletes",
             path: "oneTimeProducts:batchDelete",
@@ -367,6 +410,7 @@ pub async fn apply(api: &CatalogApi, plan: &Plan, options: &ApplyOptions) -> Out
         let mut failed = BTreeSet::new();
         for kind in [
             Kind::OneTimeProduct,
+            Kind::OneTimeOffer,
             Kind::Subscription,
             Kind::SubscriptionOffer,
         ] {
@@ -376,6 +420,7 @@ pub async fn apply(api: &CatalogApi, plan: &Plan, options: &ApplyOptions) -> Out
         let package = api.package_name().to_string();
         for kind in [
             Kind::OneTimeProduct,
+            Kind::OneTimeOffer,
             Kind::Subscription,
             Kind::SubscriptionOffer,
         ] {

@@ -1,12 +1,14 @@
-//! `catalog migrate-prices`: moves a base plan's subscribers in legacy price cohorts to the
-//! current price (`basePlans.migratePrices`). Never part of `apply`: a price change reaches
-//! new buyers at once, but existing subscribers keep their price until this is run, and
-//! Play notifies them first.
+//! `catalog migrate-prices`: moves base plans' subscribers in legacy price cohorts to the
+//! current price: `basePlans.migratePrices` for one base plan, one
+//! `basePlans.batchMigratePrices` call for several (≤ 100 a call). Never part of `apply`: a
+//! price change reaches new buyers at once, but existing subscribers keep their price until
+//! this is run, and Play notifies them first.
 
 use std::io::IsTerminal;
 
+use play_emulator::catalog_file::find_by;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::api::{ApiFailure, CatalogApi};
 use super::{CatalogError, EXIT_INVALID, EXIT_REFUSED};
@@ -36,10 +38,10 @@ pub struct MigrateArgs {
     /// The subscription's product id.
     #[arg(long)]
     pub subscription: String,
-    /// The base plan id.
-    #[arg(long)]
-    pub base_plan: String,
-    /// Regions to migrate (repeat; default every region the base plan sells in).
+    /// The base plan id (repeat for several: one batchMigratePrices call).
+    #[arg(long = "base-plan", required = true)]
+    pub base_plans: Vec<String>,
+    /// Regions to migrate (repeat; default every region each base plan sells in).
     #[arg(long = "region")]
     pub regions: Vec<String>,
     /// Subscribers in cohorts older than this RFC 3339 time move to the current price
@@ -62,31 +64,39 @@ pub fn notice(increase: IncreaseType) -> &'static str {
     }
 }
 
+/// The regions to migrate of each base plan, checked against the live subscription.
+fn regions_of(sub: &Value, args: &MigrateArgs) -> Result<Vec<(String, Vec<String>)>, CatalogError> {
+    let mut out = Vec::new();
+    for base_plan in &args.base_plans {
+        let plan = find_by(&sub["basePlans"], "basePlanId", base_plan).ok_or_else(|| {
+            CatalogError::new(
+                EXIT_INVALID,
+                format!(
+                    "--base-plan: {} has no base plan {base_plan}",
+                    args.subscription
+                ),
+            )
+        })?;
+        let regions: Vec<String> = if args.regions.is_empty() {
+            plan["regionalConfigs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["regionCode"].as_str().map(String::from))
+                .collect()
+        } else {
+            args.regions.clone()
+        };
+        out.push((base_plan.clone(), regions));
+    }
+    Ok(out)
+}
+
 /// Runs the migration; returns the exit code.
 pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, CatalogError> {
     let path = format!("subscriptions/{}", args.subscription);
     let sub = api.read(Method::GET, &path, &[], None).await?;
-    let plan =
-        play_emulator::catalog_file::find_by(&sub["basePlans"], "basePlanId", &args.base_plan)
-            .ok_or_else(|| {
-                CatalogError::new(
-                    EXIT_INVALID,
-                    format!(
-                        "--base-plan: {} has no base plan {}",
-                        args.subscription, args.base_plan
-                    ),
-                )
-            })?;
-    let regions: Vec<String> = if args.regions.is_empty() {
-        plan["regionalConfigs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["regionCode"].as_str().map(String::from))
-            .collect()
-    } else {
-        args.regions.clone()
-    };
+    let plans = regions_of(&sub, args)?;
     let time = match &args.oldest_allowed_price_version_time {
         Some(t) => {
             time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
@@ -102,13 +112,14 @@ pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, Catalog
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     };
-    println!(
-        "migrate {}/{} in {} regions ({}): subscribers in price cohorts older than {time} move to the current price.",
-        args.subscription,
-        args.base_plan,
-        regions.len(),
-        regions.join(", ")
-    );
+    for (base_plan, regions) in &plans {
+        println!(
+            "migrate {}/{base_plan} in {} regions ({}): subscribers in price cohorts older than {time} move to the current price.",
+            args.subscription,
+            regions.len(),
+            regions.join(", ")
+        );
+    }
     println!("{}", notice(args.increase_type));
     if !args.yes {
         let yes = std::io::stdin().is_terminal() && {
@@ -125,30 +136,60 @@ pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, Catalog
         }
     }
     let (_, version, _) = super::resolve(api, &Default::default()).await?;
-    let body = json!({
-        "packageName": api.package_name(),
-        "productId": args.subscription,
-        "basePlanId": args.base_plan,
-        "regionsVersion": { "version": version },
-        "regionalPriceMigrations": regions.iter().map(|r| json!({
-            "regionCode": r,
-            "oldestAllowedPriceVersionTime": time,
-            "priceIncreaseType": args.increase_type.google(),
-        })).collect::<Vec<_>>(),
-    });
-    let path = format!("{path}/basePlans/{}:migratePrices", args.base_plan);
-    match api
-        .modify(Method::POST, &path, &[], Some(&body), regions.len() as u64)
-        .await
-    {
-        Ok(_) => {
-            println!("price migration started for {} regions", regions.len());
-            Ok(0)
+    let requests: Vec<Value> = plans
+        .iter()
+        .map(|(base_plan, regions)| {
+            json!({
+                "packageName": api.package_name(),
+                "productId": args.subscription,
+                "basePlanId": base_plan,
+                "regionsVersion": { "version": version },
+                "regionalPriceMigrations": regions.iter().map(|r| json!({
+                    "regionCode": r,
+                    "oldestAllowedPriceVersionTime": time,
+                    "priceIncreaseType": args.increase_type.google(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let regions_in = |r: &[Value]| -> u64 {
+        r.iter()
+            .map(|m| m["regionalPriceMigrations"].as_array().map_or(0, Vec::len) as u64)
+            .sum()
+    };
+    let entries = regions_in(&requests);
+    let mut calls = Vec::new();
+    if let [single] = &requests[..] {
+        let one = format!("{path}/basePlans/{}:migratePrices", plans[0].0);
+        calls.push((one, single.clone(), entries));
+    } else {
+        for chunk in requests.chunks(super::plan::BATCH) {
+            calls.push((
+                format!("{path}/basePlans:batchMigratePrices"),
+                json!({ "requests": chunk }),
+                regions_in(chunk),
+            ));
         }
-        Err(ApiFailure::Refused(s)) => Err(CatalogError::new(
-            EXIT_REFUSED,
-            format!("Google Play refused the migration: {}", s.message),
-        )),
-        Err(e) => Err(e.into()),
     }
+    for (call_path, body, n) in &calls {
+        match api
+            .modify(Method::POST, call_path, &[], Some(body), *n)
+            .await
+        {
+            Ok(_) => {}
+            Err(ApiFailure::Refused(s)) => {
+                return Err(CatalogError::new(
+                    EXIT_REFUSED,
+                    format!("Google Play refused the migration: {}", s.message),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!(
+        "price migration started for {} base plans, {entries} regions in {} calls",
+        plans.len(),
+        calls.len()
+    );
+    Ok(0)
 }

@@ -462,6 +462,17 @@ pub(crate) async fn list_all(
     }
 }
 
+/// Offers keyed `product/parent/offer` (`parent` the base plan or purchase option id).
+fn offers_by_key(list: Vec<Value>, parent: &str) -> BTreeMap<String, Value> {
+    list.into_iter()
+        .map(|o| {
+            let key = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+            let k = format!("{}/{}/{}", key("productId"), key(parent), key("offerId"));
+            (k, o)
+        })
+        .collect()
+}
+
 /// The live catalog.
 pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
     let by_id = |list: Vec<Value>| -> BTreeMap<String, Value> {
@@ -471,27 +482,25 @@ pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
     };
     Ok(Live {
         one_time_products: by_id(list_all(api, "oneTimeProducts", "oneTimeProducts").await?),
-        subscriptions: by_id(list_all(api, "subscriptions", "subscriptions").await?),
-        offers: list_all(
-            api,
-            "subscriptions/-/basePlans/-/offers",
-            "subscriptionOffers",
-        )
-        .await?
-        .into_iter()
-        .map(|o| {
-            let key = |k: &str| o[k].as_str().unwrap_or_default().to_string();
-            (
-                format!(
-                    "{}/{}/{}",
-                    key("productId"),
-                    key("basePlanId"),
-                    key("offerId")
-                ),
-                o,
+        one_time_offers: offers_by_key(
+            list_all(
+                api,
+                "oneTimeProducts/-/purchaseOptions/-/offers",
+                "oneTimeProductOffers",
             )
-        })
-        .collect(),
+            .await?,
+            "purchaseOptionId",
+        ),
+        subscriptions: by_id(list_all(api, "subscriptions", "subscriptions").await?),
+        offers: offers_by_key(
+            list_all(
+                api,
+                "subscriptions/-/basePlans/-/offers",
+                "subscriptionOffers",
+            )
+            .await?,
+            "basePlanId",
+        ),
     })
 }
 

@@ -12,7 +12,8 @@
 use std::collections::BTreeMap;
 
 use play_emulator::catalog_file::{
-    BasePlanEntry, CatalogFile, EntryState, OfferEntry, OneTimeProductEntry, SubscriptionEntry,
+    BasePlanEntry, CatalogFile, EntryState, OfferEntry, OfferState, OneTimeOfferEntry,
+    OneTimeProductEntry, SubscriptionEntry,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -30,6 +31,9 @@ pub const BATCH: usize = 100;
 pub enum Kind {
     /// `monetization.onetimeproducts`.
     OneTimeProduct,
+    /// `monetization.onetimeproducts.purchaseOptions.offers` (ids are
+    /// `product/purchaseOption/offer`).
+    OneTimeOffer,
     /// `monetization.subscriptions`.
     Subscription,
     /// `monetization.subscriptions.basePlans.offers` (ids are `product/basePlan/offer`).
@@ -40,6 +44,7 @@ impl Kind {
     fn label(self) -> &'static str {
         match self {
             Kind::OneTimeProduct => "one-time product",
+            Kind::OneTimeOffer => "one-time offer",
             Kind::Subscription => "subscription",
             Kind::SubscriptionOffer => "subscription offer",
         }
@@ -71,7 +76,7 @@ pub struct StateChange {
     pub id: String,
     /// Purchase option, base plan or offer id.
     pub entry: String,
-    /// `ACTIVE` or `INACTIVE`.
+    /// `ACTIVE`, `INACTIVE` or (one-time offers) `CANCELLED`.
     pub to: &'static str,
 }
 
@@ -141,6 +146,8 @@ impl Plan {
 pub struct Live {
     /// `OneTimeProduct`s.
     pub one_time_products: BTreeMap<String, Value>,
+    /// `OneTimeProductOffer`s by `product/purchaseOption/offer`.
+    pub one_time_offers: BTreeMap<String, Value>,
     /// `Subscription`s.
     pub subscriptions: BTreeMap<String, Value>,
     /// `SubscriptionOffer`s by `product/basePlan/offer`.
@@ -214,17 +221,19 @@ fn states(
     }
 }
 
+/// Refuses each region of `live` missing from `want` (`field`: `prices` or `discounts`).
 fn removed_regions(
     path: &str,
+    field: &str,
     live: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
     plan: &mut Plan,
 ) {
     for region in live.keys().filter(|r| !want.contains_key(*r)) {
         plan.refusals.push(Refusal {
-            path: format!("{path}.prices.{region}"),
+            path: format!("{path}.{field}.{region}"),
             reason: format!("region {region} was removed: Play never removes a region once added"),
-            fix: format!("keep its price ({}) and list {region} in withdrawn = [\"{region}\"] to stop selling there", live[region]),
+            fix: format!("keep it ({}) and list {region} in withdrawn = [\"{region}\"] to stop selling there", live[region]),
         });
     }
 }
@@ -288,6 +297,8 @@ fn diff_one_time_product(
         let mut e = e.clone();
         for o in e.purchase_options.values_mut() {
             o.state = EntryState::Draft;
+            // Offers are resources of their own (diff_one_time_offers).
+            o.offers.clear();
         }
         e.purchase_options
     };
@@ -297,7 +308,20 @@ fn diff_one_time_product(
     for (oid, o) in &have.purchase_options {
         let op = format!("{path}.purchase_options.{oid}");
         match want.purchase_options.get(oid) {
-            Some(w) => removed_regions(&op, &o.prices, &w.prices, plan),
+            Some(w) => {
+                removed_regions(&op, "prices", &o.prices, &w.prices, plan);
+                if w.rent.is_some() != o.rent.is_some() {
+                    plan.refusals.push(Refusal {
+                        path: op.clone(),
+                        reason: format!(
+                            "a purchase option's type is immutable (live: {}, file: {})",
+                            if o.rent.is_some() { "rent" } else { "buy" },
+                            if w.rent.is_some() { "rent" } else { "buy" }
+                        ),
+                        fix: "add a purchase option with a new id and set this one's state = \"inactive\"".into(),
+                    });
+                }
+            }
             None if o.state != EntryState::Draft => plan.refusals.push(Refusal {
                 path: op,
                 reason: "a published purchase option cannot be removed".into(),
@@ -375,17 +399,34 @@ fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, p
         let bp = format!("{path}.base_plans.{bid}");
         match want.base_plans.get(bid) {
             Some(w) => {
-                if w.plan_type != b.plan_type || w.billing_period != b.billing_period {
+                let shape = |p: &BasePlanEntry| {
+                    let installments = p
+                        .committed_payments
+                        .map(|n| {
+                            format!(
+                                " × {n}{}",
+                                if p.renews_with_commitment {
+                                    " renewing with commitment"
+                                } else {
+                                    ""
+                                }
+                            )
+                        })
+                        .unwrap_or_default();
+                    format!("{:?} {}{installments}", p.plan_type, p.billing_period)
+                };
+                if shape(w) != shape(b) {
                     plan.refusals.push(Refusal {
                         path: bp.clone(),
                         reason: format!(
-                            "the base plan type and billing period are immutable (live: {:?} {}, file: {:?} {})",
-                            b.plan_type, b.billing_period, w.plan_type, w.billing_period
+                            "the base plan type, billing period and installments are immutable (live: {}, file: {})",
+                            shape(b),
+                            shape(w)
                         ),
                         fix: "add a base plan with a new id and set this one's state = \"inactive\"".into(),
                     });
                 }
-                removed_regions(&bp, &b.prices, &w.prices, plan);
+                removed_regions(&bp, "prices", &b.prices, &w.prices, plan);
             }
             None if b.state != EntryState::Draft => plan.refusals.push(Refusal {
                 path: bp,
@@ -499,16 +540,177 @@ fn diff_offers(id: &str, want: &SubscriptionEntry, live: &Live, plan: &mut Plan)
                 id: key.clone(),
             });
         } else {
-            let mut parts = key.splitn(3, '/');
-            let (p, b, o) = (
-                parts.next().unwrap_or_default(),
-                parts.next().unwrap_or_default(),
-                parts.next().unwrap_or_default(),
-            );
+            let (p, b, o) = three(key);
             plan.refusals.push(Refusal {
                 path: format!("subscriptions.{p}.base_plans.{b}.offers.{o}"),
                 reason: "a published offer cannot be removed".into(),
                 fix: "keep it with state = \"inactive\"".into(),
+            });
+        }
+    }
+}
+
+/// Splits `a/b/c` into its three parts.
+fn three(key: &str) -> (&str, &str, &str) {
+    let mut parts = key.splitn(3, '/');
+    (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    )
+}
+
+/// The state change taking a one-time offer from `live` to `want`, or the refusal.
+fn offer_state(
+    want: OfferState,
+    live: Option<OfferState>,
+) -> Result<Option<&'static str>, (&'static str, &'static str)> {
+    use OfferState::*;
+    Ok(match (want, live.unwrap_or(Draft)) {
+        (w, l) if w == l => None,
+        (Active, Draft | Inactive) => Some("ACTIVE"),
+        (Inactive, Active) => Some("INACTIVE"),
+        (Inactive, Draft) => None,
+        (Cancelled, Active | Inactive) => Some("CANCELLED"),
+        (Cancelled, Draft) => {
+            return Err((
+                "a draft offer cannot be cancelled",
+                "remove it from the file (a draft is deleted with --allow-delete) or set state = \"draft\"",
+            ))
+        }
+        (_, Cancelled) => {
+            return Err((
+                "a cancelled offer stays cancelled",
+                "keep state = \"cancelled\" and add an offer with a new id",
+            ))
+        }
+        (Draft, _) => {
+            return Err((
+                "a published offer cannot return to draft",
+                "set state = \"inactive\"",
+            ))
+        }
+        _ => None,
+    })
+}
+
+/// The offers of one one-time product in the file against the live ones.
+fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan: &mut Plan) {
+    let mut wanted = std::collections::BTreeSet::new();
+    for (oid, option) in &want.purchase_options {
+        for (fid, o) in &option.offers {
+            let key = format!("{id}/{oid}/{fid}");
+            let path = format!("one_time_products.{id}.purchase_options.{oid}.offers.{fid}");
+            wanted.insert(key.clone());
+            let live_offer = live.one_time_offers.get(&key);
+            let have = live_offer.map(OneTimeOfferEntry::from_google);
+            let mut mask = Vec::new();
+            let kind_of = |e: &OneTimeOfferEntry| {
+                if e.pre_order.is_some() {
+                    "pre_order"
+                } else {
+                    "discounted"
+                }
+            };
+            match (&have, live_offer) {
+                (Some(h), Some(l)) => {
+                    if l["gameRewardOffer"].is_object() || kind_of(h) != kind_of(o) {
+                        let live_kind = if l["gameRewardOffer"].is_object() {
+                            "game reward"
+                        } else {
+                            kind_of(h)
+                        };
+                        plan.refusals.push(Refusal {
+                            path: path.clone(),
+                            reason: format!(
+                                "an offer's type is immutable (live: {live_kind}, file: {})",
+                                kind_of(o)
+                            ),
+                            fix: "add an offer with a new id and deactivate or cancel this one"
+                                .into(),
+                        });
+                        continue;
+                    }
+                    if let (Some(hp), Some(wp)) = (&h.pre_order, &o.pre_order) {
+                        if hp.price_change != wp.price_change {
+                            plan.refusals.push(Refusal {
+                                path: path.clone(),
+                                reason: format!(
+                                    "a pre-order's price_change is immutable (live: {:?})",
+                                    hp.price_change
+                                ),
+                                fix: "keep the live price_change, or add an offer with a new id"
+                                    .into(),
+                            });
+                        }
+                    }
+                    removed_regions(&path, "discounts", &h.discounts, &o.discounts, plan);
+                    if h.discounts != o.discounts || h.withdrawn != o.withdrawn {
+                        mask.push("regionalPricingAndAvailabilityConfigs");
+                    }
+                    if h.tags != o.tags {
+                        mask.push("offerTags");
+                    }
+                    if h.discounted != o.discounted && o.discounted.is_some() {
+                        mask.push("discountedOffer");
+                    }
+                    if h.pre_order != o.pre_order && o.pre_order.is_some() {
+                        mask.push("preOrderOffer");
+                    }
+                }
+                _ => {
+                    mask.push("regionalPricingAndAvailabilityConfigs");
+                    mask.push("offerTags");
+                    mask.push(if o.pre_order.is_some() {
+                        "preOrderOffer"
+                    } else {
+                        "discountedOffer"
+                    });
+                }
+            }
+            if !mask.is_empty() {
+                plan.writes.push(Write {
+                    kind: Kind::OneTimeOffer,
+                    id: key.clone(),
+                    create: live_offer.is_none(),
+                    update_mask: mask.into_iter().map(String::from).collect(),
+                    body: o.to_google(id, oid, fid, live_offer),
+                });
+            }
+            match offer_state(o.state, have.map(|h| h.state)) {
+                Ok(Some(to)) => plan.state_changes.push(StateChange {
+                    kind: Kind::OneTimeOffer,
+                    id: format!("{id}/{oid}"),
+                    entry: fid.clone(),
+                    to,
+                }),
+                Ok(None) => {}
+                Err((reason, fix)) => plan.refusals.push(Refusal {
+                    path,
+                    reason: reason.into(),
+                    fix: fix.into(),
+                }),
+            }
+        }
+    }
+    let prefix = format!("{id}/");
+    for (key, v) in live
+        .one_time_offers
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter(|(k, _)| !wanted.contains(*k))
+    {
+        if v["state"].as_str().is_none_or(|s| s == "DRAFT") {
+            plan.deletes.push(Delete {
+                kind: Kind::OneTimeOffer,
+                id: key.clone(),
+            });
+        } else {
+            let (p, o, f) = three(key);
+            plan.refusals.push(Refusal {
+                path: format!("one_time_products.{p}.purchase_options.{o}.offers.{f}"),
+                reason: "a published offer cannot be removed".into(),
+                fix: "keep it with state = \"inactive\" or \"cancelled\"".into(),
             });
         }
     }
@@ -547,6 +749,7 @@ pub fn plan(
     };
     for (id, p) in &want.one_time_products {
         diff_one_time_product(id, p, live.one_time_products.get(id), &mut plan);
+        diff_one_time_offers(id, p, live, &mut plan);
     }
     for (id, s) in &want.subscriptions {
         diff_subscription(id, s, live.subscriptions.get(id), &mut plan);
@@ -605,19 +808,21 @@ fn batches(n: usize) -> u64 {
 fn cost(plan: &Plan, options: &PlanOptions) -> Cost {
     let count = |kind: Kind| plan.writes.iter().filter(|w| w.kind == kind).count();
     let states = |kind: Kind| plan.state_changes.iter().filter(|s| s.kind == kind).count();
-    let deletes_otp = plan
-        .deletes
+    let deletes = |kind: Kind| plan.deletes.iter().filter(|d| d.kind == kind).count();
+    let batched_kinds = [
+        Kind::OneTimeProduct,
+        Kind::OneTimeOffer,
+        Kind::Subscription,
+        Kind::SubscriptionOffer,
+    ];
+    // Subscriptions and their offers are deleted one call each (Google has no batch).
+    let deletes_subs = deletes(Kind::Subscription) + deletes(Kind::SubscriptionOffer);
+    let modification_calls = batched_kinds
         .iter()
-        .filter(|d| d.kind == Kind::OneTimeProduct)
-        .count();
-    let deletes_subs = plan.deletes.len() - deletes_otp;
-    let modification_calls = batches(count(Kind::OneTimeProduct))
-        + batches(count(Kind::Subscription))
-        + batches(count(Kind::SubscriptionOffer))
-        + batches(states(Kind::OneTimeProduct))
-        + batches(states(Kind::Subscription))
-        + batches(states(Kind::SubscriptionOffer))
-        + batches(deletes_otp)
+        .map(|k| batches(count(*k)) + batches(states(*k)))
+        .sum::<u64>()
+        + batches(deletes(Kind::OneTimeProduct))
+        + batches(deletes(Kind::OneTimeOffer))
         + deletes_subs as u64;
     let entries = (plan.writes.len() + plan.state_changes.len() + plan.deletes.len()) as u64;
     let latency_tolerant = match options.latency {
@@ -671,12 +876,12 @@ pub fn render(plan: &Plan) -> String {
         let what = match s.kind {
             Kind::OneTimeProduct => "purchase option",
             Kind::Subscription => "base plan",
-            Kind::SubscriptionOffer => "offer",
+            Kind::SubscriptionOffer | Kind::OneTimeOffer => "offer",
         };
-        let verb = if s.to == "ACTIVE" {
-            "activate"
-        } else {
-            "deactivate"
+        let verb = match s.to {
+            "ACTIVE" => "activate",
+            "CANCELLED" => "cancel",
+            _ => "deactivate",
         };
         let _ = writeln!(out, "> {verb} {what} {}/{}", s.id, s.entry);
     }

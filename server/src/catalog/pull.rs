@@ -1,5 +1,6 @@
 //! `catalog pull`: the live catalog as a catalog file — sorted by id (the file's maps are
-//! ordered), explicit prices, output-only fields dropped, deterministic. One-time products
+//! ordered), explicit prices, output-only fields dropped, deterministic; refused, naming
+//! each entry, when the app holds what the file cannot express (game reward offers). One-time products
 //! come from `monetization.onetimeproducts`; products only the legacy `inappproducts` API
 //! knows (an app that has not migrated) are added with one legacy-compatible purchase option
 //! `legacy`; a migrated app's 403 ("Please migrate to the new publishing API.") just means
@@ -9,13 +10,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use play_emulator::catalog_file::{
-    Amount, CatalogFile, EntryState, Listing, OfferEntry, OneTimeKind, OneTimeProductEntry,
-    PurchaseOptionEntry, SubscriptionEntry,
+    Amount, CatalogFile, EntryState, Listing, OfferEntry, OneTimeKind, OneTimeOfferEntry,
+    OneTimeProductEntry, PurchaseOptionEntry, SubscriptionEntry,
 };
 use reqwest::Method;
 use serde_json::Value;
 
 use super::api::{ApiFailure, CatalogApi};
+use super::{CatalogError, EXIT_REFUSED};
 
 /// The purchase option id given to a legacy `InAppProduct`'s price.
 pub const LEGACY_OPTION: &str = "legacy";
@@ -95,6 +97,8 @@ fn from_legacy(p: &Value, kind: OneTimeKind) -> OneTimeProductEntry {
         prices,
         auto_price: None,
         withdrawn: BTreeSet::new(),
+        rent: None,
+        offers: BTreeMap::new(),
     };
     OneTimeProductEntry {
         kind,
@@ -103,10 +107,36 @@ fn from_legacy(p: &Value, kind: OneTimeKind) -> OneTimeProductEntry {
     }
 }
 
-/// The live catalog as a file; `existing` supplies kinds and the regions version.
+/// What the file cannot express, by the path it would have in the file: game reward offers
+/// (games only). Pull refuses them rather than drop them.
+fn inexpressible(file_path: String, what: &str, out: &mut Vec<String>) {
+    out.push(format!("{file_path}: {what}"));
+}
+
+/// The live catalog as a file; `existing` supplies kinds and the regions version. Refused
+/// (exit 4, each entry named) when the app holds what the file cannot express.
 pub async fn pull(
     api: &CatalogApi,
     existing: Option<&CatalogFile>,
+) -> Result<CatalogFile, CatalogError> {
+    let mut unsupported = Vec::new();
+    let file = read(api, existing, &mut unsupported).await?;
+    if unsupported.is_empty() {
+        return Ok(file);
+    }
+    Err(CatalogError::new(
+        EXIT_REFUSED,
+        format!(
+            "the live catalog holds what a catalog file cannot express, so nothing was written (manage these in the Play Console):\n  {}",
+            unsupported.join("\n  ")
+        ),
+    ))
+}
+
+async fn read(
+    api: &CatalogApi,
+    existing: Option<&CatalogFile>,
+    unsupported: &mut Vec<String>,
 ) -> Result<CatalogFile, ApiFailure> {
     let kind = |id: &str| {
         existing
@@ -129,6 +159,32 @@ pub async fn pull(
         file.one_time_products
             .entry(id)
             .or_insert_with(|| from_legacy(&p, k));
+    }
+    let one_time_offers = super::list_all(
+        api,
+        "oneTimeProducts/-/purchaseOptions/-/offers",
+        "oneTimeProductOffers",
+    );
+    for o in one_time_offers.await? {
+        let text = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+        let (p, oid, fid) = (text("productId"), text("purchaseOptionId"), text("offerId"));
+        if o["gameRewardOffer"].is_object() {
+            inexpressible(
+                format!("one_time_products.{p}.purchase_options.{oid}.offers.{fid}"),
+                "a game reward offer",
+                unsupported,
+            );
+            continue;
+        }
+        let option = file
+            .one_time_products
+            .get_mut(&p)
+            .and_then(|e| e.purchase_options.get_mut(&oid));
+        if let Some(option) = option {
+            option
+                .offers
+                .insert(fid, OneTimeOfferEntry::from_google(&o));
+        }
     }
     for s in super::list_all(api, "subscriptions", "subscriptions").await? {
         let id = s["productId"].as_str().unwrap_or_default().to_string();

@@ -4,6 +4,10 @@
 //! file's regions version, withdrawn regions without a price, billing periods, grace period
 //! plus account hold, more than one legacy-compatible purchase option or base plan.
 //! Offers: one or two phases, free or priced in every region of the base plan, ≤ 20 tags.
+//! One-time offers: discounted or pre-order, RFC 3339 windows in order, a redemption limit
+//! of 1–50, discounts (`"1.00 USD"` below the option's price there, `"20%"`, `"none"`) in
+//! regions of the purchase option only, ≤ 20 tags. Rent options: a rental period, never
+//! legacy-compatible nor multi-quantity.
 //! Warnings: a subscription with more than one active base plan or a base plan with more
 //! than one active offer (a TWA shows the first base plan's price and buys its first offer,
 //! so the Digital Goods API may show one price and charge another), a product no legacy-compatible option sells, regions whose currency the
@@ -12,8 +16,8 @@
 use std::collections::BTreeMap;
 
 use play_emulator::catalog_file::{
-    region_currency, Amount, BasePlanEntry, CatalogFile, EntryState, Listing, PlanType,
-    LATEST_REGIONS_VERSION,
+    region_currency, Amount, BasePlanEntry, CatalogFile, Discount, EntryState, Listing, OfferState,
+    PlanType, PurchaseOptionEntry, LATEST_REGIONS_VERSION,
 };
 use serde::Serialize;
 
@@ -209,7 +213,7 @@ impl Checker {
         if plan.offers.is_empty() {
             return;
         }
-        if plan.plan_type == PlanType::Prepaid {
+        if plan.plan_type != PlanType::AutoRenewing {
             self.error(path, "offers are for auto-renewing base plans only");
         }
         let active = plan
@@ -232,16 +236,7 @@ impl Checker {
                     format!("{} phases, an offer has one or two", o.phases.len()),
                 );
             }
-            if o.tags.len() > 20 {
-                self.error(&op, format!("{} tags, at most 20", o.tags.len()));
-            }
-            if let Some(t) = o
-                .tags
-                .iter()
-                .find(|t| t.is_empty() || t.chars().count() > 20)
-            {
-                self.error(&op, format!("tag {t:?} must have 1-20 characters"));
-            }
+            self.tags(&op, &o.tags);
             for (i, p) in o.phases.iter().enumerate() {
                 let pp = format!("{op}.phases[{i}]");
                 if !p.duration.starts_with('P') || p.duration.len() < 3 {
@@ -277,6 +272,163 @@ impl Checker {
                     }
                 }
             }
+        }
+    }
+}
+
+fn rfc3339(t: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn iso_duration(d: &str) -> bool {
+    d.len() >= 3
+        && d.starts_with('P')
+        && d[1..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || "YMWDTHS".contains(c))
+}
+
+impl Checker {
+    fn times(&mut self, path: &str, named: &[(&str, Option<&str>)]) {
+        let mut last: Option<(&str, time::OffsetDateTime)> = None;
+        for (name, t) in named {
+            let Some(t) = t else { continue };
+            match rfc3339(t) {
+                None => self.error(
+                    path,
+                    format!("{name} {t:?} is not an RFC 3339 time (2027-01-01T00:00:00Z)"),
+                ),
+                Some(at) => {
+                    // Pre-orders may close at their release (end ≤ release).
+                    let strict = *name != "release";
+                    if let Some((before, prev)) = last {
+                        if at < prev || (strict && at == prev) {
+                            self.error(path, format!("{before} must be before {name}"));
+                        }
+                    }
+                    last = Some((*name, at));
+                }
+            }
+        }
+    }
+
+    fn rent(&mut self, path: &str, o: &PurchaseOptionEntry) {
+        let Some(r) = &o.rent else { return };
+        if !iso_duration(&r.period) {
+            self.error(
+                path,
+                format!(
+                    "rent.period {:?} is not an ISO 8601 duration (P3D)",
+                    r.period
+                ),
+            );
+        }
+        if let Some(e) = r.expiration.as_deref().filter(|e| !iso_duration(e)) {
+            self.error(
+                path,
+                format!("rent.expiration {e:?} is not an ISO 8601 duration (PT48H)"),
+            );
+        }
+        if o.legacy_compatible || o.multi_quantity {
+            self.error(
+                path,
+                "a rent option is never legacy_compatible nor multi_quantity",
+            );
+        }
+    }
+
+    fn one_time_offers(&mut self, path: &str, o: &PurchaseOptionEntry) {
+        let active = o
+            .offers
+            .values()
+            .filter(|f| f.state == OfferState::Active)
+            .count();
+        if active > 0 && o.legacy_compatible {
+            self.warn(
+                path,
+                format!("{active} active offers: legacy billing flows (the Digital Goods API in a TWA) sell this legacy-compatible option at its own price, without offers"),
+            );
+        }
+        for (fid, f) in &o.offers {
+            let fp = format!("{path}.offers.{fid}");
+            self.option_id(&fp, fid);
+            match (&f.discounted, &f.pre_order) {
+                (Some(d), None) => {
+                    self.times(
+                        &fp,
+                        &[("start", d.start.as_deref()), ("end", d.end.as_deref())],
+                    );
+                    if d.redemption_limit.is_some_and(|n| !(1..=50).contains(&n)) {
+                        self.error(&fp, "redemption_limit must be 1–50 (leave it out for unlimited)");
+                    }
+                }
+                (None, Some(p)) => self.times(
+                    &fp,
+                    &[
+                        ("start", Some(p.start.as_str())),
+                        ("end", Some(p.end.as_str())),
+                        ("release", Some(p.release.as_str())),
+                    ],
+                ),
+                _ => self.error(
+                    &fp,
+                    "needs exactly one of discounted = { … } and pre_order = { start, end, release }",
+                ),
+            }
+            if f.discounts.is_empty() {
+                self.error(
+                    &fp,
+                    "needs discounts = { US = \"1.00 USD\" | \"20%\" | \"none\", … }",
+                );
+            }
+            self.tags(&fp, &f.tags);
+            for (region, text) in &f.discounts {
+                let dp = format!("{fp}.discounts.{region}");
+                let in_option = o.prices.contains_key(region) || o.auto_price.is_some();
+                if !in_option {
+                    self.error(
+                        &dp,
+                        format!("region {region} is not a region of the purchase option"),
+                    );
+                }
+                match Discount::parse(text) {
+                    Err(e) => self.error(&dp, e),
+                    Ok(Discount::Amount(a)) => {
+                        let price = o.prices.get(region).and_then(|p| Amount::parse(p).ok());
+                        match price {
+                            Some(p) if p.currency != a.currency => self.error(
+                                &dp,
+                                format!(
+                                    "the discount is in {}, the price in {}",
+                                    a.currency(),
+                                    p.currency()
+                                ),
+                            ),
+                            Some(p) if a.micros >= p.micros => self.error(
+                                &dp,
+                                format!("a discount of {a} is not below the price ({p})"),
+                            ),
+                            _ => {}
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+            if let Some(r) = f.withdrawn.iter().find(|r| !f.discounts.contains_key(*r)) {
+                self.error(
+                    &format!("{fp}.withdrawn"),
+                    format!("withdrawn region {r} needs its discount in discounts"),
+                );
+            }
+        }
+    }
+
+    fn tags(&mut self, path: &str, tags: &[String]) {
+        if tags.len() > 20 {
+            self.error(path, format!("{} tags, at most 20", tags.len()));
+        }
+        if let Some(t) = tags.iter().find(|t| t.is_empty() || t.chars().count() > 20) {
+            self.error(path, format!("tag {t:?} must have 1-20 characters"));
         }
     }
 }
@@ -350,6 +502,8 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
             let op = format!("{path}.purchase_options.{oid}");
             c.option_id(&op, oid);
             c.prices(&op, &o.prices, &o.auto_price, &o.withdrawn);
+            c.rent(&op, o);
+            c.one_time_offers(&op, o);
         }
     }
     for (id, s) in &file.subscriptions {
@@ -385,7 +539,7 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
             let bp = format!("{path}.base_plans.{bid}");
             c.option_id(&bp, bid);
             let periods: &[&str] = match b.plan_type {
-                PlanType::AutoRenewing => &AUTO_RENEWING_PERIODS,
+                PlanType::AutoRenewing | PlanType::Installments => &AUTO_RENEWING_PERIODS,
                 PlanType::Prepaid => &PREPAID_PERIODS,
             };
             if !periods.contains(&b.billing_period.as_str()) {
@@ -397,6 +551,25 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
                         periods.join(", ")
                     ),
                 );
+            }
+            match (b.plan_type, b.committed_payments) {
+                (PlanType::Installments, None | Some(0..=1)) => c.error(
+                    &bp,
+                    "an installments base plan needs committed_payments of at least 2",
+                ),
+                (PlanType::Installments, _) if b.legacy_compatible => c.error(
+                    &bp,
+                    "legacy_compatible is for auto-renewing base plans",
+                ),
+                (PlanType::AutoRenewing | PlanType::Prepaid, _)
+                    if b.committed_payments.is_some() || b.renews_with_commitment =>
+                {
+                    c.error(
+                        &bp,
+                        "committed_payments and renews_with_commitment are for installments base plans (type = \"installments\")",
+                    )
+                }
+                _ => {}
             }
             if b.plan_type == PlanType::Prepaid
                 && (b.legacy_compatible || b.grace_period.is_some() || b.account_hold.is_some())

@@ -644,6 +644,88 @@ async fn openapi_document_covers_every_route() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
 
+/// Found by the reliability suite's schemathesis run, where the document and the server
+/// disagreed: the reconciliation's `month` and `confirm` were documented as required path
+/// parameters (they are optional query parameters, refused when malformed); `POST /v1/rtdn`
+/// was documented as taking a user's bearer JWT (it takes Pub/Sub's OIDC token and refuses
+/// users' JWTs); verify's fields had no bounds although the server refuses empty, oversized
+/// and control-character values with 400.
+#[tokio::test]
+async fn openapi_document_agrees_with_the_server() {
+    let h = Harness::new().await;
+    let (_, doc) = h
+        .request(reqwest::Method::GET, "/openapi.json", ADMIN_KEY, None)
+        .await;
+    let params = doc["paths"]["/v1/admin/reports/reconciliation"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let names: Vec<(&str, &str, bool)> = params
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["in"].as_str().unwrap(),
+                p["required"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("month", "query", false), ("confirm", "query", false)]
+    );
+    let get = reqwest::Method::GET;
+    let path = "/v1/admin/reports/reconciliation";
+    assert_eq!(
+        h.request(get.clone(), path, ADMIN_KEY, None).await.0,
+        StatusCode::OK
+    );
+    for bad in ["?month=2026-13", "?confirm=maybe"] {
+        let (status, _) = h
+            .request(get.clone(), &format!("{path}{bad}"), ADMIN_KEY, None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    assert_eq!(
+        doc["paths"]["/v1/rtdn"]["post"]["security"],
+        json!([{ "pubsub_push": [] }])
+    );
+    assert!(doc["components"]["securitySchemes"]["pubsub_push"].is_object());
+    let (status, _) = h
+        .request(
+            reqwest::Method::POST,
+            "/v1/rtdn",
+            &Harness::bearer("user"),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let fields = &doc["components"]["schemas"]["PurchaseRef"]["properties"];
+    for (field, max) in [("itemId", 256), ("purchaseToken", 2048)] {
+        assert_eq!(fields[field]["minLength"], 1, "{field}");
+        assert_eq!(fields[field]["maxLength"], max, "{field}");
+        assert!(fields[field]["pattern"].is_string(), "{field}");
+    }
+    let user = Harness::bearer("bounds");
+    for body in [
+        json!({ "itemId": "", "purchaseToken": "t" }),
+        json!({ "itemId": "coins_100", "purchaseToken": "" }),
+        json!({ "itemId": "coins_100", "purchaseToken": "x".repeat(2049) }),
+        json!({ "itemId": "coins\u{85}", "purchaseToken": "t" }),
+    ] {
+        let (status, answer) = h
+            .request(
+                reqwest::Method::POST,
+                "/v1/purchases/verify",
+                &user,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {answer}");
+    }
+}
+
 /// Found by the reliability suite: a connection that sent nothing, or trickled a request
 /// head, was held open forever (a task and its buffers each; slowloris). Both are now
 /// closed after `limits.header_read_timeout`, and requests are served as before.

@@ -25,9 +25,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PurchaseRef {
-    /// The product id (sku) bought.
+    /// The product id (sku) bought; at most `limits.max_item_id_len` bytes (default 256).
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     pub item_id: String,
-    /// The purchase token Play returned.
+    /// The purchase token Play returned; at most `limits.max_token_len` bytes (default 2048).
+    #[schema(
+        min_length = 1,
+        max_length = 2048,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     pub purchase_token: String,
 }
 

@@ -363,6 +363,49 @@ async fn transient_failures_are_retried_within_one_request() {
     h.clear_faults().await;
 }
 
+/// Found by the reliability suite's faults mix (429 with `Retry-After`): Google's
+/// `Retry-After` was ignored, a 429 retried at the client's own backoff. A `Retry-After`
+/// within `retry.max_delay` is now waited for; a longer one ends the call at once (the
+/// request answers 503, nothing is granted, and it succeeds once Google is back).
+#[tokio::test]
+async fn googles_retry_after_is_waited_for_or_ends_the_call() {
+    use std::time::{Duration, Instant};
+    let h = Harness::with(|c| {
+        c.retry.max_attempts = 3;
+        c.retry.base_delay = Duration::from_millis(1);
+        c.retry.max_delay = Duration::from_millis(1500);
+    })
+    .await;
+    let c = catalog();
+    let token = h.buy(&c.non_consumable, json!({})).await;
+    h.set_faults(json!({"rate": 1.0, "status": 429, "retryAfterSecs": 1, "methods": [GET]}))
+        .await;
+    let before = h.call_count(GET).await;
+    let started = Instant::now();
+    let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(h.call_count(GET).await - before, 3, "every attempt made");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "two waits of Google's Retry-After (1 s each), not the 1 ms backoff: {:?}",
+        started.elapsed()
+    );
+    h.set_faults(json!({"rate": 1.0, "status": 429, "retryAfterSecs": 60, "methods": [GET]}))
+        .await;
+    let before = h.call_count(GET).await;
+    let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        h.call_count(GET).await - before,
+        1,
+        "no retry within the call"
+    );
+    assert!(h.entitlements("alice").await.is_empty());
+    h.clear_faults().await;
+    let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn sync_grants_what_the_device_lists() {
     let h = Harness::new().await;
@@ -701,7 +744,7 @@ async fn openapi_document_agrees_with_the_server() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let fields = &doc["components"]["schemas"]["PurchaseRef"]["properties"];
+    let fields = &doc["components"]["schemas"]["VerifyRequest"]["properties"];
     for (field, max) in [("itemId", 256), ("purchaseToken", 2048)] {
         assert_eq!(fields[field]["minLength"], 1, "{field}");
         assert_eq!(fields[field]["maxLength"], max, "{field}");
@@ -724,6 +767,9 @@ async fn openapi_document_agrees_with_the_server() {
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {answer}");
     }
+    // A sync checks each purchase on its own: its items carry no bounds in the document.
+    let sync_item = &doc["components"]["schemas"]["PurchaseRef"]["properties"];
+    assert!(sync_item["itemId"]["minLength"].is_null(), "{sync_item}");
 }
 
 /// Found by the reliability suite: a connection that sent nothing, or trickled a request

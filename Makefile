@@ -11,7 +11,8 @@ WASM_PACK := wasm-pack
 INSTALL := scripts/install-tools.sh
 
 .PHONY: demo test pkg fmt lint bench size-report install clean reliability \
-        test-rust test-wasm test-postgres test-e2e test-reliability tools-wasm tools-browser tools-postgres tools-node
+        test-rust test-wasm test-postgres test-e2e test-reliability tools-wasm tools-browser tools-postgres tools-node \
+        tools-schemathesis
 
 ## The two commands ---------------------------------------------------------------------
 
@@ -54,10 +55,11 @@ test-e2e: pkg tools-browser tools-node
 # two replicas); prints one table, fails on any miss. test-reliability is its short form
 # (part of `make test`: same checks, fewer iterations, no timing asserted).
 RELIABILITY := cargo build --locked -p pwa-billing-server -p play-emulator -p pwa-billing-reliability && \
-	scripts/with-postgres.sh target/debug/pwa-billing-reliability --bin-dir target/debug
-reliability: tools-postgres
+	scripts/with-postgres.sh target/debug/pwa-billing-reliability --bin-dir target/debug \
+	--schemathesis $(TOOLS_DIR)/schemathesis/bin/schemathesis
+reliability: tools-postgres tools-schemathesis
 	$(RELIABILITY)
-test-reliability: tools-postgres
+test-reliability: tools-postgres tools-schemathesis
 	$(RELIABILITY) --short
 
 # Speed, size and memory targets: the npm package's gzip budget and what each crate costs in
@@ -96,11 +98,12 @@ lint: tools-wasm
 
 ## Installation ------------------------------------------------------------------------
 
-install: tools-wasm tools-browser tools-postgres tools-node
+install: tools-wasm tools-browser tools-postgres tools-node tools-schemathesis
 tools-wasm: ; @$(INSTALL) wasm
 tools-browser: ; @$(INSTALL) browser
 tools-postgres: ; @$(INSTALL) postgres
 tools-node: ; @$(INSTALL) node
+tools-schemathesis: ; @$(INSTALL) schemathesis
 
 clean:
 	cargo clean

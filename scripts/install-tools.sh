@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing pwa-billing needs, skipping whatever is already there
 # at the right version. Usage: scripts/install-tools.sh [wasm] [browser] [postgres] [node]
-# (no argument: everything). Tools go to $TOOLS_DIR (default ~/.cache/pwa-billing), outside
+# [schemathesis] (no argument: everything). Tools go to $TOOLS_DIR (default ~/.cache/pwa-billing), outside
 # the checkout so that a fresh clone (CI) reuses them; nothing is downloaded from anywhere
 # but the package registries.
 set -euo pipefail
@@ -36,7 +36,7 @@ cargo_tool() { # crate version binary [--locked]
   cargo install "$crate" --version "=$version" $locked --root "$TOOLS_DIR" --quiet
 }
 
-want=${*:-wasm browser postgres node}
+want=${*:-wasm browser postgres node schemathesis}
 for w in $want; do
   case $w in
     wasm)
@@ -57,6 +57,19 @@ for w in $want; do
       if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
         say "npm ci"
         (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+      fi
+      ;;
+    schemathesis)
+      # The reliability suite's fuzzer: a venv of the exact versions in
+      # reliability/requirements.txt, redone only when that file changes.
+      venv="$TOOLS_DIR/schemathesis"
+      if ! cmp -s "$root/reliability/requirements.txt" "$venv/requirements.txt" || [ ! -x "$venv/bin/schemathesis" ]; then
+        python=$(command -v python3.11 || command -v python3) || { echo "install-tools: schemathesis needs python3 (3.10 or later)" >&2; exit 1; }
+        say "schemathesis into $venv ($("$python" --version))"
+        rm -rf "$venv"
+        "$python" -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$root/reliability/requirements.txt"
+        cp "$root/reliability/requirements.txt" "$venv/requirements.txt"
       fi
       ;;
     *) echo "install-tools: unknown part '$w'" >&2; exit 2 ;;

@@ -33,6 +33,7 @@ pub fn router() -> Router<SharedState> {
             "/emulator/v1/faults",
             put(set_faults).delete(clear_faults).get(get_faults),
         )
+        .route("/emulator/v1/faults/injected", get(faults_injected))
         .route("/emulator/v1/calls", get(calls).delete(clear_calls))
         .route(
             "/emulator/v1/external-transactions",
@@ -383,6 +384,10 @@ async fn get_faults(State(s): State<SharedState>) -> Json<Value> {
             .map(|f| serde_json::to_value(f).unwrap_or_default())
             .unwrap_or(json!({})),
     )
+}
+
+async fn faults_injected(State(s): State<SharedState>) -> Json<Value> {
+    Json(json!(s.lock().faults_injected))
 }
 
 async fn calls(State(s): State<SharedState>) -> Json<Value> {

@@ -246,24 +246,15 @@ pub async fn token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let faults = {
-        let mut m = state.lock();
-        crate::calls::record(&mut m, "oauth2.token");
-        m.faults.clone()
-    };
-    if let Some(f) = faults.filter(|f| f.applies_to("oauth2.token")) {
-        let (latency, error) = f.decide();
-        if let Some(ms) = latency {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-        }
-        if let Some(e) = error {
+    if let Some(injected) = crate::faults::enter(&state, "oauth2.token").await {
+        return injected.into_response(|e| {
             let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return (
+            (
                 status,
                 axum::Json(json!({ "error": "internal_failure", "error_description": e.message })),
             )
-                .into_response();
-        }
+                .into_response()
+        });
     }
     let mut form = TokenRequest {
         grant_type: None,

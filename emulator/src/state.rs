@@ -392,6 +392,9 @@ pub struct Model {
     pub quota_windows: QuotaWindows,
     /// Injected faults.
     pub faults: Option<Faults>,
+    /// Calls failed by injection, by status (`"503"`) or dropped connection
+    /// (`"beforeResponse"`, `"midBody"`).
+    pub faults_injected: BTreeMap<String, u64>,
     /// Calls by discovery method id.
     pub calls: BTreeMap<String, u64>,
     /// Notifications sent, in order.
@@ -433,6 +436,7 @@ impl Model {
             quotas: config.quotas,
             quota_windows: QuotaWindows::default(),
             faults: None,
+            faults_injected: BTreeMap::new(),
             calls: BTreeMap::new(),
             notifications: Vec::new(),
             outbox,

@@ -193,19 +193,8 @@ async fn enter(
     method_id: &str,
     permission: &str,
 ) -> Result<(), Response> {
-    let faults = {
-        let mut m = state.lock();
-        crate::calls::record(&mut m, method_id);
-        m.faults.clone()
-    };
-    if let Some(f) = faults.filter(|f| f.applies_to(method_id)) {
-        let (latency, fault) = f.decide();
-        if let Some(ms) = latency {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-        }
-        if let Some(e) = fault {
-            return Err(error(e.code, e.reason, e.message));
-        }
+    if let Some(injected) = crate::faults::enter(state, method_id).await {
+        return Err(injected.into_response(|e| error(e.code, e.reason, e.message)));
     }
     if let Err(e) = crate::oauth::check_bearer(state, headers) {
         return Err(error(e.code, e.reason, e.message));

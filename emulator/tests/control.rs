@@ -141,6 +141,106 @@ async fn faults_inject_errors_and_latency() {
 }
 
 #[tokio::test]
+async fn faults_drop_connections_and_send_retry_after() {
+    let e = Emu::start().await;
+    let t = e.buy(json!({ "productId": "coins_100" })).await;
+    let url = e.url(&format!(
+        "/androidpublisher/v3/applications/{}/purchases/products/coins_100/tokens/{t}",
+        support::PKG
+    ));
+    let get = |http: reqwest::Client| {
+        let (url, token) = (url.clone(), e.token.clone());
+        async move { http.get(url).bearer_auth(token).send().await }
+    };
+    // Closed before any byte of a response: the client's request fails (and is not a
+    // timeout), on a new connection and on a kept-alive one alike.
+    let (s, _) = e
+        .control(
+            "PUT",
+            "/emulator/v1/faults",
+            Some(json!({ "rate": 1.0, "drop": "beforeResponse", "methods": ["androidpublisher.purchases.products.get"] })),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let kept_alive = support::http_client();
+    for http in [support::http_client(), kept_alive.clone(), kept_alive] {
+        let err = get(http).await.expect_err("the connection must be dropped");
+        assert!(!err.is_timeout() && err.status().is_none(), "{err:?}");
+    }
+    // Other methods are untouched.
+    let (s, _) = e
+        .google(
+            "POST",
+            &format!("purchases/products/coins_100/tokens/{t}:acknowledge"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    // A 200 head, then the body cut: the status arrives, reading the body fails.
+    e.control(
+        "PUT",
+        "/emulator/v1/faults",
+        Some(json!({ "rate": 1.0, "drop": "midBody" })),
+    )
+    .await;
+    let response = get(support::http_client()).await.expect("the head is sent");
+    assert_eq!(response.status(), 200);
+    let err = response.bytes().await.expect_err("the body must be cut");
+    assert!(err.is_body() || err.is_decode(), "{err:?}");
+    // The token endpoint too, when named.
+    e.control(
+        "PUT",
+        "/emulator/v1/faults",
+        Some(json!({ "rate": 1.0, "drop": "beforeResponse", "methods": ["oauth2.token"] })),
+    )
+    .await;
+    let key = e.emu.service_account_key();
+    let sent = e
+        .http
+        .post(key["token_uri"].as_str().unwrap())
+        .form(&[("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")])
+        .send()
+        .await;
+    assert!(sent.is_err(), "{sent:?}");
+    // 429 with Retry-After.
+    e.control(
+        "PUT",
+        "/emulator/v1/faults",
+        Some(json!({ "rate": 1.0, "status": 429, "retryAfterSecs": 7 })),
+    )
+    .await;
+    let response = get(support::http_client()).await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "7");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["errors"][0]["reason"], "rateLimitExceeded");
+    // Every call was counted, each injected failure by kind, and the emulator answers once
+    // the faults are gone.
+    assert_eq!(e.emu.calls()["androidpublisher.purchases.products.get"], 5);
+    assert_eq!(
+        e.control("GET", "/emulator/v1/faults/injected", None)
+            .await
+            .1,
+        json!({ "beforeResponse": 4, "midBody": 1, "429": 1 })
+    );
+    assert_eq!(
+        e.control("DELETE", "/emulator/v1/faults", None).await.0,
+        204
+    );
+    assert_eq!(e.product("coins_100", &t).await.0, 200);
+    for bad in [
+        json!({ "rate": 1.0, "status": 500, "drop": "midBody" }),
+        json!({ "rate": 1.0, "drop": "sideways" }),
+        json!({ "rate": 1.0, "drop": "midBody", "retryAfterSecs": 3 }),
+    ] {
+        let (s, v) = e
+            .control("PUT", "/emulator/v1/faults", Some(bad.clone()))
+            .await;
+        assert_eq!(s, 400, "{bad} → {v}");
+    }
+}
+
+#[tokio::test]
 async fn calls_are_counted_by_method_id() {
     let e = Emu::start().await;
     let t = e.buy(json!({ "productId": "coins_100" })).await;

@@ -1,13 +1,16 @@
 //! Scenarios 4 and 3: replay and account abuse (a token from a second account, another
 //! package, a subscription token as a product and the reverse, a `linkedPurchaseToken`
-//! chain replayed), and RTDN abuse (forged pushes, duplicates, a burst for one token).
+//! chain replayed), and RTDN abuse (forged pushes, duplicates, pushes delivered newest
+//! first, a burst for one token).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
-use crate::procs::EmulatorProcess;
+use crate::procs::{EmulatorProcess, RTDN_AUDIENCE};
 use crate::report::Row;
 use crate::world::{eventually, metric_sum, unique, Database, Env, World};
 
@@ -341,31 +344,9 @@ pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<R
         delivered(&world, total)
     })
     .await?;
-    // Converged: the entitlement is what Google says now (active, renewed).
     // Converged: the entitlement is what Google says now (active, the last renewal's expiry).
     world.quiesce(Duration::from_secs(120)).await?;
-    let (_, google) = world
-        .send(
-            world
-                .http
-                .get(world.emulator_url(&format!("purchases/{token}"))),
-        )
-        .await?;
-    let google_expiry: String = google["expiryTime"]
-        .as_str()
-        .unwrap_or("?")
-        .chars()
-        .take(19)
-        .collect();
-    let held = world.entitlements(&account).await?;
-    let ours = held.iter().find(|e| e["purchaseToken"] == token.as_str());
-    let our_state = ours.and_then(|e| e["state"].as_str()).unwrap_or("missing");
-    let our_expiry: String = ours
-        .and_then(|e| e["expiresAt"].as_str())
-        .unwrap_or("none")
-        .chars()
-        .take(19)
-        .collect();
+    let [our_state, our_expiry, _, google_expiry] = compare(&world, &account, &token).await?;
     let state_ok = our_state == "active" && our_expiry == google_expiry;
     let stored = metric_sum(
         &world.metrics().await?,
@@ -410,6 +391,7 @@ pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<R
             }
             && stored == total as u64,
     ));
+    rows.push(reordered(&world).await?);
     Ok(rows)
 }
 
@@ -417,4 +399,184 @@ pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<R
 async fn delivered(world: &World, n: usize) -> anyhow::Result<bool> {
     let notes = world.notifications().await?;
     Ok(notes.len() >= n && notes.iter().all(|m| m["delivered"] == true))
+}
+
+/// A subscription as the server holds it for `account` and as Google has it: our state,
+/// our expiry, Google's state, Google's expiry (times to the second).
+async fn compare(world: &World, account: &str, token: &str) -> anyhow::Result<[String; 4]> {
+    let (_, google) = world
+        .send(
+            world
+                .http
+                .get(world.emulator_url(&format!("purchases/{token}"))),
+        )
+        .await?;
+    let held = world.entitlements(account).await?;
+    let ours = held.iter().find(|e| e["purchaseToken"] == token);
+    // A time's first 19 characters: to the second.
+    let text = |v: Option<&Value>, none: &str, max: usize| -> String {
+        v.and_then(Value::as_str)
+            .unwrap_or(none)
+            .chars()
+            .take(max)
+            .collect()
+    };
+    Ok([
+        text(ours.map(|e| &e["state"]), "missing", usize::MAX),
+        text(ours.map(|e| &e["expiresAt"]), "none", 19),
+        text(Some(&google["state"]), "?", usize::MAX),
+        text(Some(&google["expiryTime"]), "?", 19),
+    ])
+}
+
+/// Lifecycle actions whose notifications the relay hands over newest first.
+const REORDERED_ACTIONS: &[&str] = &["cancel", "restart", "renew", "renew", "renew"];
+
+/// Reordered delivery: Play's pushes for one subscription (canceled, restarted, renewed ×3)
+/// go to a relay in the suite, which holds them all and hands them to the server newest
+/// first (the oldest, `SUBSCRIPTION_CANCELED`, last), answering Play with the server's
+/// status. The server must end where Google is: active, with the last renewal's expiry.
+async fn reordered(world: &World) -> anyhow::Result<Row> {
+    let account = unique("rtdn-reordered");
+    let token = world.buy("sub_monthly", json!({})).await?;
+    let (status, _) = world.verify(&account, "sub_monthly", &token).await?;
+    anyhow::ensure!(status == StatusCode::OK, "setup: verify answered {status}");
+    world.quiesce(Duration::from_secs(60)).await?;
+    let emitted_before = world.notifications().await?.len();
+    let relay = TcpListener::bind("127.0.0.1:0").await?;
+    let push_target = |url: String| {
+        world.send(
+            world
+                .http
+                .put(world.emulator_url("rtdn"))
+                .json(&json!({ "pushUrl": url, "audience": RTDN_AUDIENCE })),
+        )
+    };
+    push_target(format!("http://{}/v1/rtdn", relay.local_addr()?)).await?;
+    for action in REORDERED_ACTIONS {
+        world
+            .control(&format!("purchases/{token}:{action}"), json!({}))
+            .await?;
+    }
+    // Hold every push (the emulator waits 10 s for an answer; these come within 1 s).
+    let mut held = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while held.len() < REORDERED_ACTIONS.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(Ok((stream, _))) = tokio::time::timeout(left, relay.accept()).await else {
+            break;
+        };
+        if let Some(push) = HeldPush::read(stream).await {
+            held.push(push);
+        }
+    }
+    let emitted: Vec<String> = world.notifications().await?[emitted_before..]
+        .iter()
+        .filter_map(|n| n["messageId"].as_str().map(str::to_string))
+        .collect();
+    let position = |id: &str| emitted.iter().position(|e| e == id).unwrap_or(usize::MAX);
+    held.sort_by_key(|p| std::cmp::Reverse(position(&p.message_id)));
+    let newest_first = held
+        .iter()
+        .map(|p| position(&p.message_id))
+        .collect::<Vec<_>>();
+    let mut statuses = Vec::new();
+    for push in held {
+        statuses.push(push.forward(world).await);
+    }
+    push_target(format!("{}/v1/rtdn", world.url())).await?;
+    world.quiesce(Duration::from_secs(60)).await?;
+    let [our_state, our_expiry, google_state, google_expiry] =
+        compare(world, &account, &token).await?;
+    let reversed = newest_first.len() == REORDERED_ACTIONS.len()
+        && newest_first.windows(2).all(|w| w[0] > w[1]);
+    Ok(Row::new(
+        "rtdn: reordered delivery",
+        format!(
+            "{} notifications for 1 token ({})",
+            REORDERED_ACTIONS.len(),
+            REORDERED_ACTIONS.join(", ")
+        ),
+        "held by a relay, delivered newest first",
+        "each push acknowledged (2xx); state and expiry = Google's",
+        format!(
+            "delivered in order {newest_first:?} of emission, answered {statuses:?}; {our_state} until {our_expiry} (Google: {google_state} until {google_expiry})"
+        ),
+        reversed
+            && statuses.iter().all(|s| (200..300).contains(s))
+            && our_state == "active"
+            && our_expiry == google_expiry,
+    ))
+}
+
+/// A push held by the relay: the emulator's connection, waiting for its answer.
+struct HeldPush {
+    stream: TcpStream,
+    authorization: Option<String>,
+    body: Vec<u8>,
+    message_id: String,
+}
+
+impl HeldPush {
+    /// Reads one HTTP/1.1 request (head and `Content-Length` body) from the emulator.
+    async fn read(mut stream: TcpStream) -> Option<Self> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let header = |name: &str| {
+            head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_string())
+            })
+        };
+        let length: usize = header("content-length")?.parse().ok()?;
+        while buf.len() < head_end + length {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let body = buf[head_end..head_end + length].to_vec();
+        let envelope: Value = serde_json::from_slice(&body).ok()?;
+        Some(Self {
+            stream,
+            authorization: header("authorization"),
+            message_id: envelope["message"]["messageId"].as_str()?.to_string(),
+            body,
+        })
+    }
+
+    /// Hands the push to the server as it came and answers the emulator with the server's
+    /// status (0: no answer).
+    async fn forward(mut self, world: &World) -> u16 {
+        let mut request = world
+            .http
+            .post(format!("{}/v1/rtdn", world.url()))
+            .header("content-type", "application/json")
+            .body(self.body);
+        if let Some(auth) = &self.authorization {
+            request = request.header("authorization", auth);
+        }
+        let status = request.send().await.map_or(0, |r| r.status().as_u16());
+        let answer = format!(
+            "HTTP/1.1 {} relayed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            if status == 0 { 502 } else { status }
+        );
+        let _ = self.stream.write_all(answer.as_bytes()).await;
+        let _ = self.stream.shutdown().await;
+        status
+    }
 }

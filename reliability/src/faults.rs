@@ -1,5 +1,6 @@
-//! Scenario 2, faults: a fifth of Google's answers fail (500, 503, 429, answers slower than
-//! the server's request timeout, rotating) while clients verify new purchases, then a
+//! Scenario 2, faults: a fifth of Google's answers fail (500, 503, 429 with Retry-After,
+//! answers slower than the server's request timeout, connections dropped before the answer
+//! and in the middle of its body, rotating) while clients verify new purchases, then a
 //! 10-minute Google outage on the emulator's virtual clock. Every purchase settles, none is
 //! ever called invalid (422) for a transient fault, and the retries stay within the budget.
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::procs::MAX_ATTEMPTS;
 use crate::report::Row;
@@ -23,13 +24,37 @@ pub struct Sizes {
     pub clients: usize,
 }
 
-/// The faults rotated through while the load runs (each at a 20 % rate).
-const FAULTS: &[(u16, Option<u64>, &str)] = &[
-    (503, None, "503"),
-    (429, None, "429"),
-    (500, None, "500"),
-    (503, Some(2_500), "timeout"),
-];
+/// The faults rotated through while the load runs, each at a 20 % rate: (name, the
+/// emulator's `PUT /emulator/v1/faults` body).
+fn rotation() -> [(&'static str, Value); 6] {
+    [
+        ("503", json!({ "rate": 0.2, "status": 503 })),
+        (
+            "429 + Retry-After",
+            json!({ "rate": 0.2, "status": 429, "retryAfterSecs": 1 }),
+        ),
+        ("500", json!({ "rate": 0.2, "status": 500 })),
+        // The latency applies to every matching call, the rate to the failure: slow calls
+        // target the reads only, slower than the server's 2 s request timeout.
+        (
+            "timeout",
+            json!({ "rate": 0.2, "status": 503, "latencyMs": 2_500, "methods": ["androidpublisher.purchases.products.get"] }),
+        ),
+        (
+            "dropped before the answer",
+            json!({ "rate": 0.2, "drop": "beforeResponse" }),
+        ),
+        (
+            "dropped mid-body",
+            json!({ "rate": 0.2, "drop": "midBody" }),
+        ),
+    ]
+}
+/// How long each fault of the rotation is in force.
+const ROTATE_EVERY: Duration = Duration::from_millis(250);
+/// The load is spread over at least this many full rotations, so that every kind of fault
+/// meets requests whatever the machine's speed.
+const MIN_CYCLES: u32 = 6;
 /// The longest a client keeps retrying one purchase.
 const CLIENT_DEADLINE: Duration = Duration::from_secs(240);
 
@@ -51,20 +76,14 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
         let (world, stop) = (world.clone(), stop.clone());
         tokio::spawn(async move {
             let mut injected = 0usize;
+            let rotation = rotation();
             while !stop.load(Ordering::SeqCst) {
-                let (status, latency, _) = FAULTS[injected % FAULTS.len()];
-                let mut body = json!({ "rate": 0.2, "status": status });
-                if let Some(ms) = latency {
-                    body["latencyMs"] = json!(ms);
-                    // Only a share of the calls wait: the rate applies to the failure, the
-                    // latency to every matching call, so slow calls target the reads.
-                    body["methods"] = json!(["androidpublisher.purchases.products.get"]);
-                }
+                let (_, body) = &rotation[injected % rotation.len()];
                 let _ = world
-                    .send(world.http.put(world.emulator_url("faults")).json(&body))
+                    .send(world.http.put(world.emulator_url("faults")).json(body))
                     .await;
                 injected += 1;
-                tokio::time::sleep(Duration::from_millis(400)).await;
+                tokio::time::sleep(ROTATE_EVERY).await;
             }
             let _ = world
                 .send(world.http.delete(world.emulator_url("faults")))
@@ -73,9 +92,26 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
         })
     };
     let requests = Arc::new(AtomicUsize::new(0));
-    let (ok, invalid, other) = drive(&world, &work, sizes.clients, &requests).await;
+    let spread = ROTATE_EVERY * (MIN_CYCLES * rotation().len() as u32);
+    let (ok, invalid, other) = drive(&world, &work, sizes.clients, &requests, spread).await;
+    // The settling jobs of the last grants meet the faults too.
+    let _ = world.quiesce(Duration::from_secs(60)).await;
     stop.store(true, Ordering::SeqCst);
     let rotations = rotator.await?;
+    // The failures the emulator injected, by kind, and what the server saw of them: the
+    // calls it counted with no answer (timeouts, connections dropped before the answer; a
+    // body cut mid-way counts under its 200).
+    let (_, injected) = world
+        .send(world.http.get(world.emulator_url("faults/injected")))
+        .await?;
+    let injected_count = |kind: &str| injected[kind].as_u64().unwrap_or(0);
+    let kinds = ["503", "429", "500", "beforeResponse", "midBody"];
+    let no_answer = metric_sum(
+        &world.metrics().await?,
+        "pwa_billing_google_calls",
+        "status=\"error\"",
+    );
+    let injected_503_phase1 = injected_count("503");
 
     // Phase 2: Google down for 10 minutes of virtual time: verifications answered 503 with
     // Retry-After, then Google back, everything verified and settled.
@@ -102,11 +138,22 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
     world
         .control("clock:advance", json!({ "seconds": 600 }))
         .await?;
+    let (_, injected) = world
+        .send(world.http.get(world.emulator_url("faults/injected")))
+        .await?;
+    let outage_refusals = injected["503"].as_u64().unwrap_or(0) - injected_503_phase1;
     world
         .send(world.http.delete(world.emulator_url("faults")))
         .await?;
     let outage_work = Arc::new(outage_work);
-    let (ok2, invalid2, other2) = drive(&world, &outage_work, sizes.clients, &requests).await;
+    let (ok2, invalid2, other2) = drive(
+        &world,
+        &outage_work,
+        sizes.clients,
+        &requests,
+        Duration::ZERO,
+    )
+    .await;
     let settled = world.quiesce(Duration::from_secs(180)).await;
     let purchases = world.purchases().await?;
     let all: Vec<&(String, &str, String)> = work.iter().chain(outage_work.iter()).collect();
@@ -138,15 +185,30 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
         Row::new(
             "faults: 20 % of Google calls fail",
             load.clone(),
-            format!("{rotations} rotations of 503, 429, 500, timeout at 20 %"),
-            "every purchase 200 after retries; 0 × 422; 0 × 500",
-            format!("{ok} × 200, {invalid} × 422, {other} other final answers"),
-            ok == work.len() && invalid == 0 && other == 0,
+            format!(
+                "{rotations} rotations of {} at 20 %, every {} ms",
+                rotation().map(|(name, _)| name).join(", "),
+                ROTATE_EVERY.as_millis()
+            ),
+            "every purchase 200 after retries; 0 × 422; 0 × 500; every kind injected",
+            format!(
+                "{ok} × 200, {invalid} × 422, {other} other final answers; injected {}; {no_answer} Google calls without an answer seen by the server",
+                kinds
+                    .iter()
+                    .map(|k| format!("{k} × {}", injected_count(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ok == work.len()
+                && invalid == 0
+                && other == 0
+                && kinds.iter().all(|k| injected_count(k) > 0)
+                && no_answer > 0,
         ),
         Row::new(
             "faults: 10-minute Google outage",
             format!("{} purchases", outage_work.len()),
-            "every Google call 503, virtual clock +600 s",
+            format!("every Google call 503 ({outage_refusals} refused), virtual clock +600 s"),
             "503 during it, never 422; all 200 after",
             format!(
                 "{outage_503} of {} answered 503 during it; after: {ok2} × 200, {invalid2} × 422, {other2} other",
@@ -168,13 +230,14 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
     ])
 }
 
-/// Clients verify `work` until each gets a final answer (anything but 503 / no answer);
-/// returns (200s, 422s, other final answers).
+/// Clients verify `work` until each gets a final answer (anything but 503 / no answer),
+/// the i-th purchase not before `spread` × i / n; returns (200s, 422s, other final answers).
 async fn drive(
     world: &Arc<World>,
     work: &Arc<Vec<(String, &'static str, String)>>,
     clients: usize,
     requests: &Arc<AtomicUsize>,
+    spread: Duration,
 ) -> (usize, usize, usize) {
     let next = Arc::new(AtomicUsize::new(0));
     let answers = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -189,7 +252,13 @@ async fn drive(
             requests.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            while let Some((account, item, token)) = work.get(next.fetch_add(1, Ordering::SeqCst)) {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((account, item, token)) = work.get(i) else {
+                    break;
+                };
+                let not_before = started + spread.mul_f64(i as f64 / work.len() as f64);
+                tokio::time::sleep_until(not_before.into()).await;
                 let mut last = 0;
                 while started.elapsed() < CLIENT_DEADLINE {
                     requests.fetch_add(1, Ordering::SeqCst);

@@ -39,6 +39,11 @@ struct Cli {
     /// Seed of the fuzzer (a failing run prints its seed; give it again to replay it).
     #[arg(long, default_value_t = 12)]
     seed: u64,
+    /// The schemathesis executable (`scripts/install-tools.sh schemathesis` installs it)
+    /// [default: $TOOLS_DIR/schemathesis/bin/schemathesis, TOOLS_DIR defaulting to
+    /// ~/.cache/pwa-billing].
+    #[arg(long, env = "PWA_BILLING_SCHEMATHESIS")]
+    schemathesis: Option<PathBuf>,
     /// PostgreSQL URL to create databases with (the crash loop's two-replica run).
     #[arg(long, env = "PWA_BILLING_TEST_DATABASE_URL")]
     postgres: Option<String>,
@@ -63,6 +68,15 @@ async fn main() -> ExitCode {
         Ok(bins) => Env {
             bins,
             postgres: cli.postgres.filter(|u| !u.is_empty()),
+            schemathesis: cli.schemathesis.clone().unwrap_or_else(|| {
+                std::env::var_os("TOOLS_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| {
+                        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                            .join(".cache/pwa-billing")
+                    })
+                    .join("schemathesis/bin/schemathesis")
+            }),
         },
         Err(e) => {
             eprintln!("pwa-billing-reliability: {e:#}");
@@ -80,11 +94,12 @@ async fn main() -> ExitCode {
                 kills: 3,
             },
             faults: faults::Sizes {
-                purchases: 80,
+                purchases: 200,
                 clients: 8,
             },
             malformed: malformed::Sizes {
-                fuzz_per_operation: 60,
+                fuzz_examples: 10,
+                fuzz_max_secs: 20,
                 slow_clients: 50,
                 open_connections: 500,
                 assert_timing: false,
@@ -105,7 +120,8 @@ async fn main() -> ExitCode {
                 clients: 16,
             },
             malformed: malformed::Sizes {
-                fuzz_per_operation: 1000,
+                fuzz_examples: 100,
+                fuzz_max_secs: 90,
                 slow_clients: 500,
                 open_connections: 10_000,
                 assert_timing: true,

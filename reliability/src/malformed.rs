@@ -1,27 +1,29 @@
-//! Scenario 5, malformed input: random requests for every operation of `/openapi.json`,
-//! oversized bodies, deep JSON, invalid UTF-8, huge headers, slow clients (slowloris) and
-//! many open connections, while `/healthz` is timed throughout. 0 panics, 0 5xx, bounded
-//! memory, `/healthz` answering (within 100 ms in the full run).
+//! Scenario 5, malformed input: property-based fuzzing of every operation of `/openapi.json`
+//! by schemathesis, oversized bodies, deep JSON, invalid UTF-8, huge headers, slow clients
+//! (slowloris) and many open connections, while `/healthz` is timed throughout. 0 panics,
+//! 0 5xx, bounded memory, `/healthz` answering (within 100 ms in the full run).
 
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use serde_json::{json, Map, Value};
+use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::procs::peak_rss_kib;
+use crate::procs::{peak_rss_kib, ADMIN_KEY};
 use crate::report::Row;
 use crate::world::{user_jwt, Database, Env, World};
 
 /// How big the attack is.
 #[derive(Debug, Clone, Copy)]
 pub struct Sizes {
-    /// Random requests per operation of the OpenAPI document.
-    pub fuzz_per_operation: usize,
+    /// schemathesis's `--max-examples`: test cases per operation at most.
+    pub fuzz_examples: usize,
+    /// schemathesis's `--max-time`: the run's time bound, in seconds.
+    pub fuzz_max_secs: u64,
     /// Slow clients held open at once.
     pub slow_clients: usize,
     /// Idle connections held open at once.
@@ -91,7 +93,7 @@ pub async fn run(env: &Env, sizes: Sizes, seed: u64) -> anyhow::Result<Vec<Row>>
     };
     let mut rows = Vec::new();
     phase("fuzzing");
-    rows.push(fuzz(&world, sizes.fuzz_per_operation, seed).await?);
+    rows.push(fuzz(&world, &env.schemathesis, sizes, seed).await?);
     phase("hostile");
     rows.push(hostile_bodies(&world).await?);
     phase("slow+idle");
@@ -137,137 +139,185 @@ pub async fn run(env: &Env, sizes: Sizes, seed: u64) -> anyhow::Result<Vec<Row>>
     Ok(rows)
 }
 
-/// Random requests for every operation of the OpenAPI document: random JSON bodies (or
-/// none), random path parameters and query strings, a valid user token, a forged one or none.
-async fn fuzz(world: &World, per_operation: usize, seed: u64) -> anyhow::Result<Row> {
-    let (_, openapi) = world
-        .send(world.http.get(format!("{}/openapi.json", world.url())))
-        .await?;
-    let mut operations = Vec::new();
-    for (path, ops) in openapi["paths"].as_object().into_iter().flatten() {
-        for (method, _) in ops.as_object().into_iter().flatten() {
-            operations.push((method.to_uppercase(), path.clone()));
-        }
-    }
-    anyhow::ensure!(!operations.is_empty(), "/openapi.json lists no operation");
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut sent = 0;
-    let mut server_errors = Vec::new();
-    for (method, path) in &operations {
-        for _ in 0..per_operation {
-            let concrete = path
-                .split('/')
-                .map(|seg| {
-                    if seg.starts_with('{') {
-                        random_string(&mut rng, 40)
-                    } else {
-                        seg.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/");
-            let mut url = reqwest::Url::parse(&format!("{}{}", world.url(), concrete))
-                .or_else(|_| reqwest::Url::parse(&format!("{}{path}", world.url())))?;
-            if rng.gen_bool(0.3) {
-                url.query_pairs_mut()
-                    .append_pair(&random_string(&mut rng, 8), &random_string(&mut rng, 30));
-            }
-            let mut request = world.http.request(method.parse()?, url);
-            request = match rng.gen_range(0..3) {
-                0 => request.bearer_auth(user_jwt(&random_string(&mut rng, 20))),
-                1 => request.bearer_auth(
-                    (0..rng.gen_range(0..200))
-                        .map(|_| char::from(rng.gen_range(b'!'..=b'~')))
-                        .collect::<String>(),
-                ),
-                _ => request,
-            };
-            if method != "GET" || rng.gen_bool(0.2) {
-                let body = if rng.gen_bool(0.7) {
-                    serde_json::to_vec(&random_json(&mut rng, 0))?
-                } else {
-                    (0..rng.gen_range(0..300)).map(|_| rng.gen()).collect()
-                };
-                request = request
-                    .header("content-type", "application/json")
-                    .body(body);
-            }
-            sent += 1;
-            let status = request.send().await?.status();
-            if status.is_server_error() {
-                server_errors.push(format!("{method} {path} {}", status.as_u16()));
-            }
-        }
+/// The checks schemathesis runs on every answer: no 5xx; the status, content type, headers
+/// and schema the document gives for the operation; schema-violating input refused; a
+/// missing required header refused; an undocumented method answered 405 with `Allow`; auth
+/// not ignored; a deleted or created resource as the links say. Not
+/// `positive_data_acceptance`: a schema-valid verification of a random token is rightly
+/// `422` (only Google knows which tokens exist).
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+response_headers_conformance,response_schema_conformance,negative_data_rejection,\
+missing_required_header,unsupported_method,allow_header_conformance,ignored_auth,\
+use_after_free,ensure_resource_availability";
+
+/// Property-based fuzzing of every operation of `/openapi.json` by schemathesis, run as a
+/// process against the server: positive and negative cases generated from the document's
+/// schemas (hypothesis, with shrinking), a user's bearer JWT and the admin API key where the
+/// operations' security asks for them, bounded by examples per operation, a seed and time.
+async fn fuzz(world: &World, tool: &Path, sizes: Sizes, seed: u64) -> anyhow::Result<Row> {
+    anyhow::ensure!(
+        tool.is_file(),
+        "{} does not exist: install schemathesis with scripts/install-tools.sh schemathesis \
+         (make tools-schemathesis), or give --schemathesis",
+        tool.display()
+    );
+    let dir = world.dir.path().join("schemathesis");
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# The credentials of the document's security schemes.\n\
+             [auth.openapi.bearer]\nbearer = \"{}\"\n\n\
+             [auth.openapi.server_api_key]\nbearer = \"{ADMIN_KEY}\"\n",
+            user_jwt("schemathesis-fuzzer")
+        ),
+    )?;
+    let junit = dir.join("junit.xml");
+    let started = Instant::now();
+    let output = tokio::process::Command::new(tool)
+        .arg("--config-file")
+        .arg(&config)
+        .arg("run")
+        .arg(format!("{}/openapi.json", world.url()))
+        .args(["--checks", CHECKS])
+        .args(["--max-examples", &sizes.fuzz_examples.to_string()])
+        .args(["--seed", &seed.to_string()])
+        .args(["--max-time", &sizes.fuzz_max_secs.to_string()])
+        .args(["--generation-database", "none"])
+        .args(["--request-timeout", "10"])
+        .args(["--workers", "2"])
+        .args(["--no-color", "--report", "junit"])
+        .arg("--report-junit-path")
+        .arg(&junit)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .with_context(|| format!("running {}", tool.display()))?;
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = Summary::parse(&stdout);
+    let failures = failure_lines(&stdout);
+    let documented = operations(world).await?;
+    let pass = output.status.success()
+        && summary.operations == documented
+        && summary.failures == 0
+        && summary.errors == 0;
+    if !pass {
+        // The whole report, for whoever reads the log of a failed run.
+        eprintln!(
+            "schemathesis (exit {}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     Ok(Row::new(
-        "malformed: fuzzing from /openapi.json",
+        "malformed: schemathesis from /openapi.json",
         format!(
-            "{sent} random requests over {} operations (seed {seed})",
-            operations.len()
+            "{} of {documented} operations, {} test cases ({} per operation and phase at most, seed {seed}, {:.0} s)",
+            summary.operations,
+            summary.cases,
+            sizes.fuzz_examples,
+            took.as_secs_f64()
         ),
-        "random bodies, bytes, path params, queries, tokens",
-        "0 × 5xx",
-        if server_errors.is_empty() {
-            "0 × 5xx".to_string()
+        "generated valid and invalid bodies, parameters, headers; missing and bad auth",
+        "0 failures of: no 5xx, documented status, content type and schema",
+        if pass {
+            format!("{} failures, {} errors", summary.failures, summary.errors)
         } else {
             format!(
-                "{} × 5xx: {}",
-                server_errors.len(),
-                server_errors
-                    .iter()
-                    .take(5)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{} failures, {} errors, exit code {}: {}",
+                summary.failures,
+                summary.errors,
+                output.status.code().unwrap_or(-1),
+                failures.join(" | ")
             )
         },
-        server_errors.is_empty(),
+        pass,
     ))
 }
 
-/// A random JSON value, at most 4 levels deep, often shaped like the API's requests.
-fn random_json(rng: &mut StdRng, depth: u32) -> Value {
-    let keys = [
-        "itemId",
-        "purchaseToken",
-        "purchases",
-        "accountId",
-        "message",
-        "data",
-        "x",
-    ];
-    match rng.gen_range(0..if depth >= 4 { 5 } else { 7 }) {
-        0 => Value::Null,
-        1 => json!(rng.gen::<bool>()),
-        2 => json!(rng.gen::<i64>()),
-        3 => json!(rng.gen::<f64>() * 1e300),
-        4 => json!(random_string(rng, 3000)),
-        5 => Value::Array(
-            (0..rng.gen_range(0..5))
-                .map(|_| random_json(rng, depth + 1))
-                .collect(),
-        ),
-        _ => {
-            let mut map = Map::new();
-            for _ in 0..rng.gen_range(0..5) {
-                let key = keys[rng.gen_range(0..keys.len())].to_string();
-                map.insert(key, random_json(rng, depth + 1));
+/// The figures of a schemathesis run, from its summary.
+#[derive(Debug, Default, PartialEq)]
+struct Summary {
+    /// Operations tested.
+    operations: usize,
+    /// Test cases generated.
+    cases: usize,
+    /// Distinct failures found.
+    failures: usize,
+    /// Errors (a test that could not run).
+    errors: usize,
+}
+
+impl Summary {
+    /// Reads schemathesis's summary: `Tested: 12` under "API Operations:", the line after
+    /// "Test cases:" (`1219 generated, 1219 passed, 6 skipped`), and the closing banner
+    /// (`==== 4 failures, 2 warnings in 45.02s ====`).
+    fn parse(text: &str) -> Self {
+        let first_number = |s: &str| -> usize {
+            s.split(|c: char| !c.is_ascii_digit())
+                .find(|w| !w.is_empty())
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(0)
+        };
+        let mut summary = Self::default();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(rest) = line.strip_prefix("Tested:") {
+                summary.operations = first_number(rest);
             }
-            Value::Object(map)
+            if *line == "Test cases:" {
+                summary.cases = lines.get(i + 1).map_or(0, |l| first_number(l));
+            }
+            if line.starts_with("==") && line.contains(" in ") {
+                let words: Vec<&str> = line.trim_matches('=').split_whitespace().collect();
+                for pair in words.windows(2) {
+                    let n = pair[0].parse().unwrap_or(0);
+                    if pair[1].starts_with("failure") {
+                        summary.failures = n;
+                    } else if pair[1].starts_with("error") {
+                        summary.errors = n;
+                    }
+                }
+            }
         }
+        summary
     }
 }
 
-/// A random string of up to `max` characters: ASCII, control characters, any Unicode.
-fn random_string(rng: &mut StdRng, max: usize) -> String {
-    let len = rng.gen_range(0..=max);
-    (0..len)
-        .map(|_| match rng.gen_range(0..4) {
-            0 => char::from(rng.gen_range(0u8..0x20)),
-            1 => rng.gen::<char>(),
-            _ => char::from(rng.gen_range(b'a'..=b'z')),
-        })
-        .collect()
+/// How many operations `/openapi.json` documents, but itself (schemathesis does not test
+/// the operation it loaded the document from).
+async fn operations(world: &World) -> anyhow::Result<usize> {
+    let (_, doc) = world
+        .send(world.http.get(format!("{}/openapi.json", world.url())))
+        .await?;
+    Ok(doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(path, _)| path.as_str() != "/openapi.json")
+        .map(|(_, ops)| ops.as_object().map_or(0, |o| o.len()))
+        .sum())
+}
+
+/// The failures schemathesis names (operation and check), for the table.
+fn failure_lines(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut operation = String::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("___") {
+            operation = line.trim_matches(|c| c == '_' || c == ' ').to_string();
+        } else if let Some(check) = line.strip_prefix("- ") {
+            if !operation.is_empty() && check.starts_with("ST") {
+                found.push(format!("{operation}: {check}"));
+            }
+        }
+    }
+    found.truncate(6);
+    found
 }
 
 /// Raw requests no client library would send: each must get a 4xx (or the connection
@@ -423,4 +473,37 @@ async fn slow_and_many(world: &World, sizes: Sizes) -> anyhow::Result<Row> {
         ),
         served == rounds && slow_closed == sizes.slow_clients && idle_closed == opened,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_clean_run_and_a_failing_one() {
+        let clean = "API Operations:\n  Selected: 12/12\n  Tested: 12\n\nTest cases:\n  1219 generated, 1219 passed, 6 skipped\n\n==================== 3 warnings in 45.07s ====================\n";
+        assert_eq!(
+            Summary::parse(clean),
+            Summary {
+                operations: 12,
+                cases: 1219,
+                failures: 0,
+                errors: 0
+            }
+        );
+        let failing = "___________ GET /v1/admin/reports/reconciliation ___________\n1. Test Case ID: q4kys2\n\n- ST201 Schema-violating request accepted\n\nAPI Operations:\n  Selected: 12/12\n  Tested: 11\n\nTest cases:\n  1446 generated, 4 found 4 unique failures, 6 skipped\n\n======= 4 failures, 1 error, 2 warnings in 45.02s =======\n";
+        assert_eq!(
+            Summary::parse(failing),
+            Summary {
+                operations: 11,
+                cases: 1446,
+                failures: 4,
+                errors: 1
+            }
+        );
+        assert_eq!(
+            failure_lines(failing),
+            ["GET /v1/admin/reports/reconciliation: ST201 Schema-violating request accepted"]
+        );
+    }
 }

@@ -16,13 +16,9 @@ pub const JWT_SECRET: &str = "reliability-jwt-secret-0123456789abcdef";
 pub const ADMIN_KEY: &str = "reliability-admin-key-0123456789abcdef0123";
 /// The app's package on Play.
 pub const PACKAGE: &str = "com.example.pwa";
-/// The products the server sells (the emulator's demo catalog).
-pub const PRODUCTS: &[(&str, &str)] = &[
-    ("coins_100", "consumable"),
-    ("premium_unlock", "non_consumable"),
-    ("sub_monthly", "subscription"),
-    ("sub_yearly", "subscription"),
-];
+/// The catalog file both processes start from (`reliability/catalog.toml`): `coins_100`
+/// (consumable), `premium_unlock` (non-consumable), `sub_monthly` and `sub_yearly`.
+const CATALOG: &str = include_str!("../catalog.toml");
 /// The RTDN push audience both sides agree on.
 pub const RTDN_AUDIENCE: &str = "https://billing.reliability.test/v1/rtdn";
 /// `retry.max_attempts` of the servers: attempts per Google call.
@@ -58,6 +54,15 @@ impl Bins {
     }
 }
 
+/// Writes the suite's catalog file into `dir` (once) and returns its path.
+pub fn catalog_file(dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join("catalog.toml");
+    if !path.exists() {
+        std::fs::write(&path, CATALOG).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(path)
+}
+
 /// A free TCP port on 127.0.0.1 (bound, read, released).
 pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
@@ -87,6 +92,8 @@ impl EmulatorProcess {
         let mut child = Command::new(&bins.emulator)
             .arg("--config")
             .arg(&config)
+            .arg("--catalog")
+            .arg(catalog_file(dir)?)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -166,10 +173,6 @@ impl ServerProcess {
     ) -> anyhow::Result<Self> {
         let key = dir.join("service-account.json");
         let config = dir.join(format!("{name}.toml"));
-        let products: String = PRODUCTS
-            .iter()
-            .map(|(id, kind)| format!("{id} = \"{kind}\"\n"))
-            .collect();
         let origins: Vec<String> = settings
             .cors_origins
             .iter()
@@ -181,6 +184,7 @@ package_name = "{PACKAGE}"
 service_account_key = "{key}"
 play_api_base_url = "{emulator_url}"
 database_url = "{db}"
+catalog = "{catalog}"
 
 [auth]
 jwt_hs256_secret = "{JWT_SECRET}"
@@ -188,8 +192,6 @@ jwt_hs256_secret = "{JWT_SECRET}"
 [admin]
 api_keys = ["{ADMIN_KEY}"]
 
-[products]
-{products}
 [limits]
 pending_recheck_ms = 0
 header_read_timeout_secs = 2
@@ -218,6 +220,7 @@ jwks_url = "{emulator_url}/emulator/v1/oidc/certs"
 enabled = false
 "#,
             key = key.display(),
+            catalog = catalog_file(dir)?.display(),
             db = settings.database_url,
             origins = origins.join(", "),
             lease = settings.lease_secs,
@@ -272,6 +275,15 @@ enabled = false
                 .await
                 .is_ok_and(|r| r.status().is_success());
             if ok {
+                // Started from the catalog file as a user's server is: nothing deprecated.
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                if let Some(line) = log.lines().find(|l| l.contains("deprecated")) {
+                    self.kill();
+                    bail!(
+                        "pwa-billing serve warned of a deprecation at start ({}): {line}",
+                        self.log.display()
+                    );
+                }
                 return Ok(());
             }
             if Instant::now() > deadline {

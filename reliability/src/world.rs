@@ -23,6 +23,8 @@ pub struct Env {
     pub bins: Bins,
     /// A PostgreSQL URL to create databases with (`PWA_BILLING_TEST_DATABASE_URL`).
     pub postgres: Option<String>,
+    /// The schemathesis executable (the malformed scenario's fuzzer).
+    pub schemathesis: PathBuf,
 }
 
 /// Which database a world uses.

@@ -363,6 +363,49 @@ async fn transient_failures_are_retried_within_one_request() {
     h.clear_faults().await;
 }
 
+/// Found by the reliability suite's faults mix (429 with `Retry-After`): Google's
+/// `Retry-After` was ignored, a 429 retried at the client's own backoff. A `Retry-After`
+/// within `retry.max_delay` is now waited for; a longer one ends the call at once (the
+/// request answers 503, nothing is granted, and it succeeds once Google is back).
+#[tokio::test]
+async fn googles_retry_after_is_waited_for_or_ends_the_call() {
+    use std::time::{Duration, Instant};
+    let h = Harness::with(|c| {
+        c.retry.max_attempts = 3;
+        c.retry.base_delay = Duration::from_millis(1);
+        c.retry.max_delay = Duration::from_millis(1500);
+    })
+    .await;
+    let c = catalog();
+    let token = h.buy(&c.non_consumable, json!({})).await;
+    h.set_faults(json!({"rate": 1.0, "status": 429, "retryAfterSecs": 1, "methods": [GET]}))
+        .await;
+    let before = h.call_count(GET).await;
+    let started = Instant::now();
+    let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(h.call_count(GET).await - before, 3, "every attempt made");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "two waits of Google's Retry-After (1 s each), not the 1 ms backoff: {:?}",
+        started.elapsed()
+    );
+    h.set_faults(json!({"rate": 1.0, "status": 429, "retryAfterSecs": 60, "methods": [GET]}))
+        .await;
+    let before = h.call_count(GET).await;
+    let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        h.call_count(GET).await - before,
+        1,
+        "no retry within the call"
+    );
+    assert!(h.entitlements("alice").await.is_empty());
+    h.clear_faults().await;
+    let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn sync_grants_what_the_device_lists() {
     let h = Harness::new().await;
@@ -642,6 +685,91 @@ async fn openapi_document_covers_every_route() {
     }
     assert!(doc["components"]["schemas"]["Entitlement"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// Found by the reliability suite's schemathesis run, where the document and the server
+/// disagreed: the reconciliation's `month` and `confirm` were documented as required path
+/// parameters (they are optional query parameters, refused when malformed); `POST /v1/rtdn`
+/// was documented as taking a user's bearer JWT (it takes Pub/Sub's OIDC token and refuses
+/// users' JWTs); verify's fields had no bounds although the server refuses empty, oversized
+/// and control-character values with 400.
+#[tokio::test]
+async fn openapi_document_agrees_with_the_server() {
+    let h = Harness::new().await;
+    let (_, doc) = h
+        .request(reqwest::Method::GET, "/openapi.json", ADMIN_KEY, None)
+        .await;
+    let params = doc["paths"]["/v1/admin/reports/reconciliation"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let names: Vec<(&str, &str, bool)> = params
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["in"].as_str().unwrap(),
+                p["required"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("month", "query", false), ("confirm", "query", false)]
+    );
+    let get = reqwest::Method::GET;
+    let path = "/v1/admin/reports/reconciliation";
+    assert_eq!(
+        h.request(get.clone(), path, ADMIN_KEY, None).await.0,
+        StatusCode::OK
+    );
+    for bad in ["?month=2026-13", "?confirm=maybe"] {
+        let (status, _) = h
+            .request(get.clone(), &format!("{path}{bad}"), ADMIN_KEY, None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    assert_eq!(
+        doc["paths"]["/v1/rtdn"]["post"]["security"],
+        json!([{ "pubsub_push": [] }])
+    );
+    assert!(doc["components"]["securitySchemes"]["pubsub_push"].is_object());
+    let (status, _) = h
+        .request(
+            reqwest::Method::POST,
+            "/v1/rtdn",
+            &Harness::bearer("user"),
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let fields = &doc["components"]["schemas"]["VerifyRequest"]["properties"];
+    for (field, max) in [("itemId", 256), ("purchaseToken", 2048)] {
+        assert_eq!(fields[field]["minLength"], 1, "{field}");
+        assert_eq!(fields[field]["maxLength"], max, "{field}");
+        assert!(fields[field]["pattern"].is_string(), "{field}");
+    }
+    let user = Harness::bearer("bounds");
+    for body in [
+        json!({ "itemId": "", "purchaseToken": "t" }),
+        json!({ "itemId": "coins_100", "purchaseToken": "" }),
+        json!({ "itemId": "coins_100", "purchaseToken": "x".repeat(2049) }),
+        json!({ "itemId": "coins\u{85}", "purchaseToken": "t" }),
+    ] {
+        let (status, answer) = h
+            .request(
+                reqwest::Method::POST,
+                "/v1/purchases/verify",
+                &user,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {answer}");
+    }
+    // A sync checks each purchase on its own: its items carry no bounds in the document.
+    let sync_item = &doc["components"]["schemas"]["PurchaseRef"]["properties"];
+    assert!(sync_item["itemId"]["minLength"].is_null(), "{sync_item}");
 }
 
 /// Found by the reliability suite: a connection that sent nothing, or trickled a request

@@ -443,40 +443,32 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match serve(&state, &method, &uri, &headers, &body).await {
+    let path = uri.path().trim_start_matches('/');
+    let Some((route, params)) = find_route(method.as_str(), path) else {
+        return GoogleError::not_found(format!(
+            "The requested URL /{path} was not found on this server."
+        ))
+        .into_response();
+    };
+    if let Some(injected) = crate::faults::enter(&state, route.id).await {
+        return injected.into_response(IntoResponse::into_response);
+    }
+    match serve(&state, route, params, &uri, &headers, &body) {
         Ok(Reply::Json(v)) => (StatusCode::OK, axum::Json(v)).into_response(),
         Ok(Reply::Empty) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn serve(
+/// One call of `route` that got past the faults: OAuth, package, body, clock, quota, method.
+fn serve(
     state: &crate::Shared,
-    method: &Method,
+    route: &Route,
+    params: HashMap<&'static str, String>,
     uri: &Uri,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Reply, GoogleError> {
-    let path = uri.path().trim_start_matches('/');
-    let Some((route, params)) = find_route(method.as_str(), path) else {
-        return Err(GoogleError::not_found(format!(
-            "The requested URL /{path} was not found on this server."
-        )));
-    };
-    let faults = {
-        let mut m = state.lock();
-        crate::calls::record(&mut m, route.id);
-        m.faults.clone()
-    };
-    if let Some(f) = faults.filter(|f| f.applies_to(route.id)) {
-        let (latency, error) = f.decide();
-        if let Some(ms) = latency {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-        }
-        if let Some(e) = error {
-            return Err(e);
-        }
-    }
     crate::oauth::check_bearer(state, headers)?;
     let package = params
         .get("packageName")

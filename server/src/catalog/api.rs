@@ -219,12 +219,7 @@ impl CatalogApi {
             .await
             .map_err(|e| (ApiFailure::Unavailable(e.to_string()), None))?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::play::retry::retry_after(response.headers());
         let bytes = response
             .bytes()
             .await

@@ -10,7 +10,7 @@ use url::Url;
 use super::auth::TokenSource;
 use super::orders::{BatchGetOrdersResponse, Order};
 use super::resources::{ProductPurchase, SubscriptionPurchaseV2};
-use super::retry::{backoff, should_retry, Jitter};
+use super::retry::{backoff, retry_after, should_retry, Jitter};
 use super::status::{PlayError, Status};
 use super::voided::VoidedPurchaseList;
 use crate::config::RetryConfig;
@@ -239,11 +239,13 @@ impl PlayClient {
             let result = self
                 .attempt(method_name, method.clone(), url.clone(), None)
                 .await;
-            let (status, reason) = match &result {
+            let (status, reason, retry_after) = match &result {
                 Ok(_) => return result,
-                Err(PlayError::Api(s)) => (Some(s.code), s.reason().map(str::to_owned)),
-                Err(PlayError::Transport(_)) => (None, None),
-                Err(PlayError::Token(inner)) if inner.is_transient() => (None, None),
+                Err(PlayError::Api(s)) => {
+                    (Some(s.code), s.reason().map(str::to_owned), s.retry_after)
+                }
+                Err(PlayError::Transport(_)) => (None, None, None),
+                Err(PlayError::Token(inner)) if inner.is_transient() => (None, None, None),
                 Err(_) => return result,
             };
             // A 401 means the cached access token went bad: fetch a new one, once.
@@ -256,12 +258,19 @@ impl PlayClient {
             let delay = if unauthorized {
                 Duration::ZERO
             } else {
-                backoff(
+                let backoff = backoff(
                     attempt - 1,
                     retry.base_delay,
                     retry.max_delay,
                     &self.0.jitter,
-                )
+                );
+                match retry_after {
+                    // Google asks for a longer wait than one call may take: give up now
+                    // (the request answers 503, a job runs again later).
+                    Some(wait) if wait > retry.max_delay => return result,
+                    Some(wait) => backoff.max(wait),
+                    None => backoff,
+                }
             };
             tracing::debug!(method = method_name, attempt, ?delay, error = %result.unwrap_err(), "retrying Google call");
             tokio::time::sleep(delay).await;
@@ -292,6 +301,7 @@ impl PlayClient {
         };
         let status = response.status().as_u16();
         self.0.metrics.google_call(method_name, Some(status));
+        let retry_after = retry_after(response.headers());
         let body = response
             .bytes()
             .await
@@ -302,7 +312,10 @@ impl PlayClient {
         if status == 401 {
             self.0.tokens.invalidate(&token).await;
         }
-        Err(PlayError::Api(Status::parse(status, &body)))
+        Err(PlayError::Api(Status {
+            retry_after,
+            ..Status::parse(status, &body)
+        }))
     }
 }
 

@@ -39,6 +39,15 @@ pub fn should_retry(
     }
 }
 
+/// An answer's `Retry-After` in seconds (Google sends no HTTP dates), if any.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 /// A source of uniform numbers in `[0, 1)` for backoff jitter (injectable for tests).
 #[derive(Clone)]
 pub struct Jitter(Arc<dyn Fn() -> f64 + Send + Sync>);

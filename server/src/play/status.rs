@@ -14,6 +14,9 @@ pub struct Status {
     pub status: Option<String>,
     /// Details, each with a `reason` such as `purchaseTokenNotFound`.
     pub errors: Vec<ErrorItem>,
+    /// The answer's `Retry-After` (seconds), when it had one.
+    #[serde(skip)]
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// One entry of `errors`.

@@ -39,6 +39,20 @@ impl Modify for BearerScheme {
             ),
         );
         components.add_security_scheme(
+            "pubsub_push",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "the OIDC token Pub/Sub signs for the push subscription's service \
+                         account (`rtdn.audience`, `rtdn.service_account_email`), never a \
+                         user's JWT",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "server_api_key",
             SecurityScheme::Http(
                 HttpBuilder::new()

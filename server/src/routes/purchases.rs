@@ -24,6 +24,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A purchase to verify.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+pub struct VerifyRequest {
+    /// The product id (sku) bought; at most `limits.max_item_id_len` bytes (default 256).
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
+    pub item_id: String,
+    /// The purchase token Play returned; at most `limits.max_token_len` bytes (default 2048).
+    #[schema(
+        min_length = 1,
+        max_length = 2048,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
+    pub purchase_token: String,
+}
+
+/// One purchase of a sync, checked on its own: one that verify would refuse as malformed
+/// gets `invalid_request` in its result, and the others are still verified.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PurchaseRef {
     /// The product id (sku) bought.
     pub item_id: String,
@@ -53,7 +74,7 @@ pub struct PendingResponse {
     post,
     path = "/v1/purchases/verify",
     tag = "purchases",
-    request_body = PurchaseRef,
+    request_body = VerifyRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Granted (idempotent for the same caller)", body = VerifyResponse),
@@ -70,7 +91,7 @@ pub struct PendingResponse {
 async fn verify(
     State(state): State<AppState>,
     Account(account): Account,
-    Json(request): Json<PurchaseRef>,
+    Json(request): Json<VerifyRequest>,
 ) -> Result<Response, ApiError> {
     Ok(
         match state

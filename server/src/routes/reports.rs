@@ -20,8 +20,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The query (read by hand, so that any bad value is a JSON `400 invalid_request`).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReconciliationQuery {
-    /// The month to reconcile (`YYYY-MM`); default every imported month.
+    /// The month to reconcile (`YYYY-MM`); absent or empty: every imported month.
+    #[param(pattern = "^([0-9]{4}-(0[1-9]|1[0-2]))?$")]
     pub month: Option<String>,
     /// `true`: confirm each discrepancy with Play (`orders.batchGet`) first.
     pub confirm: Option<bool>,

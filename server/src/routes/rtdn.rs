@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/v1/rtdn",
     tag = "notifications",
     request_body = PushEnvelope,
-    security(("bearer" = [])),
+    security(("pubsub_push" = [])),
     responses(
         (status = 204, description = "Stored (or a duplicate, or another app's notification): acknowledged"),
         (status = 400, description = "`invalid_request`: not a push envelope of a DeveloperNotification", body = ErrorBody),

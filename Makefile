@@ -64,7 +64,8 @@ test-reliability: tools-postgres tools-schemathesis
 
 # Speed, size and memory targets: the npm package's gzip budget and what each crate costs in
 # it, then the server under load on SQLite and on PostgreSQL (pwa-billing-bench prints each
-# figure, its target and its ratio to the /healthz floor of the same run, and fails on a
+# figure, its target and its ratio to the /healthz floor of the same run, against pwa-billing serve
+# and play-emulator as two processes so that the server's RSS and CPU are its own, and fails on a
 # miss), then the import of a 100,000-row sales report (rows per second against its target),
 # then a 5,000-payment external transactions backlog at Google's 1,200 a minute (about 4.5 min),
 # then `pwa-billing catalog apply` of 10,000 products (calls against the minimum, and time).
@@ -74,7 +75,7 @@ bench: pkg tools-postgres
 	status=0; \
 	scripts/size.sh pkg $(SIZE_BUDGET) || status=1; \
 	scripts/size-report.sh 0 || status=1; \
-	cargo build --release --locked -p pwa-billing-server -p pwa-billing-bench; \
+	cargo build --release --locked -p pwa-billing-server -p play-emulator -p pwa-billing-bench; \
 	target/release/pwa-billing-bench target/release/pwa-billing || status=1; \
 	scripts/with-postgres.sh sh -c 'target/release/pwa-billing-bench target/release/pwa-billing --database-url "$$PWA_BILLING_TEST_DATABASE_URL"' || status=1; \
 	cargo test --release --locked -p pwa-billing-server --test reports -- --ignored --nocapture bench_ || status=1; \

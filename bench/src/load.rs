@@ -35,6 +35,8 @@ pub struct Stats {
     pub latencies_us: Vec<u64>,
     /// CPU this process used over the run, as a share of one core.
     pub client_cpu: f64,
+    /// CPU the server used over the run, as a share of one core (set by the caller).
+    pub server_cpu: f64,
 }
 
 impl Stats {
@@ -101,6 +103,7 @@ impl Recorder {
             seconds,
             latencies_us,
             client_cpu: cpu.share_of_one_core(),
+            server_cpu: 0.0,
         }
     }
 }
@@ -164,6 +167,7 @@ mod tests {
             seconds: 2.0,
             latencies_us,
             client_cpu: 0.0,
+            server_cpu: 0.0,
         }
     }
 

@@ -1,7 +1,10 @@
-//! The server under test as a child process (`pwa-billing sandbox` on 127.0.0.1, port 0),
-//! and what Linux's `/proc` says about processes: CPU time and peak resident memory.
+//! The processes under test, each on its own: `play-emulator` and `pwa-billing serve`
+//! (configured for it, SQLite in a fresh directory or the PostgreSQL database given), on
+//! 127.0.0.1; and what Linux's `/proc` says about a process: CPU time and peak resident
+//! memory. Apart, the server's memory and CPU are its own, not the emulator's. The server
+//! may run under `valgrind --tool=callgrind` (instructions counted, see [`crate::profile`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -11,6 +14,14 @@ use tokio::process::{Child, Command};
 
 /// `/proc/<pid>/stat` counts CPU time in clock ticks of 1/100 s (USER_HZ) on Linux.
 const TICKS_PER_SECOND: f64 = 100.0;
+/// The shared secret of the callers' HS256 tokens (the bench signs its own).
+pub const JWT_SECRET: &str = "pwa-billing-bench-secret-0123456789abcdef";
+/// The app's package (the emulator's default).
+const PACKAGE: &str = "com.example.pwa";
+/// The service account the emulator signs its RTDN pushes as.
+const RTDN_SERVICE_ACCOUNT: &str = "rtdn-push@play-emulator.iam.gserviceaccount.com";
+/// How long a process gets to become ready (longer under valgrind).
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// CPU seconds (user + system) a process used so far.
 pub fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
@@ -74,82 +85,213 @@ impl CpuClock {
     }
 }
 
-/// A running `pwa-billing sandbox`, stopped on drop.
-#[derive(Debug)]
-pub struct Sandbox {
-    child: Child,
-    /// The server's base URL.
-    pub url: String,
-    /// The embedded emulator's base URL.
-    pub emulator_url: String,
-    /// Its process id.
-    pub pid: String,
-    _data: tempfile::TempDir,
+/// How to start the two processes.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// `pwa-billing`.
+    pub server: PathBuf,
+    /// `play-emulator`.
+    pub emulator: PathBuf,
+    /// `None`: SQLite in the run's directory.
+    pub database_url: Option<String>,
+    /// Run the server under `valgrind --tool=callgrind`, writing its files here.
+    pub callgrind: Option<PathBuf>,
 }
 
-impl Sandbox {
-    /// Starts `binary sandbox` on free loopback ports with a fresh data directory (SQLite),
-    /// or the database `database_url` names (`sandbox --database-url`).
-    pub async fn start(binary: &Path, database_url: Option<&str>) -> anyhow::Result<Self> {
-        let data = tempfile::tempdir().context("a data directory")?;
-        let mut command = Command::new(binary);
-        command
-            .args([
-                "sandbox",
-                "--port",
-                "0",
-                "--emulator-port",
-                "0",
-                "--data-dir",
-            ])
-            .arg(data.path())
+/// The emulator and the server, killed on drop.
+#[derive(Debug)]
+pub struct Processes {
+    emulator: Child,
+    server: Child,
+    /// The server's base URL.
+    pub url: String,
+    /// The emulator's base URL.
+    pub emulator_url: String,
+    /// The server's process id.
+    pub server_pid: String,
+    /// The emulator's process id.
+    pub emulator_pid: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A command, under callgrind if asked (instrumentation off until the bench zeroes it).
+fn command(binary: &Path, callgrind: Option<&Path>, name: &str) -> Command {
+    match callgrind {
+        None => Command::new(binary),
+        Some(dir) => {
+            let mut c = Command::new("valgrind");
+            c.arg("--tool=callgrind")
+                .arg(format!(
+                    "--callgrind-out-file={}/{name}.%p.out",
+                    dir.display()
+                ))
+                .arg("--dump-instr=no")
+                // Every dump names its functions in full, so each one reads on its own.
+                .arg("--compress-strings=no")
+                .arg("--compress-pos=no")
+                .arg(binary);
+            c
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl Processes {
+    /// Starts `play-emulator` on a free port, then `pwa-billing serve` configured for it,
+    /// and waits until the server's `/healthz` answers.
+    pub async fn start(launch: &Launch, http: &reqwest::Client) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir().context("a run directory")?;
+        let callgrind = launch.callgrind.as_deref();
+        let emulator_config = dir.path().join("emulator.toml");
+        std::fs::write(
+            &emulator_config,
+            format!("port = 0\npackage_name = \"{PACKAGE}\"\n"),
+        )?;
+        // (The emulator itself never runs under valgrind: its RSA key generation at start
+        // takes minutes there.)
+        let mut emulator = Command::new(&launch.emulator);
+        emulator
+            .arg("--config")
+            .arg(&emulator_config)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
-        if let Some(url) = database_url {
-            command.args(["--database-url", url]);
-        }
-        let mut child = command
+        let mut emulator = emulator
             .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let pid = child
-            .id()
-            .ok_or_else(|| anyhow!("the sandbox exited at once"))?
-            .to_string();
-        let stdout = child.stdout.take().expect("piped stdout");
+            .with_context(|| format!("starting {}", launch.emulator.display()))?;
+        let emulator_pid = pid(&emulator)?;
+        let stdout = emulator.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let (mut url, mut emulator_url) = (None, None);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while url.is_none() || emulator_url.is_none() {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let emulator_url = loop {
             let line = tokio::time::timeout_at(deadline.into(), lines.next_line())
                 .await
-                .map_err(|_| anyhow!("the sandbox did not say where it listens within 30 s"))??;
-            let Some(line) = line else {
-                bail!("the sandbox exited before listening (see its log above)");
-            };
-            if let Some(u) = line.strip_prefix("pwa-billing sandbox listening on ") {
-                url = Some(u.trim().to_string());
-            } else if let Some(u) = line.strip_prefix("play emulator on ") {
-                emulator_url = Some(u.trim().to_string());
+                .map_err(|_| anyhow!("play-emulator did not say where it listens in time"))??
+                .ok_or_else(|| anyhow!("play-emulator exited before listening (see its log)"))?;
+            if let Some(rest) = line.strip_prefix("play-emulator listening on ") {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
             }
-        }
+        };
         // Keep reading its stdout so that it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self {
-            child,
-            url: url.expect("read above"),
-            emulator_url: emulator_url.expect("read above"),
-            pid,
-            _data: data,
-        })
+
+        let key = http
+            .get(format!("{emulator_url}/emulator/v1/service-account.json"))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let key_path = dir.path().join("service-account.json");
+        std::fs::write(&key_path, key)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let database_url = launch
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("pwa-billing.db").display()));
+        let server_config = dir.path().join("server.toml");
+        std::fs::write(
+            &server_config,
+            format!(
+                r#"listen = "127.0.0.1:{port}"
+package_name = "{PACKAGE}"
+service_account_key = "{key}"
+play_api_base_url = "{emulator_url}"
+database_url = "{database_url}"
+accept_test_purchases = true
+
+[auth]
+jwt_hs256_secret = "{JWT_SECRET}"
+
+[products]
+coins_100 = "consumable"
+premium_unlock = "non_consumable"
+sub_monthly = "subscription"
+sub_yearly = "subscription"
+
+[rtdn]
+audience = "{url}/v1/rtdn"
+service_account_email = "{RTDN_SERVICE_ACCOUNT}"
+jwks_url = "{emulator_url}/emulator/v1/oidc/certs"
+
+[voided]
+poll_interval_secs = 30
+"#,
+                key = key_path.display(),
+            ),
+        )?;
+        let server = command(&launch.server, callgrind, "server")
+            .arg("serve")
+            .arg("--config")
+            .arg(&server_config)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", launch.server.display()))?;
+        let server_pid = pid(&server)?;
+        let mut this = Self {
+            emulator,
+            server,
+            url,
+            emulator_url,
+            server_pid,
+            emulator_pid,
+            _dir: dir,
+        };
+        this.ready(http).await?;
+        Ok(this)
     }
 
-    /// Stops the sandbox (SIGKILL: nothing of it is kept).
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        self.child.kill().await.context("stopping the sandbox")
+    /// Waits until the server's `/healthz` answers 200.
+    async fn ready(&mut self, http: &reqwest::Client) -> anyhow::Result<()> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.server.try_wait()? {
+                bail!("pwa-billing serve exited ({status}) before answering (see its log above)");
+            }
+            let answered = http.get(format!("{}/healthz", self.url)).send().await;
+            if answered.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("pwa-billing serve did not answer /healthz within {READY_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
+
+    /// Stops both (SIGKILL: nothing of them is kept).
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.server.kill().await.context("stopping the server")?;
+        self.emulator.kill().await.context("stopping the emulator")
+    }
+}
+
+fn pid(child: &Child) -> anyhow::Result<String> {
+    Ok(child
+        .id()
+        .ok_or_else(|| anyhow!("the process exited at once"))?
+        .to_string())
 }
 
 #[cfg(test)]

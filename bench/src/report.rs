@@ -31,10 +31,11 @@ pub struct Figure {
 
 fn latencies(s: &Stats) -> String {
     format!(
-        "p50 {:.2} p99 {:.2} p99.9 {:.2} ms, client CPU {:.0} %",
+        "p50 {:.2} p99 {:.2} p99.9 {:.2} ms, server CPU {:.0} %, client CPU {:.0} %",
         s.percentile_ms(50.0),
         s.percentile_ms(99.0),
         s.percentile_ms(99.9),
+        s.server_cpu * 100.0,
         s.client_cpu * 100.0
     )
 }

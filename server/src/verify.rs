@@ -145,13 +145,15 @@ impl Verifier {
             Err(e) => e.code(),
         };
         self.metrics.verification(outcome);
-        let (account, token) = (fingerprint(account), fingerprint(token));
+        // (The fingerprints, two SHA-256, are computed only if the line is logged.)
         match &result {
             Err(ApiError::Internal(_)) => {}
             Err(e) => {
-                tracing::info!(%account, item_id, %token, outcome, reason = %e, "verification refused")
+                tracing::info!(account = %fingerprint(account), item_id, token = %fingerprint(token), outcome, reason = %e, "verification refused")
             }
-            Ok(_) => tracing::info!(%account, item_id, %token, outcome, "verified"),
+            Ok(_) => {
+                tracing::info!(account = %fingerprint(account), item_id, token = %fingerprint(token), outcome, "verified")
+            }
         }
         result.map(|(verdict, _)| verdict)
     }
@@ -313,7 +315,7 @@ impl Verifier {
             updated_at: now,
         };
         let was_pending = existing.as_ref().is_none_or(|r| r.state == "pending");
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.writer().begin().await?;
         let written = match &existing {
             None => purchases::insert(&mut tx, &row).await?,
             Some(_) => purchases::update_observed(&mut tx, &row).await?,
@@ -361,9 +363,14 @@ impl Verifier {
                 "the purchase is {state}"
             )));
         }
-        let row = purchases::find(&self.db, token)
-            .await?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("purchase row vanished")))?;
+        // A new row is what was inserted; an updated one is read back (the update keeps an
+        // earlier acknowledgement and grant time).
+        let row = match existing {
+            None => row,
+            Some(_) => purchases::find(&self.db, token)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("purchase row vanished")))?,
+        };
         let entitlement = Entitlement::from_row(&row, now_ms()).ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("unreadable purchase row {}", row.id))
         })?;

@@ -115,7 +115,25 @@ impl Worker {
                 let this = this.clone();
                 running.spawn(async move { this.run_job(job).await });
             }
-            while running.join_next().await.is_some() {}
+            // The jobs that succeeded are marked done together: one write per batch.
+            let mut done = Vec::new();
+            while let Some(finished) = running.join_next().await {
+                if let Ok(Some(id)) = finished {
+                    done.push(id);
+                }
+            }
+            match outbox::complete_all(&this.db, &done, &this.owner).await {
+                Ok(n) if n < done.len() as u64 => {
+                    tracing::warn!(
+                        lost = done.len() as u64 - n,
+                        "lease lost before jobs were marked done; another worker has them"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, jobs = done.len(), "marking jobs done failed; they run again after their lease")
+                }
+            }
             if full {
                 continue;
             }
@@ -128,7 +146,9 @@ impl Worker {
         tracing::info!(owner = %this.owner, "worker stopped");
     }
 
-    async fn run_job(&self, job: Job) {
+    /// Runs one job; returns its id if it succeeded (the caller marks it done), else
+    /// settles it (failed, or released for a retry).
+    async fn run_job(&self, job: Job) -> Option<String> {
         let Some(handler) = self.handlers.0.get(&job.kind) else {
             tracing::error!(job = %job.id, kind = %job.kind, "no handler for this job kind");
             self.metrics.job(&job.kind, "failed");
@@ -142,12 +162,12 @@ impl Worker {
                 .await,
                 &job,
             );
-            return;
+            return None;
         };
         match handler.run(&job).await {
             Ok(()) => {
                 self.metrics.job(&job.kind, "done");
-                self.settle(outbox::complete(&self.db, &job.id, &self.owner).await, &job);
+                return Some(job.id);
             }
             Err(JobError::Transient(e)) => {
                 let retry = (job.attempts.max(1) - 1) as u32;
@@ -171,6 +191,7 @@ impl Worker {
                 self.settle(outbox::fail(&self.db, &job.id, &self.owner, &e).await, &job);
             }
         }
+        None
     }
 
     fn settle(&self, result: Result<bool, sqlx::Error>, job: &Job) {

@@ -40,7 +40,7 @@ pub async fn record(
     }
     .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.writer().begin().await?;
     sqlx::query("DELETE FROM play_fetches WHERE fetched_at < $1")
         .bind(now - keep_ms)
         .execute(&mut *tx)

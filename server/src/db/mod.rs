@@ -24,10 +24,11 @@ pub enum Backend {
     Postgres,
 }
 
-/// A connection pool.
+/// The connection pools: every connection ([`Db::pool`]), and the writer ([`Db::writer`]).
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -40,7 +41,6 @@ impl Db {
         } else {
             Backend::Postgres
         };
-        let mut pool = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let options = match backend {
             Backend::Sqlite => {
                 // WAL is a property of the file: set it once, with SQLite's own options, then
@@ -50,34 +50,54 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .busy_timeout(Duration::from_secs(10));
                 sqlite.connect().await?.close().await?;
-                pool = pool.max_connections(8);
                 AnyConnectOptions::from_str(url)?
+            }
+            Backend::Postgres => AnyConnectOptions::from_str(url)?,
+        };
+        let pool_of = |max: u32| {
+            AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(10))
+                .max_connections(max)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            sqlx::query("PRAGMA busy_timeout = 10000")
+                                .execute(&mut *conn)
+                                .await?;
+                            // In WAL mode, NORMAL syncs at checkpoints instead of every
+                            // commit: a crash of the process loses nothing, a power cut may
+                            // lose the last commits (their Google side is re-read by
+                            // reconcile).
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                // SQLite has one write lock per file. Writers that race for it from several
+                // connections wait in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms
+                // between tries; one writer connection makes the request path's and the
+                // outbox's writes queue in this process instead, in order, with no sleep.
+                // Readers never wait for it (WAL). Commits are the same commits: nothing
+                // about durability changes.
+                let pool = pool_of(8).connect_with(options.clone()).await?;
+                let writer = pool_of(1).connect_with(options).await?;
+                (pool, writer)
             }
             Backend::Postgres => {
-                pool = pool.max_connections(16);
-                AnyConnectOptions::from_str(url)?
+                let pool = pool_of(16).connect_with(options).await?;
+                (pool.clone(), pool)
             }
         };
-        let pool = pool
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA busy_timeout = 10000")
-                            .execute(&mut *conn)
-                            .await?;
-                        // In WAL mode, NORMAL syncs at checkpoints instead of every commit:
-                        // a crash of the process loses nothing, a power cut may lose the
-                        // last commits (their Google side is re-read by reconcile).
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// Applies the migrations not applied yet.
@@ -85,9 +105,17 @@ impl Db {
         MIGRATOR.run(&self.pool).await
     }
 
-    /// The pool.
+    /// The pool of every connection (reads, and writes off the hot paths).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool of the hot paths' writes (grants, the outbox): on SQLite a single
+    /// connection, so that they queue here instead of sleeping in SQLite's busy handler; on
+    /// PostgreSQL the same pool as [`Db::pool`]. Hold no other writer connection while using
+    /// one (a transaction on it must do all its work on it).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Which database this is.
@@ -100,8 +128,9 @@ impl Db {
         self.pool.acquire().await?.ping().await
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -163,7 +163,7 @@ pub async fn touch(db: &Db, token: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE purchases SET updated_at = $1 WHERE purchase_token = $2")
         .bind(now_ms())
         .bind(token)
-        .execute(db.pool())
+        .execute(db.writer())
         .await?;
     Ok(())
 }
@@ -179,7 +179,7 @@ pub async fn mark_acknowledged(db: &Db, token: &str, consumed: bool) -> Result<(
     .bind(i64::from(consumed))
     .bind(now_ms())
     .bind(token)
-    .execute(db.pool())
+    .execute(db.writer())
     .await?;
     Ok(())
 }

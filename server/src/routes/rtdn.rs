@@ -65,7 +65,7 @@ async fn receive(
         return Ok(StatusCode::NO_CONTENT);
     }
     let text = serde_json::to_string(&notification).map_err(ApiError::internal)?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.writer().begin().await?;
     let new = store::store_message(
         &mut tx,
         &message_id,

@@ -805,8 +805,13 @@ async fn one_time_product_offers_follow_googles_rules() {
         |units: &str| json!({ "absoluteDiscount": { "currencyCode": "USD", "units": units } });
     let mut both = offer("t", discounted.clone(), us(off("1")));
     both["preOrderOffer"] = json!({});
+    let mut tagged = offer("t", discounted.clone(), us(off("1")));
+    tagged["offerTags"] = json!((0..21)
+        .map(|i| json!({ "tag": format!("t{i}") }))
+        .collect::<Vec<_>>());
     for (bad, why) in [
         (both, "exactly one of discountedOffer, preOrderOffer"),
+        (tagged, "At most 20 offer tags"),
         (
             offer("t", discounted.clone(), us(off("5"))),
             "less than the purchase option's price",

@@ -43,6 +43,27 @@ fn regions(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Google's limit on an offer's `offerTags` (subscription and one-time offers alike): at
+/// most 20 tags of 1–20 characters.
+pub fn check_offer_tags(o: &Value) -> Result<(), GoogleError> {
+    let tags = o["offerTags"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if tags.len() > 20
+        || tags.iter().any(|t| {
+            t["tag"]
+                .as_str()
+                .is_none_or(|t| t.is_empty() || t.len() > 20)
+        })
+    {
+        return Err(GoogleError::invalid(
+            "At most 20 offer tags of 1-20 characters.",
+        ));
+    }
+    Ok(())
+}
+
 /// Validates an offer against its base plan and its stored version.
 fn validate(
     mut o: Value,
@@ -129,18 +150,7 @@ fn validate(
             }
         }
     }
-    let tags = o["offerTags"].as_array().cloned().unwrap_or_default();
-    if tags.len() > 20
-        || tags.iter().any(|t| {
-            t["tag"]
-                .as_str()
-                .is_none_or(|t| t.is_empty() || t.len() > 20)
-        })
-    {
-        return Err(GoogleError::invalid(
-            "At most 20 offer tags of 1-20 characters.",
-        ));
-    }
+    check_offer_tags(&o)?;
     o["packageName"] = json!(m.package_name);
     o["state"] = existing
         .and_then(|e| e.get("state").cloned())

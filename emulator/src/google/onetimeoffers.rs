@@ -251,18 +251,7 @@ fn validate(
             "Cannot remove region once it has been added: {gone}"
         )));
     }
-    let tags = o["offerTags"].as_array().cloned().unwrap_or_default();
-    if tags.len() > 20
-        || tags.iter().any(|t| {
-            t["tag"]
-                .as_str()
-                .is_none_or(|t| t.is_empty() || t.len() > 20)
-        })
-    {
-        return Err(GoogleError::invalid(
-            "At most 20 offer tags of 1-20 characters.",
-        ));
-    }
+    super::offers::check_offer_tags(&o)?;
     o["packageName"] = json!(m.package_name);
     o["regionsVersion"] = json!({ "version": version });
     o["state"] = existing

@@ -240,11 +240,13 @@ impl Lifecycle {
         {
             Some(recorded) => recorded,
             None => {
+                let started_at = now_ms();
                 let s = self
                     .play
                     .get_subscription_purchase_v2(token)
                     .await
                     .map_err(from_play)?;
+                self.refetches.read(token, started_at);
                 let item = product_of(&s).unwrap_or_default();
                 self.record(existing.as_ref(), token, &item, Fetched::Subscription(&s))
                     .await?;
@@ -607,14 +609,14 @@ impl RtdnHandler {
             .as_ref()
             .filter(|s| s.notification_type != SUBSCRIPTION_REVOKED)
             .map(|s| s.purchase_token.as_str());
-        let mut flight = None;
+        let mut _turn = None;
         if let Some(token) = token {
             let received_at = store::received_at(&self.0.db, &p.message_id)
                 .await
                 .map_err(from_db)?
                 .unwrap_or(i64::MAX);
-            match self.0.refetches.begin(token, received_at).await {
-                Some(f) => flight = Some(f),
+            match self.0.refetches.turn(token, received_at).await {
+                Some(t) => _turn = Some(t),
                 None => {
                     tracing::debug!(message = %p.message_id, "RTDN answered by a newer re-fetch");
                     return Ok(());
@@ -622,9 +624,6 @@ impl RtdnHandler {
             }
         }
         let change = self.0.apply(&n).await?;
-        if let Some(f) = flight {
-            f.succeeded();
-        }
         tracing::debug!(message = %p.message_id, ?change, "RTDN processed");
         Ok(())
     }

@@ -50,6 +50,61 @@ async fn every_subscription_notification_moves_the_entitlement() {
     assert_eq!(h.entitlements("alice").await.len(), 1);
 }
 
+/// A "purchased" notification the verification already answered costs no Google call, and
+/// so answers no other notification: a change stored before its job ran is still read.
+#[tokio::test]
+async fn a_notification_answered_without_google_answers_no_later_one() {
+    use pwa_billing_server::lifecycle::{RtdnHandler, RtdnJob};
+    use pwa_billing_server::outbox::Job;
+    use pwa_billing_server::worker::JobHandler;
+
+    let h = pushed().await;
+    push_off(&h);
+    let c = catalog();
+    let token = h.verified("alice", &c.subscription).await;
+    h.emulator_action(&token, "grace", json!({})).await;
+    let messages = messages_about(&h, &token);
+    assert_eq!(messages.len(), 2, "purchased, then in grace: {messages:?}");
+    // Both stored (as the push endpoint stores them), the purchased one's job run only
+    // after the second arrived, as a busy worker would.
+    for (id, data) in &messages {
+        let mut conn = h.state.db.writer().acquire().await.unwrap();
+        let stored = pwa_billing_server::db::lifecycle::store_message(
+            &mut conn,
+            id,
+            None,
+            None,
+            &data.to_string(),
+        )
+        .await
+        .unwrap();
+        assert!(stored);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let handler = RtdnHandler(h.state.lifecycle.clone());
+    let gets = h.call_count("androidpublisher.purchases.subscriptionsv2.get").await;
+    for (id, _) in &messages {
+        let job = Job {
+            id: format!("test-{id}"),
+            kind: "rtdn".into(),
+            payload: serde_json::to_string(&RtdnJob {
+                message_id: id.clone(),
+            })
+            .unwrap(),
+            attempts: 1,
+            created_at: 0,
+        };
+        handler.run(&job).await.expect("job runs");
+    }
+    assert_eq!(
+        h.call_count("androidpublisher.purchases.subscriptionsv2.get").await,
+        gets + 1,
+        "one read, for the grace notification"
+    );
+    let e = entitlement(&h, "alice", &token).await.unwrap();
+    assert_eq!(e["state"], "grace_period", "{e}");
+}
+
 #[tokio::test]
 async fn a_revoked_subscription_is_revoked_at_once() {
     let h = pushed().await;

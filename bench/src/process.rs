@@ -20,6 +20,8 @@ pub const JWT_SECRET: &str = "pwa-billing-bench-secret-0123456789abcdef";
 const PACKAGE: &str = "com.example.pwa";
 /// The service account the emulator signs its RTDN pushes as.
 const RTDN_SERVICE_ACCOUNT: &str = "rtdn-push@play-emulator.iam.gserviceaccount.com";
+/// The demo's catalog (the repository's `catalog.toml`): what both processes sell.
+const CATALOG: &str = include_str!("../../catalog.toml");
 /// How long a process gets to become ready (longer under valgrind).
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -147,6 +149,9 @@ impl Processes {
     pub async fn start(launch: &Launch, http: &reqwest::Client) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir().context("a run directory")?;
         let callgrind = launch.callgrind.as_deref();
+        // Both processes sell the demo's catalog, read from the same file (as a user's do).
+        let catalog = dir.path().join("catalog.toml");
+        std::fs::write(&catalog, CATALOG)?;
         let emulator_config = dir.path().join("emulator.toml");
         std::fs::write(
             &emulator_config,
@@ -158,6 +163,8 @@ impl Processes {
         emulator
             .arg("--config")
             .arg(&emulator_config)
+            .arg("--catalog")
+            .arg(&catalog)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -216,15 +223,10 @@ service_account_key = "{key}"
 play_api_base_url = "{emulator_url}"
 database_url = "{database_url}"
 accept_test_purchases = true
+catalog = "{catalog}"
 
 [auth]
 jwt_hs256_secret = "{JWT_SECRET}"
-
-[products]
-coins_100 = "consumable"
-premium_unlock = "non_consumable"
-sub_monthly = "subscription"
-sub_yearly = "subscription"
 
 [rtdn]
 audience = "{url}/v1/rtdn"
@@ -235,6 +237,7 @@ jwks_url = "{emulator_url}/emulator/v1/oidc/certs"
 poll_interval_secs = 30
 "#,
                 key = key_path.display(),
+                catalog = catalog.display(),
             ),
         )?;
         let server = command(&launch.server, callgrind, "server")

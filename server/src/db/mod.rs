@@ -1,6 +1,7 @@
 //! Storage: SQLite (WAL) by default, PostgreSQL by URL, through sqlx's `Any` driver with
 //! one migrations-managed schema written for both dialects.
 
+mod checkpoint;
 pub mod fetches;
 pub mod lifecycle;
 pub mod purchases;
@@ -54,10 +55,16 @@ impl Db {
             }
             Backend::Postgres => AnyConnectOptions::from_str(url)?,
         };
-        let pool_of = |max: u32| {
+        // `checkpoints`: whether this pool's connections checkpoint the WAL themselves
+        // (SQLite; the writer leaves it to [`checkpoint`]).
+        let pool_of = |max: u32, checkpoints: bool| {
             AnyPoolOptions::new()
                 .acquire_timeout(Duration::from_secs(10))
                 .max_connections(max)
+                // A SQLite connection is a file in this process: pinging it before each
+                // use (one more round trip to its worker thread per query) finds nothing.
+                // A PostgreSQL one may have been cut by a restart: pinged.
+                .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -71,6 +78,11 @@ impl Db {
                             sqlx::query("PRAGMA synchronous = NORMAL")
                                 .execute(&mut *conn)
                                 .await?;
+                            if !checkpoints {
+                                sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
                         }
                         Ok(())
                     })
@@ -84,12 +96,13 @@ impl Db {
                 // outbox's writes queue in this process instead, in order, with no sleep.
                 // Readers never wait for it (WAL). Commits are the same commits: nothing
                 // about durability changes.
-                let pool = pool_of(8).connect_with(options.clone()).await?;
-                let writer = pool_of(1).connect_with(options).await?;
+                let pool = pool_of(8, true).connect_with(options.clone()).await?;
+                let writer = pool_of(1, false).connect_with(options).await?;
+                checkpoint::spawn(pool.clone());
                 (pool, writer)
             }
             Backend::Postgres => {
-                let pool = pool_of(16).connect_with(options).await?;
+                let pool = pool_of(16, true).connect_with(options).await?;
                 (pool.clone(), pool)
             }
         };

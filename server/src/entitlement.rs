@@ -5,7 +5,7 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::config::ProductKind;
-use crate::db::purchases::PurchaseRow;
+use crate::db::purchases::{PurchaseRow, ShownRow};
 
 /// The state of an entitlement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -105,8 +105,41 @@ pub struct Entitlement {
 impl Entitlement {
     /// The view of a granted row at time `now_ms`; `None` for a pending or unreadable row.
     pub fn from_row(row: &PurchaseRow, now_ms: i64) -> Option<Self> {
-        let state = EntitlementState::parse(&row.state)?;
-        let kind = ProductKind::parse(&row.kind)?;
+        Self::new(
+            Shown {
+                id: row.id.clone(),
+                item_id: row.item_id.clone(),
+                kind: &row.kind,
+                state: &row.state,
+                quantity: row.quantity,
+                expires_at: row.expires_at,
+                test: row.test,
+                purchase_token: row.purchase_token.clone(),
+            },
+            now_ms,
+        )
+    }
+
+    /// [`Entitlement::from_row`] of a listed row (moved, not copied).
+    pub fn from_shown(row: ShownRow, now_ms: i64) -> Option<Self> {
+        Self::new(
+            Shown {
+                id: row.id,
+                item_id: row.item_id,
+                kind: &row.kind,
+                state: &row.state,
+                quantity: row.quantity,
+                expires_at: row.expires_at,
+                test: row.test,
+                purchase_token: row.purchase_token,
+            },
+            now_ms,
+        )
+    }
+
+    fn new(row: Shown<'_>, now_ms: i64) -> Option<Self> {
+        let state = EntitlementState::parse(row.state)?;
+        let kind = ProductKind::parse(row.kind)?;
         let not_expired = row.expires_at.is_none_or(|e| e > now_ms);
         let entitled = match state {
             EntitlementState::Active
@@ -116,17 +149,29 @@ impl Entitlement {
             _ => false,
         };
         Some(Self {
-            id: row.id.clone(),
-            item_id: row.item_id.clone(),
+            id: row.id,
+            item_id: row.item_id,
             kind,
             state,
             entitled,
             quantity: row.quantity,
             expires_at: row.expires_at.and_then(format_ms),
             test: row.test != 0,
-            purchase_token: row.purchase_token.clone(),
+            purchase_token: row.purchase_token,
         })
     }
+}
+
+/// The columns an entitlement is made of, owned or borrowed as each caller has them.
+struct Shown<'a> {
+    id: String,
+    item_id: String,
+    kind: &'a str,
+    state: &'a str,
+    quantity: i64,
+    expires_at: Option<i64>,
+    test: i64,
+    purchase_token: String,
 }
 
 /// RFC 3339 of a millisecond timestamp.

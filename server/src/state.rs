@@ -31,9 +31,22 @@ pub struct SandboxInfo {
     pub session_secret: String,
 }
 
-/// The one application state.
+/// The one application state, shared by every request: a clone is one reference count (the
+/// extractors clone it per request), its parts are reached through it ([`Shared`]).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of the [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     /// The configuration.
     pub config: Arc<Config>,
     /// The database.
@@ -122,7 +135,7 @@ impl AppState {
         if config.rtdn.audience.is_none() || config.rtdn.service_account_email.is_none() {
             tracing::info!("RTDN not configured (rtdn.audience, rtdn.service_account_email): POST /v1/rtdn refuses every push");
         }
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             rtdn_auth: Arc::new(PushAuthenticator::new(&config.rtdn, http.clone())),
             lifecycle,
             auth: Arc::new(Authenticator::new(&config.auth, http)),
@@ -135,7 +148,7 @@ impl AppState {
             wake,
             sandbox: sandbox.map(Arc::new),
             jitter,
-        })
+        })))
     }
 
     /// The job handlers of this server. Register new job kinds here.

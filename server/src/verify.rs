@@ -16,13 +16,14 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, Limits, ProductKind};
 use crate::db::fetches;
+use crate::db::grants::{Grant, GroupCommit};
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{now_ms, Db};
 use crate::entitlement::{Entitlement, EntitlementState};
 use crate::error::ApiError;
 use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
-use crate::outbox::{self, NewJob};
+use crate::outbox::NewJob;
 use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
@@ -104,11 +105,13 @@ pub struct Verifier {
     metrics: Metrics,
     wake: Arc<Notify>,
     locks: Arc<KeyedLocks>,
+    grants: GroupCommit,
 }
 
 impl Verifier {
     /// A verifier; `wake` is notified when a job was enqueued; `locks` are the per-token
-    /// locks it shares with the [`crate::lifecycle::Lifecycle`] of the same process.
+    /// locks it shares with the [`crate::lifecycle::Lifecycle`] of the same process. Starts
+    /// the task that commits its grants ([`GroupCommit`]): call it inside a Tokio runtime.
     pub fn new(
         config: &Config,
         db: Db,
@@ -118,6 +121,7 @@ impl Verifier {
         locks: Arc<KeyedLocks>,
     ) -> Self {
         Self {
+            grants: GroupCommit::spawn(db.clone()),
             db,
             play,
             products: config.products.clone(),
@@ -315,14 +319,32 @@ impl Verifier {
             updated_at: now,
         };
         let was_pending = existing.as_ref().is_none_or(|r| r.state == "pending");
-        let mut tx = self.db.writer().begin().await?;
-        let written = match &existing {
-            None => purchases::insert(&mut tx, &row).await?,
-            Some(_) => purchases::update_observed(&mut tx, &row).await?,
+        let settle = match (grants, observed.settle) {
+            (true, Some(job_kind)) => Some(
+                NewJob::new(
+                    job_kind,
+                    &SettlePayload {
+                        purchase_token: token.into(),
+                        product_id: observed.settle_product_id.clone(),
+                        product_kind: kind,
+                    },
+                )
+                .dedupe(settle_key(token)),
+            ),
+            _ => None,
         };
-        if !written {
+        let replaces = row.linked_purchase_token.clone().filter(|_| grants);
+        let written = self
+            .grants
+            .write(Grant {
+                row: row.clone(),
+                new: existing.is_none(),
+                settle,
+                replaces: replaces.clone(),
+            })
+            .await?;
+        if !written.stored {
             // Another replica recorded this token first: answer from its row.
-            tx.rollback().await?;
             let row = purchases::find(&self.db, token)
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("purchase row vanished")))?;
@@ -333,26 +355,10 @@ impl Verifier {
                 false,
             ));
         }
-        let mut enqueued = false;
-        if let (true, Some(job_kind)) = (grants, observed.settle) {
-            let payload = SettlePayload {
-                purchase_token: token.into(),
-                product_id: observed.settle_product_id.clone(),
-                product_kind: kind,
-            };
-            enqueued = outbox::enqueue(
-                &mut tx,
-                &NewJob::new(job_kind, &payload).dedupe(settle_key(token)),
-            )
-            .await?;
+        if let Some(old) = replaces.filter(|_| written.replaced) {
+            tracing::info!(token = %fingerprint(&old), "entitlement replaced by a linked purchase");
         }
-        if let Some(linked) = row.linked_purchase_token.as_deref().filter(|_| grants) {
-            if purchases::set_state(&mut tx, linked, EntitlementState::Replaced.as_str()).await? {
-                tracing::info!(token = %fingerprint(linked), "entitlement replaced by a linked purchase");
-            }
-        }
-        tx.commit().await?;
-        if enqueued {
+        if written.enqueued {
             self.wake.notify_one();
         }
         if state == "pending" {

@@ -3,6 +3,7 @@
 
 mod checkpoint;
 pub mod fetches;
+pub mod grants;
 pub mod lifecycle;
 pub mod purchases;
 

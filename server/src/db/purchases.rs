@@ -41,6 +41,28 @@ pub struct PurchaseRow {
     pub updated_at: i64,
 }
 
+/// What an entitlement shows of a stored purchase: the columns `GET /v1/entitlements`
+/// reads (half of the row: each column read is a copy, twice through sqlx's `Any`).
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct ShownRow {
+    /// The token.
+    pub purchase_token: String,
+    /// Stable entitlement id.
+    pub id: String,
+    /// The product id.
+    pub item_id: String,
+    /// `consumable`, `non_consumable`, `subscription`.
+    pub kind: String,
+    /// An entitlement state.
+    pub state: String,
+    /// Quantity granted.
+    pub quantity: i64,
+    /// Access end (ms), subscriptions.
+    pub expires_at: Option<i64>,
+    /// 1 for a test purchase.
+    pub test: i64,
+}
+
 macro_rules! columns {
     () => {
         "purchase_token, id, account_id, item_id, kind, state, quantity, expires_at, test, acknowledged, \
@@ -61,12 +83,11 @@ pub async fn find(db: &Db, token: &str) -> Result<Option<PurchaseRow>, sqlx::Err
 }
 
 /// The account's purchases, pending ones excluded, oldest first.
-pub async fn list_granted(db: &Db, account_id: &str) -> Result<Vec<PurchaseRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM purchases WHERE account_id = $1 AND state <> 'pending' ORDER BY created_at, purchase_token"
-    ))
+pub async fn list_granted(db: &Db, account_id: &str) -> Result<Vec<ShownRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT purchase_token, id, item_id, kind, state, quantity, expires_at, test \
+         FROM purchases WHERE account_id = $1 AND state <> 'pending' ORDER BY created_at, purchase_token",
+    )
     .bind(account_id)
     .fetch_all(db.pool())
     .await

@@ -42,8 +42,8 @@ async fn list(
     let now = now_ms();
     let rows = purchases::list_granted(&state.db, &account).await?;
     let entitlements = rows
-        .iter()
-        .filter_map(|row| Entitlement::from_row(row, now))
+        .into_iter()
+        .filter_map(|row| Entitlement::from_shown(row, now))
         .collect();
     Ok(Json(EntitlementsResponse { entitlements }))
 }

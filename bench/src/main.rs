@@ -386,10 +386,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     };
     let b = start(args).await?;
     let server_cpu = CpuClock::of(&b.procs.server_pid);
-    let mut report = Report::new(format!(
-        "pwa-billing server benchmark: {database}, pwa-billing serve and play-emulator apart, 127.0.0.1, {} closed-loop clients, open loop at {} req/s",
-        b.args.clients, b.args.rate
-    ));
+    // The speed targets are set for SQLite; PostgreSQL's speeds are reported beside them.
+    let mut report = Report::new(
+        format!(
+            "pwa-billing server benchmark: {database}, pwa-billing serve and play-emulator apart, 127.0.0.1, {} closed-loop clients, open loop at {} req/s",
+            b.args.clients, b.args.rate
+        ),
+        b.args.database_url.is_none(),
+    );
+    if b.args.database_url.is_some() {
+        report.note("speed targets bind SQLite; on PostgreSQL a figure under one says `less`, and only counts (Google calls, memory) fail the run".into());
+    }
 
     // The floor, closed loop, at the start (and again before each figure: the floor of a
     // figure is the one measured nearest to it).

@@ -82,7 +82,9 @@ async fn a_notification_answered_without_google_answers_no_later_one() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let handler = RtdnHandler(h.state.lifecycle.clone());
-    let gets = h.call_count("androidpublisher.purchases.subscriptionsv2.get").await;
+    let gets = h
+        .call_count("androidpublisher.purchases.subscriptionsv2.get")
+        .await;
     for (id, _) in &messages {
         let job = Job {
             id: format!("test-{id}"),
@@ -97,7 +99,8 @@ async fn a_notification_answered_without_google_answers_no_later_one() {
         handler.run(&job).await.expect("job runs");
     }
     assert_eq!(
-        h.call_count("androidpublisher.purchases.subscriptionsv2.get").await,
+        h.call_count("androidpublisher.purchases.subscriptionsv2.get")
+            .await,
         gets + 1,
         "one read, for the grace notification"
     );

@@ -74,7 +74,10 @@ mod tests {
         refetches.read("t", now_ms());
         drop(turn);
         assert!(refetches.turn("t", received).await.is_none(), "answered");
-        assert!(refetches.turn("other", received).await.is_some(), "per token");
+        assert!(
+            refetches.turn("other", received).await.is_some(),
+            "per token"
+        );
         assert!(
             refetches.turn("t", now_ms()).await.is_some(),
             "a read in the same millisecond answers nothing"

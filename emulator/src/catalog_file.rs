@@ -582,7 +582,8 @@ pub struct OfferEntry {
     pub phases: Vec<PhaseEntry>,
 }
 
-/// A phase of an offer: free, or at a price per region (every region of the base plan).
+/// A phase of an offer: free, or at a price per region (every region of the base plan),
+/// given region by region or as one price to convert.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseEntry {
@@ -597,6 +598,10 @@ pub struct PhaseEntry {
     /// The phase's price by region.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub prices: BTreeMap<String, String>,
+    /// One price converted with `convertRegionPrices` into each region of the base plan
+    /// (explicit `prices` win for their regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_price: Option<String>,
 }
 
 fn one() -> u32 {
@@ -694,6 +699,7 @@ impl OfferEntry {
                     recurrence_count: p["recurrenceCount"].as_u64().unwrap_or(1) as u32,
                     free,
                     prices,
+                    auto_price: None,
                 }
             })
             .collect();
@@ -891,37 +897,51 @@ impl CatalogFile {
             .values()
             .flat_map(|p| p.purchase_options.values())
             .filter_map(|o| o.auto_price.clone());
-        let subs = self
-            .subscriptions
-            .values()
-            .flat_map(|s| s.base_plans.values())
-            .filter_map(|b| b.auto_price.clone());
-        otp.chain(subs).collect()
+        let plans = || {
+            self.subscriptions
+                .values()
+                .flat_map(|s| s.base_plans.values())
+        };
+        let subs = plans().filter_map(|b| b.auto_price.clone());
+        let phases = plans()
+            .flat_map(|b| b.offers.values())
+            .flat_map(|o| &o.phases)
+            .filter_map(|p| p.auto_price.clone());
+        otp.chain(subs).chain(phases).collect()
     }
 
     /// Replaces every `auto_price` by explicit prices from `converted` (auto price string →
-    /// region → price); explicit prices of the file win. Entries whose auto price is missing
-    /// from `converted` keep it.
+    /// region → price); explicit prices of the file win, and an offer phase is priced only in
+    /// its base plan's regions. Entries whose auto price is missing from `converted` keep it.
     pub fn resolve_auto_prices(&mut self, converted: &BTreeMap<String, BTreeMap<String, Amount>>) {
-        let fill = |prices: &mut BTreeMap<String, String>, auto: &mut Option<String>| {
+        // `only`: the regions an offer phase may be priced in (its base plan's).
+        let fill = |prices: &mut BTreeMap<String, String>,
+                    auto: &mut Option<String>,
+                    only: Option<&BTreeSet<String>>| {
             let Some(regions) = auto.as_ref().and_then(|a| converted.get(a)) else {
                 return;
             };
             for (region, amount) in regions {
-                prices
-                    .entry(region.clone())
-                    .or_insert_with(|| amount.to_string());
+                if only.is_none_or(|o| o.contains(region)) {
+                    prices
+                        .entry(region.clone())
+                        .or_insert_with(|| amount.to_string());
+                }
             }
             *auto = None;
         };
         for p in self.one_time_products.values_mut() {
             for o in p.purchase_options.values_mut() {
-                fill(&mut o.prices, &mut o.auto_price);
+                fill(&mut o.prices, &mut o.auto_price, None);
             }
         }
         for s in self.subscriptions.values_mut() {
             for b in s.base_plans.values_mut() {
-                fill(&mut b.prices, &mut b.auto_price);
+                fill(&mut b.prices, &mut b.auto_price, None);
+                let plan_regions: BTreeSet<String> = b.prices.keys().cloned().collect();
+                for p in b.offers.values_mut().flat_map(|o| &mut o.phases) {
+                    fill(&mut p.prices, &mut p.auto_price, Some(&plan_regions));
+                }
             }
         }
     }

@@ -787,6 +787,55 @@ async fn offers_are_written_activated_and_pulled() {
     assert_eq!(r.code, 0, "{r:?}");
 }
 
+#[tokio::test]
+async fn an_offer_phase_priced_by_conversion_sells_in_each_region_of_its_base_plan() {
+    // Explicit prices win for their regions; the rest of the base plan's regions (US here)
+    // get the converted price, and no region the base plan does not sell in.
+    let with_offer = format!(
+        "{ONE}\n[subscriptions.pro.base_plans.monthly.offers.intro]\nphases = [{{ duration = \"P1M\", auto_price = \"0.99 USD\", prices = {{ DE = \"0.89 EUR\" }} }}]\n"
+    );
+    let s = setup(ONE, |_| {}).await;
+    s.write(&with_offer);
+    let r = s.run(&["validate"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = s.run(&["plan"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("auto_price 0.99 USD → "), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("+ create subscription offer pro/monthly/intro"),
+        "{r:?}"
+    );
+    let r = s.run(&["apply", "--yes"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, offer) = s
+        .google(
+            "GET",
+            "subscriptions/pro/basePlans/monthly/offers/intro",
+            None,
+        )
+        .await;
+    let configs: BTreeMap<String, Value> = offer["phases"][0]["regionalConfigs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["regionCode"].as_str().unwrap().to_string(),
+                c["price"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(configs.keys().collect::<Vec<_>>(), ["DE", "US"], "{offer}");
+    assert_eq!(configs["DE"]["currencyCode"], "EUR");
+    assert_eq!(configs["DE"]["nanos"], 890_000_000);
+    assert_eq!(configs["US"]["currencyCode"], "USD");
+    assert_eq!(configs["US"]["nanos"], 990_000_000);
+    // Converged: the same file plans nothing.
+    let r = s.run(&["plan", "--exit-code"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
 /// A one-time product whose buy option sells in three regions, in table syntax so offers can
 /// be added below it.
 const OTP: &str = r#"

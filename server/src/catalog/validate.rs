@@ -251,14 +251,18 @@ impl Checker {
                 if p.recurrence_count == 0 {
                     self.error(&pp, "recurrence_count must be at least 1");
                 }
-                match (p.free, p.prices.is_empty()) {
-                    (true, false) => self.error(&pp, "a phase is free or has prices, not both"),
-                    (false, true) => self.error(&pp, "needs free = true or prices = { … }"),
+                let priced = !p.prices.is_empty() || p.auto_price.is_some();
+                match (p.free, priced) {
+                    (true, true) => self.error(&pp, "a phase is free or has prices, not both"),
+                    (false, false) => self.error(
+                        &pp,
+                        "needs free = true, prices = { … } or auto_price = \"0.99 USD\"",
+                    ),
                     _ => {}
                 }
-                if !p.free {
-                    self.prices(&pp, &p.prices, &None, &Default::default());
-                    if plan.auto_price.is_none() {
+                if !p.free && priced {
+                    self.prices(&pp, &p.prices, &p.auto_price, &Default::default());
+                    if plan.auto_price.is_none() && p.auto_price.is_none() {
                         if let Some(r) = plan.prices.keys().find(|r| !p.prices.contains_key(*r)) {
                             self.error(&pp, format!("no price for region {r} of the base plan"));
                         }
@@ -611,17 +615,24 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
 mod tests {
     use super::*;
 
-    fn findings(text: &str) -> Vec<String> {
-        validate(&CatalogFile::parse(text, false).unwrap())
+    /// Asserts that validating `text` finds exactly `expect` (each a finding's beginning).
+    fn assert_findings(text: &str, expect: &[&str]) {
+        let f: Vec<String> = validate(&CatalogFile::parse(text, false).unwrap())
             .iter()
             .map(ToString::to_string)
-            .collect()
+            .collect();
+        for e in expect {
+            assert!(
+                f.iter().any(|x| x.starts_with(e)),
+                "missing {e:?} in {f:#?}"
+            );
+        }
+        assert_eq!(f.len(), expect.len(), "{f:#?}");
     }
 
     #[test]
     fn each_check_names_its_entry() {
-        let f = findings(
-            r#"
+        let text = r#"
 regions_version = "2022/02"
 [one_time_products."Bad-Id"]
 listings.en-US = { title = "0123456789012345678901234567890123456789012345678901234567" }
@@ -638,8 +649,7 @@ prices = { US = "1.99 USD" }
 [subscriptions.premium.base_plans.yearly]
 billing_period = "P1Y"
 auto_price = "19.99 USD"
-"#,
-        );
+"#;
         let expect = [
             "error: one_time_products.Bad-Id: product id \"Bad-Id\"",
             "error: one_time_products.Bad-Id.listings.en-US: title has 58 characters, at most 55",
@@ -652,12 +662,40 @@ auto_price = "19.99 USD"
             "error: subscriptions.premium.base_plans.monthly: grace_period + account_hold is 14 days",
             "warning: subscriptions.premium: 2 active base plans: a TWA shows the first base plan's price",
         ];
-        for e in expect {
-            assert!(
-                f.iter().any(|x| x.starts_with(e)),
-                "missing {e:?} in {f:#?}"
-            );
-        }
-        assert_eq!(f.len(), expect.len(), "{f:#?}");
+        assert_findings(text, &expect);
+    }
+
+    #[test]
+    fn an_offer_phase_is_free_priced_by_region_or_converted() {
+        let text = r#"
+[subscriptions.pro.listings.en-US]
+title = "Pro"
+[subscriptions.pro.base_plans.monthly]
+billing_period = "P1M"
+prices = { US = "4.99 USD", DE = "4.99 EUR" }
+[subscriptions.pro.base_plans.monthly.offers.intro]
+state = "draft"
+phases = [{ duration = "P1M", auto_price = "0.99 USD" }]
+[subscriptions.pro.base_plans.monthly.offers.both]
+state = "draft"
+phases = [{ duration = "P7D", free = true, auto_price = "0.99 USD" }]
+[subscriptions.pro.base_plans.monthly.offers.neither]
+state = "draft"
+phases = [{ duration = "P7D" }]
+[subscriptions.pro.base_plans.monthly.offers.bad]
+state = "draft"
+phases = [{ duration = "P1M", auto_price = "0.99" }]
+[subscriptions.pro.base_plans.monthly.offers.short]
+state = "draft"
+phases = [{ duration = "P1M", prices = { US = "0.99 USD" } }]
+"#;
+        let expect = [
+            "error: subscriptions.pro.base_plans.monthly.offers.both.phases[0]: a phase is free or has prices, not both",
+            "error: subscriptions.pro.base_plans.monthly.offers.neither.phases[0]: needs free = true, prices = { … } or auto_price",
+            "error: subscriptions.pro.base_plans.monthly.offers.bad.phases[0].auto_price: ",
+            "error: subscriptions.pro.base_plans.monthly.offers.short.phases[0]: no price for region DE of the base plan",
+        ];
+        // The converted phase (`intro`) covers every region: nothing to say of it.
+        assert_findings(text, &expect);
     }
 }

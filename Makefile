@@ -18,7 +18,7 @@ INSTALL := scripts/install-tools.sh
 
 # The sandbox: demo PWA + verification API + embedded Play emulator on http://127.0.0.1:$(PORT)
 demo: pkg
-	cargo run --release -p pwa-billing-server --bin pwa-billing -- sandbox --port $(PORT) --data-dir $(DATA_DIR)
+	cargo run --profile server -p pwa-billing-server --bin pwa-billing -- sandbox --port $(PORT) --data-dir $(DATA_DIR)
 
 # Every test suite.
 test: test-rust test-wasm test-postgres test-e2e test-reliability
@@ -75,12 +75,12 @@ bench: pkg tools-postgres
 	status=0; \
 	scripts/size.sh pkg $(SIZE_BUDGET) || status=1; \
 	scripts/size-report.sh 0 || status=1; \
-	cargo build --release --locked -p pwa-billing-server -p play-emulator -p pwa-billing-bench; \
-	target/release/pwa-billing-bench target/release/pwa-billing || status=1; \
-	scripts/with-postgres.sh sh -c 'target/release/pwa-billing-bench target/release/pwa-billing --database-url "$$PWA_BILLING_TEST_DATABASE_URL"' || status=1; \
-	cargo test --release --locked -p pwa-billing-server --test reports -- --ignored --nocapture bench_ || status=1; \
+	cargo build --profile server --locked -p pwa-billing-server -p play-emulator -p pwa-billing-bench; \
+	target/server/pwa-billing-bench target/server/pwa-billing || status=1; \
+	scripts/with-postgres.sh sh -c 'target/server/pwa-billing-bench target/server/pwa-billing --database-url "$$PWA_BILLING_TEST_DATABASE_URL"' || status=1; \
+	cargo test --profile server --locked -p pwa-billing-server --test reports -- --ignored --nocapture bench_ || status=1; \
 	cargo test --locked -p pwa-billing-server --test external_transactions -- --ignored --nocapture bench_ || status=1; \
-	cargo test --release --locked -p pwa-billing-server --test catalog ten_thousand -- --nocapture 2>&1 \
+	cargo test --profile server --locked -p pwa-billing-server --test catalog ten_thousand -- --nocapture 2>&1 \
 		| grep -E '^catalog apply|test result: ok' || status=1; \
 	exit $$status
 

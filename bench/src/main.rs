@@ -10,10 +10,10 @@
 //! noisy machine); the dumps stay in DIR for `callgrind_annotate`.
 //!
 //! ```text
-//! cargo build --release -p pwa-billing-server -p play-emulator -p pwa-billing-bench
-//! target/release/pwa-billing-bench target/release/pwa-billing
-//! target/release/pwa-billing-bench target/release/pwa-billing --database-url postgres://…
-//! target/release/pwa-billing-bench target/release/pwa-billing --callgrind /tmp/cg
+//! cargo build --profile server -p pwa-billing-server -p play-emulator -p pwa-billing-bench
+//! target/server/pwa-billing-bench target/server/pwa-billing
+//! target/server/pwa-billing-bench target/server/pwa-billing --database-url postgres://…
+//! target/server/pwa-billing-bench target/server/pwa-billing --callgrind /tmp/cg
 //! ```
 
 mod load;
@@ -39,8 +39,8 @@ use report::{Figure, Report, Target};
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// The server binary (a release build).
-    #[arg(default_value = "target/release/pwa-billing")]
+    /// The server binary (built with `cargo build --profile server`).
+    #[arg(default_value = "target/server/pwa-billing")]
     server: PathBuf,
     /// The emulator binary (default: `play-emulator` beside the server binary).
     #[arg(long)]

@@ -108,11 +108,26 @@ fn the_help_parser_reads_clap_command_lists() {
 
 #[test]
 fn mentions_needs_the_whole_command_name() {
-    assert!(mentions("run `pwa-billing catalog plan`.", "pwa-billing catalog plan"));
-    assert!(mentions("pwa-billing catalog plan", "pwa-billing catalog plan"));
-    assert!(mentions("`pwa-billing catalog validate`", "pwa-billing catalog"));
-    assert!(!mentions("`pwa-billing catalog planner`", "pwa-billing catalog plan"));
-    assert!(!mentions("`pwa-billing catalog plan-x`", "pwa-billing catalog plan"));
+    assert!(mentions(
+        "run `pwa-billing catalog plan`.",
+        "pwa-billing catalog plan"
+    ));
+    assert!(mentions(
+        "pwa-billing catalog plan",
+        "pwa-billing catalog plan"
+    ));
+    assert!(mentions(
+        "`pwa-billing catalog validate`",
+        "pwa-billing catalog"
+    ));
+    assert!(!mentions(
+        "`pwa-billing catalog planner`",
+        "pwa-billing catalog plan"
+    ));
+    assert!(!mentions(
+        "`pwa-billing catalog plan-x`",
+        "pwa-billing catalog plan"
+    ));
     assert!(!mentions("`pwa-billing reports`", "pwa-billing reconcile"));
 }
 
@@ -159,5 +174,9 @@ fn the_documented_external_transaction_id_is_the_servers() {
         .split('`')
         .nth(1)
         .expect("the example id in backticks");
-    assert_eq!(id, model::transaction_id(payment_id), "for paymentId {payment_id}");
+    assert_eq!(
+        id,
+        model::transaction_id(payment_id),
+        "for paymentId {payment_id}"
+    );
 }

@@ -94,7 +94,6 @@ fn ms(t: Option<time::OffsetDateTime>) -> Option<i64> {
     t.map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-
 impl Lifecycle {
     /// The lifecycle of the configuration's products; `wake` is notified on new jobs;
     /// `locks` are the per-token locks shared with the [`crate::verify::Verifier`].

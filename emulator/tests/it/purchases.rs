@@ -1,6 +1,6 @@
 //! One-time purchases and subscriptions on Google's side: shapes and semantics.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::Emu;

@@ -4,7 +4,7 @@
 //! intact; paging over more than 1,000 objects; the admin endpoint and the commands.
 //! Runs on SQLite, and on PostgreSQL under `scripts/with-postgres.sh`.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

@@ -2,7 +2,7 @@
 //! crash between storing and reporting, the shared limiter, the deadline watchdog, and the
 //! import and status commands.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! RTDN push: Pub/Sub envelopes received by a test server, signed with an OIDC JWT verified
 //! against the published JWKS, retried until 2xx.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Catalog and configuration files, and the `play-emulator` binary's flags.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

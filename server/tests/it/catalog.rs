@@ -181,7 +181,7 @@ fn many(n: usize) -> String {
     text
 }
 
-const DEMO: &str = include_str!("../../catalog.toml");
+const DEMO: &str = include_str!("../../../catalog.toml");
 
 #[tokio::test]
 async fn schema_is_published_and_the_demo_catalog_is_valid() {

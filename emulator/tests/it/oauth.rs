@@ -1,6 +1,6 @@
 //! OAuth: the service-account key, the JWT-bearer grant and its refusals, 401 bodies.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{assertion, exchange, now_secs, Emu, PKG};

@@ -1,8 +1,8 @@
 //! `POST /v1/rtdn`: push authentication (forged tokens refused with 401 and nothing
 //! changed), storage once per message id, malformed bodies, other packages, key rotation.
 
-mod common;
-mod rtdn_support;
+use crate::common;
+use crate::rtdn_support;
 
 use std::sync::{Arc, Mutex};
 

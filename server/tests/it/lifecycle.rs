@@ -2,8 +2,8 @@
 //! subscription state, replacements, voided purchases, out-of-order delivery, the voided
 //! purchases poller and reconcile.
 
-mod common;
-mod rtdn_support;
+use crate::common;
+use crate::rtdn_support;
 
 use std::time::Duration;
 

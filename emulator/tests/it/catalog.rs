@@ -1,6 +1,6 @@
 //! Catalog methods: inappproducts and monetization.subscriptions.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::Emu;

@@ -1,6 +1,6 @@
 //! The device sandbox endpoints (what sandbox.js calls).
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::Emu;

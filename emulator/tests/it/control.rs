@@ -1,6 +1,6 @@
 //! Control API: purchases, faults, call counts, reset, notifications.
 
-mod support;
+use crate::support;
 
 use std::time::Instant;
 

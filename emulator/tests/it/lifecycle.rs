@@ -1,6 +1,6 @@
 //! Subscription lifecycle actions of the control API and the virtual clock's rules.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::Emu;

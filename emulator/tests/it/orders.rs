@@ -1,7 +1,7 @@
 //! `orders.get` / `orders.batchGet`: the orders the emulator charged, their refund state,
 //! and Google's refusals (unknown, duplicate, too many ids).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::Emu;

@@ -2,7 +2,7 @@
 //! listing by prefix with paging, `%2F`-escaped downloads, Google's error bodies, and the
 //! reports' rows matching the purchases actually sold, renewed, refunded and voided.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;

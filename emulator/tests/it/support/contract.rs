@@ -11,7 +11,7 @@ use serde_json::Value;
 pub fn discovery() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        let text = include_str!("../data/androidpublisher.v3.discovery.json");
+        let text = include_str!("../../data/androidpublisher.v3.discovery.json");
         serde_json::from_str(text).expect("discovery document parses")
     })
 }

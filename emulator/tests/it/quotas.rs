@@ -1,6 +1,6 @@
 //! Quotas: each bucket with small limits, Google's errors, windows on the virtual clock.
 
-mod support;
+use crate::support;
 
 use play_emulator::Quotas;
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! The Google call budget, concurrency, and the outbox across restarts and crashes.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

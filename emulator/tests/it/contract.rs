@@ -1,7 +1,7 @@
 //! The contract itself: every served route is a method of the discovery document with the
 //! same HTTP method and flatPath, and the validator catches what it must.
 
-mod support;
+use crate::support;
 
 use play_model::methods::ROUTES;
 use serde_json::json;

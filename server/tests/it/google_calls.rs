@@ -3,8 +3,8 @@
 //! notification — notification first, verification first, both at once, redelivered — for
 //! one-time products and subscriptions alike. Counted with the emulator's call counter.
 
-mod common;
-mod rtdn_support;
+use crate::common;
+use crate::rtdn_support;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Every status of the HTTP API against the embedded Play emulator.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::StatusCode;

@@ -1,6 +1,6 @@
 //! External transactions: create, get, refund.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::Emu;

@@ -22,6 +22,7 @@
 //! `getDetails`, `purchase`, …) with TypeScript types; see the README.
 #![deny(missing_docs)]
 
+mod answer;
 mod backend;
 mod billing;
 mod convert;

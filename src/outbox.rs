@@ -66,8 +66,15 @@ impl Outbox {
                 .unwrap_or_default(),
             None => self.memory.borrow().clone(),
         };
+        // The whole list or nothing, as a serde read of `Vec<PendingToken>` would.
         convert::parse(&text)
-            .and_then(|value| convert::from_js(value).ok())
+            .filter(js_sys::Array::is_array)
+            .and_then(|list| {
+                js_sys::Array::from(&list)
+                    .iter()
+                    .map(stored_token)
+                    .collect::<Option<Vec<_>>>()
+            })
             .unwrap_or_default()
     }
 
@@ -131,6 +138,29 @@ impl Outbox {
             .filter(|t| !is_parked(t) && (force || t.next_attempt_at <= now))
             .collect()
     }
+}
+
+/// One stored token, read key by key with js-sys (the list is the library's own JSON, so
+/// a `PendingToken` reader of serde's would be bundle bytes for no gain).
+fn stored_token(value: wasm_bindgen::JsValue) -> Option<PendingToken> {
+    let keys = convert::Keys::of(value)?;
+    let last_error = keys.get("lastError");
+    Some(PendingToken {
+        item_id: keys.get("itemId").as_string()?,
+        purchase_token: keys.get("purchaseToken").as_string()?,
+        added_at: keys.get("addedAt").as_f64()?,
+        attempts: keys
+            .get("attempts")
+            .as_f64()
+            .filter(|count| count.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(count))?
+            as u32,
+        next_attempt_at: keys.get("nextAttemptAt").as_f64()?,
+        last_error: if last_error.is_undefined() || last_error.is_null() {
+            None
+        } else {
+            Some(last_error.as_string()?)
+        },
+    })
 }
 
 /// Whether a token is kept without being re-sent (see [`BAD_RESPONSE_ATTEMPTS`]).

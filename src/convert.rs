@@ -94,6 +94,52 @@ impl Keys {
     pub fn get(&self, key: &str) -> JsValue {
         crate::sys::get(&self.0, key)
     }
+
+    // The typed reads below fail with the key's name, so that a caller builds its one
+    // error in one place.
+
+    /// A string.
+    pub fn string(&self, key: &'static str) -> Result<String, &'static str> {
+        self.get(key).as_string().ok_or(key)
+    }
+
+    /// A string, `None` when absent or `null`.
+    pub fn optional_string(&self, key: &'static str) -> Result<Option<String>, &'static str> {
+        let value = self.get(key);
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        value.as_string().map(Some).ok_or(key)
+    }
+
+    /// A boolean; `default` when absent (required when `None`).
+    pub fn flag(&self, key: &'static str, default: Option<bool>) -> Result<bool, &'static str> {
+        let value = self.get(key);
+        match default {
+            Some(default) if value.is_undefined() => Ok(default),
+            _ => value.as_bool().ok_or(key),
+        }
+    }
+
+    /// A number.
+    pub fn number(&self, key: &'static str) -> Result<f64, &'static str> {
+        self.get(key).as_f64().ok_or(key)
+    }
+
+    /// An integer of at most 2^53 in magnitude (never read through a float's digits).
+    pub fn integer(&self, key: &'static str) -> Result<i64, &'static str> {
+        let number = self.number(key)?;
+        let exact = number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0;
+        exact.then_some(number as i64).ok_or(key)
+    }
+
+    /// A count (`0..=u32::MAX`); `default` when absent (required when `None`).
+    pub fn count(&self, key: &'static str, default: Option<u32>) -> Result<u32, &'static str> {
+        match default {
+            Some(default) if self.get(key).is_undefined() => Ok(default),
+            _ => u32::try_from(self.integer(key)?).map_err(|_| key),
+        }
+    }
 }
 
 /// Sets `key` on a fresh object the library builds (cannot throw: plain objects are

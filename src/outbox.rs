@@ -144,23 +144,17 @@ impl Outbox {
 /// a `PendingToken` reader of serde's would be bundle bytes for no gain).
 fn stored_token(value: wasm_bindgen::JsValue) -> Option<PendingToken> {
     let keys = convert::Keys::of(value)?;
-    let last_error = keys.get("lastError");
-    Some(PendingToken {
-        item_id: keys.get("itemId").as_string()?,
-        purchase_token: keys.get("purchaseToken").as_string()?,
-        added_at: keys.get("addedAt").as_f64()?,
-        attempts: keys
-            .get("attempts")
-            .as_f64()
-            .filter(|count| count.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(count))?
-            as u32,
-        next_attempt_at: keys.get("nextAttemptAt").as_f64()?,
-        last_error: if last_error.is_undefined() || last_error.is_null() {
-            None
-        } else {
-            Some(last_error.as_string()?)
-        },
-    })
+    let read = || -> Result<PendingToken, &'static str> {
+        Ok(PendingToken {
+            item_id: keys.string("itemId")?,
+            purchase_token: keys.string("purchaseToken")?,
+            added_at: keys.number("addedAt")?,
+            attempts: keys.count("attempts", None)?,
+            next_attempt_at: keys.number("nextAttemptAt")?,
+            last_error: keys.optional_string("lastError")?,
+        })
+    };
+    read().ok()
 }
 
 /// Whether a token is kept without being re-sent (see [`BAD_RESPONSE_ATTEMPTS`]).

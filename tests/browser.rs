@@ -1007,3 +1007,33 @@ async fn a_number_for_a_string_and_the_reverse_are_bad_responses_naming_the_key(
     );
     uninstall();
 }
+
+/// serde-wasm-bindgen's type errors, with its `[patch]` (vendor/serde-wasm-bindgen/PATCH.md),
+/// keep serde's words: the number written by JavaScript (with serde's `.0` on integral
+/// values), the string quoted.
+#[wasm_bindgen_test]
+fn serde_type_errors_keep_serdes_words_without_rust_float_formatting() {
+    let message = |error: serde_wasm_bindgen::Error| {
+        String::from(
+            JsValue::from(error)
+                .unchecked_into::<js_sys::Error>()
+                .message(),
+        )
+    };
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<String>(JsValue::from_f64(1.5)).unwrap_err()),
+        "invalid type: floating point `1.5`, expected a string"
+    );
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<String>(JsValue::from_f64(5.0)).unwrap_err()),
+        "invalid type: floating point `5.0`, expected a string"
+    );
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<u32>(JsValue::from_f64(-0.25)).unwrap_err()),
+        "invalid type: floating point `-0.25`, expected u32"
+    );
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<bool>(JsValue::from_str("y\"es")).unwrap_err()),
+        "invalid type: string \"y\\\"es\", expected a boolean"
+    );
+}

@@ -73,7 +73,10 @@ impl std::fmt::Display for JsUnexpected<'_> {
             Unsigned(i) => write!(formatter, "integer `{}`", i),
             Signed(i) => write!(formatter, "integer `{}`", i),
             Float(f) => {
-                let text = String::from(JsValue::from_f64(f).unchecked_into::<js_sys::JsString>());
+                let text = js_sys::Number::from(f)
+                    .to_string(10)
+                    .map(String::from)
+                    .unwrap_or_default();
                 // serde writes a decimal point into integral floats (`5.0`).
                 let integral = text.bytes().all(|b| b == b'-' || b.is_ascii_digit());
                 let point = if integral { ".0" } else { "" };

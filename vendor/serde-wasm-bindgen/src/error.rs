@@ -61,6 +61,13 @@ impl serde::de::Error for Error {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `String(number)` (pwa-billing patch).
+    #[wasm_bindgen(js_name = String)]
+    fn number_to_string(value: f64) -> String;
+}
+
 /// serde's `Unexpected` as its `Display` writes it, with numbers formatted by JavaScript's
 /// `String(number)` and strings quoted by `JSON.stringify` (pwa-billing patch).
 struct JsUnexpected<'a>(serde::de::Unexpected<'a>);
@@ -73,10 +80,7 @@ impl std::fmt::Display for JsUnexpected<'_> {
             Unsigned(i) => write!(formatter, "integer `{}`", i),
             Signed(i) => write!(formatter, "integer `{}`", i),
             Float(f) => {
-                let text = js_sys::Number::from(f)
-                    .to_string(10)
-                    .map(String::from)
-                    .unwrap_or_default();
+                let text = number_to_string(f);
                 // serde writes a decimal point into integral floats (`5.0`).
                 let integral = text.bytes().all(|b| b == b'-' || b.is_ascii_digit());
                 let point = if integral { ".0" } else { "" };

@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use play_emulator::google::ROUTES;
+use play_model::methods::ROUTES;
 use serde_json::json;
 use support::contract;
 

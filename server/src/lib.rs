@@ -15,7 +15,6 @@ pub mod fingerprint;
 pub mod jwks;
 pub mod lifecycle;
 pub mod metrics;
-pub mod outbox;
 pub mod play;
 pub mod reconcile;
 pub mod reports;

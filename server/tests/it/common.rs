@@ -496,13 +496,16 @@ impl Harness {
         let done = || {
             let db = db.clone();
             async move {
-                pwa_billing_server::outbox::status_by_key(&db, key)
+                pwa_billing_server::db::outbox::status_by_key(&db, key)
                     .await
                     .unwrap()
             }
         };
         self.eventually("the job to be done", || async {
-            matches!(done().await, Some((s, _)) if s == "done")
+            matches!(
+                done().await,
+                Some((pwa_billing_server::db::outbox::JobStatus::Done, _))
+            )
         })
         .await;
         done().await.expect("the job exists").1

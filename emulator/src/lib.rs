@@ -32,6 +32,8 @@ pub mod catalog_file;
 pub mod catalog_views;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod control;
 pub mod device;
 pub mod error;

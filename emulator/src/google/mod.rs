@@ -62,6 +62,7 @@ routes! {
     "androidpublisher.purchases.subscriptionsv2.get" "GET" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}" Subscriptions;
     "androidpublisher.orders.batchget" "GET" "androidpublisher/v3/applications/{packageName}/orders:batchGet" Purchases;
     "androidpublisher.orders.get" "GET" "androidpublisher/v3/applications/{packageName}/orders/{orderId}" Purchases;
+    "androidpublisher.orders.refund" "POST" "androidpublisher/v3/applications/{packageName}/orders/{orderId}:refund" Purchases;
     "androidpublisher.purchases.voidedpurchases.list" "GET" "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases" VoidedPurchases30s;
     "androidpublisher.inappproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts:batchGet" Monetization;
     "androidpublisher.inappproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts:batchUpdate" Monetization;
@@ -79,6 +80,7 @@ routes! {
     "androidpublisher.monetization.subscriptions.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
     "androidpublisher.monetization.subscriptions.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
     "androidpublisher.monetization.subscriptions.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
+    "androidpublisher.monetization.subscriptions.archive" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}:archive" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchUpdateStates" Monetization;
     "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchGet" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchGet" Monetization;
     "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchUpdate" Monetization;
@@ -90,6 +92,7 @@ routes! {
     "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.cancel" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:cancel" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.batchMigratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchMigratePrices" Monetization;
     "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions:batchDelete" Monetization;
     "androidpublisher.monetization.onetimeproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchGet" Monetization;
     "androidpublisher.monetization.onetimeproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchUpdate" Monetization;
     "androidpublisher.monetization.onetimeproducts.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchDelete" Monetization;
@@ -100,8 +103,13 @@ routes! {
     "androidpublisher.monetization.convertRegionPrices" "POST" "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdate" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdateStates" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.batchGet" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchGet" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.create" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.offers.list" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.offers.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.activate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}:activate" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}:deactivate" Monetization;
+    "androidpublisher.monetization.subscriptions.basePlans.offers.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.offers.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.migratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:migratePrices" Monetization;
     "androidpublisher.monetization.subscriptions.basePlans.activate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate" Monetization;
@@ -219,27 +227,30 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Finds the route of a request. `monetization.onetimeproducts` answers at both spellings
-/// of its collection: Google's patch path says `onetimeproducts`, every other method
-/// `oneTimeProducts`, and clients use either.
+/// Finds the route of a request: the discovery document's `flatPath` exactly (Google spells
+/// `monetization.onetimeproducts.patch` `onetimeproducts`, every other method of the
+/// collection `oneTimeProducts`; another spelling is a `404`, as on Google).
 pub fn find_route(
     method: &str,
     path: &str,
 ) -> Option<(&'static Route, HashMap<&'static str, String>)> {
-    let find = |path: &str| {
-        ROUTES
-            .iter()
-            .filter(|r| r.http_method == method)
-            .find_map(|r| match_path(r.flat_path, path).map(|p| (r, p)))
-    };
-    find(path).or_else(|| {
-        let other = if path.contains("/onetimeproducts") {
-            path.replacen("/onetimeproducts", "/oneTimeProducts", 1)
-        } else {
-            path.replacen("/oneTimeProducts", "/onetimeproducts", 1)
-        };
-        (other != path).then(|| find(&other)).flatten()
-    })
+    ROUTES
+        .iter()
+        .filter(|r| r.http_method == method)
+        .find_map(|r| match_path(r.flat_path, path).map(|p| (r, p)))
+}
+
+/// Leaves out every empty list of a response, as Google's JSON does (an empty repeated
+/// field is not written); empty messages (`"free": {}`) stay.
+pub fn omit_empty_lists(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()));
+            map.values_mut().for_each(omit_empty_lists);
+        }
+        Value::Array(items) => items.iter_mut().for_each(omit_empty_lists),
+        _ => {}
+    }
 }
 
 /// Latency-tolerance of a write: whether it counts against latency-sensitive changes.
@@ -314,6 +325,7 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         "androidpublisher.purchases.products.get" => products::get(call, m),
         "androidpublisher.orders.get" => orders::get(call, m),
         "androidpublisher.orders.batchget" => orders::batch_get(call, m),
+        "androidpublisher.orders.refund" => orders::refund(call, m),
         "androidpublisher.purchases.products.acknowledge" => products::acknowledge(call, m),
         "androidpublisher.purchases.products.consume" => products::consume(call, m),
         "androidpublisher.purchases.productsv2.getproductpurchasev2" => productsv2::get(call, m),
@@ -402,6 +414,31 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
             offers::list(call, m)
         }
         "androidpublisher.monetization.subscriptions.basePlans.offers.get" => offers::get(call, m),
+        "androidpublisher.monetization.subscriptions.basePlans.offers.create" => {
+            offers::create(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.patch" => {
+            offers::patch(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.activate" => {
+            offers::activate(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.deactivate" => {
+            offers::deactivate(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.batchGet" => {
+            offers::batch_get(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchDelete" => {
+            onetimeproducts::batch_delete_purchase_options(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.archive" => Err(GoogleError::new(
+            501,
+            "global",
+            "notImplemented",
+            "androidpublisher.monetization.subscriptions.archive is not implemented: \
+             Google deprecated it (\"subscription archiving is not supported\").",
+        )),
         "androidpublisher.monetization.subscriptions.basePlans.offers.delete" => {
             offers::delete(call, m)
         }
@@ -454,7 +491,10 @@ pub async fn handle(
         return injected.into_response(IntoResponse::into_response);
     }
     match serve(&state, route, params, &uri, &headers, &body) {
-        Ok(Reply::Json(v)) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Ok(Reply::Json(mut v)) => {
+            omit_empty_lists(&mut v);
+            (StatusCode::OK, axum::Json(v)).into_response()
+        }
         Ok(Reply::Empty) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
@@ -498,6 +538,17 @@ fn serve(
     };
     if !body.is_null() && !body.is_object() {
         return Err(GoogleError::parse_error("The body must be a JSON object."));
+    }
+    #[cfg(feature = "contract")]
+    {
+        let violations = crate::contract::request_violations(route.id, &body);
+        if !violations.is_empty() {
+            return Err(GoogleError::invalid(format!(
+                "Invalid JSON payload received (the discovery document's request schema of {}): {}",
+                route.id,
+                violations.join("; ")
+            )));
+        }
     }
     let call = Call {
         params,

@@ -3,7 +3,7 @@
 
 mod support;
 
-use play_emulator::google::ROUTES;
+use play_model::methods::ROUTES;
 use serde_json::json;
 use support::contract;
 

@@ -760,7 +760,7 @@ fn product_kinds(
 ) -> Result<BTreeMap<String, ProductKind>, ConfigError> {
     let mut products = match catalog {
         Some(path) => {
-            let file = play_emulator::CatalogFile::read(path)
+            let file = play_model::CatalogFile::read(path)
                 .map_err(|e| ConfigError::new("catalog", format!("{e:#}")))?;
             crate::catalog::product_kinds(&file)
         }

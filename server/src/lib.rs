@@ -21,6 +21,7 @@ pub mod reconcile;
 pub mod reports;
 pub mod routes;
 pub mod rtdn;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod server;
 pub mod settle;

@@ -53,6 +53,7 @@ enum Command {
     ExternalTransactions(ExternalCommand),
     /// Everything on one machine with no Google account: the embedded Play emulator, the
     /// server configured for it, the demo PWA and the npm package.
+    #[cfg(feature = "sandbox")]
     Sandbox(pwa_billing_server::sandbox::SandboxOptions),
     /// Catalog as code: validate, pull, plan (diff) and apply the app's one-time products
     /// and subscriptions from a catalog file.
@@ -227,6 +228,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ExternalTransactions(command) => external(command).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(options) => {
             pwa_billing_server::sandbox::run(options, shutdown_signal()).await
         }

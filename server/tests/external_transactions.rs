@@ -130,7 +130,7 @@ async fn one_time_payment_is_stored_answered_202_and_reported_once() {
     assert_eq!(r["created"], true);
     let id = r["id"].as_str().unwrap().to_string();
     assert_eq!(id, model::transaction_id("ch_one"));
-    assert!(model::is_valid_google_id(&id));
+    assert!(play_model::ids::is_external_transaction_id(&id));
 
     let v = wait_reported(&h, &id).await;
     assert_eq!(v["google"]["transactionState"], "TRANSACTION_REPORTED");

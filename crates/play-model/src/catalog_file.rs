@@ -26,8 +26,8 @@
 //!
 //! This module holds the model, its mapping to and from Google's `OneTimeProduct`,
 //! `OneTimeProductOffer`, `Subscription` and `SubscriptionOffer` resources (output-only
-//! fields dropped), the region → currency table and the
-//! emulator's price converter. Checks beyond parsing live in the server's `catalog validate`.
+//! fields dropped), the region → currency table and the emulator's price converter (which
+//! seeds the emulator from a file with auto prices). Checks beyond parsing live in the server's `catalog validate`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -36,7 +36,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::catalog::{decimal_to_micros, micros_to_decimal, money_from_micros, money_to_micros};
+pub use crate::money::Amount;
+use crate::money::{decimal_to_micros, micros_to_decimal};
 
 /// The regions version `convertRegionPrices` answers with (the newest the emulator knows).
 pub const LATEST_REGIONS_VERSION: &str = "2025/03";
@@ -726,64 +727,6 @@ impl BasePlanEntry {
     }
 }
 
-/// Money parsed from `"4.99 USD"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Amount {
-    /// Millionths of the currency unit.
-    pub micros: i64,
-    /// ISO 4217 code.
-    pub currency: [u8; 3],
-}
-
-impl Amount {
-    /// Parses `"4.99 USD"`: a non-negative decimal with at most 6 decimals, one space, an
-    /// upper-case ISO 4217 code. Floats and bare numbers are refused.
-    pub fn parse(s: &str) -> Result<Amount, String> {
-        let (num, cur) = s
-            .split_once(' ')
-            .ok_or_else(|| format!("{s:?} is not \"<decimal> <CURRENCY>\" (e.g. \"4.99 USD\")"))?;
-        let micros = decimal_to_micros(num)
-            .filter(|m| *m >= 0 && !num.contains('e'))
-            .ok_or_else(|| {
-                format!("{s:?}: {num:?} is not a non-negative decimal with ≤ 6 decimals")
-            })?;
-        let bytes = cur.as_bytes();
-        if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
-            return Err(format!("{s:?}: {cur:?} is not an ISO 4217 currency code"));
-        }
-        Ok(Amount {
-            micros,
-            currency: [bytes[0], bytes[1], bytes[2]],
-        })
-    }
-
-    /// The currency code.
-    pub fn currency(&self) -> &str {
-        std::str::from_utf8(&self.currency).unwrap_or("XXX")
-    }
-
-    /// Google's `Money`.
-    pub fn money(&self) -> Value {
-        money_from_micros(self.micros, self.currency())
-    }
-
-    /// From Google's `Money`.
-    pub fn from_money(v: &Value) -> Option<Amount> {
-        let micros = money_to_micros(v)?;
-        let c = v["currencyCode"].as_str()?.as_bytes();
-        (c.len() == 3).then(|| Amount {
-            micros,
-            currency: [c[0], c[1], c[2]],
-        })
-    }
-}
-
-impl std::fmt::Display for Amount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", micros_to_decimal(self.micros), self.currency())
-    }
-}
-
 /// Regions the emulator sells in: (region, currency at [`LATEST_REGIONS_VERSION`], units of
 /// that currency per US dollar ×1000, decimals shown).
 pub const REGIONS: &[(&str, &str, i64, u32)] = &[
@@ -1303,24 +1246,6 @@ impl SubscriptionEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts() {
-        let a = Amount::parse("4.99 USD").unwrap();
-        assert_eq!((a.micros, a.currency()), (4_990_000, "USD"));
-        assert_eq!(a.to_string(), "4.99 USD");
-        assert_eq!(Amount::from_money(&a.money()), Some(a));
-        for bad in [
-            "4.99",
-            "4.99 usd",
-            "-1 USD",
-            "1e3 USD",
-            "4.9999999 USD",
-            "4,99 EUR",
-        ] {
-            assert!(Amount::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn conversion_is_exact_and_rounded() {

@@ -455,12 +455,7 @@ pub fn deactivate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// `offers.batchGet`: 1–100 offers by `{productId, basePlanId, offerId}`, `404` for the
 /// whole request if one is unknown.
 pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
-    let offers = requests
+    let offers = super::onetimeproducts::requests(call)?
         .iter()
         .map(|r| {
             let text = |f: &str| r[f].as_str().unwrap_or_default();

@@ -31,6 +31,8 @@ pub mod catalog;
 pub mod catalog_views;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod control;
 pub mod device;
 pub mod error;

@@ -4,7 +4,7 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::config::ProductKind;
+use crate::product::ProductKind;
 use crate::db::purchases::{PurchaseRow, ShownRow};
 
 /// The state of an entitlement.

@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod outbox;
 pub mod play;
+pub mod product;
 pub mod reconcile;
 pub mod reports;
 pub mod routes;

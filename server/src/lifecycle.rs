@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::config::{Config, ProductKind};
+use crate::config::Config;
+use crate::product::ProductKind;
 use crate::db::fetches::{self, Fetched};
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{lifecycle as store, now_ms, Db};

@@ -2,7 +2,7 @@
 //! subscriptions) and consume (consumables; consuming acknowledges too). Idempotent: when
 //! Google refuses because it is already done, the purchase is read back to confirm.
 
-use crate::config::ProductKind;
+use crate::product::ProductKind;
 use crate::db::{purchases, Db};
 use crate::outbox::Job;
 use crate::play::{PlayClient, PlayError};

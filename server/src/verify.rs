@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::config::{Config, Limits, ProductKind};
+use crate::config::{Config, Limits};
+use crate::product::ProductKind;
 use crate::db::fetches;
 use crate::db::grants::{Grant, GroupCommit};
 use crate::db::purchases::{self, PurchaseRow};
@@ -179,8 +180,8 @@ impl Verifier {
                 Ok(())
             }
         };
-        check("itemId", item_id, self.limits.max_item_id_len)?;
-        check("purchaseToken", token, self.limits.max_token_len)
+        check("itemId", item_id, self.limits.max_item_id_len.get())?;
+        check("purchaseToken", token, self.limits.max_token_len.get())
     }
 
     /// The verdict and whether this call granted it.

@@ -254,3 +254,95 @@ async fn migrate_creates_the_schema() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// `pwa-billing sandbox` writes its configuration (mode 600, like the emulator's key next
+/// to it) and every other command runs against it with `--config`.
+#[tokio::test]
+async fn every_command_runs_against_the_sandbox_configuration() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut sandbox = command()
+        .args(["sandbox", "--port", "0", "--emulator-port", "0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(sandbox.stdout.take().unwrap()).lines();
+    let config = loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the sandbox prints how to run commands against it");
+        if let Some(rest) = line.strip_prefix("run any command against it: pwa-billing --config ") {
+            break std::path::PathBuf::from(rest.strip_suffix(" <command>").expect(&line));
+        }
+    };
+    let data = config.parent().unwrap().to_path_buf();
+    for file in [&config, &data.join("service-account.json")] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+    let empty = dir.path().join("payments.ndjson");
+    std::fs::write(&empty, "").unwrap();
+    let run = |args: &[&str]| {
+        let mut c = command();
+        c.arg("--config").arg(&config).args(args);
+        c
+    };
+    for args in [
+        &["migrate"][..],
+        &["reconcile"],
+        &["reports", "import"],
+        &["reports", "reconcile"],
+        &["external-transactions", "status"],
+        &["external-transactions", "import", "--no-deliver", empty.to_str().unwrap()],
+        &["catalog", "validate"],
+        // The package, key and API from the file: the emulator's catalog, unchanged.
+        &["catalog", "plan", "--exit-code"],
+    ] {
+        let output = run(args).output().await.unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {:?}\n{}{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut serve = run(&["serve", "--set", "listen=127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(serve.stderr.take().unwrap()).lines();
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), log.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("serve starts on the sandbox configuration");
+        if line.contains("pwa-billing listening") {
+            break;
+        }
+    }
+    serve.kill().await.unwrap();
+    sandbox.kill().await.unwrap();
+}
+
+/// Exit codes: 2 for a configuration error, as for usage errors.
+#[tokio::test]
+async fn a_configuration_error_exits_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = configured(dir.path())
+        .args(["reconcile", "--set", "worker.lease_secs=0"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("configuration key `worker.lease_secs` (from --set worker.lease_secs)"),
+        "{stderr}"
+    );
+}

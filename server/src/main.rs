@@ -190,9 +190,13 @@ async fn run(command: Command, sources: &Sources) -> Result<u8, Failure> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("configuration key `listen`: cannot bind {listen}"))?;
-            let server = RunningServer::start(state.clone(), app(state), listener)?;
+            let server = RunningServer::start(state.clone(), app(state), listener)
+                .context("starting the server")?;
             tracing::info!(url = %server.url(), "pwa-billing listening");
-            server.run_until(shutdown_signal()).await?;
+            server
+                .run_until(shutdown_signal())
+                .await
+                .context("serving")?;
         }
         Command::Migrate => {
             let config = sources.load()?;

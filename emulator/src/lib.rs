@@ -173,7 +173,10 @@ impl Emulator {
     /// Writes [`Self::service_account_key`] to `path` readable by its owner alone (mode
     /// 600, which `pwa-billing` requires of a key file).
     pub fn write_service_account_key(&self, path: &std::path::Path) -> std::io::Result<()> {
-        write_private_file(path, &serde_json::to_vec_pretty(&self.service_account_key())?)
+        write_private_file(
+            path,
+            &serde_json::to_vec_pretty(&self.service_account_key())?,
+        )
     }
 
     /// The JWKS that verifies RTDN pushes' OIDC tokens.

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::product::ProductKind;
 use crate::db::fetches::{self, Fetched};
 use crate::db::purchases::{self, PurchaseRow};
 use crate::db::{lifecycle as store, now_ms, Db};
@@ -29,6 +28,7 @@ use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::product::ProductKind;
 use crate::rtdn::coalesce::Refetches;
 use crate::rtdn::{DeveloperNotification, SUBSCRIPTION_REVOKED};
 use crate::single_flight::KeyedLocks;

@@ -289,7 +289,8 @@ async fn run(command: Command, sources: &Sources) -> Result<u8, Failure> {
             }
         }
         Command::ExternalTransactions(ExternalCommand::Status { limit }) => {
-            let text = with_state(sources, async |state| external::status(state, limit).await).await?;
+            let text =
+                with_state(sources, async |state| external::status(state, limit).await).await?;
             print!("{text}");
         }
         Command::Sandbox(options) => {

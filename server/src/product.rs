@@ -54,3 +54,31 @@ pub fn product_kinds(file: &CatalogFile) -> BTreeMap<String, ProductKind> {
         .map(|id| (id.clone(), ProductKind::Subscription));
     otp.chain(subs).collect()
 }
+
+/// The products the server sells: the catalog file's, then those `listed` (the deprecated
+/// `products` key: a warning; an id in both must agree, or the error names `products.ID`).
+pub fn sold(
+    catalog: Option<&CatalogFile>,
+    listed: BTreeMap<String, ProductKind>,
+) -> Result<BTreeMap<String, ProductKind>, (String, String)> {
+    let mut products = catalog.map(product_kinds).unwrap_or_default();
+    if !listed.is_empty() {
+        tracing::warn!(
+            "configuration key `products` is deprecated: give each product's kind in the catalog file (configuration key `catalog`, see `pwa-billing catalog`)"
+        );
+    }
+    for (id, kind) in listed {
+        match products.get(&id) {
+            Some(k) if *k != kind => {
+                let message = format!(
+                    "is {} but the catalog file says {}",
+                    kind.as_str(),
+                    k.as_str()
+                );
+                return Err((format!("products.{id}"), message));
+            }
+            _ => products.insert(id, kind),
+        };
+    }
+    Ok(products)
+}

@@ -142,9 +142,10 @@ pub async fn run(
         package_name: emulator.package_name().to_string(),
         service_account_key: key_path,
         play_api_base_url: emulator_url.clone(),
-        database_url: options.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("pwa-billing.db").display())
-        }),
+        database_url: options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pwa-billing.db").display())),
         catalog: Some(catalog_path.clone()),
         // The kinds the catalog file does not give (the demo's, for a catalog without them).
         products: products

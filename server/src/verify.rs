@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::config::{Config, Limits};
-use crate::product::ProductKind;
 use crate::db::fetches;
 use crate::db::grants::{Grant, GroupCommit};
 use crate::db::purchases::{self, PurchaseRow};
@@ -29,6 +28,7 @@ use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::product::ProductKind;
 use crate::single_flight::KeyedLocks;
 
 /// Job kind: acknowledge a purchase on Google Play.

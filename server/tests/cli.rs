@@ -262,7 +262,14 @@ async fn every_command_runs_against_the_sandbox_configuration() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let mut sandbox = command()
-        .args(["sandbox", "--port", "0", "--emulator-port", "0", "--data-dir"])
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--emulator-port",
+            "0",
+            "--data-dir",
+        ])
         .arg(dir.path().join("data"))
         .stdout(Stdio::piped())
         .spawn()
@@ -296,7 +303,12 @@ async fn every_command_runs_against_the_sandbox_configuration() {
         &["reports", "import"],
         &["reports", "reconcile"],
         &["external-transactions", "status"],
-        &["external-transactions", "import", "--no-deliver", empty.to_str().unwrap()],
+        &[
+            "external-transactions",
+            "import",
+            "--no-deliver",
+            empty.to_str().unwrap(),
+        ],
         &["catalog", "validate"],
         // The package, key and API from the file: the emulator's catalog, unchanged.
         &["catalog", "plan", "--exit-code"],

@@ -422,13 +422,7 @@ pub fn connect(connection: &Connection, config: &Config) -> Result<CatalogApi, C
         base_delay: Duration::from_millis(connection.retry_base_ms),
         ..RetryPolicy::default()
     };
-    Ok(CatalogApi::new(
-        http,
-        base_url,
-        package_name,
-        tokens,
-        retry,
-    ))
+    Ok(CatalogApi::new(http, base_url, package_name, tokens, retry))
 }
 
 /// Writes `text` to `path` through a temporary file and a rename: a crash never leaves half

@@ -61,7 +61,10 @@ fn extract(figment: &Figment) -> Result<Config, ConfigError> {
         let key = e.path.join(".");
         locate(
             figment,
-            ConfigError::new(if key.is_empty() { "--config" } else { &key }, e.kind.to_string()),
+            ConfigError::new(
+                if key.is_empty() { "--config" } else { &key },
+                e.kind.to_string(),
+            ),
         )
     })
 }
@@ -146,8 +149,7 @@ impl Strings {
                 return Err(ConfigError {
                     key: rest.to_ascii_lowercase(),
                     origin: Some(format!("from {var}")),
-                    message: "no such configuration key (every key is listed in the README)"
-                        .into(),
+                    message: "no such configuration key (every key is listed in the README)".into(),
                 });
             };
             values.insert(key.clone(), value.clone());
@@ -199,7 +201,8 @@ impl Provider for Strings {
             Layer::Environment => "environment",
             Layer::Flags => "command line",
         };
-        Metadata::named(name).interpolater(move |_: &Profile, path: &[&str]| Self::origin(layer, path))
+        Metadata::named(name)
+            .interpolater(move |_: &Profile, path: &[&str]| Self::origin(layer, path))
     }
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {

@@ -30,6 +30,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 use url::Url;
 
 pub use self::admin::AdminConfig;
@@ -53,21 +54,25 @@ pub const GOOGLE_PLAY_API_BASE_URL: &str = "https://androidpublisher.googleapis.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pwa-billing.db";
 
 /// The whole configuration; each section's keys are documented on its type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Listen address of `serve`.
+    #[default(SocketAddr::from(([127, 0, 0, 1], 8080)))]
     pub listen: SocketAddr,
     /// The app's package name on Play (required).
     pub package_name: String,
     /// Path of the service-account key JSON, its `token_uri` used (required; mode 600).
     pub service_account_key: PathBuf,
     /// Base URL of the Play Developer API.
+    #[default(Url::parse(GOOGLE_PLAY_API_BASE_URL).expect("constant URL"))]
     pub play_api_base_url: Url,
     /// `sqlite://…` (default) or `postgres://…`.
+    #[default(DEFAULT_DATABASE_URL.into())]
     pub database_url: String,
     /// Whether test (license tester) purchases are granted; they are recorded as `test`
     /// either way.
+    #[default(true)]
     pub accept_test_purchases: bool,
     /// The catalog file (`pwa-billing catalog`), which gives each product's kind.
     pub catalog: Option<PathBuf>,
@@ -95,31 +100,6 @@ pub struct Config {
     pub reports: ReportsConfig,
     /// External transactions.
     pub external_transactions: ExternalTransactionsConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            package_name: String::new(),
-            service_account_key: PathBuf::new(),
-            play_api_base_url: Url::parse(GOOGLE_PLAY_API_BASE_URL).expect("constant URL"),
-            database_url: DEFAULT_DATABASE_URL.into(),
-            accept_test_purchases: true,
-            catalog: None,
-            products: BTreeMap::new(),
-            auth: AuthConfig::default(),
-            admin: AdminConfig::default(),
-            limits: Limits::default(),
-            cors: CorsConfig::default(),
-            retry: RetryConfig::default(),
-            worker: WorkerConfig::default(),
-            rtdn: RtdnConfig::default(),
-            voided: VoidedConfig::default(),
-            reports: ReportsConfig::default(),
-            external_transactions: ExternalTransactionsConfig::default(),
-        }
-    }
 }
 
 /// A configuration that failed to load, naming the offending key and where its value came
@@ -244,58 +224,26 @@ impl Config {
         self.reports.validate()?;
         self.rtdn.validate()?;
         self.external_transactions.validate()?;
-        self.products = product_kinds(self.catalog.as_deref(), std::mem::take(&mut self.products))?;
+        let catalog = match &self.catalog {
+            Some(path) => Some(
+                play_emulator::CatalogFile::read(path)
+                    .map_err(|e| ConfigError::new("catalog", format!("{e:#}")))?,
+            ),
+            None => None,
+        };
+        self.products = crate::product::sold(catalog.as_ref(), std::mem::take(&mut self.products))
+            .map_err(|(key, message)| ConfigError::new(key, message))?;
+        if self.products.is_empty() {
+            return Err(ConfigError::new(
+                "catalog",
+                format!(
+                    "no product: set `catalog` ({}) to the catalog file (see `pwa-billing catalog`)",
+                    env_name("catalog")
+                ),
+            ));
+        }
         Ok(self)
     }
-}
-
-/// Each product id's kind: from the catalog file (`catalog`: one-time products by their
-/// `kind`, subscriptions as such), then the deprecated `[products]` table (a warning; an id
-/// in both must agree).
-fn product_kinds(
-    catalog: Option<&Path>,
-    listed: BTreeMap<String, ProductKind>,
-) -> Result<BTreeMap<String, ProductKind>, ConfigError> {
-    let mut products = match catalog {
-        Some(path) => {
-            let file = play_emulator::CatalogFile::read(path)
-                .map_err(|e| ConfigError::new("catalog", format!("{e:#}")))?;
-            crate::product::product_kinds(&file)
-        }
-        None => BTreeMap::new(),
-    };
-    if !listed.is_empty() {
-        tracing::warn!(
-            "configuration key `products` is deprecated: give each product's kind in the catalog file (configuration key `catalog`, see `pwa-billing catalog`)"
-        );
-    }
-    for (id, kind) in listed {
-        match products.get(&id) {
-            Some(k) if *k != kind => {
-                return Err(ConfigError::new(
-                    format!("products.{id}"),
-                    format!(
-                        "is {} but the catalog file says {}",
-                        kind.as_str(),
-                        k.as_str()
-                    ),
-                ))
-            }
-            _ => {
-                products.insert(id, kind);
-            }
-        }
-    }
-    if products.is_empty() {
-        return Err(ConfigError::new(
-            "catalog",
-            format!(
-                "no product: set `catalog` ({}) to the catalog file (see `pwa-billing catalog`)",
-                env_name("catalog")
-            ),
-        ));
-    }
-    Ok(products)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `[reports]`: Play's financial reports in Cloud Storage (`pwa-billing reports …`).
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 use url::Url;
 
 use super::types::http_url;
@@ -10,23 +11,15 @@ use super::ConfigError;
 pub const GOOGLE_STORAGE_BASE_URL: &str = "https://storage.googleapis.com/";
 
 /// Play's financial reports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReportsConfig {
     /// The bucket Play Console writes the reports to (`pubsite_prod_rev_…`, from Play
     /// Console → Download reports → Financial → Copy Cloud Storage URI), without `gs://`.
     pub bucket: Option<String>,
     /// Base URL of the Cloud Storage JSON API.
+    #[default(Url::parse(GOOGLE_STORAGE_BASE_URL).expect("constant URL"))]
     pub storage_base_url: Url,
-}
-
-impl Default for ReportsConfig {
-    fn default() -> Self {
-        Self {
-            bucket: None,
-            storage_base_url: Url::parse(GOOGLE_STORAGE_BASE_URL).expect("constant URL"),
-        }
-    }
 }
 
 impl ReportsConfig {

@@ -87,7 +87,10 @@ fn the_file_then_the_environment_then_flags_each_win() {
     let c = sources(Some(&path), env.clone(), &[]).load().unwrap();
     assert_eq!(c.listen.port(), 9000, "the file over the default");
     assert_eq!(c.limits.request_timeout, Duration::from_secs(7));
-    assert_eq!(c.package_name, "com.env.app", "the environment over the file");
+    assert_eq!(
+        c.package_name, "com.env.app",
+        "the environment over the file"
+    );
     assert_eq!(c.limits.max_body_bytes.get(), 2048);
     assert!(!c.worker.enabled, "booleans parse from strings");
     assert_eq!(c.products["premium"], ProductKind::NonConsumable);
@@ -115,18 +118,26 @@ fn every_key_reaches_the_file_the_environment_and_flags() {
     let defaults = serde_json::to_value(Config::default()).unwrap();
     let keys = keys();
     assert!(keys.len() > 40, "{keys:?}");
-    for key in ["listen", "limits.fetch_reuse_ms", "external_transactions.warn_after_secs", "products"] {
+    for key in [
+        "listen",
+        "limits.fetch_reuse_ms",
+        "external_transactions.warn_after_secs",
+        "products",
+    ] {
         assert!(keys.iter().any(|k| k == key), "{key} in {keys:?}");
     }
     for key in &keys {
-        let value = key
-            .split('.')
-            .fold(&defaults, |v, part| &v[part]);
+        let value = key.split('.').fold(&defaults, |v, part| &v[part]);
         let text = match value {
             serde_json::Value::Null | serde_json::Value::Object(_) => {
                 // Unset by default: the name is known to each layer.
                 let env = with(&[(&env_name(key), "")]);
-                let e = Sources { env, ..Sources::default() }.extract().err();
+                let e = Sources {
+                    env,
+                    ..Sources::default()
+                }
+                .extract()
+                .err();
                 assert!(e.as_ref().is_none_or(|e| &e.key == key), "{key}: {e:?}");
                 continue;
             }
@@ -143,7 +154,9 @@ fn every_key_reaches_the_file_the_environment_and_flags() {
             other => toml::Value::try_from(other).unwrap(),
         };
         let mut table = toml::Table::new();
-        let (section, leaf) = key.rsplit_once('.').map_or((None, key.as_str()), |(s, l)| (Some(s), l));
+        let (section, leaf) = key
+            .rsplit_once('.')
+            .map_or((None, key.as_str()), |(s, l)| (Some(s), l));
         match section {
             Some(s) => {
                 let mut inner = toml::Table::new();
@@ -158,7 +171,11 @@ fn every_key_reaches_the_file_the_environment_and_flags() {
         let by_file = sources(Some(&path), Vec::new(), &[]).extract();
         let by_env = sources(None, pairs(&[(&env_name(key), &text)]), &[]).extract();
         let by_flag = sources(None, Vec::new(), &[(key, &text)]).extract();
-        for (layer, result) in [("file", by_file), ("environment", by_env), ("--set", by_flag)] {
+        for (layer, result) in [
+            ("file", by_file),
+            ("environment", by_env),
+            ("--set", by_flag),
+        ] {
             assert_eq!(result, Ok(Config::default()), "{key} = {text} by {layer}");
         }
     }
@@ -183,7 +200,10 @@ fn the_sandbox_file_round_trips() {
 fn errors_name_the_key_and_where_its_value_came_from() {
     let e = env_error(&[("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "lots")]);
     assert_eq!(e.key, "limits.max_body_bytes");
-    assert_eq!(e.origin.as_deref(), Some("from PWA_BILLING_LIMITS_MAX_BODY_BYTES"));
+    assert_eq!(
+        e.origin.as_deref(),
+        Some("from PWA_BILLING_LIMITS_MAX_BODY_BYTES")
+    );
     assert!(
         e.to_string().starts_with(
             "configuration key `limits.max_body_bytes` (from PWA_BILLING_LIMITS_MAX_BODY_BYTES): "
@@ -197,12 +217,18 @@ fn errors_name_the_key_and_where_its_value_came_from() {
     let e = sources(None, minimal(), &[("limits.max_body_bytes", "lots")])
         .load()
         .unwrap_err();
-    assert_eq!(e.origin.as_deref(), Some("from --set limits.max_body_bytes"));
+    assert_eq!(
+        e.origin.as_deref(),
+        Some("from --set limits.max_body_bytes")
+    );
     // A check after the types names the layer too.
     let e = sources(None, minimal(), &[("database_url", "mysql://x")])
         .load()
         .unwrap_err();
-    assert_eq!((e.key.as_str(), e.origin.as_deref()), ("database_url", Some("from --set database_url")));
+    assert_eq!(
+        (e.key.as_str(), e.origin.as_deref()),
+        ("database_url", Some("from --set database_url"))
+    );
     assert!(e.message.contains("sqlite: or postgres://"), "{e}");
 }
 
@@ -210,29 +236,124 @@ fn errors_name_the_key_and_where_its_value_came_from() {
 fn every_error_message() {
     let cases: &[(&[(&str, &str)], &str, &str)] = &[
         (&[("PWA_BILLING_LISTEN", "nope")], "listen", "invalid"),
-        (&[("PWA_BILLING_PRODUCTS", "a=gadget")], "products.a", "unknown variant"),
-        (&[("PWA_BILLING_PRODUCTS", "a")], "products", "`a` is not `product_id=kind`"),
-        (&[("PWA_BILLING_PACKAGE_NAME", "com..app")], "package_name", "not a package name"),
-        (&[("PWA_BILLING_PLAY_API_BASE_URL", "ftp://x/")], "play_api_base_url", "http(s)"),
-        (&[("PWA_BILLING_DATABASE_URL", "mysql://x")], "database_url", "sqlite:"),
-        (&[("PWA_BILLING_AUTH_JWT_HS256_SECRET", "short")], "auth.jwt_hs256_secret", "at least 32 bytes"),
-        (&[("PWA_BILLING_AUTH_JWKS_URL", "https://x/jwks")], "auth.jwt_hs256_secret", "not both"),
-        (&[("PWA_BILLING_FROBNICATE", "1")], "frobnicate", "no such configuration key"),
-        (&[("PWA_BILLING_WORKER_LEASE_SECS", "0")], "worker.lease_secs", "greater than 0"),
-        (&[("PWA_BILLING_WORKER_POLL_INTERVAL_MS", "0")], "worker.poll_interval_ms", "greater than 0"),
-        (&[("PWA_BILLING_WORKER_BATCH_SIZE", "0")], "worker.batch_size", "nonzero"),
-        (&[("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "0")], "limits.max_body_bytes", "nonzero"),
-        (&[("PWA_BILLING_LIMITS_FETCH_REUSE_MS", "soon")], "limits.fetch_reuse_ms", "invalid type"),
-        (&[("PWA_BILLING_RETRY_MAX_ATTEMPTS", "0")], "retry.max_attempts", "nonzero"),
-        (&[("PWA_BILLING_RTDN_JWKS_URL", "ftp://x/certs")], "rtdn.jwks_url", "http(s)"),
-        (&[("PWA_BILLING_VOIDED_POLL_INTERVAL_SECS", "0")], "voided.poll_interval_secs", "greater than 0"),
-        (&[("PWA_BILLING_VOIDED_MAX_PAGES", "0")], "voided.max_pages", "nonzero"),
-        (&[("PWA_BILLING_EXTERNAL_TRANSACTIONS_WRITES_PER_MINUTE", "1201")], "external_transactions.writes_per_minute", "at most 1200"),
-        (&[("PWA_BILLING_EXTERNAL_TRANSACTIONS_WARN_AFTER_SECS", "0")], "external_transactions.warn_after_secs", "greater than 0"),
-        (&[("PWA_BILLING_ADMIN_API_KEYS", "short")], "admin.api_keys", "openssl rand -hex 32"),
-        (&[("PWA_BILLING_REPORTS_BUCKET", "Bad Bucket")], "reports.bucket", "Copy Cloud Storage URI"),
-        (&[("PWA_BILLING_REPORTS_STORAGE_BASE_URL", "ftp://x/")], "reports.storage_base_url", "http(s)"),
-        (&[("PWA_BILLING_CATALOG", "missing.toml")], "catalog", "missing.toml"),
+        (
+            &[("PWA_BILLING_PRODUCTS", "a=gadget")],
+            "products.a",
+            "unknown variant",
+        ),
+        (
+            &[("PWA_BILLING_PRODUCTS", "a")],
+            "products",
+            "`a` is not `product_id=kind`",
+        ),
+        (
+            &[("PWA_BILLING_PACKAGE_NAME", "com..app")],
+            "package_name",
+            "not a package name",
+        ),
+        (
+            &[("PWA_BILLING_PLAY_API_BASE_URL", "ftp://x/")],
+            "play_api_base_url",
+            "http(s)",
+        ),
+        (
+            &[("PWA_BILLING_DATABASE_URL", "mysql://x")],
+            "database_url",
+            "sqlite:",
+        ),
+        (
+            &[("PWA_BILLING_AUTH_JWT_HS256_SECRET", "short")],
+            "auth.jwt_hs256_secret",
+            "at least 32 bytes",
+        ),
+        (
+            &[("PWA_BILLING_AUTH_JWKS_URL", "https://x/jwks")],
+            "auth.jwt_hs256_secret",
+            "not both",
+        ),
+        (
+            &[("PWA_BILLING_FROBNICATE", "1")],
+            "frobnicate",
+            "no such configuration key",
+        ),
+        (
+            &[("PWA_BILLING_WORKER_LEASE_SECS", "0")],
+            "worker.lease_secs",
+            "greater than 0",
+        ),
+        (
+            &[("PWA_BILLING_WORKER_POLL_INTERVAL_MS", "0")],
+            "worker.poll_interval_ms",
+            "greater than 0",
+        ),
+        (
+            &[("PWA_BILLING_WORKER_BATCH_SIZE", "0")],
+            "worker.batch_size",
+            "nonzero",
+        ),
+        (
+            &[("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "0")],
+            "limits.max_body_bytes",
+            "nonzero",
+        ),
+        (
+            &[("PWA_BILLING_LIMITS_FETCH_REUSE_MS", "soon")],
+            "limits.fetch_reuse_ms",
+            "invalid type",
+        ),
+        (
+            &[("PWA_BILLING_RETRY_MAX_ATTEMPTS", "0")],
+            "retry.max_attempts",
+            "nonzero",
+        ),
+        (
+            &[("PWA_BILLING_RTDN_JWKS_URL", "ftp://x/certs")],
+            "rtdn.jwks_url",
+            "http(s)",
+        ),
+        (
+            &[("PWA_BILLING_VOIDED_POLL_INTERVAL_SECS", "0")],
+            "voided.poll_interval_secs",
+            "greater than 0",
+        ),
+        (
+            &[("PWA_BILLING_VOIDED_MAX_PAGES", "0")],
+            "voided.max_pages",
+            "nonzero",
+        ),
+        (
+            &[(
+                "PWA_BILLING_EXTERNAL_TRANSACTIONS_WRITES_PER_MINUTE",
+                "1201",
+            )],
+            "external_transactions.writes_per_minute",
+            "at most 1200",
+        ),
+        (
+            &[("PWA_BILLING_EXTERNAL_TRANSACTIONS_WARN_AFTER_SECS", "0")],
+            "external_transactions.warn_after_secs",
+            "greater than 0",
+        ),
+        (
+            &[("PWA_BILLING_ADMIN_API_KEYS", "short")],
+            "admin.api_keys",
+            "openssl rand -hex 32",
+        ),
+        (
+            &[("PWA_BILLING_REPORTS_BUCKET", "Bad Bucket")],
+            "reports.bucket",
+            "Copy Cloud Storage URI",
+        ),
+        (
+            &[("PWA_BILLING_REPORTS_STORAGE_BASE_URL", "ftp://x/")],
+            "reports.storage_base_url",
+            "http(s)",
+        ),
+        (
+            &[("PWA_BILLING_CATALOG", "missing.toml")],
+            "catalog",
+            "missing.toml",
+        ),
     ];
     for (extra, key, message) in cases {
         let e = env_error(extra);
@@ -274,13 +395,19 @@ fn jwks_needs_issuer_and_audience() {
     let mut env: Vec<_> = minimal()
         .into_iter()
         .filter(|(k, _)| k != "PWA_BILLING_AUTH_JWT_HS256_SECRET")
-        .chain(pairs(&[("PWA_BILLING_AUTH_JWKS_URL", "https://id.example/jwks")]))
+        .chain(pairs(&[(
+            "PWA_BILLING_AUTH_JWKS_URL",
+            "https://id.example/jwks",
+        )]))
         .collect();
     let e = Config::load_from(None, env.clone()).unwrap_err();
     assert_eq!(e.key, "auth.issuer");
     assert!(e.message.contains("PWA_BILLING_AUTH_ISSUER"), "{e}");
     env.extend(pairs(&[("PWA_BILLING_AUTH_ISSUER", "https://id.example")]));
-    assert_eq!(Config::load_from(None, env.clone()).unwrap_err().key, "auth.audience");
+    assert_eq!(
+        Config::load_from(None, env.clone()).unwrap_err().key,
+        "auth.audience"
+    );
     env.extend(pairs(&[("PWA_BILLING_AUTH_AUDIENCE", "pwa")]));
     let c = Config::load_from(None, env).unwrap();
     assert!(matches!(c.auth.method(), Ok(AuthMethod::Jwks { .. })));
@@ -308,8 +435,13 @@ fn file_errors() {
     let e = Config::load_from(Some(Path::new("/nonexistent/c.toml")), minimal()).unwrap_err();
     assert_eq!(e.key, "--config");
     assert!(e.message.contains("cannot read /nonexistent/c.toml"), "{e}");
-    let e = sources(None, minimal(), &[("limits.max_bodyy", "1")]).load().unwrap_err();
-    assert_eq!((e.key.as_str(), e.origin.as_deref()), ("limits.max_bodyy", Some("from --set limits.max_bodyy")));
+    let e = sources(None, minimal(), &[("limits.max_bodyy", "1")])
+        .load()
+        .unwrap_err();
+    assert_eq!(
+        (e.key.as_str(), e.origin.as_deref()),
+        ("limits.max_bodyy", Some("from --set limits.max_bodyy"))
+    );
 }
 
 #[test]
@@ -317,11 +449,17 @@ fn reports_bucket_loses_its_scheme_and_empty_values_unset() {
     let c = Config::load_from(
         None,
         with(&[
-            ("PWA_BILLING_REPORTS_BUCKET", "gs://pubsite_prod_rev_0123456789/"),
+            (
+                "PWA_BILLING_REPORTS_BUCKET",
+                "gs://pubsite_prod_rev_0123456789/",
+            ),
             ("PWA_BILLING_RTDN_AUDIENCE", ""),
         ]),
     )
     .unwrap();
-    assert_eq!(c.reports.bucket.as_deref(), Some("pubsite_prod_rev_0123456789"));
+    assert_eq!(
+        c.reports.bucket.as_deref(),
+        Some("pubsite_prod_rev_0123456789")
+    );
     assert_eq!(c.rtdn.audience, None);
 }

@@ -10,13 +10,12 @@ use std::time::{Duration, Instant};
 use play_emulator::{Emulator, RunningEmulator};
 use pwa_billing_server::auth::issue_hs256;
 use pwa_billing_server::config::{
-    AdminConfig, AuthConfig, Config, Limits, ReportsConfig, RetryConfig, VoidedConfig,
-    WorkerConfig,
+    AdminConfig, AuthConfig, Config, Limits, ReportsConfig, RetryConfig, VoidedConfig, WorkerConfig,
 };
-use pwa_billing_server::product::ProductKind;
 use pwa_billing_server::db::Db;
 use pwa_billing_server::play::retry::Jitter;
 use pwa_billing_server::play::ServiceAccountKey;
+use pwa_billing_server::product::ProductKind;
 use pwa_billing_server::{app, AppState, RunningServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -234,131 +234,151 @@ fn errors_name_the_key_and_where_its_value_came_from() {
 
 #[test]
 fn every_error_message() {
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
-        (&[("PWA_BILLING_LISTEN", "nope")], "listen", "invalid"),
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("PWA_BILLING_LISTEN", "nope", "listen", "invalid"),
         (
-            &[("PWA_BILLING_PRODUCTS", "a=gadget")],
+            "PWA_BILLING_PRODUCTS",
+            "a=gadget",
             "products.a",
             "unknown variant",
         ),
         (
-            &[("PWA_BILLING_PRODUCTS", "a")],
+            "PWA_BILLING_PRODUCTS",
+            "a",
             "products",
             "`a` is not `product_id=kind`",
         ),
         (
-            &[("PWA_BILLING_PACKAGE_NAME", "com..app")],
+            "PWA_BILLING_PACKAGE_NAME",
+            "com..app",
             "package_name",
             "not a package name",
         ),
         (
-            &[("PWA_BILLING_PLAY_API_BASE_URL", "ftp://x/")],
+            "PWA_BILLING_PLAY_API_BASE_URL",
+            "ftp://x/",
             "play_api_base_url",
             "http(s)",
         ),
         (
-            &[("PWA_BILLING_DATABASE_URL", "mysql://x")],
+            "PWA_BILLING_DATABASE_URL",
+            "mysql://x",
             "database_url",
             "sqlite:",
         ),
         (
-            &[("PWA_BILLING_AUTH_JWT_HS256_SECRET", "short")],
+            "PWA_BILLING_AUTH_JWT_HS256_SECRET",
+            "short",
             "auth.jwt_hs256_secret",
             "at least 32 bytes",
         ),
         (
-            &[("PWA_BILLING_AUTH_JWKS_URL", "https://x/jwks")],
+            "PWA_BILLING_AUTH_JWKS_URL",
+            "https://x/jwks",
             "auth.jwt_hs256_secret",
             "not both",
         ),
         (
-            &[("PWA_BILLING_FROBNICATE", "1")],
+            "PWA_BILLING_FROBNICATE",
+            "1",
             "frobnicate",
             "no such configuration key",
         ),
         (
-            &[("PWA_BILLING_WORKER_LEASE_SECS", "0")],
+            "PWA_BILLING_WORKER_LEASE_SECS",
+            "0",
             "worker.lease_secs",
             "greater than 0",
         ),
         (
-            &[("PWA_BILLING_WORKER_POLL_INTERVAL_MS", "0")],
+            "PWA_BILLING_WORKER_POLL_INTERVAL_MS",
+            "0",
             "worker.poll_interval_ms",
             "greater than 0",
         ),
         (
-            &[("PWA_BILLING_WORKER_BATCH_SIZE", "0")],
+            "PWA_BILLING_WORKER_BATCH_SIZE",
+            "0",
             "worker.batch_size",
             "nonzero",
         ),
         (
-            &[("PWA_BILLING_LIMITS_MAX_BODY_BYTES", "0")],
+            "PWA_BILLING_LIMITS_MAX_BODY_BYTES",
+            "0",
             "limits.max_body_bytes",
             "nonzero",
         ),
         (
-            &[("PWA_BILLING_LIMITS_FETCH_REUSE_MS", "soon")],
+            "PWA_BILLING_LIMITS_FETCH_REUSE_MS",
+            "soon",
             "limits.fetch_reuse_ms",
             "invalid type",
         ),
         (
-            &[("PWA_BILLING_RETRY_MAX_ATTEMPTS", "0")],
+            "PWA_BILLING_RETRY_MAX_ATTEMPTS",
+            "0",
             "retry.max_attempts",
             "nonzero",
         ),
         (
-            &[("PWA_BILLING_RTDN_JWKS_URL", "ftp://x/certs")],
+            "PWA_BILLING_RTDN_JWKS_URL",
+            "ftp://x/certs",
             "rtdn.jwks_url",
             "http(s)",
         ),
         (
-            &[("PWA_BILLING_VOIDED_POLL_INTERVAL_SECS", "0")],
+            "PWA_BILLING_VOIDED_POLL_INTERVAL_SECS",
+            "0",
             "voided.poll_interval_secs",
             "greater than 0",
         ),
         (
-            &[("PWA_BILLING_VOIDED_MAX_PAGES", "0")],
+            "PWA_BILLING_VOIDED_MAX_PAGES",
+            "0",
             "voided.max_pages",
             "nonzero",
         ),
         (
-            &[(
-                "PWA_BILLING_EXTERNAL_TRANSACTIONS_WRITES_PER_MINUTE",
-                "1201",
-            )],
+            "PWA_BILLING_EXTERNAL_TRANSACTIONS_WRITES_PER_MINUTE",
+            "1201",
             "external_transactions.writes_per_minute",
             "at most 1200",
         ),
         (
-            &[("PWA_BILLING_EXTERNAL_TRANSACTIONS_WARN_AFTER_SECS", "0")],
+            "PWA_BILLING_EXTERNAL_TRANSACTIONS_WARN_AFTER_SECS",
+            "0",
             "external_transactions.warn_after_secs",
             "greater than 0",
         ),
         (
-            &[("PWA_BILLING_ADMIN_API_KEYS", "short")],
+            "PWA_BILLING_ADMIN_API_KEYS",
+            "short",
             "admin.api_keys",
             "openssl rand -hex 32",
         ),
         (
-            &[("PWA_BILLING_REPORTS_BUCKET", "Bad Bucket")],
+            "PWA_BILLING_REPORTS_BUCKET",
+            "Bad Bucket",
             "reports.bucket",
             "Copy Cloud Storage URI",
         ),
         (
-            &[("PWA_BILLING_REPORTS_STORAGE_BASE_URL", "ftp://x/")],
+            "PWA_BILLING_REPORTS_STORAGE_BASE_URL",
+            "ftp://x/",
             "reports.storage_base_url",
             "http(s)",
         ),
         (
-            &[("PWA_BILLING_CATALOG", "missing.toml")],
+            "PWA_BILLING_CATALOG",
+            "missing.toml",
             "catalog",
             "missing.toml",
         ),
     ];
-    for (extra, key, message) in cases {
-        let e = env_error(extra);
-        assert_eq!(&e.key, key, "{extra:?}: {e}");
-        assert!(e.to_string().contains(message), "{extra:?}: {e}");
+    for (var, value, key, message) in cases {
+        let e = env_error(&[(var, value)]);
+        assert_eq!(&e.key, key, "{var}={value}: {e}");
+        assert!(e.to_string().contains(message), "{var}={value}: {e}");
         let var = if key.starts_with("products") {
             env_name("products")
         } else {

@@ -78,9 +78,9 @@ bench: pkg tools-postgres
 	cargo build --profile server --locked -p pwa-billing-server -p play-emulator -p pwa-billing-bench; \
 	target/server/pwa-billing-bench target/server/pwa-billing || status=1; \
 	scripts/with-postgres.sh sh -c 'target/server/pwa-billing-bench target/server/pwa-billing --database-url "$$PWA_BILLING_TEST_DATABASE_URL"' || status=1; \
-	cargo test --profile server --locked -p pwa-billing-server --test reports -- --ignored --nocapture bench_ || status=1; \
-	cargo test --locked -p pwa-billing-server --test external_transactions -- --ignored --nocapture bench_ || status=1; \
-	cargo test --profile server --locked -p pwa-billing-server --test catalog ten_thousand -- --nocapture 2>&1 \
+	cargo test --profile server --locked -p pwa-billing-server --test it -- --ignored --nocapture reports::bench_ || status=1; \
+	cargo test --locked -p pwa-billing-server --test it -- --ignored --nocapture external_transactions::bench_ || status=1; \
+	cargo test --profile server --locked -p pwa-billing-server --test it catalog::ten_thousand -- --nocapture 2>&1 \
 		| grep -E '^catalog apply|test result: ok' || status=1; \
 	exit $$status
 

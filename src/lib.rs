@@ -19,7 +19,7 @@
 //! ```
 //!
 //! The same API is exported to JavaScript in camelCase (`PlayBilling.connect`,
-//! `getDetails`, `purchase`, …) with TypeScript types; see the README.
+//! `getDetails`, `purchase`, …) with TypeScript types; see `docs/library.md`.
 #![deny(missing_docs)]
 
 mod backend;

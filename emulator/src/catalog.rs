@@ -529,85 +529,23 @@ fn is_catalog_file(text: &str, json: bool) -> bool {
     })
 }
 
-/// `"4.99"` → `4_990_000` micros.
-pub fn decimal_to_micros(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    };
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty() && frac.is_empty() || frac.len() > 6 {
-        return None;
-    }
-    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let int: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac_micros: i64 = format!("{frac:0<6}").parse().ok()?;
-    let v = int.checked_mul(1_000_000)?.checked_add(frac_micros)?;
-    Some(if neg { -v } else { v })
-}
+pub use play_model::money::{
+    decimal_to_micros, micros_to_decimal, money_from_micros, money_to_micros,
+};
 
-/// `4_990_000` micros → `"4.99"`.
-pub fn micros_to_decimal(micros: i64) -> String {
-    let sign = if micros < 0 { "-" } else { "" };
-    let m = micros.unsigned_abs();
-    let int = m / 1_000_000;
-    let frac = m % 1_000_000;
-    let mut frac = format!("{frac:06}");
-    while frac.len() > 2 && frac.ends_with('0') {
-        frac.pop();
-    }
-    format!("{sign}{int}.{frac}")
-}
-
-/// Google's `Price` (`priceMicros` as a string).
+/// Google's `Price` of a decimal string (`priceMicros` as a string).
 pub fn price(decimal: &str, currency: &str) -> Value {
-    json!({ "priceMicros": decimal_to_micros(decimal).unwrap_or(0).to_string(), "currency": currency })
+    play_model::Price::new(decimal_to_micros(decimal).unwrap_or(0), currency).to_value()
 }
 
-/// Google's `Money` (`units` as a string, `nanos`).
+/// Google's `Money` of a decimal string (`units` as a string, `nanos`).
 pub fn money(decimal: &str, currency: &str) -> Value {
     money_from_micros(decimal_to_micros(decimal).unwrap_or(0), currency)
-}
-
-/// Google's `Money` from micros.
-pub fn money_from_micros(micros: i64, currency: &str) -> Value {
-    json!({
-        "currencyCode": currency,
-        "units": (micros / 1_000_000).to_string(),
-        "nanos": (micros % 1_000_000) * 1000,
-    })
-}
-
-/// Micros from Google's `Money` JSON.
-pub fn money_to_micros(money: &Value) -> Option<i64> {
-    let units: i64 = match &money["units"] {
-        Value::String(s) => s.parse().ok()?,
-        Value::Number(n) => n.as_i64()?,
-        Value::Null => 0,
-        _ => return None,
-    };
-    let nanos = money["nanos"].as_i64().unwrap_or(0);
-    Some(units * 1_000_000 + nanos / 1000)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimals() {
-        assert_eq!(decimal_to_micros("4.99"), Some(4_990_000));
-        assert_eq!(decimal_to_micros("19"), Some(19_000_000));
-        assert_eq!(decimal_to_micros("0.000001"), Some(1));
-        assert_eq!(decimal_to_micros("1.2345678"), None);
-        assert_eq!(decimal_to_micros("abc"), None);
-        assert_eq!(micros_to_decimal(4_990_000), "4.99");
-        assert_eq!(micros_to_decimal(19_000_000), "19.00");
-        assert_eq!(micros_to_decimal(1_234_500), "1.2345");
-    }
 
     #[test]
     fn demo_is_valid() {

@@ -28,7 +28,6 @@ use serde_json::Value;
 
 pub mod calls;
 pub mod catalog;
-pub mod catalog_file;
 pub mod catalog_views;
 pub mod clock;
 pub mod config;
@@ -45,9 +44,11 @@ pub mod state;
 pub mod storage;
 
 pub use catalog::Catalog;
-pub use catalog_file::CatalogFile;
 pub use config::{Config, Quotas, RtdnConfig};
 pub use error::GoogleError;
+/// The catalog file model, shared with the server (see the `play-model` crate).
+pub use play_model::catalog_file;
+pub use play_model::catalog_file::CatalogFile;
 
 /// What every handler shares: configuration, keys and the model.
 #[derive(Debug)]

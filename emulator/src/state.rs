@@ -9,6 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use play_model::rtdn::{
+    OneTimeNotificationType, RefundType, SubscriptionNotificationType, VoidedProductType,
+};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::{json, Value};
@@ -608,7 +611,12 @@ impl Model {
         self.notifications.push(record);
     }
 
-    fn notify_subscription(&mut self, at: i64, token: &str, notification_type: i32) {
+    fn notify_subscription(
+        &mut self,
+        at: i64,
+        token: &str,
+        notification_type: SubscriptionNotificationType,
+    ) {
         self.notify(
             at,
             json!({ "subscriptionNotification": {
@@ -617,7 +625,13 @@ impl Model {
         );
     }
 
-    fn notify_one_time(&mut self, at: i64, token: &str, sku: &str, notification_type: i32) {
+    fn notify_one_time(
+        &mut self,
+        at: i64,
+        token: &str,
+        sku: &str,
+        notification_type: OneTimeNotificationType,
+    ) {
         self.notify(
             at,
             json!({ "oneTimeProductNotification": {
@@ -632,8 +646,16 @@ impl Model {
             json!({ "voidedPurchaseNotification": {
                 "purchaseToken": token,
                 "orderId": order_id,
-                "productType": if kind == Kind::Subscription { 1 } else { 2 },
-                "refundType": if partial { 2 } else { 1 },
+                "productType": if kind == Kind::Subscription {
+                    VoidedProductType::Subscription
+                } else {
+                    VoidedProductType::OneTime
+                },
+                "refundType": if partial {
+                    RefundType::QuantityBasedPartial
+                } else {
+                    RefundType::Full
+                },
             }}),
         );
     }
@@ -777,8 +799,15 @@ impl Model {
         if !new.pending {
             self.record_charge(&token, now);
             match new.kind {
-                Kind::Product => self.notify_one_time(now, &token, &new.product_id, 1),
-                Kind::Subscription => self.notify_subscription(now, &token, 4),
+                Kind::Product => self.notify_one_time(
+                    now,
+                    &token,
+                    &new.product_id,
+                    OneTimeNotificationType::Purchased,
+                ),
+                Kind::Subscription => {
+                    self.notify_subscription(now, &token, SubscriptionNotificationType::Purchased)
+                }
             }
         }
         Ok(token)
@@ -805,7 +834,7 @@ impl Model {
                 p.purchased_ms = Some(now);
                 let sku = p.product_id.clone();
                 self.record_charge(token, now);
-                self.notify_one_time(now, token, &sku, 1);
+                self.notify_one_time(now, token, &sku, OneTimeNotificationType::Purchased);
             }
             Kind::Subscription if p.sub_state == SubState::Pending => {
                 let p = self.touch(token);
@@ -820,7 +849,7 @@ impl Model {
                 )
                 .add_to(now);
                 self.record_charge(token, now);
-                self.notify_subscription(now, token, 4);
+                self.notify_subscription(now, token, SubscriptionNotificationType::Purchased);
             }
             _ => return Err("the purchase is not pending".into()),
         }
@@ -836,13 +865,17 @@ impl Model {
                 let p = self.touch(token);
                 p.product_state = ProductState::Canceled;
                 let sku = p.product_id.clone();
-                self.notify_one_time(now, token, &sku, 2);
+                self.notify_one_time(now, token, &sku, OneTimeNotificationType::Canceled);
             }
             Kind::Subscription if p.sub_state == SubState::Pending => {
                 let p = self.touch(token);
                 p.sub_state = SubState::PendingPurchaseCanceled;
                 p.auto_renew = false;
-                self.notify_subscription(now, token, 20);
+                self.notify_subscription(
+                    now,
+                    token,
+                    SubscriptionNotificationType::PendingPurchaseCanceled,
+                );
             }
             _ => return Err("the purchase is not pending".into()),
         }
@@ -923,7 +956,7 @@ impl Model {
     }
 
     /// Renews now (or at `at`, the scheduled expiry): a new order `..N`, a new period.
-    fn renew_at(&mut self, token: &str, at: i64, notification_type: i32) {
+    fn renew_at(&mut self, token: &str, at: i64, notification_type: SubscriptionNotificationType) {
         let p = self.touch(token);
         if let Some(next) = p.deferred_plan.take() {
             p.product_id = next.product_id.clone();
@@ -954,7 +987,7 @@ impl Model {
         p.expiry_ms = p.expiry_ms.min(at);
         p.hold_until_ms = None;
         p.auto_resume_ms = None;
-        self.notify_subscription(at, token, 13);
+        self.notify_subscription(at, token, SubscriptionNotificationType::Expired);
     }
 
     /// A subscription lifecycle action of the control API (`renew`, `cancel`, `expire`,
@@ -985,7 +1018,7 @@ impl Model {
                 ) {
                     return refuse();
                 }
-                self.renew_at(token, now, 2);
+                self.renew_at(token, now, SubscriptionNotificationType::Renewed);
             }
             "cancel" => {
                 if !matches!(
@@ -1017,7 +1050,7 @@ impl Model {
                     .map(|p| p.grace_period.clone())
                     .unwrap_or("P7D".into());
                 p.expiry_ms = period(&grace).add_to(now);
-                self.notify_subscription(now, token, 6);
+                self.notify_subscription(now, token, SubscriptionNotificationType::InGracePeriod);
             }
             "hold" => {
                 if !matches!(state, SubState::Active | SubState::InGracePeriod) {
@@ -1031,7 +1064,7 @@ impl Model {
                 }
                 let p = self.touch(token);
                 p.expiry_ms = now;
-                self.renew_at(token, now, 1);
+                self.renew_at(token, now, SubscriptionNotificationType::Recovered);
             }
             "pause" => {
                 if state != SubState::Active {
@@ -1045,13 +1078,13 @@ impl Model {
                     _ => period("P1M").add_to(p.expiry_ms.max(now)),
                 });
                 p.expiry_ms = p.expiry_ms.min(now);
-                self.notify_subscription(now, token, 10);
+                self.notify_subscription(now, token, SubscriptionNotificationType::Paused);
             }
             "resume" => {
                 if state != SubState::Paused {
                     return refuse();
                 }
-                self.renew_at(token, now, 2);
+                self.renew_at(token, now, SubscriptionNotificationType::Renewed);
             }
             "revoke" => {
                 if !state.is_live() {
@@ -1067,7 +1100,7 @@ impl Model {
                 p.sub_state = SubState::Active;
                 p.auto_renew = true;
                 p.cancel = None;
-                self.notify_subscription(now, token, 7);
+                self.notify_subscription(now, token, SubscriptionNotificationType::Restarted);
             }
             other => return Err(format!("unknown action {other:?}")),
         }
@@ -1084,7 +1117,7 @@ impl Model {
             .unwrap_or("P30D".into());
         p.hold_until_ms = Some(period(&hold).add_to(at));
         p.expiry_ms = p.expiry_ms.min(at);
-        self.notify_subscription(at, token, 5);
+        self.notify_subscription(at, token, SubscriptionNotificationType::OnHold);
     }
 
     /// Stops auto-renewal (CANCELED; entitled until expiry). Emits SUBSCRIPTION_CANCELED.
@@ -1100,13 +1133,13 @@ impl Model {
         } else {
             p.sub_state = SubState::Canceled;
         }
-        self.notify_subscription(at, token, 3);
+        self.notify_subscription(at, token, SubscriptionNotificationType::Canceled);
     }
 
     /// Revokes a subscription now with a refund: EXPIRED, a voided entry, SUBSCRIPTION_REVOKED
     /// and a voidedPurchaseNotification.
     pub fn revoke(&mut self, token: &str, at: i64, source: i32) -> Result<(), String> {
-        self.notify_subscription(at, token, 12);
+        self.notify_subscription(at, token, SubscriptionNotificationType::Revoked);
         self.void(token, at, source, 0, None)
     }
 
@@ -1200,7 +1233,7 @@ impl Model {
         if mode != ReplacementMode::Deferred {
             self.record_charge(&token, now);
         }
-        self.notify_subscription(now, &token, 4);
+        self.notify_subscription(now, &token, SubscriptionNotificationType::Purchased);
         Ok(token)
     }
 
@@ -1215,14 +1248,14 @@ impl Model {
                 Due::AutoRefund => {
                     let kind = self.purchases[&token].kind;
                     if kind == Kind::Subscription {
-                        self.notify_subscription(at, &token, 12);
+                        self.notify_subscription(at, &token, SubscriptionNotificationType::Revoked);
                     }
                     let _ = self.void(&token, at, 2, 8, None);
                 }
-                Due::Renew => self.renew_at(&token, at, 2),
+                Due::Renew => self.renew_at(&token, at, SubscriptionNotificationType::Renewed),
                 Due::Expire => self.expire_at(&token, at),
                 Due::Hold => self.hold_at(&token, at),
-                Due::Resume => self.renew_at(&token, at, 2),
+                Due::Resume => self.renew_at(&token, at, SubscriptionNotificationType::Renewed),
             }
         }
     }

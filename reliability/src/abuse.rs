@@ -14,7 +14,7 @@ use crate::procs::{EmulatorProcess, RTDN_AUDIENCE};
 use crate::report::Row;
 use crate::world::{eventually, metric_sum, unique, Database, Env, World};
 
-/// One refusal case: what is presented and the status the README documents for it.
+/// One refusal case: what is presented and the status `docs/server.md` documents for it.
 struct Case {
     name: &'static str,
     account: String,

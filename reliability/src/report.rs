@@ -50,7 +50,7 @@ impl Row {
     }
 }
 
-/// The table as text (Markdown, so it can go into the README as it is).
+/// The table as text (Markdown, so it can go into `docs/measured.md` as it is).
 pub fn table(rows: &[Row]) -> String {
     let header = [
         "scenario",

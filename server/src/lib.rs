@@ -22,6 +22,7 @@ pub mod reconcile;
 pub mod reports;
 pub mod routes;
 pub mod rtdn;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod server;
 pub mod settle;

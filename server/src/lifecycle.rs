@@ -30,7 +30,9 @@ use crate::play::resources::{
 use crate::play::{PlayClient, PlayError};
 use crate::product::ProductKind;
 use crate::rtdn::coalesce::Refetches;
-use crate::rtdn::{DeveloperNotification, SUBSCRIPTION_REVOKED};
+use crate::rtdn::{
+    DeveloperNotification, OneTimeNotificationType, RefundType, SubscriptionNotificationType,
+};
 use crate::single_flight::KeyedLocks;
 use crate::verify::{settle_key, SettlePayload, JOB_ACKNOWLEDGE, JOB_CONSUME};
 use crate::worker::{JobError, JobFuture, JobHandler};
@@ -88,11 +90,6 @@ fn ms(t: Option<time::OffsetDateTime>) -> Option<i64> {
     t.map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-/// `oneTimeProductNotification.notificationType` of a completed purchase.
-const ONE_TIME_PRODUCT_PURCHASED: i32 = 1;
-/// `subscriptionNotification.notificationType` of a new subscription purchase.
-const SUBSCRIPTION_PURCHASED: i32 = 4;
-
 /// States no later signal changes.
 fn is_final(state: &str) -> bool {
     matches!(state, "revoked" | "refunded" | "replaced")
@@ -124,17 +121,22 @@ impl Lifecycle {
     /// Applies one notification.
     pub async fn apply(&self, n: &DeveloperNotification) -> Result<Change, JobError> {
         if let Some(s) = &n.subscription_notification {
-            let purchased = s.notification_type == SUBSCRIPTION_PURCHASED;
+            let purchased = s.notification_type == SubscriptionNotificationType::Purchased;
             return self
                 .subscription(&s.purchase_token, Some(s.notification_type), purchased)
                 .await;
         }
         if let Some(p) = &n.one_time_product_notification {
-            let purchased = p.notification_type == ONE_TIME_PRODUCT_PURCHASED;
+            let purchased = p.notification_type == OneTimeNotificationType::Purchased;
             return self.product(&p.sku, &p.purchase_token, purchased).await;
         }
         if let Some(v) = &n.voided_purchase_notification {
-            return self.void(&v.purchase_token, v.refund_type == 2).await;
+            return self
+                .void(
+                    &v.purchase_token,
+                    v.refund_type == RefundType::QuantityBasedPartial,
+                )
+                .await;
         }
         tracing::info!(package = %n.package_name, "RTDN test notification received");
         Ok(Change::Unchanged)
@@ -224,7 +226,7 @@ impl Lifecycle {
     async fn subscription(
         &self,
         token: &str,
-        hint: Option<i32>,
+        hint: Option<SubscriptionNotificationType>,
         purchased: bool,
     ) -> Result<Change, JobError> {
         let _flight = self.locks.lock(token).await;
@@ -272,7 +274,9 @@ impl Lifecycle {
             SubscriptionState::OnHold => "on_hold",
             SubscriptionState::Paused => "paused",
             SubscriptionState::Canceled => "canceled",
-            SubscriptionState::Expired if hint == Some(SUBSCRIPTION_REVOKED) => "revoked",
+            SubscriptionState::Expired if hint == Some(SubscriptionNotificationType::Revoked) => {
+                "revoked"
+            }
             SubscriptionState::Expired => "expired",
             SubscriptionState::PendingPurchaseCanceled => return self.forget_pending(token).await,
             SubscriptionState::Unspecified | SubscriptionState::Unknown => {
@@ -608,7 +612,7 @@ impl RtdnHandler {
         let token = n
             .subscription_notification
             .as_ref()
-            .filter(|s| s.notification_type != SUBSCRIPTION_REVOKED)
+            .filter(|s| s.notification_type != SubscriptionNotificationType::Revoked)
             .map(|s| s.purchase_token.as_str());
         let mut _turn = None;
         if let Some(token) = token {

@@ -61,6 +61,7 @@ enum Command {
     ExternalTransactions(ExternalCommand),
     /// Everything on one machine with no Google account: the embedded Play emulator, the
     /// server configured for it, the demo PWA and the npm package.
+    #[cfg(feature = "sandbox")]
     Sandbox(pwa_billing_server::sandbox::SandboxOptions),
     /// Catalog as code: validate, pull, plan (diff) and apply the app's one-time products
     /// and subscriptions from a catalog file.
@@ -293,6 +294,7 @@ async fn run(command: Command, sources: &Sources) -> Result<u8, Failure> {
                 with_state(sources, async |state| external::status(state, limit).await).await?;
             print!("{text}");
         }
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(options) => {
             pwa_billing_server::sandbox::run(options, sources.extract()?, shutdown_signal())
                 .await?;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use play_emulator::catalog_file::{CatalogFile, OneTimeKind};
+use play_model::catalog_file::{CatalogFile, OneTimeKind};
 use serde::{Deserialize, Serialize};
 
 /// The kind of a product, which decides how it is verified and settled.

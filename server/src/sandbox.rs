@@ -108,8 +108,8 @@ pub async fn run(
     for (id, product) in catalog_file.one_time_products.iter_mut() {
         if let Some(kind) = products.get(id) {
             product.kind = match kind {
-                ProductKind::Consumable => play_emulator::catalog_file::OneTimeKind::Consumable,
-                _ => play_emulator::catalog_file::OneTimeKind::NonConsumable,
+                ProductKind::Consumable => play_model::catalog_file::OneTimeKind::Consumable,
+                _ => play_model::catalog_file::OneTimeKind::NonConsumable,
             };
         }
     }

@@ -26,24 +26,13 @@ use crate::error::GoogleError;
 use crate::state::{ExternalTransaction, Model};
 use crate::SharedState;
 
-fn valid_id(id: &str) -> bool {
-    (1..=63).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn price(micros: i64, currency: &str) -> Value {
-    json!({ "priceMicros": micros.to_string(), "currency": currency })
-}
-
 /// `externaltransactions.createexternaltransaction`.
 pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let id = call
         .query("externalTransactionId")
         .ok_or_else(|| GoogleError::required("externalTransactionId"))?
         .to_string();
-    if !valid_id(&id) {
+    if !play_model::ids::is_external_transaction_id(&id) {
         return Err(GoogleError::invalid(
             "externalTransactionId must be 1-63 characters of [a-zA-Z0-9_-].",
         ));
@@ -184,8 +173,14 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         o.insert("packageName".into(), json!(m.package_name));
         o.insert("externalTransactionId".into(), json!(id));
         o.insert("createTime".into(), json!(rfc3339(now)));
-        o.insert("currentPreTaxAmount".into(), price(pre, &currency));
-        o.insert("currentTaxAmount".into(), price(tax, &currency));
+        o.insert(
+            "currentPreTaxAmount".into(),
+            play_model::Price::new(pre, &currency).to_value(),
+        );
+        o.insert(
+            "currentTaxAmount".into(),
+            play_model::Price::new(tax, &currency).to_value(),
+        );
         o.insert("transactionState".into(), json!("TRANSACTION_REPORTED"));
         o.remove("testPurchase");
         if test {
@@ -291,8 +286,8 @@ pub fn refund(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     } else {
         (original_tax as i128 * remaining as i128 / original_pre as i128) as i64
     };
-    t.resource["currentPreTaxAmount"] = price(remaining, &currency);
-    t.resource["currentTaxAmount"] = price(remaining_tax, &currency);
+    t.resource["currentPreTaxAmount"] = play_model::Price::new(remaining, &currency).to_value();
+    t.resource["currentTaxAmount"] = play_model::Price::new(remaining_tax, &currency).to_value();
     if remaining == 0 {
         t.fully_refunded = true;
         t.resource["transactionState"] = json!("TRANSACTION_CANCELED");

@@ -26,17 +26,6 @@ pub(crate) fn check_tolerance(v: Option<&str>) -> Result<(), GoogleError> {
     }
 }
 
-/// Whether an id is a valid product id: lowercase letters, digits, `_` and `.`, starting
-/// with a letter or digit, at most 139 characters.
-pub(crate) fn valid_product_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 139
-        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
-}
-
 /// Checks a catalog resource's identity: the product id of the URL is valid, and the body's
 /// `productId` and `packageName`, where given, are the URL's.
 pub(crate) fn check_identity(
@@ -44,7 +33,7 @@ pub(crate) fn check_identity(
     product_id: &str,
     package: &str,
 ) -> Result<(), GoogleError> {
-    if !valid_product_id(product_id) {
+    if !play_model::ids::is_product_id(product_id, play_model::ids::ONE_TIME_PRODUCT_ID_MAX) {
         return Err(GoogleError::invalid(format!(
             "Invalid product ID {product_id:?}."
         )));
@@ -93,7 +82,7 @@ fn validate(mut p: Value, sku: &str, package: &str) -> Result<Value, GoogleError
             "The in-app product must be a JSON object.",
         ));
     };
-    if !valid_product_id(sku) {
+    if !play_model::ids::is_product_id(sku, play_model::ids::ONE_TIME_PRODUCT_ID_MAX) {
         return Err(GoogleError::invalid(format!(
             "Invalid product ID {sku:?}: use lowercase letters, numbers, '_' and '.'."
         )));

@@ -30,86 +30,23 @@ pub mod subscriptions;
 pub mod subscriptionsv2;
 pub mod voided;
 
-/// One Google method the emulator serves.
-#[derive(Debug, Clone, Copy)]
-pub struct Route {
-    /// Discovery method id.
-    pub id: &'static str,
-    /// HTTP method.
-    pub http_method: &'static str,
-    /// The discovery document's `flatPath`.
-    pub flat_path: &'static str,
-    /// Its per-minute (or own) quota bucket.
-    pub bucket: Bucket,
-}
+/// One Google method the emulator serves: a row of the shared method table.
+pub type Route = play_model::Method;
 
-macro_rules! routes {
-    ($( $id:literal $method:literal $path:literal $bucket:ident ;)*) => {
-        /// Every Google method served (more specific paths first).
-        pub const ROUTES: &[Route] = &[ $( Route { id: $id, http_method: $method, flat_path: $path, bucket: Bucket::$bucket }, )* ];
-    };
-}
+/// Every Google method served, in the order the router tries them.
+pub use play_model::methods::ROUTES;
 
-routes! {
-    "androidpublisher.purchases.products.acknowledge" "POST" "androidpublisher/v3/applications/{packageName}/purchases/products/{productId}/tokens/{token}:acknowledge" Purchases;
-    "androidpublisher.purchases.products.consume" "POST" "androidpublisher/v3/applications/{packageName}/purchases/products/{productId}/tokens/{token}:consume" Purchases;
-    "androidpublisher.purchases.products.get" "GET" "androidpublisher/v3/applications/{packageName}/purchases/products/{productId}/tokens/{token}" Purchases;
-    "androidpublisher.purchases.productsv2.getproductpurchasev2" "GET" "androidpublisher/v3/applications/{packageName}/purchases/productsv2/tokens/{token}" Purchases;
-    "androidpublisher.purchases.subscriptions.acknowledge" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptions/{subscriptionId}/tokens/{token}:acknowledge" Subscriptions;
-    "androidpublisher.purchases.subscriptionsv2.cancel" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:cancel" Subscriptions;
-    "androidpublisher.purchases.subscriptionsv2.defer" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:defer" Subscriptions;
-    "androidpublisher.purchases.subscriptionsv2.revoke" "POST" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}:revoke" Subscriptions;
-    "androidpublisher.purchases.subscriptionsv2.get" "GET" "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}" Subscriptions;
-    "androidpublisher.orders.batchget" "GET" "androidpublisher/v3/applications/{packageName}/orders:batchGet" Purchases;
-    "androidpublisher.orders.get" "GET" "androidpublisher/v3/applications/{packageName}/orders/{orderId}" Purchases;
-    "androidpublisher.purchases.voidedpurchases.list" "GET" "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases" VoidedPurchases30s;
-    "androidpublisher.inappproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts:batchGet" Monetization;
-    "androidpublisher.inappproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts:batchUpdate" Monetization;
-    "androidpublisher.inappproducts.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts:batchDelete" Monetization;
-    "androidpublisher.inappproducts.list" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts" Monetization;
-    "androidpublisher.inappproducts.insert" "POST" "androidpublisher/v3/applications/{packageName}/inappproducts" Monetization;
-    "androidpublisher.inappproducts.get" "GET" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
-    "androidpublisher.inappproducts.update" "PUT" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
-    "androidpublisher.inappproducts.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
-    "androidpublisher.inappproducts.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/inappproducts/{sku}" Monetization;
-    "androidpublisher.monetization.subscriptions.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions:batchGet" Monetization;
-    "androidpublisher.monetization.subscriptions.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions:batchUpdate" Monetization;
-    "androidpublisher.monetization.subscriptions.list" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions" Monetization;
-    "androidpublisher.monetization.subscriptions.create" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions" Monetization;
-    "androidpublisher.monetization.subscriptions.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
-    "androidpublisher.monetization.subscriptions.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
-    "androidpublisher.monetization.subscriptions.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchUpdateStates" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchGet" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchGet" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchUpdate" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchUpdateStates" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchDelete" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.list" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.activate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:activate" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:deactivate" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.cancel" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:cancel" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.batchMigratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchMigratePrices" Monetization;
-    "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions:batchUpdateStates" Monetization;
-    "androidpublisher.monetization.onetimeproducts.batchGet" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchGet" Monetization;
-    "androidpublisher.monetization.onetimeproducts.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchUpdate" Monetization;
-    "androidpublisher.monetization.onetimeproducts.batchDelete" "POST" "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchDelete" Monetization;
-    "androidpublisher.monetization.onetimeproducts.list" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts" Monetization;
-    "androidpublisher.monetization.onetimeproducts.get" "GET" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}" Monetization;
-    "androidpublisher.monetization.onetimeproducts.patch" "PATCH" "androidpublisher/v3/applications/{packageName}/onetimeproducts/{productId}" Monetization;
-    "androidpublisher.monetization.onetimeproducts.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}" Monetization;
-    "androidpublisher.monetization.convertRegionPrices" "POST" "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdate" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdateStates" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdateStates" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.offers.list" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.offers.get" "GET" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.offers.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.migratePrices" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:migratePrices" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.activate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.deactivate" "POST" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:deactivate" Monetization;
-    "androidpublisher.monetization.subscriptions.basePlans.delete" "DELETE" "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}" Monetization;
-    "androidpublisher.externaltransactions.refundexternaltransaction" "POST" "androidpublisher/v3/applications/{applicationsId}/externalTransactions/{externalTransactionsId}:refund" ExternalTransactions;
-    "androidpublisher.externaltransactions.getexternaltransaction" "GET" "androidpublisher/v3/applications/{applicationsId}/externalTransactions/{externalTransactionsId}" ExternalTransactions;
-    "androidpublisher.externaltransactions.createexternaltransaction" "POST" "androidpublisher/v3/applications/{applicationsId}/externalTransactions" ExternalTransactions;
+/// A method's per-minute (or own) quota bucket, by its resource.
+pub fn bucket(route: &Route) -> Bucket {
+    let resource = route.id.split('.').nth(1).unwrap_or_default();
+    let sub = route.id.split('.').nth(2).unwrap_or_default();
+    match (resource, sub) {
+        ("purchases", "products" | "productsv2") | ("orders", _) => Bucket::Purchases,
+        ("purchases", "subscriptions" | "subscriptionsv2") => Bucket::Subscriptions,
+        ("purchases", "voidedpurchases") => Bucket::VoidedPurchases30s,
+        ("externaltransactions", _) => Bucket::ExternalTransactions,
+        _ => Bucket::Monetization,
+    }
 }
 
 /// What a method answers: a JSON body (200) or nothing (204).
@@ -249,15 +186,16 @@ fn is_sensitive(v: Option<&str>) -> bool {
 
 /// Quota charges of a call.
 fn charges(route: &Route, call: &Call) -> Vec<(Bucket, u64)> {
-    let mut c = vec![(Bucket::Daily, 1), (route.bucket, 1)];
+    let bucket = bucket(route);
+    let mut c = vec![(Bucket::Daily, 1), (bucket, 1)];
     let id = route.id;
-    if route.bucket == Bucket::VoidedPurchases30s {
+    if bucket == Bucket::VoidedPurchases30s {
         c.push((Bucket::VoidedPurchasesDaily, 1));
     }
     if id.ends_with("createexternaltransaction") || id.ends_with("refundexternaltransaction") {
         c.push((Bucket::ExternalTransactionWrites, 1));
     }
-    let catalog_write = route.bucket == Bucket::Monetization
+    let catalog_write = bucket == Bucket::Monetization
         && !matches!(route.http_method, "GET")
         && !id.ends_with("convertRegionPrices")
         && !id.ends_with(".batchGet");
@@ -558,5 +496,80 @@ mod tests {
             "androidpublisher/v3/applications/com.x/purchases/products/a/tokens"
         )
         .is_none());
+    }
+
+    #[test]
+    fn paths_the_model_builds_are_the_routes_it_names() {
+        for r in ROUTES {
+            let args: Vec<String> = r.params().map(|p| format!("{p}.1~x")).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (found, params) = find_route(r.http_method, &r.path(&args)).unwrap();
+            assert_eq!(found.id, r.id);
+            assert_eq!(params.len(), args.len(), "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn buckets() {
+        let own = [
+            (
+                "androidpublisher.purchases.products.acknowledge",
+                Bucket::Purchases,
+            ),
+            (
+                "androidpublisher.purchases.products.consume",
+                Bucket::Purchases,
+            ),
+            ("androidpublisher.purchases.products.get", Bucket::Purchases),
+            (
+                "androidpublisher.purchases.productsv2.getproductpurchasev2",
+                Bucket::Purchases,
+            ),
+            (
+                "androidpublisher.purchases.subscriptions.acknowledge",
+                Bucket::Subscriptions,
+            ),
+            (
+                "androidpublisher.purchases.subscriptionsv2.cancel",
+                Bucket::Subscriptions,
+            ),
+            (
+                "androidpublisher.purchases.subscriptionsv2.defer",
+                Bucket::Subscriptions,
+            ),
+            (
+                "androidpublisher.purchases.subscriptionsv2.revoke",
+                Bucket::Subscriptions,
+            ),
+            (
+                "androidpublisher.purchases.subscriptionsv2.get",
+                Bucket::Subscriptions,
+            ),
+            ("androidpublisher.orders.batchget", Bucket::Purchases),
+            ("androidpublisher.orders.get", Bucket::Purchases),
+            (
+                "androidpublisher.purchases.voidedpurchases.list",
+                Bucket::VoidedPurchases30s,
+            ),
+            (
+                "androidpublisher.externaltransactions.refundexternaltransaction",
+                Bucket::ExternalTransactions,
+            ),
+            (
+                "androidpublisher.externaltransactions.getexternaltransaction",
+                Bucket::ExternalTransactions,
+            ),
+            (
+                "androidpublisher.externaltransactions.createexternaltransaction",
+                Bucket::ExternalTransactions,
+            ),
+        ];
+        for r in ROUTES {
+            let expected = own
+                .iter()
+                .find(|(id, _)| *id == r.id)
+                .map_or(Bucket::Monetization, |(_, b)| *b);
+            assert_eq!(bucket(r), expected, "{}", r.id);
+        }
     }
 }

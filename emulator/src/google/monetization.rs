@@ -25,15 +25,6 @@ fn not_found(id: &str) -> GoogleError {
     GoogleError::not_found(format!("Subscription not found: {id}"))
 }
 
-fn valid_base_plan_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 63
-        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 fn check_money(v: &Value, field: &str) -> Result<(), GoogleError> {
     let code = v["currencyCode"].as_str().unwrap_or_default();
     if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
@@ -92,7 +83,7 @@ fn validate(
     let mut ids = std::collections::BTreeSet::new();
     for (i, b) in plans.iter_mut().enumerate() {
         let id = b["basePlanId"].as_str().unwrap_or_default().to_string();
-        if !valid_base_plan_id(&id) {
+        if !play_model::ids::is_option_id(&id) {
             return Err(GoogleError::invalid(format!(
                 "basePlans[{i}].basePlanId {id:?} is invalid."
             )));

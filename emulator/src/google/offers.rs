@@ -11,7 +11,7 @@
 use serde_json::{json, Value};
 
 use super::inappproducts::{batch_size, check_tolerance};
-use super::onetimeproducts::{check_region_currency, masked_merge, valid_option_id};
+use super::onetimeproducts::{check_region_currency, masked_merge};
 use super::{Call, Reply};
 use crate::catalog_file::find_by;
 use crate::clock::Period;
@@ -74,7 +74,7 @@ fn validate(
     let product = o["productId"].as_str().unwrap_or_default().to_string();
     let plan_id = o["basePlanId"].as_str().unwrap_or_default().to_string();
     let offer_id = o["offerId"].as_str().unwrap_or_default().to_string();
-    if !valid_option_id(&offer_id) {
+    if !play_model::ids::is_option_id(&offer_id) {
         return Err(GoogleError::invalid(format!(
             "Invalid offer ID {offer_id:?}."
         )));

@@ -16,7 +16,7 @@
 use serde_json::{json, Value};
 
 use super::inappproducts::check_tolerance;
-use super::onetimeproducts::{check_region_currency, requests, valid_option_id};
+use super::onetimeproducts::{check_region_currency, requests};
 use super::{Call, Reply};
 use crate::catalog_file::{find_by, Amount};
 use crate::clock::parse_rfc3339;
@@ -159,7 +159,7 @@ fn validate(
     let product = text(&o, "productId").to_string();
     let option_id = text(&o, "purchaseOptionId").to_string();
     let offer_id = text(&o, "offerId").to_string();
-    if !valid_option_id(&offer_id) {
+    if !play_model::ids::is_option_id(&offer_id) {
         return Err(GoogleError::invalid(format!(
             "Invalid offer ID {offer_id:?}."
         )));

@@ -40,17 +40,6 @@ fn not_found(id: &str) -> GoogleError {
     GoogleError::not_found(format!("One-time product not found: {id}"))
 }
 
-/// Whether an id is a valid base plan, purchase option or offer id: lowercase letters,
-/// digits and `-`, starting with a letter or digit, at most 63 characters.
-pub(crate) fn valid_option_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 63
-        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 /// Refuses a price whose currency is not its region's at `version` ("Invalid currency for
 /// region code BG …"); regions the emulator does not know take any currency.
 pub(crate) fn check_region_currency(
@@ -152,7 +141,7 @@ fn validate(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        if !valid_option_id(&oid) {
+        if !play_model::ids::is_option_id(&oid) {
             return Err(GoogleError::invalid(format!(
                 "purchaseOptions[{i}].purchaseOptionId {oid:?} is invalid."
             )));

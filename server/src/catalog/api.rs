@@ -6,11 +6,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::Method;
+use play_model::Method;
 use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
+use crate::play::client::{http_method, method_url};
 use crate::play::retry::{backoff, Jitter};
 use crate::play::{Status, TokenSource};
 
@@ -109,13 +110,8 @@ impl CatalogApi {
         &self.package_name
     }
 
-    fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
-        let mut url = self.base_url.clone();
-        let base = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!(
-            "{base}/androidpublisher/v3/applications/{}/{path}",
-            self.package_name
-        ));
+    fn url(&self, method: &Method, args: &[&str], query: &[(&str, String)]) -> Url {
+        let mut url = method_url(&self.base_url, &self.package_name, method, args);
         if !query.is_empty() {
             let mut q = url.query_pairs_mut();
             for (k, v) in query {
@@ -125,29 +121,30 @@ impl CatalogApi {
         url
     }
 
-    /// A read (`GET`, or `POST` of `convertRegionPrices`).
+    /// A read (`GET`, or `POST` of `convertRegionPrices`) of `method`, `args` filling its
+    /// path after the package name.
     pub async fn read(
         &self,
-        method: Method,
-        path: &str,
+        method: &Method,
+        args: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, ApiFailure> {
-        let v = self.call(method, path, query, body).await?;
+        let v = self.call(method, args, query, body).await?;
         self.count(|s| s.reads += 1);
         Ok(v)
     }
 
-    /// A modification of `entries` catalog entries.
+    /// A modification of `entries` catalog entries by `method`.
     pub async fn modify(
         &self,
-        method: Method,
-        path: &str,
+        method: &Method,
+        args: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
         entries: u64,
     ) -> Result<Value, ApiFailure> {
-        let v = self.call(method, path, query, body).await?;
+        let v = self.call(method, args, query, body).await?;
         self.count(|s| {
             s.modifications += 1;
             s.entries += entries;
@@ -163,12 +160,13 @@ impl CatalogApi {
 
     async fn call(
         &self,
-        method: Method,
-        path: &str,
+        method: &Method,
+        args: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, ApiFailure> {
-        let url = self.url(path, query);
+        let url = self.url(method, args, query);
+        let method = http_method(method);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -198,7 +196,7 @@ impl CatalogApi {
 
     async fn attempt(
         &self,
-        method: &Method,
+        method: &reqwest::Method,
         url: &Url,
         body: Option<&Value>,
     ) -> Result<Value, (ApiFailure, Option<Duration>)> {

@@ -15,14 +15,14 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use play_emulator::catalog_file::CatalogFile;
-use reqwest::Method;
+use play_model::catalog_file::CatalogFile;
+use play_model::methods::{self, Method};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::api::{ApiFailure, CatalogApi};
 use super::plan::{Kind, Plan, PlanOptions, BATCH, MODIFICATIONS_PER_HOUR};
-use super::{CatalogError, EXIT_PARTIAL, EXIT_QUOTA};
+use super::{CatalogError, ANY, EXIT_PARTIAL, EXIT_QUOTA};
 
 /// Apply settings.
 #[derive(Debug, Clone)]
@@ -147,7 +147,8 @@ impl Progress {
 /// One phase: entries (product id, request entry) posted `{"requests": […]}` to `path`.
 struct Phase {
     name: &'static str,
-    path: &'static str,
+    /// A batch method across the app (every path parameter `-`).
+    method: &'static Method,
     entries: Vec<(String, Value)>,
 }
 
@@ -165,21 +166,25 @@ fn product_of(id: &str) -> &str {
 }
 
 fn write_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>) -> Phase {
-    let (name, path, key) = match kind {
+    let (name, method, key) = match kind {
         Kind::OneTimeProduct => (
             "one-time products",
-            "oneTimeProducts:batchUpdate",
+            &methods::MONETIZATION_ONETIMEPRODUCTS_BATCHUPDATE,
             "oneTimeProduct",
         ),
         Kind::OneTimeOffer => (
             "one-time offers",
-            "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdate",
+            &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_BATCHUPDATE,
             "oneTimeProductOffer",
         ),
-        Kind::Subscription => ("subscriptions", "subscriptions:batchUpdate", "subscription"),
+        Kind::Subscription => (
+            "subscriptions",
+            &methods::MONETIZATION_SUBSCRIPTIONS_BATCHUPDATE,
+            "subscription",
+        ),
         Kind::SubscriptionOffer => (
             "subscription offers",
-            "subscriptions/-/basePlans/-/offers:batchUpdate",
+            &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHUPDATE,
             "subscriptionOffer",
         ),
     };
@@ -200,35 +205,35 @@ fn write_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>) -> Phase {
         .collect();
     Phase {
         name,
-        path,
+        method,
         entries,
     }
 }
 
 fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str) -> Phase {
     // The entry's id key, and the key of the middle part of a `product/parent` id.
-    let (name, path, entry_key, parent_key) = match kind {
+    let (name, method, entry_key, parent_key) = match kind {
         Kind::OneTimeProduct => (
             "purchase option states",
-            "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+            &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_BATCHUPDATESTATES,
             "purchaseOptionId",
             "",
         ),
         Kind::OneTimeOffer => (
             "one-time offer states",
-            "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdateStates",
+            &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_BATCHUPDATESTATES,
             "offerId",
             "purchaseOptionId",
         ),
         Kind::Subscription => (
             "base plan states",
-            "subscriptions/-/basePlans:batchUpdateStates",
+            &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_BATCHUPDATESTATES,
             "basePlanId",
             "",
         ),
         Kind::SubscriptionOffer => (
             "offer states",
-            "subscriptions/-/basePlans/-/offers:batchUpdateStates",
+            &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHUPDATESTATES,
             "offerId",
             "basePlanId",
         ),
@@ -263,7 +268,7 @@ fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str
         .collect();
     Phase {
         name,
-        path,
+        method,
         entries,
     }
 }
@@ -288,19 +293,15 @@ impl Runner<'_> {
             .map(|s| s..(s + BATCH).min(phase.entries.len()))
             .rev()
             .collect();
+        // Every path parameter after the package name is `-`: the batch spans the app.
+        let every = vec![ANY; phase.method.params().count().saturating_sub(1)];
         while let Some(range) = pending.pop() {
             let slice = &phase.entries[range.clone()];
             let body = json!({ "requests": slice.iter().map(|(_, e)| e).collect::<Vec<_>>() });
             self.pacer.acquire().await;
             match self
                 .api
-                .modify(
-                    Method::POST,
-                    phase.path,
-                    &[],
-                    Some(&body),
-                    slice.len() as u64,
-                )
+                .modify(phase.method, &every, &[], Some(&body), slice.len() as u64)
                 .await
             {
                 Ok(_) => {
@@ -362,13 +363,13 @@ impl Runner<'_> {
         // Offers before their products.
         self.run(Phase {
             name: "one-time offer deletes",
-            path: "oneTimeProducts/-/purchaseOptions/-/offers:batchDelete",
+            method: &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_BATCHDELETE,
             entries: offers,
         })
         .await?;
         self.run(Phase {
             name: "one-time product deletes",
-            path: "oneTimeProducts:batchDelete",
+            method: &methods::MONETIZATION_ONETIMEPRODUCTS_BATCHDELETE,
             entries: otp,
         })
         .await?;
@@ -379,12 +380,18 @@ impl Runner<'_> {
             .filter(|d| d.kind == Kind::SubscriptionOffer)
             .chain(plan.deletes.iter().filter(|d| d.kind == Kind::Subscription));
         for d in singles {
-            let path = match d.id.splitn(3, '/').collect::<Vec<_>>()[..] {
-                [p, b, o] => format!("subscriptions/{p}/basePlans/{b}/offers/{o}"),
-                _ => format!("subscriptions/{}", d.id),
+            let parts: Vec<&str> = d.id.splitn(3, '/').collect();
+            let method = match parts[..] {
+                [_, _, _] => &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_DELETE,
+                _ => &methods::MONETIZATION_SUBSCRIPTIONS_DELETE,
+            };
+            let args = if parts.len() == 3 {
+                &parts[..]
+            } else {
+                &[d.id.as_str()][..]
             };
             self.pacer.acquire().await;
-            match self.api.modify(Method::DELETE, &path, &[], None, 1).await {
+            match self.api.modify(method, args, &[], None, 1).await {
                 Ok(_) => self.outcome.applied += 1,
                 Err(ApiFailure::Refused(s)) => {
                     self.outcome.failures.push((d.id.clone(), s.message))

@@ -6,8 +6,8 @@
 
 use std::io::IsTerminal;
 
-use play_emulator::catalog_file::find_by;
-use reqwest::Method;
+use play_model::catalog_file::find_by;
+use play_model::methods;
 use serde_json::{json, Value};
 
 use super::api::{ApiFailure, CatalogApi};
@@ -94,8 +94,15 @@ fn regions_of(sub: &Value, args: &MigrateArgs) -> Result<Vec<(String, Vec<String
 
 /// Runs the migration; returns the exit code.
 pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, CatalogError> {
-    let path = format!("subscriptions/{}", args.subscription);
-    let sub = api.read(Method::GET, &path, &[], None).await?;
+    let product = args.subscription.as_str();
+    let sub = api
+        .read(
+            &methods::MONETIZATION_SUBSCRIPTIONS_GET,
+            &[product],
+            &[],
+            None,
+        )
+        .await?;
     let plans = regions_of(&sub, args)?;
     let time = match &args.oldest_allowed_price_version_time {
         Some(t) => {
@@ -160,22 +167,24 @@ pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, Catalog
     let entries = regions_in(&requests);
     let mut calls = Vec::new();
     if let [single] = &requests[..] {
-        let one = format!("{path}/basePlans/{}:migratePrices", plans[0].0);
-        calls.push((one, single.clone(), entries));
+        calls.push((
+            &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_MIGRATEPRICES,
+            vec![product, plans[0].0.as_str()],
+            single.clone(),
+            entries,
+        ));
     } else {
         for chunk in requests.chunks(super::plan::BATCH) {
             calls.push((
-                format!("{path}/basePlans:batchMigratePrices"),
+                &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_BATCHMIGRATEPRICES,
+                vec![product],
                 json!({ "requests": chunk }),
                 regions_in(chunk),
             ));
         }
     }
-    for (call_path, body, n) in &calls {
-        match api
-            .modify(Method::POST, call_path, &[], Some(body), *n)
-            .await
-        {
+    for (method, args, body, n) in &calls {
+        match api.modify(method, args, &[], Some(body), *n).await {
             Ok(_) => {}
             Err(ApiFailure::Refused(s)) => {
                 return Err(CatalogError::new(

@@ -1,6 +1,6 @@
 //! Catalog as code: `pwa-billing catalog validate | schema | pull | plan | apply` keeps an
 //! app's one-time products and subscriptions on Google Play in sync with a catalog file in
-//! git (the file's model: [`play_emulator::catalog_file`]).
+//! git (the file's model: [`play_model::catalog_file`]).
 //!
 //! Exit codes: 0 done or nothing to do, 2 invalid file or usage, 3 changes pending (`plan
 //! --exit-code`), 4 refused (a change Play refuses or that cannot be undone, a delete
@@ -19,8 +19,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use play_emulator::catalog_file::{Amount, CatalogFile};
-use reqwest::Method;
+use play_model::catalog_file::{Amount, CatalogFile};
+use play_model::methods::{self, Method};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -436,10 +436,15 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), CatalogError> {
         .map_err(|e| CatalogError::new(1, format!("cannot write {}: {e}", path.display())))
 }
 
+/// The `-` of a path that stands for every product (and every base plan or purchase
+/// option): Google's batch and list methods across a whole app.
+pub(crate) const ANY: &str = "-";
+
 /// Every page of a monetization list.
 pub(crate) async fn list_all(
     api: &CatalogApi,
-    path: &str,
+    method: &Method,
+    args: &[&str],
     key: &str,
 ) -> Result<Vec<Value>, ApiFailure> {
     let mut out = Vec::new();
@@ -449,7 +454,7 @@ pub(crate) async fn list_all(
         if let Some(t) = &token {
             query.push(("pageToken", t.clone()));
         }
-        let page = api.read(Method::GET, path, &query, None).await?;
+        let page = api.read(method, args, &query, None).await?;
         out.extend(page[key].as_array().cloned().unwrap_or_default());
         match page["nextPageToken"].as_str() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
@@ -477,21 +482,39 @@ pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
             .collect()
     };
     Ok(Live {
-        one_time_products: by_id(list_all(api, "oneTimeProducts", "oneTimeProducts").await?),
+        one_time_products: by_id(
+            list_all(
+                api,
+                &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
+                &[],
+                "oneTimeProducts",
+            )
+            .await?,
+        ),
         one_time_offers: offers_by_key(
             list_all(
                 api,
-                "oneTimeProducts/-/purchaseOptions/-/offers",
+                &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
+                &[ANY, ANY],
                 "oneTimeProductOffers",
             )
             .await?,
             "purchaseOptionId",
         ),
-        subscriptions: by_id(list_all(api, "subscriptions", "subscriptions").await?),
+        subscriptions: by_id(
+            list_all(
+                api,
+                &methods::MONETIZATION_SUBSCRIPTIONS_LIST,
+                &[],
+                "subscriptions",
+            )
+            .await?,
+        ),
         offers: offers_by_key(
             list_all(
                 api,
-                "subscriptions/-/basePlans/-/offers",
+                &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST,
+                &[ANY, ANY],
                 "subscriptionOffers",
             )
             .await?,
@@ -529,8 +552,8 @@ pub async fn resolve(
         });
         let answer = api
             .read(
-                Method::POST,
-                "pricing:convertRegionPrices",
+                &methods::MONETIZATION_CONVERTREGIONPRICES,
+                &[],
                 &[],
                 Some(&json!({ "price": amount.money() })),
             )
@@ -556,7 +579,7 @@ pub async fn resolve(
     resolved.normalize_prices();
     let version = match file.regions_version.as_deref() {
         Some(v) if v != "auto" => v.to_string(),
-        _ => version.unwrap_or_else(|| play_emulator::catalog_file::LATEST_REGIONS_VERSION.into()),
+        _ => version.unwrap_or_else(|| play_model::catalog_file::LATEST_REGIONS_VERSION.into()),
     };
     let shown = converted
         .into_iter()

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use play_emulator::catalog_file::{
+use play_model::catalog_file::{
     BasePlanEntry, CatalogFile, EntryState, OfferEntry, OfferState, OneTimeOfferEntry,
     OneTimeProductEntry, SubscriptionEntry,
 };

@@ -9,15 +9,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use play_emulator::catalog_file::{
+use play_model::catalog_file::{
     Amount, CatalogFile, EntryState, Listing, OfferEntry, OneTimeKind, OneTimeOfferEntry,
     OneTimeProductEntry, PurchaseOptionEntry, SubscriptionEntry,
 };
-use reqwest::Method;
+use play_model::{methods, Price};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::api::{ApiFailure, CatalogApi};
-use super::{CatalogError, EXIT_REFUSED};
+use super::{CatalogError, ANY, EXIT_REFUSED};
 
 /// The purchase option id given to a legacy `InAppProduct`'s price.
 pub const LEGACY_OPTION: &str = "legacy";
@@ -31,7 +32,10 @@ async fn legacy_products(api: &CatalogApi) -> Result<Vec<Value>, ApiFailure> {
         if let Some(t) = &token {
             query.push(("token", t.clone()));
         }
-        let page = match api.read(Method::GET, "inappproducts", &query, None).await {
+        let page = match api
+            .read(&methods::INAPPPRODUCTS_LIST, &[], &query, None)
+            .await
+        {
             Ok(p) => p,
             Err(ApiFailure::Refused(s)) if s.code == 403 && s.message.contains("migrate") => {
                 return Ok(Vec::new())
@@ -65,15 +69,8 @@ fn from_legacy(p: &Value, kind: OneTimeKind) -> OneTimeProductEntry {
         })
         .collect();
     let price = |v: &Value| -> Option<String> {
-        let micros: i64 = v["priceMicros"].as_str()?.parse().ok()?;
-        let c = v["currency"].as_str()?.as_bytes();
-        (c.len() == 3).then(|| {
-            Amount {
-                micros,
-                currency: [c[0], c[1], c[2]],
-            }
-            .to_string()
-        })
+        let p = Price::deserialize(v).ok()?;
+        Some(Amount::new(p.price_micros, &p.currency)?.to_string())
     };
     let mut prices: BTreeMap<String, String> = p["prices"]
         .as_object()
@@ -148,7 +145,14 @@ async fn read(
         regions_version: existing.and_then(|f| f.regions_version.clone()),
         ..CatalogFile::default()
     };
-    for p in super::list_all(api, "oneTimeProducts", "oneTimeProducts").await? {
+    for p in super::list_all(
+        api,
+        &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
+        &[],
+        "oneTimeProducts",
+    )
+    .await?
+    {
         let id = p["productId"].as_str().unwrap_or_default().to_string();
         file.one_time_products
             .insert(id.clone(), OneTimeProductEntry::from_google(&p, kind(&id)));
@@ -162,7 +166,8 @@ async fn read(
     }
     let one_time_offers = super::list_all(
         api,
-        "oneTimeProducts/-/purchaseOptions/-/offers",
+        &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
+        &[ANY, ANY],
         "oneTimeProductOffers",
     );
     for o in one_time_offers.await? {
@@ -186,14 +191,22 @@ async fn read(
                 .insert(fid, OneTimeOfferEntry::from_google(&o));
         }
     }
-    for s in super::list_all(api, "subscriptions", "subscriptions").await? {
+    for s in super::list_all(
+        api,
+        &methods::MONETIZATION_SUBSCRIPTIONS_LIST,
+        &[],
+        "subscriptions",
+    )
+    .await?
+    {
         let id = s["productId"].as_str().unwrap_or_default().to_string();
         file.subscriptions
             .insert(id, SubscriptionEntry::from_google(&s));
     }
     let offers = super::list_all(
         api,
-        "subscriptions/-/basePlans/-/offers",
+        &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST,
+        &[ANY, ANY],
         "subscriptionOffers",
     );
     for o in offers.await? {

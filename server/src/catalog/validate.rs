@@ -15,10 +15,11 @@
 
 use std::collections::BTreeMap;
 
-use play_emulator::catalog_file::{
+use play_model::catalog_file::{
     region_currency, Amount, BasePlanEntry, CatalogFile, Discount, EntryState, Listing, OfferState,
     PlanType, PurchaseOptionEntry, LATEST_REGIONS_VERSION,
 };
+use play_model::ids;
 use serde::Serialize;
 
 /// How serious a finding is.
@@ -82,11 +83,7 @@ impl Checker {
     }
 
     fn product_id(&mut self, path: &str, id: &str, max: usize) {
-        let ok = id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
-        if !ok || id.len() > max {
+        if !ids::is_product_id(id, max) {
             self.error(
                 path,
                 format!("product id {id:?} must be 1–{max} characters of a-z, 0-9, '_' and '.', starting with a letter or digit"),
@@ -95,11 +92,7 @@ impl Checker {
     }
 
     fn option_id(&mut self, path: &str, id: &str) {
-        let ok = id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok || id.len() > 63 {
+        if !ids::is_option_id(id) {
             self.error(
                 path,
                 format!("id {id:?} must be 1–63 characters of a-z, 0-9 and '-', starting with a letter or digit"),
@@ -474,7 +467,7 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
     }
     for (id, p) in &file.one_time_products {
         let path = format!("one_time_products.{id}");
-        c.product_id(&path, id, 139);
+        c.product_id(&path, id, ids::ONE_TIME_PRODUCT_ID_MAX);
         if file.subscriptions.contains_key(id) {
             c.error(&path, "the same id is also a subscription");
         }
@@ -512,7 +505,7 @@ pub fn validate(file: &CatalogFile) -> Vec<Finding> {
     }
     for (id, s) in &file.subscriptions {
         let path = format!("subscriptions.{id}");
-        c.product_id(&path, id, 40);
+        c.product_id(&path, id, ids::SUBSCRIPTION_ID_MAX);
         c.listings(&path, &s.listings, true);
         if s.base_plans.is_empty() {
             c.error(&path, "needs at least one base plan");

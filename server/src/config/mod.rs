@@ -226,7 +226,7 @@ impl Config {
         self.external_transactions.validate()?;
         let catalog = match &self.catalog {
             Some(path) => Some(
-                play_emulator::CatalogFile::read(path)
+                play_model::CatalogFile::read(path)
                     .map_err(|e| ConfigError::new("catalog", format!("{e:#}")))?,
             ),
             None => None,

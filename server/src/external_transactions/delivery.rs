@@ -3,6 +3,7 @@
 //! outcome unknown (timeout, 5xx) or says it exists already (409), the transaction is read
 //! back from Google and compared before the job is marked done.
 
+use play_model::Price;
 use serde_json::{json, Value};
 
 use super::limiter::Limiter;
@@ -267,17 +268,13 @@ fn classify(e: PlayError) -> JobError {
     }
 }
 
-fn price(micros: i64, currency: &str) -> Value {
-    json!({ "priceMicros": micros.to_string(), "currency": currency })
-}
-
 /// The `ExternalTransaction` Google receives for a stored payment.
 pub fn google_body(row: &TransactionRow) -> Result<Value, JobError> {
     let kind = PaymentKind::parse(&row.kind)
         .ok_or_else(|| JobError::Permanent(format!("unknown kind {}", row.kind)))?;
     let mut body = json!({
-        "originalPreTaxAmount": price(row.pre_tax_micros, &row.currency),
-        "originalTaxAmount": price(row.tax_micros, &row.currency),
+        "originalPreTaxAmount": Price::new(row.pre_tax_micros, &row.currency).to_value(),
+        "originalTaxAmount": Price::new(row.tax_micros, &row.currency).to_value(),
         "transactionTime": rfc3339(row.transaction_time),
         "userTaxAddress": { "regionCode": row.region_code },
     });
@@ -324,7 +321,7 @@ fn refund_body(row: &TransactionRow, refund: &RefundRow) -> Value {
         Some(micros) if refund.full_refund == 0 => {
             body["partialRefund"] = json!({
                 "refundId": refund.google_refund_id,
-                "refundPreTaxAmount": price(micros, &row.currency),
+                "refundPreTaxAmount": Price::new(micros, &row.currency).to_value(),
             });
         }
         _ => body["fullRefund"] = json!({}),

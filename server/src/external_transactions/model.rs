@@ -5,9 +5,14 @@
 
 use std::str::FromStr;
 
+use play_model::ids::is_external_transaction_id;
+use play_model::money::{self, DecimalError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+
+/// Micros as the exact decimal string of `decimals` places (`9990000`, 2 → `"9.99"`).
+pub use play_model::money::micros_to_places as format_micros;
 
 /// Google's `administrativeArea` values for India, where the state is required.
 pub const INDIAN_STATES: [&str; 38] = [
@@ -264,14 +269,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Google's rule for `externalTransactionId` (and refund ids): 1–63 of `[A-Za-z0-9_-]`.
-pub fn is_valid_google_id(id: &str) -> bool {
-    (1..=63).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// The external transaction id of an app's payment id: `pb-` and 40 hex digits of its
 /// SHA-256. Deterministic (the same payment always gets the same id), always valid for
 /// Google, and carries nothing of the payment id itself (which may contain personal data).
@@ -292,67 +289,46 @@ fn derived_id(prefix: &str, parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
     }
     let id = format!("{prefix}{}", &hex(&hasher.finalize())[..40]);
-    debug_assert!(is_valid_google_id(&id));
+    debug_assert!(is_external_transaction_id(&id));
     id
 }
 
 /// An exact decimal string in `currency`'s units as integer micros. At most as many
 /// decimals as the currency has (none for JPY), never negative, no exponent, no rounding.
 pub fn parse_micros(field: &'static str, amount: &str, decimals: u16) -> Result<i64, FieldError> {
-    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(int) || (amount.contains('.') && !digits(frac)) {
-        return Err(bad(
-            field,
-            format!("`{amount}` is not an exact decimal amount like \"9.99\" (digits, an optional point, no sign or exponent)"),
-        ));
-    }
-    let frac = frac.trim_end_matches('0');
-    if frac.len() > usize::from(decimals) {
-        return Err(bad(
+    let too_many = || {
+        bad(
             field,
             format!("`{amount}` has more decimals than the currency's {decimals}"),
-        ));
-    }
-    let too_big = || bad(field, format!("`{amount}` is too large"));
-    let int: i64 = int.trim_start_matches('0').parse().or_else(|_| {
-        if int.bytes().all(|b| b == b'0') {
-            Ok(0)
-        } else {
-            Err(too_big())
-        }
-    })?;
-    let frac_micros: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<6}").parse().map_err(|_| too_big())?
+        )
     };
-    int.checked_mul(1_000_000)
-        .and_then(|m| m.checked_add(frac_micros))
-        .ok_or_else(too_big)
-}
-
-/// Micros as the exact decimal string of `decimals` places (`9990000`, 2 → `"9.99"`).
-pub fn format_micros(micros: i64, decimals: u16) -> String {
-    let int = micros / 1_000_000;
-    let frac = (micros % 1_000_000).abs();
-    if decimals == 0 {
-        return int.to_string();
+    let micros = match money::parse_decimal(amount) {
+        Ok(m) if !amount.starts_with('-') => m,
+        Err(DecimalError::TooLarge) => {
+            return Err(bad(field, format!("`{amount}` is too large")));
+        }
+        Err(DecimalError::TooManyDecimals) => return Err(too_many()),
+        _ => {
+            return Err(bad(
+                field,
+                format!("`{amount}` is not an exact decimal amount like \"9.99\" (digits, an optional point, no sign or exponent)"),
+            ));
+        }
+    };
+    if !money::fits_places(micros, decimals) {
+        return Err(too_many());
     }
-    let frac = format!("{frac:06}");
-    let shown = usize::from(decimals).min(6);
-    format!("{int}.{}", &frac[..shown])
+    Ok(micros)
 }
 
 /// A currency's number of decimals, if it is an ISO 4217 code.
 pub fn currency_decimals(field: &'static str, code: &str) -> Result<u16, FieldError> {
-    let currency = iso_currency::Currency::from_code(code).ok_or_else(|| {
+    money::currency_decimals(code).ok_or_else(|| {
         bad(
             field,
             format!("`{code}` is not an ISO 4217 currency code (like EUR, USD, INR)"),
         )
-    })?;
-    Ok(currency.exponent().unwrap_or(0))
+    })
 }
 
 /// RFC 3339 to ms since the epoch, not in the future (beyond clock skew).
@@ -646,15 +622,15 @@ mod tests {
         let a = transaction_id("alice@example.com/charge 1");
         assert_eq!(a, transaction_id("alice@example.com/charge 1"));
         assert_ne!(a, transaction_id("alice@example.com/charge 2"));
-        assert!(is_valid_google_id(&a));
+        assert!(is_external_transaction_id(&a));
         assert!(!a.contains("alice"));
         assert_eq!(a.len(), 43);
         let r = refund_id(&a, "r1");
-        assert!(is_valid_google_id(&r));
+        assert!(is_external_transaction_id(&r));
         assert_ne!(r, refund_id(&transaction_id("x"), "r1"));
-        assert!(!is_valid_google_id(""));
-        assert!(!is_valid_google_id(&"a".repeat(64)));
-        assert!(!is_valid_google_id("a b"));
+        assert!(!is_external_transaction_id(""));
+        assert!(!is_external_transaction_id(&"a".repeat(64)));
+        assert!(!is_external_transaction_id("a b"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Method;
+use play_model::methods::{self, Method};
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -68,11 +68,7 @@ impl PlayClient {
         token: &str,
     ) -> Result<ProductPurchase, PlayError> {
         let body = self
-            .call(
-                "androidpublisher.purchases.products.get",
-                Method::GET,
-                &["purchases", "products", product_id, "tokens", token],
-            )
+            .call(&methods::PURCHASES_PRODUCTS_GET, &[product_id, token])
             .await?;
         decode(&body)
     }
@@ -83,11 +79,9 @@ impl PlayClient {
         product_id: &str,
         token: &str,
     ) -> Result<(), PlayError> {
-        let last = format!("{token}:acknowledge");
         self.call(
-            "androidpublisher.purchases.products.acknowledge",
-            Method::POST,
-            &["purchases", "products", product_id, "tokens", &last],
+            &methods::PURCHASES_PRODUCTS_ACKNOWLEDGE,
+            &[product_id, token],
         )
         .await
         .map(drop)
@@ -95,14 +89,9 @@ impl PlayClient {
 
     /// `purchases.products.consume` (acknowledges too).
     pub async fn consume_product(&self, product_id: &str, token: &str) -> Result<(), PlayError> {
-        let last = format!("{token}:consume");
-        self.call(
-            "androidpublisher.purchases.products.consume",
-            Method::POST,
-            &["purchases", "products", product_id, "tokens", &last],
-        )
-        .await
-        .map(drop)
+        self.call(&methods::PURCHASES_PRODUCTS_CONSUME, &[product_id, token])
+            .await
+            .map(drop)
     }
 
     /// `purchases.subscriptionsv2.get`.
@@ -111,11 +100,7 @@ impl PlayClient {
         token: &str,
     ) -> Result<SubscriptionPurchaseV2, PlayError> {
         let body = self
-            .call(
-                "androidpublisher.purchases.subscriptionsv2.get",
-                Method::GET,
-                &["purchases", "subscriptionsv2", "tokens", token],
-            )
+            .call(&methods::PURCHASES_SUBSCRIPTIONSV2_GET, &[token])
             .await?;
         decode(&body)
     }
@@ -126,17 +111,9 @@ impl PlayClient {
         subscription_id: &str,
         token: &str,
     ) -> Result<(), PlayError> {
-        let last = format!("{token}:acknowledge");
         self.call(
-            "androidpublisher.purchases.subscriptions.acknowledge",
-            Method::POST,
-            &[
-                "purchases",
-                "subscriptions",
-                subscription_id,
-                "tokens",
-                &last,
-            ],
+            &methods::PURCHASES_SUBSCRIPTIONS_ACKNOWLEDGE,
+            &[subscription_id, token],
         )
         .await
         .map(drop)
@@ -145,25 +122,18 @@ impl PlayClient {
     /// `orders.batchGet` of 1 to 1,000 distinct order ids ([`super::orders::MAX_BATCH`]).
     /// One unknown id fails the whole request (Google answers 404).
     pub async fn batch_get_orders(&self, order_ids: &[String]) -> Result<Vec<Order>, PlayError> {
-        let mut url = self.url(&["orders:batchGet"]);
+        let method = &methods::ORDERS_BATCHGET;
+        let mut url = self.url(method, &[]);
         for id in order_ids {
             url.query_pairs_mut().append_pair("orderIds", id);
         }
-        let body = self
-            .call_url("androidpublisher.orders.batchget", Method::GET, url)
-            .await?;
+        let body = self.call_url(method.id, http_method(method), url).await?;
         decode::<BatchGetOrdersResponse>(&body).map(|r| r.orders)
     }
 
     /// `orders.get`.
     pub async fn get_order(&self, order_id: &str) -> Result<Order, PlayError> {
-        let body = self
-            .call(
-                "androidpublisher.orders.get",
-                Method::GET,
-                &["orders", order_id],
-            )
-            .await?;
+        let body = self.call(&methods::ORDERS_GET, &[order_id]).await?;
         decode(&body)
     }
 
@@ -175,7 +145,8 @@ impl PlayClient {
         start_time_ms: Option<i64>,
         page_token: Option<&str>,
     ) -> Result<VoidedPurchaseList, PlayError> {
-        let mut url = self.url(&["purchases", "voidedpurchases"]);
+        let method = &methods::PURCHASES_VOIDEDPURCHASES_LIST;
+        let mut url = self.url(method, &[]);
         {
             let mut query = url.query_pairs_mut();
             query
@@ -188,40 +159,20 @@ impl PlayClient {
                 query.append_pair("token", token);
             }
         }
-        let body = self
-            .call_url(
-                "androidpublisher.purchases.voidedpurchases.list",
-                Method::GET,
-                url,
-            )
-            .await?;
+        let body = self.call_url(method.id, http_method(method), url).await?;
         decode(&body)
     }
 
-    /// `…/androidpublisher/v3/applications/{package}/{segments…}`.
-    pub(super) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.0.base_url.clone();
-        {
-            let mut path = url.path_segments_mut().expect("http(s) base URL");
-            path.pop_if_empty().extend([
-                "androidpublisher",
-                "v3",
-                "applications",
-                &self.0.package_name,
-            ]);
-            path.extend(segments);
-        }
-        url
+    /// The URL of `method` for this client's app, `args` filling the path's parameters
+    /// after the package name.
+    pub(super) fn url(&self, method: &Method, args: &[&str]) -> Url {
+        method_url(&self.0.base_url, &self.0.package_name, method, args)
     }
 
     /// One API call with retries on transient failures; returns the body of a 2xx answer.
-    async fn call(
-        &self,
-        method_name: &'static str,
-        method: Method,
-        segments: &[&str],
-    ) -> Result<Vec<u8>, PlayError> {
-        self.call_url(method_name, method, self.url(segments)).await
+    async fn call(&self, method: &'static Method, args: &[&str]) -> Result<Vec<u8>, PlayError> {
+        self.call_url(method.id, http_method(method), self.url(method, args))
+            .await
     }
 
     /// One API call to `url` with retries on transient failures (also used for Google's
@@ -229,7 +180,7 @@ impl PlayClient {
     pub(crate) async fn call_url(
         &self,
         method_name: &'static str,
-        method: Method,
+        method: reqwest::Method,
         url: Url,
     ) -> Result<Vec<u8>, PlayError> {
         let retry = &self.0.retry;
@@ -281,13 +232,13 @@ impl PlayClient {
     pub(super) async fn attempt(
         &self,
         method_name: &'static str,
-        method: Method,
+        method: reqwest::Method,
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, PlayError> {
         let token = self.0.tokens.token().await?;
         let mut request = self.0.http.request(method.clone(), url).bearer_auth(&token);
-        if method == Method::POST {
+        if method == reqwest::Method::POST {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.map_or_else(|| "{}".to_string(), |b| b.to_string()));
@@ -317,6 +268,23 @@ impl PlayClient {
             ..Status::parse(status, &body)
         }))
     }
+}
+
+/// `base` (Google's root, or an emulator's) joined with `method`'s path for `package`, the
+/// path's other parameters filled by `args`, each percent-encoded.
+pub fn method_url(base: &Url, package: &str, method: &Method, args: &[&str]) -> Url {
+    let mut all = Vec::with_capacity(args.len() + 1);
+    all.push(package);
+    all.extend_from_slice(args);
+    let mut url = base.clone();
+    let root = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{root}/{}", method.path(&all)));
+    url
+}
+
+/// The HTTP method of a table row.
+pub fn http_method(method: &Method) -> reqwest::Method {
+    reqwest::Method::from_bytes(method.http_method.as_bytes()).unwrap_or(reqwest::Method::GET)
 }
 
 pub(super) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, PlayError> {

@@ -3,25 +3,13 @@
 //! once): the caller paces them with the shared limiter and retries through the outbox, so
 //! that every request Google counts against its 1,200 a minute went through the limiter.
 
-use reqwest::Method;
+use play_model::methods::{self, Method};
 use serde::Deserialize;
-use serde_with::{serde_as, DisplayFromStr};
 
-use super::client::{decode, PlayClient};
+use super::client::{decode, http_method, PlayClient};
 use super::PlayError;
 
-/// Google's `Price`.
-#[serde_as]
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Price {
-    /// ISO 4217.
-    #[serde(default)]
-    pub currency: String,
-    /// Micros (an int64 string on the wire).
-    #[serde_as(as = "DisplayFromStr")]
-    pub price_micros: i64,
-}
+pub use play_model::Price;
 
 /// Google's `ExternalTransaction` (the fields the server reads back).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -52,10 +40,6 @@ pub struct ExternalTransaction {
     pub recurring_transaction: Option<serde_json::Value>,
 }
 
-const CREATE: &str = "androidpublisher.externaltransactions.createexternaltransaction";
-const GET: &str = "androidpublisher.externaltransactions.getexternaltransaction";
-const REFUND: &str = "androidpublisher.externaltransactions.refundexternaltransaction";
-
 impl PlayClient {
     /// `externaltransactions.createexternaltransaction`: one request.
     pub async fn create_external_transaction(
@@ -63,10 +47,11 @@ impl PlayClient {
         id: &str,
         body: &serde_json::Value,
     ) -> Result<ExternalTransaction, PlayError> {
-        let mut url = self.url(&["externalTransactions"]);
+        let method = &methods::EXTERNALTRANSACTIONS_CREATEEXTERNALTRANSACTION;
+        let mut url = self.url(method, &[]);
         url.query_pairs_mut()
             .append_pair("externalTransactionId", id);
-        decode(&self.once(CREATE, Method::POST, url, Some(body)).await?)
+        decode(&self.once(method, url, Some(body)).await?)
     }
 
     /// `externaltransactions.getexternaltransaction` (not counted against the write quota).
@@ -74,8 +59,8 @@ impl PlayClient {
         &self,
         id: &str,
     ) -> Result<ExternalTransaction, PlayError> {
-        let url = self.url(&["externalTransactions", id]);
-        decode(&self.once(GET, Method::GET, url, None).await?)
+        let method = &methods::EXTERNALTRANSACTIONS_GETEXTERNALTRANSACTION;
+        decode(&self.once(method, self.url(method, &[id]), None).await?)
     }
 
     /// `externaltransactions.refundexternaltransaction`: one request.
@@ -84,20 +69,28 @@ impl PlayClient {
         id: &str,
         body: &serde_json::Value,
     ) -> Result<ExternalTransaction, PlayError> {
-        let last = format!("{id}:refund");
-        let url = self.url(&["externalTransactions", &last]);
-        decode(&self.once(REFUND, Method::POST, url, Some(body)).await?)
+        let method = &methods::EXTERNALTRANSACTIONS_REFUNDEXTERNALTRANSACTION;
+        decode(
+            &self
+                .once(method, self.url(method, &[id]), Some(body))
+                .await?,
+        )
     }
 
     async fn once(
         &self,
-        name: &'static str,
-        method: Method,
+        method: &'static Method,
         url: url::Url,
         body: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, PlayError> {
-        match self.attempt(name, method.clone(), url.clone(), body).await {
-            Err(PlayError::Api(s)) if s.code == 401 => self.attempt(name, method, url, body).await,
+        let http = http_method(method);
+        match self
+            .attempt(method.id, http.clone(), url.clone(), body)
+            .await
+        {
+            Err(PlayError::Api(s)) if s.code == 401 => {
+                self.attempt(method.id, http, url, body).await
+            }
             other => other,
         }
     }

@@ -224,33 +224,17 @@ pub fn csv_text(bytes: &[u8]) -> Result<String, String> {
         })
 }
 
-/// A decimal amount (`1.99`, `-0.30`, `1,234.50`) in micros.
+/// A decimal amount as the reports write it (`1.99`, `-0.30`, `+7`, `1,234.50`, `.5`) in
+/// micros: grouping commas and spaces dropped, then an exact decimal.
 pub fn micros(text: &str) -> Option<i64> {
     let s: String = text
-        .trim()
         .chars()
         .filter(|c| *c != ',' && !c.is_whitespace())
         .collect();
-    let (negative, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest.to_string()),
-        None => (false, s.trim_start_matches('+').to_string()),
-    };
-    let (whole, fraction) = s.split_once('.').unwrap_or((&s, ""));
-    if whole.is_empty() && fraction.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || fraction.len() > 6
-    {
-        return None;
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let fraction: i64 = format!("{fraction:0<6}").parse().ok()?;
-    let value = whole.checked_mul(1_000_000)?.checked_add(fraction)?;
-    Some(if negative { -value } else { value })
+    let s = s.strip_prefix('+').unwrap_or(&s);
+    let (sign, unsigned) = s.strip_prefix('-').map_or(("", s), |rest| ("-", rest));
+    let zero = if unsigned.starts_with('.') { "0" } else { "" };
+    play_model::money::parse_decimal(&format!("{sign}{zero}{unsigned}")).ok()
 }
 
 const EARNINGS_DATE: &[BorrowedFormatItem<'_>] =

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use play_model::money::micros_to_decimal;
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -171,20 +172,6 @@ async fn rows(db: &Db, month: Option<Month>) -> Result<Vec<StoredRow>, sqlx::Err
         .collect())
 }
 
-/// A decimal string of micros, to the cent at least (`12.30`, `-0.004500`).
-pub fn decimal(micros: i64) -> String {
-    let sign = if micros < 0 { "-" } else { "" };
-    let abs = micros.unsigned_abs();
-    let fraction = format!("{:06}", abs % 1_000_000);
-    let trimmed = fraction.trim_end_matches('0');
-    let shown = if trimmed.len() < 2 {
-        &fraction[..2]
-    } else {
-        trimmed
-    };
-    format!("{sign}{}.{shown}", abs / 1_000_000)
-}
-
 fn is_charge(r: &StoredRow) -> bool {
     r.transaction_type == "charge"
 }
@@ -276,7 +263,7 @@ fn reconcile(
             purchase_id: None,
             account_id: None,
             state: None,
-            amount: Some(decimal(r.amount_micros)),
+            amount: Some(micros_to_decimal(r.amount_micros)),
             currency: Some(r.currency.clone()),
             at: r.occurred_at.and_then(format_ms),
             play_state: None,
@@ -355,7 +342,7 @@ fn reconcile(
                 purchase_id: Some(p.id.clone()),
                 account_id: Some(p.account_id.clone()),
                 state: Some(p.state.clone()),
-                amount: Some(decimal(r.amount_micros.abs())),
+                amount: Some(micros_to_decimal(r.amount_micros.abs())),
                 currency: Some(r.currency.clone()),
                 at: r.occurred_at.and_then(format_ms),
                 play_state: None,
@@ -507,15 +494,15 @@ fn totals(rows: &[StoredRow]) -> Vec<Total> {
     }
     sums.into_iter()
         .map(|((source, product_id, currency), s)| Total {
-            google_fees: (source == "earnings").then(|| decimal(s.fees)),
+            google_fees: (source == "earnings").then(|| micros_to_decimal(s.fees)),
             source,
             product_id,
             currency,
             orders: s.orders.len() as u64,
-            charged: decimal(s.charged),
-            refunded: decimal(s.refunded),
-            taxes: decimal(s.taxes),
-            net: decimal(s.net),
+            charged: micros_to_decimal(s.charged),
+            refunded: micros_to_decimal(s.refunded),
+            taxes: micros_to_decimal(s.taxes),
+            net: micros_to_decimal(s.net),
         })
         .collect()
 }
@@ -717,13 +704,5 @@ mod tests {
             (8, "14.00", "5.00", "9.00")
         );
         assert!(r.to_text().contains("6 discrepancy(ies)"));
-    }
-
-    #[test]
-    fn decimals_keep_the_cents_and_any_finer_digits() {
-        assert_eq!(decimal(12_300_000), "12.30");
-        assert_eq!(decimal(-4_500), "-0.0045");
-        assert_eq!(decimal(0), "0.00");
-        assert_eq!(decimal(1_234_567), "1.234567");
     }
 }

@@ -5,11 +5,11 @@ pub mod coalesce;
 pub mod oidc;
 
 use base64::Engine;
+pub use play_model::rtdn::{
+    OneTimeNotificationType, RefundType, SubscriptionNotificationType, VoidedProductType,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// `subscriptionNotification.notificationType`: SUBSCRIPTION_REVOKED.
-pub const SUBSCRIPTION_REVOKED: i32 = 12;
 
 /// A Pub/Sub push request body.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -102,8 +102,8 @@ pub struct DeveloperNotification {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionNotification {
-    /// 1 RECOVERED … 20 PENDING_PURCHASE_CANCELED.
-    pub notification_type: i32,
+    /// 1 RECOVERED … 22 PRICE_STEP_UP_CONSENT_UPDATED (unknown codes kept).
+    pub notification_type: SubscriptionNotificationType,
     /// The token.
     pub purchase_token: String,
 }
@@ -113,7 +113,7 @@ pub struct SubscriptionNotification {
 #[serde(rename_all = "camelCase")]
 pub struct OneTimeProductNotification {
     /// 1 purchased, 2 canceled (a pending purchase).
-    pub notification_type: i32,
+    pub notification_type: OneTimeNotificationType,
     /// The token.
     pub purchase_token: String,
     /// The product id.
@@ -130,11 +130,19 @@ pub struct VoidedPurchaseNotification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// 1 subscription, 2 one-time.
-    #[serde(default)]
-    pub product_type: i32,
+    #[serde(default = "unknown_product_type")]
+    pub product_type: VoidedProductType,
     /// 1 full, 2 quantity-based partial.
-    #[serde(default)]
-    pub refund_type: i32,
+    #[serde(default = "unknown_refund_type")]
+    pub refund_type: RefundType,
+}
+
+fn unknown_product_type() -> VoidedProductType {
+    VoidedProductType::Unknown(0)
+}
+
+fn unknown_refund_type() -> RefundType {
+    RefundType::Unknown(0)
 }
 
 /// What a notification is about, for logs and metrics.
@@ -218,7 +226,7 @@ mod tests {
         assert_eq!(n.kind(), Ok(NotificationKind::Subscription));
         assert_eq!(
             n.subscription_notification.unwrap().notification_type,
-            SUBSCRIPTION_REVOKED
+            SubscriptionNotificationType::Revoked
         );
         let none = message(&serde_json::json!({"packageName":"com.example"}));
         assert!(none.notification().is_err());
@@ -227,6 +235,28 @@ mod tests {
             "voidedPurchaseNotification":{"purchaseToken":"t","productType":2,"refundType":1}}),
         );
         assert!(two.notification().is_err());
+        let voided = message(&serde_json::json!({"packageName":"com.example",
+            "voidedPurchaseNotification":{"purchaseToken":"t","productType":2,"refundType":2}}));
+        let v = voided
+            .notification()
+            .unwrap()
+            .voided_purchase_notification
+            .unwrap();
+        assert_eq!(
+            (v.product_type, v.refund_type),
+            (VoidedProductType::OneTime, RefundType::QuantityBasedPartial)
+        );
+        let future = message(&serde_json::json!({"packageName":"com.example",
+            "subscriptionNotification":{"notificationType":99,"purchaseToken":"t"}}));
+        let s = future
+            .notification()
+            .unwrap()
+            .subscription_notification
+            .unwrap();
+        assert_eq!(
+            s.notification_type,
+            SubscriptionNotificationType::Unknown(99)
+        );
         let mut bad = message(&serde_json::json!({}));
         bad.data = "***".into();
         assert!(bad.notification().unwrap_err().contains("base64"));

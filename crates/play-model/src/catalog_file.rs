@@ -1,0 +1,1293 @@
+//! The catalog file of `pwa-billing catalog` (catalog as code), which also seeds the
+//! emulator: one-time products and subscriptions keyed by id, money as exact decimal strings
+//! with a currency (`"4.99 USD"`), either explicit per-region prices or one `auto_price` that
+//! `convertRegionPrices` turns into every region's price.
+//!
+//! ```toml
+//! regions_version = "auto"
+//!
+//! [one_time_products.coins_100]
+//! kind = "consumable"
+//! listings.en-US = { title = "100 coins", description = "A bag of 100 coins." }
+//! purchase_options.buy = { legacy_compatible = true, auto_price = "0.99 USD" }
+//!
+//! [subscriptions.sub_monthly.listings.en-US]
+//! title = "Premium (monthly)"
+//! [subscriptions.sub_monthly.base_plans.monthly]
+//! billing_period = "P1M"
+//! legacy_compatible = true
+//! prices = { US = "1.99 USD", DE = "1.99 EUR" }
+//! ```
+//!
+//! Purchase options may be rent options (`rent = { period = "P2D" }`) and carry offers
+//! (`[one_time_products.<id>.purchase_options.<id>.offers.<id>]`: discounted or pre-order,
+//! `discounts = { US = "1.00 USD", DE = "20%", GB = "none" }`); base plans carry
+//! subscription offers.
+//!
+//! This module holds the model, its mapping to and from Google's `OneTimeProduct`,
+//! `OneTimeProductOffer`, `Subscription` and `SubscriptionOffer` resources (output-only
+//! fields dropped), the region → currency table and the emulator's price converter (which
+//! seeds the emulator from a file with auto prices). Checks beyond parsing live in the server's `catalog validate`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub use crate::money::Amount;
+use crate::money::{decimal_to_micros, micros_to_decimal};
+
+/// The regions version `convertRegionPrices` answers with (the newest the emulator knows).
+pub const LATEST_REGIONS_VERSION: &str = "2025/03";
+
+/// A catalog file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "pwa-billing catalog")]
+pub struct CatalogFile {
+    /// `"auto"` (default: the version `convertRegionPrices` answers with) or a Play regions
+    /// version such as `"2025/03"`; the currencies of the regions follow it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions_version: Option<String>,
+    /// One-time products by product id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub one_time_products: BTreeMap<String, OneTimeProductEntry>,
+    /// Subscriptions by product id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subscriptions: BTreeMap<String, SubscriptionEntry>,
+}
+
+/// What the server does with a one-time product once bought.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OneTimeKind {
+    /// Consumed after the grant (coins): can be bought again.
+    Consumable,
+    /// Owned for good (an unlock).
+    #[default]
+    NonConsumable,
+}
+
+/// The state a purchase option or base plan should be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryState {
+    /// Not yet published (new entries start here).
+    Draft,
+    /// Sold.
+    #[default]
+    Active,
+    /// No longer sold to new buyers.
+    Inactive,
+}
+
+impl EntryState {
+    /// Google's enum value.
+    pub fn google(self) -> &'static str {
+        match self {
+            EntryState::Draft => "DRAFT",
+            EntryState::Active => "ACTIVE",
+            EntryState::Inactive => "INACTIVE",
+        }
+    }
+
+    /// From Google's enum value (`INACTIVE_PUBLISHED` is inactive).
+    pub fn from_google(s: &str) -> EntryState {
+        match s {
+            "ACTIVE" => EntryState::Active,
+            "INACTIVE" | "INACTIVE_PUBLISHED" => EntryState::Inactive,
+            _ => EntryState::Draft,
+        }
+    }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// A store listing in one language.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Listing {
+    /// Title (one-time products: at most 55 characters).
+    pub title: String,
+    /// Description (one-time products: at most 200 characters).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Subscription benefits (at most 4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benefits: Vec<String>,
+}
+
+/// A one-time product.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneTimeProductEntry {
+    /// Consumable or not: how the server settles a purchase (not sent to Google).
+    #[serde(default)]
+    pub kind: OneTimeKind,
+    /// Listings by BCP-47 language code (`en-US`).
+    pub listings: BTreeMap<String, Listing>,
+    /// Purchase options by id.
+    pub purchase_options: BTreeMap<String, PurchaseOptionEntry>,
+}
+
+/// A buy purchase option of a one-time product.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseOptionEntry {
+    /// The option older billing libraries (and the Digital Goods API) sell; at most one per
+    /// product.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub legacy_compatible: bool,
+    /// Whether a buyer may buy several at once.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub multi_quantity: bool,
+    /// Desired state (default `active`).
+    #[serde(default)]
+    pub state: EntryState,
+    /// Explicit prices by region code: `{ US = "0.99 USD" }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prices: BTreeMap<String, String>,
+    /// One price converted to every region by `convertRegionPrices` (explicit `prices` win).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_price: Option<String>,
+    /// Regions kept with their price but no longer sold (`NO_LONGER_AVAILABLE`): Play never
+    /// lets a region be removed once added.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub withdrawn: BTreeSet<String>,
+    /// A rent option instead of a buy option (immutable once created; never
+    /// legacy-compatible nor multi-quantity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rent: Option<RentEntry>,
+    /// Offers of this purchase option by id (discounts and pre-orders).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub offers: BTreeMap<String, OneTimeOfferEntry>,
+}
+
+/// A rent purchase option: the buyer holds the product for `period`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RentEntry {
+    /// ISO 8601 rental period from the purchase (`P3D`).
+    pub period: String,
+    /// ISO 8601 time left once the buyer starts consuming it (`PT48H`), if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+}
+
+/// The state a one-time product offer should be in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferState {
+    /// Not yet published (new offers start here).
+    Draft,
+    /// Sold.
+    #[default]
+    Active,
+    /// Paused: no longer sold, can be activated again.
+    Inactive,
+    /// Ended for good (a cancelled pre-order is refunded): cannot be activated again.
+    Cancelled,
+}
+
+impl OfferState {
+    /// Google's enum value.
+    pub fn google(self) -> &'static str {
+        match self {
+            OfferState::Draft => "DRAFT",
+            OfferState::Active => "ACTIVE",
+            OfferState::Inactive => "INACTIVE",
+            OfferState::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// From Google's enum value.
+    pub fn from_google(s: &str) -> OfferState {
+        match s {
+            "ACTIVE" => OfferState::Active,
+            "INACTIVE" => OfferState::Inactive,
+            "CANCELLED" => OfferState::Cancelled,
+            _ => OfferState::Draft,
+        }
+    }
+}
+
+/// A discounted offer's window and limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscountedEntry {
+    /// RFC 3339 time the offer starts (default: when activated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// RFC 3339 time the offer ends (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// Times a buyer may redeem it, 1–50 (default: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redemption_limit: Option<u32>,
+}
+
+/// How a price change reaches pre-orders already placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceChange {
+    /// Buyers pay the lowest price between the pre-order and the release (Google's
+    /// `TWO_POINT_LOWEST`).
+    #[default]
+    TwoPointLowest,
+    /// A price change applies to new pre-orders only.
+    NewOrdersOnly,
+}
+
+impl PriceChange {
+    fn google(self) -> &'static str {
+        match self {
+            PriceChange::TwoPointLowest => "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_TWO_POINT_LOWEST",
+            PriceChange::NewOrdersOnly => "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY",
+        }
+    }
+}
+
+/// A pre-order offer's dates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreOrderEntry {
+    /// RFC 3339 time pre-orders open.
+    pub start: String,
+    /// RFC 3339 time pre-orders close.
+    pub end: String,
+    /// RFC 3339 time the product is released and pre-orders are charged (≥ `end`).
+    pub release: String,
+    /// How a price change reaches pre-orders already placed; immutable.
+    #[serde(default)]
+    pub price_change: PriceChange,
+}
+
+/// An offer of a one-time product's purchase option: a discount (or a pre-order) per
+/// region, each region's value one of `"1.00 USD"` (amount off the option's price),
+/// `"20%"` (percentage off, strictly between 0 and 100) or `"none"` (the option's price).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneTimeOfferEntry {
+    /// Desired state (default `active`).
+    #[serde(default)]
+    pub state: OfferState,
+    /// Offer tags (at most 20, each at most 20 characters).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// A discounted offer (exactly one of `discounted` and `pre_order`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discounted: Option<DiscountedEntry>,
+    /// A pre-order offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_order: Option<PreOrderEntry>,
+    /// The discount by region: `{ US = "1.00 USD", DE = "20%", GB = "none" }`; regions of
+    /// the purchase option only.
+    pub discounts: BTreeMap<String, String>,
+    /// Regions kept but no longer offered (`NO_LONGER_AVAILABLE`): a region is never
+    /// removed once added.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub withdrawn: BTreeSet<String>,
+}
+
+/// A one-time offer's regional discount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discount {
+    /// An amount off the purchase option's price (`absoluteDiscount`).
+    Amount(Amount),
+    /// Millionths of a percent off (`relativeDiscount` × 10⁸): `"20%"` is 20,000,000.
+    Percent(i64),
+    /// The purchase option's price (`noOverride`).
+    None,
+}
+
+impl Discount {
+    /// Parses `"1.00 USD"`, `"20%"` (strictly between 0 and 100, ≤ 4 decimals) or `"none"`.
+    pub fn parse(s: &str) -> Result<Discount, String> {
+        if s == "none" {
+            return Ok(Discount::None);
+        }
+        if let Some(p) = s.strip_suffix('%') {
+            let micros = decimal_to_micros(p)
+                .filter(|m| *m > 0 && *m < 100_000_000 && m % 100 == 0)
+                .ok_or_else(|| {
+                    format!("{s:?}: a percentage is a decimal strictly between 0 and 100 with at most 4 decimals (\"20%\")")
+                })?;
+            return Ok(Discount::Percent(micros));
+        }
+        Amount::parse(s)
+            .map(Discount::Amount)
+            .map_err(|e| format!("{e}; or a percentage (\"20%\") or \"none\""))
+    }
+
+    /// A regional config's discount fields in Google's terms.
+    fn google(&self, config: &mut Value) {
+        match self {
+            Discount::Amount(a) => config["absoluteDiscount"] = a.money(),
+            Discount::Percent(m) => config["relativeDiscount"] = json!(*m as f64 / 1e8),
+            Discount::None => config["noOverride"] = json!({}),
+        }
+    }
+
+    /// From a Google regional config.
+    fn from_google(c: &Value) -> Option<Discount> {
+        if let Some(a) = Amount::from_money(&c["absoluteDiscount"]) {
+            return Some(Discount::Amount(a));
+        }
+        if let Some(f) = c["relativeDiscount"].as_f64() {
+            return Some(Discount::Percent((f * 1e8).round() as i64));
+        }
+        c["noOverride"].is_object().then_some(Discount::None)
+    }
+}
+
+impl std::fmt::Display for Discount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Discount::Amount(a) => write!(f, "{a}"),
+            Discount::Percent(m) => {
+                let text = micros_to_decimal(*m);
+                let text = text.trim_end_matches('0').trim_end_matches('.');
+                write!(f, "{text}%")
+            }
+            Discount::None => write!(f, "none"),
+        }
+    }
+}
+
+impl OneTimeOfferEntry {
+    /// Google's `OneTimeProductOffer` (no output-only fields), merged over `live` when
+    /// given.
+    pub fn to_google(
+        &self,
+        product: &str,
+        option: &str,
+        offer: &str,
+        live: Option<&Value>,
+    ) -> Value {
+        let configs: Vec<Value> = self
+            .discounts
+            .iter()
+            .filter_map(|(r, d)| Some((r, Discount::parse(d).ok()?)))
+            .map(|(region, d)| {
+                let mut c = json!({
+                    "regionCode": region,
+                    "availability": if self.withdrawn.contains(region) { "NO_LONGER_AVAILABLE" } else { "AVAILABLE" },
+                });
+                d.google(&mut c);
+                c
+            })
+            .collect();
+        let mut v = merge(
+            live,
+            json!({
+                "productId": product,
+                "purchaseOptionId": option,
+                "offerId": offer,
+                "regionalPricingAndAvailabilityConfigs": configs,
+                "offerTags": self.tags.iter().map(|t| json!({ "tag": t })).collect::<Vec<_>>(),
+            }),
+        );
+        if let Some(o) = v.as_object_mut() {
+            for k in [
+                "state",
+                "regionsVersion",
+                "discountedOffer",
+                "preOrderOffer",
+            ] {
+                o.remove(k);
+            }
+            if let Some(d) = &self.discounted {
+                let mut g = json!({});
+                if let Some(t) = &d.start {
+                    g["startTime"] = json!(t);
+                }
+                if let Some(t) = &d.end {
+                    g["endTime"] = json!(t);
+                }
+                if let Some(n) = d.redemption_limit {
+                    g["redemptionLimit"] = json!(n.to_string());
+                }
+                o.insert("discountedOffer".into(), g);
+            }
+            if let Some(p) = &self.pre_order {
+                o.insert(
+                    "preOrderOffer".into(),
+                    json!({
+                        "startTime": p.start,
+                        "endTime": p.end,
+                        "releaseTime": p.release,
+                        "priceChangeBehavior": p.price_change.google(),
+                    }),
+                );
+            }
+        }
+        v
+    }
+
+    /// From Google's `OneTimeProductOffer`.
+    pub fn from_google(v: &Value) -> OneTimeOfferEntry {
+        let text = |x: &Value| x.as_str().map(String::from);
+        let discounted = v["discountedOffer"].as_object().map(|_| {
+            let d = &v["discountedOffer"];
+            DiscountedEntry {
+                start: text(&d["startTime"]),
+                end: text(&d["endTime"]),
+                redemption_limit: d["redemptionLimit"]
+                    .as_str()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0),
+            }
+        });
+        let pre_order = v["preOrderOffer"].as_object().map(|_| {
+            let p = &v["preOrderOffer"];
+            PreOrderEntry {
+                start: text(&p["startTime"]).unwrap_or_default(),
+                end: text(&p["endTime"]).unwrap_or_default(),
+                release: text(&p["releaseTime"]).unwrap_or_default(),
+                price_change: if p["priceChangeBehavior"]
+                    == "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY"
+                {
+                    PriceChange::NewOrdersOnly
+                } else {
+                    PriceChange::TwoPointLowest
+                },
+            }
+        });
+        let mut discounts = BTreeMap::new();
+        let mut withdrawn = BTreeSet::new();
+        for c in v["regionalPricingAndAvailabilityConfigs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let region = c["regionCode"].as_str().unwrap_or_default().to_string();
+            if let Some(d) = Discount::from_google(c) {
+                discounts.insert(region.clone(), d.to_string());
+            }
+            if c["availability"] == "NO_LONGER_AVAILABLE" {
+                withdrawn.insert(region);
+            }
+        }
+        OneTimeOfferEntry {
+            state: OfferState::from_google(v["state"].as_str().unwrap_or("DRAFT")),
+            tags: v["offerTags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["tag"].as_str().map(String::from))
+                .collect(),
+            discounted,
+            pre_order,
+            discounts,
+            withdrawn,
+        }
+    }
+}
+
+/// A subscription.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionEntry {
+    /// Listings by BCP-47 language code.
+    pub listings: BTreeMap<String, Listing>,
+    /// Base plans by id.
+    pub base_plans: BTreeMap<String, BasePlanEntry>,
+}
+
+/// The kind of a base plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanType {
+    /// Renews every billing period.
+    #[default]
+    AutoRenewing,
+    /// Paid once for one period; topped up by hand.
+    Prepaid,
+    /// Paid in `committed_payments` installments, one each billing period.
+    Installments,
+}
+
+/// A base plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasePlanEntry {
+    /// Auto-renewing (default) or prepaid; immutable.
+    #[serde(rename = "type", default)]
+    pub plan_type: PlanType,
+    /// ISO 8601 billing period (`P1W`, `P1M`, `P3M`, `P6M`, `P1Y`); immutable.
+    pub billing_period: String,
+    /// Grace period (auto-renewing; ISO 8601, `P3D`…`P30D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_period: Option<String>,
+    /// Account hold (auto-renewing; ISO 8601); grace + hold is 30–60 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_hold: Option<String>,
+    /// The backwards-compatible base plan (auto-renewing only).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub legacy_compatible: bool,
+    /// Desired state (default `active`).
+    #[serde(default)]
+    pub state: EntryState,
+    /// Explicit prices by region code.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prices: BTreeMap<String, String>,
+    /// One price converted to every region (explicit `prices` win).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_price: Option<String>,
+    /// Regions closed to new subscribers (kept: a region cannot be removed).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub withdrawn: BTreeSet<String>,
+    /// Offers by id (auto-renewing base plans only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub offers: BTreeMap<String, OfferEntry>,
+    /// Installments base plans: the payments a subscriber commits to; immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_payments: Option<u32>,
+    /// Installments base plans: whether the end of the commitment starts a new one (default:
+    /// it renews each period without commitment); immutable.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub renews_with_commitment: bool,
+}
+
+/// Who may take a subscription offer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Eligibility {
+    /// New subscribers who never had a subscription of this app (acquisition).
+    #[default]
+    NewCustomer,
+    /// Subscribers of another subscription of the app (upgrade).
+    Upgrade,
+    /// Whoever the app decides (no targeting rule).
+    DeveloperDetermined,
+}
+
+/// An offer of an auto-renewing base plan: one or two phases before the base price.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferEntry {
+    /// Desired state (default `active`; the base plan's state supersedes it).
+    #[serde(default)]
+    pub state: EntryState,
+    /// Who may take it.
+    #[serde(default)]
+    pub eligibility: Eligibility,
+    /// Offer tags (at most 20, each at most 20 characters).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The phases, in order (one or two).
+    pub phases: Vec<PhaseEntry>,
+}
+
+/// A phase of an offer: free, or at a price per region (every region of the base plan),
+/// given region by region or as one price to convert.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseEntry {
+    /// ISO 8601 duration of one period of the phase (`P7D`, `P1M`).
+    pub duration: String,
+    /// How many periods (default 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub recurrence_count: u32,
+    /// A free phase (a free trial).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub free: bool,
+    /// The phase's price by region.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prices: BTreeMap<String, String>,
+    /// One price converted with `convertRegionPrices` into each region of the base plan
+    /// (explicit `prices` win for their regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_price: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+impl OfferEntry {
+    /// Google's `SubscriptionOffer` (no output-only fields), available in `regions`, merged
+    /// over `live` when given.
+    pub fn to_google(
+        &self,
+        product: &str,
+        base_plan: &str,
+        offer: &str,
+        regions: &BTreeSet<String>,
+        live: Option<&Value>,
+    ) -> Value {
+        let phases: Vec<Value> = self
+            .phases
+            .iter()
+            .map(|p| {
+                let configs: Vec<Value> = if p.free {
+                    regions
+                        .iter()
+                        .map(|r| json!({ "regionCode": r, "free": {} }))
+                        .collect()
+                } else {
+                    prices_of(&p.prices)
+                        .into_iter()
+                        .map(|(r, a)| json!({ "regionCode": r, "price": a.money() }))
+                        .collect()
+                };
+                json!({ "duration": p.duration, "recurrenceCount": p.recurrence_count, "regionalConfigs": configs })
+            })
+            .collect();
+        let regional: Vec<Value> = regions
+            .iter()
+            .map(|r| json!({ "regionCode": r, "newSubscriberAvailability": true }))
+            .collect();
+        let mut v = merge(
+            live,
+            json!({
+                "productId": product,
+                "basePlanId": base_plan,
+                "offerId": offer,
+                "phases": phases,
+                "regionalConfigs": regional,
+                "offerTags": self.tags.iter().map(|t| json!({ "tag": t })).collect::<Vec<_>>(),
+            }),
+        );
+        if let Some(o) = v.as_object_mut() {
+            o.remove("state");
+            o.remove("targeting");
+            let scope = json!({ "scope": { "anySubscriptionInApp": {} } });
+            match self.eligibility {
+                Eligibility::NewCustomer => {
+                    o.insert("targeting".into(), json!({ "acquisitionRule": scope }));
+                }
+                Eligibility::Upgrade => {
+                    o.insert("targeting".into(), json!({ "upgradeRule": scope }));
+                }
+                Eligibility::DeveloperDetermined => {}
+            }
+        }
+        v
+    }
+
+    /// From Google's `SubscriptionOffer`.
+    pub fn from_google(v: &Value) -> OfferEntry {
+        let eligibility = if v["targeting"]["acquisitionRule"].is_object() {
+            Eligibility::NewCustomer
+        } else if v["targeting"]["upgradeRule"].is_object() {
+            Eligibility::Upgrade
+        } else {
+            Eligibility::DeveloperDetermined
+        };
+        let phases = v["phases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let configs = p["regionalConfigs"].as_array();
+                let free = configs
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .is_some_and(|c| c["free"].is_object());
+                let (prices, _) = regional(&p["regionalConfigs"], |_| false);
+                PhaseEntry {
+                    duration: p["duration"].as_str().unwrap_or_default().to_string(),
+                    recurrence_count: p["recurrenceCount"].as_u64().unwrap_or(1) as u32,
+                    free,
+                    prices,
+                    auto_price: None,
+                }
+            })
+            .collect();
+        OfferEntry {
+            state: EntryState::from_google(v["state"].as_str().unwrap_or("DRAFT")),
+            eligibility,
+            tags: v["offerTags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["tag"].as_str().map(String::from))
+                .collect(),
+            phases,
+        }
+    }
+}
+
+impl BasePlanEntry {
+    /// The regions an offer of this base plan is available in: every region of the base
+    /// plan (a withdrawn one included: an offer's region, like a base plan's, is never
+    /// removed, and nobody new can subscribe there anyway).
+    pub fn offer_regions(&self) -> BTreeSet<String> {
+        self.prices.keys().cloned().collect()
+    }
+}
+
+/// Regions the emulator sells in: (region, currency at [`LATEST_REGIONS_VERSION`], units of
+/// that currency per US dollar ×1000, decimals shown).
+pub const REGIONS: &[(&str, &str, i64, u32)] = &[
+    ("AE", "AED", 3_670, 2),
+    ("AT", "EUR", 920, 2),
+    ("AU", "AUD", 1_520, 2),
+    ("BE", "EUR", 920, 2),
+    ("BG", "EUR", 920, 2),
+    ("BR", "BRL", 5_000, 2),
+    ("CA", "CAD", 1_360, 2),
+    ("CH", "CHF", 880, 2),
+    ("DE", "EUR", 920, 2),
+    ("DK", "DKK", 6_900, 2),
+    ("ES", "EUR", 920, 2),
+    ("FI", "EUR", 920, 2),
+    ("FR", "EUR", 920, 2),
+    ("GB", "GBP", 790, 2),
+    ("ID", "IDR", 15_600_000, 0),
+    ("IE", "EUR", 920, 2),
+    ("IN", "INR", 83_000, 2),
+    ("IT", "EUR", 920, 2),
+    ("JP", "JPY", 150_000, 0),
+    ("KR", "KRW", 1_330_000, 0),
+    ("MX", "MXN", 17_000, 2),
+    ("NL", "EUR", 920, 2),
+    ("NO", "NOK", 10_600, 2),
+    ("PL", "PLN", 4_000, 2),
+    ("PT", "EUR", 920, 2),
+    ("SE", "SEK", 10_500, 2),
+    ("TR", "TRY", 32_000, 2),
+    ("US", "USD", 1_000, 2),
+    ("ZA", "ZAR", 18_500, 2),
+];
+
+/// The currency of `region` at regions version `version` (`None`: a region this table does
+/// not know). Before 2025/01 Bulgaria paid in BGN.
+pub fn region_currency(region: &str, version: &str) -> Option<&'static str> {
+    if region == "BG" && version < "2025/01" {
+        return Some("BGN");
+    }
+    REGIONS
+        .iter()
+        .find(|(r, ..)| *r == region)
+        .map(|(_, c, ..)| *c)
+}
+
+fn usd_rate(currency: &str) -> Option<i64> {
+    if currency == "BGN" {
+        return Some(1_800);
+    }
+    REGIONS
+        .iter()
+        .find(|(_, c, ..)| *c == currency)
+        .map(|(_, _, rate, _)| *rate)
+}
+
+/// The emulator's `convertRegionPrices`: `amount` into every region of [`REGIONS`] at fixed
+/// rates, rounded to the currency's shown decimals (half up). `None` for a currency the
+/// table does not know.
+pub fn convert(amount: Amount) -> Option<BTreeMap<String, Amount>> {
+    let from = usd_rate(amount.currency())? as i128;
+    let mut out = BTreeMap::new();
+    for (region, currency, rate, decimals) in REGIONS {
+        let raw = amount.micros as i128 * *rate as i128 / from;
+        let step = 10i128.pow(6 - decimals);
+        let rounded = (raw + step / 2) / step * step;
+        let c = currency.as_bytes();
+        out.insert(
+            region.to_string(),
+            Amount {
+                micros: rounded as i64,
+                currency: [c[0], c[1], c[2]],
+            },
+        );
+    }
+    Some(out)
+}
+
+impl CatalogFile {
+    /// Parses TOML (or JSON when `json`), naming the bad field and line.
+    pub fn parse(text: &str, json: bool) -> anyhow::Result<CatalogFile> {
+        if json {
+            Ok(serde_json::from_str(text)?)
+        } else {
+            Ok(toml::from_str(text)?)
+        }
+    }
+
+    /// Reads a catalog file: JSON if its name ends in `.json`, TOML otherwise.
+    pub fn read(path: &Path) -> anyhow::Result<CatalogFile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read catalog {}: {e}", path.display()))?;
+        Self::parse(&text, path.extension().is_some_and(|e| e == "json"))
+            .map_err(|e| anyhow::anyhow!("catalog {}: {e}", path.display()))
+    }
+
+    /// The file as TOML, sorted by id (the maps are ordered), deterministic.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// The JSON Schema of the file (published as `catalog.schema.json`).
+    pub fn json_schema() -> Value {
+        serde_json::to_value(schemars::schema_for!(CatalogFile)).unwrap_or_default()
+    }
+
+    /// Every `auto_price` of the file, parsed.
+    pub fn auto_prices(&self) -> BTreeSet<String> {
+        let otp = self
+            .one_time_products
+            .values()
+            .flat_map(|p| p.purchase_options.values())
+            .filter_map(|o| o.auto_price.clone());
+        let plans = || {
+            self.subscriptions
+                .values()
+                .flat_map(|s| s.base_plans.values())
+        };
+        let subs = plans().filter_map(|b| b.auto_price.clone());
+        let phases = plans()
+            .flat_map(|b| b.offers.values())
+            .flat_map(|o| &o.phases)
+            .filter_map(|p| p.auto_price.clone());
+        otp.chain(subs).chain(phases).collect()
+    }
+
+    /// Replaces every `auto_price` by explicit prices from `converted` (auto price string →
+    /// region → price); explicit prices of the file win, and an offer phase is priced only in
+    /// its base plan's regions. Entries whose auto price is missing from `converted` keep it.
+    pub fn resolve_auto_prices(&mut self, converted: &BTreeMap<String, BTreeMap<String, Amount>>) {
+        // `only`: the regions an offer phase may be priced in (its base plan's).
+        let fill = |prices: &mut BTreeMap<String, String>,
+                    auto: &mut Option<String>,
+                    only: Option<&BTreeSet<String>>| {
+            let Some(regions) = auto.as_ref().and_then(|a| converted.get(a)) else {
+                return;
+            };
+            for (region, amount) in regions {
+                if only.is_none_or(|o| o.contains(region)) {
+                    prices
+                        .entry(region.clone())
+                        .or_insert_with(|| amount.to_string());
+                }
+            }
+            *auto = None;
+        };
+        for p in self.one_time_products.values_mut() {
+            for o in p.purchase_options.values_mut() {
+                fill(&mut o.prices, &mut o.auto_price, None);
+            }
+        }
+        for s in self.subscriptions.values_mut() {
+            for b in s.base_plans.values_mut() {
+                fill(&mut b.prices, &mut b.auto_price, None);
+                let plan_regions: BTreeSet<String> = b.prices.keys().cloned().collect();
+                for p in b.offers.values_mut().flat_map(|o| &mut o.phases) {
+                    fill(&mut p.prices, &mut p.auto_price, Some(&plan_regions));
+                }
+            }
+        }
+    }
+
+    /// Rewrites every explicit price in its canonical form (`"750 JPY"` → `"750.00 JPY"`,
+    /// as [`Amount`]'s `Display` and a price read back from Google), so that comparisons
+    /// are of amounts, not spellings. Unparsable prices are left as they are.
+    pub fn normalize_prices(&mut self) {
+        let fix = |prices: &mut BTreeMap<String, String>| {
+            for p in prices.values_mut() {
+                if let Ok(a) = Amount::parse(p) {
+                    *p = a.to_string();
+                }
+            }
+        };
+        for p in self.one_time_products.values_mut() {
+            for o in p.purchase_options.values_mut() {
+                fix(&mut o.prices);
+                for offer in o.offers.values_mut() {
+                    for d in offer.discounts.values_mut() {
+                        if let Ok(parsed) = Discount::parse(d) {
+                            *d = parsed.to_string();
+                        }
+                    }
+                }
+            }
+        }
+        for s in self.subscriptions.values_mut() {
+            for b in s.base_plans.values_mut() {
+                fix(&mut b.prices);
+                for o in b.offers.values_mut() {
+                    for p in &mut o.phases {
+                        fix(&mut p.prices);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resolves auto prices with the emulator's own converter (seeding the emulator).
+    pub fn resolve_locally(&mut self) {
+        let converted = self
+            .auto_prices()
+            .into_iter()
+            .filter_map(|a| Some((a.clone(), convert(Amount::parse(&a).ok()?)?)))
+            .collect();
+        self.resolve_auto_prices(&converted);
+    }
+}
+
+fn prices_of(prices: &BTreeMap<String, String>) -> Vec<(String, Amount)> {
+    prices
+        .iter()
+        .filter_map(|(r, p)| Some((r.clone(), Amount::parse(p).ok()?)))
+        .collect()
+}
+
+fn listing_json(lang: &str, l: &Listing, with_benefits: bool) -> Value {
+    let mut v = json!({ "languageCode": lang, "title": l.title, "description": l.description });
+    if with_benefits && !l.benefits.is_empty() {
+        v["benefits"] = json!(l.benefits);
+    }
+    v
+}
+
+fn listings_from(v: &Value) -> BTreeMap<String, Listing> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            (
+                l["languageCode"].as_str().unwrap_or_default().to_string(),
+                Listing {
+                    title: l["title"].as_str().unwrap_or_default().to_string(),
+                    description: l["description"].as_str().unwrap_or_default().to_string(),
+                    benefits: l["benefits"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|b| b.as_str().map(String::from))
+                        .collect(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Prices by region and the withdrawn regions of a list of regional configs.
+fn regional(
+    configs: &Value,
+    is_withdrawn: impl Fn(&Value) -> bool,
+) -> (BTreeMap<String, String>, BTreeSet<String>) {
+    let mut prices = BTreeMap::new();
+    let mut withdrawn = BTreeSet::new();
+    for c in configs.as_array().into_iter().flatten() {
+        let region = c["regionCode"].as_str().unwrap_or_default().to_string();
+        if let Some(a) = Amount::from_money(&c["price"]) {
+            prices.insert(region.clone(), a.to_string());
+        }
+        if is_withdrawn(c) {
+            withdrawn.insert(region);
+        }
+    }
+    (prices, withdrawn)
+}
+
+/// The element of `list` whose `key` is `id`.
+pub fn find_by<'a>(list: &'a Value, key: &str, id: &str) -> Option<&'a Value> {
+    list.as_array()?.iter().find(|e| e[key] == id)
+}
+
+/// Overwrites `base`'s keys with `over`'s (one level), keeping keys only `base` has: the
+/// read-merge-write of a masked update, so unmodelled fields Play holds survive.
+fn merge(base: Option<&Value>, over: Value) -> Value {
+    let mut out = base.cloned().unwrap_or_else(|| json!({}));
+    if let (Some(o), Value::Object(from)) = (out.as_object_mut(), over) {
+        for (k, v) in from {
+            o.insert(k, v);
+        }
+    }
+    out
+}
+
+impl OneTimeProductEntry {
+    /// Google's `OneTimeProduct` (no output-only fields), merged over `live` when given.
+    /// Auto prices must be resolved first.
+    pub fn to_google(&self, id: &str, live: Option<&Value>) -> Value {
+        let options: Vec<Value> = self
+            .purchase_options
+            .iter()
+            .map(|(oid, o)| {
+                let live_option = live.and_then(|l| find_by(&l["purchaseOptions"], "purchaseOptionId", oid));
+                let configs: Vec<Value> = prices_of(&o.prices)
+                    .into_iter()
+                    .map(|(region, amount)| {
+                        json!({
+                            "regionCode": region,
+                            "price": amount.money(),
+                            "availability": if o.withdrawn.contains(&region) { "NO_LONGER_AVAILABLE" } else { "AVAILABLE" },
+                        })
+                    })
+                    .collect();
+                let mut v = merge(
+                    live_option,
+                    json!({
+                        "purchaseOptionId": oid,
+                        "regionalPricingAndAvailabilityConfigs": configs,
+                    }),
+                );
+                if let Some(obj) = v.as_object_mut() {
+                    obj.remove("state");
+                    obj.remove("buyOption");
+                    obj.remove("rentOption");
+                    match &o.rent {
+                        None => obj.insert("buyOption".into(), json!({ "legacyCompatible": o.legacy_compatible, "multiQuantityEnabled": o.multi_quantity })),
+                        Some(r) => {
+                            let mut rent = json!({ "rentalPeriod": r.period });
+                            if let Some(e) = &r.expiration {
+                                rent["expirationPeriod"] = json!(e);
+                            }
+                            obj.insert("rentOption".into(), rent)
+                        }
+                    };
+                }
+                v
+            })
+            .collect();
+        let listings: Vec<Value> = self
+            .listings
+            .iter()
+            .map(|(lang, l)| listing_json(lang, l, false))
+            .collect();
+        let mut v = merge(
+            live,
+            json!({ "productId": id, "listings": listings, "purchaseOptions": options }),
+        );
+        strip_output_only(&mut v);
+        v
+    }
+
+    /// From Google's `OneTimeProduct`; `kind` is not Google's and comes from the caller.
+    pub fn from_google(v: &Value, kind: OneTimeKind) -> OneTimeProductEntry {
+        let purchase_options = v["purchaseOptions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| {
+                let (prices, withdrawn) =
+                    regional(&o["regionalPricingAndAvailabilityConfigs"], |c| {
+                        c["availability"] == "NO_LONGER_AVAILABLE"
+                    });
+                (
+                    o["purchaseOptionId"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    PurchaseOptionEntry {
+                        legacy_compatible: o["buyOption"]["legacyCompatible"].as_bool()
+                            == Some(true),
+                        multi_quantity: o["buyOption"]["multiQuantityEnabled"].as_bool()
+                            == Some(true),
+                        state: EntryState::from_google(o["state"].as_str().unwrap_or("DRAFT")),
+                        prices,
+                        auto_price: None,
+                        withdrawn,
+                        rent: o["rentOption"].as_object().map(|_| RentEntry {
+                            period: o["rentOption"]["rentalPeriod"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string(),
+                            expiration: o["rentOption"]["expirationPeriod"]
+                                .as_str()
+                                .map(String::from),
+                        }),
+                        offers: BTreeMap::new(),
+                    },
+                )
+            })
+            .collect();
+        OneTimeProductEntry {
+            kind,
+            listings: listings_from(&v["listings"]),
+            purchase_options,
+        }
+    }
+}
+
+/// Removes a resource's output-only fields (`regionsVersion`, states, `archived`).
+pub fn strip_output_only(v: &mut Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("regionsVersion");
+        o.remove("archived");
+    }
+    for list in ["purchaseOptions", "basePlans"] {
+        let entries = v.get_mut(list).and_then(Value::as_array_mut);
+        for e in entries.into_iter().flatten() {
+            if let Some(o) = e.as_object_mut() {
+                o.remove("state");
+            }
+        }
+    }
+}
+
+impl SubscriptionEntry {
+    /// Google's `Subscription` (no output-only fields), merged over `live` when given.
+    pub fn to_google(&self, id: &str, live: Option<&Value>) -> Value {
+        let plans: Vec<Value> = self
+            .base_plans
+            .iter()
+            .map(|(bid, b)| {
+                let live_plan = live.and_then(|l| find_by(&l["basePlans"], "basePlanId", bid));
+                let regional: Vec<Value> = prices_of(&b.prices)
+                    .into_iter()
+                    .map(|(region, amount)| {
+                        json!({
+                            "regionCode": region,
+                            "price": amount.money(),
+                            "newSubscriberAvailability": !b.withdrawn.contains(&region),
+                        })
+                    })
+                    .collect();
+                let (type_key, mut plan_type) = match b.plan_type {
+                    PlanType::AutoRenewing => (
+                        "autoRenewingBasePlanType",
+                        json!({ "billingPeriodDuration": b.billing_period, "legacyCompatible": b.legacy_compatible }),
+                    ),
+                    PlanType::Prepaid => (
+                        "prepaidBasePlanType",
+                        json!({ "billingPeriodDuration": b.billing_period }),
+                    ),
+                    PlanType::Installments => (
+                        "installmentsBasePlanType",
+                        json!({
+                            "billingPeriodDuration": b.billing_period,
+                            "committedPaymentsCount": b.committed_payments.unwrap_or_default(),
+                            "renewalType": if b.renews_with_commitment { "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT" } else { "RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT" },
+                        }),
+                    ),
+                };
+                if let Some(g) = &b.grace_period {
+                    plan_type["gracePeriodDuration"] = json!(g);
+                }
+                if let Some(h) = &b.account_hold {
+                    plan_type["accountHoldDuration"] = json!(h);
+                }
+                let plan_type = merge(live_plan.map(|p| &p[type_key]).filter(|t| t.is_object()), plan_type);
+                let mut v = merge(
+                    live_plan,
+                    json!({ "basePlanId": bid, "regionalConfigs": regional }),
+                );
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("state");
+                    o.remove("autoRenewingBasePlanType");
+                    o.remove("prepaidBasePlanType");
+                    o.remove("installmentsBasePlanType");
+                    o.insert(type_key.into(), plan_type);
+                }
+                v
+            })
+            .collect();
+        let listings: Vec<Value> = self
+            .listings
+            .iter()
+            .map(|(lang, l)| listing_json(lang, l, true))
+            .collect();
+        let mut v = merge(
+            live,
+            json!({ "productId": id, "listings": listings, "basePlans": plans }),
+        );
+        strip_output_only(&mut v);
+        v
+    }
+
+    /// From Google's `Subscription`.
+    pub fn from_google(v: &Value) -> SubscriptionEntry {
+        let base_plans = v["basePlans"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                let (plan_type, t) = if b["prepaidBasePlanType"].is_object() {
+                    (PlanType::Prepaid, &b["prepaidBasePlanType"])
+                } else if b["installmentsBasePlanType"].is_object() {
+                    (PlanType::Installments, &b["installmentsBasePlanType"])
+                } else {
+                    (PlanType::AutoRenewing, &b["autoRenewingBasePlanType"])
+                };
+                let (prices, withdrawn) = regional(&b["regionalConfigs"], |c| {
+                    c["newSubscriberAvailability"] == false
+                });
+                let s = |k: &str| t[k].as_str().map(String::from);
+                (
+                    b["basePlanId"].as_str().unwrap_or_default().to_string(),
+                    BasePlanEntry {
+                        plan_type,
+                        billing_period: s("billingPeriodDuration").unwrap_or_default(),
+                        grace_period: s("gracePeriodDuration"),
+                        account_hold: s("accountHoldDuration"),
+                        legacy_compatible: t["legacyCompatible"].as_bool() == Some(true),
+                        state: EntryState::from_google(b["state"].as_str().unwrap_or("DRAFT")),
+                        prices,
+                        auto_price: None,
+                        withdrawn,
+                        offers: BTreeMap::new(),
+                        committed_payments: t["committedPaymentsCount"].as_u64().map(|n| n as u32),
+                        renews_with_commitment: t["renewalType"]
+                            == "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT",
+                    },
+                )
+            })
+            .collect();
+        SubscriptionEntry {
+            listings: listings_from(&v["listings"]),
+            base_plans,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversion_is_exact_and_rounded() {
+        let c = convert(Amount::parse("4.99 USD").unwrap()).unwrap();
+        assert_eq!(c["US"].to_string(), "4.99 USD");
+        assert_eq!(c["DE"].to_string(), "4.59 EUR");
+        assert_eq!(c["JP"].to_string(), "749.00 JPY");
+        assert_eq!(region_currency("BG", "2022/02"), Some("BGN"));
+        assert_eq!(region_currency("BG", LATEST_REGIONS_VERSION), Some("EUR"));
+    }
+
+    #[test]
+    fn google_round_trip() {
+        let text = r#"
+[one_time_products.coins]
+kind = "consumable"
+listings.en-US = { title = "Coins", description = "d" }
+purchase_options.buy = { legacy_compatible = true, prices = { US = "0.99 USD", DE = "0.99 EUR" }, withdrawn = ["DE"] }
+[subscriptions.premium.listings.en-US]
+title = "Premium"
+benefits = ["No ads"]
+[subscriptions.premium.base_plans.monthly]
+billing_period = "P1M"
+grace_period = "P7D"
+account_hold = "P30D"
+legacy_compatible = true
+prices = { US = "1.99 USD" }
+"#;
+        let file = CatalogFile::parse(text, false).unwrap();
+        let p = &file.one_time_products["coins"];
+        let g = p.to_google("coins", None);
+        assert_eq!(
+            g["purchaseOptions"][0]["regionalPricingAndAvailabilityConfigs"][0]["availability"],
+            "NO_LONGER_AVAILABLE"
+        );
+        let mut back = OneTimeProductEntry::from_google(&g, OneTimeKind::Consumable);
+        back.purchase_options.get_mut("buy").unwrap().state = EntryState::Active;
+        assert_eq!(&back, p);
+        let s = &file.subscriptions["premium"];
+        let mut back = SubscriptionEntry::from_google(&s.to_google("premium", None));
+        back.base_plans.get_mut("monthly").unwrap().state = EntryState::Active;
+        assert_eq!(&back, s);
+        assert_eq!(CatalogFile::parse(&file.to_toml(), false).unwrap(), file);
+    }
+}

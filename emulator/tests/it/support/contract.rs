@@ -1,0 +1,252 @@
+//! The contract: every response body of Google's side is checked against the discovery
+//! document's schema for its method (field names, JSON types, int64 as strings, enums,
+//! `$ref`s), every error body against Google's error shape, and every path against a
+//! `flatPath`.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The discovery document (a copy of Google's, in `tests/data/`).
+pub fn discovery() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let text = include_str!("../../data/androidpublisher.v3.discovery.json");
+        serde_json::from_str(text).expect("discovery document parses")
+    })
+}
+
+/// Every method of the discovery document.
+pub fn methods() -> Vec<&'static Value> {
+    fn walk(resources: &'static Value, out: &mut Vec<&'static Value>) {
+        if let Some(map) = resources.as_object() {
+            for r in map.values() {
+                if let Some(methods) = r["methods"].as_object() {
+                    out.extend(methods.values());
+                }
+                walk(&r["resources"], out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&discovery()["resources"], &mut out);
+    out
+}
+
+/// Whether a request path (no leading `/`, no query) matches a `flatPath` template.
+pub fn path_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| match t.strip_prefix('{') {
+            Some(rest) => {
+                let suffix = rest.split_once('}').map(|(_, s)| s).unwrap_or("");
+                p.len() > suffix.len() && p.ends_with(suffix)
+            }
+            None => t == p,
+        })
+}
+
+/// The discovery method of a request, by HTTP method and path.
+pub fn method_for(http_method: &str, path: &str) -> Option<&'static Value> {
+    let path = path.trim_start_matches('/');
+    let mut candidates: Vec<&Value> = methods()
+        .into_iter()
+        .filter(|m| {
+            m["httpMethod"] == http_method
+                && path_matches(m["flatPath"].as_str().unwrap_or(""), path)
+        })
+        .collect();
+    // Prefer the template with the most literal text (`{token}:acknowledge` over `{token}`).
+    candidates
+        .sort_by_key(|m| std::cmp::Reverse(literal_len(m["flatPath"].as_str().unwrap_or(""))));
+    candidates.first().copied()
+}
+
+fn literal_len(template: &str) -> usize {
+    let mut n = 0;
+    let mut depth = 0;
+    for c in template.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ if depth == 0 => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+/// Validates a value against a schema (a `$ref` name or an inline schema).
+pub fn validate(schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let schemas = &discovery()["schemas"];
+    if let Some(r) = schema["$ref"].as_str() {
+        let Some(s) = schemas.get(r) else {
+            errors.push(format!("{at}: unresolved $ref {r}"));
+            return;
+        };
+        return validate(s, value, at, errors);
+    }
+    let ty = schema["type"].as_str().unwrap_or("any");
+    match ty {
+        "object" => {
+            let Some(obj) = value.as_object() else {
+                errors.push(format!("{at}: expected object, got {value}"));
+                return;
+            };
+            let props = schema["properties"].as_object();
+            let additional = schema.get("additionalProperties");
+            for (k, v) in obj {
+                let path = format!("{at}.{k}");
+                match (props.and_then(|p| p.get(k)), additional) {
+                    (Some(s), _) => validate(s, v, &path, errors),
+                    (None, Some(a)) => validate(a, v, &path, errors),
+                    (None, None) => errors.push(format!("{path}: no such field in the schema")),
+                }
+            }
+        }
+        "array" => {
+            let Some(arr) = value.as_array() else {
+                errors.push(format!("{at}: expected array, got {value}"));
+                return;
+            };
+            for (i, v) in arr.iter().enumerate() {
+                validate(&schema["items"], v, &format!("{at}[{i}]"), errors);
+            }
+        }
+        "string" => {
+            let Some(s) = value.as_str() else {
+                errors.push(format!("{at}: expected string, got {value}"));
+                return;
+            };
+            match schema["format"].as_str() {
+                Some("int64") if s.parse::<i64>().is_err() => {
+                    errors.push(format!("{at}: {s:?} is not an int64"))
+                }
+                Some("uint64") if s.parse::<u64>().is_err() => {
+                    errors.push(format!("{at}: {s:?} is not a uint64"))
+                }
+                Some("google-datetime")
+                    if time::OffsetDateTime::parse(
+                        s,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .is_err() =>
+                {
+                    errors.push(format!("{at}: {s:?} is not an RFC 3339 datetime"))
+                }
+                Some("google-duration") if !s.ends_with('s') => {
+                    errors.push(format!("{at}: {s:?} is not a duration"))
+                }
+                _ => {}
+            }
+            if let Some(allowed) = schema["enum"].as_array() {
+                if !allowed.iter().any(|a| a == s) {
+                    errors.push(format!("{at}: {s:?} is not one of the enum values"));
+                }
+            }
+        }
+        "integer" => {
+            if !(value.is_i64() || value.is_u64()) {
+                errors.push(format!("{at}: expected integer, got {value}"));
+            } else if schema["format"] == "int32"
+                && value
+                    .as_i64()
+                    .is_none_or(|v| v < i32::MIN as i64 || v > i32::MAX as i64)
+            {
+                errors.push(format!("{at}: {value} is not an int32"));
+            }
+        }
+        "number" if !value.is_number() => {
+            errors.push(format!("{at}: expected number, got {value}"))
+        }
+        "boolean" if !value.is_boolean() => {
+            errors.push(format!("{at}: expected boolean, got {value}"))
+        }
+        _ => {}
+    }
+}
+
+/// Checks Google's error body.
+pub fn validate_error(status: u16, body: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let e = &body["error"];
+    if e["code"].as_u64() != Some(status as u64) {
+        errors.push(format!(
+            "error.code {} is not the HTTP status {status}",
+            e["code"]
+        ));
+    }
+    for field in ["message", "status"] {
+        if !e[field].is_string() {
+            errors.push(format!("error.{field} missing"));
+        }
+    }
+    match e["errors"].as_array() {
+        Some(list) if !list.is_empty() => {
+            for (i, item) in list.iter().enumerate() {
+                for field in ["domain", "reason", "message"] {
+                    if !item[field].is_string() {
+                        errors.push(format!("error.errors[{i}].{field} missing"));
+                    }
+                }
+            }
+        }
+        _ => errors.push("error.errors missing or empty".into()),
+    }
+    errors
+}
+
+/// Method ids whose successful responses were validated in this test process.
+pub fn validated() -> std::collections::BTreeSet<String> {
+    VALIDATED.lock().unwrap().clone()
+}
+
+static VALIDATED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Checks one exchange with Google's side; panics with every violation. Successful
+/// exchanges are recorded by method id (see [`validated`]).
+pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) {
+    let path = path
+        .split('?')
+        .next()
+        .unwrap_or(path)
+        .trim_start_matches('/');
+    if status >= 400 {
+        let body =
+            body.unwrap_or_else(|| panic!("{http_method} /{path}: error {status} without a body"));
+        let errors = validate_error(status, body);
+        assert!(
+            errors.is_empty(),
+            "{http_method} /{path}: bad error body {body}: {errors:#?}"
+        );
+        return;
+    }
+    let method = method_for(http_method, path)
+        .unwrap_or_else(|| panic!("{http_method} /{path} matches no flatPath"));
+    VALIDATED
+        .lock()
+        .unwrap()
+        .insert(method["id"].as_str().unwrap_or_default().to_string());
+    match (&method["response"], body) {
+        (Value::Null, None) => assert_eq!(
+            status, 204,
+            "{http_method} /{path}: empty response should be 204"
+        ),
+        (Value::Null, Some(b)) => panic!(
+            "{http_method} /{path} ({}) has no response schema but answered {b}",
+            method["id"]
+        ),
+        (schema, Some(b)) => {
+            let mut errors = Vec::new();
+            validate(schema, b, "$", &mut errors);
+            assert!(
+                errors.is_empty(),
+                "{http_method} /{path} ({}): {b}\n{errors:#?}",
+                method["id"]
+            );
+        }
+        (_, None) => panic!("{http_method} /{path} ({}) answered no body", method["id"]),
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where the browser library's bytes go: builds the release wasm, runs wasm-bindgen (keeping
 # names) and wasm-opt -Oz, prints `twiggy top`, the code bytes of each designated crate (and
-# of float formatting, which serde's error messages pull in), and the production size the
+# of float formatting, which serde's error messages pulled in before the serde-wasm-bindgen
+# patch of vendor/serde-wasm-bindgen: a line for it means it is back), and the production size the
 # way scripts/size.sh counts it (stripped wasm + JS glue, each gzip -9).
 #
 #   scripts/size-report.sh [ROWS] [BUDGET_BYTES]

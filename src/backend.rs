@@ -3,9 +3,9 @@
 //! `JSON.parse` / `JSON.stringify`, so the bundle carries no serde_json).
 
 use gloo_net::http::{Method, RequestBuilder};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use crate::answer;
 use crate::convert::{self, ShapeError};
 use crate::text::{concat, decimal};
 use crate::types::{Entitlement, PurchaseDetails, Verification};
@@ -110,31 +110,6 @@ pub struct Backend {
     auth: AuthToken,
 }
 
-/// The body of `POST /purchases/sync`.
-#[derive(Serialize)]
-struct SyncRequest<'a> {
-    purchases: &'a [PurchaseDetails],
-}
-
-/// The body of `GET /entitlements`.
-#[derive(Deserialize)]
-struct EntitlementList {
-    entitlements: Vec<Entitlement>,
-}
-
-/// The backend's error body, `{"error": {"code", "message"}}`.
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-    #[serde(default)]
-    message: Option<String>,
-}
-
 impl Backend {
     /// A client for `base_url` (a trailing `/` is ignored).
     pub fn new(base_url: &str, auth: AuthToken) -> Backend {
@@ -164,7 +139,7 @@ impl Backend {
             Err(error) => return VerifyOutcome::Transient(error.message()),
         };
         match reply.status {
-            200 => match reply.json().map(convert::from_js) {
+            200 => match reply.json().map(answer::verification) {
                 Ok(Ok(verification)) => VerifyOutcome::Granted(verification),
                 Ok(Err(shape)) => VerifyOutcome::Malformed(concat(&[
                     "the backend's 200 answer breaks the contract: ",
@@ -186,7 +161,10 @@ impl Backend {
 
     /// `POST /purchases/sync` with every purchase the device owns.
     pub async fn sync(&self, purchases: &[PurchaseDetails]) -> Result<(), Error> {
-        let body = convert::to_js(&SyncRequest { purchases });
+        // `{"purchases": [...]}`: the list's serializer is the one `listPurchases` uses.
+        let body = js_sys::Object::new();
+        convert::set(&body, "purchases", &convert::to_js(purchases));
+        let body = JsValue::from(body);
         self.request(Method::POST, "/purchases/sync", Some(&body))
             .await?
             .expect_ok()
@@ -196,8 +174,7 @@ impl Backend {
     pub async fn entitlements(&self) -> Result<Vec<Entitlement>, Error> {
         let reply = self.request(Method::GET, "/entitlements", None).await?;
         reply.expect_ok()?;
-        let list: EntitlementList = convert::from_js(reply.json()?).map_err(unexpected)?;
-        Ok(list.entitlements)
+        answer::entitlements(reply.json()?).map_err(unexpected)
     }
 
     /// Sends a request with the bearer token and, when there is one, a JSON body; reads
@@ -276,9 +253,9 @@ impl Reply {
     /// The backend's `{"error": {"code", "message"}}`, or the HTTP status when it is not
     /// that.
     fn error(&self) -> (String, String) {
-        match self.body.clone().map(convert::from_js::<ErrorBody>) {
-            Some(Ok(ErrorBody { error })) => (error.code, error.message.unwrap_or_default()),
-            _ => (
+        match self.body.clone().and_then(answer::error) {
+            Some(error) => error,
+            None => (
                 concat(&["http_", &decimal(self.status.into())]),
                 self.status_text.clone(),
             ),

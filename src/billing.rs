@@ -5,7 +5,6 @@ use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_sys::{PaymentComplete, PaymentResponse};
 
@@ -16,7 +15,7 @@ use crate::replacement::ReplacementMode;
 use crate::sys::{self, DigitalGoodsService, PaymentRequest};
 use crate::text::{concat, contains, percent_encode};
 use crate::types::{
-    Amount, Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult,
+    Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult,
 };
 use crate::Error;
 
@@ -332,13 +331,8 @@ impl PlayBilling {
                 "the Payment Request API is absent".into(),
             ));
         }
-        let methods = [PaymentMethod {
-            supported_methods: &self.inner.provider,
-            data,
-        }];
-        let request =
-            PaymentRequest::new(&convert::to_js(&methods), &convert::to_js(&zero_total()))
-                .map_err(Error::from_js)?;
+        let (methods, details) = payment_request_arguments(&self.inner.provider, data);
+        let request = PaymentRequest::new(&methods, &details).map_err(Error::from_js)?;
         let response: PaymentResponse = sys::resolve(request.show())
             .await
             .map_err(Error::from_js)?
@@ -368,11 +362,11 @@ impl PlayBilling {
         details: JsValue,
     ) -> Result<PurchaseResult, Error> {
         // Play's payment app puts `purchaseToken` in the details, older TWAs `token`.
-        let details: convert::Keys = convert::from_js(details).unwrap_or_default();
-        let token = [details.purchase_token, details.token]
-            .iter()
-            .filter_map(JsValue::as_string)
-            .find(|token| !token.is_empty());
+        let details = convert::Keys::of(details);
+        let token = ["purchaseToken", "token"].into_iter().find_map(|key| {
+            let token = details.as_ref()?.get(key).as_string()?;
+            (!token.is_empty()).then_some(token)
+        });
         let Some(purchase_token) = token else {
             return Err(Error::Unavailable(
                 "the payment app returned no purchase token".into(),
@@ -530,53 +524,47 @@ fn decode<T: DeserializeOwned>(value: JsValue) -> Result<Vec<T>, Error> {
     })
 }
 
-/// One entry of `PaymentRequest`'s method data.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PaymentMethod<'a> {
-    supported_methods: &'a str,
-    data: &'a PlayMethodData<'a>,
-}
-
 /// Play's method data: the sku, and for a subscription change the old one with its token
 /// and the mode under both its current and its legacy key.
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct PlayMethodData<'a> {
     sku: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     old_sku: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     purchase_token: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     replacement_mode: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     proration_mode: Option<&'a str>,
 }
 
-/// `PaymentDetailsInit` with a zero total: Chrome's constructor wants it; Play ignores it.
-#[derive(Serialize)]
-struct PaymentDetailsInit {
-    total: PaymentItem,
-}
-
-/// `PaymentItem` (its amount is the library's [`Amount`], one serializer for both).
-#[derive(Serialize)]
-struct PaymentItem {
-    label: &'static str,
-    amount: Amount,
-}
-
-fn zero_total() -> PaymentDetailsInit {
-    PaymentDetailsInit {
-        total: PaymentItem {
-            label: "Total",
-            amount: Amount {
-                currency: "USD".into(),
-                value: "0".into(),
-            },
-        },
+/// `PaymentRequest`'s arguments, built with js-sys (they are the browser's objects, not the
+/// library's data: no serde serializer per shape in the bundle). The method data is
+/// `[{supportedMethods, data}]` with Play's keys, those that are `None` left out; the
+/// details are a zero `total`, which Chrome's constructor wants and Play ignores.
+fn payment_request_arguments(provider: &str, data: &PlayMethodData<'_>) -> (JsValue, JsValue) {
+    let keys = [
+        ("sku", Some(data.sku)),
+        ("oldSku", data.old_sku),
+        ("purchaseToken", data.purchase_token),
+        ("replacementMode", data.replacement_mode),
+        ("prorationMode", data.proration_mode),
+    ];
+    let data = js_sys::Object::new();
+    for (key, value) in keys {
+        if let Some(value) = value {
+            convert::set(&data, key, &JsValue::from_str(value));
+        }
     }
+    let method = js_sys::Object::new();
+    convert::set(&method, "supportedMethods", &JsValue::from_str(provider));
+    convert::set(&method, "data", &data);
+    let amount = js_sys::Object::new();
+    convert::set(&amount, "currency", &JsValue::from_str("USD"));
+    convert::set(&amount, "value", &JsValue::from_str("0"));
+    let total = js_sys::Object::new();
+    convert::set(&total, "label", &JsValue::from_str("Total"));
+    convert::set(&total, "amount", &amount);
+    let details = js_sys::Object::new();
+    convert::set(&details, "total", &total);
+    (js_sys::Array::of1(&method).into(), details.into())
 }
 
 #[cfg(test)]

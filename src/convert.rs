@@ -74,43 +74,78 @@ fn named_field(message: &str) -> Option<&str> {
     rest.split('`').next()
 }
 
-/// The keys the library reads from the objects JavaScript hands it: the options of
-/// `connect`, `changeSubscription` and `diagnose`, and `PaymentResponse.details`. One type
-/// for all of them (one serde visitor in the bundle instead of four); each key is kept as
-/// its JS value, `undefined` when absent, and checked by name where it is used.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Keys {
-    /// `connect`: the backend's API root.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub backend_url: JsValue,
-    /// `connect`, `diagnose`: the Digital Goods provider.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub service_provider: JsValue,
-    /// `connect`: the locale of formatted prices.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub locale: JsValue,
-    /// `connect`: a string or a function.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub auth_token: JsValue,
-    /// `changeSubscription`: the current subscription.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub from_item_id: JsValue,
-    /// `changeSubscription`: the current subscription's token.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub from_purchase_token: JsValue,
-    /// `changeSubscription`: the new subscription.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub to_item_id: JsValue,
-    /// `changeSubscription`: the replacement mode.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub mode: JsValue,
-    /// `PaymentResponse.details`: the purchase token.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub purchase_token: JsValue,
-    /// `PaymentResponse.details` of older TWAs: the purchase token.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    pub token: JsValue,
+/// An object the library reads key by key rather than as a whole: the options of
+/// `connect`, `changeSubscription` and `diagnose`, `PaymentResponse.details`, and every
+/// object of the backend's answers (the verification, its entitlement, the entitlement
+/// list's entries, the error body). Each key is read with js-sys (`Reflect.get`) as its JS
+/// value, `undefined` when absent, and checked by name where it is used: no serde visitor
+/// in the bundle for these shapes, and a value of the wrong type is reported with its key
+/// (serde's own type errors name none).
+#[derive(Debug)]
+pub struct Keys(JsValue);
+
+impl Keys {
+    /// The keys of `value` when it is an object (arrays are not).
+    pub fn of(value: JsValue) -> Option<Keys> {
+        (value.is_object() && !js_sys::Array::is_array(&value)).then_some(Keys(value))
+    }
+
+    /// The value of `key`; `undefined` when absent (or when its getter throws).
+    pub fn get(&self, key: &str) -> JsValue {
+        crate::sys::get(&self.0, key)
+    }
+
+    // The typed reads below fail with the key's name, so that a caller builds its one
+    // error in one place.
+
+    /// A string.
+    pub fn string(&self, key: &'static str) -> Result<String, &'static str> {
+        self.get(key).as_string().ok_or(key)
+    }
+
+    /// A string, `None` when absent or `null`.
+    pub fn optional_string(&self, key: &'static str) -> Result<Option<String>, &'static str> {
+        let value = self.get(key);
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        value.as_string().map(Some).ok_or(key)
+    }
+
+    /// A boolean; `default` when absent (required when `None`).
+    pub fn flag(&self, key: &'static str, default: Option<bool>) -> Result<bool, &'static str> {
+        let value = self.get(key);
+        match default {
+            Some(default) if value.is_undefined() => Ok(default),
+            _ => value.as_bool().ok_or(key),
+        }
+    }
+
+    /// A number.
+    pub fn number(&self, key: &'static str) -> Result<f64, &'static str> {
+        self.get(key).as_f64().ok_or(key)
+    }
+
+    /// An integer of at most 2^53 in magnitude (never read through a float's digits).
+    pub fn integer(&self, key: &'static str) -> Result<i64, &'static str> {
+        let number = self.number(key)?;
+        let exact = number.fract() == 0.0 && number.abs() <= 9_007_199_254_740_991.0;
+        exact.then_some(number as i64).ok_or(key)
+    }
+
+    /// A count (`0..=u32::MAX`); `default` when absent (required when `None`).
+    pub fn count(&self, key: &'static str, default: Option<u32>) -> Result<u32, &'static str> {
+        match default {
+            Some(default) if self.get(key).is_undefined() => Ok(default),
+            _ => u32::try_from(self.integer(key)?).map_err(|_| key),
+        }
+    }
+}
+
+/// Sets `key` on a fresh object the library builds (cannot throw: plain objects are
+/// extensible and have no setters).
+pub fn set(object: &js_sys::Object, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
 }
 
 /// `JSON.stringify` of plain data (always a string for data built here).
@@ -197,6 +232,36 @@ mod tests {
             error.describe("the verification"),
             "the verification is malformed: invalid type: string \"yes\", expected a boolean"
         );
+    }
+
+    /// The `[patch]` of serde-wasm-bindgen (vendor/serde-wasm-bindgen/PATCH.md) is what the
+    /// lock file resolves, at the vendored version. This fails as soon as the dependency
+    /// moves to an upstream release, where the patch no longer applies: then check whether
+    /// upstream's `de::Error` overrides `invalid_type` without `Unexpected`'s `Display`
+    /// (the patch is unnecessary: delete vendor/serde-wasm-bindgen and the `[patch]`), or
+    /// vendor the new release with the change again.
+    #[test]
+    fn the_serde_wasm_bindgen_patch_is_in_use() {
+        let lock = include_str!("../Cargo.lock");
+        let entry = lock
+            .split("[[package]]")
+            .find(|entry| entry.contains("name = \"serde-wasm-bindgen\""))
+            .expect("serde-wasm-bindgen is locked");
+        assert!(
+            !entry.contains("source ="),
+            "serde-wasm-bindgen comes from a registry, not from vendor/: the [patch] is unused"
+        );
+        let vendored = include_str!("../vendor/serde-wasm-bindgen/Cargo.toml");
+        let version = entry
+            .lines()
+            .find_map(|line| line.strip_prefix("version = "))
+            .expect("a version");
+        assert!(
+            vendored.contains(&format!("\nversion = {version}\n")),
+            "the vendored copy is not the locked version {version}"
+        );
+        let patched = include_str!("../vendor/serde-wasm-bindgen/src/error.rs");
+        assert!(patched.contains("fn invalid_type(") && patched.contains("struct JsUnexpected"));
     }
 
     #[test]

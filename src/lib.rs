@@ -22,6 +22,7 @@
 //! `getDetails`, `purchase`, …) with TypeScript types; see `docs/library.md`.
 #![deny(missing_docs)]
 
+mod answer;
 mod backend;
 mod billing;
 mod convert;

@@ -66,8 +66,15 @@ impl Outbox {
                 .unwrap_or_default(),
             None => self.memory.borrow().clone(),
         };
+        // The whole list or nothing, as a serde read of `Vec<PendingToken>` would.
         convert::parse(&text)
-            .and_then(|value| convert::from_js(value).ok())
+            .filter(js_sys::Array::is_array)
+            .and_then(|list| {
+                js_sys::Array::from(&list)
+                    .iter()
+                    .map(stored_token)
+                    .collect::<Option<Vec<_>>>()
+            })
             .unwrap_or_default()
     }
 
@@ -131,6 +138,23 @@ impl Outbox {
             .filter(|t| !is_parked(t) && (force || t.next_attempt_at <= now))
             .collect()
     }
+}
+
+/// One stored token, read key by key with js-sys (the list is the library's own JSON, so
+/// a `PendingToken` reader of serde's would be bundle bytes for no gain).
+fn stored_token(value: wasm_bindgen::JsValue) -> Option<PendingToken> {
+    let keys = convert::Keys::of(value)?;
+    let read = || -> Result<PendingToken, &'static str> {
+        Ok(PendingToken {
+            item_id: keys.string("itemId")?,
+            purchase_token: keys.string("purchaseToken")?,
+            added_at: keys.number("addedAt")?,
+            attempts: keys.count("attempts", None)?,
+            next_attempt_at: keys.number("nextAttemptAt")?,
+            last_error: keys.optional_string("lastError")?,
+        })
+    };
+    read().ok()
 }
 
 /// Whether a token is kept without being re-sent (see [`BAD_RESPONSE_ATTEMPTS`]).

@@ -949,3 +949,91 @@ async fn option_keys_of_the_wrong_type_are_named() {
         "refused before any sheet"
     );
 }
+
+/// A `200` whose keys have the wrong type, a number where a string is expected and the
+/// reverse, is a `bad_response` whose message names the key (with its path).
+#[wasm_bindgen_test]
+async fn a_number_for_a_string_and_the_reverse_are_bad_responses_naming_the_key() {
+    fakes(json!({}));
+    let billing = connect().await;
+    let entitlement = r#"{ id: 7, itemId: "coins_100", kind: "consumable", state: "active",
+                           entitled: true, purchaseToken: "t" }"#;
+    for (change, key) in [
+        ("purchaseToken: 5", "entitlement.purchaseToken"),
+        ("itemId: 1.5", "entitlement.itemId"),
+        ("quantity: \"3\"", "entitlement.quantity"),
+        ("entitled: \"true\"", "entitlement.entitled"),
+        ("id: \"\", id: 2.5", "entitlement.id"),
+    ] {
+        set_global(
+            "fetch",
+            &format!(
+                "async () => new Response(JSON.stringify({{ entitlement: {{ ...{entitlement}, {change} }} }}))"
+            ),
+        );
+        let error = billing.purchase("coins_100").await.unwrap_err();
+        assert_eq!(
+            (error.name(), error.code()),
+            ("VerificationError", "bad_response"),
+            "{change}"
+        );
+        let words = format!("{key} is missing or has the wrong type");
+        assert!(error.to_string().contains(&words), "{change}: {error}");
+    }
+    set_global(
+        "fetch",
+        "async () => new Response(JSON.stringify({ entitlement: { id: 7 }, acknowledged: \"no\" }))",
+    );
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(error.code(), "bad_response");
+    assert!(
+        error.to_string().contains("entitlement.itemId is missing"),
+        "{error}"
+    );
+    // The entitlement list names the entry too.
+    set_global(
+        "fetch",
+        &format!(
+            "async () => new Response(JSON.stringify({{ entitlements: [{entitlement}, {{ ...{entitlement}, state: 3 }}] }}))"
+        ),
+    );
+    let error = billing.entitlements().await.unwrap_err();
+    assert_eq!(error.name(), "NetworkError");
+    assert!(
+        error
+            .to_string()
+            .contains("entitlements[1].state is missing or has the wrong type"),
+        "{error}"
+    );
+    uninstall();
+}
+
+/// serde-wasm-bindgen's type errors, with its `[patch]` (vendor/serde-wasm-bindgen/PATCH.md),
+/// keep serde's words: the number written by JavaScript (with serde's `.0` on integral
+/// values), the string quoted.
+#[wasm_bindgen_test]
+fn serde_type_errors_keep_serdes_words_without_rust_float_formatting() {
+    let message = |error: serde_wasm_bindgen::Error| {
+        String::from(
+            JsValue::from(error)
+                .unchecked_into::<js_sys::Error>()
+                .message(),
+        )
+    };
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<String>(JsValue::from_f64(1.5)).unwrap_err()),
+        "invalid type: floating point `1.5`, expected a string"
+    );
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<String>(JsValue::from_f64(5.0)).unwrap_err()),
+        "invalid type: floating point `5.0`, expected a string"
+    );
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<u32>(JsValue::from_f64(-0.25)).unwrap_err()),
+        "invalid type: floating point `-0.25`, expected u32"
+    );
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<bool>(JsValue::from_str("y\"es")).unwrap_err()),
+        "invalid type: string \"y\\\"es\", expected a boolean"
+    );
+}

@@ -4,8 +4,8 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::config::ProductKind;
 use crate::db::purchases::{PurchaseRow, PurchaseState, ShownRow};
+use crate::product::ProductKind;
 
 /// The state of an entitlement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

@@ -16,6 +16,7 @@ pub mod jwks;
 pub mod lifecycle;
 pub mod metrics;
 pub mod play;
+pub mod product;
 pub mod reconcile;
 pub mod reports;
 pub mod routes;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::config::{Config, ProductKind};
+use crate::config::Config;
 use crate::db::fetches::{self, Fetched};
 use crate::db::outbox::{self, Job, NewJob};
 use crate::db::purchases::{self, PurchaseRow, PurchaseState};
@@ -30,6 +30,7 @@ use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::product::ProductKind;
 use crate::rtdn::coalesce::Refetches;
 use crate::rtdn::{
     DeveloperNotification, OneTimeNotificationType, RefundType, SubscriptionNotificationType,

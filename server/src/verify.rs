@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::config::{Config, Limits, ProductKind};
+use crate::config::{Config, Limits};
 use crate::db::fetches;
 use crate::db::grants::{Grant, GroupCommit};
 use crate::db::outbox::NewJob;
@@ -28,6 +28,7 @@ use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::product::ProductKind;
 use crate::single_flight::KeyedLocks;
 
 /// Job kind: acknowledge a purchase on Google Play.
@@ -179,8 +180,8 @@ impl Verifier {
                 Ok(())
             }
         };
-        check("itemId", item_id, self.limits.max_item_id_len)?;
-        check("purchaseToken", token, self.limits.max_token_len)
+        check("itemId", item_id, self.limits.max_item_id_len.get())?;
+        check("purchaseToken", token, self.limits.max_token_len.get())
     }
 
     /// The verdict and whether this call granted it.

@@ -127,7 +127,7 @@ impl VoidedPoller {
         let start = cursor.filter(|c| *c > now_ms() - MAX_LOOKBACK_MS);
         let mut high = cursor;
         let mut page_token: Option<String> = None;
-        while summary.pages < self.config.max_pages {
+        while summary.pages < self.config.max_pages.get() {
             let page = self
                 .play
                 .list_voided_purchases(start, page_token.as_deref())

@@ -99,7 +99,7 @@ impl Worker {
                 &this.db,
                 &this.owner,
                 this.config.lease,
-                this.config.batch_size,
+                this.config.batch_size.get(),
             )
             .await
             {
@@ -109,7 +109,7 @@ impl Worker {
                     Vec::new()
                 }
             };
-            let full = claimed.len() as u32 == this.config.batch_size;
+            let full = claimed.len() as u32 == this.config.batch_size.get();
             let mut running = JoinSet::new();
             for job in claimed {
                 let this = this.clone();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::{AnyConnection, FromRow};
 
 use super::{now_ms, sql, stored_as_text, Db};
-use crate::config::ProductKind;
+use crate::product::ProductKind;
 use crate::entitlement::EntitlementState;
 
 /// The `state` column: `pending` (bound to its account, nothing granted) or the state of

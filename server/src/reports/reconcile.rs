@@ -633,7 +633,7 @@ mod tests {
             id: format!("p-{order}"),
             account_id: "a".into(),
             item_id: "sub".into(),
-            kind: crate::config::ProductKind::Subscription,
+            kind: crate::product::ProductKind::Subscription,
             state: crate::db::purchases::PurchaseState::Granted(
                 crate::entitlement::EntitlementState::Active,
             ),

@@ -32,6 +32,7 @@ pub mod catalog_views;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod control_client;
 pub mod device;
 pub mod error;
 pub mod faults;
@@ -45,6 +46,7 @@ pub mod storage;
 
 pub use catalog::Catalog;
 pub use config::{Config, Quotas, RtdnConfig};
+pub use control_client::{ControlClient, ControlError, ControlResult};
 pub use error::GoogleError;
 /// The catalog file model, shared with the server (see the `play-model` crate).
 pub use play_model::catalog_file;

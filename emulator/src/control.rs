@@ -209,8 +209,9 @@ pub struct PurchaseView {
     pub account_id: String,
     /// The first order id (`GPA.…`).
     pub order_id: String,
-    /// The latest order id (a renewal's `GPA.….N`).
-    pub latest_order_id: String,
+    /// The latest successful order id (a renewal's `GPA.….N`); none before the first
+    /// charge (a pending purchase, a deferred replacement).
+    pub latest_order_id: Option<String>,
     /// One-time: `purchased`, `canceled` or `pending`; subscriptions: Google's
     /// `subscriptionState` (`SUBSCRIPTION_STATE_ACTIVE`, …).
     pub state: String,
@@ -272,7 +273,7 @@ pub fn purchase_view(m: &Model, p: &Purchase) -> PurchaseView {
         product_id: p.product_id.clone(),
         account_id: p.account_id.clone(),
         order_id: p.order_id.clone(),
-        latest_order_id: p.latest_order_id(),
+        latest_order_id: p.latest_successful_order_id(),
         state,
         acknowledged: p.acknowledged,
         consumed: p.consumed,

@@ -468,9 +468,12 @@ async fn client_drives_a_subscription_lifecycle() {
     }
     // Renewals made new orders, which Google reports as the latest.
     let (_, g) = e.subscription(&t).await;
-    let latest = c.purchase(&t).await.unwrap().latest_order_id;
+    let latest = c.purchase(&t).await.unwrap().latest_order_id.unwrap();
     assert_ne!(latest, sub.order_id);
-    assert_eq!(g["lineItems"][0]["latestSuccessfulOrderId"], latest.as_str());
+    assert_eq!(
+        g["lineItems"][0]["latestSuccessfulOrderId"],
+        latest.as_str()
+    );
     // A paused subscription resumes by itself once the pause's seconds pass on the clock.
     c.subscription(&t, SubscriptionAction::Pause { seconds: Some(600) })
         .await

@@ -31,8 +31,9 @@ use clap::Parser;
 use serde_json::{json, Value};
 
 use load::{closed, open, Limit, MakeRequest, Stats};
-use process::{peak_rss_mib, CpuClock, Launch, Processes, JWT_SECRET};
+use process::{Launch, Processes, JWT_SECRET};
 use profile::Callgrind;
+use pwa_billing_test_kit::{peak_rss_mib, CpuClock};
 use report::{Figure, Report, Target};
 
 /// Measures the pwa-billing server against its targets.
@@ -297,7 +298,7 @@ impl Bench {
 
     /// A closed loop until `limit`, with the server's CPU share over it.
     async fn closed_until(&self, limit: Limit, make: MakeRequest) -> Stats {
-        let server = CpuClock::of(&self.procs.server_pid);
+        let server = CpuClock::of(self.procs.server_pid);
         let mut stats = closed(self.args.clients, limit, make).await;
         stats.server_cpu = server.share_of_one_core();
         stats
@@ -305,7 +306,7 @@ impl Bench {
 
     /// An open loop at the configured rate and time, with the server's CPU share over it.
     async fn open(&self, make: MakeRequest) -> Stats {
-        let server = CpuClock::of(&self.procs.server_pid);
+        let server = CpuClock::of(self.procs.server_pid);
         let duration = Duration::from_secs(self.args.open_seconds);
         let mut stats = open(self.args.rate, duration, make).await;
         stats.server_cpu = server.share_of_one_core();
@@ -385,7 +386,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         "SQLite"
     };
     let b = start(args).await?;
-    let server_cpu = CpuClock::of(&b.procs.server_pid);
+    let server_cpu = CpuClock::of(b.procs.server_pid);
     // The speed targets are set for SQLite; PostgreSQL's speeds are reported beside them.
     let mut report = Report::new(
         format!(
@@ -508,13 +509,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     report.figure(Figure::count(
         "server peak RSS, MiB (its own process)",
-        peak_rss_mib(&b.procs.server_pid)?,
+        peak_rss_mib(b.procs.server_pid)?,
         Target::AtMost(64.0),
     ));
     report.note(format!(
         "server CPU over the run {:.0} % of one core; the emulator (apart, not counted above) peaked at {:.1} MiB; {:.1} s in all",
         server_cpu.share_of_one_core() * 100.0,
-        peak_rss_mib(&b.procs.emulator_pid)?,
+        peak_rss_mib(b.procs.emulator_pid)?,
         started.elapsed().as_secs_f64()
     ));
     b.procs.stop().await?;
@@ -547,7 +548,7 @@ async fn profile(mut args: Args) -> anyhow::Result<()> {
     let dir = args.callgrind.clone().expect("profile mode");
     let b = start(args).await?;
     let cg = Callgrind::new(&dir);
-    let server = b.procs.server_pid.clone();
+    let server = b.procs.server_pid.to_string();
     let bearer = b.session("bench")?;
     let bodies = Arc::new(b.buy(n).await?);
     let reader = b.reader().await?;

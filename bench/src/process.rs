@@ -1,19 +1,17 @@
 //! The processes under test, each on its own: `play-emulator` and `pwa-billing serve`
 //! (configured for it, SQLite in a fresh directory or the PostgreSQL database given), on
-//! 127.0.0.1; and what Linux's `/proc` says about a process: CPU time and peak resident
-//! memory. Apart, the server's memory and CPU are its own, not the emulator's. The server
-//! may run under `valgrind --tool=callgrind` (instructions counted, see [`crate::profile`]).
+//! 127.0.0.1, measured apart (with `pwa_billing_test_kit`'s `/proc` readings) so that the
+//! server's memory and CPU are its own, not the emulator's. The server may run under
+//! `valgrind --tool=callgrind` (instructions counted, see [`crate::profile`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use anyhow::{anyhow, Context};
+use pwa_billing_test_kit::{announced_url, free_port, wait_healthy};
 use tokio::process::{Child, Command};
 
-/// `/proc/<pid>/stat` counts CPU time in clock ticks of 1/100 s (USER_HZ) on Linux.
-const TICKS_PER_SECOND: f64 = 100.0;
 /// The shared secret of the callers' HS256 tokens (the bench signs its own).
 pub const JWT_SECRET: &str = "pwa-billing-bench-secret-0123456789abcdef";
 /// The app's package (the emulator's default).
@@ -24,68 +22,6 @@ const RTDN_SERVICE_ACCOUNT: &str = "rtdn-push@play-emulator.iam.gserviceaccount.
 const CATALOG: &str = include_str!("../../catalog.toml");
 /// How long a process gets to become ready (longer under valgrind).
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// CPU seconds (user + system) a process used so far.
-pub fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("reading /proc/{pid}/stat"))?;
-    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    let after = stat
-        .rsplit_once(')')
-        .ok_or_else(|| anyhow!("unreadable /proc/{pid}/stat"))?
-        .1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    let ticks: f64 = fields
-        .get(11..13)
-        .ok_or_else(|| anyhow!("short /proc/{pid}/stat"))?
-        .iter()
-        .map(|f| f.parse::<f64>().unwrap_or(0.0))
-        .sum();
-    Ok(ticks / TICKS_PER_SECOND)
-}
-
-/// Peak resident memory of a process in MiB (`VmHWM`).
-pub fn peak_rss_mib(pid: &str) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))?;
-    Ok(kib / 1024.0)
-}
-
-/// A process's CPU use from a start point, as a share of one core.
-#[derive(Debug, Clone)]
-pub struct CpuClock {
-    pid: String,
-    cpu: f64,
-    wall: Instant,
-}
-
-impl CpuClock {
-    /// From now, for this process.
-    pub fn start() -> Self {
-        Self::of("self")
-    }
-
-    /// From now, for process `pid` (`self` for this one).
-    pub fn of(pid: &str) -> Self {
-        Self {
-            pid: pid.into(),
-            cpu: cpu_seconds(pid).unwrap_or(0.0),
-            wall: Instant::now(),
-        }
-    }
-
-    /// CPU seconds used since the start over wall seconds (1.0 = one core busy).
-    pub fn share_of_one_core(&self) -> f64 {
-        let cpu = cpu_seconds(&self.pid).unwrap_or(self.cpu) - self.cpu;
-        cpu / self.wall.elapsed().as_secs_f64().max(1e-9)
-    }
-}
 
 /// How to start the two processes.
 #[derive(Debug, Clone)]
@@ -110,9 +46,9 @@ pub struct Processes {
     /// The emulator's base URL.
     pub emulator_url: String,
     /// The server's process id.
-    pub server_pid: String,
+    pub server_pid: u32,
     /// The emulator's process id.
-    pub emulator_pid: String,
+    pub emulator_pid: u32,
     _dir: tempfile::TempDir,
 }
 
@@ -135,12 +71,6 @@ fn command(binary: &Path, callgrind: Option<&Path>, name: &str) -> Command {
             c
         }
     }
-}
-
-/// A free TCP port on 127.0.0.1 (bound, read, released).
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
 }
 
 impl Processes {
@@ -175,23 +105,9 @@ impl Processes {
             .with_context(|| format!("starting {}", launch.emulator.display()))?;
         let emulator_pid = pid(&emulator)?;
         let stdout = emulator.stdout.take().expect("piped stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let deadline = Instant::now() + READY_TIMEOUT;
-        let emulator_url = loop {
-            let line = tokio::time::timeout_at(deadline.into(), lines.next_line())
-                .await
-                .map_err(|_| anyhow!("play-emulator did not say where it listens in time"))??
-                .ok_or_else(|| anyhow!("play-emulator exited before listening (see its log)"))?;
-            if let Some(rest) = line.strip_prefix("play-emulator listening on ") {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-        };
-        // Keep reading its stdout so that it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let emulator_url = announced_url(stdout, "play-emulator listening on ", READY_TIMEOUT)
+            .await
+            .context("play-emulator did not say where it listens (see its log)")?;
 
         let key = http
             .get(format!("{emulator_url}/emulator/v1/service-account.json"))
@@ -267,20 +183,16 @@ poll_interval_secs = 30
 
     /// Waits until the server's `/healthz` answers 200.
     async fn ready(&mut self, http: &reqwest::Client) -> anyhow::Result<()> {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Some(status) = self.server.try_wait()? {
-                bail!("pwa-billing serve exited ({status}) before answering (see its log above)");
-            }
-            let answered = http.get(format!("{}/healthz", self.url)).send().await;
-            if answered.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("pwa-billing serve did not answer /healthz within {READY_TIMEOUT:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let server = &mut self.server;
+        let exited = || server.try_wait().ok().flatten().map(|s| s.to_string());
+        wait_healthy(
+            http,
+            &format!("{}/healthz", self.url),
+            READY_TIMEOUT,
+            exited,
+        )
+        .await
+        .context("pwa-billing serve did not become ready (see its log above)")
     }
 
     /// Stops both (SIGKILL: nothing of them is kept).
@@ -290,33 +202,8 @@ poll_interval_secs = 30
     }
 }
 
-fn pid(child: &Child) -> anyhow::Result<String> {
-    Ok(child
+fn pid(child: &Child) -> anyhow::Result<u32> {
+    child
         .id()
-        .ok_or_else(|| anyhow!("the process exited at once"))?
-        .to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_its_own_cpu_and_memory() {
-        let clock = CpuClock::start();
-        let mut x = 0u64;
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_millis(200) {
-            x = x.wrapping_mul(31).wrapping_add(7);
-        }
-        assert!(x != 1);
-        let share = clock.share_of_one_core();
-        // Up to one core; well below at times on a machine other builds share.
-        assert!(
-            share > 0.05 && share < 1.5,
-            "a busy loop uses up to one core: {share}"
-        );
-        let rss = peak_rss_mib("self").unwrap();
-        assert!(rss > 0.5 && rss < 1024.0, "{rss}");
-    }
+        .ok_or_else(|| anyhow!("the process exited at once"))
 }

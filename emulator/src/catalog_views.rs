@@ -14,8 +14,7 @@ use serde_json::{json, Value};
 use crate::catalog_file::{Amount, LATEST_REGIONS_VERSION};
 use crate::state::Model;
 
-/// The purchase option id an `InAppProduct` gets in the one-time product view.
-pub const LEGACY_OPTION: &str = "legacy";
+pub use play_model::ids::LEGACY_OPTION;
 
 fn legacy_price(money: &Value) -> Option<Value> {
     let a = Amount::from_money(money)?;

@@ -195,7 +195,7 @@ pub fn purchase_view(m: &Model, p: &Purchase) -> Value {
         "productId": p.product_id,
         "accountId": p.account_id,
         "orderId": p.order_id,
-        "latestOrderId": p.latest_order_id(),
+        "latestOrderId": p.latest_successful_order_id(),
         "state": state,
         "acknowledged": p.acknowledged,
         "consumed": p.consumed,

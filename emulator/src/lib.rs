@@ -31,6 +31,8 @@ pub mod catalog;
 pub mod catalog_views;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod control;
 pub mod device;
 pub mod error;
@@ -171,6 +173,15 @@ impl Emulator {
         self.shared.keys.service_account_json(&self.shared.base_url)
     }
 
+    /// Writes [`Self::service_account_key`] to `path` readable by its owner alone (mode
+    /// 600, which `pwa-billing` requires of a key file).
+    pub fn write_service_account_key(&self, path: &std::path::Path) -> std::io::Result<()> {
+        write_private_file(
+            path,
+            &serde_json::to_vec_pretty(&self.service_account_key())?,
+        )
+    }
+
     /// The JWKS that verifies RTDN pushes' OIDC tokens.
     pub fn jwks(&self) -> Value {
         self.shared.keys.jwks()
@@ -306,4 +317,17 @@ impl Drop for RunningEmulator {
             let _ = tx.send(());
         }
     }
+}
+
+/// Writes `bytes` to `path` readable by its owner alone (mode 600, created so: never
+/// readable by others, not even for a moment), as keys and secrets must be.
+pub fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, bytes)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(())
 }

@@ -37,6 +37,10 @@ struct Args {
     /// A quota limit, NAME=N (repeatable), e.g. `--quota purchases_per_minute=10`; 0 disables.
     #[arg(long = "quota", value_name = "NAME=N")]
     quotas: Vec<String>,
+    /// Write the service-account key file to FILE (mode 600) once listening, for
+    /// `pwa-billing --set service_account_key=FILE` (and Google's client libraries).
+    #[arg(long, value_name = "FILE", env = "PLAY_EMULATOR_WRITE_KEY")]
+    write_key: Option<PathBuf>,
     /// Print the demo catalog as TOML and exit.
     #[arg(long)]
     print_demo_catalog: bool,
@@ -97,10 +101,18 @@ async fn main() -> anyhow::Result<()> {
         "play-emulator listening on {} (package {package})",
         emulator.url()
     );
-    println!(
-        "service account key: {}/emulator/v1/service-account.json",
-        emulator.url()
-    );
+    match &args.write_key {
+        Some(path) => {
+            emulator.write_service_account_key(path).map_err(|e| {
+                anyhow::anyhow!("--write-key: cannot write {}: {e}", path.display())
+            })?;
+            println!("service account key: {} (mode 600)", path.display());
+        }
+        None => println!(
+            "service account key: {}/emulator/v1/service-account.json",
+            emulator.url()
+        ),
+    }
     shutdown_signal().await;
     emulator.shutdown().await;
     Ok(())

@@ -133,9 +133,15 @@ impl Model {
     /// Records the charge of the purchase's latest order at `at` (a purchase completed, a
     /// renewal, a replacement).
     pub(crate) fn record_charge(&mut self, token: &str, at: i64) {
-        let Some(p) = self.purchases.get(token) else {
-            return;
-        };
+        if let Some(charge) = self.order_of(token, at) {
+            self.ledger.charges.push(charge);
+        }
+    }
+
+    /// The order of the purchase's latest order id at `at`, charged or not (`orders.get`
+    /// answers a pending order from it).
+    pub(crate) fn order_of(&self, token: &str, at: i64) -> Option<Charge> {
+        let p = self.purchases.get(token)?;
         let (unit_price_micros, currency, base_plan_id) = match (&p.kind, &p.plan) {
             (Kind::Subscription, Some(plan)) => (
                 plan.price_micros,
@@ -158,7 +164,7 @@ impl Model {
                 )
             }
         };
-        let charge = Charge {
+        Some(Charge {
             token: token.to_string(),
             order_id: p.latest_order_id(),
             at_ms: at,
@@ -174,8 +180,7 @@ impl Model {
             currency,
             region_code: p.region_code.clone(),
             test: p.test,
-        };
-        self.ledger.charges.push(charge);
+        })
     }
 }
 

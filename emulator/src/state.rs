@@ -241,10 +241,21 @@ pub struct Purchase {
     pub voided: bool,
     /// Bumped on every change (the subscription's `etag`).
     pub version: u64,
+    /// Whether Play has charged an order of this token yet (a pending purchase, or the new
+    /// token of a deferred replacement before its first renewal, has none).
+    pub charged: bool,
+    /// One-time: the purchase option bought (the product's legacy-compatible buy option, as
+    /// `monetization.onetimeproducts` lists it).
+    pub purchase_option_id: Option<String>,
 }
 
 impl Purchase {
-    /// The latest successful order id.
+    /// The latest successful order id, `None` before the first charge (Google: "Not present
+    /// if the item is not owned by the user yet").
+    pub fn latest_successful_order_id(&self) -> Option<String> {
+        self.charged.then(|| self.latest_order_id())
+    }
+    /// The id of the latest order (charged or, before the first charge, the pending one).
     pub fn latest_order_id(&self) -> String {
         if self.renewals == 0 {
             self.order_id.clone()
@@ -749,6 +760,8 @@ impl Model {
                 None
             }
         };
+        let purchase_option_id =
+            (new.kind == Kind::Product).then(|| self.legacy_option_id(&new.product_id));
         let token = new_purchase_token();
         let expiry = match &plan {
             Some(p) if !new.pending => period(&p.period).add_to(now),
@@ -793,11 +806,13 @@ impl Model {
             replaced_by: None,
             voided: false,
             version: 1,
+            charged: false,
+            purchase_option_id,
         };
         self.purchases.insert(token.clone(), purchase);
         self.purchase_order.push(token.clone());
         if !new.pending {
-            self.record_charge(&token, now);
+            self.charge(&token, now);
             match new.kind {
                 Kind::Product => self.notify_one_time(
                     now,
@@ -811,6 +826,30 @@ impl Model {
             }
         }
         Ok(token)
+    }
+
+    /// Charges the purchase's latest order at `at`: the ledger entry `orders.get` answers
+    /// and the reports list, and from now on its `latestSuccessfulOrderId`.
+    fn charge(&mut self, token: &str, at: i64) {
+        if let Some(p) = self.purchases.get_mut(token) {
+            p.charged = true;
+        }
+        self.record_charge(token, at);
+    }
+
+    /// The id of a one-time product's legacy-compatible buy option (the one a purchase by
+    /// sku buys), as `monetization.onetimeproducts` lists it.
+    pub fn legacy_option_id(&self, product_id: &str) -> String {
+        self.one_time_products
+            .get(product_id)
+            .and_then(|p| p["purchaseOptions"].as_array())
+            .and_then(|o| {
+                o.iter()
+                    .find(|o| o["buyOption"]["legacyCompatible"] == true)
+            })
+            .and_then(|o| o["purchaseOptionId"].as_str())
+            .unwrap_or(crate::catalog_views::LEGACY_OPTION)
+            .to_string()
     }
 
     /// A purchase by token, mutable, its version bumped.
@@ -833,7 +872,7 @@ impl Model {
                 p.product_state = ProductState::Purchased;
                 p.purchased_ms = Some(now);
                 let sku = p.product_id.clone();
-                self.record_charge(token, now);
+                self.charge(token, now);
                 self.notify_one_time(now, token, &sku, OneTimeNotificationType::Purchased);
             }
             Kind::Subscription if p.sub_state == SubState::Pending => {
@@ -848,7 +887,7 @@ impl Model {
                         .unwrap_or_default(),
                 )
                 .add_to(now);
-                self.record_charge(token, now);
+                self.charge(token, now);
                 self.notify_subscription(now, token, SubscriptionNotificationType::Purchased);
             }
             _ => return Err("the purchase is not pending".into()),
@@ -896,6 +935,9 @@ impl Model {
         let p = self.purchases.get(token).ok_or("unknown token")?;
         if p.voided {
             return Err("the purchase is already voided".into());
+        }
+        if !p.charged {
+            return Err("the purchase has no charged order to refund".into());
         }
         if p.kind == Kind::Product && p.product_state != ProductState::Purchased {
             return Err("only a purchased one-time purchase can be voided".into());
@@ -976,7 +1018,7 @@ impl Model {
         p.cancel = None;
         p.hold_until_ms = None;
         p.auto_resume_ms = None;
-        self.record_charge(token, at);
+        self.charge(token, at);
         self.notify_subscription(at, token, notification_type);
     }
 
@@ -1136,6 +1178,60 @@ impl Model {
         self.notify_subscription(at, token, SubscriptionNotificationType::Canceled);
     }
 
+    /// `orders.refund`: refunds one charged order (a voided entry and a
+    /// voidedPurchaseNotification, as Play sends for every refund). With `revoke`, the
+    /// purchase ends too (a subscription EXPIRED with SUBSCRIPTION_REVOKED, a one-time
+    /// purchase no longer owned); without, the entitlement stays.
+    pub fn refund_order(&mut self, order_id: &str, at: i64, revoke: bool) -> Result<(), String> {
+        let charge = self
+            .ledger
+            .charges
+            .iter()
+            .find(|c| c.order_id == order_id)
+            .ok_or("order not found")?;
+        let (token, charged_at) = (charge.token.clone(), charge.at_ms);
+        if self
+            .voided
+            .iter()
+            .any(|v| v.order_id == order_id && !v.partial)
+        {
+            return Err("the order is already refunded".into());
+        }
+        let kind = self.purchases[&token].kind;
+        if revoke && kind == Kind::Subscription {
+            self.notify_subscription(at, &token, SubscriptionNotificationType::Revoked);
+        }
+        let p = self.touch(&token);
+        let quantity = (kind == Kind::Product).then(|| p.refundable_quantity());
+        if kind == Kind::Product {
+            p.refunded_quantity = p.quantity;
+        }
+        if revoke {
+            p.voided = true;
+            match kind {
+                Kind::Product => p.product_state = ProductState::Canceled,
+                Kind::Subscription => {
+                    p.sub_state = SubState::Expired;
+                    p.auto_renew = false;
+                    p.expiry_ms = p.expiry_ms.min(at);
+                }
+            }
+        }
+        self.voided.push(Voided {
+            token: token.clone(),
+            order_id: order_id.into(),
+            purchase_time_ms: charged_at,
+            voided_time_ms: at,
+            source: 1,
+            reason: 0,
+            quantity,
+            partial: false,
+            kind,
+        });
+        self.notify_voided(at, &token, order_id, kind, false);
+        Ok(())
+    }
+
     /// Revokes a subscription now with a refund: EXPIRED, a voided entry, SUBSCRIPTION_REVOKED
     /// and a voidedPurchaseNotification.
     pub fn revoke(&mut self, token: &str, at: i64, source: i32) -> Result<(), String> {
@@ -1221,6 +1317,8 @@ impl Model {
             replaced_by: None,
             voided: false,
             version: 1,
+            charged: false,
+            purchase_option_id: None,
         };
         self.purchases.insert(token.clone(), new);
         self.purchase_order.push(token.clone());
@@ -1231,7 +1329,7 @@ impl Model {
         o.expiry_ms = o.expiry_ms.min(now);
         o.replaced_by = Some(token.clone());
         if mode != ReplacementMode::Deferred {
-            self.record_charge(&token, now);
+            self.charge(&token, now);
         }
         self.notify_subscription(now, &token, SubscriptionNotificationType::Purchased);
         Ok(token)
@@ -1272,7 +1370,7 @@ impl Model {
                     best = Some((at, p.token.clone(), due));
                 }
             };
-            if !p.voided && !p.acknowledged {
+            if !p.voided && !p.acknowledged && p.charged {
                 if let Some(t) = p.purchased_ms {
                     let live = match p.kind {
                         Kind::Product => p.product_state == ProductState::Purchased,

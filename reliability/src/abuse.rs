@@ -31,7 +31,8 @@ pub async fn replay(env: &Env, rounds: usize) -> anyhow::Result<Vec<Row>> {
         world.dir.path(),
         "com.other.app",
         "http://127.0.0.1:9/unused",
-    )?;
+    )
+    .await?;
     let mut cases = Vec::new();
     let mut owners = Vec::new();
     for _ in 0..rounds {

@@ -13,9 +13,10 @@ use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::procs::{peak_rss_kib, ADMIN_KEY};
+use crate::procs::ADMIN_KEY;
 use crate::report::Row;
 use crate::world::{user_jwt, Database, Env, World};
+use pwa_billing_test_kit::peak_rss_kib;
 
 /// How big the attack is.
 #[derive(Debug, Clone, Copy)]

@@ -2,13 +2,13 @@
 //! binaries on 127.0.0.1 with their configuration files in a temporary directory.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use pwa_billing_test_kit::{announced_url, wait_healthy};
 
 /// A shared secret of at least 32 bytes for the callers' HS256 JWTs.
 pub const JWT_SECRET: &str = "reliability-jwt-secret-0123456789abcdef";
@@ -63,16 +63,10 @@ pub fn catalog_file(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// A free TCP port on 127.0.0.1 (bound, read, released).
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
-
 /// A running `play-emulator`; killed when dropped.
 #[derive(Debug)]
 pub struct EmulatorProcess {
-    child: Child,
+    _child: tokio::process::Child,
     /// Its URL, `http://127.0.0.1:PORT`.
     pub url: String,
 }
@@ -80,7 +74,12 @@ pub struct EmulatorProcess {
 impl EmulatorProcess {
     /// Starts the emulator of `package` pushing RTDNs to `push_url`, and waits for its URL
     /// on stdout.
-    pub fn start(bins: &Bins, dir: &Path, package: &str, push_url: &str) -> anyhow::Result<Self> {
+    pub async fn start(
+        bins: &Bins,
+        dir: &Path,
+        package: &str,
+        push_url: &str,
+    ) -> anyhow::Result<Self> {
         let config = dir.join(format!("emulator-{package}.toml"));
         std::fs::write(
             &config,
@@ -88,8 +87,9 @@ impl EmulatorProcess {
                 "port = 0\npackage_name = \"{package}\"\n[rtdn]\npush_url = \"{push_url}\"\naudience = \"{RTDN_AUDIENCE}\"\nmin_backoff_ms = 100\nmax_backoff_ms = 2000\n"
             ),
         )?;
-        let log = File::create(dir.join(format!("emulator-{package}.log")))?;
-        let mut child = Command::new(&bins.emulator)
+        let log_path = dir.join(format!("emulator-{package}.log"));
+        let log = File::create(&log_path)?;
+        let mut child = tokio::process::Command::new(&bins.emulator)
             .arg("--config")
             .arg(&config)
             .arg("--catalog")
@@ -98,39 +98,14 @@ impl EmulatorProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
+            .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("starting {}", bins.emulator.display()))?;
         let stdout = child.stdout.take().context("emulator stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("play-emulator listening on ") {
-                    let url = rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    let _ = tx.send(url);
-                }
-            }
-        });
-        match rx.recv_timeout(READY_TIMEOUT) {
-            Ok(url) => Ok(Self { child, url }),
-            Err(_) => {
-                let _ = child.kill();
-                bail!(
-                    "play-emulator did not print its URL within {READY_TIMEOUT:?} (log: {})",
-                    dir.join(format!("emulator-{package}.log")).display()
-                )
-            }
-        }
-    }
-}
-
-impl Drop for EmulatorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let url = announced_url(stdout, "play-emulator listening on ", READY_TIMEOUT)
+            .await
+            .with_context(|| format!("play-emulator (log: {})", log_path.display()))?;
+        Ok(Self { _child: child, url })
     }
 }
 
@@ -254,44 +229,30 @@ enabled = false
             .with_context(|| format!("starting {}", self.bin.display()))?;
         self.child = Some(child);
         self.starts += 1;
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                self.child = None;
-                bail!(
-                    "pwa-billing serve exited ({status}) before answering /healthz; log {}:\n{}",
-                    self.log.display(),
-                    tail(&self.log)
-                );
-            }
-            let ok = http
-                .get(format!("{}/healthz", self.url))
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ok {
-                // Started from the catalog file as a user's server is: nothing deprecated.
-                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                if let Some(line) = log.lines().find(|l| l.contains("deprecated")) {
-                    self.kill();
-                    bail!(
-                        "pwa-billing serve warned of a deprecation at start ({}): {line}",
-                        self.log.display()
-                    );
-                }
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                self.kill();
-                bail!("pwa-billing serve did not answer /healthz within {READY_TIMEOUT:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let child = &mut self.child;
+        let exited = || {
+            let status = child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            status.map(|s| s.to_string())
+        };
+        let healthz = format!("{}/healthz", self.url);
+        if let Err(e) = wait_healthy(http, &healthz, READY_TIMEOUT, exited).await {
+            self.kill();
+            bail!(
+                "pwa-billing serve: {e}; log {}:\n{}",
+                self.log.display(),
+                tail(&self.log)
+            );
         }
+        // Started from the catalog file as a user's server is: nothing deprecated.
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        if let Some(line) = log.lines().find(|l| l.contains("deprecated")) {
+            self.kill();
+            bail!(
+                "pwa-billing serve warned of a deprecation at start ({}): {line}",
+                self.log.display()
+            );
+        }
+        Ok(())
     }
 
     /// SIGKILL, then reaps it.
@@ -358,13 +319,4 @@ pub fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-/// Peak resident memory (VmHWM) of a running process, in KiB.
-pub fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -9,12 +9,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
+use pwa_billing_test_kit::free_port;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::procs::{
-    free_port, Bins, EmulatorProcess, ServerProcess, ServerSettings, JWT_SECRET, PACKAGE,
-};
+use crate::procs::{Bins, EmulatorProcess, ServerProcess, ServerSettings, JWT_SECRET, PACKAGE};
 
 /// What the suite was asked to run on.
 #[derive(Debug, Clone)]
@@ -74,7 +73,8 @@ impl World {
             dir.path(),
             PACKAGE,
             &format!("http://127.0.0.1:{}/v1/rtdn", ports[0]),
-        )?;
+        )
+        .await?;
         let key = http
             .get(format!("{}/emulator/v1/service-account.json", emulator.url))
             .send()

@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{AdminConfig, AuthConfig};
+use crate::config::{AdminConfig, AuthMethod};
 use crate::error::ApiError;
 use crate::jwks::{JwksCache, KeyError};
 use crate::state::AppState;
@@ -51,9 +51,9 @@ enum Mode {
 
 impl Authenticator {
     /// An authenticator for the configuration.
-    pub fn new(config: &AuthConfig, http: reqwest::Client) -> Self {
+    pub fn new(config: &AuthMethod, http: reqwest::Client) -> Self {
         match config {
-            AuthConfig::Hs256 {
+            AuthMethod::Hs256 {
                 secret,
                 issuer,
                 audience,
@@ -72,7 +72,7 @@ impl Authenticator {
                     validation,
                 })
             }
-            AuthConfig::Jwks {
+            AuthMethod::Jwks {
                 url,
                 issuer,
                 audience,
@@ -326,7 +326,7 @@ mod tests {
     #[tokio::test]
     async fn hs256_checks_signature_expiry_and_optional_claims() {
         let plain = Authenticator::new(
-            &AuthConfig::Hs256 {
+            &AuthMethod::Hs256 {
                 secret: SECRET.into(),
                 issuer: None,
                 audience: None,
@@ -351,7 +351,7 @@ mod tests {
         assert!(plain.authenticate(&empty_sub).await.is_err());
 
         let strict = Authenticator::new(
-            &AuthConfig::Hs256 {
+            &AuthMethod::Hs256 {
                 secret: SECRET.into(),
                 issuer: Some("me".into()),
                 audience: Some("app".into()),
@@ -389,7 +389,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         let auth = Authenticator::new(
-            &AuthConfig::Jwks {
+            &AuthMethod::Jwks {
                 url: Url::parse(&format!("http://{addr}/jwks")).unwrap(),
                 issuer: "https://id.example".into(),
                 audience: "pwa".into(),

@@ -4,8 +4,8 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::config::ProductKind;
-use crate::db::purchases::{PurchaseRow, ShownRow};
+use crate::db::purchases::{PurchaseRow, PurchaseState, ShownRow};
+use crate::product::ProductKind;
 
 /// The state of an entitlement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -76,6 +76,8 @@ impl EntitlementState {
     }
 }
 
+crate::db::stored_as_text!(EntitlementState, "entitlement state");
+
 /// One entitlement of the caller.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -103,14 +105,14 @@ pub struct Entitlement {
 }
 
 impl Entitlement {
-    /// The view of a granted row at time `now_ms`; `None` for a pending or unreadable row.
+    /// The view of a granted row at time `now_ms`; `None` for a pending row.
     pub fn from_row(row: &PurchaseRow, now_ms: i64) -> Option<Self> {
         Self::new(
             Shown {
                 id: row.id.clone(),
                 item_id: row.item_id.clone(),
-                kind: &row.kind,
-                state: &row.state,
+                kind: row.kind,
+                state: row.state,
                 quantity: row.quantity,
                 expires_at: row.expires_at,
                 test: row.test,
@@ -126,8 +128,8 @@ impl Entitlement {
             Shown {
                 id: row.id,
                 item_id: row.item_id,
-                kind: &row.kind,
-                state: &row.state,
+                kind: row.kind,
+                state: row.state,
                 quantity: row.quantity,
                 expires_at: row.expires_at,
                 test: row.test,
@@ -137,9 +139,10 @@ impl Entitlement {
         )
     }
 
-    fn new(row: Shown<'_>, now_ms: i64) -> Option<Self> {
-        let state = EntitlementState::parse(row.state)?;
-        let kind = ProductKind::parse(row.kind)?;
+    fn new(row: Shown, now_ms: i64) -> Option<Self> {
+        let PurchaseState::Granted(state) = row.state else {
+            return None;
+        };
         let not_expired = row.expires_at.is_none_or(|e| e > now_ms);
         let entitled = match state {
             EntitlementState::Active
@@ -151,7 +154,7 @@ impl Entitlement {
         Some(Self {
             id: row.id,
             item_id: row.item_id,
-            kind,
+            kind: row.kind,
             state,
             entitled,
             quantity: row.quantity,
@@ -163,11 +166,11 @@ impl Entitlement {
 }
 
 /// The columns an entitlement is made of, owned or borrowed as each caller has them.
-struct Shown<'a> {
+struct Shown {
     id: String,
     item_id: String,
-    kind: &'a str,
-    state: &'a str,
+    kind: ProductKind,
+    state: PurchaseState,
     quantity: i64,
     expires_at: Option<i64>,
     test: i64,
@@ -186,14 +189,17 @@ pub fn format_ms(ms: i64) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn row(kind: &str, state: &str, expires_at: Option<i64>) -> PurchaseRow {
+    use EntitlementState::*;
+    use ProductKind::*;
+
+    fn row(kind: ProductKind, state: PurchaseState, expires_at: Option<i64>) -> PurchaseRow {
         PurchaseRow {
             purchase_token: "t".into(),
             id: "id".into(),
             account_id: "a".into(),
             item_id: "i".into(),
-            kind: kind.into(),
-            state: state.into(),
+            kind,
+            state,
             quantity: 2,
             expires_at,
             test: 1,
@@ -211,34 +217,41 @@ mod tests {
     fn entitled_follows_state_and_expiry() {
         let now = 1_000_000;
         let entitled = |kind, state, expires| {
-            Entitlement::from_row(&row(kind, state, expires), now)
+            Entitlement::from_row(&row(kind, PurchaseState::Granted(state), expires), now)
                 .unwrap()
                 .entitled
         };
-        assert!(entitled("non_consumable", "active", None));
+        assert!(entitled(NonConsumable, Active, None));
         assert!(
-            entitled("consumable", "consumed", None),
+            entitled(Consumable, Consumed, None),
             "a consumed quantity stays credited"
         );
-        assert!(entitled("subscription", "active", Some(now + 1)));
+        assert!(entitled(Subscription, Active, Some(now + 1)));
         assert!(
-            !entitled("subscription", "active", Some(now)),
+            !entitled(Subscription, Active, Some(now)),
             "past its expiry"
         );
-        assert!(entitled("subscription", "grace_period", Some(now + 1)));
+        assert!(entitled(Subscription, GracePeriod, Some(now + 1)));
         assert!(
-            entitled("subscription", "canceled", Some(now + 1)),
+            entitled(Subscription, Canceled, Some(now + 1)),
             "canceled: until expiry"
         );
-        assert!(!entitled("subscription", "canceled", Some(now - 1)));
-        for state in [
-            "on_hold", "paused", "expired", "revoked", "refunded", "replaced",
-        ] {
-            assert!(!entitled("subscription", state, Some(now + 1)), "{state}");
+        assert!(!entitled(Subscription, Canceled, Some(now - 1)));
+        for state in [OnHold, Paused, Expired, Revoked, Refunded, Replaced] {
+            assert!(!entitled(Subscription, state, Some(now + 1)), "{state:?}");
         }
-        assert!(Entitlement::from_row(&row("consumable", "pending", None), now).is_none());
-        let e = Entitlement::from_row(&row("subscription", "active", Some(1_767_225_600_000)), now)
-            .unwrap();
+        assert!(
+            Entitlement::from_row(&row(Consumable, PurchaseState::Pending, None), now).is_none()
+        );
+        let e = Entitlement::from_row(
+            &row(
+                Subscription,
+                PurchaseState::Granted(Active),
+                Some(1_767_225_600_000),
+            ),
+            now,
+        )
+        .unwrap();
         assert_eq!(e.expires_at.as_deref(), Some("2026-01-01T00:00:00Z"));
         assert!(e.test);
         assert_eq!(e.quantity, 2);

@@ -16,18 +16,21 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::config::{Config, ProductKind};
+use crate::config::Config;
 use crate::db::fetches::{self, Fetched};
-use crate::db::purchases::{self, PurchaseRow};
-use crate::db::{lifecycle as store, now_ms, Db};
-use crate::entitlement::EntitlementState;
+use crate::db::outbox::{self, Job, NewJob};
+use crate::db::purchases::{self, PurchaseRow, PurchaseState};
+use crate::db::{now_ms, rtdn_messages, Db};
+use crate::entitlement::EntitlementState::{
+    Active, Canceled, Consumed, Expired, GracePeriod, OnHold, Paused, Replaced, Revoked,
+};
 use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
-use crate::outbox::{self, Job, NewJob};
 use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::product::ProductKind;
 use crate::rtdn::coalesce::Refetches;
 use crate::rtdn::{
     DeveloperNotification, OneTimeNotificationType, RefundType, SubscriptionNotificationType,
@@ -35,6 +38,9 @@ use crate::rtdn::{
 use crate::single_flight::KeyedLocks;
 use crate::verify::{settle_key, SettlePayload, JOB_ACKNOWLEDGE, JOB_CONSUME};
 use crate::worker::{JobError, JobFuture, JobHandler};
+use PurchaseState::Granted;
+
+const PENDING: PurchaseState = PurchaseState::Pending;
 
 /// Job kind: process a stored RTDN message (payload `{"messageId"}`).
 pub const JOB_RTDN: &str = "rtdn";
@@ -89,11 +95,6 @@ fn ms(t: Option<time::OffsetDateTime>) -> Option<i64> {
     t.map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-/// States no later signal changes.
-fn is_final(state: &str) -> bool {
-    matches!(state, "revoked" | "refunded" | "replaced")
-}
-
 impl Lifecycle {
     /// The lifecycle of the configuration's products; `wake` is notified on new jobs;
     /// `locks` are the per-token locks shared with the [`crate::verify::Verifier`].
@@ -144,7 +145,7 @@ impl Lifecycle {
     /// Whether a "purchased" notification needs no Google call: the token is stored past
     /// pending, so the verification already read what the notification announces.
     fn already_purchased(purchased: bool, existing: Option<&PurchaseRow>) -> bool {
-        purchased && existing.is_some_and(|r| r.state != "pending")
+        purchased && existing.is_some_and(|r| r.state != PENDING)
     }
 
     /// The purchase read for a "purchased" notification about a token not stored yet,
@@ -175,7 +176,7 @@ impl Lifecycle {
 
     /// Checks a stored purchase with Google again (reconcile).
     pub async fn recheck(&self, row: &PurchaseRow) -> Result<Change, JobError> {
-        if row.kind == ProductKind::Subscription.as_str() {
+        if row.kind == ProductKind::Subscription {
             self.subscription(&row.purchase_token, None, false).await
         } else {
             self.product(&row.item_id, &row.purchase_token, false).await
@@ -194,23 +195,19 @@ impl Lifecycle {
             );
             return Ok(Change::Ignored);
         };
-        if partial && row.kind != ProductKind::Subscription.as_str() {
+        if partial && row.kind != ProductKind::Subscription {
             return self.product(&row.item_id, token, false).await;
         }
-        if is_final(&row.state) || row.state == "pending" {
+        if row.state.is_final() || row.state == PENDING {
             return Ok(Change::Unchanged);
         }
-        let changed = store::set_state_and_quantity(
-            &self.db,
-            token,
-            EntitlementState::Revoked.as_str(),
-            row.quantity,
-        )
-        .await
-        .map_err(from_db)?;
+        let changed =
+            purchases::set_state_and_quantity(&self.db, token, Granted(Revoked), row.quantity)
+                .await
+                .map_err(from_db)?;
         if changed {
             tracing::info!(account = %fingerprint(&row.account_id), item = %row.item_id, token = %fingerprint(token), "purchase voided: entitlement revoked");
-            self.metrics.lifecycle("revoked");
+            self.metrics.lifecycle(Revoked.as_str());
         }
         Ok(if changed {
             Change::Changed
@@ -230,7 +227,7 @@ impl Lifecycle {
     ) -> Result<Change, JobError> {
         let _flight = self.locks.lock(token).await;
         let existing = purchases::find(&self.db, token).await.map_err(from_db)?;
-        if existing.as_ref().is_some_and(|r| is_final(&r.state))
+        if existing.as_ref().is_some_and(|r| r.state.is_final())
             || Self::already_purchased(purchased, existing.as_ref())
         {
             return Ok(Change::Unchanged);
@@ -267,16 +264,16 @@ impl Lifecycle {
             return Ok(Change::Ignored);
         }
         let state = match s.subscription_state {
-            SubscriptionState::Pending => "pending",
-            SubscriptionState::Active => "active",
-            SubscriptionState::InGracePeriod => "grace_period",
-            SubscriptionState::OnHold => "on_hold",
-            SubscriptionState::Paused => "paused",
-            SubscriptionState::Canceled => "canceled",
+            SubscriptionState::Pending => PENDING,
+            SubscriptionState::Active => Granted(Active),
+            SubscriptionState::InGracePeriod => Granted(GracePeriod),
+            SubscriptionState::OnHold => Granted(OnHold),
+            SubscriptionState::Paused => Granted(Paused),
+            SubscriptionState::Canceled => Granted(Canceled),
             SubscriptionState::Expired if hint == Some(SubscriptionNotificationType::Revoked) => {
-                "revoked"
+                Granted(Revoked)
             }
-            SubscriptionState::Expired => "expired",
+            SubscriptionState::Expired => Granted(Expired),
             SubscriptionState::PendingPurchaseCanceled => return self.forget_pending(token).await,
             SubscriptionState::Unspecified | SubscriptionState::Unknown => {
                 tracing::warn!(
@@ -319,7 +316,7 @@ impl Lifecycle {
     async fn product(&self, sku: &str, token: &str, purchased: bool) -> Result<Change, JobError> {
         let _flight = self.locks.lock(token).await;
         let existing = purchases::find(&self.db, token).await.map_err(from_db)?;
-        if existing.as_ref().is_some_and(|r| is_final(&r.state))
+        if existing.as_ref().is_some_and(|r| r.state.is_final())
             || Self::already_purchased(purchased, existing.as_ref())
         {
             return Ok(Change::Unchanged);
@@ -355,10 +352,10 @@ impl Lifecycle {
             }
         };
         let (state, settle) = match p.state() {
-            ProductPurchaseState::Pending => ("pending", None),
+            ProductPurchaseState::Pending => (PENDING, None),
             ProductPurchaseState::Canceled => match &existing {
-                Some(row) if row.state == "pending" => return self.forget_pending(token).await,
-                Some(_) => ("revoked", None),
+                Some(row) if row.state == PENDING => return self.forget_pending(token).await,
+                Some(_) => (Granted(Revoked), None),
                 None => return Ok(Change::Ignored),
             },
             ProductPurchaseState::Unknown(n) => {
@@ -371,14 +368,15 @@ impl Lifecycle {
             }
             ProductPurchaseState::Purchased if kind == ProductKind::Consumable => {
                 if p.is_consumed() {
-                    ("consumed", None)
+                    (Granted(Consumed), None)
                 } else {
-                    ("active", Some(JOB_CONSUME))
+                    (Granted(Active), Some(JOB_CONSUME))
                 }
             }
-            ProductPurchaseState::Purchased => {
-                ("active", (!p.is_acknowledged()).then_some(JOB_ACKNOWLEDGE))
-            }
+            ProductPurchaseState::Purchased => (
+                Granted(Active),
+                (!p.is_acknowledged()).then_some(JOB_ACKNOWLEDGE),
+            ),
         };
         let observed = Observed {
             state,
@@ -405,7 +403,7 @@ impl Lifecycle {
 
     /// A pending purchase whose payment was canceled: nothing was granted; forget it.
     async fn forget_pending(&self, token: &str) -> Result<Change, JobError> {
-        let deleted = store::delete_pending(&self.db, token)
+        let deleted = purchases::delete_pending(&self.db, token)
             .await
             .map_err(from_db)?;
         if deleted {
@@ -441,7 +439,11 @@ impl Lifecycle {
     /// `account` if it has purchases here.
     async fn known_account(&self, account: Option<&str>) -> Result<Option<String>, JobError> {
         match account {
-            Some(a) if store::account_known(&self.db, a).await.map_err(from_db)? => {
+            Some(a)
+                if purchases::account_known(&self.db, a)
+                    .await
+                    .map_err(from_db)? =>
+            {
                 Ok(Some(a.to_string()))
             }
             _ => Ok(None),
@@ -464,10 +466,10 @@ impl Lifecycle {
             tracing::info!(item = %item_id, token = %fingerprint(token), "a purchase for no known account; ignored (the app's restore() will claim it)");
             return Ok(Change::Ignored);
         };
-        if existing.is_none() && o.state == "pending" {
+        if existing.is_none() && o.state == PENDING {
             return Ok(Change::Ignored);
         }
-        let live = !matches!(o.state, "pending" | "expired" | "revoked");
+        let live = !matches!(o.state, PENDING | Granted(Expired | Revoked));
         let now = now_ms();
         let row = PurchaseRow {
             purchase_token: token.into(),
@@ -476,8 +478,8 @@ impl Lifecycle {
                 .map_or_else(|| uuid::Uuid::new_v4().to_string(), |r| r.id.clone()),
             account_id: account,
             item_id: item_id.into(),
-            kind: kind.as_str().into(),
-            state: o.state.into(),
+            kind,
+            state: o.state,
             quantity: o.quantity,
             expires_at: o.expires_at,
             test: i64::from(o.test),
@@ -485,7 +487,7 @@ impl Lifecycle {
             order_id: o.order_id,
             linked_purchase_token: o.linked_purchase_token,
             purchased_at: o.purchased_at,
-            granted_at: (o.state != "pending").then_some(now),
+            granted_at: (o.state != PENDING).then_some(now),
             created_at: now,
             updated_at: now,
         };
@@ -528,7 +530,7 @@ impl Lifecycle {
         }
         let mut retired = false;
         if let Some(linked) = row.linked_purchase_token.as_deref().filter(|_| live) {
-            retired = purchases::set_state(&mut tx, linked, EntitlementState::Replaced.as_str())
+            retired = purchases::set_state(&mut tx, linked, Granted(Replaced))
                 .await
                 .map_err(from_db)?;
         }
@@ -549,7 +551,7 @@ impl Lifecycle {
             }
             Change::Changed => {
                 tracing::info!(account = %fingerprint(&row.account_id), item = %item_id, token = %fingerprint(token), state = %row.state, "purchase changed");
-                self.metrics.lifecycle(o.state);
+                self.metrics.lifecycle(o.state.as_str());
             }
             _ => {}
         }
@@ -560,7 +562,7 @@ impl Lifecycle {
 /// What Google says about a token, in this server's terms.
 #[derive(Debug)]
 struct Observed {
-    state: &'static str,
+    state: PurchaseState,
     quantity: i64,
     expires_at: Option<i64>,
     test: bool,
@@ -600,7 +602,7 @@ impl RtdnHandler {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         let p: RtdnJob = serde_json::from_str(&job.payload)
             .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
-        let text = store::message(&self.0.db, &p.message_id)
+        let text = rtdn_messages::message(&self.0.db, &p.message_id)
             .await
             .map_err(from_db)?
             .ok_or_else(|| JobError::Permanent(format!("no stored message {}", p.message_id)))?;
@@ -615,7 +617,7 @@ impl RtdnHandler {
             .map(|s| s.purchase_token.as_str());
         let mut _turn = None;
         if let Some(token) = token {
-            let received_at = store::received_at(&self.0.db, &p.message_id)
+            let received_at = rtdn_messages::received_at(&self.0.db, &p.message_id)
                 .await
                 .map_err(from_db)?
                 .unwrap_or(i64::MAX);

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::db::{lifecycle as store, now_ms};
+use crate::db::{now_ms, purchases};
 use crate::lifecycle::Change;
 use crate::state::AppState;
 use crate::voided::SweepSummary;
@@ -55,7 +55,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<Summary> {
         voided: state.voided_poller().sweep(true).await?,
         ..Summary::default()
     };
-    let due = store::due_for_recheck(&state.db, now_ms(), STALE_AFTER).await?;
+    let due = purchases::due_for_recheck(&state.db, now_ms(), STALE_AFTER).await?;
     for row in due {
         summary.checked += 1;
         match state.lifecycle.recheck(&row).await {

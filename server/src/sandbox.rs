@@ -1,6 +1,8 @@
 //! `pwa-billing sandbox`: the embedded Play emulator, this server configured for it (SQLite
 //! in a data directory, HS256 sessions signed in through `POST /v1/dev/session`), the demo
-//! PWA at `/` and the npm package at `/pkg/`, on one machine with no Google account.
+//! PWA at `/` and the npm package at `/pkg/`, on one machine with no Google account. It
+//! writes its configuration to `DATA_DIR/pwa-billing.toml` so that every other command
+//! runs against it (`pwa-billing --config DATA_DIR/pwa-billing.toml reports import`).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -10,11 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use play_emulator::write_private_file;
 
-use crate::config::{
-    AdminConfig, AuthConfig, Config, Limits, ProductKind, ReportsConfig, RetryConfig, RtdnConfig,
-    VoidedConfig, WorkerConfig,
-};
+use crate::config::{AdminConfig, AuthConfig, Config, CorsConfig, ReportsConfig, RtdnConfig};
+use crate::product::ProductKind;
 use crate::server::{app_with_files, RunningServer};
 use crate::state::{AppState, SandboxInfo};
 
@@ -28,9 +29,9 @@ pub struct SandboxOptions {
     #[arg(long, default_value_t = 8090)]
     pub emulator_port: u16,
     /// The catalog the embedded emulator starts with (a `pwa-billing catalog` file, or the
-    /// emulator's own format); it also gives the server each product's kind. Default: the
-    /// built-in demo catalog.
-    #[arg(long, env = "PWA_BILLING_CATALOG")]
+    /// emulator's own format); it also gives the server each product's kind. Default:
+    /// configuration key `catalog`, else the built-in demo catalog.
+    #[arg(long)]
     pub catalog: Option<PathBuf>,
     /// Where the database, the emulator's service-account key and the session secret live.
     #[arg(long, default_value = ".pwa-billing-sandbox")]
@@ -64,7 +65,7 @@ pub fn sandbox_products(catalog: &play_emulator::Catalog) -> BTreeMap<String, Pr
         .map(|(id, kind)| (id.to_string(), *kind))
         .collect();
     if let Some(file) = &catalog.file {
-        products.extend(crate::catalog::product_kinds(file));
+        products.extend(crate::product::product_kinds(file));
     }
     for s in &catalog.subscriptions {
         products
@@ -79,22 +80,41 @@ pub fn sandbox_products(catalog: &play_emulator::Catalog) -> BTreeMap<String, Pr
     products
 }
 
-/// Runs the sandbox until `shutdown` completes.
+/// The configuration file the sandbox writes in its data directory.
+pub const CONFIG_FILE: &str = "pwa-billing.toml";
+
+/// Runs the sandbox until `shutdown` completes. `base` (the layered configuration, not
+/// validated) gives every key the sandbox does not set itself.
 pub async fn run(
     options: SandboxOptions,
+    base: Config,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("--data-dir: cannot create {}", options.data_dir.display()))?;
+    let data_dir = std::fs::canonicalize(&options.data_dir)
+        .with_context(|| format!("--data-dir {}", options.data_dir.display()))?;
     let mut emulator_config = play_emulator::Config {
         port: options.emulator_port,
         ..Default::default()
     };
-    if let Some(path) = &options.catalog {
+    if let Some(path) = options.catalog.as_ref().or(base.catalog.as_ref()) {
         emulator_config.catalog = play_emulator::Catalog::from_file(path)
             .with_context(|| format!("--catalog {}", path.display()))?;
     }
     let products = sandbox_products(&emulator_config.catalog);
+    let catalog_path = data_dir.join("catalog.toml");
+    let mut catalog_file = emulator_config.catalog.to_catalog_file();
+    for (id, product) in catalog_file.one_time_products.iter_mut() {
+        if let Some(kind) = products.get(id) {
+            product.kind = match kind {
+                ProductKind::Consumable => play_model::catalog_file::OneTimeKind::Consumable,
+                _ => play_model::catalog_file::OneTimeKind::NonConsumable,
+            };
+        }
+    }
+    std::fs::write(&catalog_path, catalog_file.to_toml())
+        .with_context(|| format!("cannot write {}", catalog_path.display()))?;
     let emulator = play_emulator::Emulator::bind(emulator_config)
         .await
         .with_context(|| {
@@ -103,13 +123,12 @@ pub async fn run(
                 options.emulator_port
             )
         })?;
-    let key_path = options.data_dir.join("service-account.json");
-    write_private(
-        &key_path,
-        &serde_json::to_vec_pretty(&emulator.service_account_key())?,
-    )?;
-    let secret = session_secret(&options.data_dir)?;
-    let admin_key = stored_secret(&options.data_dir, "admin-api-key")?;
+    let key_path = data_dir.join("service-account.json");
+    emulator
+        .write_service_account_key(&key_path)
+        .with_context(|| format!("cannot write {}", key_path.display()))?;
+    let secret = session_secret(&data_dir)?;
+    let admin_key = stored_secret(&data_dir, "admin-api-key")?;
     let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -117,48 +136,54 @@ pub async fn run(
     // The emulator pushes its notifications to this server, signed with its own keys.
     let push_url = format!("http://{}/v1/rtdn", listener.local_addr()?);
     emulator.set_rtdn_push(Some(push_url.clone()), Some(push_url.clone()));
-    let rtdn = RtdnConfig {
-        jwks_url: url::Url::parse(&format!("{}/emulator/v1/oidc/certs", emulator.url()))
-            .context("emulator JWKS URL")?,
-        audience: Some(push_url),
-        service_account_email: Some(emulator.rtdn_service_account_email()),
-    };
+    let emulator_url = url::Url::parse(&emulator.url()).context("emulator URL")?;
     let config = Config {
-        listen,
+        listen: listener.local_addr()?,
         package_name: emulator.package_name().to_string(),
         service_account_key: key_path,
-        play_api_base_url: url::Url::parse(&emulator.url()).context("emulator URL")?,
-        database_url: options.database_url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                options.data_dir.join("pwa-billing.db").display()
-            )
-        }),
-        auth: AuthConfig::Hs256 {
-            secret: secret.clone(),
-            issuer: None,
-            audience: None,
-        },
+        play_api_base_url: emulator_url.clone(),
+        database_url: options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pwa-billing.db").display())),
+        catalog: Some(catalog_path.clone()),
+        // The kinds the catalog file does not give (the demo's, for a catalog without them).
+        products: products
+            .iter()
+            .filter(|(id, _)| {
+                !catalog_file.one_time_products.contains_key(*id)
+                    && !catalog_file.subscriptions.contains_key(*id)
+            })
+            .map(|(id, kind)| (id.clone(), *kind))
+            .collect(),
+        auth: AuthConfig::hs256(secret.clone()),
         admin: AdminConfig {
             api_keys: vec![admin_key],
         },
-        products,
-        limits: Limits::default(),
-        cors_allowed_origins: vec!["*".into()],
-        retry: RetryConfig::default(),
-        worker: WorkerConfig::default(),
-        accept_test_purchases: true,
-        rtdn,
-        voided: VoidedConfig {
+        cors: CorsConfig {
+            allowed_origins: vec!["*".into()],
+        },
+        rtdn: RtdnConfig {
+            jwks_url: emulator_url
+                .join("emulator/v1/oidc/certs")
+                .context("emulator JWKS URL")?,
+            audience: Some(push_url),
+            service_account_email: Some(emulator.rtdn_service_account_email()),
+        },
+        voided: crate::config::VoidedConfig {
             poll_interval: Duration::from_secs(30),
-            ..VoidedConfig::default()
+            ..base.voided.clone()
         },
         reports: ReportsConfig {
             bucket: Some(emulator.bucket_name()),
-            storage_base_url: url::Url::parse(&emulator.url()).context("emulator URL")?,
+            storage_base_url: emulator_url,
         },
-        external_transactions: Default::default(),
+        ..base
     };
+    let config_path = data_dir.join(CONFIG_FILE);
+    write_private_file(&config_path, config_toml(&config)?.as_bytes())
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+    let config = config.validate()?;
     let sandbox = SandboxInfo {
         emulator_url: emulator.url(),
         session_secret: secret,
@@ -174,13 +199,27 @@ pub async fn run(
         writeln!(
             out,
             "server API key (admin.api_keys) in {}",
-            options.data_dir.join("admin-api-key").display()
+            data_dir.join("admin-api-key").display()
+        )?;
+        writeln!(
+            out,
+            "run any command against it: pwa-billing --config {} <command>",
+            config_path.display()
         )?;
         out.flush()?;
     }
     server.run_until(shutdown).await?;
     emulator.shutdown().await;
     Ok(())
+}
+
+/// The configuration as the file the sandbox writes.
+fn config_toml(config: &Config) -> anyhow::Result<String> {
+    Ok(format!(
+        "# Written by `pwa-billing sandbox` at each start: the configuration of this sandbox.\n\
+         # Any command runs against it: pwa-billing --config THIS_FILE <command>\n\n{}",
+        toml::to_string(config).context("the sandbox configuration as TOML")?
+    ))
 }
 
 /// The HS256 secret of demo sessions, kept in the data directory so that sessions survive
@@ -200,18 +239,7 @@ fn stored_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
     }
     let bytes: [u8; 32] = rand::random();
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, secret.as_bytes())?;
+    write_private_file(&path, secret.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(secret)
-}
-
-/// Writes a file only its owner can read (mode 0600), as keys and secrets must be.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot make {} private", path.display()))?;
-    }
-    Ok(())
 }

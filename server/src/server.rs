@@ -64,7 +64,7 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
             .fallback_service(ServeDir::new(www)),
     };
     let mut router = router
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes.get()))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
@@ -74,7 +74,7 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
             state.clone(),
             count_requests,
         ));
-    if let Some(cors) = cors(&state.config.cors_allowed_origins) {
+    if let Some(cors) = cors(&state.config.cors.allowed_origins) {
         router = router.layer(cors);
     }
     router

@@ -2,10 +2,10 @@
 //! subscriptions) and consume (consumables; consuming acknowledges too). Idempotent: when
 //! Google refuses because it is already done, the purchase is read back to confirm.
 
-use crate::config::ProductKind;
+use crate::db::outbox::Job;
 use crate::db::{purchases, Db};
-use crate::outbox::Job;
 use crate::play::{PlayClient, PlayError};
+use crate::product::ProductKind;
 use crate::verify::SettlePayload;
 use crate::worker::{JobError, JobFuture, JobHandler};
 

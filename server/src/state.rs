@@ -138,7 +138,7 @@ impl AppState {
         Ok(Self(Arc::new(Shared {
             rtdn_auth: Arc::new(PushAuthenticator::new(&config.rtdn, http.clone())),
             lifecycle,
-            auth: Arc::new(Authenticator::new(&config.auth, http)),
+            auth: Arc::new(Authenticator::new(&config.auth.method()?, http)),
             admin_keys: Arc::new(AdminKeys::new(&config.admin)),
             config: Arc::new(config),
             db,
@@ -190,7 +190,7 @@ impl AppState {
         Limiter::new(
             self.db.clone(),
             limiter::WRITES,
-            self.config.external_transactions.writes_per_minute,
+            self.config.external_transactions.writes_per_minute.get(),
         )
     }
 

@@ -14,20 +14,21 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::config::{Config, Limits, ProductKind};
+use crate::config::{Config, Limits};
 use crate::db::fetches;
 use crate::db::grants::{Grant, GroupCommit};
-use crate::db::purchases::{self, PurchaseRow};
+use crate::db::outbox::NewJob;
+use crate::db::purchases::{self, PurchaseRow, PurchaseState};
 use crate::db::{now_ms, Db};
 use crate::entitlement::{Entitlement, EntitlementState};
 use crate::error::ApiError;
 use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
-use crate::outbox::NewJob;
 use crate::play::resources::{
     ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
 };
 use crate::play::{PlayClient, PlayError};
+use crate::product::ProductKind;
 use crate::single_flight::KeyedLocks;
 
 /// Job kind: acknowledge a purchase on Google Play.
@@ -179,8 +180,8 @@ impl Verifier {
                 Ok(())
             }
         };
-        check("itemId", item_id, self.limits.max_item_id_len)?;
-        check("purchaseToken", token, self.limits.max_token_len)
+        check("itemId", item_id, self.limits.max_item_id_len.get())?;
+        check("purchaseToken", token, self.limits.max_token_len.get())
     }
 
     /// The verdict and whether this call granted it.
@@ -292,8 +293,8 @@ impl Verifier {
                 purchases::touch(&self.db, token).await?;
                 return Ok((Verdict::Pending, false));
             }
-            Observation::Pending => "pending",
-            Observation::State(state) => state.as_str(),
+            Observation::Pending => PurchaseState::Pending,
+            Observation::State(state) => PurchaseState::Granted(state),
         };
         let now = now_ms();
         let terminal = matches!(observed.state, Observation::State(s) if s.is_terminal());
@@ -305,8 +306,8 @@ impl Verifier {
                 .map_or_else(|| uuid::Uuid::new_v4().to_string(), |r| r.id.clone()),
             account_id: account.into(),
             item_id: item_id.into(),
-            kind: kind.as_str().into(),
-            state: state.into(),
+            kind,
+            state,
             quantity: observed.quantity,
             expires_at: observed.expires_at,
             test: i64::from(observed.test),
@@ -318,7 +319,9 @@ impl Verifier {
             created_at: now,
             updated_at: now,
         };
-        let was_pending = existing.as_ref().is_none_or(|r| r.state == "pending");
+        let was_pending = existing
+            .as_ref()
+            .is_none_or(|r| r.state == PurchaseState::Pending);
         let settle = match (grants, observed.settle) {
             (true, Some(job_kind)) => Some(
                 NewJob::new(
@@ -361,7 +364,7 @@ impl Verifier {
         if written.enqueued {
             self.wake.notify_one();
         }
-        if state == "pending" {
+        if state == PurchaseState::Pending {
             return Ok((Verdict::Pending, false));
         }
         if terminal {
@@ -410,7 +413,7 @@ fn known(
             "this purchase token is for another product than `{item_id}`"
         )));
     }
-    if row.state == "pending" {
+    if row.state == PurchaseState::Pending {
         let recent = now_ms() - row.updated_at < pending_recheck_ms;
         return Ok(recent.then_some(Verdict::Pending));
     }
@@ -426,7 +429,7 @@ fn known(
         entitlement.state,
         EntitlementState::Active | EntitlementState::GracePeriod | EntitlementState::Canceled
     );
-    if row.kind == ProductKind::Subscription.as_str() && may_have_renewed && !entitlement.entitled {
+    if row.kind == ProductKind::Subscription && may_have_renewed && !entitlement.entitled {
         return Ok(None);
     }
     Ok(Some(Verdict::Granted {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::VoidedConfig;
-use crate::db::{lifecycle as store, now_ms, purchases, Db};
+use crate::db::{leases, now_ms, purchases, Db};
 use crate::lifecycle::{Change, Lifecycle};
 use crate::metrics::Metrics;
 use crate::play::voided::VoidedPurchase;
@@ -82,7 +82,7 @@ impl VoidedPoller {
     /// One sweep if due (`force`: now, unless another replica is sweeping).
     pub async fn sweep(&self, force: bool) -> anyhow::Result<SweepSummary> {
         let mut summary = SweepSummary::default();
-        let Some(cursor) = store::claim_lease(
+        let Some(cursor) = leases::claim_lease(
             &self.db,
             LEASE,
             &self.owner,
@@ -101,7 +101,7 @@ impl VoidedPoller {
             Ok(high) => *high,
             Err(_) => cursor,
         };
-        store::release_lease(&self.db, LEASE, &self.owner, high).await?;
+        leases::release_lease(&self.db, LEASE, &self.owner, high).await?;
         self.metrics.voided_sweep(
             if result.is_ok() { "done" } else { "failed" },
             summary.listed,
@@ -127,7 +127,7 @@ impl VoidedPoller {
         let start = cursor.filter(|c| *c > now_ms() - MAX_LOOKBACK_MS);
         let mut high = cursor;
         let mut page_token: Option<String> = None;
-        while summary.pages < self.config.max_pages {
+        while summary.pages < self.config.max_pages.get() {
             let page = self
                 .play
                 .list_voided_purchases(start, page_token.as_deref())

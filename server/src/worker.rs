@@ -11,9 +11,9 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
 use crate::config::WorkerConfig;
+use crate::db::outbox::{self, Job, JobStatus};
 use crate::db::{now_ms, Db};
 use crate::metrics::Metrics;
-use crate::outbox::{self, Job};
 use crate::play::retry::{backoff, Jitter};
 
 /// How a job attempt ended badly.
@@ -99,7 +99,7 @@ impl Worker {
                 &this.db,
                 &this.owner,
                 this.config.lease,
-                this.config.batch_size,
+                this.config.batch_size.get(),
             )
             .await
             {
@@ -109,7 +109,7 @@ impl Worker {
                     Vec::new()
                 }
             };
-            let full = claimed.len() as u32 == this.config.batch_size;
+            let full = claimed.len() as u32 == this.config.batch_size.get();
             let mut running = JoinSet::new();
             for job in claimed {
                 let this = this.clone();
@@ -151,7 +151,7 @@ impl Worker {
     async fn run_job(&self, job: Job) -> Option<String> {
         let Some(handler) = self.handlers.0.get(&job.kind) else {
             tracing::error!(job = %job.id, kind = %job.kind, "no handler for this job kind");
-            self.metrics.job(&job.kind, "failed");
+            self.metrics.job(&job.kind, JobStatus::Failed.as_str());
             self.settle(
                 outbox::fail(
                     &self.db,
@@ -166,7 +166,7 @@ impl Worker {
         };
         match handler.run(&job).await {
             Ok(()) => {
-                self.metrics.job(&job.kind, "done");
+                self.metrics.job(&job.kind, JobStatus::Done.as_str());
                 return Some(job.id);
             }
             Err(JobError::Transient(e)) => {
@@ -187,7 +187,7 @@ impl Worker {
             }
             Err(JobError::Permanent(e)) => {
                 tracing::error!(job = %job.id, kind = %job.kind, error = %e, "job failed for good");
-                self.metrics.job(&job.kind, "failed");
+                self.metrics.job(&job.kind, JobStatus::Failed.as_str());
                 self.settle(outbox::fail(&self.db, &job.id, &self.owner, &e).await, &job);
             }
         }

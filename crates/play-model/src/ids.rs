@@ -8,6 +8,9 @@ pub const SUBSCRIPTION_ID_MAX: usize = 40;
 pub const OPTION_ID_MAX: usize = 63;
 /// Longest external transaction (or refund) id.
 pub const EXTERNAL_TRANSACTION_ID_MAX: usize = 63;
+/// The purchase option id that a legacy `InAppProduct`'s price has in the one-time product
+/// model (its legacy-compatible buy option), here and in the emulator alike.
+pub const LEGACY_OPTION: &str = "legacy";
 
 fn starts_lower_or_digit(id: &str) -> bool {
     id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())

@@ -89,6 +89,7 @@ methods! {
     PURCHASES_SUBSCRIPTIONSV2_GET = "androidpublisher.purchases.subscriptionsv2.get" GET "androidpublisher/v3/applications/{packageName}/purchases/subscriptionsv2/tokens/{token}";
     ORDERS_BATCHGET = "androidpublisher.orders.batchget" GET "androidpublisher/v3/applications/{packageName}/orders:batchGet";
     ORDERS_GET = "androidpublisher.orders.get" GET "androidpublisher/v3/applications/{packageName}/orders/{orderId}";
+    ORDERS_REFUND = "androidpublisher.orders.refund" POST "androidpublisher/v3/applications/{packageName}/orders/{orderId}:refund";
     PURCHASES_VOIDEDPURCHASES_LIST = "androidpublisher.purchases.voidedpurchases.list" GET "androidpublisher/v3/applications/{packageName}/purchases/voidedpurchases";
     INAPPPRODUCTS_BATCHGET = "androidpublisher.inappproducts.batchGet" GET "androidpublisher/v3/applications/{packageName}/inappproducts:batchGet";
     INAPPPRODUCTS_BATCHUPDATE = "androidpublisher.inappproducts.batchUpdate" POST "androidpublisher/v3/applications/{packageName}/inappproducts:batchUpdate";
@@ -106,6 +107,7 @@ methods! {
     MONETIZATION_SUBSCRIPTIONS_GET = "androidpublisher.monetization.subscriptions.get" GET "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}";
     MONETIZATION_SUBSCRIPTIONS_PATCH = "androidpublisher.monetization.subscriptions.patch" PATCH "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}";
     MONETIZATION_SUBSCRIPTIONS_DELETE = "androidpublisher.monetization.subscriptions.delete" DELETE "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}";
+    MONETIZATION_SUBSCRIPTIONS_ARCHIVE = "androidpublisher.monetization.subscriptions.archive" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}:archive";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_BATCHUPDATESTATES = "androidpublisher.monetization.subscriptions.basePlans.batchUpdateStates" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchUpdateStates";
     MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_BATCHGET = "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchGet" POST "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchGet";
     MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_BATCHUPDATE = "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.batchUpdate" POST "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers:batchUpdate";
@@ -117,6 +119,7 @@ methods! {
     MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_CANCEL = "androidpublisher.monetization.onetimeproducts.purchaseOptions.offers.cancel" POST "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions/{purchaseOptionId}/offers/{offerId}:cancel";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_BATCHMIGRATEPRICES = "androidpublisher.monetization.subscriptions.basePlans.batchMigratePrices" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans:batchMigratePrices";
     MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_BATCHUPDATESTATES = "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchUpdateStates" POST "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions:batchUpdateStates";
+    MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_BATCHDELETE = "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchDelete" POST "androidpublisher/v3/applications/{packageName}/oneTimeProducts/{productId}/purchaseOptions:batchDelete";
     MONETIZATION_ONETIMEPRODUCTS_BATCHGET = "androidpublisher.monetization.onetimeproducts.batchGet" GET "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchGet";
     MONETIZATION_ONETIMEPRODUCTS_BATCHUPDATE = "androidpublisher.monetization.onetimeproducts.batchUpdate" POST "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchUpdate";
     MONETIZATION_ONETIMEPRODUCTS_BATCHDELETE = "androidpublisher.monetization.onetimeproducts.batchDelete" POST "androidpublisher/v3/applications/{packageName}/oneTimeProducts:batchDelete";
@@ -127,8 +130,13 @@ methods! {
     MONETIZATION_CONVERTREGIONPRICES = "androidpublisher.monetization.convertRegionPrices" POST "androidpublisher/v3/applications/{packageName}/pricing:convertRegionPrices";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHUPDATE = "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdate";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHUPDATESTATES = "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdateStates" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchUpdateStates";
+    MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHGET = "androidpublisher.monetization.subscriptions.basePlans.offers.batchGet" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers:batchGet";
+    MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_CREATE = "androidpublisher.monetization.subscriptions.basePlans.offers.create" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST = "androidpublisher.monetization.subscriptions.basePlans.offers.list" GET "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_GET = "androidpublisher.monetization.subscriptions.basePlans.offers.get" GET "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}";
+    MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_ACTIVATE = "androidpublisher.monetization.subscriptions.basePlans.offers.activate" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}:activate";
+    MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_DEACTIVATE = "androidpublisher.monetization.subscriptions.basePlans.offers.deactivate" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}:deactivate";
+    MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_PATCH = "androidpublisher.monetization.subscriptions.basePlans.offers.patch" PATCH "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_DELETE = "androidpublisher.monetization.subscriptions.basePlans.offers.delete" DELETE "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}/offers/{offerId}";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_MIGRATEPRICES = "androidpublisher.monetization.subscriptions.basePlans.migratePrices" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:migratePrices";
     MONETIZATION_SUBSCRIPTIONS_BASEPLANS_ACTIVATE = "androidpublisher.monetization.subscriptions.basePlans.activate" POST "androidpublisher/v3/applications/{packageName}/subscriptions/{productId}/basePlans/{basePlanId}:activate";

@@ -156,27 +156,30 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Finds the route of a request. `monetization.onetimeproducts` answers at both spellings
-/// of its collection: Google's patch path says `onetimeproducts`, every other method
-/// `oneTimeProducts`, and clients use either.
+/// Finds the route of a request: the discovery document's `flatPath` exactly (Google spells
+/// `monetization.onetimeproducts.patch` `onetimeproducts`, every other method of the
+/// collection `oneTimeProducts`; another spelling is a `404`, as on Google).
 pub fn find_route(
     method: &str,
     path: &str,
 ) -> Option<(&'static Route, HashMap<&'static str, String>)> {
-    let find = |path: &str| {
-        ROUTES
-            .iter()
-            .filter(|r| r.http_method == method)
-            .find_map(|r| match_path(r.flat_path, path).map(|p| (r, p)))
-    };
-    find(path).or_else(|| {
-        let other = if path.contains("/onetimeproducts") {
-            path.replacen("/onetimeproducts", "/oneTimeProducts", 1)
-        } else {
-            path.replacen("/oneTimeProducts", "/onetimeproducts", 1)
-        };
-        (other != path).then(|| find(&other)).flatten()
-    })
+    ROUTES
+        .iter()
+        .filter(|r| r.http_method == method)
+        .find_map(|r| match_path(r.flat_path, path).map(|p| (r, p)))
+}
+
+/// Leaves out every empty list of a response, as Google's JSON does (an empty repeated
+/// field is not written); empty messages (`"free": {}`) stay.
+pub fn omit_empty_lists(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()));
+            map.values_mut().for_each(omit_empty_lists);
+        }
+        Value::Array(items) => items.iter_mut().for_each(omit_empty_lists),
+        _ => {}
+    }
 }
 
 /// Latency-tolerance of a write: whether it counts against latency-sensitive changes.
@@ -252,6 +255,7 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
         "androidpublisher.purchases.products.get" => products::get(call, m),
         "androidpublisher.orders.get" => orders::get(call, m),
         "androidpublisher.orders.batchget" => orders::batch_get(call, m),
+        "androidpublisher.orders.refund" => orders::refund(call, m),
         "androidpublisher.purchases.products.acknowledge" => products::acknowledge(call, m),
         "androidpublisher.purchases.products.consume" => products::consume(call, m),
         "androidpublisher.purchases.productsv2.getproductpurchasev2" => productsv2::get(call, m),
@@ -340,6 +344,31 @@ fn dispatch(id: &str, call: &Call, m: &mut Model) -> Result<Reply, GoogleError> 
             offers::list(call, m)
         }
         "androidpublisher.monetization.subscriptions.basePlans.offers.get" => offers::get(call, m),
+        "androidpublisher.monetization.subscriptions.basePlans.offers.create" => {
+            offers::create(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.patch" => {
+            offers::patch(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.activate" => {
+            offers::activate(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.deactivate" => {
+            offers::deactivate(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.basePlans.offers.batchGet" => {
+            offers::batch_get(call, m)
+        }
+        "androidpublisher.monetization.onetimeproducts.purchaseOptions.batchDelete" => {
+            onetimeproducts::batch_delete_purchase_options(call, m)
+        }
+        "androidpublisher.monetization.subscriptions.archive" => Err(GoogleError::new(
+            501,
+            "global",
+            "notImplemented",
+            "androidpublisher.monetization.subscriptions.archive is not implemented: \
+             Google deprecated it (\"subscription archiving is not supported\").",
+        )),
         "androidpublisher.monetization.subscriptions.basePlans.offers.delete" => {
             offers::delete(call, m)
         }
@@ -392,7 +421,10 @@ pub async fn handle(
         return injected.into_response(IntoResponse::into_response);
     }
     match serve(&state, route, params, &uri, &headers, &body) {
-        Ok(Reply::Json(v)) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Ok(Reply::Json(mut v)) => {
+            omit_empty_lists(&mut v);
+            (StatusCode::OK, axum::Json(v)).into_response()
+        }
         Ok(Reply::Empty) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
@@ -436,6 +468,17 @@ fn serve(
     };
     if !body.is_null() && !body.is_object() {
         return Err(GoogleError::parse_error("The body must be a JSON object."));
+    }
+    #[cfg(feature = "contract")]
+    {
+        let violations = crate::contract::request_violations(route.id, &body);
+        if !violations.is_empty() {
+            return Err(GoogleError::invalid(format!(
+                "Invalid JSON payload received (the discovery document's request schema of {}): {}",
+                route.id,
+                violations.join("; ")
+            )));
+        }
     }
     let call = Call {
         params,
@@ -551,6 +594,7 @@ mod tests {
                 "androidpublisher.purchases.voidedpurchases.list",
                 Bucket::VoidedPurchases30s,
             ),
+            ("androidpublisher.orders.refund", Bucket::Purchases),
             (
                 "androidpublisher.externaltransactions.refundexternaltransaction",
                 Bucket::ExternalTransactions,

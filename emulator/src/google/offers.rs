@@ -1,6 +1,7 @@
 //! `monetization.subscriptions.basePlans.offers`: get, list (`productId` and `basePlanId`
-//! may be `-`), batchUpdate (≤ 100, `allowMissing`, `updateMask`, all or nothing),
-//! batchUpdateStates and delete (drafts only).
+//! may be `-`), batchGet, batchUpdate (≤ 100, `allowMissing`, `updateMask`, all or nothing),
+//! batchUpdateStates, delete (drafts only), and the single-offer create, patch, activate and
+//! deactivate (one-entry batches).
 //!
 //! Google's rules: offers belong to an existing auto-renewing base plan; one or two phases,
 //! each with a valid duration and, per region, exactly one of `free`, `price`,
@@ -352,4 +353,118 @@ pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     }
     m.subscription_offers.remove(&k);
     Ok(Reply::Empty)
+}
+
+/// The same call with another body: the single-offer methods run as one-entry batches.
+fn as_batch(call: &Call, body: Value) -> Call {
+    Call {
+        params: call.params.clone(),
+        query: call.query.clone(),
+        body,
+    }
+}
+
+/// The offer of the path with the body's fields (ids from the path win).
+fn path_offer(call: &Call, offer_id: &str) -> Value {
+    let mut offer = if call.body.is_object() {
+        call.body.clone()
+    } else {
+        json!({})
+    };
+    offer["packageName"] = json!(call.param("packageName"));
+    offer["productId"] = json!(call.param("productId"));
+    offer["basePlanId"] = json!(call.param("basePlanId"));
+    offer["offerId"] = json!(offer_id);
+    offer
+}
+
+/// The one offer a one-entry batch answered.
+fn only(reply: Reply) -> Result<Reply, GoogleError> {
+    match reply {
+        Reply::Json(mut v) => Ok(Reply::Json(v["subscriptionOffers"][0].take())),
+        Reply::Empty => Err(GoogleError::for_status(500)),
+    }
+}
+
+/// `offers.create`: a new DRAFT offer (`offerId` and `regionsVersion.version` in the query);
+/// `409` if it exists.
+pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let offer_id = call
+        .query("offerId")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| GoogleError::required("offerId"))?;
+    let k = key(call.param("productId"), call.param("basePlanId"), offer_id);
+    if m.subscription_offers.contains_key(&k) {
+        return Err(GoogleError::already_exists(format!(
+            "Subscription offer already exists: {k}"
+        )));
+    }
+    let body = json!({ "requests": [{
+        "subscriptionOffer": path_offer(call, offer_id),
+        "allowMissing": true,
+        "regionsVersion": { "version": call.query("regionsVersion.version") },
+    }] });
+    only(batch_update(&as_batch(call, body), m)?)
+}
+
+/// `offers.patch`: `updateMask`, `allowMissing`, `latencyTolerance` and
+/// `regionsVersion.version` in the query.
+pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let mut request = json!({
+        "subscriptionOffer": path_offer(call, call.param("offerId")),
+        "allowMissing": call.query_bool("allowMissing")?,
+        "regionsVersion": { "version": call.query("regionsVersion.version") },
+    });
+    if let Some(mask) = call.query("updateMask") {
+        request["updateMask"] = json!(mask);
+    }
+    if let Some(t) = call.query("latencyTolerance") {
+        request["latencyTolerance"] = json!(t);
+    }
+    only(batch_update(
+        &as_batch(call, json!({ "requests": [request] })),
+        m,
+    )?)
+}
+
+/// `offers.activate` and `offers.deactivate` (`kind` is the batch entry's request name).
+fn change_state(call: &Call, m: &mut Model, kind: &str) -> Result<Reply, GoogleError> {
+    let mut inner = json!({
+        "packageName": call.param("packageName"),
+        "productId": call.param("productId"),
+        "basePlanId": call.param("basePlanId"),
+        "offerId": call.param("offerId"),
+    });
+    if let Some(t) = call.body["latencyTolerance"].as_str() {
+        inner["latencyTolerance"] = json!(t);
+    }
+    let body = json!({ "requests": [{ kind: inner }] });
+    only(batch_update_states(&as_batch(call, body), m)?)
+}
+
+/// `offers.activate`.
+pub fn activate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    change_state(call, m, "activateSubscriptionOfferRequest")
+}
+
+/// `offers.deactivate`.
+pub fn deactivate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    change_state(call, m, "deactivateSubscriptionOfferRequest")
+}
+
+/// `offers.batchGet`: 1–100 offers by `{productId, basePlanId, offerId}`, `404` for the
+/// whole request if one is unknown.
+pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let offers = super::onetimeproducts::requests(call)?
+        .iter()
+        .map(|r| {
+            let text = |f: &str| r[f].as_str().unwrap_or_default();
+            let k = key(text("productId"), text("basePlanId"), text("offerId"));
+            m.subscription_offers
+                .get(&k)
+                .cloned()
+                .ok_or_else(|| not_found(&k))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Reply::Json(json!({ "subscriptionOffers": offers })))
 }

@@ -531,3 +531,65 @@ pub fn convert_region_prices(call: &Call, _m: &mut Model) -> Result<Reply, Googl
         "regionVersion": { "version": LATEST_REGIONS_VERSION },
     })))
 }
+
+/// `monetization.onetimeproducts.purchaseOptions.batchDelete`: all or nothing, one entry per
+/// product; an option that was ever active stays (published options are never removed), and
+/// one with offers needs `force` (which deletes its offers too).
+pub fn batch_delete_purchase_options(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let mut staged: Vec<(String, Value, String)> = Vec::new();
+    for (i, r) in requests(call)?.iter().enumerate() {
+        let at = |f: &str| format!("requests[{i}].{f}");
+        let id = r["productId"]
+            .as_str()
+            .ok_or_else(|| GoogleError::required(&at("productId")))?;
+        let option = r["purchaseOptionId"]
+            .as_str()
+            .ok_or_else(|| GoogleError::required(&at("purchaseOptionId")))?;
+        check_tolerance(r["latencyTolerance"].as_str())?;
+        if !matches!(call.param("productId"), "-" | "") && call.param("productId") != id {
+            return Err(GoogleError::invalid(format!(
+                "{} does not match the URL.",
+                at("productId")
+            )));
+        }
+        if staged.iter().any(|(s, _, _)| s == id) {
+            return Err(GoogleError::invalid(format!(
+                "requests[{i}]: {id} appears twice."
+            )));
+        }
+        let mut p = m
+            .one_time_products
+            .get(id)
+            .cloned()
+            .ok_or_else(|| not_found(id))?;
+        let options = p["purchaseOptions"]
+            .as_array_mut()
+            .ok_or_else(|| not_found(&format!("{id}/{option}")))?;
+        let index = options
+            .iter()
+            .position(|o| o["purchaseOptionId"] == option)
+            .ok_or_else(|| {
+                GoogleError::not_found(format!("Purchase option not found: {id}/{option}"))
+            })?;
+        if m.ever_active_purchase_options
+            .contains(&(id.to_string(), option.to_string()))
+        {
+            return Err(GoogleError::failed_precondition(format!(
+                "{id}/{option} was published: only a draft purchase option can be deleted."
+            )));
+        }
+        let prefix = format!("{id}/{option}/");
+        if r["force"] != true && m.one_time_offers.keys().any(|k| k.starts_with(&prefix)) {
+            return Err(GoogleError::failed_precondition(format!(
+                "{id}/{option} has offers: delete them first or set force."
+            )));
+        }
+        options.remove(index);
+        staged.push((id.to_string(), p, prefix));
+    }
+    for (id, p, prefix) in staged {
+        m.one_time_offers.retain(|k, _| !k.starts_with(&prefix));
+        store_one_time(m, id, p);
+    }
+    Ok(Reply::Empty)
+}

@@ -8,20 +8,42 @@ use crate::catalog::money_from_micros;
 use crate::clock::rfc3339;
 use crate::error::GoogleError;
 use crate::reports::{money, title};
-use crate::state::{Kind, Model};
+use crate::state::{Kind, Model, ProductState, SubState};
 
 /// Most order ids in one `batchGet`.
 pub const MAX_BATCH: usize = 1000;
 
-/// The `Order` resource of an order id, if the emulator charged it.
+/// The `Order` resource of an order id the emulator handed out: a charged order (its refund
+/// state from the voided purchases), or the order of a pending purchase (`PENDING`, and
+/// `CANCELED` once the pending purchase is canceled), which Play creates before the charge.
 pub fn order(m: &Model, order_id: &str) -> Option<Value> {
-    let c = m.ledger.charges.iter().find(|c| c.order_id == order_id)?;
+    let uncharged;
+    let (c, settled) = match m.ledger.charges.iter().find(|c| c.order_id == order_id) {
+        Some(c) => (c, None),
+        None => {
+            let p = m
+                .purchases
+                .values()
+                .find(|p| !p.charged && p.order_id == order_id)?;
+            let state = match (p.kind, p.product_state, p.sub_state) {
+                (Kind::Product, ProductState::Pending, _) => "PENDING",
+                (Kind::Product, ProductState::Canceled, _) => "CANCELED",
+                (Kind::Subscription, _, SubState::Pending) => "PENDING",
+                (Kind::Subscription, _, SubState::PendingPurchaseCanceled) => "CANCELED",
+                // The new token of a deferred replacement: no order until its first renewal.
+                _ => return None,
+            };
+            uncharged = m.order_of(&p.token, p.created_ms)?;
+            (&uncharged, Some(state))
+        }
+    };
     let (price, tax, fee) = money(c, c.quantity);
     let refunds: Vec<_> = m.voided.iter().filter(|v| v.order_id == order_id).collect();
-    let state = match refunds.iter().any(|v| !v.partial) {
-        true => "REFUNDED",
-        false if !refunds.is_empty() => "PARTIALLY_REFUNDED",
-        false => "PROCESSED",
+    let state = match (settled, refunds.iter().any(|v| !v.partial)) {
+        (Some(pending_or_canceled), _) => pending_or_canceled,
+        (None, true) => "REFUNDED",
+        (None, false) if !refunds.is_empty() => "PARTIALLY_REFUNDED",
+        (None, false) => "PROCESSED",
     };
     let last_event = refunds
         .iter()
@@ -37,8 +59,12 @@ pub fn order(m: &Model, order_id: &str) -> Option<Value> {
     });
     match c.kind {
         Kind::Product => {
+            let option = m
+                .purchases
+                .get(&c.token)
+                .and_then(|p| p.purchase_option_id.clone());
             line["oneTimePurchaseDetails"] =
-                json!({ "quantity": c.quantity, "purchaseOptionId": "legacy-base" });
+                json!({ "quantity": c.quantity, "purchaseOptionId": option });
         }
         Kind::Subscription => {
             line["subscriptionDetails"] = json!({
@@ -95,4 +121,18 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .map(|id| order(m, id).ok_or_else(|| not_found(id)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Reply::Json(json!({ "orders": orders })))
+}
+
+/// `orders.refund` (`revoke` in the query): a charged order only; `404` for an order the
+/// emulator never charged, `400` for one already refunded.
+pub fn refund(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let id = call.param("orderId");
+    if !m.ledger.charges.iter().any(|c| c.order_id == id) {
+        return Err(not_found(id));
+    }
+    let revoke = call.query_bool("revoke")?;
+    let now = m.now_ms();
+    m.refund_order(id, now, revoke)
+        .map_err(GoogleError::failed_precondition)?;
+    Ok(Reply::Empty)
 }

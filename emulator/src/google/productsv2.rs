@@ -25,7 +25,7 @@ pub fn product_purchase_v2(p: &Purchase) -> Value {
                 "quantity": p.quantity,
                 "refundableQuantity": p.refundable_quantity(),
                 "consumptionState": if p.consumed { "CONSUMPTION_STATE_CONSUMED" } else { "CONSUMPTION_STATE_YET_TO_BE_CONSUMED" },
-                "purchaseOptionId": "legacy-base",
+                "purchaseOptionId": p.purchase_option_id,
             },
         }],
     });

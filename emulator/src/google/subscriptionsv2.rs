@@ -37,7 +37,9 @@ pub fn subscription_purchase_v2(p: &Purchase) -> Value {
     let mut item = json!({ "productId": p.product_id });
     if p.sub_state != SubState::Pending && p.sub_state != SubState::PendingPurchaseCanceled {
         item["expiryTime"] = json!(rfc3339(p.expiry_ms));
-        item["latestSuccessfulOrderId"] = json!(p.latest_order_id());
+    }
+    if let Some(order) = p.latest_successful_order_id() {
+        item["latestSuccessfulOrderId"] = json!(order);
     }
     if let Some(plan) = plan {
         item["autoRenewingPlan"] = json!({

@@ -439,8 +439,430 @@ async fn tour_of_every_route() {
     )
     .await);
 
+    // The single-offer methods of subscription offers.
+    let plan_offers = "subscriptions/gold/basePlans/m/offers";
+    let mut single = offer("single");
+    single.as_object_mut().unwrap().remove("offerId");
+    ok(e.google(
+        "POST",
+        &format!("{plan_offers}?offerId=single&regionsVersion.version=2025/03"),
+        Some(single.clone()),
+    )
+    .await);
+    ok(e.google(
+        "PATCH",
+        &format!("{plan_offers}/single?updateMask=offerTags&regionsVersion.version=2025/03"),
+        Some(json!({ "offerTags": [{ "tag": "patched" }] })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("{plan_offers}/single:activate"),
+        Some(json!({ "packageName": support::PKG, "productId": "gold", "basePlanId": "m", "offerId": "single" })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("{plan_offers}/single:deactivate"),
+        Some(json!({ "packageName": support::PKG, "productId": "gold", "basePlanId": "m", "offerId": "single" })),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        &format!("{plan_offers}:batchGet"),
+        Some(json!({ "requests": [{ "packageName": support::PKG, "productId": "gold", "basePlanId": "m", "offerId": "single" }] })),
+    )
+    .await);
+    // A draft purchase option deleted.
+    let mut two = otp.clone();
+    two["purchaseOptions"].as_array_mut().unwrap().push(json!({
+        "purchaseOptionId": "spare", "buyOption": { "legacyCompatible": false },
+        "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "price": { "currencyCode": "USD", "units": "2" }, "availability": "AVAILABLE" }],
+    }));
+    ok(e.google(
+        "PATCH",
+        "onetimeproducts/gems?updateMask=purchaseOptions&regionsVersion.version=2025/03",
+        Some(two),
+    )
+    .await);
+    ok(e.google(
+        "POST",
+        "oneTimeProducts/gems/purchaseOptions:batchDelete",
+        Some(json!({ "requests": [{ "packageName": support::PKG, "productId": "gems", "purchaseOptionId": "spare" }] })),
+    )
+    .await);
+    // orders.refund of a charged order.
+    let refundable = e.buy(json!({ "productId": "premium_unlock" })).await;
+    let order = e.order_id(&refundable).await;
+    ok(
+        e.google("POST", &format!("orders/{order}:refund?revoke=true"), None)
+            .await,
+    );
+    // subscriptions.archive: deprecated by Google, answered 501 naming the method.
+    let (status, body) = e
+        .google("POST", "subscriptions/gold:archive", Some(json!({})))
+        .await;
+    assert_eq!(status, 501, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("androidpublisher.monetization.subscriptions.archive"),
+        "{body}"
+    );
+
     let validated = contract::validated();
     for r in ROUTES {
+        if r.id == "androidpublisher.monetization.subscriptions.archive" {
+            continue;
+        }
         assert!(validated.contains(r.id), "{} was not validated", r.id);
     }
+}
+
+/// `orders.get` of an order id: (status, `state`).
+async fn order_state(e: &support::Emu, order_id: &str) -> (u16, serde_json::Value) {
+    let (status, body) = e.google("GET", &format!("orders/{order_id}"), None).await;
+    (status, body["state"].clone())
+}
+
+/// Every order id a one-time purchase hands out resolves through `orders.get` in every state:
+/// pending (`PENDING`), canceled while pending (`CANCELED`), purchased (`PROCESSED`),
+/// partially and fully refunded.
+#[tokio::test]
+async fn one_time_order_ids_resolve_in_every_state() {
+    let e = support::Emu::start().await;
+    let pending = e
+        .buy(json!({ "productId": "coins_100", "state": "pending" }))
+        .await;
+    let (_, v1) = e.product("coins_100", &pending).await;
+    let (_, v2) = e
+        .google(
+            "GET",
+            &format!("purchases/productsv2/tokens/{pending}"),
+            None,
+        )
+        .await;
+    let order = v1["orderId"].as_str().unwrap().to_string();
+    assert_eq!(v2["orderId"], order.as_str());
+    assert_eq!(order_state(&e, &order).await, (200, json!("PENDING")));
+    let (status, v) = e
+        .google("GET", &format!("orders:batchGet?orderIds={order}"), None)
+        .await;
+    assert_eq!((status, &v["orders"][0]["state"]), (200, &json!("PENDING")));
+    e.action(&pending, "complete", None).await;
+    assert_eq!(order_state(&e, &order).await, (200, json!("PROCESSED")));
+
+    let canceled = e
+        .buy(json!({ "productId": "coins_100", "state": "pending" }))
+        .await;
+    let canceled_order = e.order_id(&canceled).await;
+    let (s, v) = e.action(&canceled, "cancel-pending", None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        order_state(&e, &canceled_order).await,
+        (200, json!("CANCELED"))
+    );
+    // A canceled pending order was never charged: nothing to refund.
+    let (s, _) = e
+        .google("POST", &format!("orders/{canceled_order}:refund"), None)
+        .await;
+    assert_eq!(s, 404);
+
+    let several = e
+        .buy(json!({ "productId": "coins_100", "quantity": 3 }))
+        .await;
+    let several_order = e.order_id(&several).await;
+    e.action(&several, "void", Some(json!({ "quantity": 1 })))
+        .await;
+    assert_eq!(
+        order_state(&e, &several_order).await,
+        (200, json!("PARTIALLY_REFUNDED"))
+    );
+    e.action(&several, "void", None).await;
+    assert_eq!(
+        order_state(&e, &several_order).await,
+        (200, json!("REFUNDED"))
+    );
+}
+
+/// A subscription's `latestSuccessfulOrderId` is absent until an order is charged (pending,
+/// and the new token of a deferred replacement until its first renewal), and every one it
+/// shows resolves, in every state the subscription goes through.
+#[tokio::test]
+async fn subscription_order_ids_resolve_in_every_state() {
+    let e = support::Emu::start().await;
+    let latest = |v: &serde_json::Value| v["lineItems"][0]["latestSuccessfulOrderId"].clone();
+
+    let pending = e
+        .buy(json!({ "productId": "sub_monthly", "state": "pending" }))
+        .await;
+    let (_, v) = e.subscription(&pending).await;
+    assert_eq!(v["subscriptionState"], "SUBSCRIPTION_STATE_PENDING");
+    assert!(latest(&v).is_null(), "{v}");
+    let pending_order = e.order_id(&pending).await;
+    assert_eq!(
+        order_state(&e, &pending_order).await,
+        (200, json!("PENDING"))
+    );
+    e.action(&pending, "cancel-pending", None).await;
+    let (_, v) = e.subscription(&pending).await;
+    assert_eq!(
+        v["subscriptionState"],
+        "SUBSCRIPTION_STATE_PENDING_PURCHASE_CANCELED"
+    );
+    assert!(latest(&v).is_null(), "{v}");
+    assert_eq!(
+        order_state(&e, &pending_order).await,
+        (200, json!("CANCELED"))
+    );
+
+    // One subscription through its states; each latest order resolves.
+    let s = e.buy(json!({ "productId": "sub_monthly" })).await;
+    let mut seen = std::collections::BTreeSet::new();
+    for (action, state) in [
+        (None, "SUBSCRIPTION_STATE_ACTIVE"),
+        (Some("renew"), "SUBSCRIPTION_STATE_ACTIVE"),
+        (Some("grace"), "SUBSCRIPTION_STATE_IN_GRACE_PERIOD"),
+        (Some("hold"), "SUBSCRIPTION_STATE_ON_HOLD"),
+        (Some("recover"), "SUBSCRIPTION_STATE_ACTIVE"),
+        (Some("pause"), "SUBSCRIPTION_STATE_PAUSED"),
+        (Some("resume"), "SUBSCRIPTION_STATE_ACTIVE"),
+        (Some("cancel"), "SUBSCRIPTION_STATE_CANCELED"),
+        (Some("restart"), "SUBSCRIPTION_STATE_ACTIVE"),
+        (Some("expire"), "SUBSCRIPTION_STATE_EXPIRED"),
+    ] {
+        if let Some(a) = action {
+            let (status, body) = e.action(&s, a, Some(json!({}))).await;
+            assert_eq!(status, 200, "{a}: {body}");
+        }
+        let (_, v) = e.subscription(&s).await;
+        assert_eq!(v["subscriptionState"], state, "{action:?}: {v}");
+        let order = latest(&v).as_str().unwrap().to_string();
+        let (status, _) = order_state(&e, &order).await;
+        assert_eq!(status, 200, "{state}: {order}");
+        seen.insert(order);
+    }
+    assert!(seen.len() >= 3, "renewals charge new orders: {seen:?}");
+
+    // Revoked: the order is refunded and still resolves.
+    let r = e.buy(json!({ "productId": "sub_monthly" })).await;
+    e.action(&r, "revoke", Some(json!({}))).await;
+    let (_, v) = e.subscription(&r).await;
+    let order = latest(&v).as_str().unwrap().to_string();
+    assert_eq!(order_state(&e, &order).await, (200, json!("REFUNDED")));
+
+    // A deferred replacement: the new token owns nothing yet, so it has no order.
+    let old = e.buy(json!({ "productId": "sub_monthly" })).await;
+    let (status, replaced) = e
+        .action(
+            &old,
+            "replace",
+            Some(json!({ "productId": "sub_yearly", "mode": "DEFERRED" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{replaced}");
+    let new = replaced["purchaseToken"].as_str().unwrap().to_string();
+    assert!(replaced["latestOrderId"].is_null(), "{replaced}");
+    let (_, v) = e.subscription(&new).await;
+    assert!(
+        v["lineItems"][0]["deferredItemReplacement"].is_object(),
+        "{v}"
+    );
+    assert!(latest(&v).is_null(), "{v}");
+    // Nothing to refund either: orders.refund knows only charged orders.
+    let (s, _) = e
+        .google(
+            "POST",
+            &format!("orders/{}:refund", replaced["orderId"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+    // Acknowledged, its first renewal charges the new plan: an order that resolves.
+    let (s, v) = e
+        .google(
+            "POST",
+            &format!("purchases/subscriptions/sub_monthly/tokens/{new}:acknowledge"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    e.advance(40 * 24 * 3600).await;
+    let (_, v) = e.subscription(&new).await;
+    assert_eq!(v["lineItems"][0]["productId"], "sub_yearly", "{v}");
+    let order = latest(&v).as_str().unwrap().to_string();
+    assert_eq!(order_state(&e, &order).await, (200, json!("PROCESSED")));
+}
+
+/// The purchase option of a one-time purchase is the same in `productsv2`, `orders` and
+/// `monetization.onetimeproducts`: the product's legacy-compatible buy option.
+#[tokio::test]
+async fn purchase_option_ids_agree() {
+    let e = support::Emu::start().await;
+    let option_of = |product: serde_json::Value| {
+        product["purchaseOptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["buyOption"]["legacyCompatible"] == true)
+            .unwrap()["purchaseOptionId"]
+            .clone()
+    };
+    // A demo product (an InAppProduct seen through the one-time product view), and one
+    // written through monetization.onetimeproducts with its own option id.
+    let otp = json!({
+        "productId": "gems",
+        "listings": [{ "languageCode": "en-US", "title": "Gems", "description": "d" }],
+        "purchaseOptions": [{ "purchaseOptionId": "buy-gems", "buyOption": { "legacyCompatible": true },
+            "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "price": { "currencyCode": "USD", "units": "1" }, "availability": "AVAILABLE" }] }],
+    });
+    let (s, v) = e
+        .google(
+            "PATCH",
+            "onetimeproducts/gems?allowMissing=true&regionsVersion.version=2025/03",
+            Some(otp),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = e
+        .google(
+            "POST",
+            "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+            Some(json!({ "requests": [{ "activatePurchaseOptionRequest": { "productId": "gems", "purchaseOptionId": "buy-gems" } }] })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for product in ["coins_100", "gems"] {
+        let (_, p) = e
+            .google("GET", &format!("oneTimeProducts/{product}"), None)
+            .await;
+        let listed = option_of(p);
+        let token = e.buy(json!({ "productId": product })).await;
+        let (_, v2) = e
+            .google("GET", &format!("purchases/productsv2/tokens/{token}"), None)
+            .await;
+        let in_purchase = &v2["productLineItem"][0]["productOfferDetails"]["purchaseOptionId"];
+        let (_, order) = e
+            .google(
+                "GET",
+                &format!("orders/{}", v2["orderId"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        let in_order = &order["lineItems"][0]["oneTimePurchaseDetails"]["purchaseOptionId"];
+        assert_eq!((in_purchase, in_order), (&listed, &listed), "{product}");
+    }
+}
+
+/// Each method answers at its discovery spelling only: the one-time product collection is
+/// `oneTimeProducts` except in `patch` (`onetimeproducts`); the other spelling is a 404.
+#[tokio::test]
+async fn other_spellings_are_not_found() {
+    use play_emulator::google::find_route;
+    for r in ROUTES {
+        let other = if r.flat_path.contains("/onetimeproducts") {
+            r.flat_path.replace("/onetimeproducts", "/oneTimeProducts")
+        } else if r.flat_path.contains("/oneTimeProducts") {
+            r.flat_path.replace("/oneTimeProducts", "/onetimeproducts")
+        } else {
+            continue;
+        };
+        assert!(
+            find_route(r.http_method, &other).is_none(),
+            "{} answers at {other}",
+            r.id
+        );
+    }
+    let e = support::Emu::start().await;
+    for (method, rest) in [
+        ("GET", "onetimeproducts/coins_100"),
+        ("GET", "onetimeproducts"),
+        ("PATCH", "oneTimeProducts/coins_100?allowMissing=true"),
+    ] {
+        let (status, body) = e.google(method, rest, Some(json!({}))).await;
+        assert_eq!(status, 404, "{method} {rest}: {body}");
+    }
+}
+
+/// Empty lists are left out, as Google's JSON does; the contract check refuses them in every
+/// response (see `support::contract::validate`).
+#[tokio::test]
+async fn empty_lists_are_left_out() {
+    let e = support::Emu::start().await;
+    let (status, v) = e.google("GET", "purchases/voidedpurchases", None).await;
+    assert_eq!(status, 200);
+    assert!(v.get("voidedPurchases").is_none(), "{v}");
+    let (status, v) = e
+        .google("GET", "subscriptions/-/basePlans/-/offers", None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(v.get("subscriptionOffers").is_none(), "{v}");
+    let mut errors = Vec::new();
+    contract::validate(
+        &json!({ "$ref": "VoidedPurchasesListResponse" }),
+        &json!({ "voidedPurchases": [] }),
+        "$",
+        &mut errors,
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+}
+
+/// Request bodies are read as Google's parser reads them: proto3 JSON's leniency (numbers as
+/// strings and back, `null`, empty lists) accepted, unknown fields, wrong types and unknown
+/// enum values refused, by the validator and by the emulator (`contract` feature).
+#[tokio::test]
+async fn request_bodies_are_checked_against_the_discovery_document() {
+    use play_emulator::contract::{request_violations, Side};
+    let ack = "androidpublisher.purchases.products.acknowledge";
+    assert!(request_violations(ack, &json!({ "developerPayload": "p" })).is_empty());
+    assert!(request_violations(ack, &serde_json::Value::Null).is_empty());
+    assert_eq!(request_violations(ack, &json!({ "payload": "p" })).len(), 1);
+    let mut errors = Vec::new();
+    play_emulator::contract::validate(
+        &json!({ "$ref": "Money" }),
+        &json!({ "units": 1, "currencyCode": "USD" }),
+        "$",
+        Side::Request,
+        &mut errors,
+    );
+    assert!(
+        errors.is_empty(),
+        "an int64 may be a JSON number in a request: {errors:?}"
+    );
+    play_emulator::contract::validate(
+        &json!({ "$ref": "Money" }),
+        &json!({ "units": 1, "currencyCode": "USD" }),
+        "$",
+        Side::Response,
+        &mut errors,
+    );
+    assert_eq!(errors.len(), 1, "but never in a response: {errors:?}");
+    let migrate = "androidpublisher.monetization.subscriptions.basePlans.migratePrices";
+    assert_eq!(
+        request_violations(
+            migrate,
+            &json!({ "regionalPriceMigrations": [{ "regionCode": "US", "priceIncreaseType": "SOMETIMES" }] })
+        )
+        .len(),
+        1
+    );
+
+    let e = support::Emu::start().await;
+    let token = e.buy(json!({ "productId": "coins_100" })).await;
+    let (status, body) = e
+        .google(
+            "POST",
+            &format!("purchases/products/coins_100/tokens/{token}:acknowledge"),
+            Some(json!({ "developerPayload": "p", "extra": 1 })),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("$.extra"),
+        "{body}"
+    );
 }

@@ -17,7 +17,6 @@ pub mod validate;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use play_model::catalog_file::{Amount, CatalogFile};
@@ -27,6 +26,7 @@ use url::Url;
 
 use self::api::{ApiFailure, CatalogApi, RetryPolicy};
 use self::plan::{Latency, Live, Plan, PlanOptions};
+use crate::config::{Config, ConfigError};
 use crate::play::{ServiceAccountKey, TokenSource};
 
 /// Exit code: invalid file or usage.
@@ -72,32 +72,30 @@ impl From<ApiFailure> for CatalogError {
 /// `pwa-billing catalog …`.
 #[derive(Debug, clap::Args)]
 pub struct CatalogArgs {
-    /// The catalog file (TOML, or JSON by extension).
-    #[arg(
-        long,
-        env = "PWA_BILLING_CATALOG",
-        default_value = "catalog.toml",
-        global = true
-    )]
-    pub catalog: PathBuf,
+    /// The catalog file (TOML, or JSON by extension) [default: configuration key `catalog`,
+    /// else catalog.toml].
+    #[arg(long, global = true)]
+    pub catalog: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: CatalogCommand,
 }
 
-/// Where the app's catalog lives: the same keys (and variables) as the server's
-/// configuration.
+/// Where the app's catalog lives: the server's configuration (`--config`, `PWA_BILLING_*`,
+/// `--set`), these flags over it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Connection {
-    /// The app's package name.
-    #[arg(long, env = "PWA_BILLING_PACKAGE_NAME")]
-    pub package_name: String,
-    /// The service account key file (JSON).
-    #[arg(long, env = "PWA_BILLING_SERVICE_ACCOUNT_KEY")]
-    pub service_account_key: PathBuf,
-    /// Base URL of the Play Developer API (an emulator's in tests).
-    #[arg(long, env = "PWA_BILLING_PLAY_API_BASE_URL", default_value = crate::config::GOOGLE_PLAY_API_BASE_URL)]
-    pub play_api_base_url: Url,
+    /// The app's package name [default: configuration key `package_name`].
+    #[arg(long)]
+    pub package_name: Option<String>,
+    /// The service account key file (JSON) [default: configuration key
+    /// `service_account_key`].
+    #[arg(long)]
+    pub service_account_key: Option<PathBuf>,
+    /// Base URL of the Play Developer API (an emulator's in tests) [default: configuration
+    /// key `play_api_base_url`].
+    #[arg(long)]
+    pub play_api_base_url: Option<Url>,
     /// Attempts per call on 429, 5xx, 409 or a lost connection (the first included).
     #[arg(long, default_value_t = 6)]
     pub max_attempts: u32,
@@ -197,34 +195,15 @@ pub enum CatalogCommand {
     },
 }
 
-/// Runs a catalog command; the exit code follows the module's table.
-pub async fn main(args: CatalogArgs) -> ExitCode {
-    match run(args).await {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("pwa-billing catalog: {e}");
-            ExitCode::from(e.code)
-        }
-    }
-}
-
-/// Each product id's kind as the server settles it: one-time products by their `kind`,
-/// subscriptions as subscriptions.
-pub fn product_kinds(file: &CatalogFile) -> BTreeMap<String, crate::config::ProductKind> {
-    use crate::config::ProductKind;
-    use play_model::catalog_file::OneTimeKind;
-    let otp = file.one_time_products.iter().map(|(id, p)| {
-        let kind = match p.kind {
-            OneTimeKind::Consumable => ProductKind::Consumable,
-            OneTimeKind::NonConsumable => ProductKind::NonConsumable,
-        };
-        (id.clone(), kind)
-    });
-    let subs = file
-        .subscriptions
-        .keys()
-        .map(|id| (id.clone(), ProductKind::Subscription));
-    otp.chain(subs).collect()
+/// Runs a catalog command with the configuration's keys (`catalog`, `package_name`,
+/// `service_account_key`, `play_api_base_url`) under its flags; `Ok` holds the exit code
+/// (3: `plan --exit-code` found changes), the error its own (the module's table).
+pub async fn main(args: CatalogArgs, config: &Config) -> Result<u8, CatalogError> {
+    let catalog = args
+        .catalog
+        .or_else(|| config.catalog.clone())
+        .unwrap_or_else(|| PathBuf::from("catalog.toml"));
+    run(args.command, &catalog, config).await
 }
 
 /// Reads and validates the catalog file: exit 2 on a parse error or an error finding;
@@ -249,10 +228,10 @@ pub fn load(path: &Path) -> Result<CatalogFile, CatalogError> {
     Ok(file)
 }
 
-async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
-    match args.command {
+async fn run(command: CatalogCommand, catalog: &Path, config: &Config) -> Result<u8, CatalogError> {
+    match command {
         CatalogCommand::Validate { json } => {
-            let file = CatalogFile::read(&args.catalog)
+            let file = CatalogFile::read(catalog)
                 .map_err(|e| CatalogError::new(EXIT_INVALID, format!("{e:#}")))?;
             let findings = validate::validate(&file);
             if json {
@@ -262,7 +241,7 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
                 );
             } else {
                 for f in &findings {
-                    println!("{}: {f}", args.catalog.display());
+                    println!("{}: {f}", catalog.display());
                 }
             }
             let errors = findings
@@ -275,7 +254,7 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
             if !json {
                 println!(
                     "{}: valid ({} one-time products, {} subscriptions)",
-                    args.catalog.display(),
+                    catalog.display(),
                     file.one_time_products.len(),
                     file.subscriptions.len()
                 );
@@ -283,7 +262,7 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
             Ok(0)
         }
         CatalogCommand::MigratePrices { connection, args } => {
-            let api = connect(&connection)?;
+            let api = connect(&connection, config)?;
             migrate::migrate(&api, &args).await
         }
         CatalogCommand::Schema => {
@@ -291,13 +270,13 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
             Ok(0)
         }
         CatalogCommand::Pull(connection) => {
-            let api = connect(&connection)?;
-            let existing = CatalogFile::read(&args.catalog).ok();
+            let api = connect(&connection, config)?;
+            let existing = CatalogFile::read(catalog).ok();
             let file = pull::pull(&api, existing.as_ref()).await?;
-            write_atomically(&args.catalog, &file.to_toml())?;
+            write_atomically(catalog, &file.to_toml())?;
             println!(
                 "{}: {} one-time products, {} subscriptions pulled ({} reads)",
-                args.catalog.display(),
+                catalog.display(),
                 file.one_time_products.len(),
                 file.subscriptions.len(),
                 api.stats().reads
@@ -310,8 +289,8 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
             json,
             exit_code,
         } => {
-            let file = load(&args.catalog)?;
-            let api = connect(&connection)?;
+            let file = load(catalog)?;
+            let api = connect(&connection, config)?;
             let plan = make_plan(&api, &file, &tuning.options()).await?;
             if json {
                 println!(
@@ -338,8 +317,8 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
             allow_delete,
             checkpoint,
         } => {
-            let file = load(&args.catalog)?;
-            let api = connect(&connection)?;
+            let file = load(catalog)?;
+            let api = connect(&connection, config)?;
             let plan = make_plan(&api, &file, &tuning.options()).await?;
             print!("{}", plan::render(&plan));
             if !plan.refusals.is_empty() {
@@ -370,7 +349,7 @@ async fn run(args: CatalogArgs) -> Result<u8, CatalogError> {
                 ));
             }
             let checkpoint = checkpoint.unwrap_or_else(|| {
-                let mut p = args.catalog.clone().into_os_string();
+                let mut p = catalog.to_path_buf().into_os_string();
                 p.push(".checkpoint.json");
                 PathBuf::from(p)
             });
@@ -403,13 +382,36 @@ pub fn schema_text() -> String {
     serde_json::to_string_pretty(&CatalogFile::json_schema()).unwrap_or_default()
 }
 
-/// A client for `connection`.
-pub fn connect(connection: &Connection) -> Result<CatalogApi, CatalogError> {
+/// A client for `connection`, the configuration filling what its flags leave out.
+pub fn connect(connection: &Connection, config: &Config) -> Result<CatalogApi, CatalogError> {
     let usage = |m: String| CatalogError::new(EXIT_INVALID, m);
-    let key = ServiceAccountKey::from_file(&connection.service_account_key).map_err(|e| {
+    let required = |value: Option<String>, key: &str| {
+        ConfigError::required(value.filter(|v| !v.is_empty()), key)
+            .map_err(|e| usage(format!("{e} (or --{})", key.replace('_', "-"))))
+    };
+    let package_name = required(
+        connection
+            .package_name
+            .clone()
+            .or_else(|| Some(config.package_name.clone())),
+        "package_name",
+    )?;
+    let key_path = PathBuf::from(required(
+        connection
+            .service_account_key
+            .as_ref()
+            .or(Some(&config.service_account_key))
+            .map(|p| p.display().to_string()),
+        "service_account_key",
+    )?);
+    let base_url = connection
+        .play_api_base_url
+        .clone()
+        .unwrap_or_else(|| config.play_api_base_url.clone());
+    let key = ServiceAccountKey::from_file(&key_path).map_err(|e| {
         usage(format!(
-            "--service-account-key {}: {e}",
-            connection.service_account_key.display()
+            "configuration key `service_account_key` ({}): {e}",
+            key_path.display()
         ))
     })?;
     let http = crate::play::http_client(Duration::from_secs(60));
@@ -420,13 +422,7 @@ pub fn connect(connection: &Connection) -> Result<CatalogApi, CatalogError> {
         base_delay: Duration::from_millis(connection.retry_base_ms),
         ..RetryPolicy::default()
     };
-    Ok(CatalogApi::new(
-        http,
-        connection.play_api_base_url.clone(),
-        connection.package_name.clone(),
-        tokens,
-        retry,
-    ))
+    Ok(CatalogApi::new(http, base_url, package_name, tokens, retry))
 }
 
 /// Writes `text` to `path` through a temporary file and a rename: a crash never leaves half

@@ -20,8 +20,7 @@ use serde_json::Value;
 use super::api::{ApiFailure, CatalogApi};
 use super::{CatalogError, ANY, EXIT_REFUSED};
 
-/// The purchase option id given to a legacy `InAppProduct`'s price.
-pub const LEGACY_OPTION: &str = "legacy";
+pub use play_model::ids::LEGACY_OPTION;
 
 /// Every legacy `InAppProduct` (`[]` for a migrated app).
 async fn legacy_products(api: &CatalogApi) -> Result<Vec<Value>, ApiFailure> {

@@ -15,12 +15,30 @@ pub enum Fetched<'a> {
     Subscription(&'a SubscriptionPurchaseV2),
 }
 
-impl Fetched<'_> {
-    /// The `resource` column: which Google method answered.
-    fn resource(&self) -> &'static str {
+/// The `resource` column: which Google method answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resource {
+    /// `purchases.products.get`.
+    Product,
+    /// `purchases.subscriptionsv2.get`.
+    Subscription,
+}
+
+impl Resource {
+    /// The stored name.
+    fn as_str(self) -> &'static str {
         match self {
-            Fetched::Product(_) => "product",
-            Fetched::Subscription(_) => "subscription",
+            Self::Product => "product",
+            Self::Subscription => "subscription",
+        }
+    }
+}
+
+impl Fetched<'_> {
+    fn resource(&self) -> Resource {
+        match self {
+            Fetched::Product(_) => Resource::Product,
+            Fetched::Subscription(_) => Resource::Subscription,
         }
     }
 }
@@ -53,7 +71,7 @@ pub async fn record(
     )
     .bind(token)
     .bind(item_id)
-    .bind(fetched.resource())
+    .bind(fetched.resource().as_str())
     .bind(body)
     .bind(now)
     .execute(&mut *tx)
@@ -68,7 +86,7 @@ pub async fn fresh_product(
     item_id: &str,
     max_age_ms: i64,
 ) -> Result<Option<ProductPurchase>, sqlx::Error> {
-    let body = fresh_body(db, token, "product", Some(item_id), max_age_ms).await?;
+    let body = fresh_body(db, token, Resource::Product, Some(item_id), max_age_ms).await?;
     Ok(body.and_then(|b| parse(token, &b)))
 }
 
@@ -78,7 +96,7 @@ pub async fn fresh_subscription(
     token: &str,
     max_age_ms: i64,
 ) -> Result<Option<SubscriptionPurchaseV2>, sqlx::Error> {
-    let body = fresh_body(db, token, "subscription", None, max_age_ms).await?;
+    let body = fresh_body(db, token, Resource::Subscription, None, max_age_ms).await?;
     Ok(body.and_then(|b| parse(token, &b)))
 }
 
@@ -94,7 +112,7 @@ pub async fn forget(db: &Db, token: &str) -> Result<(), sqlx::Error> {
 async fn fresh_body(
     db: &Db,
     token: &str,
-    resource: &str,
+    resource: Resource,
     item_id: Option<&str>,
     max_age_ms: i64,
 ) -> Result<Option<String>, sqlx::Error> {
@@ -106,7 +124,7 @@ async fn fresh_body(
          WHERE purchase_token = $1 AND resource = $2 AND fetched_at > $3",
     )
     .bind(token)
-    .bind(resource)
+    .bind(resource.as_str())
     .bind(now_ms() - max_age_ms)
     .fetch_optional(db.pool())
     .await?;

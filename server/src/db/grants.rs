@@ -12,10 +12,10 @@
 use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::purchases::{self, PurchaseRow};
+use super::outbox::{self, NewJob};
+use super::purchases::{self, PurchaseRow, PurchaseState};
 use super::Db;
 use crate::entitlement::EntitlementState;
-use crate::outbox::{self, NewJob};
 
 /// Most grants in one transaction.
 pub const MAX_BATCH: usize = 64;
@@ -126,7 +126,14 @@ async fn write(conn: &mut AnyConnection, grant: &Grant) -> Result<Written, sqlx:
         None => false,
     };
     let replaced = match &grant.replaces {
-        Some(old) => purchases::set_state(conn, old, EntitlementState::Replaced.as_str()).await?,
+        Some(old) => {
+            purchases::set_state(
+                conn,
+                old,
+                PurchaseState::Granted(EntitlementState::Replaced),
+            )
+            .await?
+        }
         None => false,
     };
     Ok(Written {

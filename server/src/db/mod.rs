@@ -2,10 +2,14 @@
 //! one migrations-managed schema written for both dialects.
 
 mod checkpoint;
+pub mod external_transactions;
 pub mod fetches;
 pub mod grants;
-pub mod lifecycle;
+pub mod leases;
+pub mod outbox;
 pub mod purchases;
+pub mod rate_limits;
+pub mod rtdn_messages;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,6 +17,52 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{AnyPool, ConnectOptions, Connection};
+
+/// A stored text column held a value its enum does not know (a row written by a newer
+/// version, or by hand).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {column} `{value}`")]
+pub struct UnknownValue {
+    /// The column.
+    pub column: &'static str,
+    /// What it held.
+    pub value: String,
+}
+
+/// Makes an enum with `as_str` (its stored text) and `parse` (its inverse) a text column:
+/// `TryFrom<String>` for `#[sqlx(try_from = "String")]` fields, and `Display` as the stored
+/// text (for [`sql!`], which writes states into SQL text).
+macro_rules! stored_as_text {
+    ($ty:ty, $column:literal) => {
+        impl TryFrom<String> for $ty {
+            type Error = $crate::db::UnknownValue;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                <$ty>::parse(&value).ok_or($crate::db::UnknownValue {
+                    column: $column,
+                    value,
+                })
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use stored_as_text;
+
+/// A statement's text formatted once (`format!` arguments), for statements that name stored
+/// states: the state is written by its enum, and the statement stays a literal in SQL (the
+/// partial indexes, e.g. `WHERE status = 'pending'`, match only a literal).
+macro_rules! sql {
+    ($($format:tt)*) => {{
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!($($format)*));
+        SQL.as_str()
+    }};
+}
+pub(crate) use sql;
 
 /// The embedded migrations (`server/migrations`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -130,6 +180,21 @@ impl Db {
     /// one (a transaction on it must do all its work on it).
     pub fn writer(&self) -> &AnyPool {
         &self.writer
+    }
+
+    /// Begins a read-only transaction whose reads all see one snapshot of the database:
+    /// on PostgreSQL `REPEATABLE READ` (its default, `READ COMMITTED`, takes a snapshot per
+    /// statement); on SQLite (WAL) every transaction reads one snapshot, taken at its first
+    /// read. For answers read in several statements that must agree with each other.
+    pub async fn read_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.pool
+            .begin_with(match self.backend {
+                Backend::Sqlite => "BEGIN",
+                Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            })
+            .await
     }
 
     /// Which database this is.

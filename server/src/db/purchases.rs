@@ -1,8 +1,56 @@
 //! The `purchases` table: one row per purchase token.
 
+use std::time::Duration;
+
 use sqlx::{AnyConnection, FromRow};
 
-use super::{now_ms, Db};
+use super::{now_ms, sql, stored_as_text, Db};
+use crate::product::ProductKind;
+use crate::entitlement::EntitlementState;
+
+/// The `state` column: `pending` (bound to its account, nothing granted) or the state of
+/// what was granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurchaseState {
+    /// Paid for later (Google's pending purchase): nothing granted yet.
+    Pending,
+    /// Granted; the entitlement is in this state.
+    Granted(EntitlementState),
+}
+
+impl PurchaseState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Granted(state) => state.as_str(),
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            _ => EntitlementState::parse(s).map(Self::Granted),
+        }
+    }
+
+    /// Whether no later signal changes it (revoked, refunded, replaced).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Granted(
+                EntitlementState::Revoked | EntitlementState::Refunded | EntitlementState::Replaced
+            )
+        )
+    }
+}
+
+stored_as_text!(PurchaseState, "purchase state");
+stored_as_text!(ProductKind, "product kind");
+
+const PENDING: PurchaseState = PurchaseState::Pending;
+const ACTIVE: PurchaseState = PurchaseState::Granted(EntitlementState::Active);
 
 /// A stored purchase.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
@@ -15,10 +63,12 @@ pub struct PurchaseRow {
     pub account_id: String,
     /// The product id.
     pub item_id: String,
-    /// `consumable`, `non_consumable`, `subscription`.
-    pub kind: String,
+    /// The product's kind.
+    #[sqlx(try_from = "String")]
+    pub kind: ProductKind,
     /// `pending` or an entitlement state.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: PurchaseState,
     /// Quantity granted.
     pub quantity: i64,
     /// Access end (ms), subscriptions.
@@ -51,10 +101,12 @@ pub struct ShownRow {
     pub id: String,
     /// The product id.
     pub item_id: String,
-    /// `consumable`, `non_consumable`, `subscription`.
-    pub kind: String,
+    /// The product's kind.
+    #[sqlx(try_from = "String")]
+    pub kind: ProductKind,
     /// An entitlement state.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: PurchaseState,
     /// Quantity granted.
     pub quantity: i64,
     /// Access end (ms), subscriptions.
@@ -84,10 +136,10 @@ pub async fn find(db: &Db, token: &str) -> Result<Option<PurchaseRow>, sqlx::Err
 
 /// The account's purchases, pending ones excluded, oldest first.
 pub async fn list_granted(db: &Db, account_id: &str) -> Result<Vec<ShownRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(sql!(
         "SELECT purchase_token, id, item_id, kind, state, quantity, expires_at, test \
-         FROM purchases WHERE account_id = $1 AND state <> 'pending' ORDER BY created_at, purchase_token",
-    )
+         FROM purchases WHERE account_id = $1 AND state <> '{PENDING}' ORDER BY created_at, purchase_token",
+    ))
     .bind(account_id)
     .fetch_all(db.pool())
     .await
@@ -116,8 +168,8 @@ pub async fn insert(conn: &mut AnyConnection, row: &PurchaseRow) -> Result<bool,
     .bind(&row.id)
     .bind(&row.account_id)
     .bind(&row.item_id)
-    .bind(&row.kind)
-    .bind(&row.state)
+    .bind(row.kind.as_str())
+    .bind(row.state.as_str())
     .bind(row.quantity)
     .bind(row.expires_at)
     .bind(row.test)
@@ -140,14 +192,17 @@ pub async fn update_observed(
     conn: &mut AnyConnection,
     row: &PurchaseRow,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query(sql!(
         "UPDATE purchases SET state = $1, quantity = $2, expires_at = $3, test = $4, \
          acknowledged = CASE WHEN acknowledged = 1 THEN 1 ELSE $5 END, order_id = $6, \
          linked_purchase_token = $7, purchased_at = $8, granted_at = COALESCE(granted_at, $9), updated_at = $10 \
          WHERE purchase_token = $11 AND account_id = $12 \
-         AND state NOT IN ('revoked', 'refunded', 'replaced')",
-    )
-    .bind(&row.state)
+         AND state NOT IN ('{}', '{}', '{}')",
+        EntitlementState::Revoked,
+        EntitlementState::Refunded,
+        EntitlementState::Replaced,
+    ))
+    .bind(row.state.as_str())
     .bind(row.quantity)
     .bind(row.expires_at)
     .bind(row.test)
@@ -168,10 +223,10 @@ pub async fn update_observed(
 pub async fn set_state(
     conn: &mut AnyConnection,
     token: &str,
-    state: &str,
+    state: PurchaseState,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE purchases SET state = $1, updated_at = $2 WHERE purchase_token = $3 AND state <> $1")
-        .bind(state)
+        .bind(state.as_str())
         .bind(now_ms())
         .bind(token)
         .execute(conn)
@@ -192,11 +247,12 @@ pub async fn touch(db: &Db, token: &str) -> Result<(), sqlx::Error> {
 /// Records that Google has the purchase acknowledged; a consumed one-time purchase also
 /// moves from `active` to `consumed`.
 pub async fn mark_acknowledged(db: &Db, token: &str, consumed: bool) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query(sql!(
         "UPDATE purchases SET acknowledged = 1, \
-         state = CASE WHEN $1 = 1 AND state = 'active' THEN 'consumed' ELSE state END, updated_at = $2 \
+         state = CASE WHEN $1 = 1 AND state = '{ACTIVE}' THEN '{}' ELSE state END, updated_at = $2 \
          WHERE purchase_token = $3",
-    )
+        EntitlementState::Consumed,
+    ))
     .bind(i64::from(consumed))
     .bind(now_ms())
     .bind(token)
@@ -213,4 +269,73 @@ pub async fn oldest_unacknowledged_ms(db: &Db, now: i64) -> Result<Option<i64>, 
     .fetch_one(db.pool())
     .await?;
     Ok(oldest.map(|t| (now - t).max(0)))
+}
+
+/// Whether an account has any purchase here (a "known account").
+pub async fn account_known(db: &Db, account_id: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchases WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
+/// Forgets a pending purchase whose payment was canceled (nothing was granted).
+pub async fn delete_pending(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(sql!(
+        "DELETE FROM purchases WHERE purchase_token = $1 AND state = '{}'",
+        PurchaseState::Pending
+    ))
+    .bind(token)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets the state and quantity of a token's row; true if anything changed.
+pub async fn set_state_and_quantity(
+    db: &Db,
+    token: &str,
+    state: PurchaseState,
+    quantity: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE purchases SET state = $1, quantity = $2, updated_at = $3 \
+         WHERE purchase_token = $4 AND (state <> $1 OR quantity <> $2)",
+    )
+    .bind(state.as_str())
+    .bind(quantity)
+    .bind(now_ms())
+    .bind(token)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Purchases that should have changed by `now`: live subscriptions past their expiry,
+/// pending purchases, and live subscriptions not checked for `stale`.
+pub async fn due_for_recheck(
+    db: &Db,
+    now: i64,
+    stale: Duration,
+) -> Result<Vec<PurchaseRow>, sqlx::Error> {
+    sqlx::query_as(sql!(
+        "SELECT purchase_token, id, account_id, item_id, kind, state, quantity, expires_at, test, acknowledged, \
+         order_id, linked_purchase_token, purchased_at, granted_at, created_at, updated_at FROM purchases \
+         WHERE state = '{}' OR (kind = '{}' \
+           AND state IN ('{}', '{}', '{}', '{}', '{}') \
+           AND (expires_at <= $1 OR updated_at <= $2)) \
+         ORDER BY created_at, purchase_token",
+        PurchaseState::Pending,
+        ProductKind::Subscription,
+        EntitlementState::Active,
+        EntitlementState::GracePeriod,
+        EntitlementState::OnHold,
+        EntitlementState::Paused,
+        EntitlementState::Canceled,
+    ))
+    .bind(now)
+    .bind(now - stale.as_millis() as i64)
+    .fetch_all(db.pool())
+    .await
 }

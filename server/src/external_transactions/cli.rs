@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 use super::model::PaymentReport;
-use super::store::{self, Stored};
+use crate::db::external_transactions::{self as store, ReportState, Stored};
 use crate::db::now_ms;
 use crate::state::AppState;
 
@@ -300,22 +300,11 @@ pub async fn import(
 /// (pending, reported, failed) among `ids`.
 async fn tally(state: &AppState, ids: &[String]) -> anyhow::Result<(u64, u64, u64)> {
     let mut counts = (0, 0, 0);
-    for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT state, COUNT(*) FROM external_transactions WHERE id IN ({}) GROUP BY state",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(id);
-        }
-        for (state, n) in q.fetch_all(state.db.pool()).await? {
-            match state.as_str() {
-                "pending" => counts.0 += n as u64,
-                "reported" => counts.1 += n as u64,
-                _ => counts.2 += n as u64,
-            }
+    for (report_state, n) in store::count_by_state(&state.db, ids).await? {
+        match report_state {
+            ReportState::Pending => counts.0 += n as u64,
+            ReportState::Reported => counts.1 += n as u64,
+            ReportState::Failed => counts.2 += n as u64,
         }
     }
     Ok(counts)
@@ -342,8 +331,14 @@ pub async fn status(state: &AppState, limit: i64) -> anyhow::Result<String> {
         format!("{}h{:02}m", minutes / 60, minutes % 60)
     };
     for (title, rows) in [
-        ("pending", store::list(&state.db, "pending", limit).await?),
-        ("failed", store::list(&state.db, "failed", limit).await?),
+        (
+            ReportState::Pending,
+            store::list(&state.db, ReportState::Pending, limit).await?,
+        ),
+        (
+            ReportState::Failed,
+            store::list(&state.db, ReportState::Failed, limit).await?,
+        ),
     ] {
         if rows.is_empty() {
             continue;
@@ -367,12 +362,12 @@ pub async fn status(state: &AppState, limit: i64) -> anyhow::Result<String> {
     }
     for (title, rows) in [
         (
-            "pending",
-            store::list_refunds(&state.db, "pending", limit).await?,
+            ReportState::Pending,
+            store::list_refunds(&state.db, ReportState::Pending, limit).await?,
         ),
         (
-            "failed",
-            store::list_refunds(&state.db, "failed", limit).await?,
+            ReportState::Failed,
+            store::list_refunds(&state.db, ReportState::Failed, limit).await?,
         ),
     ] {
         if rows.is_empty() {

@@ -8,10 +8,12 @@ use serde_json::{json, Value};
 
 use super::limiter::Limiter;
 use super::model::{rfc3339, PaymentKind};
-use super::store::{self, GoogleView, JobPayload, RefundRow, TransactionRow};
+use crate::db::external_transactions::{
+    self as store, GoogleView, JobPayload, RefundRow, ReportState, TransactionRow,
+};
+use crate::db::outbox::Job;
 use crate::db::Db;
 use crate::metrics::Metrics;
-use crate::outbox::Job;
 use crate::play::external_transactions::ExternalTransaction;
 use crate::play::{PlayClient, PlayError};
 use crate::worker::{JobError, JobFuture, JobHandler};
@@ -74,13 +76,13 @@ impl Delivery {
         let row = stored(store::get(&self.db, id).await, || {
             format!("external transaction {id}")
         })?;
-        if row.state != "pending" {
+        if row.state != ReportState::Pending {
             return Ok(());
         }
         if let Some(initial) = &row.initial_id {
             match store::get(&self.db, initial).await.map_err(db_error)? {
-                Some(first) if first.state == "reported" => {}
-                Some(first) if first.state == "failed" => {
+                Some(first) if first.state == ReportState::Reported => {}
+                Some(first) if first.state == ReportState::Failed => {
                     return Err(JobError::Permanent(format!(
                         "the subscription's first payment ({initial}) was refused by Google"
                     )))
@@ -137,20 +139,20 @@ impl Delivery {
         let refund = stored(store::refund(&self.db, id, refund_id).await, || {
             format!("refund {refund_id} of {id}")
         })?;
-        if refund.state != "pending" {
+        if refund.state != ReportState::Pending {
             return Ok(());
         }
         let row = stored(store::get(&self.db, id).await, || {
             format!("external transaction {id}")
         })?;
-        match row.state.as_str() {
-            "reported" => {}
-            "failed" => {
+        match row.state {
+            ReportState::Reported => {}
+            ReportState::Failed => {
                 return Err(JobError::Permanent(
                     "the refunded payment was refused by Google".into(),
                 ))
             }
-            _ => {
+            ReportState::Pending => {
                 return Err(JobError::Transient(
                     "waiting for the refunded payment to be reported".into(),
                 ))
@@ -212,7 +214,7 @@ impl Delivery {
             .await
             .map_err(db_error)?
             .iter()
-            .filter(|r| r.state == "reported")
+            .filter(|r| r.state == ReportState::Reported)
             .filter_map(|r| r.pre_tax_micros)
             .sum();
         let expected = row.pre_tax_micros - before - refund.pre_tax_micros.unwrap_or(0);
@@ -270,8 +272,7 @@ fn classify(e: PlayError) -> JobError {
 
 /// The `ExternalTransaction` Google receives for a stored payment.
 pub fn google_body(row: &TransactionRow) -> Result<Value, JobError> {
-    let kind = PaymentKind::parse(&row.kind)
-        .ok_or_else(|| JobError::Permanent(format!("unknown kind {}", row.kind)))?;
+    let kind = row.kind;
     let mut body = json!({
         "originalPreTaxAmount": Price::new(row.pre_tax_micros, &row.currency).to_value(),
         "originalTaxAmount": Price::new(row.tax_micros, &row.currency).to_value(),
@@ -343,7 +344,7 @@ pub fn same_transaction(row: &TransactionRow, t: &ExternalTransaction) -> bool {
             time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
         })
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
-    let recurring = row.kind != PaymentKind::OneTime.as_str();
+    let recurring = row.kind.is_recurring();
     amount(&t.original_pre_tax_amount, row.pre_tax_micros)
         && amount(&t.original_tax_amount, row.tax_micros)
         && time == Some(row.transaction_time)

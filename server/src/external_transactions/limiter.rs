@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use crate::db::{now_ms, Db};
+use crate::db::{now_ms, rate_limits, Db};
 
 /// Slots a late caller may catch up.
 pub const TOLERANCE_SLOTS: i64 = 2;
@@ -49,15 +49,7 @@ impl Limiter {
         let now_us = now_ms() * 1000;
         let step = (self.interval_ms * 1000.0).round() as i64;
         let earliest = now_us - TOLERANCE_SLOTS * step;
-        let tat: i64 = sqlx::query_scalar(
-            "UPDATE rate_limits SET tat = (CASE WHEN tat > $1 THEN tat ELSE $1 END) + $2 \
-             WHERE name = $3 RETURNING tat",
-        )
-        .bind(earliest)
-        .bind(step)
-        .bind(self.name)
-        .fetch_one(self.db.pool())
-        .await?;
+        let tat = rate_limits::reserve(&self.db, self.name, earliest, step).await?;
         let slot = tat - step;
         Ok(Duration::from_micros((slot - now_us).max(0) as u64))
     }

@@ -13,7 +13,6 @@ pub mod cli;
 pub mod delivery;
 pub mod limiter;
 pub mod model;
-pub mod store;
 pub mod watchdog;
 
 /// The outbox job kind that reports a payment.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::store::{self, DEADLINE_MS};
+use crate::db::external_transactions::{self as store, DEADLINE_MS};
 use crate::db::{now_ms, Db};
 use crate::metrics::Metrics;
 

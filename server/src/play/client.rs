@@ -202,7 +202,7 @@ impl PlayClient {
             // A 401 means the cached access token went bad: fetch a new one, once.
             let unauthorized = status == Some(401) && attempt == 1;
             if !(unauthorized
-                || should_retry(status, reason.as_deref(), attempt, retry.max_attempts))
+                || should_retry(status, reason.as_deref(), attempt, retry.max_attempts.get()))
             {
                 return result;
             }

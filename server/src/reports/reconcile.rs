@@ -316,7 +316,7 @@ fn reconcile(
                 product_id: p.item_id.clone(),
                 purchase_id: Some(p.id.clone()),
                 account_id: Some(p.account_id.clone()),
-                state: Some(p.state.clone()),
+                state: Some(p.state.as_str().into()),
                 amount: None,
                 currency: None,
                 at: format_ms(bought),
@@ -341,7 +341,7 @@ fn reconcile(
                 product_id: r.product_id.clone(),
                 purchase_id: Some(p.id.clone()),
                 account_id: Some(p.account_id.clone()),
-                state: Some(p.state.clone()),
+                state: Some(p.state.as_str().into()),
                 amount: Some(micros_to_decimal(r.amount_micros.abs())),
                 currency: Some(r.currency.clone()),
                 at: r.occurred_at.and_then(format_ms),
@@ -627,14 +627,16 @@ mod tests {
         }
     }
 
-    fn grant(order: &str, at: i64, test: bool, state: &str) -> PurchaseRow {
+    fn grant(order: &str, at: i64, test: bool) -> PurchaseRow {
         PurchaseRow {
             purchase_token: format!("t-{order}"),
             id: format!("p-{order}"),
             account_id: "a".into(),
             item_id: "sub".into(),
-            kind: "subscription".into(),
-            state: state.into(),
+            kind: crate::product::ProductKind::Subscription,
+            state: crate::db::purchases::PurchaseState::Granted(
+                crate::entitlement::EntitlementState::Active,
+            ),
             quantity: 1,
             expires_at: Some(i64::MAX / 2),
             test: i64::from(test),
@@ -673,13 +675,13 @@ mod tests {
             .map(String::from)
             .into();
         let granted = vec![
-            grant("GPA.1..0", DEC + 1, false, "active"),
-            grant("GPA.3", DEC + 10, false, "active"),
-            grant("GPA.T", DEC + 11, true, "active"),
-            grant("GPA.5", DEC + 6, false, "active"),
-            grant("GPA.6", DEC + 5_000, false, "active"),
-            grant("GPA.7", DEC + 8, false, "active"),
-            grant("GPA.N", DEC - 1_000, false, "active"),
+            grant("GPA.1..0", DEC + 1, false),
+            grant("GPA.3", DEC + 10, false),
+            grant("GPA.T", DEC + 11, true),
+            grant("GPA.5", DEC + 6, false),
+            grant("GPA.6", DEC + 5_000, false),
+            grant("GPA.7", DEC + 8, false),
+            grant("GPA.N", DEC - 1_000, false),
         ];
         let r = reconcile(None, 1, &rows, &charged, &granted, DEC);
         let orders = |l: &[Discrepancy]| l.iter().map(|d| d.order_id.clone()).collect::<Vec<_>>();

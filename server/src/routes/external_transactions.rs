@@ -11,13 +11,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Admin;
+use crate::db::external_transactions::{
+    self as store, RefundRefused, RefundRow, ReportRefused, ReportState, Stored, TransactionRow,
+};
 use crate::db::now_ms;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::external_transactions::model::{
     self, format_micros, rfc3339, FieldError, PaymentReport, RefundReport,
-};
-use crate::external_transactions::store::{
-    self, RefundRefused, RefundRow, ReportRefused, Stored, TransactionRow,
 };
 use crate::state::AppState;
 
@@ -81,7 +81,10 @@ async fn report(
         StatusCode::ACCEPTED,
         Json(Accepted {
             id: payment.id,
-            state: row.map_or_else(|| "pending".into(), |r| r.state),
+            state: row
+                .map_or(ReportState::Pending, |r| r.state)
+                .as_str()
+                .into(),
             created: stored == Stored::Created,
         }),
     ))
@@ -140,7 +143,10 @@ async fn refund(
         StatusCode::ACCEPTED,
         Json(Accepted {
             id,
-            state: stored.map_or_else(|| "pending".into(), |r| r.state),
+            state: stored
+                .map_or(ReportState::Pending, |r| r.state)
+                .as_str()
+                .into(),
             created,
         }),
     ))
@@ -231,7 +237,7 @@ fn decimals(currency: &str) -> u16 {
 /// The API's view of a stored transaction and its refunds.
 pub fn view(row: TransactionRow, refunds: Vec<RefundRow>) -> TransactionView {
     let d = decimals(&row.currency);
-    let google = (row.state == "reported").then(|| GoogleState {
+    let google = (row.state == ReportState::Reported).then(|| GoogleState {
         canceled: row.google_state.as_deref() == Some("TRANSACTION_CANCELED"),
         transaction_state: row.google_state.clone(),
         current_pre_tax_amount: row.current_pre_tax_micros.map(|m| format_micros(m, d)),
@@ -256,7 +262,7 @@ pub fn view(row: TransactionRow, refunds: Vec<RefundRow>) -> TransactionView {
                 pre_tax_amount: r.pre_tax_micros.map(|m| format_micros(m, d)),
                 refund_time: rfc3339(r.refund_time),
                 refund_id: r.refund_id,
-                state: r.state,
+                state: r.state.as_str().into(),
                 last_error: r.last_error,
             })
             .collect(),
@@ -265,10 +271,10 @@ pub fn view(row: TransactionRow, refunds: Vec<RefundRow>) -> TransactionView {
         payment_id: row.payment_id,
         account_id: row.account_id,
         product_id: row.product_id,
-        kind: row.kind,
+        kind: row.kind.as_str().into(),
         initial_id: row.initial_id,
         currency: row.currency,
-        state: row.state,
+        state: row.state.as_str().into(),
         last_error: row.last_error,
     }
 }
@@ -291,9 +297,8 @@ async fn show(
     _: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<TransactionView>, ApiError> {
-    let row = store::get(&state.db, &id)
+    let (row, refunds) = store::get_with_refunds(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let refunds = store::refunds(&state.db, &id).await?;
     Ok(Json(view(row, refunds)))
 }

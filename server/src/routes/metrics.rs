@@ -6,9 +6,9 @@ use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::db::outbox;
 use crate::db::{now_ms, purchases};
 use crate::error::ApiError;
-use crate::outbox;
 use crate::state::AppState;
 
 /// The exposition's content type.

@@ -169,7 +169,7 @@ async fn sync(
     Account(account): Account,
     Json(request): Json<SyncRequest>,
 ) -> Result<Json<SyncResponse>, ApiError> {
-    let max = state.config.limits.max_sync_purchases;
+    let max = state.config.limits.max_sync_purchases.get();
     if request.purchases.len() > max {
         return Err(ApiError::InvalidRequest(format!(
             "at most {max} purchases per sync"

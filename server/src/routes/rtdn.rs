@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::db::lifecycle as store;
+use crate::db::rtdn_messages;
 use crate::error::{ApiError, ErrorBody};
 use crate::lifecycle::enqueue_rtdn;
 use crate::rtdn::PushEnvelope;
@@ -66,7 +66,7 @@ async fn receive(
     }
     let text = serde_json::to_string(&notification).map_err(ApiError::internal)?;
     let mut tx = state.db.writer().begin().await?;
-    let new = store::store_message(
+    let new = rtdn_messages::store_message(
         &mut tx,
         &message_id,
         envelope.subscription.as_deref(),

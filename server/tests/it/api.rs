@@ -353,7 +353,7 @@ async fn transient_google_failure_answers_503_with_retry_after_never_422() {
 
 #[tokio::test]
 async fn transient_failures_are_retried_within_one_request() {
-    let h = Harness::with(|c| c.retry.max_attempts = 50).await;
+    let h = Harness::with(|c| c.retry.max_attempts = 50.try_into().unwrap()).await;
     let c = catalog();
     let token = h.buy(&c.non_consumable, json!({})).await;
     h.set_faults(json!({"rate": 0.5, "status": 503, "methods": [GET]}))
@@ -371,7 +371,7 @@ async fn transient_failures_are_retried_within_one_request() {
 async fn googles_retry_after_is_waited_for_or_ends_the_call() {
     use std::time::{Duration, Instant};
     let h = Harness::with(|c| {
-        c.retry.max_attempts = 3;
+        c.retry.max_attempts = 3.try_into().unwrap();
         c.retry.base_delay = Duration::from_millis(1);
         c.retry.max_delay = Duration::from_millis(1500);
     })

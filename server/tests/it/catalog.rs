@@ -584,7 +584,8 @@ async fn pull_reads_legacy_inappproducts_of_an_app_not_migrated() {
 
 #[tokio::test]
 async fn the_server_and_the_sandbox_read_the_same_file() {
-    use pwa_billing_server::config::{Config, ProductKind};
+    use pwa_billing_server::config::Config;
+    use pwa_billing_server::product::ProductKind;
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../catalog.toml");
     let env = |extra: &[(&str, &str)]| {
         let mut env: Vec<(String, String)> = [

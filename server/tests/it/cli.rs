@@ -31,6 +31,39 @@ fn configured(dir: &std::path::Path) -> Command {
     c
 }
 
+/// `pwa-billing sandbox` on free ports, its data in `dir/data`, stdout piped.
+fn sandbox(dir: &std::path::Path) -> Command {
+    let mut c = command();
+    c.args([
+        "sandbox",
+        "--port",
+        "0",
+        "--emulator-port",
+        "0",
+        "--data-dir",
+    ])
+    .arg(dir.join("data"))
+    .stdout(Stdio::piped());
+    c
+}
+
+/// What follows `prefix` on the first line of `lines` that contains it (a minute at most).
+async fn line_after<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut tokio::io::Lines<R>,
+    prefix: &str,
+) -> String {
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("in a minute")
+            .unwrap()
+            .unwrap_or_else(|| panic!("a line with {prefix:?}"));
+        if let Some((_, rest)) = line.split_once(prefix) {
+            return rest.to_string();
+        }
+    }
+}
+
 #[tokio::test]
 async fn sandbox_serves_the_demo_the_package_sessions_and_verification() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,33 +73,15 @@ async fn sandbox_serves_the_demo_the_package_sessions_and_verification() {
     std::fs::create_dir_all(&pkg).unwrap();
     std::fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").unwrap();
     std::fs::write(pkg.join("pwa_billing.js"), "export default 1;").unwrap();
-    let mut child = command()
-        .args([
-            "sandbox",
-            "--port",
-            "0",
-            "--emulator-port",
-            "0",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
+    let mut child = sandbox(dir.path())
         .arg("--www")
         .arg(&www)
         .arg("--pkg")
         .arg(&pkg)
-        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let base = first
-        .strip_prefix("pwa-billing sandbox listening on ")
-        .expect(&first)
-        .to_string();
+    let base = line_after(&mut lines, "pwa-billing sandbox listening on ").await;
     let http = pwa_billing_server::play::http_client(Duration::from_secs(30));
 
     let page = http.get(format!("{base}/")).send().await.unwrap();
@@ -253,4 +268,83 @@ async fn migrate_creates_the_schema() {
         .await
         .unwrap();
     assert_eq!(mode, "wal");
+}
+
+/// `pwa-billing sandbox` writes its configuration (mode 600, like the emulator's key next
+/// to it) and every other command runs against it with `--config`.
+#[tokio::test]
+async fn every_command_runs_against_the_sandbox_configuration() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut sandbox = sandbox(dir.path()).spawn().unwrap();
+    let mut lines = BufReader::new(sandbox.stdout.take().unwrap()).lines();
+    let line = line_after(
+        &mut lines,
+        "run any command against it: pwa-billing --config ",
+    )
+    .await;
+    let config = std::path::PathBuf::from(line.strip_suffix(" <command>").expect(&line));
+    let data = config.parent().unwrap().to_path_buf();
+    for file in [&config, &data.join("service-account.json")] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+    let empty = dir.path().join("payments.ndjson");
+    std::fs::write(&empty, "").unwrap();
+    let run = |args: &[&str]| {
+        let mut c = command();
+        c.arg("--config").arg(&config).args(args);
+        c
+    };
+    for args in [
+        &["migrate"][..],
+        &["reconcile"],
+        &["reports", "import"],
+        &["reports", "reconcile"],
+        &["external-transactions", "status"],
+        &[
+            "external-transactions",
+            "import",
+            "--no-deliver",
+            empty.to_str().unwrap(),
+        ],
+        &["catalog", "validate"],
+        // The package, key and API from the file: the emulator's catalog, unchanged.
+        &["catalog", "plan", "--exit-code"],
+    ] {
+        let output = run(args).output().await.unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {:?}\n{}{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut serve = run(&["serve", "--set", "listen=127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(serve.stderr.take().unwrap()).lines();
+    line_after(&mut log, "pwa-billing listening").await;
+    serve.kill().await.unwrap();
+    sandbox.kill().await.unwrap();
+}
+
+/// Exit codes: 2 for a configuration error, as for usage errors.
+#[tokio::test]
+async fn a_configuration_error_exits_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = configured(dir.path())
+        .args(["reconcile", "--set", "worker.lease_secs=0"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("configuration key `worker.lease_secs` (from --set worker.lease_secs)"),
+        "{stderr}"
+    );
 }

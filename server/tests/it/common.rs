@@ -4,16 +4,18 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::{Duration, Instant};
 
 use play_emulator::{Emulator, RunningEmulator};
 use pwa_billing_server::auth::issue_hs256;
 use pwa_billing_server::config::{
-    AdminConfig, AuthConfig, Config, Limits, ProductKind, RetryConfig, WorkerConfig,
+    AdminConfig, AuthConfig, Config, Limits, ReportsConfig, RetryConfig, VoidedConfig, WorkerConfig,
 };
 use pwa_billing_server::db::Db;
 use pwa_billing_server::play::retry::Jitter;
 use pwa_billing_server::play::ServiceAccountKey;
+use pwa_billing_server::product::ProductKind;
 use pwa_billing_server::{app, AppState, RunningServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -105,29 +107,25 @@ pub fn test_config(
     dir: &std::path::Path,
     database_url: String,
 ) -> Config {
+    let emulator_url = url::Url::parse(&emulator.url()).unwrap();
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         package_name: emulator.package_name().to_string(),
         service_account_key: dir.join("key.json"),
-        play_api_base_url: url::Url::parse(&emulator.url()).unwrap(),
+        play_api_base_url: emulator_url.clone(),
         database_url,
-        auth: AuthConfig::Hs256 {
-            secret: SECRET.into(),
-            issuer: None,
-            audience: None,
-        },
+        auth: AuthConfig::hs256(SECRET),
         admin: AdminConfig {
             api_keys: vec![ADMIN_KEY.into()],
         },
         products: products(),
         limits: Limits {
-            max_body_bytes: 8 * 1024,
+            max_body_bytes: NonZeroUsize::new(8 * 1024).unwrap(),
             pending_recheck: Duration::ZERO,
             ..Limits::default()
         },
-        cors_allowed_origins: vec![],
         retry: RetryConfig {
-            max_attempts: 3,
+            max_attempts: NonZeroU32::new(3).unwrap(),
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(50),
             request_timeout: Duration::from_secs(10),
@@ -137,23 +135,21 @@ pub fn test_config(
             enabled: true,
             lease: Duration::from_secs(2),
             poll_interval: Duration::from_millis(100),
-            batch_size: 16,
+            batch_size: NonZeroU32::new(16).unwrap(),
             backoff_base: Duration::from_millis(20),
             backoff_max: Duration::from_millis(200),
         },
-        accept_test_purchases: true,
-        rtdn: Default::default(),
         // The voided purchases poller calls Google at start: off, so call budgets stay
         // exact; the lifecycle tests switch it on.
-        voided: pwa_billing_server::config::VoidedConfig {
+        voided: VoidedConfig {
             enabled: false,
             ..Default::default()
         },
-        reports: pwa_billing_server::config::ReportsConfig {
+        reports: ReportsConfig {
             bucket: Some(emulator.bucket_name()),
-            storage_base_url: url::Url::parse(&emulator.url()).unwrap(),
+            storage_base_url: emulator_url,
         },
-        external_transactions: Default::default(),
+        ..Config::default()
     }
 }
 
@@ -496,13 +492,16 @@ impl Harness {
         let done = || {
             let db = db.clone();
             async move {
-                pwa_billing_server::outbox::status_by_key(&db, key)
+                pwa_billing_server::db::outbox::status_by_key(&db, key)
                     .await
                     .unwrap()
             }
         };
         self.eventually("the job to be done", || async {
-            matches!(done().await, Some((s, _)) if s == "done")
+            matches!(
+                done().await,
+                Some((pwa_billing_server::db::outbox::JobStatus::Done, _))
+            )
         })
         .await;
         done().await.expect("the job exists").1

@@ -1,7 +1,8 @@
 //! The documentation in `docs/` keeps up with the binary: every subcommand of
 //! `pwa-billing` (found by walking its `help` output) is named there as
-//! `pwa-billing <path>`, and the external transaction id example is the id the server
-//! derives.
+//! `pwa-billing <path>`, every configuration key (`config::keys()`) has exactly one row in
+//! `docs/server.md`'s configuration table, and the external transaction id example is the id
+//! the server derives.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -178,5 +179,49 @@ fn the_documented_external_transaction_id_is_the_servers() {
         id,
         model::transaction_id(payment_id),
         "for paymentId {payment_id}"
+    );
+}
+
+/// The first cell of each row of `server.md`'s configuration table: the key, in backticks.
+fn configuration_table_keys(server_md: &str) -> Vec<String> {
+    server_md
+        .lines()
+        .skip_while(|line| line.trim_end() != "## Configuration")
+        .skip(1)
+        .take_while(|line| !line.starts_with("## "))
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|cell| cell.split_once("` |").map(|(key, _)| key.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_table_parser_reads_one_key_per_row() {
+    let sample = "## Commands\n| `pwa-billing serve` | … |\n## Configuration\n\n\
+                  | key | environment |\n|---|---|\n| `listen` | `PWA_BILLING_LISTEN` |\n\
+                  | `auth.issuer` | `PWA_BILLING_AUTH_ISSUER` |\n\n```toml\nlisten = \"x\"\n```\n\
+                  ## HTTP API\n| `GET /healthz` | 200 |\n";
+    assert_eq!(configuration_table_keys(sample), ["listen", "auth.issuer"]);
+}
+
+#[test]
+fn every_configuration_key_has_one_row_in_the_configuration_table() {
+    let keys = pwa_billing_server::config::keys();
+    assert!(keys.iter().any(|k| k == "limits.max_body_bytes"), "{keys:?}");
+    let rows = configuration_table_keys(&page("server.md"));
+    let not_once: Vec<String> = keys
+        .iter()
+        .filter_map(|key| {
+            let n = rows.iter().filter(|row| *row == key).count();
+            (n != 1).then(|| format!("{key} ({n} rows)"))
+        })
+        .collect();
+    assert!(
+        not_once.is_empty(),
+        "keys without exactly one row in docs/server.md's configuration table: {not_once:?}"
+    );
+    let unknown: Vec<&String> = rows.iter().filter(|row| !keys.contains(row)).collect();
+    assert!(
+        unknown.is_empty(),
+        "rows of docs/server.md's configuration table that are no configuration key: {unknown:?}"
     );
 }

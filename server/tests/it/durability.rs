@@ -5,7 +5,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::*;
-use pwa_billing_server::outbox;
+use pwa_billing_server::db::outbox::{self, JobStatus};
 use pwa_billing_server::verify::settle_key;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -187,7 +187,7 @@ async fn outbox_survives_a_crash_while_google_fails_and_retries_with_backoff() {
     let key = settle_key(&token);
     h.eventually("two failed consume attempts (the third claimed)", || {
         let (db, key) = (db.clone(), key.clone());
-        async move { matches!(outbox::status_by_key(&db, &key).await.unwrap(), Some((s, n)) if s == "pending" && n >= 3) }
+        async move { matches!(outbox::status_by_key(&db, &key).await.unwrap(), Some((JobStatus::Pending, n)) if n >= 3) }
     })
     .await;
     h.crash().await;
@@ -361,7 +361,8 @@ async fn two_replicas_on_one_database_grant_and_acknowledge_once() {
 /// meanwhile is kept, and the writer is told (it applies again and sees the final state).
 #[tokio::test]
 async fn a_final_state_set_meanwhile_is_not_overwritten_by_an_older_observation() {
-    use pwa_billing_server::db::purchases;
+    use pwa_billing_server::db::purchases::{self, PurchaseState};
+    use pwa_billing_server::entitlement::EntitlementState;
     let h = Harness::new().await;
     let c = catalog();
     let token = h.verified("alice", &c.subscription).await;
@@ -370,10 +371,11 @@ async fn a_final_state_set_meanwhile_is_not_overwritten_by_an_older_observation(
         .unwrap()
         .expect("the row");
     let mut conn = h.state.db.pool().acquire().await.unwrap();
-    assert!(purchases::set_state(&mut conn, &token, "replaced")
+    let replaced = PurchaseState::Granted(EntitlementState::Replaced);
+    assert!(purchases::set_state(&mut conn, &token, replaced)
         .await
         .unwrap());
-    seen_before.state = "expired".into();
+    seen_before.state = PurchaseState::Granted(EntitlementState::Expired);
     assert!(
         !purchases::update_observed(&mut conn, &seen_before)
             .await
@@ -381,5 +383,5 @@ async fn a_final_state_set_meanwhile_is_not_overwritten_by_an_older_observation(
         "the older observation is refused"
     );
     let row = purchases::find(&h.state.db, &token).await.unwrap().unwrap();
-    assert_eq!(row.state, "replaced");
+    assert_eq!(row.state, replaced);
 }

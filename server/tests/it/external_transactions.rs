@@ -360,6 +360,73 @@ async fn partial_then_full_refund_and_a_test_purchase() {
     assert_eq!(h.call_count(REFUND).await, 2);
 }
 
+/// Sum of the reported refunds' pre-tax amounts in a view, in cents.
+fn reported_refund_cents(view: &Value) -> i64 {
+    view["refunds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["state"] == "reported")
+        .map(|r| cents(r["preTaxAmount"].as_str().unwrap()))
+        .sum()
+}
+
+/// `"4.00"` as 400.
+fn cents(amount: &str) -> i64 {
+    let (units, hundredths) = amount.split_once('.').unwrap();
+    units.parse::<i64>().unwrap() * 100 + hundredths.parse::<i64>().unwrap()
+}
+
+#[tokio::test]
+async fn a_transaction_read_while_refunds_complete_is_never_a_mix_of_two_moments() {
+    const REFUNDS: usize = 20;
+    let h = Harness::new().await;
+    let now = emulator_now(&h).await;
+    let id = report(&h, &payment("ch_snapshot", &token(&h, false).await, &now)).await;
+    wait_reported(&h, &id).await;
+    let refunds = format!("/v1/external-transactions/{id}/refunds");
+    for n in 0..REFUNDS {
+        let partial =
+            json!({ "refundId": format!("r{n}"), "preTaxAmount": "0.40", "refundTime": now });
+        let (s, r) = post(&h, &refunds, &partial).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    }
+    // Readers poll while the worker reports the refunds one by one: each refund's state and
+    // Google's amounts after it are written in one transaction, so every answer must show
+    // Google's refunded amount equal to the refunds it shows reported.
+    let reader = || async {
+        let mut between = 0;
+        loop {
+            let (s, v) = show(&h, &id).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            let reported = reported_refund_cents(&v);
+            let google = cents(v["google"]["refundedPreTaxAmount"].as_str().unwrap());
+            assert_eq!(
+                google, reported,
+                "Google's amounts and the refunds' states disagree: {v}"
+            );
+            if reported == REFUNDS as i64 * 40 {
+                return between;
+            }
+            if reported > 0 {
+                between += 1;
+            }
+        }
+    };
+    let reads = tokio::time::timeout(Duration::from_secs(60), async {
+        let (a, b, c, d, e, f) =
+            tokio::join!(reader(), reader(), reader(), reader(), reader(), reader());
+        [a, b, c, d, e, f]
+    })
+    .await
+    .expect("every refund is reported within a minute");
+    assert!(
+        reads.iter().sum::<usize>() > 0,
+        "some answers were read while only part of the refunds were reported"
+    );
+    assert_eq!(h.call_count(REFUND).await, REFUNDS as u64);
+}
+
 #[tokio::test]
 async fn ten_concurrent_identical_reports_make_one_google_create() {
     let h = Harness::new().await;
@@ -471,7 +538,7 @@ async fn a_conflict_is_read_back_and_compared() {
     .await;
     let different = report(&h, &payment("ch_other", &token(&h, false).await, &now)).await;
     for (id, amount) in [(&same, "9990000"), (&different, "1")] {
-        let row = pwa_billing_server::external_transactions::store::get(&h.state.db, id)
+        let row = pwa_billing_server::db::external_transactions::get(&h.state.db, id)
             .await
             .unwrap()
             .unwrap();

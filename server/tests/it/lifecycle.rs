@@ -54,8 +54,8 @@ async fn every_subscription_notification_moves_the_entitlement() {
 /// so answers no other notification: a change stored before its job ran is still read.
 #[tokio::test]
 async fn a_notification_answered_without_google_answers_no_later_one() {
+    use pwa_billing_server::db::outbox::Job;
     use pwa_billing_server::lifecycle::{RtdnHandler, RtdnJob};
-    use pwa_billing_server::outbox::Job;
     use pwa_billing_server::worker::JobHandler;
 
     let h = pushed().await;
@@ -69,7 +69,7 @@ async fn a_notification_answered_without_google_answers_no_later_one() {
     // after the second arrived, as a busy worker would.
     for (id, data) in &messages {
         let mut conn = h.state.db.writer().acquire().await.unwrap();
-        let stored = pwa_billing_server::db::lifecycle::store_message(
+        let stored = pwa_billing_server::db::rtdn_messages::store_message(
             &mut conn,
             id,
             None,
@@ -262,7 +262,7 @@ async fn out_of_order_and_duplicate_deliveries_converge_to_what_play_says() {
         let db = db.clone();
         let last = last.clone();
         async move {
-            pwa_billing_server::db::lifecycle::deliveries(&db, &last)
+            pwa_billing_server::db::rtdn_messages::deliveries(&db, &last)
                 .await
                 .unwrap()
                 == Some(2)
@@ -273,7 +273,7 @@ async fn out_of_order_and_duplicate_deliveries_converge_to_what_play_says() {
     let e = wait_state(&h, "alice", &token, "canceled").await;
     assert_eq!(e["entitled"], true, "canceled: entitled until expiry");
     let (_, attempts) =
-        pwa_billing_server::outbox::status_by_key(&h.state.db, &format!("rtdn:{last}"))
+        pwa_billing_server::db::outbox::status_by_key(&h.state.db, &format!("rtdn:{last}"))
             .await
             .unwrap()
             .unwrap();

@@ -10,7 +10,7 @@ use base64::Engine;
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pwa_billing_server::config::RtdnConfig;
-use pwa_billing_server::db::lifecycle::deliveries;
+use pwa_billing_server::db::rtdn_messages::deliveries;
 use reqwest::StatusCode;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;

@@ -119,13 +119,16 @@ pub async fn wait_processed(h: &Harness, token: &str) {
                 if !n.delivered {
                     return false;
                 }
-                let job = pwa_billing_server::outbox::status_by_key(
+                let job = pwa_billing_server::db::outbox::status_by_key(
                     &db,
                     &format!("rtdn:{}", n.message_id),
                 )
                 .await
                 .unwrap();
-                if !matches!(job, Some((s, _)) if s == "done") {
+                if !matches!(
+                    job,
+                    Some((pwa_billing_server::db::outbox::JobStatus::Done, _))
+                ) {
                     return false;
                 }
             }

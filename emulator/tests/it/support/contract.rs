@@ -3,35 +3,10 @@
 //! `$ref`s), every error body against Google's error shape, and every path against a
 //! `flatPath`.
 
-use std::sync::OnceLock;
-
 use serde_json::Value;
 
-/// The discovery document (a copy of Google's, in `tests/data/`).
-pub fn discovery() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let text = include_str!("../../data/androidpublisher.v3.discovery.json");
-        serde_json::from_str(text).expect("discovery document parses")
-    })
-}
-
-/// Every method of the discovery document.
-pub fn methods() -> Vec<&'static Value> {
-    fn walk(resources: &'static Value, out: &mut Vec<&'static Value>) {
-        if let Some(map) = resources.as_object() {
-            for r in map.values() {
-                if let Some(methods) = r["methods"].as_object() {
-                    out.extend(methods.values());
-                }
-                walk(&r["resources"], out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&discovery()["resources"], &mut out);
-    out
-}
+pub use play_emulator::contract::methods;
+use play_emulator::contract::Side;
 
 /// Whether a request path (no leading `/`, no query) matches a `flatPath` template.
 pub fn path_matches(template: &str, path: &str) -> bool {
@@ -77,94 +52,9 @@ fn literal_len(template: &str) -> usize {
     n
 }
 
-/// Validates a value against a schema (a `$ref` name or an inline schema).
+/// Validates a response value against a schema (a `$ref` name or an inline schema).
 pub fn validate(schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
-    let schemas = &discovery()["schemas"];
-    if let Some(r) = schema["$ref"].as_str() {
-        let Some(s) = schemas.get(r) else {
-            errors.push(format!("{at}: unresolved $ref {r}"));
-            return;
-        };
-        return validate(s, value, at, errors);
-    }
-    let ty = schema["type"].as_str().unwrap_or("any");
-    match ty {
-        "object" => {
-            let Some(obj) = value.as_object() else {
-                errors.push(format!("{at}: expected object, got {value}"));
-                return;
-            };
-            let props = schema["properties"].as_object();
-            let additional = schema.get("additionalProperties");
-            for (k, v) in obj {
-                let path = format!("{at}.{k}");
-                match (props.and_then(|p| p.get(k)), additional) {
-                    (Some(s), _) => validate(s, v, &path, errors),
-                    (None, Some(a)) => validate(a, v, &path, errors),
-                    (None, None) => errors.push(format!("{path}: no such field in the schema")),
-                }
-            }
-        }
-        "array" => {
-            let Some(arr) = value.as_array() else {
-                errors.push(format!("{at}: expected array, got {value}"));
-                return;
-            };
-            for (i, v) in arr.iter().enumerate() {
-                validate(&schema["items"], v, &format!("{at}[{i}]"), errors);
-            }
-        }
-        "string" => {
-            let Some(s) = value.as_str() else {
-                errors.push(format!("{at}: expected string, got {value}"));
-                return;
-            };
-            match schema["format"].as_str() {
-                Some("int64") if s.parse::<i64>().is_err() => {
-                    errors.push(format!("{at}: {s:?} is not an int64"))
-                }
-                Some("uint64") if s.parse::<u64>().is_err() => {
-                    errors.push(format!("{at}: {s:?} is not a uint64"))
-                }
-                Some("google-datetime")
-                    if time::OffsetDateTime::parse(
-                        s,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .is_err() =>
-                {
-                    errors.push(format!("{at}: {s:?} is not an RFC 3339 datetime"))
-                }
-                Some("google-duration") if !s.ends_with('s') => {
-                    errors.push(format!("{at}: {s:?} is not a duration"))
-                }
-                _ => {}
-            }
-            if let Some(allowed) = schema["enum"].as_array() {
-                if !allowed.iter().any(|a| a == s) {
-                    errors.push(format!("{at}: {s:?} is not one of the enum values"));
-                }
-            }
-        }
-        "integer" => {
-            if !(value.is_i64() || value.is_u64()) {
-                errors.push(format!("{at}: expected integer, got {value}"));
-            } else if schema["format"] == "int32"
-                && value
-                    .as_i64()
-                    .is_none_or(|v| v < i32::MIN as i64 || v > i32::MAX as i64)
-            {
-                errors.push(format!("{at}: {value} is not an int32"));
-            }
-        }
-        "number" if !value.is_number() => {
-            errors.push(format!("{at}: expected number, got {value}"))
-        }
-        "boolean" if !value.is_boolean() => {
-            errors.push(format!("{at}: expected boolean, got {value}"))
-        }
-        _ => {}
-    }
+    play_emulator::contract::validate(schema, value, at, Side::Response, errors);
 }
 
 /// Checks Google's error body.

@@ -1,14 +1,57 @@
-//! Storage of external transactions and their refunds. A payment or refund is stored with
+//! The `external_transactions` and `external_transaction_refunds` tables: external
+//! transactions and their refunds. A payment or refund is stored with
 //! its delivery job in one database transaction, so that nothing accepted is ever lost and
 //! nothing is reported twice.
 
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use super::model::{FieldError, Payment, PaymentKind, PaymentReport, Refund};
-use super::{JOB_REFUND, JOB_REPORT};
-use crate::db::{now_ms, Db};
-use crate::outbox::{self, NewJob};
+use super::outbox::{self, NewJob};
+use super::{now_ms, sql, stored_as_text, Db};
+use crate::external_transactions::model::{
+    FieldError, Payment, PaymentKind, PaymentReport, Refund,
+};
+use crate::external_transactions::{JOB_REFUND, JOB_REPORT};
+
+/// The `state` column of a payment or refund: whether Google has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    /// Stored here, not reported to Google yet.
+    Pending,
+    /// Google has it.
+    Reported,
+    /// Google refused it for good.
+    Failed,
+}
+
+impl ReportState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Reported => "reported",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "reported" => Self::Reported,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+stored_as_text!(ReportState, "report state");
+stored_as_text!(PaymentKind, "payment kind");
+
+const PENDING: ReportState = ReportState::Pending;
+const REPORTED: ReportState = ReportState::Reported;
+const FAILED: ReportState = ReportState::Failed;
 
 /// A stored payment.
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -21,8 +64,9 @@ pub struct TransactionRow {
     pub account_id: String,
     /// Product.
     pub product_id: String,
-    /// `one_time`, `subscription_first`, `subscription_renewal`.
-    pub kind: String,
+    /// What was paid for.
+    #[sqlx(try_from = "String")]
+    pub kind: PaymentKind,
     /// `RECURRING` / `PREPAID`.
     pub subscription_type: Option<String>,
     /// Renewals: the first payment's external transaction id.
@@ -48,8 +92,9 @@ pub struct TransactionRow {
     pub program: Option<String>,
     /// Fingerprint of the reported values.
     pub fingerprint: String,
-    /// `pending`, `reported`, `failed`.
-    pub state: String,
+    /// Whether Google has it.
+    #[sqlx(try_from = "String")]
+    pub state: ReportState,
     /// Google's `transactionState`.
     pub google_state: Option<String>,
     /// Google's `currentPreTaxAmount` (micros).
@@ -90,8 +135,9 @@ pub struct RefundRow {
     pub refund_time: i64,
     /// Fingerprint of the values.
     pub fingerprint: String,
-    /// `pending`, `reported`, `failed`.
-    pub state: String,
+    /// Whether Google has it.
+    #[sqlx(try_from = "String")]
+    pub state: ReportState,
     /// When Google took it (ms).
     pub reported_at: Option<i64>,
     /// The last delivery error.
@@ -186,9 +232,7 @@ pub async fn accept(
 /// the busy timeout) avoids that. On PostgreSQL it matches no row and locks nothing.
 pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    sqlx::query("UPDATE rate_limits SET tat = tat WHERE name = ''")
-        .execute(&mut *tx)
-        .await?;
+    super::rate_limits::take_write_lock(&mut tx).await?;
     Ok(tx)
 }
 
@@ -216,13 +260,13 @@ pub async fn accept_on(
     }
     let now = now_ms;
     let fingerprint = p.fingerprint();
-    let done = sqlx::query(
+    let done = sqlx::query(sql!(
         "INSERT INTO external_transactions (id, payment_id, account_id, product_id, kind, subscription_type, \
          initial_id, currency, pre_tax_micros, tax_micros, transaction_time, region_code, administrative_area, \
          token, test, program, fingerprint, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'pending', $18, $18) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, '{PENDING}', $18, $18) \
          ON CONFLICT (id) DO NOTHING",
-    )
+    ))
     .bind(&p.id)
     .bind(&p.payment_id)
     .bind(&p.account_id)
@@ -270,30 +314,60 @@ pub async fn accept_on(
 
 /// A stored payment by external transaction id.
 pub async fn get(db: &Db, id: &str) -> Result<Option<TransactionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    get_on(db.pool(), id).await
+}
+
+async fn get_on<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    conn: E,
+    id: &str,
+) -> Result<Option<TransactionRow>, sqlx::Error> {
+    sqlx::query_as(sql!(
         "SELECT {COLUMNS} FROM external_transactions WHERE id = $1"
-    )))
+    ))
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(conn)
     .await
 }
 
 /// A payment's refunds, oldest first.
 pub async fn refunds(db: &Db, id: &str) -> Result<Vec<RefundRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    refunds_on(db.pool(), id).await
+}
+
+async fn refunds_on<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    conn: E,
+    id: &str,
+) -> Result<Vec<RefundRow>, sqlx::Error> {
+    sqlx::query_as(sql!(
         "SELECT {REFUND_COLUMNS} FROM external_transaction_refunds WHERE transaction_id = $1 \
          ORDER BY created_at, refund_id"
-    )))
+    ))
     .bind(id)
-    .fetch_all(db.pool())
+    .fetch_all(conn)
     .await
+}
+
+/// A stored payment and its refunds (oldest first), read from one snapshot: a refund
+/// reported meanwhile shows in both or in neither (Google's amounts are written with the
+/// refund's state, in one transaction).
+pub async fn get_with_refunds(
+    db: &Db,
+    id: &str,
+) -> Result<Option<(TransactionRow, Vec<RefundRow>)>, sqlx::Error> {
+    let mut tx = db.read_snapshot().await?;
+    let Some(row) = get_on(&mut *tx, id).await? else {
+        return Ok(None);
+    };
+    let refunds = refunds_on(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(Some((row, refunds)))
 }
 
 /// One refund.
 pub async fn refund(db: &Db, id: &str, refund_id: &str) -> Result<Option<RefundRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(sql!(
         "SELECT {REFUND_COLUMNS} FROM external_transaction_refunds WHERE transaction_id = $1 AND refund_id = $2"
-    )))
+    ))
     .bind(id)
     .bind(refund_id)
     .fetch_optional(db.pool())
@@ -318,10 +392,10 @@ pub async fn insert_refund(db: &Db, id: &str, r: &Refund) -> Result<bool, Refund
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-    let existing: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+    let existing: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(sql!(
         "SELECT refund_id, fingerprint, full_refund, pre_tax_micros FROM external_transaction_refunds \
-         WHERE transaction_id = $1 AND state <> 'failed'",
-    )
+         WHERE transaction_id = $1 AND state <> '{FAILED}'",
+    ))
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
@@ -351,11 +425,11 @@ pub async fn insert_refund(db: &Db, id: &str, r: &Refund) -> Result<bool, Refund
         return Err(RefundRefused::TooMuch("nothing is left to refund".into()));
     }
     let now = now_ms();
-    sqlx::query(
+    sqlx::query(sql!(
         "INSERT INTO external_transaction_refunds (transaction_id, refund_id, google_refund_id, full_refund, \
          pre_tax_micros, refund_time, fingerprint, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, '{PENDING}', $8, $8)",
+    ))
     .bind(id)
     .bind(&r.refund_id)
     .bind(&r.google_refund_id)
@@ -397,11 +471,11 @@ pub struct GoogleView {
 /// Marks a payment reported with Google's view, and drops its token.
 pub async fn mark_reported(db: &Db, id: &str, view: &GoogleView) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    sqlx::query(
-        "UPDATE external_transactions SET state = 'reported', token = NULL, google_state = $1, \
+    sqlx::query(sql!(
+        "UPDATE external_transactions SET state = '{REPORTED}', token = NULL, google_state = $1, \
          current_pre_tax_micros = $2, current_tax_micros = $3, google_test = $4, google_create_time = $5, \
          reported_at = COALESCE(reported_at, $6), last_error = NULL, updated_at = $6 WHERE id = $7",
-    )
+    ))
     .bind(&view.state)
     .bind(view.current_pre_tax_micros)
     .bind(view.current_tax_micros)
@@ -434,10 +508,10 @@ pub async fn mark_refunded(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE external_transaction_refunds SET state = 'reported', reported_at = COALESCE(reported_at, $1), \
+    sqlx::query(sql!(
+        "UPDATE external_transaction_refunds SET state = '{REPORTED}', reported_at = COALESCE(reported_at, $1), \
          last_error = NULL, updated_at = $1 WHERE transaction_id = $2 AND refund_id = $3",
-    )
+    ))
     .bind(now)
     .bind(id)
     .bind(refund_id)
@@ -465,8 +539,8 @@ pub async fn mark_error(
         "id"
     };
     let sql = format!(
-        "UPDATE {table} SET last_error = $1, state = CASE WHEN $2 = 1 THEN 'failed' ELSE state END, \
-         updated_at = $3 WHERE {id_column} = $4 AND state = 'pending'{extra}"
+        "UPDATE {table} SET last_error = $1, state = CASE WHEN $2 = 1 THEN '{FAILED}' ELSE state END, \
+         updated_at = $3 WHERE {id_column} = $4 AND state = '{PENDING}'{extra}"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(error)
@@ -487,10 +561,10 @@ pub async fn earlier_refund_pending(
     id: &str,
     refund: &RefundRow,
 ) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM external_transaction_refunds WHERE transaction_id = $1 AND state = 'pending' \
+    let n: i64 = sqlx::query_scalar(sql!(
+        "SELECT COUNT(*) FROM external_transaction_refunds WHERE transaction_id = $1 AND state = '{PENDING}' \
          AND (created_at < $2 OR (created_at = $2 AND refund_id < $3))",
-    )
+    ))
     .bind(id)
     .bind(refund.created_at)
     .bind(&refund.refund_id)
@@ -501,11 +575,38 @@ pub async fn earlier_refund_pending(
 
 /// The payment time (ms) of the oldest payment not reported yet, and how many are pending.
 pub async fn oldest_unreported(db: &Db) -> Result<(Option<i64>, i64), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT MIN(transaction_time), COUNT(*) FROM external_transactions WHERE state = 'pending'",
-    )
+    sqlx::query_as(sql!(
+        "SELECT MIN(transaction_time), COUNT(*) FROM external_transactions WHERE state = '{PENDING}'",
+    ))
     .fetch_one(db.pool())
     .await
+}
+
+/// How many of the payments `ids` are in each state (a state may come more than once).
+pub async fn count_by_state(
+    db: &Db,
+    ids: &[String],
+) -> Result<Vec<(ReportState, i64)>, sqlx::Error> {
+    let mut counts = Vec::new();
+    // (At most 500 placeholders per statement.)
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT state, COUNT(*) FROM external_transactions WHERE id IN ({}) GROUP BY state",
+            placeholders.join(", ")
+        );
+        // (Only placeholders are formatted in; the ids are bound.)
+        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for (state, n) in q.fetch_all(db.pool()).await? {
+            let state =
+                ReportState::try_from(state).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            counts.push((state, n));
+        }
+    }
+    Ok(counts)
 }
 
 /// Counts for `external-transactions status`.
@@ -532,24 +633,24 @@ pub const DEADLINE_MS: i64 = 24 * 3600 * 1000;
 
 /// Counts by state at `now` (ms).
 pub async fn counts(db: &Db, now: i64) -> Result<Counts, sqlx::Error> {
-    let (pending, late, failed, reported, reported_late): (i64, i64, i64, i64, i64) = sqlx::query_as(
+    let (pending, late, failed, reported, reported_late): (i64, i64, i64, i64, i64) = sqlx::query_as(sql!(
         "SELECT \
-           COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = 'pending' AND transaction_time < $1 THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = 'reported' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = 'reported' AND reported_at - transaction_time > $2 THEN 1 ELSE 0 END), 0) \
+           COALESCE(SUM(CASE WHEN state = '{PENDING}' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN state = '{PENDING}' AND transaction_time < $1 THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN state = '{FAILED}' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN state = '{REPORTED}' THEN 1 ELSE 0 END), 0), \
+           COALESCE(SUM(CASE WHEN state = '{REPORTED}' AND reported_at - transaction_time > $2 THEN 1 ELSE 0 END), 0) \
          FROM external_transactions",
-    )
+    ))
     .bind(now - DEADLINE_MS)
     .bind(DEADLINE_MS)
     .fetch_one(db.pool())
     .await?;
-    let (refunds_pending, refunds_failed): (i64, i64) = sqlx::query_as(
-        "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), \
-                COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) \
+    let (refunds_pending, refunds_failed): (i64, i64) = sqlx::query_as(sql!(
+        "SELECT COALESCE(SUM(CASE WHEN state = '{PENDING}' THEN 1 ELSE 0 END), 0), \
+                COALESCE(SUM(CASE WHEN state = '{FAILED}' THEN 1 ELSE 0 END), 0) \
          FROM external_transaction_refunds",
-    )
+    ))
     .fetch_one(db.pool())
     .await?;
     Ok(Counts {
@@ -564,22 +665,30 @@ pub async fn counts(db: &Db, now: i64) -> Result<Counts, sqlx::Error> {
 }
 
 /// Payments in `state`, oldest payment first, at most `limit`.
-pub async fn list(db: &Db, state: &str, limit: i64) -> Result<Vec<TransactionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn list(
+    db: &Db,
+    state: ReportState,
+    limit: i64,
+) -> Result<Vec<TransactionRow>, sqlx::Error> {
+    sqlx::query_as(sql!(
         "SELECT {COLUMNS} FROM external_transactions WHERE state = $1 ORDER BY transaction_time LIMIT $2"
-    )))
-    .bind(state)
+    ))
+    .bind(state.as_str())
     .bind(limit)
     .fetch_all(db.pool())
     .await
 }
 
 /// Refunds in `state`, oldest first, at most `limit`.
-pub async fn list_refunds(db: &Db, state: &str, limit: i64) -> Result<Vec<RefundRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn list_refunds(
+    db: &Db,
+    state: ReportState,
+    limit: i64,
+) -> Result<Vec<RefundRow>, sqlx::Error> {
+    sqlx::query_as(sql!(
         "SELECT {REFUND_COLUMNS} FROM external_transaction_refunds WHERE state = $1 ORDER BY refund_time LIMIT $2"
-    )))
-    .bind(state)
+    ))
+    .bind(state.as_str())
     .bind(limit)
     .fetch_all(db.pool())
     .await

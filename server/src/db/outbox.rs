@@ -8,7 +8,43 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use crate::db::{now_ms, Db};
+use super::{now_ms, sql, stored_as_text, Db};
+
+/// The `status` column of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// To run (again).
+    Pending,
+    /// Ran to completion.
+    Done,
+    /// Failed for good.
+    Failed,
+}
+
+impl JobStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+stored_as_text!(JobStatus, "job status");
+
+const PENDING: JobStatus = JobStatus::Pending;
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
@@ -60,10 +96,10 @@ pub struct Job {
 /// if a job with the same dedupe key already exists.
 pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob) -> Result<bool, sqlx::Error> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = sqlx::query(sql!(
         "INSERT INTO outbox (id, kind, payload, dedupe_key, status, attempts, run_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
+         VALUES ($1, $2, $3, $4, '{PENDING}', 0, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+    ))
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(&job.kind)
     .bind(job.payload.to_string())
@@ -87,13 +123,13 @@ pub async fn claim(
     let until = now + lease.as_millis() as i64;
     // The outer WHERE repeats the conditions: under concurrent claims PostgreSQL re-checks
     // them on the latest row version, so a row claimed meanwhile is skipped.
-    sqlx::query_as(
+    sqlx::query_as(sql!(
         "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-         WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND run_at <= $3 \
+         WHERE id IN (SELECT id FROM outbox WHERE status = '{PENDING}' AND run_at <= $3 \
                       AND (lease_until IS NULL OR lease_until <= $3) ORDER BY run_at LIMIT $4) \
-           AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $3) \
+           AND status = '{PENDING}' AND (lease_until IS NULL OR lease_until <= $3) \
          RETURNING id, kind, payload, attempts, created_at",
-    )
+    ))
     .bind(owner)
     .bind(until)
     .bind(now)
@@ -104,7 +140,7 @@ pub async fn claim(
 
 /// Marks a job done (if `owner` still holds it). False if the lease was lost.
 pub async fn complete(db: &Db, id: &str, owner: &str) -> Result<bool, sqlx::Error> {
-    finish(db, id, owner, "done", None).await
+    finish(db, id, owner, JobStatus::Done, None).await
 }
 
 /// Marks the jobs `ids` done (those `owner` still holds) in one statement; returns how
@@ -116,8 +152,9 @@ pub async fn complete_all(db: &Db, ids: &[String], owner: &str) -> Result<u64, s
     }
     let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
     let sql = format!(
-        "UPDATE outbox SET status = 'done', last_error = NULL, lease_owner = NULL, lease_until = NULL, \
-         updated_at = $1 WHERE lease_owner = $2 AND status = 'pending' AND id IN ({})",
+        "UPDATE outbox SET status = '{}', last_error = NULL, lease_owner = NULL, lease_until = NULL, \
+         updated_at = $1 WHERE lease_owner = $2 AND status = '{PENDING}' AND id IN ({})",
+        JobStatus::Done,
         placeholders.join(", ")
     );
     // (Only placeholders are formatted in; the ids are bound.)
@@ -132,21 +169,21 @@ pub async fn complete_all(db: &Db, ids: &[String], owner: &str) -> Result<u64, s
 
 /// Gives up on a job after a permanent error.
 pub async fn fail(db: &Db, id: &str, owner: &str, error: &str) -> Result<bool, sqlx::Error> {
-    finish(db, id, owner, "failed", Some(error)).await
+    finish(db, id, owner, JobStatus::Failed, Some(error)).await
 }
 
 async fn finish(
     db: &Db,
     id: &str,
     owner: &str,
-    status: &str,
+    status: JobStatus,
     error: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query(sql!(
         "UPDATE outbox SET status = $1, last_error = $2, lease_owner = NULL, lease_until = NULL, updated_at = $3 \
-         WHERE id = $4 AND lease_owner = $5 AND status = 'pending'",
-    )
-    .bind(status)
+         WHERE id = $4 AND lease_owner = $5 AND status = '{PENDING}'",
+    ))
+    .bind(status.as_str())
     .bind(error)
     .bind(now_ms())
     .bind(id)
@@ -164,10 +201,10 @@ pub async fn retry_at(
     run_at: i64,
     error: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query(sql!(
         "UPDATE outbox SET run_at = $1, last_error = $2, lease_owner = NULL, lease_until = NULL, updated_at = $3 \
-         WHERE id = $4 AND lease_owner = $5 AND status = 'pending'",
-    )
+         WHERE id = $4 AND lease_owner = $5 AND status = '{PENDING}'",
+    ))
     .bind(run_at)
     .bind(error)
     .bind(now_ms())
@@ -180,18 +217,26 @@ pub async fn retry_at(
 
 /// Jobs not done yet.
 pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
-        .fetch_one(db.pool())
-        .await
+    sqlx::query_scalar(sql!(
+        "SELECT COUNT(*) FROM outbox WHERE status = '{PENDING}'"
+    ))
+    .fetch_one(db.pool())
+    .await
 }
 
 /// A job's status and attempts, by dedupe key (for tests and operators).
 pub async fn status_by_key(
     db: &Db,
     dedupe_key: &str,
-) -> Result<Option<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT status, attempts FROM outbox WHERE dedupe_key = $1")
-        .bind(dedupe_key)
-        .fetch_optional(db.pool())
-        .await
+) -> Result<Option<(JobStatus, i64)>, sqlx::Error> {
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT status, attempts FROM outbox WHERE dedupe_key = $1")
+            .bind(dedupe_key)
+            .fetch_optional(db.pool())
+            .await?;
+    row.map(|(status, attempts)| {
+        let status = JobStatus::try_from(status).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        Ok((status, attempts))
+    })
+    .transpose()
 }

@@ -20,10 +20,14 @@ pub fn real_now_secs() -> i64 {
 
 /// RFC 3339 (`2026-11-22T15:30:00.123Z`) from epoch milliseconds, as Google formats datetimes.
 pub fn rfc3339(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
+    datetime(ms)
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
+}
+
+/// The instant of epoch milliseconds (`None` out of range), for typed resources' datetimes.
+pub fn datetime(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).ok()
 }
 
 /// Epoch milliseconds from RFC 3339.

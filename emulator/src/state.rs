@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use play_model::purchases::{ProductPurchaseState, PurchaseState, SubscriptionState};
 use play_model::rtdn::{
     OneTimeNotificationType, RefundType, SubscriptionNotificationType, VoidedProductType,
 };
@@ -36,7 +37,8 @@ pub enum Kind {
     Subscription,
 }
 
-/// A one-time purchase's `purchaseState`.
+/// A one-time purchase's state in the emulator (mapped to Google's v1 and v2 enums by the
+/// `From` impls below).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProductState {
     /// 0
@@ -47,7 +49,8 @@ pub enum ProductState {
     Pending,
 }
 
-/// A subscription's `subscriptionState`.
+/// A subscription's state in the emulator: Google's [`SubscriptionState`] without its
+/// unspecified and unknown values (`From` below is the one mapping).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubState {
     /// SUBSCRIPTION_STATE_PENDING
@@ -71,16 +74,9 @@ pub enum SubState {
 impl SubState {
     /// Google's enum string.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SubState::Pending => "SUBSCRIPTION_STATE_PENDING",
-            SubState::Active => "SUBSCRIPTION_STATE_ACTIVE",
-            SubState::Paused => "SUBSCRIPTION_STATE_PAUSED",
-            SubState::InGracePeriod => "SUBSCRIPTION_STATE_IN_GRACE_PERIOD",
-            SubState::OnHold => "SUBSCRIPTION_STATE_ON_HOLD",
-            SubState::Canceled => "SUBSCRIPTION_STATE_CANCELED",
-            SubState::Expired => "SUBSCRIPTION_STATE_EXPIRED",
-            SubState::PendingPurchaseCanceled => "SUBSCRIPTION_STATE_PENDING_PURCHASE_CANCELED",
-        }
+        SubscriptionState::from(self)
+            .as_str()
+            .expect("every SubState is a known SubscriptionState")
     }
     /// Whether the subscription is live (not pending, not over).
     pub fn is_live(self) -> bool {
@@ -92,6 +88,44 @@ impl SubState {
                 | SubState::OnHold
                 | SubState::Canceled
         )
+    }
+}
+
+/// The one place the emulator's subscription states meet Google's enum.
+impl From<SubState> for SubscriptionState {
+    fn from(s: SubState) -> Self {
+        match s {
+            SubState::Pending => SubscriptionState::Pending,
+            SubState::Active => SubscriptionState::Active,
+            SubState::Paused => SubscriptionState::Paused,
+            SubState::InGracePeriod => SubscriptionState::InGracePeriod,
+            SubState::OnHold => SubscriptionState::OnHold,
+            SubState::Canceled => SubscriptionState::Canceled,
+            SubState::Expired => SubscriptionState::Expired,
+            SubState::PendingPurchaseCanceled => SubscriptionState::PendingPurchaseCanceled,
+        }
+    }
+}
+
+/// The one place the emulator's one-time states meet Google's `purchaseState` (v1, integer).
+impl From<ProductState> for ProductPurchaseState {
+    fn from(s: ProductState) -> Self {
+        match s {
+            ProductState::Purchased => ProductPurchaseState::Purchased,
+            ProductState::Canceled => ProductPurchaseState::Canceled,
+            ProductState::Pending => ProductPurchaseState::Pending,
+        }
+    }
+}
+
+/// The one place the emulator's one-time states meet Google's `purchaseState` (v2, string).
+impl From<ProductState> for PurchaseState {
+    fn from(s: ProductState) -> Self {
+        match s {
+            ProductState::Purchased => PurchaseState::Purchased,
+            ProductState::Canceled => PurchaseState::Cancelled,
+            ProductState::Pending => PurchaseState::Pending,
+        }
     }
 }
 

@@ -26,9 +26,6 @@ use crate::entitlement::EntitlementState::{
 };
 use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
-use crate::play::resources::{
-    ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
-};
 use crate::play::{PlayClient, PlayError};
 use crate::product::ProductKind;
 use crate::rtdn::coalesce::Refetches;
@@ -38,6 +35,9 @@ use crate::rtdn::{
 use crate::single_flight::KeyedLocks;
 use crate::verify::{settle_key, SettlePayload, JOB_ACKNOWLEDGE, JOB_CONSUME};
 use crate::worker::{JobError, JobFuture, JobHandler};
+use play_model::purchases::{
+    ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
+};
 use PurchaseState::Granted;
 
 const PENDING: PurchaseState = PurchaseState::Pending;

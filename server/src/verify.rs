@@ -24,12 +24,12 @@ use crate::entitlement::{Entitlement, EntitlementState};
 use crate::error::ApiError;
 use crate::fingerprint::fingerprint;
 use crate::metrics::Metrics;
-use crate::play::resources::{
-    ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
-};
 use crate::play::{PlayClient, PlayError};
 use crate::product::ProductKind;
 use crate::single_flight::KeyedLocks;
+use play_model::purchases::{
+    ProductPurchase, ProductPurchaseState, SubscriptionPurchaseV2, SubscriptionState,
+};
 
 /// Job kind: acknowledge a purchase on Google Play.
 pub const JOB_ACKNOWLEDGE: &str = "acknowledge";

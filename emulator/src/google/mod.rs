@@ -58,6 +58,13 @@ pub enum Reply {
     Empty,
 }
 
+impl Reply {
+    /// `200` with a typed resource of `play_model` as its body.
+    pub fn resource<T: serde::Serialize>(resource: &T) -> Reply {
+        Reply::Json(serde_json::to_value(resource).expect("play_model resources serialize"))
+    }
+}
+
 /// One call being served.
 #[derive(Debug)]
 pub struct Call {

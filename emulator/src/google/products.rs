@@ -1,7 +1,7 @@
 //! `purchases.products`: get, acknowledge, consume.
 
+use play_model::purchases::ProductPurchase;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::{parse_body, Call, Reply};
 use crate::error::GoogleError;
@@ -26,41 +26,30 @@ pub(crate) fn one_time<'m>(
 }
 
 /// The `ProductPurchase` resource.
-pub fn product_purchase(p: &Purchase) -> Value {
-    let mut v = json!({
-        "kind": "androidpublisher#productPurchase",
-        "purchaseTimeMillis": p.created_ms.to_string(),
-        "purchaseState": match p.product_state {
-            ProductState::Purchased => 0,
-            ProductState::Canceled => 1,
-            ProductState::Pending => 2,
-        },
-        "consumptionState": p.consumed as i32,
-        "developerPayload": p.developer_payload.clone().unwrap_or_default(),
-        "orderId": p.order_id,
-        "acknowledgementState": p.acknowledged as i32,
-        "productId": p.product_id,
-        "purchaseToken": p.token,
-        "quantity": p.quantity,
-        "refundableQuantity": p.refundable_quantity(),
-        "regionCode": p.region_code,
-    });
-    if p.test {
-        v["purchaseType"] = json!(0);
+pub fn product_purchase(p: &Purchase) -> ProductPurchase {
+    ProductPurchase {
+        kind: Some(ProductPurchase::KIND.into()),
+        purchase_time_millis: Some(p.created_ms),
+        purchase_state: Some(p.product_state.into()),
+        consumption_state: Some(p.consumed.into()),
+        developer_payload: Some(p.developer_payload.clone().unwrap_or_default()),
+        order_id: Some(p.order_id.clone()),
+        acknowledgement_state: Some(p.acknowledged.into()),
+        product_id: Some(p.product_id.clone()),
+        purchase_token: Some(p.token.clone()),
+        quantity: Some(p.quantity.into()),
+        refundable_quantity: Some(p.refundable_quantity().into()),
+        region_code: Some(p.region_code.clone()),
+        purchase_type: p.test.then_some(0),
+        obfuscated_external_account_id: p.obfuscated_account_id.clone(),
+        obfuscated_external_profile_id: p.obfuscated_profile_id.clone(),
     }
-    if let Some(a) = &p.obfuscated_account_id {
-        v["obfuscatedExternalAccountId"] = json!(a);
-    }
-    if let Some(a) = &p.obfuscated_profile_id {
-        v["obfuscatedExternalProfileId"] = json!(a);
-    }
-    v
 }
 
 /// `products.get`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let p = one_time(m, call.param("token"), Some(call.param("productId")))?;
-    Ok(Reply::Json(product_purchase(p)))
+    Ok(Reply::resource(&product_purchase(p)))
 }
 
 #[derive(Deserialize)]

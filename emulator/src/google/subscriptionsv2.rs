@@ -1,10 +1,16 @@
 //! `purchases.subscriptionsv2`: get, cancel, revoke, defer.
 
+use play_model::purchases::{
+    AcknowledgementState, AutoRenewingPlan, CanceledStateContext, DeferredItemReplacement, Empty,
+    ExternalAccountIdentifiers, OfferDetails, PausedStateContext, SubscriptionLineItem,
+    SubscriptionPurchaseV2, UserInitiatedCancellation,
+};
+use play_model::Money;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{parse_body, Call, Reply};
-use crate::clock::{parse_google_duration, rfc3339};
+use crate::clock::{datetime, parse_google_duration, rfc3339};
 use crate::error::GoogleError;
 use crate::state::{CancelKind, Kind, Model, Purchase, SubState, TOKEN_RETENTION_MS};
 
@@ -32,79 +38,75 @@ pub(crate) fn subscription<'m>(m: &'m Model, token: &str) -> Result<&'m Purchase
 }
 
 /// The `SubscriptionPurchaseV2` resource.
-pub fn subscription_purchase_v2(p: &Purchase) -> Value {
-    let plan = p.plan.as_ref();
-    let mut item = json!({ "productId": p.product_id });
-    if p.sub_state != SubState::Pending && p.sub_state != SubState::PendingPurchaseCanceled {
-        item["expiryTime"] = json!(rfc3339(p.expiry_ms));
-    }
-    if let Some(order) = p.latest_successful_order_id() {
-        item["latestSuccessfulOrderId"] = json!(order);
-    }
-    if let Some(plan) = plan {
-        item["autoRenewingPlan"] = json!({
-            "autoRenewEnabled": p.auto_renew,
-            "recurringPrice": crate::catalog::money_from_micros(plan.price_micros, &plan.currency),
-        });
-        item["offerDetails"] =
-            json!({ "basePlanId": plan.base_plan_id, "offerTags": plan.offer_tags });
-    }
-    if let Some(next) = &p.deferred_plan {
-        item["deferredItemReplacement"] = json!({ "productId": next.product_id });
-    }
-    let mut v = json!({
-        "kind": "androidpublisher#subscriptionPurchaseV2",
-        "regionCode": p.region_code,
-        "startTime": rfc3339(p.created_ms),
-        "subscriptionState": p.sub_state.as_str(),
-        "acknowledgementState": if p.acknowledged { "ACKNOWLEDGEMENT_STATE_ACKNOWLEDGED" } else { "ACKNOWLEDGEMENT_STATE_PENDING" },
-        "etag": p.etag(),
-        "lineItems": [item],
-    });
-    if let Some(linked) = &p.linked_purchase_token {
-        v["linkedPurchaseToken"] = json!(linked);
-    }
-    if p.test {
-        v["testPurchase"] = json!({});
-    }
-    if p.obfuscated_account_id.is_some() || p.obfuscated_profile_id.is_some() {
-        let mut ids = json!({});
-        if let Some(a) = &p.obfuscated_account_id {
-            ids["obfuscatedExternalAccountId"] = json!(a);
-        }
-        if let Some(a) = &p.obfuscated_profile_id {
-            ids["obfuscatedExternalProfileId"] = json!(a);
-        }
-        v["externalAccountIdentifiers"] = ids;
-    }
-    if let Some((kind, at)) = p.cancel {
-        v["canceledStateContext"] = match kind {
+pub fn subscription_purchase_v2(p: &Purchase) -> SubscriptionPurchaseV2 {
+    let pending = matches!(
+        p.sub_state,
+        SubState::Pending | SubState::PendingPurchaseCanceled
+    );
+    let item = SubscriptionLineItem {
+        product_id: p.product_id.clone(),
+        expiry_time: (!pending).then(|| datetime(p.expiry_ms)).flatten(),
+        latest_successful_order_id: p.latest_successful_order_id(),
+        auto_renewing_plan: p.plan.as_ref().map(|plan| AutoRenewingPlan {
+            auto_renew_enabled: Some(p.auto_renew),
+            recurring_price: Some(Money::from_micros(plan.price_micros, &plan.currency)),
+        }),
+        offer_details: p.plan.as_ref().map(|plan| OfferDetails {
+            base_plan_id: Some(plan.base_plan_id.clone()),
+            offer_id: None,
+            offer_tags: plan.offer_tags.clone(),
+        }),
+        deferred_item_replacement: p
+            .deferred_plan
+            .as_ref()
+            .map(|next| DeferredItemReplacement {
+                product_id: next.product_id.clone(),
+            }),
+    };
+    let canceled_state_context = p.cancel.map(|(kind, at)| {
+        let mut c = CanceledStateContext::default();
+        match kind {
             CancelKind::User => {
-                json!({ "userInitiatedCancellation": { "cancelTime": rfc3339(at) } })
+                c.user_initiated_cancellation = Some(UserInitiatedCancellation {
+                    cancel_time: datetime(at),
+                })
             }
-            CancelKind::Developer => json!({ "developerInitiatedCancellation": {} }),
-            CancelKind::System => json!({ "systemInitiatedCancellation": {} }),
-            CancelKind::Replacement => json!({ "replacementCancellation": {} }),
-        };
+            CancelKind::Developer => c.developer_initiated_cancellation = Some(Empty {}),
+            CancelKind::System => c.system_initiated_cancellation = Some(Empty {}),
+            CancelKind::Replacement => c.replacement_cancellation = Some(Empty {}),
+        }
+        c
+    });
+    SubscriptionPurchaseV2 {
+        kind: Some(SubscriptionPurchaseV2::KIND.into()),
+        region_code: Some(p.region_code.clone()),
+        start_time: datetime(p.created_ms),
+        subscription_state: p.sub_state.into(),
+        acknowledgement_state: Some(AcknowledgementState::of(p.acknowledged)),
+        etag: Some(p.etag()),
+        line_items: vec![item],
+        linked_purchase_token: p.linked_purchase_token.clone(),
+        test_purchase: p.test.then_some(Empty {}),
+        external_account_identifiers: ExternalAccountIdentifiers::of(
+            p.obfuscated_account_id.clone(),
+            p.obfuscated_profile_id.clone(),
+        ),
+        canceled_state_context,
+        paused_state_context: match (p.sub_state, p.auto_resume_ms) {
+            (SubState::Paused, Some(t)) => Some(PausedStateContext {
+                auto_resume_time: datetime(t),
+            }),
+            _ => None,
+        },
+        in_grace_period_state_context: (p.sub_state == SubState::InGracePeriod).then_some(Empty {}),
+        on_hold_state_context: (p.sub_state == SubState::OnHold).then_some(Empty {}),
     }
-    if let (SubState::Paused, Some(t)) = (p.sub_state, p.auto_resume_ms) {
-        v["pausedStateContext"] = json!({ "autoResumeTime": rfc3339(t) });
-    }
-    if p.sub_state == SubState::InGracePeriod {
-        v["inGracePeriodStateContext"] = json!({});
-    }
-    if p.sub_state == SubState::OnHold {
-        v["onHoldStateContext"] = json!({});
-    }
-    v
 }
 
 /// `subscriptionsv2.get`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    Ok(Reply::Json(subscription_purchase_v2(subscription(
-        m,
-        call.param("token"),
-    )?)))
+    let p = subscription(m, call.param("token"))?;
+    Ok(Reply::resource(&subscription_purchase_v2(p)))
 }
 
 #[derive(Deserialize)]

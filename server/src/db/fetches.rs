@@ -4,7 +4,7 @@
 //! (within `limits.fetch_reuse_ms`), so a new purchase costs one get whatever the order.
 
 use super::{now_ms, Db};
-use crate::play::resources::{ProductPurchase, SubscriptionPurchaseV2};
+use play_model::purchases::{ProductPurchase, SubscriptionPurchaseV2};
 
 /// A purchase as Google answered it.
 #[derive(Debug, Clone, Copy)]

@@ -9,12 +9,12 @@ use url::Url;
 
 use super::auth::TokenSource;
 use super::orders::{BatchGetOrdersResponse, Order};
-use super::resources::{ProductPurchase, SubscriptionPurchaseV2};
 use super::retry::{backoff, retry_after, should_retry, Jitter};
 use super::status::{PlayError, Status};
 use super::voided::VoidedPurchaseList;
 use crate::config::RetryConfig;
 use crate::metrics::Metrics;
+use play_model::purchases::{ProductPurchase, SubscriptionPurchaseV2};
 
 /// A client for one app (package name).
 #[derive(Clone)]

@@ -1,11 +1,10 @@
 //! A client of the Google Play Developer API (androidpublisher v3): service-account OAuth,
-//! typed resources, Google's error format, retries with backoff and jitter.
+//! typed resources (from `play_model::purchases`), Google's error format, retries with backoff and jitter.
 
 pub mod auth;
 pub mod client;
 pub mod external_transactions;
 pub mod orders;
-pub mod resources;
 pub mod retry;
 pub mod status;
 pub mod voided;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use sqlx::{AnyConnection, FromRow};
 
 use super::{now_ms, sql, stored_as_text, Db};
-use crate::product::ProductKind;
 use crate::entitlement::EntitlementState;
+use crate::product::ProductKind;
 
 /// The `state` column: `pending` (bound to its account, nothing granted) or the state of
 /// what was granted.

@@ -206,7 +206,10 @@ fn the_table_parser_reads_one_key_per_row() {
 #[test]
 fn every_configuration_key_has_one_row_in_the_configuration_table() {
     let keys = pwa_billing_server::config::keys();
-    assert!(keys.iter().any(|k| k == "limits.max_body_bytes"), "{keys:?}");
+    assert!(
+        keys.iter().any(|k| k == "limits.max_body_bytes"),
+        "{keys:?}"
+    );
     let rows = configuration_table_keys(&page("server.md"));
     let not_once: Vec<String> = keys
         .iter()

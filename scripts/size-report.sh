@@ -27,7 +27,8 @@ wasm-bindgen --target web --keep-debug --out-dir "$out" \
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
 wasm-opt -Oz -g "${features[@]}" "$out/pwa_billing_bg.wasm" -o "$out/named.wasm"
-wasm-opt -Oz --converge --low-memory-unused --strip-debug "${features[@]}" \
+wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers --strip-target-features \
+  "${features[@]}" \
   "$out/pwa_billing_bg.wasm" -o "$out/prod.wasm"
 
 if [[ $rows -gt 0 ]]; then

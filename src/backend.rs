@@ -202,14 +202,18 @@ impl Backend {
             }
             gloo_net::Error::GlooError(message) => Error::Network(message),
         })?;
-        let response =
-            gloo_net::http::Response::from(sys::fetch(&request.into()).await.map_err(network)?);
-        // A body that cannot be read or parsed is no JSON: the status still counts.
-        let text = response.text().await.ok();
+        let response = sys::fetch(&request.into()).await.map_err(network)?;
+        // A body that cannot be read or parsed is no JSON: the status still counts. Read
+        // with web-sys's `text()` rather than gloo-net's `Response::text`, which unwraps
+        // `text()`'s `Result` and so links `JsValue`'s `Debug` (and its JS `debugString`).
+        let text = sys::resolve(response.text()).await.ok();
         Ok(Reply {
             status: response.status(),
             status_text: response.status_text(),
-            body: text.as_deref().and_then(convert::parse),
+            body: text
+                .and_then(|text| text.as_string())
+                .as_deref()
+                .and_then(convert::parse),
         })
     }
 }

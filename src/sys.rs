@@ -1,12 +1,13 @@
 //! The browser underneath: web-sys for the standard Web APIs, and hand-written bindings for
 //! the only two things web-sys 0.3 does not have, the Digital Goods service and the
-//! `PaymentRequest` constructor (with its `show`).
+//! `PaymentRequest` constructor (with its `show`), and for the global `fetch` and
+//! `setTimeout`, which web-sys has twice (on `Window` and on `WorkerGlobalScope`).
 //!
 //! Everything that can throw is caught; the public API in the other modules is plain Rust.
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use web_sys::{EventTarget, Storage, Window, WorkerGlobalScope};
+use web_sys::{EventTarget, Storage};
 
 #[wasm_bindgen]
 extern "C" {
@@ -41,22 +42,16 @@ extern "C" {
     pub fn show(this: &PaymentRequest) -> Result<Promise, JsValue>;
 }
 
-/// The global scope: a window in a page, a worker's global scope in a worker.
-#[derive(Debug)]
-pub enum Scope {
-    /// A page.
-    Window(Window),
-    /// A (service) worker.
-    Worker(WorkerGlobalScope),
-}
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` of a page or a worker (one binding for both: web-sys has it only
+    /// as a method of `Window` and of `WorkerGlobalScope`, two imports and a scope test).
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(request: &web_sys::Request) -> Result<Promise, JsValue>;
 
-/// The global scope this code runs in (`None` elsewhere, e.g. a worklet).
-pub fn scope() -> Option<Scope> {
-    let global = js_sys::global();
-    match global.dyn_into::<Window>() {
-        Ok(window) => Some(Scope::Window(window)),
-        Err(global) => global.dyn_into().ok().map(Scope::Worker),
-    }
+    /// The global `setTimeout` of a page or a worker, likewise.
+    #[wasm_bindgen(catch, js_name = setTimeout)]
+    fn global_set_timeout(handler: &js_sys::Function, ms: i32) -> Result<JsValue, JsValue>;
 }
 
 /// The global object as an event target (window and worker scope both are).
@@ -66,34 +61,22 @@ pub fn events() -> EventTarget {
 
 /// `localStorage`: `None` in a worker and where storage is denied (its getter throws).
 pub fn local_storage() -> Option<Storage> {
-    match scope()? {
-        Scope::Window(window) => window.local_storage().ok().flatten(),
-        Scope::Worker(_) => None,
-    }
+    get(&js_sys::global(), "localStorage").dyn_into().ok()
 }
 
-/// `isSecureContext` of the page or worker.
+/// `isSecureContext` of the page or worker (`false` where the global has none).
 pub fn is_secure_context() -> bool {
-    match scope() {
-        Some(Scope::Window(window)) => window.is_secure_context(),
-        Some(Scope::Worker(worker)) => worker.is_secure_context(),
-        None => false,
-    }
+    get(&js_sys::global(), "isSecureContext") == JsValue::TRUE
 }
 
 /// `fetch(request)` of the page or worker, resolved to its `Response`; a rejection (or an
-/// answer that is no `Response`) is the thrown value.
+/// answer that is no `Response`) is the thrown value, as is a global scope without `fetch`.
 ///
-/// web-sys's fetch rather than gloo-net's `Request::send`, which panics when fetch rejects
-/// with something that is not an `Error` or resolves to something that is not a `Response`
-/// (both are reported as network errors here).
+/// The global `fetch` rather than gloo-net's `Request::send`, which panics when fetch
+/// rejects with something that is not an `Error` or resolves to something that is not a
+/// `Response` (both are reported as network errors here).
 pub async fn fetch(request: &web_sys::Request) -> Result<web_sys::Response, JsValue> {
-    let promise = match scope() {
-        Some(Scope::Window(window)) => window.fetch_with_request(request),
-        Some(Scope::Worker(worker)) => worker.fetch_with_request(request),
-        None => return Err(JsValue::from_str("no fetch in this global scope")),
-    };
-    resolve(Ok(promise))
+    resolve(global_fetch(request))
         .await?
         .dyn_into()
         .map_err(|_| JsValue::from_str("fetch answered with something that is not a Response"))
@@ -138,17 +121,7 @@ pub fn now_ms() -> f64 {
 /// no timer).
 pub async fn sleep(ms: u32) {
     let promise = Promise::new(&mut |resolve, _reject| {
-        let ms = ms as i32;
-        let scheduled = match scope() {
-            Some(Scope::Window(window)) => {
-                window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            }
-            Some(Scope::Worker(worker)) => {
-                worker.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            }
-            None => Err(JsValue::UNDEFINED),
-        };
-        if scheduled.is_err() {
+        if global_set_timeout(&resolve, ms as i32).is_err() {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
     });

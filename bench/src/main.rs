@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use play_emulator::control::{CreatePurchase, SetRtdn};
+use play_emulator::rtdn::NotificationRecord;
+use play_emulator::ControlClient;
 use serde_json::{json, Value};
 
 use load::{closed, open, Limit, MakeRequest, Stats};
@@ -113,6 +116,8 @@ async fn main() -> std::process::ExitCode {
 /// Everything a scenario needs.
 struct Bench {
     http: reqwest::Client,
+    /// The emulator's control API.
+    control: ControlClient,
     procs: Processes,
     args: Args,
 }
@@ -120,10 +125,6 @@ struct Bench {
 impl Bench {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.procs.url)
-    }
-
-    fn emulator(&self, path: &str) -> String {
-        format!("{}{path}", self.procs.emulator_url)
     }
 
     async fn json(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
@@ -159,13 +160,15 @@ impl Bench {
         let mut bought = Vec::with_capacity(count as usize);
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..count {
-            let request = self.http.post(self.emulator("/emulator/v1/purchases")).json(
-                &json!({"productId": product(i), "kind": "product", "accountId": format!("device-{i}")}),
-            );
+            let request = CreatePurchase {
+                kind: Some("product".into()),
+                account_id: Some(format!("device-{i}")),
+                ..CreatePurchase::of(product(i))
+            };
+            let control = self.control.clone();
             tasks.spawn(async move {
-                let response = request.send().await?.error_for_status()?;
-                let body: Value = response.json().await?;
-                anyhow::Ok((i, body["purchaseToken"].as_str().unwrap_or("").to_string()))
+                let purchase = control.create_purchase(&request).await?;
+                anyhow::Ok((i, purchase.purchase_token))
             });
             if tasks.len() >= 16 {
                 bought.push(tasks.join_next().await.expect("a task")??);
@@ -183,10 +186,7 @@ impl Bench {
 
     /// Google's purchase calls counted by the emulator so far.
     async fn google_calls(&self) -> anyhow::Result<BTreeMap<String, u64>> {
-        let calls = self
-            .json(self.http.get(self.emulator("/emulator/v1/calls")))
-            .await?;
-        Ok(serde_json::from_value(calls)?)
+        Ok(self.control.calls().await?)
     }
 
     /// Waits (60 s at most) until the emulator counted `settles` acknowledgements and
@@ -215,7 +215,7 @@ impl Bench {
                     .await?
                     .iter()
                     .skip(skip)
-                    .filter(|n| n["delivered"] == json!(false))
+                    .filter(|n| !n.delivered)
                     .count(),
             };
             if purchase_calls != last.0 {
@@ -235,31 +235,19 @@ impl Bench {
     }
 
     /// The notifications Play sent, oldest first.
-    async fn notifications(&self) -> anyhow::Result<Vec<Value>> {
-        let body = self
-            .json(self.http.get(self.emulator("/emulator/v1/notifications")))
-            .await?;
-        Ok(body["notifications"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default())
+    async fn notifications(&self) -> anyhow::Result<Vec<NotificationRecord>> {
+        Ok(self.control.notifications().await?)
     }
 
     /// Points the emulator's RTDN push at the server (`on`) or nowhere.
     async fn push(&self, on: bool) -> anyhow::Result<()> {
-        let body = if on {
-            let url = self.url("/v1/rtdn");
-            json!({"pushUrl": url, "audience": url})
-        } else {
-            json!({})
-        };
-        self.json(
-            self.http
-                .put(self.emulator("/emulator/v1/rtdn"))
-                .json(&body),
-        )
-        .await
-        .context("PUT /emulator/v1/rtdn")?;
+        let url = on.then(|| self.url("/v1/rtdn"));
+        self.control
+            .set_rtdn(&SetRtdn {
+                push_url: url.clone(),
+                audience: url,
+            })
+            .await?;
         Ok(())
     }
 
@@ -365,15 +353,16 @@ async fn start(args: Args) -> anyhow::Result<Bench> {
         callgrind: args.callgrind.clone(),
     };
     let procs = Processes::start(&launch, &http).await?;
-    let b = Bench { http, procs, args };
+    let control = ControlClient::with_http(http.clone(), &procs.emulator_url);
+    let b = Bench {
+        http,
+        control,
+        procs,
+        args,
+    };
     // The emulator's per-minute quota (Google's default) is lifted: the server is measured.
-    b.json(
-        b.http
-            .put(b.emulator("/emulator/v1/quotas"))
-            .json(&json!({"purchases_per_minute": 10_000_000u64})),
-    )
-    .await
-    .context("PUT /emulator/v1/quotas")?;
+    let lifted = BTreeMap::from([("purchases_per_minute".to_string(), 10_000_000)]);
+    b.control.set_quotas(&lifted).await?;
     b.push(false).await?;
     Ok(b)
 }

@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
+use play_emulator::ControlClient;
 use pwa_billing_test_kit::{announced_url, free_port, wait_healthy};
 use tokio::process::{Child, Command};
 
@@ -109,15 +110,11 @@ impl Processes {
             .await
             .context("play-emulator did not say where it listens (see its log)")?;
 
-        let key = http
-            .get(format!("{emulator_url}/emulator/v1/service-account.json"))
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
+        let key = ControlClient::with_http(http.clone(), &emulator_url)
+            .service_account()
             .await?;
         let key_path = dir.path().join("service-account.json");
-        std::fs::write(&key_path, key)?;
+        std::fs::write(&key_path, key.to_string())?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

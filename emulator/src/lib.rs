@@ -34,6 +34,7 @@ pub mod config;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod control;
+pub mod control_client;
 pub mod device;
 pub mod error;
 pub mod faults;
@@ -47,6 +48,7 @@ pub mod storage;
 
 pub use catalog::Catalog;
 pub use config::{Config, Quotas, RtdnConfig};
+pub use control_client::{ControlClient, ControlError, ControlResult};
 pub use error::GoogleError;
 /// The catalog file model, shared with the server (see the `play-model` crate).
 pub use play_model::catalog_file;

@@ -19,7 +19,7 @@ use crate::oauth::SigningKey;
 use crate::Shared;
 
 /// A notification as recorded (`GET /emulator/v1/notifications`) and pushed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationRecord {
     /// Pub/Sub message id.
@@ -96,7 +96,7 @@ pub(crate) async fn pusher(shared: Weak<Shared>, mut rx: UnboundedReceiver<Notif
 
 /// A way to spoil a push's OIDC token, to check that a push endpoint refuses it
 /// (`POST /emulator/v1/notifications/{messageId}:redeliver {"forge": …}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Forge {
     /// `aud` is another audience.

@@ -6,9 +6,13 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use play_emulator::control::{SetRtdn, SubscriptionAction};
+use play_emulator::rtdn::Forge;
+use play_emulator::ControlClient;
 
 use crate::procs::{EmulatorProcess, RTDN_AUDIENCE};
 use crate::report::Row;
@@ -38,8 +42,8 @@ pub async fn replay(env: &Env, rounds: usize) -> anyhow::Result<Vec<Row>> {
     for _ in 0..rounds {
         let owner = unique("owner");
         let thief = unique("thief");
-        let product = world.buy("premium_unlock", json!({})).await?;
-        let sub = world.buy("sub_monthly", json!({})).await?;
+        let product = world.buy("premium_unlock").await?;
+        let sub = world.buy("sub_monthly").await?;
         for (item, token) in [("premium_unlock", &product), ("sub_monthly", &sub)] {
             let (status, body) = world.verify(&owner, item, token).await?;
             anyhow::ensure!(
@@ -62,8 +66,8 @@ pub async fn replay(env: &Env, rounds: usize) -> anyhow::Result<Vec<Row>> {
         // A replacement the owner has not presented yet, whose chain is the owner's.
         let fresh = world.replace(&chain[2], "sub_yearly").await?;
         let foreign = other_package_token(&world, &other).await?;
-        let coins = world.buy("coins_100", json!({})).await?;
-        let unclaimed_sub = world.buy("sub_yearly", json!({})).await?;
+        let coins = world.buy("coins_100").await?;
+        let unclaimed_sub = world.buy("sub_yearly").await?;
         let conflict = StatusCode::CONFLICT;
         let invalid = StatusCode::UNPROCESSABLE_ENTITY;
         cases.extend([
@@ -230,31 +234,29 @@ pub async fn replay(env: &Env, rounds: usize) -> anyhow::Result<Vec<Row>> {
 
 /// A purchase made on another app's emulator: its token means nothing to this package.
 async fn other_package_token(world: &World, other: &EmulatorProcess) -> anyhow::Result<String> {
-    let (_, body) = world
-        .send(
-            world
-                .http
-                .post(format!("{}/emulator/v1/purchases", other.url))
-                .json(&json!({ "productId": "premium_unlock" })),
-        )
-        .await?;
-    Ok(body["purchaseToken"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
+    let other = ControlClient::with_http(world.http.clone(), &other.url);
+    Ok(other.buy("premium_unlock").await?)
 }
 
 /// Every way of forging a push the emulator offers.
-const FORGERIES: &[&str] = &[
-    "no-token",
-    "audience",
-    "issuer",
-    "expired",
-    "signature",
-    "unknown-key",
-    "email",
-    "unverified",
+const FORGERIES: &[Forge] = &[
+    Forge::NoToken,
+    Forge::Audience,
+    Forge::Issuer,
+    Forge::Expired,
+    Forge::Signature,
+    Forge::UnknownKey,
+    Forge::Email,
+    Forge::Unverified,
 ];
+
+/// A forgery's name in the control API (`no-token`, `audience`, …).
+fn forge_name(forge: Forge) -> String {
+    serde_json::to_value(forge)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{forge:?}"))
+}
 
 /// RTDN abuse: forged pushes, duplicates and a burst of `burst` notifications for one token;
 /// `strict` asserts the coalescing ratio (the full run; in the short form it depends on the
@@ -262,12 +264,13 @@ const FORGERIES: &[&str] = &[
 pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<Row>> {
     let world = World::start(env, Database::Sqlite, 1, &[]).await?;
     let account = unique("rtdn-owner");
-    let token = world.buy("sub_monthly", json!({})).await?;
+    let token = world.buy("sub_monthly").await?;
     let (status, _) = world.verify(&account, "sub_monthly", &token).await?;
     anyhow::ensure!(status == StatusCode::OK, "setup: verify answered {status}");
     // Lifecycle notifications Play sends for this token: cancel (stored and processed).
     world
-        .control(&format!("purchases/{token}:cancel"), json!({}))
+        .control
+        .subscription(&token, SubscriptionAction::Cancel)
         .await?;
     if let Err(e) = eventually(
         "every notification delivered",
@@ -285,20 +288,17 @@ pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<R
     let mut refused = 0;
     let mut statuses = Vec::new();
     for note in &notes {
-        let id = note["messageId"].as_str().unwrap_or_default();
-        for forge in FORGERIES {
+        for &forge in FORGERIES {
             forged += 1;
-            let (_, answer) = world
-                .control(
-                    &format!("notifications/{id}:redeliver"),
-                    json!({ "forge": forge }),
-                )
+            let answer = world
+                .control
+                .redeliver(&note.message_id, Some(forge))
                 .await?;
-            let status = answer["status"].as_u64().unwrap_or(0);
+            let status = answer.status.unwrap_or(0);
             if status == 401 {
                 refused += 1;
             } else {
-                statuses.push(format!("{forge} {status}"));
+                statuses.push(format!("{} {status}", forge_name(forge)));
             }
         }
     }
@@ -309,7 +309,11 @@ pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<R
             FORGERIES.len(),
             notes.len()
         ),
-        FORGERIES.join(", "),
+        FORGERIES
+            .iter()
+            .map(|&f| forge_name(f))
+            .collect::<Vec<_>>()
+            .join(", "),
         "100 % refused (401)",
         if statuses.is_empty() {
             format!("{refused}/{forged} refused")
@@ -325,19 +329,18 @@ pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<R
     // `burst` real notifications for the one token (the emulator's renewals).
     let calls_before = world.calls().await?;
     for note in &notes {
-        let id = note["messageId"].as_str().unwrap_or_default();
         for _ in 0..2 {
-            world
-                .control(&format!("notifications/{id}:redeliver"), json!({}))
-                .await?;
+            world.control.redeliver(&note.message_id, None).await?;
         }
     }
     world
-        .control(&format!("purchases/{token}:restart"), json!({}))
+        .control
+        .subscription(&token, SubscriptionAction::Restart)
         .await?;
     for _ in 0..burst {
         world
-            .control(&format!("purchases/{token}:renew"), json!({}))
+            .control
+            .subscription(&token, SubscriptionAction::Renew)
             .await?;
     }
     let total = notes.len() + 1 + burst;
@@ -399,19 +402,13 @@ pub async fn rtdn(env: &Env, burst: usize, strict: bool) -> anyhow::Result<Vec<R
 /// Whether the emulator sent at least `n` notifications and every one was acknowledged.
 async fn delivered(world: &World, n: usize) -> anyhow::Result<bool> {
     let notes = world.notifications().await?;
-    Ok(notes.len() >= n && notes.iter().all(|m| m["delivered"] == true))
+    Ok(notes.len() >= n && notes.iter().all(|m| m.delivered))
 }
 
 /// A subscription as the server holds it for `account` and as Google has it: our state,
 /// our expiry, Google's state, Google's expiry (times to the second).
 async fn compare(world: &World, account: &str, token: &str) -> anyhow::Result<[String; 4]> {
-    let (_, google) = world
-        .send(
-            world
-                .http
-                .get(world.emulator_url(&format!("purchases/{token}"))),
-        )
-        .await?;
+    let google = world.control.purchase(token).await?;
     let held = world.entitlements(account).await?;
     let ours = held.iter().find(|e| e["purchaseToken"] == token);
     // A time's first 19 characters: to the second.
@@ -425,13 +422,24 @@ async fn compare(world: &World, account: &str, token: &str) -> anyhow::Result<[S
     Ok([
         text(ours.map(|e| &e["state"]), "missing", usize::MAX),
         text(ours.map(|e| &e["expiresAt"]), "none", 19),
-        text(Some(&google["state"]), "?", usize::MAX),
-        text(Some(&google["expiryTime"]), "?", 19),
+        google.state,
+        google
+            .expiry_time
+            .unwrap_or_else(|| "?".into())
+            .chars()
+            .take(19)
+            .collect(),
     ])
 }
 
 /// Lifecycle actions whose notifications the relay hands over newest first.
-const REORDERED_ACTIONS: &[&str] = &["cancel", "restart", "renew", "renew", "renew"];
+const REORDERED_ACTIONS: &[SubscriptionAction] = &[
+    SubscriptionAction::Cancel,
+    SubscriptionAction::Restart,
+    SubscriptionAction::Renew,
+    SubscriptionAction::Renew,
+    SubscriptionAction::Renew,
+];
 
 /// Reordered delivery: Play's pushes for one subscription (canceled, restarted, renewed ×3)
 /// go to a relay in the suite, which holds them all and hands them to the server newest
@@ -439,25 +447,22 @@ const REORDERED_ACTIONS: &[&str] = &["cancel", "restart", "renew", "renew", "ren
 /// status. The server must end where Google is: active, with the last renewal's expiry.
 async fn reordered(world: &World) -> anyhow::Result<Row> {
     let account = unique("rtdn-reordered");
-    let token = world.buy("sub_monthly", json!({})).await?;
+    let token = world.buy("sub_monthly").await?;
     let (status, _) = world.verify(&account, "sub_monthly", &token).await?;
     anyhow::ensure!(status == StatusCode::OK, "setup: verify answered {status}");
     world.quiesce(Duration::from_secs(60)).await?;
     let emitted_before = world.notifications().await?.len();
     let relay = TcpListener::bind("127.0.0.1:0").await?;
-    let push_target = |url: String| {
-        world.send(
-            world
-                .http
-                .put(world.emulator_url("rtdn"))
-                .json(&json!({ "pushUrl": url, "audience": RTDN_AUDIENCE })),
-        )
+    let push_target = |url: String| async move {
+        let target = SetRtdn {
+            push_url: Some(url),
+            audience: Some(RTDN_AUDIENCE.into()),
+        };
+        world.control.set_rtdn(&target).await
     };
     push_target(format!("http://{}/v1/rtdn", relay.local_addr()?)).await?;
-    for action in REORDERED_ACTIONS {
-        world
-            .control(&format!("purchases/{token}:{action}"), json!({}))
-            .await?;
+    for &action in REORDERED_ACTIONS {
+        world.control.subscription(&token, action).await?;
     }
     // Hold every push (the emulator waits 10 s for an answer; these come within 1 s).
     let mut held = Vec::new();
@@ -473,7 +478,7 @@ async fn reordered(world: &World) -> anyhow::Result<Row> {
     }
     let emitted: Vec<String> = world.notifications().await?[emitted_before..]
         .iter()
-        .filter_map(|n| n["messageId"].as_str().map(str::to_string))
+        .map(|n| n.message_id.clone())
         .collect();
     let position = |id: &str| emitted.iter().position(|e| e == id).unwrap_or(usize::MAX);
     held.sort_by_key(|p| std::cmp::Reverse(position(&p.message_id)));
@@ -496,7 +501,11 @@ async fn reordered(world: &World) -> anyhow::Result<Row> {
         format!(
             "{} notifications for 1 token ({})",
             REORDERED_ACTIONS.len(),
-            REORDERED_ACTIONS.join(", ")
+            REORDERED_ACTIONS
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         "held by a relay, delivered newest first",
         "each push acknowledged (2xx); state and expiry = Google's",

@@ -59,7 +59,7 @@ pub async fn run(
         let w = world.lock().await;
         for i in 0..sizes.purchases {
             let item = ["coins_100", "premium_unlock"][i % 2];
-            let token = w.buy(item, json!({})).await?;
+            let token = w.buy(item).await?;
             work.push((unique("buyer"), item, token));
         }
     }
@@ -174,11 +174,8 @@ pub async fn run(
         let purchases = w.purchases().await?;
         Ok(purchases
             .iter()
-            .filter(|p| {
-                work.iter()
-                    .any(|(_, _, t)| p["purchaseToken"] == t.as_str())
-            })
-            .all(|p| p["acknowledged"] == true || p["consumed"] == true))
+            .filter(|p| work.iter().any(|(_, _, t)| p.purchase_token == *t))
+            .all(|p| p.acknowledged || p.consumed))
     };
     let all_settled = eventually("every purchase settled at Google", SETTLE_TIMEOUT, settled).await;
     let depth_zero = || async {
@@ -209,15 +206,12 @@ pub async fn run(
     let purchases = w.purchases().await?;
     let ours: Vec<_> = purchases
         .iter()
-        .filter(|p| {
-            work.iter()
-                .any(|(_, _, t)| p["purchaseToken"] == t.as_str())
-        })
+        .filter(|p| work.iter().any(|(_, _, t)| p.purchase_token == *t))
         .collect();
-    let consumed = ours.iter().filter(|p| p["consumed"] == true).count();
+    let consumed = ours.iter().filter(|p| p.consumed).count();
     let acknowledged = ours
         .iter()
-        .filter(|p| p["acknowledged"] == true && p["consumed"] != true)
+        .filter(|p| p.acknowledged && !p.consumed)
         .count();
     let calls = w.calls().await?;
     let call = |m: &str| calls.get(m).copied().unwrap_or(0);

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use play_emulator::faults::{Disconnect, Faults};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::procs::MAX_ATTEMPTS;
 use crate::report::Row;
@@ -26,27 +27,29 @@ pub struct Sizes {
 
 /// The faults rotated through while the load runs, each at a 20 % rate: (name, the
 /// emulator's `PUT /emulator/v1/faults` body).
-fn rotation() -> [(&'static str, Value); 6] {
+fn rotation() -> [(&'static str, Faults); 6] {
     [
-        ("503", json!({ "rate": 0.2, "status": 503 })),
+        ("503", Faults::status(0.2, 503)),
         (
             "429 + Retry-After",
-            json!({ "rate": 0.2, "status": 429, "retryAfterSecs": 1 }),
+            Faults::status(0.2, 429).with_retry_after(1),
         ),
-        ("500", json!({ "rate": 0.2, "status": 500 })),
+        ("500", Faults::status(0.2, 500)),
         // The latency applies to every matching call, the rate to the failure: slow calls
         // target the reads only, slower than the server's 2 s request timeout.
         (
             "timeout",
-            json!({ "rate": 0.2, "status": 503, "latencyMs": 2_500, "methods": ["androidpublisher.purchases.products.get"] }),
+            Faults::status(0.2, 503)
+                .with_latency_ms(2_500)
+                .only(&["androidpublisher.purchases.products.get"]),
         ),
         (
             "dropped before the answer",
-            json!({ "rate": 0.2, "drop": "beforeResponse" }),
+            Faults::dropping(0.2, Disconnect::BeforeResponse),
         ),
         (
             "dropped mid-body",
-            json!({ "rate": 0.2, "drop": "midBody" }),
+            Faults::dropping(0.2, Disconnect::MidBody),
         ),
     ]
 }
@@ -65,7 +68,7 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
     let mut work = Vec::new();
     for i in 0..sizes.purchases - outage_count {
         let item = ["coins_100", "premium_unlock"][i % 2];
-        work.push((unique("buyer"), item, world.buy(item, json!({})).await?));
+        work.push((unique("buyer"), item, world.buy(item).await?));
     }
     let work = Arc::new(work);
     let calls_before = world.calls().await?;
@@ -78,16 +81,12 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
             let mut injected = 0usize;
             let rotation = rotation();
             while !stop.load(Ordering::SeqCst) {
-                let (_, body) = &rotation[injected % rotation.len()];
-                let _ = world
-                    .send(world.http.put(world.emulator_url("faults")).json(body))
-                    .await;
+                let (_, faults) = &rotation[injected % rotation.len()];
+                let _ = world.control.set_faults(faults).await;
                 injected += 1;
                 tokio::time::sleep(ROTATE_EVERY).await;
             }
-            let _ = world
-                .send(world.http.delete(world.emulator_url("faults")))
-                .await;
+            let _ = world.control.clear_faults().await;
             injected
         })
     };
@@ -101,10 +100,8 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
     // The failures the emulator injected, by kind, and what the server saw of them: the
     // calls it counted with no answer (timeouts, connections dropped before the answer; a
     // body cut mid-way counts under its 200).
-    let (_, injected) = world
-        .send(world.http.get(world.emulator_url("faults/injected")))
-        .await?;
-    let injected_count = |kind: &str| injected[kind].as_u64().unwrap_or(0);
+    let injected = world.control.faults_injected().await?;
+    let injected_count = |kind: &str| injected.get(kind).copied().unwrap_or(0);
     let kinds = ["503", "429", "500", "beforeResponse", "midBody"];
     let no_answer = metric_sum(
         &world.metrics().await?,
@@ -115,36 +112,23 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
 
     // Phase 2: Google down for 10 minutes of virtual time: verifications answered 503 with
     // Retry-After, then Google back, everything verified and settled.
-    world
-        .send(
-            world
-                .http
-                .put(world.emulator_url("faults"))
-                .json(&json!({ "rate": 1.0, "status": 503 })),
-        )
-        .await?;
+    world.control.set_faults(&Faults::status(1.0, 503)).await?;
     // Bought during the outage: the read of Play's notification fails too, so no read
     // recorded before the outage answers a verification instead of Google.
     let mut outage_work = Vec::new();
     for i in 0..outage_count {
         let item = ["coins_100", "premium_unlock"][i % 2];
-        outage_work.push((unique("buyer"), item, world.buy(item, json!({})).await?));
+        outage_work.push((unique("buyer"), item, world.buy(item).await?));
     }
     let mut during_outage = Vec::new();
     for (account, item, token) in &outage_work {
         let (status, _) = world.verify(account, item, token).await?;
         during_outage.push(status);
     }
-    world
-        .control("clock:advance", json!({ "seconds": 600 }))
-        .await?;
-    let (_, injected) = world
-        .send(world.http.get(world.emulator_url("faults/injected")))
-        .await?;
-    let outage_refusals = injected["503"].as_u64().unwrap_or(0) - injected_503_phase1;
-    world
-        .send(world.http.delete(world.emulator_url("faults")))
-        .await?;
+    world.control.advance_clock(600).await?;
+    let injected = world.control.faults_injected().await?;
+    let outage_refusals = injected.get("503").copied().unwrap_or(0) - injected_503_phase1;
+    world.control.clear_faults().await?;
     let outage_work = Arc::new(outage_work);
     let (ok2, invalid2, other2) = drive(
         &world,
@@ -160,10 +144,9 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
     let unsettled = all
         .iter()
         .filter(|(_, _, t)| {
-            !purchases.iter().any(|p| {
-                p["purchaseToken"] == t.as_str()
-                    && (p["acknowledged"] == true || p["consumed"] == true)
-            })
+            !purchases
+                .iter()
+                .any(|p| p.purchase_token == *t && (p.acknowledged || p.consumed))
         })
         .count();
     let calls_after = world.calls().await?;

@@ -2,6 +2,7 @@
 //! service-account key refused when world-readable; CORS only for configured origins;
 //! server-to-server endpoints refuse users' tokens and users' endpoints refuse server keys.
 
+use play_emulator::faults::Faults;
 use reqwest::header::{ACCESS_CONTROL_ALLOW_ORIGIN, ORIGIN};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -46,7 +47,7 @@ async fn logs(world: &World, purchases: usize) -> anyhow::Result<Row> {
     for i in 0..purchases {
         let account = unique("acct");
         let item = ["coins_100", "premium_unlock"][i % 2];
-        let token = world.buy(item, json!({})).await?;
+        let token = world.buy(item).await?;
         remember(&account, &token, &mut secrets);
         answers.push(world.verify(&account, item, &token).await?.0);
         // The same token from a second account: refused (and logged as refused).
@@ -56,24 +57,24 @@ async fn logs(world: &World, purchases: usize) -> anyhow::Result<Row> {
     }
     // A subscription replaced by a linked purchase (logs the old token's retirement).
     let account = unique("subscriber");
-    let old = world.buy("sub_monthly", json!({})).await?;
+    let old = world.buy("sub_monthly").await?;
     remember(&account, &old, &mut secrets);
     answers.push(world.verify(&account, "sub_monthly", &old).await?.0);
     let new = world.replace(&old, "sub_yearly").await?;
     remember(&account, &new, &mut secrets);
     answers.push(world.verify(&account, "sub_yearly", &new).await?.0);
     // Google failing (slower than the request timeout, then 503s): the errors are logged.
-    let failing = world.buy("coins_100", json!({})).await?;
+    let failing = world.buy("coins_100").await?;
     let account = unique("unlucky");
     remember(&account, &failing, &mut secrets);
-    let faults = |body: Value| world.send(world.http.put(world.emulator_url("faults")).json(&body));
-    faults(json!({ "rate": 1.0, "status": 503, "latencyMs": 2500 })).await?;
-    answers.push(world.verify(&account, "coins_100", &failing).await?.0);
-    faults(json!({ "rate": 1.0, "status": 503 })).await?;
-    answers.push(world.verify(&account, "coins_100", &failing).await?.0);
     world
-        .send(world.http.delete(world.emulator_url("faults")))
+        .control
+        .set_faults(&Faults::status(1.0, 503).with_latency_ms(2500))
         .await?;
+    answers.push(world.verify(&account, "coins_100", &failing).await?.0);
+    world.control.set_faults(&Faults::status(1.0, 503)).await?;
+    answers.push(world.verify(&account, "coins_100", &failing).await?.0);
+    world.control.clear_faults().await?;
 
     let expected_answers = purchases * 2 + 4;
     let ok = answers.iter().filter(|s| **s == StatusCode::OK).count();
@@ -115,7 +116,7 @@ async fn logs(world: &World, purchases: usize) -> anyhow::Result<Row> {
 /// its products sell, an id outside it is refused, and no log warns of a deprecation.
 async fn catalog(world: &World) -> anyhow::Result<Row> {
     let account = unique("catalog");
-    let token = world.buy("premium_unlock", json!({})).await?;
+    let token = world.buy("premium_unlock").await?;
     let (sold, _) = world.verify(&account, "premium_unlock", &token).await?;
     let (unknown, body) = world.verify(&account, "gems_500", &token).await?;
     let log = world.server_logs();

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
+use play_emulator::control::{PurchaseView, ReplaceRequest};
+use play_emulator::rtdn::NotificationRecord;
+use play_emulator::ControlClient;
 use pwa_billing_test_kit::free_port;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -40,12 +43,14 @@ pub enum Database {
 pub struct World {
     /// The temporary directory (configs, logs, SQLite file, key).
     pub dir: tempfile::TempDir,
-    /// The emulator.
-    pub emulator: EmulatorProcess,
+    /// The emulator process, running as long as the world (reached through `control`).
+    _emulator: EmulatorProcess,
     /// The servers (replicas of one database).
     pub servers: Vec<ServerProcess>,
     /// The HTTP client.
     pub http: reqwest::Client,
+    /// The emulator's control API.
+    pub control: ControlClient,
     /// The service-account key file the servers read.
     pub key_path: PathBuf,
 }
@@ -75,15 +80,10 @@ impl World {
             &format!("http://127.0.0.1:{}/v1/rtdn", ports[0]),
         )
         .await?;
-        let key = http
-            .get(format!("{}/emulator/v1/service-account.json", emulator.url))
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await?;
+        let control = ControlClient::with_http(http.clone(), &emulator.url);
+        let key = control.service_account().await?;
         let key_path = dir.path().join("service-account.json");
-        std::fs::write(&key_path, key)?;
+        std::fs::write(&key_path, key.to_string())?;
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
         let database_url = match db {
             Database::Sqlite => format!("sqlite://{}", dir.path().join("billing.db").display()),
@@ -113,9 +113,10 @@ impl World {
         }
         let mut world = Self {
             dir,
-            emulator,
+            _emulator: emulator,
             servers,
             http,
+            control,
             key_path,
         };
         for i in 0..world.servers.len() {
@@ -139,36 +140,19 @@ impl World {
     }
 
     /// A purchase made on Google's side (`POST /emulator/v1/purchases`); returns its token.
-    pub async fn buy(&self, product_id: &str, extra: Value) -> anyhow::Result<String> {
-        let mut body = json!({ "productId": product_id });
-        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-            b.extend(e.clone());
-        }
-        let (status, answer) = self
-            .send(self.http.post(self.emulator_url("purchases")).json(&body))
-            .await?;
-        if status != StatusCode::CREATED {
-            bail!("the emulator refused a purchase of {product_id}: {status} {answer}");
-        }
-        answer["purchaseToken"]
-            .as_str()
-            .map(str::to_string)
-            .context("no purchaseToken in the emulator's answer")
+    pub async fn buy(&self, product_id: &str) -> anyhow::Result<String> {
+        Ok(self.control.buy(product_id).await?)
     }
 
     /// Replaces a subscription on Play's side (`purchases/{token}:replace`); returns the new
     /// token, whose `linkedPurchaseToken` is `token`.
     pub async fn replace(&self, token: &str, product_id: &str) -> anyhow::Result<String> {
-        let (status, body) = self
-            .control(
-                &format!("purchases/{token}:replace"),
-                json!({ "productId": product_id }),
-            )
-            .await?;
-        body["purchaseToken"]
-            .as_str()
-            .map(str::to_string)
-            .with_context(|| format!("the emulator refused a replacement: {status} {body}"))
+        let request = ReplaceRequest {
+            product_id: product_id.into(),
+            ..ReplaceRequest::default()
+        };
+        let replacement = self.control.replace(token, &request).await?;
+        Ok(replacement.purchase.purchase_token)
     }
 
     /// `POST /v1/purchases/verify` on server `replica` as `account`.
@@ -215,33 +199,17 @@ impl World {
 
     /// Google calls so far by discovery method id (`GET /emulator/v1/calls`).
     pub async fn calls(&self) -> anyhow::Result<BTreeMap<String, u64>> {
-        let (_, body) = self.send(self.http.get(self.emulator_url("calls"))).await?;
-        Ok(serde_json::from_value(body)?)
+        Ok(self.control.calls().await?)
     }
 
     /// Every purchase as the emulator's control view (`GET /emulator/v1/purchases`).
-    pub async fn purchases(&self) -> anyhow::Result<Vec<Value>> {
-        let (_, body) = self
-            .send(self.http.get(self.emulator_url("purchases")))
-            .await?;
-        Ok(body["purchases"].as_array().cloned().unwrap_or_default())
+    pub async fn purchases(&self) -> anyhow::Result<Vec<PurchaseView>> {
+        Ok(self.control.purchases().await?)
     }
 
     /// Every RTDN the emulator sent (`GET /emulator/v1/notifications`).
-    pub async fn notifications(&self) -> anyhow::Result<Vec<Value>> {
-        let (_, body) = self
-            .send(self.http.get(self.emulator_url("notifications")))
-            .await?;
-        Ok(body["notifications"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default())
-    }
-
-    /// A `POST` to the emulator's control API (`path` under `/emulator/v1/`).
-    pub async fn control(&self, path: &str, body: Value) -> anyhow::Result<(StatusCode, Value)> {
-        self.send(self.http.post(self.emulator_url(path)).json(&body))
-            .await
+    pub async fn notifications(&self) -> anyhow::Result<Vec<NotificationRecord>> {
+        Ok(self.control.notifications().await?)
     }
 
     /// The server's `/metrics` text.
@@ -263,7 +231,7 @@ impl World {
             timeout,
             || async {
                 let notes = self.notifications().await?;
-                if !notes.iter().all(|m| m["delivered"] == true) {
+                if !notes.iter().all(|m| m.delivered) {
                     return Ok(false);
                 }
                 for server in &self.servers {
@@ -286,11 +254,6 @@ impl World {
             },
         )
         .await
-    }
-
-    /// `{emulator}/emulator/v1/{path}`.
-    pub fn emulator_url(&self, path: &str) -> String {
-        format!("{}/emulator/v1/{path}", self.emulator.url)
     }
 
     /// Sends a request and reads its JSON answer (`null` when empty or not JSON).

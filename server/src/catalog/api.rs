@@ -1,19 +1,19 @@
-//! The catalog's calls to the Play Developer API: JSON in and out, retries on 429, 5xx,
-//! 409 and lost connections with truncated exponential backoff that honours `Retry-After`,
-//! an hourly or daily quota answer surfaced at once (the caller checkpoints), and counters
-//! of reads, modification calls and entries for the plan's and the bench's figures.
+//! The catalog's calls to the Play Developer API: JSON in and out through the server's
+//! [`PlayClient`] and its one retry rule (429, 5xx, 403 rate limits, 409 other than
+//! `alreadyExists` and lost connections, truncated exponential backoff that honours
+//! `Retry-After`), an hourly or daily quota answer surfaced at once (the caller
+//! checkpoints), and counters of reads, modification calls, entries and retries for the
+//! plan's and the bench's figures.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use play_model::Method;
 use serde::Serialize;
 use serde_json::Value;
-use url::Url;
 
-use crate::play::client::{http_method, method_url};
-use crate::play::retry::{backoff, Jitter};
-use crate::play::{Status, TokenSource};
+use crate::play::client::http_method;
+use crate::play::retry::is_transient;
+use crate::play::{PlayClient, PlayError, Status};
 
 /// How a call failed for good.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -47,55 +47,20 @@ pub struct Stats {
     pub retries: u64,
 }
 
-/// Retry settings.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Attempts per call, the first included.
-    pub max_attempts: u32,
-    /// First backoff ceiling.
-    pub base_delay: Duration,
-    /// Longest backoff (and longest `Retry-After` honoured).
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(60),
-        }
-    }
-}
-
-/// A client of the catalog methods of one app.
+/// The catalog methods of one app: a [`PlayClient`] (its one retry rule and `[retry]`
+/// settings, which the catalog's flags override) with call counters and the catalog's
+/// sorting of failures.
 #[derive(Debug)]
 pub struct CatalogApi {
-    http: reqwest::Client,
-    base_url: Url,
-    package_name: String,
-    tokens: TokenSource,
-    retry: RetryPolicy,
-    jitter: Jitter,
+    play: PlayClient,
     stats: Arc<Mutex<Stats>>,
 }
 
 impl CatalogApi {
-    /// A client calling `base_url` (Google's or an emulator's) for `package_name`.
-    pub fn new(
-        http: reqwest::Client,
-        base_url: Url,
-        package_name: String,
-        tokens: TokenSource,
-        retry: RetryPolicy,
-    ) -> Self {
+    /// The catalog calls of `play`'s app.
+    pub fn new(play: PlayClient) -> Self {
         CatalogApi {
-            http,
-            base_url,
-            package_name,
-            tokens,
-            retry,
-            jitter: Jitter::random(),
+            play,
             stats: Arc::default(),
         }
     }
@@ -107,25 +72,14 @@ impl CatalogApi {
 
     /// The app's package name.
     pub fn package_name(&self) -> &str {
-        &self.package_name
-    }
-
-    fn url(&self, method: &Method, args: &[&str], query: &[(&str, String)]) -> Url {
-        let mut url = method_url(&self.base_url, &self.package_name, method, args);
-        if !query.is_empty() {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in query {
-                q.append_pair(k, v);
-            }
-        }
-        url
+        self.play.package_name()
     }
 
     /// A read (`GET`, or `POST` of `convertRegionPrices`) of `method`, `args` filling its
     /// path after the package name.
     pub async fn read(
         &self,
-        method: &Method,
+        method: &'static Method,
         args: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
@@ -138,7 +92,7 @@ impl CatalogApi {
     /// A modification of `entries` catalog entries by `method`.
     pub async fn modify(
         &self,
-        method: &Method,
+        method: &'static Method,
         args: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
@@ -160,85 +114,40 @@ impl CatalogApi {
 
     async fn call(
         &self,
-        method: &Method,
+        method: &'static Method,
         args: &[&str],
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, ApiFailure> {
-        let url = self.url(method, args, query);
-        let method = http_method(method);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let (failure, retry_after) = match self.attempt(&method, &url, body).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let retryable = matches!(failure, ApiFailure::Unavailable(_));
-            if !retryable || attempt >= self.retry.max_attempts {
-                return Err(failure);
+        let mut url = self.play.url(method, args);
+        if !query.is_empty() {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in query {
+                q.append_pair(k, v);
             }
-            let delay = retry_after
-                .map(|d| d.min(self.retry.max_delay))
-                .unwrap_or_else(|| {
-                    backoff(
-                        attempt - 1,
-                        self.retry.base_delay,
-                        self.retry.max_delay,
-                        &self.jitter,
-                    )
-                });
-            self.count(|s| s.retries += 1);
-            tracing::debug!(%url, attempt, ?delay, error = %failure, "retrying catalog call");
-            tokio::time::sleep(delay).await;
         }
-    }
-
-    async fn attempt(
-        &self,
-        method: &reqwest::Method,
-        url: &Url,
-        body: Option<&Value>,
-    ) -> Result<Value, (ApiFailure, Option<Duration>)> {
-        let token = self
-            .tokens
-            .token()
-            .await
-            .map_err(|e| (ApiFailure::Unavailable(format!("access token: {e}")), None))?;
-        let mut request = self
-            .http
-            .request(method.clone(), url.clone())
-            .bearer_auth(&token);
-        if let Some(b) = body {
-            request = request.json(b);
+        let sent = self
+            .play
+            .send(method.id, http_method(method), url, body, None)
+            .await;
+        let retries = u64::from(sent.attempt.saturating_sub(1));
+        self.count(|s| s.retries += retries);
+        let bytes = sent.result.map_err(classify)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| (ApiFailure::Unavailable(e.to_string()), None))?;
-        let status = response.status().as_u16();
-        let retry_after = crate::play::retry::retry_after(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| (ApiFailure::Unavailable(e.to_string()), None))?;
-        if (200..300).contains(&status) {
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Value::Null);
-            }
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| (ApiFailure::Unavailable(format!("bad JSON: {e}")), None));
-        }
-        if status == 401 {
-            self.tokens.invalidate(&token).await;
-        }
-        let parsed = Status::parse(status, &bytes);
-        Err((classify(parsed), retry_after))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiFailure::Unavailable(format!("bad JSON: {e}")))
     }
 }
 
-/// Sorts an error answer: quota (stop and checkpoint), transient (retry) or refused.
-pub fn classify(status: Status) -> ApiFailure {
+/// Sorts a failure that the client's retries did not cure: a spent quota (stop and
+/// checkpoint), an outage (stop; rerun later) or a refusal of this request.
+pub fn classify(error: PlayError) -> ApiFailure {
+    let status = match error {
+        PlayError::Api(s) => s,
+        other => return ApiFailure::Unavailable(other.to_string()),
+    };
     match (status.code, status.reason()) {
         (403, Some("quotaExceeded")) => ApiFailure::Quota {
             daily: false,
@@ -248,8 +157,9 @@ pub fn classify(status: Status) -> ApiFailure {
             daily: true,
             message: status.message,
         },
-        (409, Some("alreadyExists")) => ApiFailure::Refused(status),
-        (401 | 408 | 409 | 429 | 500..=599, _) => {
+        // Refused even with a fresh token: no other request can succeed either.
+        (401, _) => ApiFailure::Unavailable(format!("401 {}", status.message)),
+        (code, reason) if is_transient(code, reason) => {
             ApiFailure::Unavailable(format!("{} {}", status.code, status.message))
         }
         _ => ApiFailure::Refused(status),
@@ -260,14 +170,14 @@ pub fn classify(status: Status) -> ApiFailure {
 mod tests {
     use super::*;
 
-    fn status(code: u16, reason: &str) -> Status {
-        Status::parse(
+    fn status(code: u16, reason: &str) -> PlayError {
+        PlayError::Api(Status::parse(
             code,
             format!(
                 r#"{{"error":{{"code":{code},"message":"m","errors":[{{"reason":"{reason}"}}]}}}}"#
             )
             .as_bytes(),
-        )
+        ))
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod validate;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -24,10 +25,11 @@ use play_model::methods::{self, Method};
 use serde_json::{json, Value};
 use url::Url;
 
-use self::api::{ApiFailure, CatalogApi, RetryPolicy};
+use self::api::{ApiFailure, CatalogApi};
 use self::plan::{Latency, Live, Plan, PlanOptions};
-use crate::config::{Config, ConfigError};
-use crate::play::{ServiceAccountKey, TokenSource};
+use crate::config::{Config, ConfigError, RetryConfig};
+use crate::play::retry::Jitter;
+use crate::play::{PlayClient, ServiceAccountKey, TokenSource};
 
 /// Exit code: invalid file or usage.
 pub const EXIT_INVALID: u8 = 2;
@@ -96,13 +98,19 @@ pub struct Connection {
     /// key `play_api_base_url`].
     #[arg(long)]
     pub play_api_base_url: Option<Url>,
-    /// Attempts per call on 429, 5xx, 409 or a lost connection (the first included).
-    #[arg(long, default_value_t = 6)]
-    pub max_attempts: u32,
-    /// First retry delay in ms (doubles each retry, with jitter, at most 60 s; a
-    /// `Retry-After` wins).
-    #[arg(long, default_value_t = 500)]
-    pub retry_base_ms: u64,
+    /// Attempts per call on 408, 429, 5xx, a 403 rate limit, a 409 other than
+    /// `alreadyExists` or a lost connection, the first included [default: configuration
+    /// key `retry.max_attempts`].
+    #[arg(long)]
+    pub max_attempts: Option<u32>,
+    /// First retry delay in ms, doubling each retry with jitter up to the longest delay
+    /// [default: configuration key `retry.base_delay_ms`].
+    #[arg(long)]
+    pub retry_base_ms: Option<u64>,
+    /// Longest retry delay in ms; a longer `Retry-After` from Google stops the command
+    /// (rerun later) [default: configuration key `retry.max_delay_ms`].
+    #[arg(long)]
+    pub retry_max_delay_ms: Option<u64>,
 }
 
 /// How writes are sent.
@@ -417,12 +425,31 @@ pub fn connect(connection: &Connection, config: &Config) -> Result<CatalogApi, C
     let http = crate::play::http_client(Duration::from_secs(60));
     let tokens = TokenSource::new(key, http.clone(), crate::metrics::Metrics::new())
         .map_err(|e| usage(format!("--service-account-key: {e}")))?;
-    let retry = RetryPolicy {
-        max_attempts: connection.max_attempts.max(1),
-        base_delay: Duration::from_millis(connection.retry_base_ms),
-        ..RetryPolicy::default()
+    let defaults = &config.retry;
+    let retry = RetryConfig {
+        max_attempts: connection
+            .max_attempts
+            .and_then(NonZeroU32::new)
+            .unwrap_or(defaults.max_attempts),
+        base_delay: connection
+            .retry_base_ms
+            .map_or(defaults.base_delay, Duration::from_millis),
+        max_delay: connection
+            .retry_max_delay_ms
+            .map_or(defaults.max_delay, Duration::from_millis),
+        ..defaults.clone()
     };
-    Ok(CatalogApi::new(http, base_url, package_name, tokens, retry))
+    let metrics = crate::metrics::Metrics::new();
+    let play = PlayClient::new(
+        http,
+        base_url,
+        package_name,
+        tokens,
+        retry,
+        Jitter::random(),
+        metrics,
+    );
+    Ok(CatalogApi::new(play))
 }
 
 /// Writes `text` to `path` through a temporary file and a rename: a crash never leaves half
@@ -443,7 +470,7 @@ pub(crate) const ANY: &str = "-";
 /// Every page of a monetization list.
 pub(crate) async fn list_all(
     api: &CatalogApi,
-    method: &Method,
+    method: &'static Method,
     args: &[&str],
     key: &str,
 ) -> Result<Vec<Value>, ApiFailure> {

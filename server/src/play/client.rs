@@ -1,7 +1,7 @@
 //! The typed Play Developer API calls this server makes.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
 use play_model::methods::{self, Method};
 use serde::de::DeserializeOwned;
@@ -9,7 +9,7 @@ use url::Url;
 
 use super::auth::TokenSource;
 use super::orders::{BatchGetOrdersResponse, Order};
-use super::retry::{backoff, retry_after, should_retry, Jitter};
+use super::retry::{next_delay, retry_after, Jitter};
 use super::status::{PlayError, Status};
 use super::voided::VoidedPurchaseList;
 use crate::config::RetryConfig;
@@ -163,9 +163,14 @@ impl PlayClient {
         decode(&body)
     }
 
+    /// The app's package name.
+    pub fn package_name(&self) -> &str {
+        &self.0.package_name
+    }
+
     /// The URL of `method` for this client's app, `args` filling the path's parameters
     /// after the package name.
-    pub(super) fn url(&self, method: &Method, args: &[&str]) -> Url {
+    pub(crate) fn url(&self, method: &Method, args: &[&str]) -> Url {
         method_url(&self.0.base_url, &self.0.package_name, method, args)
     }
 
@@ -183,53 +188,49 @@ impl PlayClient {
         method: reqwest::Method,
         url: Url,
     ) -> Result<Vec<u8>, PlayError> {
-        let retry = &self.0.retry;
+        self.send(method_name, method, url, None, None).await.result
+    }
+
+    /// One API call to `url` (POSTs send `body`, default `{}`) under the one retry rule
+    /// ([`next_delay`]) with this client's `[retry]` settings, at most `max_attempts`
+    /// attempts when given (1: one request, a 401's fresh-token retry aside).
+    pub(crate) async fn send(
+        &self,
+        method_name: &'static str,
+        method: reqwest::Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        max_attempts: Option<NonZeroU32>,
+    ) -> Sent {
+        let retry = RetryConfig {
+            max_attempts: max_attempts.unwrap_or(self.0.retry.max_attempts),
+            ..self.0.retry.clone()
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = self
-                .attempt(method_name, method.clone(), url.clone(), None)
+                .attempt(method_name, method.clone(), url.clone(), body)
                 .await;
             let (status, reason, retry_after) = match &result {
-                Ok(_) => return result,
-                Err(PlayError::Api(s)) => {
-                    (Some(s.code), s.reason().map(str::to_owned), s.retry_after)
-                }
+                Ok(_) => break Sent { result, attempt },
+                Err(PlayError::Api(s)) => (Some(s.code), s.reason(), s.retry_after),
                 Err(PlayError::Transport(_)) => (None, None, None),
                 Err(PlayError::Token(inner)) if inner.is_transient() => (None, None, None),
-                Err(_) => return result,
+                Err(_) => break Sent { result, attempt },
             };
-            // A 401 means the cached access token went bad: fetch a new one, once.
-            let unauthorized = status == Some(401) && attempt == 1;
-            if !(unauthorized
-                || should_retry(status, reason.as_deref(), attempt, retry.max_attempts.get()))
-            {
-                return result;
-            }
-            let delay = if unauthorized {
-                Duration::ZERO
-            } else {
-                let backoff = backoff(
-                    attempt - 1,
-                    retry.base_delay,
-                    retry.max_delay,
-                    &self.0.jitter,
-                );
-                match retry_after {
-                    // Google asks for a longer wait than one call may take: give up now
-                    // (the request answers 503, a job runs again later).
-                    Some(wait) if wait > retry.max_delay => return result,
-                    Some(wait) => backoff.max(wait),
-                    None => backoff,
-                }
+            let Some(delay) =
+                next_delay(&retry, status, reason, retry_after, attempt, &self.0.jitter)
+            else {
+                break Sent { result, attempt };
             };
             tracing::debug!(method = method_name, attempt, ?delay, error = %result.unwrap_err(), "retrying Google call");
             tokio::time::sleep(delay).await;
         }
     }
 
-    /// One HTTP request, no retry; POSTs send `body` (default `{}`).
-    pub(super) async fn attempt(
+    /// One HTTP request, no retry; sends `body` (a POST without one sends `{}`).
+    async fn attempt(
         &self,
         method_name: &'static str,
         method: reqwest::Method,
@@ -238,10 +239,15 @@ impl PlayClient {
     ) -> Result<Vec<u8>, PlayError> {
         let token = self.0.tokens.token().await?;
         let mut request = self.0.http.request(method.clone(), url).bearer_auth(&token);
-        if method == reqwest::Method::POST {
+        let body = match body {
+            Some(b) => Some(b.to_string()),
+            None if method == reqwest::Method::POST => Some("{}".to_string()),
+            None => None,
+        };
+        if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.map_or_else(|| "{}".to_string(), |b| b.to_string()));
+                .body(body);
         }
         let response = match request.send().await {
             Ok(r) => r,
@@ -268,6 +274,15 @@ impl PlayClient {
             ..Status::parse(status, &body)
         }))
     }
+}
+
+/// What [`PlayClient::send`] came to.
+#[derive(Debug)]
+pub(crate) struct Sent {
+    /// The body of a 2xx answer, or the last error.
+    pub result: Result<Vec<u8>, PlayError>,
+    /// Attempts made (1: no retry).
+    pub attempt: u32,
 }
 
 /// `base` (Google's root, or an emulator's) joined with `method`'s path for `package`, the

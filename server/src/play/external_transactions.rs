@@ -3,6 +3,8 @@
 //! once): the caller paces them with the shared limiter and retries through the outbox, so
 //! that every request Google counts against its 1,200 a minute went through the limiter.
 
+use std::num::NonZeroU32;
+
 use play_model::methods::{self, Method};
 use serde::Deserialize;
 
@@ -77,21 +79,21 @@ impl PlayClient {
         )
     }
 
+    /// One request (a 401 aside, which is retried once with a fresh access token).
     async fn once(
         &self,
         method: &'static Method,
         url: url::Url,
         body: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, PlayError> {
-        let http = http_method(method);
-        match self
-            .attempt(method.id, http.clone(), url.clone(), body)
-            .await
-        {
-            Err(PlayError::Api(s)) if s.code == 401 => {
-                self.attempt(method.id, http, url, body).await
-            }
-            other => other,
-        }
+        self.send(
+            method.id,
+            http_method(method),
+            url,
+            body,
+            Some(NonZeroU32::MIN),
+        )
+        .await
+        .result
     }
 }

@@ -406,6 +406,34 @@ async fn googles_retry_after_is_waited_for_or_ends_the_call() {
     assert_eq!(s, StatusCode::OK, "{body}");
 }
 
+/// One retry rule for every Google call (issue 19): a 409 `concurrentUpdate` is retried
+/// within the request (the catalog's rule, which the server lacked), and a spent hourly
+/// quota (403 `quotaExceeded`) is not retried within seconds (the server used to spend
+/// every attempt on it): the request answers 503 at once and succeeds once Google is back.
+#[tokio::test]
+async fn a_concurrent_update_is_retried_and_a_spent_quota_is_not() {
+    use std::time::Duration;
+    let h = Harness::with(|c| {
+        c.retry.max_attempts = 3.try_into().unwrap();
+        c.retry.base_delay = Duration::from_millis(1);
+    })
+    .await;
+    let c = catalog();
+    let token = h.buy(&c.non_consumable, json!({})).await;
+    for (status, calls) in [(409, 3), (403, 1)] {
+        h.set_faults(json!({"rate": 1.0, "status": status, "methods": [GET]}))
+            .await;
+        let before = h.call_count(GET).await;
+        let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{status}: {body}");
+        assert_eq!(h.call_count(GET).await - before, calls, "{status}");
+    }
+    assert!(h.entitlements("alice").await.is_empty());
+    h.clear_faults().await;
+    let (s, body) = h.verify("alice", &c.non_consumable, &token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn sync_grants_what_the_device_lists() {
     let h = Harness::new().await;

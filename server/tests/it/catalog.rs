@@ -535,6 +535,54 @@ async fn injected_5xx_leave_the_catalog_converged_or_resumable() {
     assert_eq!(r.code, 0, "{r:?}");
 }
 
+/// The catalog retries through the server's client and its one rule (issue 19): a 409
+/// `concurrentUpdate` is retried, and a `Retry-After` longer than `--retry-max-delay-ms`
+/// stops apply at once, resumable (it used to wait up to 60 s per attempt).
+#[tokio::test]
+async fn a_retry_after_longer_than_the_max_delay_stops_apply_at_once() {
+    let s = setup("", |_| {}).await;
+    s.write(&many(5));
+    let batch = "androidpublisher.monetization.onetimeproducts.batchUpdate";
+    s.control(
+        "PUT",
+        "/emulator/v1/faults",
+        json!({ "rate": 1.0, "status": 409, "methods": [batch] }),
+    )
+    .await;
+    let r = s.run(&["apply", "--yes", "--max-attempts", "3"]).await;
+    assert_eq!(r.code, 5, "{r:?}");
+    assert_eq!(s.calls("onetimeproducts.batchUpdate"), 3, "409 retried");
+    assert!(r.stdout.contains("2 retries"), "{r:?}");
+    s.control(
+        "PUT",
+        "/emulator/v1/faults",
+        json!({ "rate": 1.0, "status": 429, "retryAfterSecs": 60, "methods": [batch] }),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let r = s
+        .run(&[
+            "apply",
+            "--yes",
+            "--max-attempts",
+            "5",
+            "--retry-max-delay-ms",
+            "2000",
+        ])
+        .await;
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(r.stderr.contains("rerun apply to converge"), "{r:?}");
+    assert_eq!(
+        s.calls("onetimeproducts.batchUpdate"),
+        4,
+        "one more call, no retry"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    s.control("DELETE", "/emulator/v1/faults", json!({})).await;
+    let r = s.run(&["apply", "--yes"]).await;
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
 #[tokio::test]
 async fn a_refused_batch_is_narrowed_to_the_entry_at_fault() {
     // `clash` is a draft subscription on Play and a one-time product in the file: Play

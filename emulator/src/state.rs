@@ -384,9 +384,9 @@ pub struct NewPurchase {
 
 /// An external transaction and its refunds.
 #[derive(Debug, Clone)]
-pub struct ExternalTransaction {
+pub struct StoredTransaction {
     /// The resource as answered (output fields kept current).
-    pub resource: Value,
+    pub resource: play_model::external_transactions::ExternalTransaction,
     /// Partial refund ids seen.
     pub refund_ids: BTreeSet<String>,
     /// Fully refunded.
@@ -430,7 +430,7 @@ pub struct Model {
     /// publishing API." (an app moved to the new one-time product model).
     pub inappproducts_migrated: bool,
     /// External transactions by id.
-    pub external_transactions: BTreeMap<String, ExternalTransaction>,
+    pub external_transactions: BTreeMap<String, StoredTransaction>,
     /// External transaction tokens handed out by the control API: token → whether it is a
     /// license tester's (test purchase).
     pub external_tokens: BTreeMap<String, bool>,

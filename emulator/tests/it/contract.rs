@@ -696,7 +696,8 @@ async fn subscription_order_ids_resolve_in_every_state() {
 }
 
 /// The purchase option of a one-time purchase is the same in `productsv2`, `orders` and
-/// `monetization.onetimeproducts`: the product's legacy-compatible buy option.
+/// `monetization.onetimeproducts`: the product's legacy-compatible buy option, `legacy-base`
+/// for a product written as an `InAppProduct`.
 #[tokio::test]
 async fn purchase_option_ids_agree() {
     let e = support::Emu::start().await;
@@ -733,11 +734,13 @@ async fn purchase_option_ids_agree() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    for product in ["coins_100", "gems"] {
+    // Play names a migrated InAppProduct's backwards-compatible option `legacy-base`.
+    for (product, option) in [("coins_100", "legacy-base"), ("gems", "buy-gems")] {
         let (_, p) = e
             .google("GET", &format!("oneTimeProducts/{product}"), None)
             .await;
         let listed = option_of(p);
+        assert_eq!(listed, option, "{product}");
         let token = e.buy(json!({ "productId": product })).await;
         let (_, v2) = e
             .google("GET", &format!("purchases/productsv2/tokens/{token}"), None)

@@ -734,8 +734,19 @@ async fn purchase_option_ids_agree() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    // Play names a migrated InAppProduct's backwards-compatible option `legacy-base`.
-    for (product, option) in [("coins_100", "legacy-base"), ("gems", "buy-gems")] {
+    // A product written as an InAppProduct: Play names a migrated product's
+    // backwards-compatible option `legacy-base`.
+    let legacy = json!({ "sku": "old_coins", "status": "active", "defaultLanguage": "en-US",
+        "defaultPrice": { "priceMicros": "990000", "currency": "USD" },
+        "prices": { "US": { "priceMicros": "990000", "currency": "USD" } },
+        "listings": { "en-US": { "title": "Old coins", "description": "d" } } });
+    let (s, v) = e.google("POST", "inappproducts", Some(legacy)).await;
+    assert_eq!(s, 200, "{v}");
+    for (product, option) in [
+        ("coins_100", "buy"),
+        ("gems", "buy-gems"),
+        ("old_coins", "legacy-base"),
+    ] {
         let (_, p) = e
             .google("GET", &format!("oneTimeProducts/{product}"), None)
             .await;

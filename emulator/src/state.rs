@@ -407,7 +407,7 @@ pub struct Model {
     /// Voided purchases in voiding order.
     pub voided: Vec<Voided>,
     /// InAppProduct resources by sku.
-    pub in_app_products: BTreeMap<String, Value>,
+    pub in_app_products: BTreeMap<String, play_model::inappproducts::InAppProduct>,
     /// Subscription resources by product id.
     pub subscriptions: BTreeMap<String, Value>,
     /// Introductory offers by subscription product id (shown by the device sandbox).
@@ -500,7 +500,7 @@ impl Model {
     fn load_catalog(&mut self, config: &Config) {
         for p in config.catalog.in_app_products(&config.package_name) {
             self.in_app_products
-                .insert(p["sku"].as_str().unwrap_or_default().to_string(), p);
+                .insert(p.sku.clone().unwrap_or_default(), p);
         }
         for spec in &config.catalog.subscriptions {
             if let Some(offer) = &spec.intro_offer {
@@ -770,7 +770,7 @@ impl Model {
     pub fn product_is_active(&self, sku: &str) -> bool {
         self.in_app_products
             .get(sku)
-            .is_some_and(|p| p["status"] == "active" && p["purchaseType"] != "subscription")
+            .is_some_and(|p| p.is_active() && !p.is_subscription())
     }
 
     /// Creates a purchase; emits ONE_TIME_PRODUCT_PURCHASED / SUBSCRIPTION_PURCHASED when it

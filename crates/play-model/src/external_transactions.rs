@@ -159,10 +159,18 @@ mod tests {
         });
         let t: ExternalTransaction = serde_json::from_value(text.clone()).unwrap();
         assert_eq!(t.transaction_state, Some(TransactionState::Reported));
-        assert_eq!(t.original_pre_tax_amount.as_ref().unwrap().price_micros, 990_000);
         assert_eq!(
-            t.recurring_transaction.as_ref().unwrap().external_subscription,
-            Some(ExternalSubscription { subscription_type: Some(SubscriptionType::Prepaid) })
+            t.original_pre_tax_amount.as_ref().unwrap().price_micros,
+            990_000
+        );
+        assert_eq!(
+            t.recurring_transaction
+                .as_ref()
+                .unwrap()
+                .external_subscription,
+            Some(ExternalSubscription {
+                subscription_type: Some(SubscriptionType::Prepaid)
+            })
         );
         assert!(t.test_purchase.is_some());
         assert_eq!(serde_json::to_value(&t).unwrap(), text);

@@ -66,9 +66,11 @@ macro_rules! google_enum {
 pub mod catalog_file;
 pub mod external_transactions;
 pub mod ids;
+pub mod inappproducts;
 pub mod methods;
-pub mod orders;
 pub mod money;
+pub mod orders;
+pub mod paging;
 pub mod purchases;
 pub mod rtdn;
 pub mod voided;

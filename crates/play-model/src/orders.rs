@@ -189,7 +189,10 @@ mod tests {
         .unwrap();
         assert_eq!(r.orders[0].state, OrderState::Refunded);
         assert_eq!(r.orders[0].purchase_token.as_deref(), Some("t"));
-        assert_eq!(r.orders[0].total.as_ref().and_then(Money::micros), Some(1_000_000));
+        assert_eq!(
+            r.orders[0].total.as_ref().and_then(Money::micros),
+            Some(1_000_000)
+        );
         assert_eq!(r.orders[1].state, OrderState::Unknown);
         assert_eq!(r.orders[2].state, OrderState::StateUnspecified);
     }

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{serde_as, skip_serializing_none, DisplayFromStr};
 
+pub use crate::paging::{PageInfo, TokenPagination};
+
 /// `VoidedPurchase.kind`.
 pub const VOIDED_PURCHASE_KIND: &str = "androidpublisher#voidedPurchase";
 
@@ -19,28 +21,6 @@ pub struct VoidedPurchasesListResponse {
     pub page_info: Option<PageInfo>,
     /// Token paging.
     pub token_pagination: Option<TokenPagination>,
-}
-
-/// `pageInfo`.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PageInfo {
-    /// Results in all pages.
-    pub total_results: Option<i32>,
-    /// Results per page.
-    pub result_per_page: Option<i32>,
-    /// Index of this page's first result.
-    pub start_index: Option<i32>,
-}
-
-/// `tokenPagination`.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TokenPagination {
-    /// The next page's token.
-    pub next_page_token: Option<String>,
 }
 
 /// A voided purchase.
@@ -82,7 +62,11 @@ mod tests {
         assert_eq!(page.voided_purchases[0].voided_time_millis, Some(2));
         assert_eq!(page.voided_purchases[0].voided_reason, Some(8));
         assert_eq!(
-            page.token_pagination.as_ref().unwrap().next_page_token.as_deref(),
+            page.token_pagination
+                .as_ref()
+                .unwrap()
+                .next_page_token
+                .as_deref(),
             Some("n")
         );
         assert_eq!(

@@ -23,6 +23,7 @@ use play_model::external_transactions::{
 use play_model::purchases::Empty;
 use play_model::Price;
 
+use super::inappproducts::check_price;
 use super::{Call, Reply};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::control::parse;
@@ -39,19 +40,10 @@ fn read<T: serde::de::DeserializeOwned + Default>(body: &Value) -> Result<T, Goo
     }
 }
 
-/// A `Price` of a request: non-negative micros and an ISO 4217 code.
+/// A `Price` of a request, checked.
 fn checked(price: Option<&Price>, field: &str) -> Result<Price, GoogleError> {
     let p = price.ok_or_else(|| GoogleError::required(field))?;
-    if p.price_micros < 0 {
-        return Err(GoogleError::invalid(format!(
-            "{field}.priceMicros must be a non-negative int64 string."
-        )));
-    }
-    if p.currency.len() != 3 || !p.currency.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(GoogleError::invalid(format!(
-            "{field}.currency must be an ISO 4217 code."
-        )));
-    }
+    check_price(p, field)?;
     Ok(p.clone())
 }
 
@@ -97,8 +89,15 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             "userTaxAddress.administrativeArea is required for transactions in India.",
         ));
     }
-    let offer = t.external_offer_details.as_ref().is_some_and(Value::is_object);
-    if offer && t.external_content_link_details.as_ref().is_some_and(Value::is_object) {
+    let offer = t
+        .external_offer_details
+        .as_ref()
+        .is_some_and(Value::is_object);
+    if offer
+        && t.external_content_link_details
+            .as_ref()
+            .is_some_and(Value::is_object)
+    {
         return Err(GoogleError::invalid(
             "Only one of externalOfferDetails or externalContentLinkDetails may be set.",
         ));
@@ -109,11 +108,17 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         ));
     }
     let token = match (&t.one_time_transaction, &t.recurring_transaction) {
-        (Some(o), None) => Some(non_empty(&o.external_transaction_token).ok_or_else(|| {
-            GoogleError::required("oneTimeTransaction.externalTransactionToken")
-        })?),
+        (Some(o), None) => {
+            Some(non_empty(&o.external_transaction_token).ok_or_else(|| {
+                GoogleError::required("oneTimeTransaction.externalTransactionToken")
+            })?)
+        }
         (None, Some(r)) => {
-            match r.external_subscription.as_ref().and_then(|s| s.subscription_type) {
+            match r
+                .external_subscription
+                .as_ref()
+                .and_then(|s| s.subscription_type)
+            {
                 Some(SubscriptionType::Recurring | SubscriptionType::Prepaid) => {}
                 _ => {
                     return Err(GoogleError::required(
@@ -178,8 +183,14 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// The `externalTransactionToken` a transaction was reported with.
 fn token_of(t: &ExternalTransaction) -> Option<&str> {
-    let one = t.one_time_transaction.as_ref().map(|o| &o.external_transaction_token);
-    let rec = t.recurring_transaction.as_ref().map(|r| &r.external_transaction_token);
+    let one = t
+        .one_time_transaction
+        .as_ref()
+        .map(|o| &o.external_transaction_token);
+    let rec = t
+        .recurring_transaction
+        .as_ref()
+        .map(|r| &r.external_transaction_token);
     one.or(rec).and_then(non_empty)
 }
 

@@ -511,13 +511,19 @@ async fn tour_of_every_route() {
         "{body}"
     );
 
-    let validated = contract::validated();
-    for r in ROUTES {
-        if r.id == "androidpublisher.monetization.subscriptions.archive" {
-            continue;
-        }
-        assert!(validated.contains(r.id), "{} was not validated", r.id);
-    }
+    // Every method of play-model's table had a successful call validated by this test: a
+    // method added to the table without a call here fails.
+    let validated = e.validated.lock().unwrap().clone();
+    let untested: Vec<&str> = ROUTES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| *id != "androidpublisher.monetization.subscriptions.archive")
+        .filter(|id| !validated.contains(*id))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "methods without a contract test: {untested:?}"
+    );
 }
 
 /// `orders.get` of an order id: (status, `state`).

@@ -360,7 +360,10 @@ pub fn same_transaction(row: &TransactionRow, t: &ExternalTransaction) -> bool {
 /// What the server keeps of Google's answer.
 pub fn view(t: &ExternalTransaction) -> GoogleView {
     GoogleView {
-        state: t.transaction_state.and_then(|s| s.as_str()).map(String::from),
+        state: t
+            .transaction_state
+            .and_then(|s| s.as_str())
+            .map(String::from),
         current_pre_tax_micros: t.current_pre_tax_amount.as_ref().map(|p| p.price_micros),
         current_tax_micros: t.current_tax_amount.as_ref().map(|p| p.price_micros),
         test: t.test_purchase.is_some(),

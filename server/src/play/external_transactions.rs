@@ -10,7 +10,9 @@ use play_model::methods::{self, Method};
 use super::client::{decode, http_method, PlayClient};
 use super::PlayError;
 
-pub use play_model::external_transactions::{ExternalTransaction, RefundExternalTransactionRequest};
+pub use play_model::external_transactions::{
+    ExternalTransaction, RefundExternalTransactionRequest,
+};
 pub use play_model::Price;
 
 impl PlayClient {

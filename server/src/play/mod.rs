@@ -8,8 +8,8 @@ pub mod retry;
 pub mod status;
 
 pub use auth::{ServiceAccountKey, TokenSource};
-pub use play_model::{orders, voided};
 pub use client::PlayClient;
+pub use play_model::{orders, voided};
 pub use status::{PlayError, Status};
 
 /// An HTTP client for Google (rustls with ring).

@@ -5,6 +5,7 @@ use play_model::purchases::{
     ExternalAccountIdentifiers, OfferDetails, PausedStateContext, SubscriptionLineItem,
     SubscriptionPurchaseV2, UserInitiatedCancellation,
 };
+use play_model::rtdn::SubscriptionNotificationType;
 use play_model::Money;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -276,12 +277,7 @@ pub fn defer(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         let p = m.purchases.get_mut(token).expect("checked");
         p.expiry_ms = new_expiry;
         p.version += 1;
-        m.notify(
-            now,
-            json!({ "subscriptionNotification": {
-                "version": "1.0", "notificationType": 9, "purchaseToken": token,
-            }}),
-        );
+        m.notify_subscription(now, token, SubscriptionNotificationType::Deferred);
     }
     Ok(Reply::Json(json!({
         "itemExpiryTimeDetails": [{ "productId": product_id, "expiryTime": rfc3339(new_expiry) }],

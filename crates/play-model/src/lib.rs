@@ -71,6 +71,7 @@ pub mod methods;
 pub mod money;
 pub mod orders;
 pub mod paging;
+pub mod pricing;
 pub mod purchases;
 pub mod rtdn;
 pub mod voided;

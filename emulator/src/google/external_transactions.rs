@@ -24,21 +24,13 @@ use play_model::purchases::Empty;
 use play_model::Price;
 
 use super::inappproducts::check_price;
-use super::{Call, Reply};
+use super::{parse_body, Call, Reply};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::control::parse;
 use crate::error::ApiError;
 use crate::error::GoogleError;
 use crate::state::{Model, StoredTransaction};
 use crate::SharedState;
-
-/// A request body read as the resource type (its error a `400`, as Google's parser answers).
-fn read<T: serde::de::DeserializeOwned + Default>(body: &Value) -> Result<T, GoogleError> {
-    match body {
-        Value::Null => Ok(T::default()),
-        body => T::deserialize(body).map_err(|e| GoogleError::invalid(e.to_string())),
-    }
-}
 
 /// A `Price` of a request, checked.
 fn checked(price: Option<&Price>, field: &str) -> Result<Price, GoogleError> {
@@ -67,7 +59,7 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             "External transaction {id} already exists."
         )));
     }
-    let mut t: ExternalTransaction = read(&call.body)?;
+    let mut t: ExternalTransaction = parse_body(&call.body)?;
     let pre = checked(t.original_pre_tax_amount.as_ref(), "originalPreTaxAmount")?;
     let tax = checked(t.original_tax_amount.as_ref(), "originalTaxAmount")?;
     if tax.currency != pre.currency {
@@ -208,7 +200,7 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `externaltransactions.refundexternaltransaction`.
 pub fn refund(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let b: RefundExternalTransactionRequest = read(&call.body)?;
+    let b: RefundExternalTransactionRequest = parse_body(&call.body)?;
     let time = b
         .refund_time
         .as_deref()

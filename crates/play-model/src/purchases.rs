@@ -326,7 +326,29 @@ pub struct SubscriptionPurchaseV2 {
     pub line_items: Vec<SubscriptionLineItem>,
 }
 
-/// An empty message (`{}`): present or absent is all it says.
+/// `purchases.subscriptionsv2.defer`'s answer.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeferSubscriptionPurchaseResponse {
+    /// The new expiry time of each item.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub item_expiry_time_details: Vec<ItemExpiryTimeDetails>,
+}
+
+/// One item of a [`DeferSubscriptionPurchaseResponse`].
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ItemExpiryTimeDetails {
+    /// The subscription.
+    pub product_id: Option<String>,
+    /// Its new expiry time.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expiry_time: Option<OffsetDateTime>,
+}
+
+/// An empty message (`{}`): present or absent is all it says; also the answer of
+/// `subscriptionsv2.cancel` and `subscriptionsv2.revoke`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Empty {}
 

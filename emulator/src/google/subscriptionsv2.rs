@@ -1,8 +1,9 @@
 //! `purchases.subscriptionsv2`: get, cancel, revoke, defer.
 
 use play_model::purchases::{
-    AcknowledgementState, AutoRenewingPlan, CanceledStateContext, DeferredItemReplacement, Empty,
-    ExternalAccountIdentifiers, OfferDetails, PausedStateContext, SubscriptionLineItem,
+    AcknowledgementState, AutoRenewingPlan, CanceledStateContext,
+    DeferSubscriptionPurchaseResponse, DeferredItemReplacement, Empty, ExternalAccountIdentifiers,
+    ItemExpiryTimeDetails, OfferDetails, PausedStateContext, SubscriptionLineItem,
     SubscriptionPurchaseV2, UserInitiatedCancellation,
 };
 use play_model::rtdn::SubscriptionNotificationType;
@@ -144,11 +145,11 @@ pub fn cancel(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let token = call.param("token");
     let p = subscription(m, token)?;
     match p.sub_state {
-        SubState::Canceled => Ok(Reply::Json(json!({}))),
+        SubState::Canceled => Ok(Reply::resource(&Empty {})),
         SubState::Active | SubState::InGracePeriod | SubState::OnHold | SubState::Paused => {
             let now = m.now_ms();
             m.cancel_subscription(token, kind, now);
-            Ok(Reply::Json(json!({})))
+            Ok(Reply::resource(&Empty {}))
         }
         _ => Err(GoogleError::invalid_purchase_state()),
     }
@@ -211,7 +212,7 @@ pub fn revoke(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     }
     let now = m.now_ms();
     m.revoke(token, now, 1).map_err(GoogleError::invalid)?;
-    Ok(Reply::Json(json!({})))
+    Ok(Reply::resource(&Empty {}))
 }
 
 #[derive(Deserialize)]
@@ -279,7 +280,10 @@ pub fn defer(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         p.version += 1;
         m.notify_subscription(now, token, SubscriptionNotificationType::Deferred);
     }
-    Ok(Reply::Json(json!({
-        "itemExpiryTimeDetails": [{ "productId": product_id, "expiryTime": rfc3339(new_expiry) }],
-    })))
+    Ok(Reply::resource(&DeferSubscriptionPurchaseResponse {
+        item_expiry_time_details: vec![ItemExpiryTimeDetails {
+            product_id: Some(product_id),
+            expiry_time: datetime(new_expiry),
+        }],
+    }))
 }

@@ -9,10 +9,10 @@ use play_model::purchases::{
 use play_model::rtdn::SubscriptionNotificationType;
 use play_model::Money;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{parse_body, Call, Reply};
-use crate::clock::{datetime, parse_google_duration, rfc3339};
+use crate::clock::{datetime, parse_google_duration};
 use crate::error::GoogleError;
 use crate::state::{CancelKind, Kind, Model, Purchase, SubState, TOKEN_RETENTION_MS};
 

@@ -64,6 +64,7 @@ macro_rules! google_enum {
 }
 
 pub mod catalog_file;
+pub mod errors;
 pub mod external_transactions;
 pub mod ids;
 pub mod inappproducts;

@@ -275,6 +275,19 @@ pub struct OneTimeProductOffer {
     pub extra: Map<String, Value>,
 }
 
+impl OneTimeProductOffer {
+    /// Its key across an app: `product/purchaseOption/offer`.
+    pub fn key(&self) -> String {
+        let text = |t: &Option<String>| t.clone().unwrap_or_default();
+        format!(
+            "{}/{}/{}",
+            text(&self.product_id),
+            text(&self.purchase_option_id),
+            text(&self.offer_id)
+        )
+    }
+}
+
 /// `OneTimeProductDiscountedOffer`.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -535,6 +535,7 @@ impl Lifecycle {
                 .map_err(from_db)?;
         }
         tx.commit().await.map_err(from_db)?;
+        crate::db::events::committed();
         if enqueued {
             self.wake.notify_one();
         }

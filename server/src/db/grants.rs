@@ -105,6 +105,7 @@ async fn commit(db: &Db, grants: &[Grant]) -> Result<Vec<Written>, sqlx::Error> 
         written.push(write(&mut tx, grant).await?);
     }
     tx.commit().await?;
+    super::events::committed();
     Ok(written)
 }
 

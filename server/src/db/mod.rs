@@ -2,6 +2,7 @@
 //! one migrations-managed schema written for both dialects.
 
 mod checkpoint;
+pub mod events;
 pub mod external_transactions;
 pub mod fetches;
 pub mod grants;
@@ -10,6 +11,7 @@ pub mod outbox;
 pub mod purchases;
 pub mod rate_limits;
 pub mod rtdn_messages;
+pub mod webhook_deliveries;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -202,6 +202,11 @@ impl Webhooks {
         &self.endpoints
     }
 
+    /// The senders' clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// Runs the publisher and one sender per endpoint until `shutdown` turns true; the
     /// attempts in flight then finish and are settled.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
@@ -295,7 +300,8 @@ impl Webhooks {
     async fn send_loop(self, endpoint: Arc<Endpoint>, mut shutdown: watch::Receiver<bool>) {
         let mut published = self.published.subscribe();
         let limit = self.config.concurrency.get();
-        let lease = self.config.timeout * 2 + Duration::from_secs(30);
+        // Longer than an attempt can take: a lease never expires while its attempt runs.
+        let lease = self.config.timeout * 2 + Duration::from_secs(5);
         while !*shutdown.borrow() {
             let claimed = match deliveries::claim(
                 &self.db,

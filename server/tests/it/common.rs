@@ -146,7 +146,7 @@ pub fn test_config(
             ..Default::default()
         },
         reports: ReportsConfig {
-            bucket: Some(emulator.bucket_name()),
+            bucket: Some(emulator.bucket_name().parse().unwrap()),
             storage_base_url: emulator_url,
         },
         ..Config::default()

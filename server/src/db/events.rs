@@ -407,6 +407,78 @@ pub async fn oldest_unpublished_ms(db: &Db, now: i64) -> Result<Option<i64>, sql
     Ok(oldest.map(|t| (now - t).max(0)))
 }
 
+/// Records an external transaction's event (`external_transaction.*`) on the connection of
+/// the transaction that changed it: the payment as stored, and `extra` fields.
+pub async fn external_transaction(
+    conn: &mut AnyConnection,
+    kind: EventType,
+    id: &str,
+    extra: Value,
+) -> Result<Option<String>, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        String,
+        i64,
+        i64,
+        Option<String>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT payment_id, account_id, product_id, kind, state, transaction_time, currency, \
+         pre_tax_micros, test, google_state FROM external_transactions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((
+        payment_id,
+        account_id,
+        product_id,
+        payment_kind,
+        state,
+        time,
+        currency,
+        micros,
+        test,
+        google_state,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let mut data = json!({
+        "externalTransaction": {
+            "externalTransactionId": id,
+            "paymentId": payment_id,
+            "productId": product_id,
+            "kind": payment_kind,
+            "state": state,
+            "googleState": google_state,
+            "transactionTime": format_ms(time),
+            "currency": currency,
+            "preTaxAmountMicros": micros.to_string(),
+        },
+    });
+    if let (Value::Object(map), Value::Object(more)) = (&mut data, extra) {
+        map.extend(more);
+    }
+    record(
+        conn,
+        NewEvent {
+            kind,
+            account_id: Some(account_id),
+            subject: Some(format!("external_transaction:{id}")),
+            test: test != 0,
+            data,
+        },
+    )
+    .await
+    .map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,76 +572,4 @@ mod tests {
         }
         assert_eq!(EventType::parse("entitlement.nope"), None);
     }
-}
-
-/// Records an external transaction's event (`external_transaction.*`) on the connection of
-/// the transaction that changed it: the payment as stored, and `extra` fields.
-pub async fn external_transaction(
-    conn: &mut AnyConnection,
-    kind: EventType,
-    id: &str,
-    extra: Value,
-) -> Result<Option<String>, sqlx::Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        String,
-        i64,
-        i64,
-        Option<String>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT payment_id, account_id, product_id, kind, state, transaction_time, currency, \
-         pre_tax_micros, test, google_state FROM external_transactions WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((
-        payment_id,
-        account_id,
-        product_id,
-        payment_kind,
-        state,
-        time,
-        currency,
-        micros,
-        test,
-        google_state,
-    )) = row
-    else {
-        return Ok(None);
-    };
-    let mut data = json!({
-        "externalTransaction": {
-            "externalTransactionId": id,
-            "paymentId": payment_id,
-            "productId": product_id,
-            "kind": payment_kind,
-            "state": state,
-            "googleState": google_state,
-            "transactionTime": format_ms(time),
-            "currency": currency,
-            "preTaxAmountMicros": micros.to_string(),
-        },
-    });
-    if let (Value::Object(map), Value::Object(more)) = (&mut data, extra) {
-        map.extend(more);
-    }
-    record(
-        conn,
-        NewEvent {
-            kind,
-            account_id: Some(account_id),
-            subject: Some(format!("external_transaction:{id}")),
-            test: test != 0,
-            data,
-        },
-    )
-    .await
-    .map(Some)
 }

@@ -525,7 +525,10 @@ async fn the_commands_import_print_a_summary_and_exit_3_on_a_discrepancy() {
     assert!(err.contains("YYYY-MM"), "{err}");
     let (code, _, err) = run(&["reports", "import", "--bucket", "Not A Bucket"]).await;
     assert_eq!(code, Some(2), "clap refuses the bucket: {err}");
-    assert!(err.contains("--bucket") && err.contains("Copy Cloud Storage URI"), "{err}");
+    assert!(
+        err.contains("--bucket") && err.contains("Copy Cloud Storage URI"),
+        "{err}"
+    );
 }
 
 /// `make bench`: a year-end-sized sales report (100,000 rows, `REPORTS_BENCH_ROWS` to change)

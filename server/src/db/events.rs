@@ -369,7 +369,7 @@ pub async fn publish(
     subscribers: &[Subscriber],
     limit: i64,
 ) -> Result<usize, sqlx::Error> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.begin_write().await?;
     let due: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, type FROM events WHERE position IS NULL ORDER BY created_at, id LIMIT $1",
     )

@@ -473,7 +473,7 @@ pub struct GoogleView {
 /// Marks a payment reported with Google's view, and drops its token.
 pub async fn mark_reported(db: &Db, id: &str, view: &GoogleView) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before: Option<String> =
         sqlx::query_scalar("SELECT state FROM external_transactions WHERE id = $1")
             .bind(id)

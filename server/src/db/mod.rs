@@ -210,6 +210,20 @@ impl Db {
             .await
     }
 
+    /// Begins a write transaction on [`Db::writer`] that may read before it writes: on
+    /// SQLite `BEGIN IMMEDIATE`, which takes the write lock at once (waiting in the busy
+    /// handler), so that a write committed meanwhile by another connection (a lease, a
+    /// checkpoint) cannot void the snapshot it read (`SQLITE_BUSY_SNAPSHOT`); on PostgreSQL
+    /// a plain `BEGIN` (rows are locked as they are read `FOR UPDATE`).
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.writer
+            .begin_with(match self.backend {
+                Backend::Sqlite => "BEGIN IMMEDIATE",
+                Backend::Postgres => "BEGIN",
+            })
+            .await
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend

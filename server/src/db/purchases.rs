@@ -296,7 +296,7 @@ pub async fn touch(db: &Db, token: &str) -> Result<(), sqlx::Error> {
 /// Records that Google has the purchase acknowledged; a consumed one-time purchase also
 /// moves from `active` to `consumed`.
 pub async fn mark_acknowledged(db: &Db, token: &str, consumed: bool) -> Result<(), sqlx::Error> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = locked(&mut tx, token).await?;
     let done = sqlx::query(sql!(
         "UPDATE purchases SET acknowledged = 1, \
@@ -356,7 +356,7 @@ pub async fn set_state_and_quantity(
     state: PurchaseState,
     quantity: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = locked(&mut tx, token).await?;
     let done = sqlx::query(
         "UPDATE purchases SET state = $1, quantity = $2, updated_at = $3 \

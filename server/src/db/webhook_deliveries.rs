@@ -239,7 +239,7 @@ pub async fn list(db: &Db, failed: bool, limit: i64) -> Result<Vec<DeliveryRow>,
 /// creates it if missing.
 pub async fn replay(db: &Db, event_id: &str, endpoint: &str) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.begin_write().await?;
     if !insert(&mut tx, event_id, endpoint, now).await? {
         sqlx::query(sql!(
             "UPDATE webhook_deliveries SET status = '{PENDING}', run_at = $1, attempts = 0, \

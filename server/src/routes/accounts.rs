@@ -7,8 +7,6 @@ use utoipa_axum::routes;
 
 use super::entitlements::EntitlementsResponse;
 use crate::auth::Admin;
-use crate::db::{now_ms, purchases};
-use crate::entitlement::Entitlement;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::state::AppState;
 
@@ -34,11 +32,7 @@ async fn entitlements(
     _: Admin,
     Path(account): Path<String>,
 ) -> Result<Json<EntitlementsResponse>, ApiError> {
-    let now = now_ms();
-    let rows = purchases::list_granted(&state.db, &account).await?;
-    let entitlements = rows
-        .into_iter()
-        .filter_map(|row| Entitlement::from_shown(row, now))
-        .collect();
-    Ok(Json(EntitlementsResponse { entitlements }))
+    Ok(Json(
+        super::entitlements::of_account(&state, &account).await?,
+    ))
 }

@@ -106,6 +106,13 @@ fn webhooks(endpoint: EndpointConfig) -> WebhooksConfig {
     }
 }
 
+/// `pwa-billing webhooks list [--failed]`'s output.
+async fn deliveries(h: &Harness, failed: bool) -> String {
+    cli::run(&h.state, WebhooksCommand::List { failed, limit: 100 })
+        .await
+        .unwrap()
+}
+
 /// Every published event, from the feed.
 async fn feed(h: &Harness) -> Vec<Value> {
     let mut out = Vec::new();
@@ -365,15 +372,7 @@ async fn a_receiver_down_for_six_hours_gets_everything_then_failures_replay() {
         clock.advance(Duration::from_secs(600));
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    let listed = cli::run(
-        &h.state,
-        WebhooksCommand::List {
-            failed: false,
-            limit: 100,
-        },
-    )
-    .await
-    .unwrap();
+    let listed = deliveries(&h, false).await;
     assert!(
         listed.contains("pending") && listed.contains("last=503"),
         "{listed}"
@@ -406,15 +405,7 @@ async fn a_receiver_down_for_six_hours_gets_everything_then_failures_replay() {
     for _ in 0..40 {
         clock.advance(Duration::from_secs(600));
         tokio::time::sleep(Duration::from_millis(60)).await;
-        failed = cli::run(
-            &h.state,
-            WebhooksCommand::List {
-                failed: true,
-                limit: 100,
-            },
-        )
-        .await
-        .unwrap();
+        failed = deliveries(&h, true).await;
         if failed.contains("entitlement.granted") {
             break;
         }
@@ -452,15 +443,7 @@ async fn a_crash_during_deliveries_loses_nothing() {
         h.verified(account, &c.non_consumable).await;
     }
     h.eventually("deliveries in flight", || async {
-        let listed = cli::run(
-            &h.state,
-            WebhooksCommand::List {
-                failed: false,
-                limit: 100,
-            },
-        )
-        .await
-        .unwrap();
+        let listed = deliveries(&h, false).await;
         listed.matches("attempts=1").count() == 3
     })
     .await;
@@ -520,15 +503,7 @@ async fn wrong_secrets_redirects_and_private_addresses_are_refused() {
     })
     .await;
     assert!(r.accepted().await.is_empty());
-    let listed = cli::run(
-        &h.state,
-        WebhooksCommand::List {
-            failed: false,
-            limit: 10,
-        },
-    )
-    .await
-    .unwrap();
+    let listed = deliveries(&h, false).await;
     assert!(
         listed.contains("pending") && listed.contains("last=400"),
         "{listed}"

@@ -37,19 +37,7 @@ async fn count(h: &Harness, table: &str) -> i64 {
 
 /// The emulator's view of a purchase (its `orderId`).
 async fn order_id(h: &Harness, token: &str) -> String {
-    let v: Value = h
-        .http
-        .get(format!(
-            "{}/emulator/v1/purchases/{token}",
-            h.emulator.url()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["orderId"].as_str().expect("orderId").to_string()
+    h.control().purchase(token).await.unwrap().order_id
 }
 
 /// Verifies a purchase made with `extra` fields for `account`; returns the token.

@@ -14,7 +14,7 @@ CREATE TABLE events (
     payload     TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     -- The feed's order (GET /v1/events?after=), given when the event is published to the
-    -- endpoints, by one replica at a time, in commit order: a reader past position N never
+    -- endpoints, by one publisher at a time, in commit order: a reader past position N never
     -- misses an event that commits later.
     position    BIGINT UNIQUE
 );
@@ -43,4 +43,5 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint, run_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (status, created_at);
 
+-- The row PostgreSQL publishers lock, one at a time (SQLite's write lock does it there).
 INSERT INTO leases (name, cursor, lease_owner, lease_until, updated_at) VALUES ('webhook_publish', NULL, NULL, NULL, 0);

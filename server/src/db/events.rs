@@ -360,16 +360,21 @@ impl Subscriber {
 }
 
 /// Publishes up to `limit` unpublished events in one transaction: each gets the next
-/// feed position and a pending delivery per subscriber that takes its type. Callers hold
-/// the `webhook_publish` lease (one publisher at a time keeps positions in commit order; a
-/// second one that races anyway fails on the positions' uniqueness and changes nothing).
-/// Returns how many were published.
+/// feed position and a pending delivery per subscriber that takes its type. One publisher
+/// at a time, across replicas, keeps positions in commit order: the transaction holds
+/// SQLite's write lock from its start (`BEGIN IMMEDIATE`), and on PostgreSQL the
+/// `webhook_publish` row of `leases`, locked first. Returns how many were published.
 pub async fn publish(
     db: &Db,
     subscribers: &[Subscriber],
     limit: i64,
 ) -> Result<usize, sqlx::Error> {
     let mut tx = db.begin_write().await?;
+    if db.backend() == super::Backend::Postgres {
+        sqlx::query("SELECT name FROM leases WHERE name = 'webhook_publish' FOR UPDATE")
+            .execute(&mut *tx)
+            .await?;
+    }
     let due: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, type FROM events WHERE position IS NULL ORDER BY created_at, id LIMIT $1",
     )

@@ -18,20 +18,17 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::config::WebhooksConfig;
 use crate::db::events::{self, EventType, Subscriber};
-use crate::db::leases::{claim_lease, release_lease};
 use crate::db::webhook_deliveries::{self as deliveries, Claimed, Settled};
 use crate::db::{now_ms, Db};
 use crate::metrics::Metrics;
 use crate::play::retry::{backoff, Jitter};
 use signature::Secret;
 
-/// The lease that makes one replica at a time publish.
-const PUBLISH_LEASE: &str = "webhook_publish";
 /// Events published per transaction.
 const PUBLISH_BATCH: i64 = 256;
 /// How often the oldest undelivered delivery is measured.
@@ -218,23 +215,8 @@ impl Webhooks {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// Publishes every unpublished event (if this replica gets the lease); returns how
-    /// many.
+    /// Publishes every unpublished event; returns how many.
     pub async fn publish(&self) -> Result<usize, sqlx::Error> {
-        let lease = Duration::from_secs(30);
-        if claim_lease(
-            &self.db,
-            PUBLISH_LEASE,
-            &self.owner,
-            lease,
-            Duration::ZERO,
-            false,
-        )
-        .await?
-        .is_none()
-        {
-            return Ok(0);
-        }
         let subscribers: Vec<Subscriber> = self
             .endpoints
             .iter()
@@ -244,22 +226,16 @@ impl Webhooks {
             })
             .collect();
         let mut total = 0;
-        let result = loop {
-            match events::publish(&self.db, &subscribers, PUBLISH_BATCH).await {
-                Ok(n) => {
-                    total += n;
-                    if (n as i64) < PUBLISH_BATCH {
-                        break Ok(total);
-                    }
-                }
-                Err(e) => break Err(e),
+        loop {
+            let n = events::publish(&self.db, &subscribers, PUBLISH_BATCH).await?;
+            total += n;
+            if n > 0 {
+                self.published.send_modify(|n| *n = n.wrapping_add(1));
             }
-        };
-        release_lease(&self.db, PUBLISH_LEASE, &self.owner, None).await?;
-        if total > 0 {
-            self.published.send_modify(|n| *n = n.wrapping_add(1));
+            if (n as i64) < PUBLISH_BATCH {
+                return Ok(total);
+            }
         }
-        result
     }
 
     async fn publish_loop(self, mut shutdown: watch::Receiver<bool>) {
@@ -297,19 +273,29 @@ impl Webhooks {
         }
     }
 
+    /// Keeps up to `webhooks.concurrency` attempts of `endpoint` in flight: claims as many
+    /// due deliveries as there are free slots, whenever one frees (a slow answer holds only
+    /// its own slot).
     async fn send_loop(self, endpoint: Arc<Endpoint>, mut shutdown: watch::Receiver<bool>) {
         let mut published = self.published.subscribe();
         let limit = self.config.concurrency.get();
+        let slots = Arc::new(Semaphore::new(limit as usize));
         // Longer than an attempt can take: a lease never expires while its attempt runs.
         let lease = self.config.timeout * 2 + Duration::from_secs(5);
+        let mut running = JoinSet::new();
         while !*shutdown.borrow() {
+            let first = tokio::select! {
+                permit = slots.clone().acquire_owned() => permit.expect("never closed"),
+                _ = shutdown.changed() => continue,
+            };
+            let free = 1 + slots.available_permits() as u32;
             let claimed = match deliveries::claim(
                 &self.db,
                 &endpoint.name,
                 &self.owner,
                 self.clock.now_ms(),
                 lease,
-                limit,
+                free,
             )
             .await
             {
@@ -319,26 +305,34 @@ impl Webhooks {
                     Vec::new()
                 }
             };
-            if claimed.len() as u32 == limit {
-                self.deliver_all(&endpoint, claimed).await;
-                continue;
+            let idle = claimed.is_empty();
+            let mut permit = Some(first);
+            for delivery in claimed {
+                let held = match permit.take() {
+                    Some(p) => p,
+                    None => slots
+                        .clone()
+                        .try_acquire_owned()
+                        .expect("claimed no more than free slots"),
+                };
+                let this = self.clone();
+                let endpoint = endpoint.clone();
+                running.spawn(async move {
+                    this.deliver(&endpoint, delivery).await;
+                    drop(held);
+                });
             }
-            self.deliver_all(&endpoint, claimed).await;
-            tokio::select! {
-                _ = published.changed() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
-                _ = shutdown.changed() => {}
+            drop(permit);
+            while running.try_join_next().is_some() {}
+            if idle {
+                tokio::select! {
+                    _ = published.changed() => {}
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
             }
         }
-    }
-
-    async fn deliver_all(&self, endpoint: &Arc<Endpoint>, claimed: Vec<Claimed>) {
-        let mut running = JoinSet::new();
-        for delivery in claimed {
-            let this = self.clone();
-            let endpoint = endpoint.clone();
-            running.spawn(async move { this.deliver(&endpoint, delivery).await });
-        }
+        // Attempts in flight finish and are settled.
         while running.join_next().await.is_some() {}
     }
 

@@ -7,7 +7,8 @@
 //                     400 if it does not; "down" answers 503, "hang" never answers,
 //                     "redirect" answers 307 to /elsewhere.
 // PUT  /mode/<mode>   up | down | hang | redirect
-// GET  /received      {"accepted":[{"id","body"}],"rejected":N,"elsewhere":N}
+// GET  /received      {"accepted":[{"id","body","raw","headers"}],"rejected":N,"elsewhere":N,"redirected":N}
+//                     (raw and headers: what arrived, for replaying it in the reliability suite)
 import http from "node:http";
 import { Webhook } from "standardwebhooks";
 
@@ -17,6 +18,7 @@ let mode = "up";
 const accepted = [];
 let rejected = 0;
 let elsewhere = 0;
+let redirected = 0;
 
 const server = http.createServer((req, res) => {
   const chunks = [];
@@ -28,14 +30,17 @@ const server = http.createServer((req, res) => {
       res.writeHead(204).end();
     } else if (req.method === "GET" && req.url === "/received") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ accepted, rejected, elsewhere }));
+      res.end(JSON.stringify({ accepted, rejected, elsewhere, redirected }));
     } else if (req.url === "/elsewhere") {
       elsewhere += 1;
       res.writeHead(204).end();
     } else if (req.method === "POST" && req.url === "/hook") {
       if (mode === "hang") return;
       if (mode === "down") return res.writeHead(503).end();
-      if (mode === "redirect") return res.writeHead(307, { location: "/elsewhere" }).end();
+      if (mode === "redirect") {
+        redirected += 1;
+        return res.writeHead(307, { location: "/elsewhere" }).end();
+      }
       let payload;
       try {
         payload = wh.verify(body, req.headers);
@@ -43,7 +48,12 @@ const server = http.createServer((req, res) => {
         rejected += 1;
         return res.writeHead(400).end(String(e));
       }
-      accepted.push({ id: req.headers["webhook-id"], body: payload });
+      const headers = {
+        "webhook-id": req.headers["webhook-id"],
+        "webhook-timestamp": req.headers["webhook-timestamp"],
+        "webhook-signature": req.headers["webhook-signature"],
+      };
+      accepted.push({ id: req.headers["webhook-id"], body: payload, raw: body, headers });
       res.writeHead(204).end();
     } else {
       res.writeHead(404).end();

@@ -243,6 +243,7 @@ async fn run(command: Command, sources: &Sources) -> Result<u8, Failure> {
                 if confirm {
                     reports::reconcile::confirm(&state.play, &mut report).await;
                 }
+                pwa_billing_server::db::events::discrepancies(&state.db, &report).await?;
                 Ok(report)
             })
             .await?;

@@ -484,6 +484,74 @@ pub async fn external_transaction(
     .map(Some)
 }
 
+/// Records `external_transaction.deadline_warning` once for every payment not reported
+/// yet whose payment time is at or before `due_before` (ms); returns how many.
+pub async fn deadline_warnings(db: &Db, due_before: i64) -> Result<usize, sqlx::Error> {
+    use super::external_transactions::{ReportState, DEADLINE_MS};
+    let mut tx = db.begin_write().await?;
+    let due: Vec<(String, i64)> = sqlx::query_as(sql!(
+        "SELECT x.id, x.transaction_time FROM external_transactions x \
+         WHERE x.state = '{}' AND x.transaction_time <= $1 AND NOT EXISTS (SELECT 1 FROM events e \
+           WHERE e.subject = 'external_transaction:' || x.id AND e.type = '{}') \
+         ORDER BY x.transaction_time",
+        ReportState::Pending.as_str(),
+        EventType::ExternalDeadlineWarning.as_str(),
+    ))
+    .bind(due_before)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, time) in &due {
+        let extra = json!({ "deadline": format_ms(time + DEADLINE_MS) });
+        external_transaction(&mut tx, EventType::ExternalDeadlineWarning, id, extra).await?;
+    }
+    tx.commit().await?;
+    committed();
+    Ok(due.len())
+}
+
+/// Records `reports.discrepancy` for every discrepancy of a reconciliation (`pwa-billing
+/// reports reconcile`) not recorded by an earlier run; returns how many were new.
+pub async fn discrepancies(
+    db: &Db,
+    r: &crate::reports::reconcile::Reconciliation,
+) -> Result<usize, sqlx::Error> {
+    let kinds = [
+        ("charged_not_granted", &r.charged_not_granted),
+        ("granted_not_charged", &r.granted_not_charged),
+        ("refunded_still_entitled", &r.refunded_still_entitled),
+    ];
+    let mut tx = db.begin_write().await?;
+    let mut recorded = 0;
+    for (kind, list) in kinds {
+        for d in list {
+            let subject = format!("reports:{kind}:{}", d.order_id);
+            let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE subject = $1")
+                .bind(&subject)
+                .fetch_one(&mut *tx)
+                .await?;
+            if known > 0 {
+                continue;
+            }
+            let data = json!({ "discrepancy": kind, "order": d, "confirmedWithPlay": r.confirmed });
+            record(
+                &mut tx,
+                NewEvent {
+                    kind: EventType::ReportsDiscrepancy,
+                    account_id: d.account_id.clone(),
+                    subject: Some(subject),
+                    test: false,
+                    data,
+                },
+            )
+            .await?;
+            recorded += 1;
+        }
+    }
+    tx.commit().await?;
+    committed();
+    Ok(recorded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -198,13 +198,32 @@ async fn every_change_is_delivered_once_signed_and_in_the_feed() {
         entitlement(&h, "alice", &coins).await.unwrap()["quantity"] == json!(2)
     })
     .await;
-    let one_time = h.verified("bob", &c.non_consumable).await;
+    // A license tester's purchase: marked `test`.
+    let one_time = h.buy(&c.non_consumable, json!({"test": true})).await;
+    assert_eq!(
+        h.verify("bob", &c.non_consumable, &one_time).await.0,
+        StatusCode::OK
+    );
     h.wait_acknowledged("bob", &c.non_consumable, &one_time)
         .await;
     h.emulator_action(&one_time, "void", json!({})).await;
     wait_state(&h, "bob", &one_time, "revoked").await;
 
-    let events = all_delivered(&h, &r, 11).await;
+    // A pending subscription, paid later; an upgrade replaces it.
+    let pending = h.buy(&c.subscription, json!({"state": "pending"})).await;
+    assert_eq!(
+        h.verify("carol", &c.subscription, &pending).await.0,
+        StatusCode::ACCEPTED
+    );
+    h.emulator_action(&pending, "complete", json!({})).await;
+    wait_state(&h, "carol", &pending, "active").await;
+    let upgraded = h
+        .replace(&pending, &c.other_subscription, "chargeProratedPrice")
+        .await;
+    wait_state(&h, "carol", &upgraded, "active").await;
+    wait_state(&h, "carol", &pending, "replaced").await;
+
+    let events = all_delivered(&h, &r, 15).await;
     let accepted = r.accepted().await;
     for e in &events {
         assert_eq!(
@@ -293,6 +312,25 @@ async fn every_change_is_delivered_once_signed_and_in_the_feed() {
         "revoked"
     );
     assert_eq!(one_time_events[1]["data"]["refund"]["full"], true);
+    assert!(
+        one_time_events.iter().all(|e| e["data"]["test"] == true),
+        "a test purchase is marked"
+    );
+    assert!(sub_events.iter().all(|e| e["data"]["test"] == false));
+    assert_eq!(
+        types(&of(&pending)),
+        [
+            "purchase.pending",
+            "entitlement.granted",
+            "entitlement.replaced"
+        ]
+    );
+    assert_eq!(
+        of(&pending)[0]["data"]["entitlement"],
+        Value::Null,
+        "nothing granted while pending"
+    );
+    assert_eq!(types(&of(&upgraded)), ["entitlement.granted"]);
 
     // The server-to-server lookups, with a server API key only.
     let (status, mine) = h
@@ -553,5 +591,105 @@ async fn wrong_secrets_redirects_and_private_addresses_are_refused() {
         if let Err(e) = result {
             assert_eq!(e.key, "webhooks.endpoints.backend.url");
         }
+    }
+}
+
+#[tokio::test]
+async fn the_sandbox_delivers_to_a_local_receiver() {
+    let r = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (www, pkg) = (dir.path().join("www"), dir.path().join("pkg"));
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::create_dir_all(&pkg).unwrap();
+    let config = dir.path().join("sandbox.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[webhooks.endpoints.local]\nurl = \"{}/hook\"\nsecrets = [\"{}\"]\n",
+            r.url, r.secret
+        ),
+    )
+    .unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pwa-billing"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .env("PWA_BILLING_CONFIG", &config)
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--emulator-port",
+            "0",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .arg("--www")
+        .arg(&www)
+        .arg("--pkg")
+        .arg(&pkg)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("the sandbox starts")
+            .unwrap()
+            .expect("the sandbox says where it listens");
+        if let Some(url) = line.strip_prefix("pwa-billing sandbox listening on ") {
+            break url.to_string();
+        }
+    };
+    let http = pwa_billing_server::play::http_client(Duration::from_secs(30));
+    let sandbox: Value = http
+        .get(format!("{base}/v1/dev/sandbox"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let control = play_emulator::ControlClient::with_http(
+        http.clone(),
+        sandbox["emulatorUrl"].as_str().unwrap(),
+    );
+    let session: Value = http
+        .post(format!("{base}/v1/dev/session"))
+        .json(&json!({"accountId": "alice"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = control.buy("premium_unlock").await.unwrap();
+    let verified = http
+        .post(format!("{base}/v1/purchases/verify"))
+        .bearer_auth(session["token"].as_str().unwrap())
+        .json(&json!({"itemId": "premium_unlock", "purchaseToken": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let received = r.received().await;
+        let granted = received["accepted"].as_array().unwrap().iter().find(|d| {
+            d["body"]["type"] == "entitlement.granted"
+                && d["body"]["data"]["purchase"]["purchaseToken"] == json!(token)
+        });
+        if let Some(d) = granted {
+            assert_eq!(d["body"]["data"]["accountId"], "alice");
+            assert_eq!(d["body"]["data"]["entitlement"]["itemId"], "premium_unlock");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not delivered: {received}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -17,3 +17,4 @@ mod lifecycle;
 mod production_graph;
 mod reports;
 mod rtdn;
+mod webhooks;

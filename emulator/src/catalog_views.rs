@@ -97,9 +97,9 @@ pub fn one_time_view(
         .unwrap_or_else(|| LEGACY_OPTION.to_string());
     let state = if iap.is_active() {
         PurchaseOptionState::Active
-    } else if legacy.is_some_and(|i| {
-        view.purchase_options[i].state != Some(PurchaseOptionState::Draft)
-    }) {
+    } else if legacy
+        .is_some_and(|i| view.purchase_options[i].state != Some(PurchaseOptionState::Draft))
+    {
         PurchaseOptionState::Inactive
     } else {
         PurchaseOptionState::Draft
@@ -160,9 +160,10 @@ pub fn store_one_time(m: &mut Model, id: String, p: OneTimeProduct) {
 pub fn store_legacy(m: &mut Model, sku: String, p: InAppProduct) {
     if !p.is_subscription() {
         let view = one_time_view(&p, &m.package_name, m.one_time_products.get(&sku));
-        let active_legacy = view.purchase_options.iter().find(|o| {
-            o.is_legacy_compatible() && o.state == Some(PurchaseOptionState::Active)
-        });
+        let active_legacy = view
+            .purchase_options
+            .iter()
+            .find(|o| o.is_legacy_compatible() && o.state == Some(PurchaseOptionState::Active));
         if let Some(o) = active_legacy {
             m.ever_active_purchase_options
                 .insert((sku.clone(), o.id().to_string()));

@@ -42,7 +42,8 @@ use crate::onetimeproducts::{
     Availability, OfferTag, OneTimeProduct, OneTimeProductBuyPurchaseOption,
     OneTimeProductDiscountedOffer, OneTimeProductListing, OneTimeProductOffer,
     OneTimeProductOfferRegionalPricingAndAvailabilityConfig as OfferRegionalConfig,
-    OneTimeProductPreOrderOffer, OneTimeProductPurchaseOptionRegionalPricingAndAvailabilityConfig as PurchaseOptionRegionalConfig,
+    OneTimeProductPreOrderOffer,
+    OneTimeProductPurchaseOptionRegionalPricingAndAvailabilityConfig as PurchaseOptionRegionalConfig,
     OneTimeProductRentPurchaseOption, PriceChangeBehavior,
 };
 
@@ -396,22 +397,34 @@ impl OneTimeOfferEntry {
         o.regional_pricing_and_availability_configs = self
             .discounts
             .iter()
-            .filter_map(|(r, d)| Some(Discount::parse(d).ok()?.google(r, self.withdrawn.contains(r))))
+            .filter_map(|(r, d)| {
+                Some(
+                    Discount::parse(d)
+                        .ok()?
+                        .google(r, self.withdrawn.contains(r)),
+                )
+            })
             .collect();
         o.offer_tags = OfferTag::all(&self.tags);
         o.state = None;
         o.regions_version = None;
-        o.discounted_offer = self.discounted.as_ref().map(|d| OneTimeProductDiscountedOffer {
-            start_time: d.start.clone(),
-            end_time: d.end.clone(),
-            redemption_limit: d.redemption_limit.map(|n| n.to_string()),
-        });
-        o.pre_order_offer = self.pre_order.as_ref().map(|p| OneTimeProductPreOrderOffer {
-            start_time: Some(p.start.clone()),
-            end_time: Some(p.end.clone()),
-            release_time: Some(p.release.clone()),
-            price_change_behavior: Some(p.price_change.google()),
-        });
+        o.discounted_offer = self
+            .discounted
+            .as_ref()
+            .map(|d| OneTimeProductDiscountedOffer {
+                start_time: d.start.clone(),
+                end_time: d.end.clone(),
+                redemption_limit: d.redemption_limit.map(|n| n.to_string()),
+            });
+        o.pre_order_offer = self
+            .pre_order
+            .as_ref()
+            .map(|p| OneTimeProductPreOrderOffer {
+                start_time: Some(p.start.clone()),
+                end_time: Some(p.end.clone()),
+                release_time: Some(p.release.clone()),
+                price_change_behavior: Some(p.price_change.google()),
+            });
         o
     }
 
@@ -1003,7 +1016,7 @@ impl OneTimeProductEntry {
                     })
                     .collect();
                 v.state = None;
-                v.buy_option = o.rent.is_none().then(|| OneTimeProductBuyPurchaseOption {
+                v.buy_option = o.rent.is_none().then_some(OneTimeProductBuyPurchaseOption {
                     legacy_compatible: Some(o.legacy_compatible),
                     multi_quantity_enabled: Some(o.multi_quantity),
                 });

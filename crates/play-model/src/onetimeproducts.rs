@@ -90,7 +90,9 @@ impl OfferTag {
     /// The tags of `tags`, in order.
     pub fn all<'a>(tags: impl IntoIterator<Item = &'a String>) -> Vec<OfferTag> {
         tags.into_iter()
-            .map(|t| OfferTag { tag: Some(t.clone()) })
+            .map(|t| OfferTag {
+                tag: Some(t.clone()),
+            })
             .collect()
     }
 }

@@ -303,8 +303,8 @@ pub(crate) fn page_of<T: Clone>(
         _ => 0,
     };
     let items: Vec<T> = all.values().skip(start).take(size).cloned().collect();
-    let next = (start + size < all.len())
-        .then(|| b64.encode(format!("{token_prefix}:{}", start + size)));
+    let next =
+        (start + size < all.len()).then(|| b64.encode(format!("{token_prefix}:{}", start + size)));
     Ok((items, next))
 }
 

@@ -209,8 +209,13 @@ fn plan_ids(o: &Value) -> (&str, &str) {
 
 /// `offers.list`: `-` for the product or base plan lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (offers, next) =
-        list_offers(call, &m.subscription_offers, "basePlanId", plan_ids, "offers")?;
+    let (offers, next) = list_offers(
+        call,
+        &m.subscription_offers,
+        "basePlanId",
+        plan_ids,
+        "offers",
+    )?;
     let mut out = json!({ "subscriptionOffers": offers });
     if let Some(t) = next {
         out["nextPageToken"] = json!(t);

@@ -17,8 +17,7 @@ use serde_json::Value;
 
 use super::inappproducts::check_tolerance;
 use play_model::onetimeproducts::{
-    ListOneTimeProductOffersResponse, OfferState, OneTimeProductOffer,
-    OneTimeProductOffersResponse,
+    ListOneTimeProductOffersResponse, OfferState, OneTimeProductOffer, OneTimeProductOffersResponse,
 };
 
 use play_model::pricing::RegionsVersion;
@@ -198,10 +197,10 @@ fn validate(
             .iter()
             .find(|c| c.region_code.as_deref() == Some(region))
             .ok_or_else(|| {
-            GoogleError::invalid(format!(
-                "{field}: region {region:?} is not a region of purchase option {option_id}."
-            ))
-        })?;
+                GoogleError::invalid(format!(
+                    "{field}: region {region:?} is not a region of purchase option {option_id}."
+                ))
+            })?;
         if seen.contains(&region) {
             return Err(GoogleError::invalid(format!(
                 "{field}: duplicate region {region}."

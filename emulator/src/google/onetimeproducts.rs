@@ -11,12 +11,12 @@
 //! purchase option, deleting a product whose options were ever active. Purchase option
 //! `state` is output only: new options start DRAFT.
 
+use play_model::onetimeproducts::{
+    ListOneTimeProductsResponse, OneTimeProduct, OneTimeProductsResponse, PurchaseOptionState,
+};
 use play_model::pricing::{
     ConvertRegionPricesRequest, ConvertRegionPricesResponse, ConvertedOtherRegionsPrice,
     ConvertedRegionPrice, RegionsVersion,
-};
-use play_model::onetimeproducts::{
-    ListOneTimeProductsResponse, OneTimeProduct, OneTimeProductsResponse, PurchaseOptionState,
 };
 use play_model::Money;
 use serde_json::Value;
@@ -237,7 +237,9 @@ fn validate(
         version: Some(version.to_string()),
     });
     for o in &mut typed.purchase_options {
-        let stored = existing.and_then(|e| e.option(o.id())).and_then(|s| s.state);
+        let stored = existing
+            .and_then(|e| e.option(o.id()))
+            .and_then(|s| s.state);
         o.state = Some(stored.unwrap_or(PurchaseOptionState::Draft));
     }
     writable(typed)

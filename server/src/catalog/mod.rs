@@ -536,10 +536,7 @@ pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
             .into_iter()
             .map(|p| (p.id().to_string(), p))
             .collect(),
-        one_time_offers: one_time_offers
-            .into_iter()
-            .map(|o| (o.key(), o))
-            .collect(),
+        one_time_offers: one_time_offers.into_iter().map(|o| (o.key(), o)).collect(),
         subscriptions: by_id(
             list_all(
                 api,

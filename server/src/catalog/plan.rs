@@ -783,12 +783,26 @@ pub fn plan(
             .one_time_products
             .iter()
             .filter(|(id, _)| !want.one_time_products.contains_key(*id))
-            .map(|(id, p)| (Kind::OneTimeProduct, id, is_draft_product(p), "one_time_products"));
+            .map(|(id, p)| {
+                (
+                    Kind::OneTimeProduct,
+                    id,
+                    is_draft_product(p),
+                    "one_time_products",
+                )
+            });
         let subscriptions = live
             .subscriptions
             .iter()
             .filter(|(id, _)| !want.subscriptions.contains_key(*id))
-            .map(|(id, s)| (Kind::Subscription, id, is_draft(s, "basePlans"), "subscriptions"));
+            .map(|(id, s)| {
+                (
+                    Kind::Subscription,
+                    id,
+                    is_draft(s, "basePlans"),
+                    "subscriptions",
+                )
+            });
         for (kind, id, draft, section) in one_time.chain(subscriptions) {
             if draft {
                 plan.deletes.push(Delete {

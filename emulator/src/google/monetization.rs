@@ -272,11 +272,16 @@ pub(crate) fn page(
     token_prefix: &str,
 ) -> Result<Reply, GoogleError> {
     let (items, next) = page_of(call, all, token_prefix)?;
+    Ok(page_reply(key, items, next))
+}
+
+/// A page of a list still kept as JSON: `items` under `key`, and `nextPageToken` if any.
+pub(crate) fn page_reply(key: &str, items: Vec<Value>, next: Option<String>) -> Reply {
     let mut out = json!({ key: items });
     if let Some(t) = next {
         out["nextPageToken"] = json!(t);
     }
-    Ok(Reply::Json(out))
+    Reply::Json(out)
 }
 
 /// One page (`pageSize` ≤ 1000, default 50; `pageToken`) of `all`, and the next page's

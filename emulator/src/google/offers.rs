@@ -216,11 +216,11 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         plan_ids,
         "offers",
     )?;
-    let mut out = json!({ "subscriptionOffers": offers });
-    if let Some(t) = next {
-        out["nextPageToken"] = json!(t);
-    }
-    Ok(Reply::Json(out))
+    Ok(super::monetization::page_reply(
+        "subscriptionOffers",
+        offers,
+        next,
+    ))
 }
 
 /// One offer write of a batch: the request, its index and the stored offer.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client;
 pub mod external_transactions;
 pub mod orders;
+pub mod quota;
 pub mod retry;
 pub mod status;
 pub mod voided;

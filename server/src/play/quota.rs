@@ -285,6 +285,13 @@ impl Limiter {
         Ok(())
     }
 
+    /// How far ahead of now the next free slot is (zero when the bucket is idle).
+    pub async fn queue(&self) -> Result<Duration, sqlx::Error> {
+        let tat = rate_limits::tat(&self.db, self.name).await?.unwrap_or(0);
+        let next = tat - self.step_us;
+        Ok(Duration::from_micros((next - now_ms() * 1000).max(0) as u64))
+    }
+
     /// Starts no call for `pause` from now, in every replica.
     pub async fn hold(&self, pause: Duration) -> Result<(), sqlx::Error> {
         let until = now_ms() * 1000 + pause.as_micros() as i64;

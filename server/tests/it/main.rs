@@ -15,5 +15,6 @@ mod external_transactions;
 mod google_calls;
 mod lifecycle;
 mod production_graph;
+mod quota;
 mod reports;
 mod rtdn;

@@ -254,25 +254,31 @@ impl Limiter {
         Ok(Duration::from_micros((tat - self.step_us - now_us).max(0) as u64))
     }
 
-    /// Reserves the next slot if it starts within `lead` of now.
+    /// Reserves the next slot if it starts within `lead` of now. A caller refused is
+    /// refused by a read (no write: a burst of refusals does not queue for the database's
+    /// write lock); the reservation itself re-checks in its one atomic statement.
     pub async fn reserve_within(&self, lead: Duration) -> Result<Slot, sqlx::Error> {
         let now_us = now_ms() * 1000;
         let earliest = now_us - self.tolerance_us;
         let latest = now_us + lead.as_micros() as i64;
+        let refused = |tat: i64| Slot::Refused(Duration::from_micros((tat - latest).max(0) as u64));
+        let tat = rate_limits::tat(&self.db, self.name)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        if tat > latest {
+            return Ok(refused(tat));
+        }
         match rate_limits::reserve_before(&self.db, self.name, earliest, self.step_us, latest)
             .await?
         {
             Some(tat) => Ok(Slot::Granted(Duration::from_micros(
                 (tat - self.step_us - now_us).max(0) as u64,
             ))),
-            None => {
-                let tat = rate_limits::tat(&self.db, self.name)
+            None => Ok(refused(
+                rate_limits::tat(&self.db, self.name)
                     .await?
-                    .ok_or(sqlx::Error::RowNotFound)?;
-                Ok(Slot::Refused(Duration::from_micros(
-                    (tat - latest).max(0) as u64,
-                )))
-            }
+                    .ok_or(sqlx::Error::RowNotFound)?,
+            )),
         }
     }
 
@@ -287,9 +293,9 @@ impl Limiter {
 
     /// How far ahead of now the next free slot is (zero when the bucket is idle).
     pub async fn queue(&self) -> Result<Duration, sqlx::Error> {
+        // The TAT is where the next free slot starts.
         let tat = rate_limits::tat(&self.db, self.name).await?.unwrap_or(0);
-        let next = tat - self.step_us;
-        Ok(Duration::from_micros((next - now_ms() * 1000).max(0) as u64))
+        Ok(Duration::from_micros((tat - now_ms() * 1000).max(0) as u64))
     }
 
     /// Starts no call for `pause` from now, in every replica.

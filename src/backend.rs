@@ -222,14 +222,15 @@ impl Backend {
         Ok(Reply {
             status: response.status(),
             status_text: response.status_text(),
-            // Whole seconds (the server sends no HTTP dates); an integer parse, not a float's.
+            // Whole seconds (the server sends no HTTP dates), read by JS's `parseInt` (Rust's
+            // number parsing would be bundle bytes).
             retry_after_ms: response
                 .headers()
                 .get("retry-after")
                 .ok()
                 .flatten()
-                .and_then(|value| value.trim().parse::<u32>().ok())
-                .map(|seconds| f64::from(seconds) * 1000.0),
+                .map(|value| js_sys::Number::parse_int(&value, 10) * 1000.0)
+                .filter(|ms| *ms >= 0.0),
             body: text
                 .and_then(|text| text.as_string())
                 .as_deref()

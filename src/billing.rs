@@ -247,7 +247,8 @@ impl PlayBilling {
             if inner.resend_at.get() == Some(at) {
                 inner.resend_at.set(None);
             }
-            PlayBilling { inner }.flush_outbox(false).await;
+            // The flush task every caller uses (one future type in the bundle).
+            PlayBilling { inner }.flush_in_background(false);
         });
     }
 

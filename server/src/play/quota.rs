@@ -11,7 +11,8 @@
 //! Inside a bucket, callers have [`Priority`]: a slot may be booked only up to a *lead*
 //! ahead of now, and the lead shrinks with the priority — a buyer's verification may queue
 //! `verification_max_wait`, a notification's re-fetch ¾ of it, an acknowledgement or
-//! consumption ½, voided sweeps, reconcile and the catalog ¼. In a burst the verifications
+//! consumption ½, voided sweeps, reconcile and the catalog ¼ (never less than one interval
+//! of the bucket). In a burst the verifications
 //! keep the queue longer than the lower priorities may book, so those wait (their jobs are
 //! deferred) and every slot goes to a buyer; once the burst is over the queue empties and
 //! the acknowledgements use the quota left over. A verification that cannot book a slot
@@ -396,7 +397,11 @@ impl Quota {
             return Ok(());
         };
         self.check_deadlines_soon();
-        let lead = priority.lead(self.0.wait, self.deadline_pressure(bucket));
+        // Whatever the priority, a caller may wait for the next slot of a quiet bucket (a
+        // bucket of 30 per 30 s has one a second).
+        let lead = priority
+            .lead(self.0.wait, self.deadline_pressure(bucket))
+            .max(limiter.interval());
         let metrics = self.0.metrics.quota();
         match limiter.reserve_within(lead).await.map_err(database)? {
             Slot::Granted(wait) => {

@@ -453,7 +453,9 @@ impl PlayBilling {
                     code: BAD_RESPONSE.into(),
                     message: message.clone(),
                 };
-                self.inner.outbox.defer(purchase_token, &error.message(), None);
+                self.inner
+                    .outbox
+                    .defer(purchase_token, &error.message(), None);
             }
             _ => {}
         }

@@ -355,7 +355,10 @@ async fn a_503_with_retry_after_is_re_sent_after_the_delay_and_granted() {
         });
         JsFuture::from(promise).await.unwrap();
     }
-    assert!(billing.pending_tokens().is_empty(), "granted without a reload");
+    assert!(
+        billing.pending_tokens().is_empty(),
+        "granted without a reload"
+    );
     let requests = record()["backendRequests"].as_array().unwrap().clone();
     assert_eq!(requests.len(), 2, "one re-send: {requests:?}");
     let waited = requests[1]["at"].as_f64().unwrap() - first["at"].as_f64().unwrap();

@@ -374,7 +374,8 @@ async fn start(args: Args) -> anyhow::Result<Bench> {
         database_url: args.database_url.clone(),
         callgrind: args.callgrind.clone(),
         // The emulator's quota is lifted below: the server's pacing too.
-        server_toml: "[quota]\none_time_purchases_per_minute = 0\nsubscriptions_per_minute = 0\n".into(),
+        server_toml: "[quota]\none_time_purchases_per_minute = 0\nsubscriptions_per_minute = 0\n"
+            .into(),
         emulator_args: Vec::new(),
         server_log: "warn",
     };

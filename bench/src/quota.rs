@@ -154,7 +154,12 @@ pub async fn run(
         .purchases()
         .await?
         .into_iter()
-        .map(|p| (p.purchase_token, !p.voided && (p.acknowledged || p.consumed)))
+        .map(|p| {
+            (
+                p.purchase_token,
+                !p.voided && (p.acknowledged || p.consumed),
+            )
+        })
         .collect();
 
     let mut report = Report::new(
@@ -245,7 +250,12 @@ async fn buyers(
             let bought = Instant::now();
             let mut unavailable = 0;
             for attempt in 0u64.. {
-                let r = http.post(&url).bearer_auth(&*bearer).json(&body).send().await?;
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&*bearer)
+                    .json(&body)
+                    .send()
+                    .await?;
                 match r.status().as_u16() {
                     200 => {
                         let granted = (token, bought.elapsed(), Instant::now() <= end);
@@ -265,7 +275,11 @@ async fn buyers(
                         }
                         tokio::time::sleep(wait).await;
                     }
-                    s => bail!("{} verification answered {s}: {}", kind.name, r.text().await?),
+                    s => bail!(
+                        "{} verification answered {s}: {}",
+                        kind.name,
+                        r.text().await?
+                    ),
                 }
             }
             unreachable!("the loop returns")
@@ -325,7 +339,9 @@ async fn google_429s(http: &reqwest::Client, server: &str) -> anyhow::Result<f64
         .await?;
     Ok(text
         .lines()
-        .filter(|l| l.starts_with("pwa_billing_google_calls_total{") && l.contains("status=\"429\""))
+        .filter(|l| {
+            l.starts_with("pwa_billing_google_calls_total{") && l.contains("status=\"429\"")
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum())
 }

@@ -194,7 +194,14 @@ impl Worker {
                 self.metrics.job(&job.kind, "deferred");
                 let run_at = now_ms() + delay.as_millis() as i64;
                 self.settle(
-                    outbox::retry_at(&self.db, &job.id, &self.owner, run_at, "deferred: no quota slot").await,
+                    outbox::retry_at(
+                        &self.db,
+                        &job.id,
+                        &self.owner,
+                        run_at,
+                        "deferred: no quota slot",
+                    )
+                    .await,
                     &job,
                 );
             }

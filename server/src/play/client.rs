@@ -238,7 +238,10 @@ impl PlayClient {
             max_attempts: max_attempts.unwrap_or(self.inner.retry.max_attempts),
             ..self.inner.retry.clone()
         };
-        let pacing = self.quota.as_ref().zip(methods::by_id(method_name).map(Bucket::of));
+        let pacing = self
+            .quota
+            .as_ref()
+            .zip(methods::by_id(method_name).map(Bucket::of));
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -265,12 +268,22 @@ impl PlayClient {
             if let Some((quota, bucket)) = pacing.filter(|_| is_rate_limited(status, reason)) {
                 match quota.google_throttled(bucket, retry_after).await {
                     Ok(pause) => retry_after = Some(pause),
-                    Err(e) => break Sent { result: Err(e), attempt },
+                    Err(e) => {
+                        break Sent {
+                            result: Err(e),
+                            attempt,
+                        }
+                    }
                 }
             }
-            let Some(delay) =
-                next_delay(&retry, status, reason, retry_after, attempt, &self.inner.jitter)
-            else {
+            let Some(delay) = next_delay(
+                &retry,
+                status,
+                reason,
+                retry_after,
+                attempt,
+                &self.inner.jitter,
+            ) else {
                 let result = match (pacing, retry_after) {
                     (Some((_, bucket)), Some(pause)) if is_rate_limited(status, reason) => {
                         Err(PlayError::Throttled {
@@ -296,7 +309,11 @@ impl PlayClient {
         body: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, PlayError> {
         let token = self.inner.tokens.token().await?;
-        let mut request = self.inner.http.request(method.clone(), url).bearer_auth(&token);
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(&token);
         let body = match body {
             Some(b) => Some(b.to_string()),
             None if method == reqwest::Method::POST => Some("{}".to_string()),

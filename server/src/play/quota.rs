@@ -249,10 +249,16 @@ impl Limiter {
     /// Reserves the next slot however far ahead; returns how long to wait for it.
     pub async fn reserve(&self) -> Result<Duration, sqlx::Error> {
         let now_us = now_ms() * 1000;
-        let tat =
-            rate_limits::reserve(&self.db, self.name, now_us - self.tolerance_us, self.step_us)
-                .await?;
-        Ok(Duration::from_micros((tat - self.step_us - now_us).max(0) as u64))
+        let tat = rate_limits::reserve(
+            &self.db,
+            self.name,
+            now_us - self.tolerance_us,
+            self.step_us,
+        )
+        .await?;
+        Ok(Duration::from_micros(
+            (tat - self.step_us - now_us).max(0) as u64
+        ))
     }
 
     /// Reserves the next slot if it starts within `lead` of now. A caller refused is
@@ -319,7 +325,9 @@ impl Backlog {
     /// Whether acknowledgements must go first: the backlog, at one call every `interval`,
     /// would end less than `margin` before the oldest deadline (`now_ms`).
     pub fn needs_priority(&self, interval: Duration, margin: Duration, now_ms: i64) -> bool {
-        self.pending > 0 && now_ms + self.drain_ms(interval) + margin.as_millis() as i64 >= self.oldest_deadline_ms
+        self.pending > 0
+            && now_ms + self.drain_ms(interval) + margin.as_millis() as i64
+                >= self.oldest_deadline_ms
     }
 
     /// How long draining it takes at one call every `interval` (ms).
@@ -359,7 +367,12 @@ impl Quota {
             .into_iter()
             .filter_map(|b| {
                 let limit = b.limit(config, external_writes_per_minute);
-                (limit > 0).then(|| (b, Limiter::per_window(db.clone(), b.row(), limit, b.window())))
+                (limit > 0).then(|| {
+                    (
+                        b,
+                        Limiter::per_window(db.clone(), b.row(), limit, b.window()),
+                    )
+                })
             })
             .collect();
         Self(Arc::new(Inner {
@@ -433,7 +446,11 @@ impl Quota {
         if let Some(limiter) = self.limiter(bucket) {
             limiter.hold(pause).await.map_err(database)?;
         }
-        tracing::warn!(bucket = bucket.name(), ?pause, "Google's quota bucket is spent: holding it");
+        tracing::warn!(
+            bucket = bucket.name(),
+            ?pause,
+            "Google's quota bucket is spent: holding it"
+        );
         Ok(pause)
     }
 
@@ -471,10 +488,12 @@ impl Quota {
                     oldest_deadline_ms: now + ACK_DEADLINE.as_millis() as i64,
                 });
             let interval = self.limiter(bucket).map(Limiter::interval);
-            let pressure = interval
-                .is_some_and(|i| backlog.needs_priority(i, self.0.margin, now));
+            let pressure = interval.is_some_and(|i| backlog.needs_priority(i, self.0.margin, now));
             let drain = interval.map_or(0, |i| backlog.drain_ms(i));
-            self.0.metrics.quota().backlog(bucket, &backlog, drain, pressure, now);
+            self.0
+                .metrics
+                .quota()
+                .backlog(bucket, &backlog, drain, pressure, now);
             let before = self.0.pressure[bucket as usize].swap(pressure, Ordering::AcqRel);
             if pressure && !before {
                 tracing::warn!(
@@ -571,15 +590,23 @@ impl QuotaMetrics {
 
     fn google_throttled(&self, bucket: Bucket) {
         self.google_throttled
-            .get_or_create(&BucketLabels { bucket: bucket.name() })
+            .get_or_create(&BucketLabels {
+                bucket: bucket.name(),
+            })
             .inc();
     }
 
     fn backlog(&self, bucket: Bucket, backlog: &Backlog, drain_ms: i64, pressure: bool, now: i64) {
-        let l = BucketLabels { bucket: bucket.name() };
-        self.deadline_priority.get_or_create(&l).set(i64::from(pressure));
+        let l = BucketLabels {
+            bucket: bucket.name(),
+        };
+        self.deadline_priority
+            .get_or_create(&l)
+            .set(i64::from(pressure));
         self.backlog.get_or_create(&l).set(backlog.pending);
-        self.backlog_drain_seconds.get_or_create(&l).set(drain_ms / 1000);
+        self.backlog_drain_seconds
+            .get_or_create(&l)
+            .set(drain_ms / 1000);
         self.deadline_seconds
             .get_or_create(&l)
             .set((backlog.oldest_deadline_ms - now) / 1000);
@@ -601,15 +628,30 @@ mod tests {
     #[test]
     fn every_method_has_its_googles_bucket() {
         let b = |m: &Method| Bucket::of(m);
-        assert_eq!(b(&methods::PURCHASES_PRODUCTS_GET), Bucket::OneTimePurchases);
-        assert_eq!(b(&methods::PURCHASES_PRODUCTS_ACKNOWLEDGE), Bucket::OneTimePurchases);
-        assert_eq!(b(&methods::PURCHASES_PRODUCTS_CONSUME), Bucket::OneTimePurchases);
+        assert_eq!(
+            b(&methods::PURCHASES_PRODUCTS_GET),
+            Bucket::OneTimePurchases
+        );
+        assert_eq!(
+            b(&methods::PURCHASES_PRODUCTS_ACKNOWLEDGE),
+            Bucket::OneTimePurchases
+        );
+        assert_eq!(
+            b(&methods::PURCHASES_PRODUCTS_CONSUME),
+            Bucket::OneTimePurchases
+        );
         assert_eq!(
             b(&methods::PURCHASES_PRODUCTSV2_GETPRODUCTPURCHASEV2),
             Bucket::OneTimePurchases
         );
-        assert_eq!(b(&methods::PURCHASES_SUBSCRIPTIONSV2_GET), Bucket::Subscriptions);
-        assert_eq!(b(&methods::PURCHASES_SUBSCRIPTIONS_ACKNOWLEDGE), Bucket::Subscriptions);
+        assert_eq!(
+            b(&methods::PURCHASES_SUBSCRIPTIONSV2_GET),
+            Bucket::Subscriptions
+        );
+        assert_eq!(
+            b(&methods::PURCHASES_SUBSCRIPTIONS_ACKNOWLEDGE),
+            Bucket::Subscriptions
+        );
         for m in [
             methods::PURCHASES_SUBSCRIPTIONSV2_CANCEL,
             methods::PURCHASES_SUBSCRIPTIONSV2_DEFER,
@@ -620,15 +662,23 @@ mod tests {
         assert_eq!(b(&methods::ORDERS_GET), Bucket::Orders);
         assert_eq!(b(&methods::ORDERS_BATCHGET), Bucket::Orders);
         assert_eq!(b(&methods::ORDERS_REFUND), Bucket::Orders);
-        assert_eq!(b(&methods::PURCHASES_VOIDEDPURCHASES_LIST), Bucket::VoidedPurchases);
+        assert_eq!(
+            b(&methods::PURCHASES_VOIDEDPURCHASES_LIST),
+            Bucket::VoidedPurchases
+        );
         assert_eq!(
             b(&methods::EXTERNALTRANSACTIONS_CREATEEXTERNALTRANSACTION),
             Bucket::ExternalTransactions
         );
         assert_eq!(b(&methods::INAPPPRODUCTS_BATCHUPDATE), Bucket::Monetization);
-        assert_eq!(b(&methods::MONETIZATION_SUBSCRIPTIONS_LIST), Bucket::Monetization);
+        assert_eq!(
+            b(&methods::MONETIZATION_SUBSCRIPTIONS_LIST),
+            Bucket::Monetization
+        );
         // No method lands in the writes bucket: the external transaction worker books it.
-        assert!(ROUTES.iter().all(|m| b(m) != Bucket::ExternalTransactionWrites));
+        assert!(ROUTES
+            .iter()
+            .all(|m| b(m) != Bucket::ExternalTransactionWrites));
         // Every purchase method is in a purchase bucket, never in monetization.
         for m in ROUTES.iter().filter(|m| m.id.contains(".purchases.")) {
             assert_ne!(b(m), Bucket::Monetization, "{}", m.id);
@@ -663,7 +713,10 @@ mod tests {
         assert!(!backlog(180_000, 3).needs_priority(interval, margin, now));
         assert!(backlog(180_000, 2).needs_priority(interval, margin, now));
         assert!(backlog(1, 1).needs_priority(interval, margin, now));
-        assert!(!backlog(0, 0).needs_priority(interval, margin, now), "nothing to do");
+        assert!(
+            !backlog(0, 0).needs_priority(interval, margin, now),
+            "nothing to do"
+        );
         assert_eq!(backlog(180_000, 3).drain_ms(interval), hour);
     }
 }

@@ -15,7 +15,11 @@ use serde_json::json;
 use crate::common::{catalog, Harness, ACK, GET};
 
 fn quota(state: &AppState) -> Quota {
-    state.play.quota().expect("the server paces its Google calls").clone()
+    state
+        .play
+        .quota()
+        .expect("the server paces its Google calls")
+        .clone()
 }
 
 /// Books slots of `bucket` however far ahead (another caller's queue) until the next free
@@ -173,7 +177,11 @@ async fn a_google_429_holds_the_bucket_for_every_caller_and_is_not_retried_into_
     let (s, body, headers) = h.verify_full("bob", &c.non_consumable, &other).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(retry_after(&headers) >= 2);
-    assert_eq!(h.call_count(GET).await - before, 1, "no call into the held window");
+    assert_eq!(
+        h.call_count(GET).await - before,
+        1,
+        "no call into the held window"
+    );
     let text = metrics(&h).await;
     let line = r#"pwa_billing_quota_google_throttled_total{bucket="one_time_purchases"} 1"#;
     assert!(text.contains(line), "{line} in\n{text}");
@@ -288,7 +296,10 @@ async fn two_replicas_stay_within_one_buckets_quota() {
     let calls = h.call_count(GET).await - before;
     let interval = 60.0 / 118.0;
     let allowed = (elapsed.as_secs_f64() / interval).floor() as u64 + 3;
-    assert_eq!(calls, granted, "one Google call per granted buyer, none refused by Google");
+    assert_eq!(
+        calls, granted,
+        "one Google call per granted buyer, none refused by Google"
+    );
     assert!(
         calls <= allowed,
         "{calls} calls in {elapsed:?}: at most {allowed} in one bucket"

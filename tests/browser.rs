@@ -68,8 +68,13 @@ fn backend_paths() -> Vec<String> {
         .collect()
 }
 
-async fn until(mut condition: impl FnMut() -> bool) {
-    for _ in 0..100 {
+async fn until(condition: impl FnMut() -> bool) {
+    until_within(2_000, condition).await;
+}
+
+/// Waits (in 20 ms steps) until `condition` holds, at most `ms` milliseconds.
+async fn until_within(ms: u32, mut condition: impl FnMut() -> bool) {
+    for _ in 0..ms / 20 {
         if condition() {
             return;
         }
@@ -81,7 +86,7 @@ async fn until(mut condition: impl FnMut() -> bool) {
         });
         JsFuture::from(promise).await.unwrap();
     }
-    panic!("condition not met within 2 s");
+    panic!("condition not met within {ms} ms");
 }
 
 /// What a JS caller sees when a promise of the JS API rejects.
@@ -342,23 +347,8 @@ async fn a_503_with_retry_after_is_re_sent_after_the_delay_and_granted() {
         "Retry-After (1 s) plus jitter: {delay} ms"
     );
     set_backend("*", "grant");
-    // Nothing but the library's own timer sends it again.
-    for _ in 0..100 {
-        if billing.pending_tokens().is_empty() {
-            break;
-        }
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            web_sys::window()
-                .unwrap()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50)
-                .unwrap();
-        });
-        JsFuture::from(promise).await.unwrap();
-    }
-    assert!(
-        billing.pending_tokens().is_empty(),
-        "granted without a reload"
-    );
+    // Nothing but the library's own timer sends it again: granted without a reload.
+    until_within(5_000, || billing.pending_tokens().is_empty()).await;
     let requests = record()["backendRequests"].as_array().unwrap().clone();
     assert_eq!(requests.len(), 2, "one re-send: {requests:?}");
     let waited = requests[1]["at"].as_f64().unwrap() - first["at"].as_f64().unwrap();

@@ -77,6 +77,8 @@ struct Outcome {
     in_burst: u64,
     /// Answers `503` (each followed by a retry, or the end of the burst).
     unavailable: u64,
+    /// Requests without an answer (retried after 1 s).
+    unanswered: u64,
     /// Buyers still unverified when the burst ended (their outbox would retry).
     unverified: u64,
 }
@@ -195,12 +197,13 @@ pub async fn run(
                 .map_or(0.0, Duration::as_secs_f64)
         };
         report.note(format!(
-            "{}: {} offered, {} verified ({per_minute:.1} a minute during the burst), {} unverified at the end (still in their outboxes), {} answers 503; a verified buyer waited p50 {:.1} s, p90 {:.1} s",
+            "{}: {} offered, {} verified ({per_minute:.1} a minute during the burst), {} unverified at the end (still in their outboxes), {} answers 503, {} without an answer; a verified buyer waited p50 {:.1} s, p90 {:.1} s",
             kind.name,
             o.offered,
             o.verified.len(),
             o.unverified,
             o.unavailable,
+            o.unanswered,
             pct(0.5),
             pct(0.9)
         ));
@@ -248,18 +251,24 @@ async fn buyers(
             let token = control.create_purchase(&request).await?.purchase_token;
             let body = json!({ "itemId": product, "purchaseToken": token });
             let bought = Instant::now();
-            let mut unavailable = 0;
+            let (mut unavailable, mut unanswered) = (0, 0);
             for attempt in 0u64.. {
-                let r = http
+                let sent = http
                     .post(&url)
                     .bearer_auth(&*bearer)
                     .json(&body)
                     .send()
-                    .await?;
+                    .await;
+                // No answer (a saturated server): the outbox's network retry, a second later.
+                let Ok(r) = sent else {
+                    unanswered += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                };
                 match r.status().as_u16() {
                     200 => {
                         let granted = (token, bought.elapsed(), Instant::now() <= end);
-                        return anyhow::Ok((Some(granted), unavailable));
+                        return anyhow::Ok((Some(granted), unavailable, unanswered));
                     }
                     503 => {
                         unavailable += 1;
@@ -268,10 +277,10 @@ async fn buyers(
                             .get("retry-after")
                             .and_then(|v| v.to_str().ok()?.parse().ok())
                             .context("a 503 without Retry-After")?;
-                        // Jitter: between 1 and 2 times Retry-After.
-                        let wait = Duration::from_secs_f64(after * (1.0 + unit(i, attempt)));
+                        // The browser library's jitter: 1 to 1.5 times Retry-After.
+                        let wait = Duration::from_secs_f64(after * (1.0 + unit(i, attempt) / 2.0));
                         if Instant::now() + wait >= end {
-                            return Ok((None, unavailable));
+                            return Ok((None, unavailable, unanswered));
                         }
                         tokio::time::sleep(wait).await;
                     }
@@ -290,8 +299,9 @@ async fn buyers(
         ..Outcome::default()
     };
     while let Some(done) = tasks.join_next().await {
-        let (verified, unavailable) = done??;
+        let (verified, unavailable, unanswered) = done??;
         outcome.unavailable += unavailable;
+        outcome.unanswered += unanswered;
         match verified {
             Some((token, wait, in_burst)) => {
                 outcome.in_burst += u64::from(in_burst);
@@ -343,7 +353,7 @@ async fn google_429s(http: &reqwest::Client, server: &str) -> anyhow::Result<f64
             l.starts_with("pwa_billing_google_calls_total{") && l.contains("status=\"429\"")
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum())
+        .fold(0.0, |sum, n| sum + n))
 }
 
 /// A uniform number in `[0, 1)` for buyer `i`'s attempt (splitmix64): jitter without a

@@ -49,6 +49,11 @@ use crate::metrics::Metrics;
 /// tolerance); the interval is shortened so that these never add to a window's calls.
 pub const TOLERANCE_SLOTS: i64 = 2;
 
+/// Refused buyers are told to come back at most this many per slot of the bucket (each
+/// replica): enough to keep every slot taken, few enough that retries do not multiply
+/// with the crowd.
+pub const RETURNS_PER_SLOT: i64 = 4;
+
 /// How often the acknowledgement backlog is compared with its deadline.
 pub const DEADLINE_CHECK_EVERY: Duration = Duration::from_secs(5);
 
@@ -348,6 +353,8 @@ struct Inner {
     margin: Duration,
     google_pause: Duration,
     pressure: [AtomicBool; Bucket::ALL.len()],
+    /// Per bucket, the latest return time handed to a refused verification (µs).
+    returns: [AtomicI64; Bucket::ALL.len()],
     checked_at_ms: AtomicI64,
     checking: AtomicBool,
     metrics: Metrics,
@@ -382,6 +389,7 @@ impl Quota {
             margin: config.deadline_margin,
             google_pause,
             pressure: Default::default(),
+            returns: Default::default(),
             checked_at_ms: AtomicI64::new(i64::MIN),
             checking: AtomicBool::new(false),
             metrics,
@@ -426,12 +434,36 @@ impl Quota {
             }
             Slot::Refused(beyond) => {
                 metrics.refused(bucket, priority);
+                // Worth trying again once the queue has drained to half the verification's
+                // wait; buyers are also spread out, [`RETURNS_PER_SLOT`] a slot, so that a
+                // crowd refused together does not come back together.
+                let drained = beyond + self.0.wait / 2;
+                let retry_after = match priority {
+                    Priority::Verification => self.return_time(bucket, limiter, drained),
+                    _ => drained,
+                };
                 Err(PlayError::Throttled {
                     bucket: bucket.name(),
-                    retry_after: beyond + self.0.wait / 2,
+                    retry_after,
                 })
             }
         }
+    }
+
+    /// The next return time of `bucket`'s refused buyers, at least `at_least` from now:
+    /// successive ones are an interval / [`RETURNS_PER_SLOT`] apart.
+    fn return_time(&self, bucket: Bucket, limiter: &Limiter, at_least: Duration) -> Duration {
+        let now = now_ms() * 1000;
+        let earliest = now + at_least.as_micros() as i64;
+        let spacing = limiter.step_us / RETURNS_PER_SLOT;
+        let slot = &self.0.returns[bucket as usize];
+        let previous = slot
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                Some(t.max(earliest - spacing) + spacing)
+            })
+            .unwrap_or_else(|t| t);
+        let at = previous.max(earliest - spacing) + spacing;
+        Duration::from_micros((at - now).max(0) as u64)
     }
 
     /// Google answered `bucket`'s call with a rate limit: holds the bucket for Google's

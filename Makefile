@@ -47,7 +47,7 @@ test-postgres: tools-postgres
 # The demo in headless Chromium against `pwa-billing sandbox`, the sandbox script against
 # `play-emulator`, the npm consumer check (Vite + tsc --strict) and the Bubblewrap check.
 test-e2e: pkg tools-browser tools-node
-	cargo build --locked -p pwa-billing-server -p play-emulator
+	cargo build --locked -p pwa-billing-server -p play-emulator --features play-emulator/contract
 	npm run --silent test:e2e
 
 # The reliability and security suite: pwa-billing and play-emulator as processes under

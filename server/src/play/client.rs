@@ -12,7 +12,7 @@ use super::orders::{BatchGetOrdersResponse, Order};
 use super::quota::{Bucket, Priority, Quota};
 use super::retry::{is_rate_limited, next_delay, retry_after, Jitter};
 use super::status::{PlayError, Status};
-use super::voided::VoidedPurchaseList;
+use super::voided::VoidedPurchasesListResponse;
 use crate::config::RetryConfig;
 use crate::metrics::Metrics;
 use play_model::purchases::{ProductPurchase, SubscriptionPurchaseV2};
@@ -176,7 +176,7 @@ impl PlayClient {
         &self,
         start_time_ms: Option<i64>,
         page_token: Option<&str>,
-    ) -> Result<VoidedPurchaseList, PlayError> {
+    ) -> Result<VoidedPurchasesListResponse, PlayError> {
         let method = &methods::PURCHASES_VOIDEDPURCHASES_LIST;
         let mut url = self.url(method, &[]);
         {

@@ -7,6 +7,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::{Harness, ADMIN_KEY};
+use play_model::external_transactions::OneTimeExternalTransaction;
 use pwa_billing_server::external_transactions::{cli, limiter, model, watchdog};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -505,15 +506,17 @@ async fn a_conflict_is_read_back_and_compared() {
     )
     .await;
     let different = report(&h, &payment("ch_other", &token(&h, false).await, &now)).await;
-    for (id, amount) in [(&same, "9990000"), (&different, "1")] {
+    for (id, amount) in [(&same, 9_990_000), (&different, 1)] {
         let row = pwa_billing_server::db::external_transactions::get(&h.state.db, id)
             .await
             .unwrap()
             .unwrap();
         let mut body =
             pwa_billing_server::external_transactions::delivery::google_body(&row).unwrap();
-        body["originalPreTaxAmount"]["priceMicros"] = json!(amount);
-        body["oneTimeTransaction"]["externalTransactionToken"] = json!(format!("{id}-other"));
+        body.original_pre_tax_amount = Some(play_model::Price::new(amount, &row.currency));
+        body.one_time_transaction = Some(OneTimeExternalTransaction {
+            external_transaction_token: Some(format!("{id}-other")),
+        });
         h.state
             .play
             .create_external_transaction(id, &body)

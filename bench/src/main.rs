@@ -21,6 +21,7 @@ mod process;
 mod profile;
 mod quota;
 mod report;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -41,7 +42,7 @@ use pwa_billing_test_kit::{peak_rss_mib, CpuClock};
 use report::{Figure, Report, Target};
 
 /// Measures the pwa-billing server against its targets.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(version)]
 struct Args {
     /// The server binary (built with `cargo build --profile server`).
@@ -357,6 +358,11 @@ fn emulator_path(args: &Args) -> PathBuf {
 
 /// The HTTP client of the bench, and the two processes started.
 async fn start(args: Args) -> anyhow::Result<Bench> {
+    start_with(args, String::new()).await
+}
+
+/// [`start`] with `server_config` added to the server's configuration file.
+async fn start_with(args: Args, server_config: String) -> anyhow::Result<Bench> {
     // reqwest is built without a TLS provider of its own (loopback HTTP only here).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
@@ -374,8 +380,9 @@ async fn start(args: Args) -> anyhow::Result<Bench> {
         database_url: args.database_url.clone(),
         callgrind: args.callgrind.clone(),
         // The emulator's quota is lifted below: the server's pacing too.
-        server_toml: "[quota]\none_time_purchases_per_minute = 0\nsubscriptions_per_minute = 0\n"
-            .into(),
+        server_config: format!(
+            "[quota]\none_time_purchases_per_minute = 0\nsubscriptions_per_minute = 0\n\n{server_config}"
+        ),
         emulator_args: Vec::new(),
         server_log: "warn",
     };
@@ -534,7 +541,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         peak_rss_mib(b.procs.emulator_pid)?,
         started.elapsed().as_secs_f64()
     ));
+    let args = b.args.clone();
     b.procs.stop().await?;
+    webhooks::figures(&args, &mut report).await?;
     Ok(report.print())
 }
 

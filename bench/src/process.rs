@@ -48,8 +48,8 @@ pub struct Launch {
     pub database_url: Option<String>,
     /// Run the server under `valgrind --tool=callgrind`, writing its files here.
     pub callgrind: Option<PathBuf>,
-    /// More of the server's configuration file (TOML sections).
-    pub server_toml: String,
+    /// More of the server's configuration file (TOML tables, e.g. `[webhooks…]`, `[quota]`).
+    pub server_config: String,
     /// More arguments of `play-emulator` (`--quota NAME=N`).
     pub emulator_args: Vec<String>,
     /// The server's `RUST_LOG`.
@@ -168,12 +168,10 @@ jwks_url = "{emulator_url}/emulator/v1/oidc/certs"
 
 [voided]
 poll_interval_secs = 30
-
-{more}
-"#,
+{extra}"#,
                 key = key_path.display(),
                 catalog = catalog.display(),
-                more = launch.server_toml,
+                extra = launch.server_config,
             ),
         )?;
         let server = command(&launch.server, callgrind, "server")

@@ -103,7 +103,7 @@ pub async fn run(
         emulator,
         database_url,
         callgrind: None,
-        server_toml: format!(
+        server_config: format!(
             "[quota]\none_time_purchases_per_minute = {q}\nsubscriptions_per_minute = {q}\n"
         ),
         emulator_args: vec![

@@ -14,7 +14,7 @@ pub enum Target {
     AtMostMs(f64),
     /// A count or size, at most.
     AtMost(f64),
-    /// A share (0–1), at least.
+    /// A share (0–1) of another figure of the same run, or of a quota, at least.
     ShareAtLeast(f64),
 }
 

@@ -74,6 +74,7 @@ struct Inner {
     external_oldest_unreported: Gauge<f64, AtomicU64>,
     external_deadline_level: Gauge,
     quota: crate::play::quota::QuotaMetrics,
+    webhooks: crate::webhooks::metrics::WebhookMetrics,
 }
 
 impl Default for Metrics {
@@ -185,6 +186,7 @@ impl Metrics {
             external_deadline_level.clone(),
         );
         let quota = crate::play::quota::QuotaMetrics::register(&mut registry);
+        let webhooks = crate::webhooks::metrics::WebhookMetrics::register(&mut registry);
         Self(Arc::new(Inner {
             registry,
             requests,
@@ -204,12 +206,18 @@ impl Metrics {
             external_oldest_unreported,
             external_deadline_level,
             quota,
+            webhooks,
         }))
     }
 
     /// The quota metrics ([`crate::play::quota`]).
     pub fn quota(&self) -> &crate::play::quota::QuotaMetrics {
         &self.0.quota
+    }
+
+    /// The webhooks' metrics.
+    pub fn webhooks(&self) -> &crate::webhooks::metrics::WebhookMetrics {
+        &self.0.webhooks
     }
 
     /// Counts one HTTP request.

@@ -54,6 +54,8 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .merge(routes::rtdn::router())
         .merge(routes::reports::router())
         .merge(routes::external_transactions::router())
+        .merge(routes::accounts::router())
+        .merge(routes::events::router())
         .split_for_parts();
     let limits = &state.config.limits;
     let router = router.layer(Extension(Arc::new(doc)));
@@ -180,6 +182,7 @@ impl RunningServer {
                 et.warn_after,
                 rx.clone(),
             )));
+            background.push(tokio::spawn(state.webhooks.clone().run(rx.clone())));
         }
         if state.config.voided.enabled {
             background.push(tokio::spawn(state.voided_poller().run(rx.clone())));

@@ -591,6 +591,31 @@ async fn the_watchdog_raises_the_alert_near_the_deadline_and_status_lists_late_p
     let c = watchdog::check(&h.state.db, metrics, warn).await.unwrap();
     assert_eq!(c.level, watchdog::Level::Alert);
     assert!(c.oldest.unwrap() >= Duration::from_secs(25 * 3600));
+    // One `external_transaction.deadline_warning` per payment within 2 h of its deadline,
+    // however many checks see it.
+    watchdog::check(&h.state.db, metrics, warn).await.unwrap();
+    h.state.webhooks.publish().await.unwrap();
+    let events = pwa_billing_server::db::events::feed(&h.state.db, 0, None, 100)
+        .await
+        .unwrap();
+    let mut warned: Vec<String> = events
+        .iter()
+        .filter(|e| e.kind == "external_transaction.deadline_warning")
+        .map(|e| {
+            let body: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+            body["data"]["externalTransaction"]["externalTransactionId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    warned.sort();
+    let mut late = vec![
+        model::transaction_id("ch_23h"),
+        model::transaction_id("ch_25h"),
+    ];
+    late.sort();
+    assert_eq!(warned, late);
     let text = metrics.encode();
     assert!(
         text.contains("pwa_billing_external_transactions_deadline_level 2"),

@@ -18,3 +18,4 @@ mod production_graph;
 mod quota;
 mod reports;
 mod rtdn;
+mod webhooks;

@@ -18,6 +18,7 @@ mod cors;
 mod external_transactions;
 mod layers;
 mod limits;
+pub mod quota;
 mod reports;
 mod retry;
 mod rtdn;
@@ -104,6 +105,8 @@ pub struct Config {
     pub reports: ReportsConfig,
     /// External transactions.
     pub external_transactions: ExternalTransactionsConfig,
+    /// Pacing of Google's quota buckets.
+    pub quota: quota::QuotaConfig,
     /// Webhooks to the app's backend.
     pub webhooks: WebhooksConfig,
 }

@@ -14,8 +14,14 @@ use std::collections::BTreeMap;
 use play_model::inappproducts::{
     InAppProduct, InAppProductListing, ACTIVE, INACTIVE, MANAGED_USER,
 };
+use play_model::onetimeproducts::{
+    Availability, OneTimeProduct, OneTimeProductBuyPurchaseOption, OneTimeProductListing,
+    OneTimeProductPurchaseOption,
+    OneTimeProductPurchaseOptionRegionalPricingAndAvailabilityConfig as PurchaseOptionRegionalConfig,
+    PurchaseOptionState,
+};
+use play_model::pricing::RegionsVersion;
 use play_model::{Money, Price};
-use serde_json::{json, Value};
 
 use crate::catalog_file::{Amount, LATEST_REGIONS_VERSION};
 use crate::state::Model;
@@ -24,33 +30,30 @@ pub use play_model::ids::LEGACY_OPTION;
 
 /// The `InAppProduct` view of a `OneTimeProduct`: `None` without a legacy-compatible buy
 /// option (the legacy API does not show it).
-pub fn legacy_view(p: &Value, package: &str) -> Option<InAppProduct> {
-    let option = p["purchaseOptions"]
-        .as_array()?
+pub fn legacy_view(p: &OneTimeProduct, package: &str) -> Option<InAppProduct> {
+    let option = p
+        .purchase_options
         .iter()
-        .find(|o| o["buyOption"]["legacyCompatible"] == true)?;
-    let prices: BTreeMap<String, Price> = option["regionalPricingAndAvailabilityConfigs"]
-        .as_array()
-        .into_iter()
-        .flatten()
+        .find(|o| o.is_legacy_compatible())?;
+    let prices: BTreeMap<String, Price> = option
+        .regional_pricing_and_availability_configs
+        .iter()
         .filter_map(|c| {
-            let a = Amount::from_money(&c["price"])?;
-            Some((c["regionCode"].as_str()?.to_string(), a.price()))
+            let a = Amount::of_money(c.price.as_ref()?)?;
+            Some((c.region_code.clone()?, a.price()))
         })
         .collect();
     let default_price = prices.get("US").or_else(|| prices.values().next()).cloned();
-    let text = |l: &Value, k: &str| l[k].as_str().map(String::from);
-    let listings: BTreeMap<String, InAppProductListing> = p["listings"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let listings: BTreeMap<String, InAppProductListing> = p
+        .listings
+        .iter()
         .map(|l| {
             let listing = InAppProductListing {
-                title: text(l, "title"),
-                description: Some(text(l, "description").unwrap_or_default()),
+                title: l.title.clone(),
+                description: Some(l.description.clone().unwrap_or_default()),
                 benefits: Vec::new(),
             };
-            (text(l, "languageCode").unwrap_or_default(), listing)
+            (l.language_code.clone().unwrap_or_default(), listing)
         })
         .collect();
     let default_language = match listings.contains_key("en-US") {
@@ -59,9 +62,9 @@ pub fn legacy_view(p: &Value, package: &str) -> Option<InAppProduct> {
     };
     Some(InAppProduct {
         package_name: Some(package.into()),
-        sku: text(p, "productId"),
+        sku: p.product_id.clone(),
         status: Some(
-            if option["state"] == "ACTIVE" {
+            if option.state == Some(PurchaseOptionState::Active) {
                 ACTIVE
             } else {
                 INACTIVE
@@ -78,59 +81,70 @@ pub fn legacy_view(p: &Value, package: &str) -> Option<InAppProduct> {
 }
 
 /// The `OneTimeProduct` view of an `InAppProduct`, over `existing` (whose other purchase
-/// options it keeps).
-pub fn one_time_view(iap: &InAppProduct, package: &str, existing: Option<&Value>) -> Value {
-    let configs: Vec<Value> = iap
-        .prices
+/// options and fields it keeps).
+pub fn one_time_view(
+    iap: &InAppProduct,
+    package: &str,
+    existing: Option<&OneTimeProduct>,
+) -> OneTimeProduct {
+    let mut view = existing.cloned().unwrap_or_default();
+    let legacy = view
+        .purchase_options
         .iter()
-        .map(|(r, p)| {
-            let price = Money::from_micros(p.price_micros, &p.currency);
-            json!({ "regionCode": r, "price": price, "availability": "AVAILABLE" })
-        })
-        .collect();
-    let listings: Vec<Value> = iap
+        .position(OneTimeProductPurchaseOption::is_legacy_compatible);
+    let id = legacy
+        .map(|i| view.purchase_options[i].id().to_string())
+        .unwrap_or_else(|| LEGACY_OPTION.to_string());
+    let state = if iap.is_active() {
+        PurchaseOptionState::Active
+    } else if legacy
+        .is_some_and(|i| view.purchase_options[i].state != Some(PurchaseOptionState::Draft))
+    {
+        PurchaseOptionState::Inactive
+    } else {
+        PurchaseOptionState::Draft
+    };
+    let option = OneTimeProductPurchaseOption {
+        purchase_option_id: Some(id),
+        state: Some(state),
+        buy_option: Some(OneTimeProductBuyPurchaseOption {
+            legacy_compatible: Some(true),
+            multi_quantity_enabled: Some(false),
+        }),
+        regional_pricing_and_availability_configs: iap
+            .prices
+            .iter()
+            .map(|(r, p)| PurchaseOptionRegionalConfig {
+                region_code: Some(r.clone()),
+                price: Some(Money::from_micros(p.price_micros, &p.currency)),
+                availability: Some(Availability::Available),
+            })
+            .collect(),
+        ..OneTimeProductPurchaseOption::default()
+    };
+    match legacy {
+        Some(i) => view.purchase_options[i] = option,
+        None => view.purchase_options.push(option),
+    }
+    view.package_name = Some(package.to_string());
+    view.product_id = iap.sku.clone();
+    view.listings = iap
         .listings
         .iter()
-        .map(|(lang, l)| json!({ "languageCode": lang, "title": l.title, "description": l.description.as_deref().unwrap_or_default() }))
+        .map(|(lang, l)| OneTimeProductListing {
+            language_code: Some(lang.clone()),
+            title: l.title.clone(),
+            description: Some(l.description.clone().unwrap_or_default()),
+        })
         .collect();
-    let mut options: Vec<Value> = existing
-        .and_then(|e| e["purchaseOptions"].as_array())
-        .cloned()
-        .unwrap_or_default();
-    let legacy = options
-        .iter()
-        .position(|o| o["buyOption"]["legacyCompatible"] == true);
-    let id = legacy
-        .map(|i| options[i]["purchaseOptionId"].clone())
-        .unwrap_or_else(|| json!(LEGACY_OPTION));
-    let state = if iap.is_active() {
-        "ACTIVE"
-    } else if legacy.is_some_and(|i| options[i]["state"] != "DRAFT") {
-        "INACTIVE"
-    } else {
-        "DRAFT"
-    };
-    let option = json!({
-        "purchaseOptionId": id,
-        "state": state,
-        "buyOption": { "legacyCompatible": true, "multiQuantityEnabled": false },
-        "regionalPricingAndAvailabilityConfigs": configs,
+    view.regions_version = Some(RegionsVersion {
+        version: Some(LATEST_REGIONS_VERSION.to_string()),
     });
-    match legacy {
-        Some(i) => options[i] = option,
-        None => options.push(option),
-    }
-    json!({
-        "packageName": package,
-        "productId": iap.sku,
-        "listings": listings,
-        "purchaseOptions": options,
-        "regionsVersion": { "version": LATEST_REGIONS_VERSION },
-    })
+    view
 }
 
 /// Stores a one-time product and its legacy view.
-pub fn store_one_time(m: &mut Model, id: String, p: Value) {
+pub fn store_one_time(m: &mut Model, id: String, p: OneTimeProduct) {
     match legacy_view(&p, &m.package_name) {
         Some(v) => {
             m.in_app_products.insert(id.clone(), v);
@@ -146,15 +160,13 @@ pub fn store_one_time(m: &mut Model, id: String, p: Value) {
 pub fn store_legacy(m: &mut Model, sku: String, p: InAppProduct) {
     if !p.is_subscription() {
         let view = one_time_view(&p, &m.package_name, m.one_time_products.get(&sku));
-        let active_legacy = view["purchaseOptions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|o| o["buyOption"]["legacyCompatible"] == true && o["state"] == "ACTIVE")
-            .and_then(|o| o["purchaseOptionId"].as_str());
-        if let Some(id) = active_legacy {
+        let active_legacy = view
+            .purchase_options
+            .iter()
+            .find(|o| o.is_legacy_compatible() && o.state == Some(PurchaseOptionState::Active));
+        if let Some(o) = active_legacy {
             m.ever_active_purchase_options
-                .insert((sku.clone(), id.to_string()));
+                .insert((sku.clone(), o.id().to_string()));
         }
         m.one_time_products.insert(sku.clone(), view);
     }

@@ -9,6 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use play_model::onetimeproducts::{
+    OfferState as GoogleOfferState, OneTimeProduct, OneTimeProductOffer, PurchaseOptionState,
+};
 use play_model::purchases::{ProductPurchaseState, PurchaseState, SubscriptionState};
 use play_model::rtdn::{
     self, DeveloperNotification, OneTimeNotificationType, OneTimeProductNotification, RefundType,
@@ -417,7 +420,7 @@ pub struct Model {
     /// (product id, base plan id) that were ever ACTIVE.
     pub ever_active_base_plans: BTreeSet<(String, String)>,
     /// `monetization.onetimeproducts`: OneTimeProduct resources by product id.
-    pub one_time_products: BTreeMap<String, Value>,
+    pub one_time_products: BTreeMap<String, OneTimeProduct>,
     /// (product id, purchase option id) that were ever ACTIVE.
     pub ever_active_purchase_options: BTreeSet<(String, String)>,
     /// Subscription offers by `product/basePlan/offer`.
@@ -425,7 +428,7 @@ pub struct Model {
     /// Offers (`product/basePlan/offer`) that were ever ACTIVE.
     pub ever_active_offers: BTreeSet<String>,
     /// One-time product offers by `product/purchaseOption/offer`.
-    pub one_time_offers: BTreeMap<String, Value>,
+    pub one_time_offers: BTreeMap<String, OneTimeProductOffer>,
     /// One-time product offers (`product/purchaseOption/offer`) that were ever ACTIVE.
     pub ever_active_one_time_offers: BTreeSet<String>,
     /// Whether the legacy `inappproducts` API answers 403 "Please migrate to the new
@@ -511,27 +514,24 @@ impl Model {
             }
         }
         let file = config.catalog.to_catalog_file();
-        let version = json!({ "version": crate::catalog_file::LATEST_REGIONS_VERSION });
+        let version = play_model::pricing::RegionsVersion {
+            version: Some(crate::catalog_file::LATEST_REGIONS_VERSION.to_string()),
+        };
         for (id, p) in &file.one_time_products {
             let mut v = p.to_google(id, None);
-            v["packageName"] = json!(config.package_name);
-            v["regionsVersion"] = version.clone();
-            for (o, (oid, spec)) in v["purchaseOptions"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-                .zip(&p.purchase_options)
-            {
-                o["state"] = json!(spec.state.google());
+            v.package_name = Some(config.package_name.clone());
+            v.regions_version = Some(version.clone());
+            for (o, (oid, spec)) in v.purchase_options.iter_mut().zip(&p.purchase_options) {
+                o.state = Some(PurchaseOptionState::from_wire(spec.state.google()));
                 if spec.state != crate::catalog_file::EntryState::Draft {
                     self.ever_active_purchase_options
                         .insert((id.clone(), oid.clone()));
                 }
                 for (offer_id, offer) in &spec.offers {
                     let mut v = offer.to_google(id, oid, offer_id, None);
-                    v["packageName"] = json!(config.package_name);
-                    v["regionsVersion"] = version.clone();
-                    v["state"] = json!(offer.state.google());
+                    v.package_name = Some(config.package_name.clone());
+                    v.regions_version = Some(version.clone());
+                    v.state = Some(GoogleOfferState::from_wire(offer.state.google()));
                     let key = crate::google::onetimeoffers::key(id, oid, offer_id);
                     if offer.state != crate::catalog_file::OfferState::Draft {
                         self.ever_active_one_time_offers.insert(key.clone());
@@ -878,12 +878,8 @@ impl Model {
     pub fn legacy_option_id(&self, product_id: &str) -> String {
         self.one_time_products
             .get(product_id)
-            .and_then(|p| p["purchaseOptions"].as_array())
-            .and_then(|o| {
-                o.iter()
-                    .find(|o| o["buyOption"]["legacyCompatible"] == true)
-            })
-            .and_then(|o| o["purchaseOptionId"].as_str())
+            .and_then(|p| p.purchase_options.iter().find(|o| o.is_legacy_compatible()))
+            .map(|o| o.id())
             .unwrap_or(crate::catalog_views::LEGACY_OPTION)
             .to_string()
     }

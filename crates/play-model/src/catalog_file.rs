@@ -38,6 +38,14 @@ use serde_json::{json, Value};
 
 pub use crate::money::Amount;
 use crate::money::{decimal_to_micros, micros_to_decimal};
+use crate::onetimeproducts::{
+    Availability, OfferTag, OneTimeProduct, OneTimeProductBuyPurchaseOption,
+    OneTimeProductDiscountedOffer, OneTimeProductListing, OneTimeProductOffer,
+    OneTimeProductOfferRegionalPricingAndAvailabilityConfig as OfferRegionalConfig,
+    OneTimeProductPreOrderOffer,
+    OneTimeProductPurchaseOptionRegionalPricingAndAvailabilityConfig as PurchaseOptionRegionalConfig,
+    OneTimeProductRentPurchaseOption, PriceChangeBehavior,
+};
 
 /// The regions version `convertRegionPrices` answers with (the newest the emulator knows).
 pub const LATEST_REGIONS_VERSION: &str = "2025/03";
@@ -243,10 +251,10 @@ pub enum PriceChange {
 }
 
 impl PriceChange {
-    fn google(self) -> &'static str {
+    fn google(self) -> PriceChangeBehavior {
         match self {
-            PriceChange::TwoPointLowest => "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_TWO_POINT_LOWEST",
-            PriceChange::NewOrdersOnly => "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY",
+            PriceChange::TwoPointLowest => PriceChangeBehavior::TwoPointLowest,
+            PriceChange::NewOrdersOnly => PriceChangeBehavior::NewOrdersOnly,
         }
     }
 }
@@ -323,24 +331,38 @@ impl Discount {
             .map_err(|e| format!("{e}; or a percentage (\"20%\") or \"none\""))
     }
 
-    /// A regional config's discount fields in Google's terms.
-    fn google(&self, config: &mut Value) {
+    /// A regional config with this discount in Google's terms.
+    fn google(&self, region: &str, withdrawn: bool) -> OfferRegionalConfig {
+        let mut c = OfferRegionalConfig {
+            region_code: Some(region.to_string()),
+            availability: Some(availability(withdrawn)),
+            ..OfferRegionalConfig::default()
+        };
         match self {
-            Discount::Amount(a) => config["absoluteDiscount"] = a.money(),
-            Discount::Percent(m) => config["relativeDiscount"] = json!(*m as f64 / 1e8),
-            Discount::None => config["noOverride"] = json!({}),
+            Discount::Amount(a) => c.absolute_discount = Some(a.to_money()),
+            Discount::Percent(m) => c.relative_discount = Some(*m as f64 / 1e8),
+            Discount::None => c.no_override = Some(Default::default()),
         }
+        c
     }
 
     /// From a Google regional config.
-    fn from_google(c: &Value) -> Option<Discount> {
-        if let Some(a) = Amount::from_money(&c["absoluteDiscount"]) {
+    fn from_google(c: &OfferRegionalConfig) -> Option<Discount> {
+        if let Some(a) = c.absolute_discount.as_ref().and_then(Amount::of_money) {
             return Some(Discount::Amount(a));
         }
-        if let Some(f) = c["relativeDiscount"].as_f64() {
+        if let Some(f) = c.relative_discount {
             return Some(Discount::Percent((f * 1e8).round() as i64));
         }
-        c["noOverride"].is_object().then_some(Discount::None)
+        c.no_override.as_ref().map(|_| Discount::None)
+    }
+}
+
+/// `AVAILABLE`, or `NO_LONGER_AVAILABLE` for a withdrawn region.
+fn availability(withdrawn: bool) -> Availability {
+    match withdrawn {
+        true => Availability::NoLongerAvailable,
+        false => Availability::Available,
     }
 }
 
@@ -359,127 +381,90 @@ impl std::fmt::Display for Discount {
 }
 
 impl OneTimeOfferEntry {
-    /// Google's `OneTimeProductOffer` (no output-only fields), merged over `live` when
-    /// given.
+    /// Google's `OneTimeProductOffer` (no output-only fields), over `live` when given (what
+    /// the file does not hold is kept).
     pub fn to_google(
         &self,
         product: &str,
         option: &str,
         offer: &str,
-        live: Option<&Value>,
-    ) -> Value {
-        let configs: Vec<Value> = self
+        live: Option<&OneTimeProductOffer>,
+    ) -> OneTimeProductOffer {
+        let mut o = live.cloned().unwrap_or_default();
+        o.product_id = Some(product.to_string());
+        o.purchase_option_id = Some(option.to_string());
+        o.offer_id = Some(offer.to_string());
+        o.regional_pricing_and_availability_configs = self
             .discounts
             .iter()
-            .filter_map(|(r, d)| Some((r, Discount::parse(d).ok()?)))
-            .map(|(region, d)| {
-                let mut c = json!({
-                    "regionCode": region,
-                    "availability": if self.withdrawn.contains(region) { "NO_LONGER_AVAILABLE" } else { "AVAILABLE" },
-                });
-                d.google(&mut c);
-                c
+            .filter_map(|(r, d)| {
+                Some(
+                    Discount::parse(d)
+                        .ok()?
+                        .google(r, self.withdrawn.contains(r)),
+                )
             })
             .collect();
-        let mut v = merge(
-            live,
-            json!({
-                "productId": product,
-                "purchaseOptionId": option,
-                "offerId": offer,
-                "regionalPricingAndAvailabilityConfigs": configs,
-                "offerTags": self.tags.iter().map(|t| json!({ "tag": t })).collect::<Vec<_>>(),
-            }),
-        );
-        if let Some(o) = v.as_object_mut() {
-            for k in [
-                "state",
-                "regionsVersion",
-                "discountedOffer",
-                "preOrderOffer",
-            ] {
-                o.remove(k);
-            }
-            if let Some(d) = &self.discounted {
-                let mut g = json!({});
-                if let Some(t) = &d.start {
-                    g["startTime"] = json!(t);
-                }
-                if let Some(t) = &d.end {
-                    g["endTime"] = json!(t);
-                }
-                if let Some(n) = d.redemption_limit {
-                    g["redemptionLimit"] = json!(n.to_string());
-                }
-                o.insert("discountedOffer".into(), g);
-            }
-            if let Some(p) = &self.pre_order {
-                o.insert(
-                    "preOrderOffer".into(),
-                    json!({
-                        "startTime": p.start,
-                        "endTime": p.end,
-                        "releaseTime": p.release,
-                        "priceChangeBehavior": p.price_change.google(),
-                    }),
-                );
-            }
-        }
-        v
+        o.offer_tags = OfferTag::all(&self.tags);
+        o.state = None;
+        o.regions_version = None;
+        o.discounted_offer = self
+            .discounted
+            .as_ref()
+            .map(|d| OneTimeProductDiscountedOffer {
+                start_time: d.start.clone(),
+                end_time: d.end.clone(),
+                redemption_limit: d.redemption_limit.map(|n| n.to_string()),
+            });
+        o.pre_order_offer = self
+            .pre_order
+            .as_ref()
+            .map(|p| OneTimeProductPreOrderOffer {
+                start_time: Some(p.start.clone()),
+                end_time: Some(p.end.clone()),
+                release_time: Some(p.release.clone()),
+                price_change_behavior: Some(p.price_change.google()),
+            });
+        o
     }
 
     /// From Google's `OneTimeProductOffer`.
-    pub fn from_google(v: &Value) -> OneTimeOfferEntry {
-        let text = |x: &Value| x.as_str().map(String::from);
-        let discounted = v["discountedOffer"].as_object().map(|_| {
-            let d = &v["discountedOffer"];
-            DiscountedEntry {
-                start: text(&d["startTime"]),
-                end: text(&d["endTime"]),
-                redemption_limit: d["redemptionLimit"]
-                    .as_str()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0),
-            }
+    pub fn from_google(v: &OneTimeProductOffer) -> OneTimeOfferEntry {
+        let discounted = v.discounted_offer.as_ref().map(|d| DiscountedEntry {
+            start: d.start_time.clone(),
+            end: d.end_time.clone(),
+            redemption_limit: d
+                .redemption_limit
+                .as_deref()
+                .and_then(|n| n.parse().ok())
+                .filter(|n| *n > 0),
         });
-        let pre_order = v["preOrderOffer"].as_object().map(|_| {
-            let p = &v["preOrderOffer"];
-            PreOrderEntry {
-                start: text(&p["startTime"]).unwrap_or_default(),
-                end: text(&p["endTime"]).unwrap_or_default(),
-                release: text(&p["releaseTime"]).unwrap_or_default(),
-                price_change: if p["priceChangeBehavior"]
-                    == "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY"
-                {
-                    PriceChange::NewOrdersOnly
-                } else {
-                    PriceChange::TwoPointLowest
-                },
-            }
+        let pre_order = v.pre_order_offer.as_ref().map(|p| PreOrderEntry {
+            start: p.start_time.clone().unwrap_or_default(),
+            end: p.end_time.clone().unwrap_or_default(),
+            release: p.release_time.clone().unwrap_or_default(),
+            price_change: match p.price_change_behavior {
+                Some(PriceChangeBehavior::NewOrdersOnly) => PriceChange::NewOrdersOnly,
+                _ => PriceChange::TwoPointLowest,
+            },
         });
         let mut discounts = BTreeMap::new();
         let mut withdrawn = BTreeSet::new();
-        for c in v["regionalPricingAndAvailabilityConfigs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let region = c["regionCode"].as_str().unwrap_or_default().to_string();
+        for c in &v.regional_pricing_and_availability_configs {
+            let region = c.region_code.clone().unwrap_or_default();
             if let Some(d) = Discount::from_google(c) {
                 discounts.insert(region.clone(), d.to_string());
             }
-            if c["availability"] == "NO_LONGER_AVAILABLE" {
+            if c.availability == Some(Availability::NoLongerAvailable) {
                 withdrawn.insert(region);
             }
         }
         OneTimeOfferEntry {
-            state: OfferState::from_google(v["state"].as_str().unwrap_or("DRAFT")),
-            tags: v["offerTags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t["tag"].as_str().map(String::from))
-                .collect(),
+            state: v
+                .state
+                .and_then(|s| s.as_str())
+                .map_or(OfferState::Draft, OfferState::from_google),
+            tags: v.offer_tags.iter().filter_map(|t| t.tag.clone()).collect(),
             discounted,
             pre_order,
             discounts,
@@ -1009,104 +994,106 @@ fn merge(base: Option<&Value>, over: Value) -> Value {
 }
 
 impl OneTimeProductEntry {
-    /// Google's `OneTimeProduct` (no output-only fields), merged over `live` when given.
-    /// Auto prices must be resolved first.
-    pub fn to_google(&self, id: &str, live: Option<&Value>) -> Value {
-        let options: Vec<Value> = self
+    /// Google's `OneTimeProduct` (no output-only fields), over `live` when given (what the
+    /// file does not hold, such as tax settings or offer tags set in the Play Console, is
+    /// kept). Auto prices must be resolved first.
+    pub fn to_google(&self, id: &str, live: Option<&OneTimeProduct>) -> OneTimeProduct {
+        let purchase_options = self
             .purchase_options
             .iter()
             .map(|(oid, o)| {
-                let live_option = live.and_then(|l| find_by(&l["purchaseOptions"], "purchaseOptionId", oid));
-                let configs: Vec<Value> = prices_of(&o.prices)
+                let mut v = live
+                    .and_then(|l| l.option(oid))
+                    .cloned()
+                    .unwrap_or_default();
+                v.purchase_option_id = Some(oid.clone());
+                v.regional_pricing_and_availability_configs = prices_of(&o.prices)
                     .into_iter()
-                    .map(|(region, amount)| {
-                        json!({
-                            "regionCode": region,
-                            "price": amount.money(),
-                            "availability": if o.withdrawn.contains(&region) { "NO_LONGER_AVAILABLE" } else { "AVAILABLE" },
-                        })
+                    .map(|(region, amount)| PurchaseOptionRegionalConfig {
+                        availability: Some(availability(o.withdrawn.contains(&region))),
+                        region_code: Some(region),
+                        price: Some(amount.to_money()),
                     })
                     .collect();
-                let mut v = merge(
-                    live_option,
-                    json!({
-                        "purchaseOptionId": oid,
-                        "regionalPricingAndAvailabilityConfigs": configs,
-                    }),
-                );
-                if let Some(obj) = v.as_object_mut() {
-                    obj.remove("state");
-                    obj.remove("buyOption");
-                    obj.remove("rentOption");
-                    match &o.rent {
-                        None => obj.insert("buyOption".into(), json!({ "legacyCompatible": o.legacy_compatible, "multiQuantityEnabled": o.multi_quantity })),
-                        Some(r) => {
-                            let mut rent = json!({ "rentalPeriod": r.period });
-                            if let Some(e) = &r.expiration {
-                                rent["expirationPeriod"] = json!(e);
-                            }
-                            obj.insert("rentOption".into(), rent)
-                        }
-                    };
-                }
+                v.state = None;
+                v.buy_option = o.rent.is_none().then_some(OneTimeProductBuyPurchaseOption {
+                    legacy_compatible: Some(o.legacy_compatible),
+                    multi_quantity_enabled: Some(o.multi_quantity),
+                });
+                v.rent_option = o.rent.as_ref().map(|r| OneTimeProductRentPurchaseOption {
+                    rental_period: Some(r.period.clone()),
+                    expiration_period: r.expiration.clone(),
+                });
                 v
             })
             .collect();
-        let listings: Vec<Value> = self
+        let mut v = live.cloned().unwrap_or_default();
+        v.product_id = Some(id.to_string());
+        v.listings = self
             .listings
             .iter()
-            .map(|(lang, l)| listing_json(lang, l, false))
+            .map(|(lang, l)| OneTimeProductListing {
+                language_code: Some(lang.clone()),
+                title: Some(l.title.clone()),
+                description: Some(l.description.clone()),
+            })
             .collect();
-        let mut v = merge(
-            live,
-            json!({ "productId": id, "listings": listings, "purchaseOptions": options }),
-        );
-        strip_output_only(&mut v);
+        v.purchase_options = purchase_options;
+        v.regions_version = None;
         v
     }
 
     /// From Google's `OneTimeProduct`; `kind` is not Google's and comes from the caller.
-    pub fn from_google(v: &Value, kind: OneTimeKind) -> OneTimeProductEntry {
-        let purchase_options = v["purchaseOptions"]
-            .as_array()
-            .into_iter()
-            .flatten()
+    pub fn from_google(v: &OneTimeProduct, kind: OneTimeKind) -> OneTimeProductEntry {
+        let purchase_options = v
+            .purchase_options
+            .iter()
             .map(|o| {
-                let (prices, withdrawn) =
-                    regional(&o["regionalPricingAndAvailabilityConfigs"], |c| {
-                        c["availability"] == "NO_LONGER_AVAILABLE"
-                    });
-                (
-                    o["purchaseOptionId"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    PurchaseOptionEntry {
-                        legacy_compatible: o["buyOption"]["legacyCompatible"].as_bool()
-                            == Some(true),
-                        multi_quantity: o["buyOption"]["multiQuantityEnabled"].as_bool()
-                            == Some(true),
-                        state: EntryState::from_google(o["state"].as_str().unwrap_or("DRAFT")),
-                        prices,
-                        auto_price: None,
-                        withdrawn,
-                        rent: o["rentOption"].as_object().map(|_| RentEntry {
-                            period: o["rentOption"]["rentalPeriod"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_string(),
-                            expiration: o["rentOption"]["expirationPeriod"]
-                                .as_str()
-                                .map(String::from),
-                        }),
-                        offers: BTreeMap::new(),
-                    },
-                )
+                let mut prices = BTreeMap::new();
+                let mut withdrawn = BTreeSet::new();
+                for c in &o.regional_pricing_and_availability_configs {
+                    let region = c.region_code.clone().unwrap_or_default();
+                    if let Some(a) = c.price.as_ref().and_then(Amount::of_money) {
+                        prices.insert(region.clone(), a.to_string());
+                    }
+                    if c.availability == Some(Availability::NoLongerAvailable) {
+                        withdrawn.insert(region);
+                    }
+                }
+                let buy = o.buy_option.clone().unwrap_or_default();
+                let entry = PurchaseOptionEntry {
+                    legacy_compatible: buy.legacy_compatible == Some(true),
+                    multi_quantity: buy.multi_quantity_enabled == Some(true),
+                    state: EntryState::from_google(
+                        o.state.and_then(|s| s.as_str()).unwrap_or("DRAFT"),
+                    ),
+                    prices,
+                    auto_price: None,
+                    withdrawn,
+                    rent: o.rent_option.as_ref().map(|r| RentEntry {
+                        period: r.rental_period.clone().unwrap_or_default(),
+                        expiration: r.expiration_period.clone(),
+                    }),
+                    offers: BTreeMap::new(),
+                };
+                (o.id().to_string(), entry)
+            })
+            .collect();
+        let listings = v
+            .listings
+            .iter()
+            .map(|l| {
+                let listing = Listing {
+                    title: l.title.clone().unwrap_or_default(),
+                    description: l.description.clone().unwrap_or_default(),
+                    benefits: Vec::new(),
+                };
+                (l.language_code.clone().unwrap_or_default(), listing)
             })
             .collect();
         OneTimeProductEntry {
             kind,
-            listings: listings_from(&v["listings"]),
+            listings,
             purchase_options,
         }
     }
@@ -1278,8 +1265,8 @@ prices = { US = "1.99 USD" }
         let p = &file.one_time_products["coins"];
         let g = p.to_google("coins", None);
         assert_eq!(
-            g["purchaseOptions"][0]["regionalPricingAndAvailabilityConfigs"][0]["availability"],
-            "NO_LONGER_AVAILABLE"
+            g.purchase_options[0].regional_pricing_and_availability_configs[0].availability,
+            Some(Availability::NoLongerAvailable)
         );
         let mut back = OneTimeProductEntry::from_google(&g, OneTimeKind::Consumable);
         back.purchase_options.get_mut("buy").unwrap().state = EntryState::Active;

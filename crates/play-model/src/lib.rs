@@ -70,6 +70,7 @@ pub mod ids;
 pub mod inappproducts;
 pub mod methods;
 pub mod money;
+pub mod onetimeproducts;
 pub mod orders;
 pub mod paging;
 pub mod pricing;

@@ -158,6 +158,16 @@ impl Amount {
         Amount::new(money_to_micros(v)?, v["currencyCode"].as_str()?)
     }
 
+    /// Google's `Money`.
+    pub fn to_money(&self) -> Money {
+        Money::from_micros(self.micros, self.currency())
+    }
+
+    /// From Google's `Money` (`None` for an amount beyond micros or a bad code).
+    pub fn of_money(m: &Money) -> Option<Amount> {
+        Amount::new(m.micros()?, &m.currency_code)
+    }
+
     /// Google's `Price`.
     pub fn price(&self) -> Price {
         Price {

@@ -271,6 +271,26 @@ pub(crate) fn page(
     key: &str,
     token_prefix: &str,
 ) -> Result<Reply, GoogleError> {
+    let (items, next) = page_of(call, all, token_prefix)?;
+    Ok(page_reply(key, items, next))
+}
+
+/// A page of a list still kept as JSON: `items` under `key`, and `nextPageToken` if any.
+pub(crate) fn page_reply(key: &str, items: Vec<Value>, next: Option<String>) -> Reply {
+    let mut out = json!({ key: items });
+    if let Some(t) = next {
+        out["nextPageToken"] = json!(t);
+    }
+    Reply::Json(out)
+}
+
+/// One page (`pageSize` ≤ 1000, default 50; `pageToken`) of `all`, and the next page's
+/// token while more follow.
+pub(crate) fn page_of<T: Clone>(
+    call: &Call,
+    all: &std::collections::BTreeMap<String, T>,
+    token_prefix: &str,
+) -> Result<(Vec<T>, Option<String>), GoogleError> {
     let size = call.query_i64("pageSize")?.unwrap_or(50);
     let size = if size <= 0 { 50 } else { size.min(1000) } as usize;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -287,12 +307,10 @@ pub(crate) fn page(
             .ok_or_else(|| GoogleError::invalid("Invalid page token."))?,
         _ => 0,
     };
-    let items: Vec<Value> = all.values().skip(start).take(size).cloned().collect();
-    let mut out = json!({ key: items });
-    if start + size < all.len() {
-        out["nextPageToken"] = json!(b64.encode(format!("{token_prefix}:{}", start + size)));
-    }
-    Ok(Reply::Json(out))
+    let items: Vec<T> = all.values().skip(start).take(size).cloned().collect();
+    let next =
+        (start + size < all.len()).then(|| b64.encode(format!("{token_prefix}:{}", start + size)));
+    Ok((items, next))
 }
 
 fn apply_patch(

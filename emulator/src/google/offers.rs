@@ -176,12 +176,13 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// The shared `list` of the two offer collections: `productId` and the parent (`parent`:
 /// `basePlanId` or `purchaseOptionId`) may be `-` (the parent must be when the product is),
 /// one page of `stored` under `list_key` (`token` prefixes page tokens).
-pub(crate) fn list_offers(
+pub(crate) fn list_offers<T: Clone>(
     call: &Call,
-    stored: &std::collections::BTreeMap<String, Value>,
+    stored: &std::collections::BTreeMap<String, T>,
     parent: &str,
-    (list_key, token): (&str, &str),
-) -> Result<Reply, GoogleError> {
+    ids: impl Fn(&T) -> (&str, &str),
+    token: &str,
+) -> Result<(Vec<T>, Option<String>), GoogleError> {
     let product = call.param("productId");
     let parent_id = call.param(parent);
     if product == "-" && parent_id != "-" {
@@ -189,35 +190,47 @@ pub(crate) fn list_offers(
             "{parent} must be - when productId is -."
         )));
     }
-    let matching: std::collections::BTreeMap<String, Value> = stored
+    let matching: std::collections::BTreeMap<String, T> = stored
         .iter()
         .filter(|(_, o)| {
-            (product == "-" || o["productId"] == product)
-                && (parent_id == "-" || o[parent] == parent_id)
+            let (p, q) = ids(o);
+            (product == "-" || p == product) && (parent_id == "-" || q == parent_id)
         })
         .map(|(k, o)| (k.clone(), o.clone()))
         .collect();
-    super::monetization::page(call, &matching, list_key, token)
+    super::monetization::page_of(call, &matching, token)
+}
+
+/// A subscription offer's product and base plan ids.
+fn plan_ids(o: &Value) -> (&str, &str) {
+    let text = |f: &str| o[f].as_str().unwrap_or_default();
+    (text("productId"), text("basePlanId"))
 }
 
 /// `offers.list`: `-` for the product or base plan lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    list_offers(
+    let (offers, next) = list_offers(
         call,
         &m.subscription_offers,
         "basePlanId",
-        ("subscriptionOffers", "offers"),
-    )
+        plan_ids,
+        "offers",
+    )?;
+    Ok(super::monetization::page_reply(
+        "subscriptionOffers",
+        offers,
+        next,
+    ))
 }
 
 /// One offer write of a batch: the request, its index and the stored offer.
-pub(crate) struct OfferWrite<'a> {
+pub(crate) struct OfferWrite<'a, T> {
     /// The request entry.
     pub request: &'a Value,
     /// Its index in the batch.
     pub index: usize,
     /// The stored offer, if any.
-    pub existing: Option<&'a Value>,
+    pub existing: Option<&'a T>,
 }
 
 /// The shared loop of the two offer `batchUpdate` methods: 1–100 entries, each with its
@@ -226,20 +239,20 @@ pub(crate) struct OfferWrite<'a> {
 /// (its error prefixed with the entry); nothing is stored. `body_key` names the resource in
 /// each request, `what` it for people, `key_of` gives an offer's model key, `stored` holds
 /// the offers.
-pub(crate) fn staged_offer_updates(
+pub(crate) fn staged_offer_updates<T: serde::Serialize>(
     call: &Call,
     (body_key, what): (&str, &str),
-    stored: &std::collections::BTreeMap<String, Value>,
+    stored: &std::collections::BTreeMap<String, T>,
     key_of: impl Fn(&Value) -> String,
     maskable: &[&str],
-    mut validate: impl FnMut(Value, &str, &OfferWrite) -> Result<Value, GoogleError>,
-) -> Result<Vec<(String, Value)>, GoogleError> {
+    mut validate: impl FnMut(Value, &str, &OfferWrite<T>) -> Result<T, GoogleError>,
+) -> Result<Vec<(String, T)>, GoogleError> {
     let requests = call.body["requests"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     batch_size(requests.len())?;
-    let mut staged: Vec<(String, Value)> = Vec::new();
+    let mut staged: Vec<(String, T)> = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         check_tolerance(r["latencyTolerance"].as_str())?;
         let body = &r[body_key];
@@ -259,7 +272,12 @@ pub(crate) fn staged_offer_updates(
         let merged = match existing {
             None if r["allowMissing"] == true => body.clone(),
             None => return Err(GoogleError::not_found(format!("{what} not found: {k}"))),
-            Some(e) => masked_merge(e.clone(), body, r["updateMask"].as_str(), maskable)?,
+            Some(e) => masked_merge(
+                serde_json::to_value(e).unwrap_or_default(),
+                body,
+                r["updateMask"].as_str(),
+                maskable,
+            )?,
         };
         let write = OfferWrite {
             request: body,

@@ -13,12 +13,18 @@
 //! `state` is output only: new offers are DRAFT; DRAFT or INACTIVE → ACTIVE, ACTIVE →
 //! INACTIVE, ACTIVE or INACTIVE → CANCELLED, and a cancelled offer stays cancelled.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::inappproducts::check_tolerance;
-use super::onetimeproducts::{check_region_currency, requests};
-use super::{Call, Reply};
-use crate::catalog_file::{find_by, Amount};
+use play_model::onetimeproducts::{
+    ListOneTimeProductOffersResponse, OfferState, OneTimeProductOffer, OneTimeProductOffersResponse,
+};
+
+use play_model::pricing::RegionsVersion;
+
+use super::onetimeproducts::{as_json, check_region_currency, requests, writable};
+use super::{parse_body, Call, Reply};
+use crate::catalog_file::Amount;
 use crate::clock::parse_rfc3339;
 use crate::error::GoogleError;
 use crate::state::Model;
@@ -151,11 +157,11 @@ fn check_kind(o: &Value, existing: Option<&Value>) -> Result<(), GoogleError> {
 
 /// Validates an offer against its purchase option and its stored version.
 fn validate(
-    mut o: Value,
+    o: Value,
     m: &Model,
     version: &str,
-    existing: Option<&Value>,
-) -> Result<Value, GoogleError> {
+    existing: Option<&OneTimeProductOffer>,
+) -> Result<OneTimeProductOffer, GoogleError> {
     let product = text(&o, "productId").to_string();
     let option_id = text(&o, "purchaseOptionId").to_string();
     let offer_id = text(&o, "offerId").to_string();
@@ -174,11 +180,10 @@ fn validate(
         .one_time_products
         .get(&product)
         .ok_or_else(|| GoogleError::not_found(format!("One-time product not found: {product}")))?;
-    let option =
-        find_by(&p["purchaseOptions"], "purchaseOptionId", &option_id).ok_or_else(|| {
-            GoogleError::not_found(format!("Purchase option not found: {product}/{option_id}"))
-        })?;
-    check_kind(&o, existing)?;
+    let option = p.option(&option_id).ok_or_else(|| {
+        GoogleError::not_found(format!("Purchase option not found: {product}/{option_id}"))
+    })?;
+    check_kind(&o, existing.map(as_json).as_ref())?;
     let configs = o["regionalPricingAndAvailabilityConfigs"]
         .as_array()
         .cloned()
@@ -187,16 +192,15 @@ fn validate(
     for (j, c) in configs.iter().enumerate() {
         let field = format!("regionalPricingAndAvailabilityConfigs[{j}]");
         let region = text(c, "regionCode");
-        let option_config = find_by(
-            &option["regionalPricingAndAvailabilityConfigs"],
-            "regionCode",
-            region,
-        )
-        .ok_or_else(|| {
-            GoogleError::invalid(format!(
-                "{field}: region {region:?} is not a region of purchase option {option_id}."
-            ))
-        })?;
+        let option_config = option
+            .regional_pricing_and_availability_configs
+            .iter()
+            .find(|c| c.region_code.as_deref() == Some(region))
+            .ok_or_else(|| {
+                GoogleError::invalid(format!(
+                    "{field}: region {region:?} is not a region of purchase option {option_id}."
+                ))
+            })?;
         if seen.contains(&region) {
             return Err(GoogleError::invalid(format!(
                 "{field}: duplicate region {region}."
@@ -230,7 +234,11 @@ fn validate(
                 &format!("{field}.absoluteDiscount"),
             )?;
             let off = Amount::from_money(&c["absoluteDiscount"]).map(|a| a.micros);
-            let price = Amount::from_money(&option_config["price"]).map(|a| a.micros);
+            let price = option_config
+                .price
+                .as_ref()
+                .and_then(Amount::of_money)
+                .map(|a| a.micros);
             if let (Some(off), Some(price)) = (off, price) {
                 if off >= price {
                     return Err(GoogleError::invalid(format!(
@@ -241,10 +249,9 @@ fn validate(
         }
     }
     if let Some(gone) = existing
-        .and_then(|e| e["regionalPricingAndAvailabilityConfigs"].as_array())
         .into_iter()
-        .flatten()
-        .map(|c| text(c, "regionCode"))
+        .flat_map(|e| &e.regional_pricing_and_availability_configs)
+        .filter_map(|c| c.region_code.as_deref())
         .find(|r| !seen.contains(r))
     {
         return Err(GoogleError::invalid(format!(
@@ -252,12 +259,13 @@ fn validate(
         )));
     }
     super::offers::check_offer_tags(&o)?;
-    o["packageName"] = json!(m.package_name);
-    o["regionsVersion"] = json!({ "version": version });
-    o["state"] = existing
-        .and_then(|e| e.get("state").cloned())
-        .unwrap_or_else(|| json!("DRAFT"));
-    Ok(o)
+    let mut typed: OneTimeProductOffer = parse_body(&o)?;
+    typed.package_name = Some(m.package_name.clone());
+    typed.regions_version = Some(RegionsVersion {
+        version: Some(version.to_string()),
+    });
+    typed.state = Some(existing.and_then(|e| e.state).unwrap_or(OfferState::Draft));
+    writable(typed)
 }
 
 /// Checks the path's `productId` and `purchaseOptionId` (`-` or the entry's).
@@ -275,11 +283,24 @@ fn check_path(call: &Call, entry: &Value, i: usize) -> Result<(), GoogleError> {
 
 /// `offers.list`: `-` for the product (then also the purchase option) lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    super::offers::list_offers(
+    let (one_time_product_offers, next_page_token) = super::offers::list_offers(
         call,
         &m.one_time_offers,
         "purchaseOptionId",
-        ("oneTimeProductOffers", "otpoffers"),
+        option_ids,
+        "otpoffers",
+    )?;
+    Ok(Reply::resource(&ListOneTimeProductOffersResponse {
+        one_time_product_offers,
+        next_page_token,
+    }))
+}
+
+/// An offer's product and purchase option ids.
+fn option_ids(o: &OneTimeProductOffer) -> (&str, &str) {
+    (
+        o.product_id.as_deref().unwrap_or_default(),
+        o.purchase_option_id.as_deref().unwrap_or_default(),
     )
 }
 
@@ -296,7 +317,15 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
                 .ok_or_else(|| not_found(&k))?,
         );
     }
-    Ok(Reply::Json(json!({ "oneTimeProductOffers": out })))
+    Ok(answer(out))
+}
+
+/// `BatchGetOneTimeProductOffersResponse`, `BatchUpdateOneTimeProductOffersResponse` and
+/// `BatchUpdateOneTimeProductOfferStatesResponse`.
+fn answer(one_time_product_offers: Vec<OneTimeProductOffer>) -> Reply {
+    Reply::resource(&OneTimeProductOffersResponse {
+        one_time_product_offers,
+    })
 }
 
 /// `offers.batchUpdate`: every entry validated before any is stored.
@@ -317,29 +346,31 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         m.one_time_offers.insert(k, o.clone());
         out.push(o);
     }
-    Ok(Reply::Json(json!({ "oneTimeProductOffers": out })))
+    Ok(answer(out))
 }
 
 /// Moves `offer` to `to` under the state machine.
-fn change(offer: &mut Value, to: &str) -> Result<(), GoogleError> {
-    let from = text(offer, "state").to_string();
+fn change(offer: &mut OneTimeProductOffer, to: &str) -> Result<(), GoogleError> {
+    use OfferState::*;
+    let from = offer.state.unwrap_or(Draft);
     let allowed = match to {
-        "ACTIVE" => matches!(from.as_str(), "DRAFT" | "INACTIVE"),
-        "INACTIVE" => from == "ACTIVE",
-        _ => matches!(from.as_str(), "ACTIVE" | "INACTIVE"),
+        "ACTIVE" => matches!(from, Draft | Inactive),
+        "INACTIVE" => from == Active,
+        _ => matches!(from, Active | Inactive),
     };
     if !allowed {
         return Err(GoogleError::failed_precondition(format!(
-            "{}: a {from} offer cannot become {to}.",
-            key_of(offer)
+            "{}: a {} offer cannot become {to}.",
+            offer.key(),
+            from.as_str().unwrap_or("STATE_UNSPECIFIED")
         )));
     }
-    offer["state"] = json!(to);
+    offer.state = Some(OfferState::from_wire(to));
     Ok(())
 }
 
-fn store(m: &mut Model, k: String, o: Value) {
-    if o["state"] != "DRAFT" {
+fn store(m: &mut Model, k: String, o: OneTimeProductOffer) {
+    if o.state.is_some_and(|s| s != OfferState::Draft) {
         m.ever_active_one_time_offers.insert(k.clone());
     }
     m.one_time_offers.insert(k, o);
@@ -377,7 +408,7 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
         out.push(o.clone());
         store(m, k, o);
     }
-    Ok(Reply::Json(json!({ "oneTimeProductOffers": out })))
+    Ok(answer(out))
 }
 
 fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError> {
@@ -393,10 +424,10 @@ fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError>
         .cloned()
         .ok_or_else(|| not_found(&k))?;
     change(&mut offer, to)?;
-    store(m, k, offer.clone());
-    Ok(Reply::Json(offer))
+    let reply = Reply::resource(&offer);
+    store(m, k, offer);
+    Ok(reply)
 }
-
 /// `offers.activate`.
 pub fn activate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     set_state(call, m, "ACTIVE")

@@ -11,16 +11,19 @@
 //! purchase option, deleting a product whose options were ever active. Purchase option
 //! `state` is output only: new options start DRAFT.
 
+use play_model::onetimeproducts::{
+    ListOneTimeProductsResponse, OneTimeProduct, OneTimeProductsResponse, PurchaseOptionState,
+};
 use play_model::pricing::{
     ConvertRegionPricesRequest, ConvertRegionPricesResponse, ConvertedOtherRegionsPrice,
     ConvertedRegionPrice, RegionsVersion,
 };
 use play_model::Money;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::inappproducts::{batch_size, check_identity, check_tolerance};
 use super::{parse_body, Call, Reply};
-use crate::catalog_file::{convert, find_by, region_currency, Amount, LATEST_REGIONS_VERSION};
+use crate::catalog_file::{convert, region_currency, Amount, LATEST_REGIONS_VERSION};
 use crate::catalog_views::store_one_time;
 use crate::clock::Period;
 use crate::error::GoogleError;
@@ -86,8 +89,8 @@ fn validate(
     id: &str,
     m: &Model,
     version: &str,
-    existing: Option<&Value>,
-) -> Result<Value, GoogleError> {
+    existing: Option<&OneTimeProduct>,
+) -> Result<OneTimeProduct, GoogleError> {
     let Some(obj) = p.as_object_mut() else {
         return Err(GoogleError::invalid(
             "The one-time product must be a JSON object.",
@@ -99,9 +102,6 @@ fn validate(
             "{id} is a subscription."
         )));
     }
-    obj.insert("productId".into(), json!(id));
-    obj.insert("packageName".into(), json!(m.package_name));
-    obj.insert("regionsVersion".into(), json!({ "version": version }));
     let listings = obj
         .get("listings")
         .and_then(Value::as_array)
@@ -134,14 +134,14 @@ fn validate(
             )));
         }
     }
-    let mut options = obj
+    let options = obj
         .get("purchaseOptions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     let mut ids = std::collections::BTreeSet::new();
     let mut legacy = 0;
-    for (i, o) in options.iter_mut().enumerate() {
+    for (i, o) in options.iter().enumerate() {
         let oid = o["purchaseOptionId"]
             .as_str()
             .unwrap_or_default()
@@ -200,27 +200,23 @@ fn validate(
             }
             check_region_currency(region, &c["price"], version, &format!("{field}.price"))?;
         }
-        let stored =
-            existing.and_then(|e| find_by(&e["purchaseOptions"], "purchaseOptionId", &oid));
-        if let Some(stored) = stored {
-            if stored["rentOption"].is_object() != o["rentOption"].is_object() {
+        if let Some(stored) = existing.and_then(|e| e.option(&oid)) {
+            if stored.rent_option.is_some() != o["rentOption"].is_object() {
                 return Err(GoogleError::invalid(format!(
                     "purchaseOptions[{i}]: the purchase option type (buy or rent) of {oid} is immutable."
                 )));
             }
             let now = regions(o, "regionalPricingAndAvailabilityConfigs");
-            if let Some(gone) = regions(stored, "regionalPricingAndAvailabilityConfigs")
+            if let Some(gone) = stored
+                .regions()
                 .into_iter()
-                .find(|r| !now.contains(r))
+                .find(|r| !now.iter().any(|n| n == r))
             {
                 return Err(GoogleError::invalid(format!(
                     "Cannot remove region once it has been added: {gone}"
                 )));
             }
         }
-        o["state"] = stored
-            .and_then(|s| s.get("state").cloned())
-            .unwrap_or_else(|| json!("DRAFT"));
     }
     if legacy > 1 {
         return Err(GoogleError::invalid(
@@ -228,14 +224,25 @@ fn validate(
         ));
     }
     refuse_removed_published(
-        existing,
+        existing.map(as_json).as_ref(),
         "purchaseOptions",
         "purchaseOptionId",
         &ids,
         "Purchase option",
     )?;
-    obj.insert("purchaseOptions".into(), json!(options));
-    Ok(p)
+    let mut typed: OneTimeProduct = parse_body(&p)?;
+    typed.product_id = Some(id.to_string());
+    typed.package_name = Some(m.package_name.clone());
+    typed.regions_version = Some(RegionsVersion {
+        version: Some(version.to_string()),
+    });
+    for o in &mut typed.purchase_options {
+        let stored = existing
+            .and_then(|e| e.option(o.id()))
+            .and_then(|s| s.state);
+        o.state = Some(stored.unwrap_or(PurchaseOptionState::Draft));
+    }
+    writable(typed)
 }
 
 /// Refuses an update that drops a published (non-DRAFT) entry of `existing[list]`.
@@ -297,7 +304,10 @@ pub(crate) fn masked_merge(
     Ok(base)
 }
 
-/// One update of a product (patch or a batchUpdate entry), not yet stored.
+/// One update of a product (patch or a batchUpdate entry), not yet stored. The masked
+/// merge and the checks read the JSON a client wrote (Google's messages name its fields);
+/// the result is stored as a `OneTimeProduct`, whose `extra` keeps fields this model does
+/// not name.
 fn updated(
     m: &Model,
     id: &str,
@@ -305,7 +315,7 @@ fn updated(
     mask: Option<&str>,
     allow_missing: bool,
     version: Option<&str>,
-) -> Result<Value, GoogleError> {
+) -> Result<OneTimeProduct, GoogleError> {
     let version = version
         .filter(|v| !v.is_empty())
         .ok_or_else(|| GoogleError::required("regionsVersion.version"))?;
@@ -313,9 +323,21 @@ fn updated(
     let merged = match existing {
         None if allow_missing => body.clone(),
         None => return Err(not_found(id)),
-        Some(e) => masked_merge(e.clone(), body, mask, &MASKABLE)?,
+        Some(e) => masked_merge(as_json(e), body, mask, &MASKABLE)?,
     };
     validate(merged, id, m, version, existing)
+}
+
+/// A stored resource as JSON (the form a masked merge works on).
+pub(crate) fn as_json(resource: &impl serde::Serialize) -> Value {
+    serde_json::to_value(resource).unwrap_or_default()
+}
+
+/// A checked resource, refused when it holds an enum value Google does not define (it
+/// could not be written back).
+pub(crate) fn writable<T: serde::Serialize>(resource: T) -> Result<T, GoogleError> {
+    serde_json::to_value(&resource).map_err(|e| GoogleError::invalid(e.to_string()))?;
+    Ok(resource)
 }
 
 /// `monetization.onetimeproducts.get`.
@@ -323,14 +345,18 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let id = call.param("productId");
     m.one_time_products
         .get(id)
-        .cloned()
-        .map(Reply::Json)
+        .map(Reply::resource)
         .ok_or_else(|| not_found(id))
 }
 
 /// `monetization.onetimeproducts.list`.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    super::monetization::page(call, &m.one_time_products, "oneTimeProducts", "otp")
+    let (one_time_products, next_page_token) =
+        super::monetization::page_of(call, &m.one_time_products, "otp")?;
+    Ok(Reply::resource(&ListOneTimeProductsResponse {
+        one_time_products,
+        next_page_token,
+    }))
 }
 
 /// `monetization.onetimeproducts.patch`.
@@ -345,8 +371,9 @@ pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         call.query_bool("allowMissing")?,
         call.query("regionsVersion.version"),
     )?;
-    store_one_time(m, id, p.clone());
-    Ok(Reply::Json(p))
+    let reply = Reply::resource(&p);
+    store_one_time(m, id, p);
+    Ok(reply)
 }
 
 fn deletable(m: &Model, id: &str) -> Result<(), GoogleError> {
@@ -384,7 +411,9 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
                 .ok_or_else(|| not_found(i))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Reply::Json(json!({ "oneTimeProducts": products })))
+    Ok(Reply::resource(&OneTimeProductsResponse {
+        one_time_products: products,
+    }))
 }
 
 /// The `requests` of a batch call (1–100).
@@ -399,7 +428,7 @@ pub(crate) fn requests(call: &Call) -> Result<Vec<Value>, GoogleError> {
 
 /// `monetization.onetimeproducts.batchUpdate`: every entry validated before any is stored.
 pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let mut staged: Vec<(String, Value)> = Vec::new();
+    let mut staged: Vec<(String, OneTimeProduct)> = Vec::new();
     for (i, r) in requests(call)?.iter().enumerate() {
         let id = r["oneTimeProduct"]["productId"].as_str().ok_or_else(|| {
             GoogleError::required(&format!("requests[{i}].oneTimeProduct.productId"))
@@ -424,12 +453,26 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         })?;
         staged.push((id.to_string(), p));
     }
+    Ok(store_all(m, staged))
+}
+
+/// Stores `staged` products and answers them (`BatchUpdateOneTimeProductsResponse`,
+/// `BatchUpdatePurchaseOptionStatesResponse`); an option now ACTIVE counts as published.
+fn store_all(m: &mut Model, staged: Vec<(String, OneTimeProduct)>) -> Reply {
     let mut out = Vec::new();
     for (id, p) in staged {
+        for o in &p.purchase_options {
+            if o.state == Some(PurchaseOptionState::Active) {
+                m.ever_active_purchase_options
+                    .insert((id.clone(), o.id().to_string()));
+            }
+        }
         store_one_time(m, id, p.clone());
         out.push(p);
     }
-    Ok(Reply::Json(json!({ "oneTimeProducts": out })))
+    Reply::resource(&OneTimeProductsResponse {
+        one_time_products: out,
+    })
 }
 
 /// `monetization.onetimeproducts.batchDelete`: all or nothing, draft products only.
@@ -468,44 +511,27 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
                 .ok_or_else(|| not_found(id))?;
             Ok((id.to_string(), p))
         },
-        |product, inner, to| {
+        |product: &mut OneTimeProduct, inner, to| {
             let id = inner["productId"].as_str().unwrap_or_default();
             let oid = inner["purchaseOptionId"].as_str().unwrap_or_default();
-            let option = product["purchaseOptions"]
-                .as_array_mut()
-                .and_then(|o| o.iter_mut().find(|o| o["purchaseOptionId"] == oid))
-                .ok_or_else(|| {
-                    GoogleError::not_found(format!("Purchase option not found: {id}/{oid}"))
-                })?;
-            if to == "INACTIVE" && option["state"] != "ACTIVE" {
+            let option = product.option_mut(oid).ok_or_else(|| {
+                GoogleError::not_found(format!("Purchase option not found: {id}/{oid}"))
+            })?;
+            if to == "INACTIVE" && option.state != Some(PurchaseOptionState::Active) {
                 return Err(GoogleError::failed_precondition(format!(
                     "{id}/{oid}: only an active purchase option can be deactivated."
                 )));
             }
-            if to == "ACTIVE" && regions(option, "regionalPricingAndAvailabilityConfigs").is_empty()
-            {
+            if to == "ACTIVE" && option.regions().is_empty() {
                 return Err(GoogleError::failed_precondition(format!(
                     "{id}/{oid}: a purchase option needs a price in at least one region to be activated."
                 )));
             }
-            option["state"] = json!(to);
+            option.state = Some(PurchaseOptionState::from_wire(to));
             Ok(())
         },
     )?;
-    let mut out = Vec::new();
-    for (id, p) in staged {
-        for o in p["purchaseOptions"].as_array().into_iter().flatten() {
-            if o["state"] == "ACTIVE" {
-                m.ever_active_purchase_options.insert((
-                    id.clone(),
-                    o["purchaseOptionId"].as_str().unwrap_or_default().into(),
-                ));
-            }
-        }
-        store_one_time(m, id, p.clone());
-        out.push(p);
-    }
-    Ok(Reply::Json(json!({ "oneTimeProducts": out })))
+    Ok(store_all(m, staged))
 }
 
 /// `monetization.convertRegionPrices`: the price in every region the emulator sells in, at
@@ -551,7 +577,7 @@ pub fn convert_region_prices(call: &Call, _m: &mut Model) -> Result<Reply, Googl
 /// product; an option that was ever active stays (published options are never removed), and
 /// one with offers needs `force` (which deletes its offers too).
 pub fn batch_delete_purchase_options(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let mut staged: Vec<(String, Value, String)> = Vec::new();
+    let mut staged: Vec<(String, OneTimeProduct, String)> = Vec::new();
     for (i, r) in requests(call)?.iter().enumerate() {
         let at = |f: &str| format!("requests[{i}].{f}");
         let id = r["productId"]
@@ -577,12 +603,10 @@ pub fn batch_delete_purchase_options(call: &Call, m: &mut Model) -> Result<Reply
             .get(id)
             .cloned()
             .ok_or_else(|| not_found(id))?;
-        let options = p["purchaseOptions"]
-            .as_array_mut()
-            .ok_or_else(|| not_found(&format!("{id}/{option}")))?;
-        let index = options
+        let index = p
+            .purchase_options
             .iter()
-            .position(|o| o["purchaseOptionId"] == option)
+            .position(|o| o.id() == option)
             .ok_or_else(|| {
                 GoogleError::not_found(format!("Purchase option not found: {id}/{option}"))
             })?;
@@ -599,7 +623,7 @@ pub fn batch_delete_purchase_options(call: &Call, m: &mut Model) -> Result<Reply
                 "{id}/{option} has offers: delete them first or set force."
             )));
         }
-        options.remove(index);
+        p.purchase_options.remove(index);
         staged.push((id.to_string(), p, prefix));
     }
     for (id, p, prefix) in staged {

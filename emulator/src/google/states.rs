@@ -12,24 +12,24 @@ use super::Call;
 use crate::error::GoogleError;
 
 /// Staged resources by key, in first-touched order.
-pub(crate) type Staged = Vec<(String, Value)>;
+pub(crate) type Staged<T> = Vec<(String, T)>;
 
 /// Runs the entries of `call`: `kinds` names each request kind and its target state, `load`
 /// gives an entry's resource key and stored resource, `change` moves it to the target
 /// state. Returns the changed resources, not yet stored.
-pub(crate) fn batch_update_states(
+pub(crate) fn batch_update_states<T>(
     call: &Call,
     kinds: &[(&str, &'static str)],
-    mut load: impl FnMut(&Value) -> Result<(String, Value), GoogleError>,
-    mut change: impl FnMut(&mut Value, &Value, &'static str) -> Result<(), GoogleError>,
-) -> Result<Staged, GoogleError> {
+    mut load: impl FnMut(&Value) -> Result<(String, T), GoogleError>,
+    mut change: impl FnMut(&mut T, &Value, &'static str) -> Result<(), GoogleError>,
+) -> Result<Staged<T>, GoogleError> {
     let requests = call.body["requests"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     batch_size(requests.len())?;
     let path_product = call.param("productId");
-    let mut staged: Staged = Vec::new();
+    let mut staged: Staged<T> = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         let Some((inner, to)) = kinds
             .iter()

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use play_model::catalog_file::{Amount, CatalogFile};
 use play_model::methods::{self, Method};
+use play_model::onetimeproducts::{OneTimeProduct, OneTimeProductOffer};
 use play_model::pricing::{ConvertRegionPricesRequest, ConvertRegionPricesResponse};
 use play_model::Money;
 use serde::Deserialize;
@@ -470,13 +471,13 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), CatalogError> {
 /// option): Google's batch and list methods across a whole app.
 pub(crate) const ANY: &str = "-";
 
-/// Every page of a monetization list.
-pub(crate) async fn list_all(
+/// Every page of a monetization list: the entries under `key`, each read as a `T`.
+pub(crate) async fn list_all<T: serde::de::DeserializeOwned>(
     api: &CatalogApi,
     method: &'static Method,
     args: &[&str],
     key: &str,
-) -> Result<Vec<Value>, ApiFailure> {
+) -> Result<Vec<T>, ApiFailure> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -484,8 +485,13 @@ pub(crate) async fn list_all(
         if let Some(t) = &token {
             query.push(("pageToken", t.clone()));
         }
-        let page = api.read(method, args, &query, None).await?;
-        out.extend(page[key].as_array().cloned().unwrap_or_default());
+        let mut page = api.read(method, args, &query, None).await?;
+        let entries = match page.get_mut(key).map(Value::take) {
+            Some(list) => Vec::<T>::deserialize(list)
+                .map_err(|e| ApiFailure::Unavailable(format!("{} answered {e}", method.id)))?,
+            None => Vec::new(),
+        };
+        out.extend(entries);
         match page["nextPageToken"].as_str() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
             _ => return Ok(out),
@@ -493,7 +499,7 @@ pub(crate) async fn list_all(
     }
 }
 
-/// Offers keyed `product/parent/offer` (`parent` the base plan or purchase option id).
+/// Offers keyed `product/parent/offer` (`parent` the base plan id).
 fn offers_by_key(list: Vec<Value>, parent: &str) -> BTreeMap<String, Value> {
     list.into_iter()
         .map(|o| {
@@ -511,26 +517,26 @@ pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
             .map(|v| (v["productId"].as_str().unwrap_or_default().to_string(), v))
             .collect()
     };
+    let products: Vec<OneTimeProduct> = list_all(
+        api,
+        &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
+        &[],
+        "oneTimeProducts",
+    )
+    .await?;
+    let one_time_offers: Vec<OneTimeProductOffer> = list_all(
+        api,
+        &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
+        &[ANY, ANY],
+        "oneTimeProductOffers",
+    )
+    .await?;
     Ok(Live {
-        one_time_products: by_id(
-            list_all(
-                api,
-                &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
-                &[],
-                "oneTimeProducts",
-            )
-            .await?,
-        ),
-        one_time_offers: offers_by_key(
-            list_all(
-                api,
-                &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
-                &[ANY, ANY],
-                "oneTimeProductOffers",
-            )
-            .await?,
-            "purchaseOptionId",
-        ),
+        one_time_products: products
+            .into_iter()
+            .map(|p| (p.id().to_string(), p))
+            .collect(),
+        one_time_offers: one_time_offers.into_iter().map(|o| (o.key(), o)).collect(),
         subscriptions: by_id(
             list_all(
                 api,

@@ -15,6 +15,9 @@ use play_model::catalog_file::{
     BasePlanEntry, CatalogFile, EntryState, OfferEntry, OfferState, OneTimeOfferEntry,
     OneTimeProductEntry, SubscriptionEntry,
 };
+use play_model::onetimeproducts::{
+    OfferState as GoogleOfferState, OneTimeProduct, OneTimeProductOffer, PurchaseOptionState,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -145,9 +148,9 @@ impl Plan {
 #[derive(Debug, Clone, Default)]
 pub struct Live {
     /// `OneTimeProduct`s.
-    pub one_time_products: BTreeMap<String, Value>,
-    /// `OneTimeProductOffer`s by `product/purchaseOption/offer`.
-    pub one_time_offers: BTreeMap<String, Value>,
+    pub one_time_products: BTreeMap<String, OneTimeProduct>,
+    /// `OneTimeProductOffer`s by `product/purchaseOption/offer` ([`OneTimeProductOffer::key`]).
+    pub one_time_offers: BTreeMap<String, OneTimeProductOffer>,
     /// `Subscription`s.
     pub subscriptions: BTreeMap<String, Value>,
     /// `SubscriptionOffer`s by `product/basePlan/offer`.
@@ -268,7 +271,7 @@ fn create(
 fn diff_one_time_product(
     id: &str,
     want: &OneTimeProductEntry,
-    live: Option<&Value>,
+    live: Option<&OneTimeProduct>,
     plan: &mut Plan,
 ) {
     let path = format!("one_time_products.{id}");
@@ -282,7 +285,7 @@ fn diff_one_time_product(
             Kind::OneTimeProduct,
             id,
             "purchaseOptions",
-            want.to_google(id, None),
+            body(&want.to_google(id, None)),
             &format!("{path}.purchase_options"),
             states,
         );
@@ -336,7 +339,7 @@ fn diff_one_time_product(
             id: id.into(),
             create: false,
             update_mask: mask,
-            body: want.to_google(id, Some(live)),
+            body: body(&want.to_google(id, Some(live))),
         });
     }
     let entries = want.purchase_options.iter().map(|(o, e)| {
@@ -614,8 +617,8 @@ fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan:
             };
             match (&have, live_offer) {
                 (Some(h), Some(l)) => {
-                    if l["gameRewardOffer"].is_object() || kind_of(h) != kind_of(o) {
-                        let live_kind = if l["gameRewardOffer"].is_object() {
+                    if l.game_reward_offer.is_some() || kind_of(h) != kind_of(o) {
+                        let live_kind = if l.game_reward_offer.is_some() {
                             "game reward"
                         } else {
                             kind_of(h)
@@ -674,7 +677,7 @@ fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan:
                     id: key.clone(),
                     create: live_offer.is_none(),
                     update_mask: mask.into_iter().map(String::from).collect(),
-                    body: o.to_google(id, oid, fid, live_offer),
+                    body: body(&o.to_google(id, oid, fid, live_offer)),
                 });
             }
             match offer_state(o.state, have.map(|h| h.state)) {
@@ -700,7 +703,7 @@ fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan:
         .take_while(|(k, _)| k.starts_with(&prefix))
         .filter(|(k, _)| !wanted.contains(*k))
     {
-        if v["state"].as_str().is_none_or(|s| s == "DRAFT") {
+        if v.state.is_none_or(|s| s == GoogleOfferState::Draft) {
             plan.deletes.push(Delete {
                 kind: Kind::OneTimeOffer,
                 id: key.clone(),
@@ -714,6 +717,18 @@ fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan:
             });
         }
     }
+}
+
+/// A typed resource as the body of a [`Write`].
+fn body(resource: &impl Serialize) -> Value {
+    serde_json::to_value(resource).unwrap_or_default()
+}
+
+/// Whether no purchase option of a live product was ever published.
+fn is_draft_product(live: &OneTimeProduct) -> bool {
+    live.purchase_options
+        .iter()
+        .all(|o| o.state.is_none_or(|s| s == PurchaseOptionState::Draft))
 }
 
 fn is_draft(live: &Value, list: &str) -> bool {
@@ -764,36 +779,42 @@ pub fn plan(
             fix: "run `pwa-billing catalog pull` first, or list the products to keep".into(),
         });
     } else {
-        let gone = [
-            (
-                Kind::OneTimeProduct,
-                &live.one_time_products,
-                &want.one_time_products.keys().collect::<Vec<_>>(),
-                "purchaseOptions",
-                "one_time_products",
-            ),
-            (
-                Kind::Subscription,
-                &live.subscriptions,
-                &want.subscriptions.keys().collect::<Vec<_>>(),
-                "basePlans",
-                "subscriptions",
-            ),
-        ];
-        for (kind, live_map, wanted, list, section) in gone {
-            for (id, v) in live_map.iter().filter(|(id, _)| !wanted.contains(id)) {
-                if is_draft(v, list) {
-                    plan.deletes.push(Delete {
-                        kind,
-                        id: id.clone(),
-                    });
-                } else {
-                    plan.refusals.push(Refusal {
-                        path: format!("{section}.{id}"),
-                        reason: format!("the {} is published and missing from the file: Play deletes drafts only", kind.label()),
-                        fix: "keep it in the file (run `pwa-billing catalog pull`) with its states = \"inactive\"".into(),
-                    });
-                }
+        let one_time = live
+            .one_time_products
+            .iter()
+            .filter(|(id, _)| !want.one_time_products.contains_key(*id))
+            .map(|(id, p)| {
+                (
+                    Kind::OneTimeProduct,
+                    id,
+                    is_draft_product(p),
+                    "one_time_products",
+                )
+            });
+        let subscriptions = live
+            .subscriptions
+            .iter()
+            .filter(|(id, _)| !want.subscriptions.contains_key(*id))
+            .map(|(id, s)| {
+                (
+                    Kind::Subscription,
+                    id,
+                    is_draft(s, "basePlans"),
+                    "subscriptions",
+                )
+            });
+        for (kind, id, draft, section) in one_time.chain(subscriptions) {
+            if draft {
+                plan.deletes.push(Delete {
+                    kind,
+                    id: id.clone(),
+                });
+            } else {
+                plan.refusals.push(Refusal {
+                    path: format!("{section}.{id}"),
+                    reason: format!("the {} is published and missing from the file: Play deletes drafts only", kind.label()),
+                    fix: "keep it in the file (run `pwa-billing catalog pull`) with its states = \"inactive\"".into(),
+                });
             }
         }
     }

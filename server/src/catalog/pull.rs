@@ -14,6 +14,7 @@ use play_model::catalog_file::{
     OneTimeProductEntry, PurchaseOptionEntry, SubscriptionEntry,
 };
 use play_model::inappproducts::{InAppProduct, InappproductsListResponse};
+use play_model::onetimeproducts::{OneTimeProduct, OneTimeProductOffer};
 use play_model::{methods, Price};
 use serde::Deserialize;
 
@@ -138,15 +139,15 @@ async fn read(
         regions_version: existing.and_then(|f| f.regions_version.clone()),
         ..CatalogFile::default()
     };
-    for p in super::list_all(
+    let products: Vec<OneTimeProduct> = super::list_all(
         api,
         &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
         &[],
         "oneTimeProducts",
     )
-    .await?
-    {
-        let id = p["productId"].as_str().unwrap_or_default().to_string();
+    .await?;
+    for p in products {
+        let id = p.id().to_string();
         file.one_time_products
             .insert(id.clone(), OneTimeProductEntry::from_google(&p, kind(&id)));
     }
@@ -157,16 +158,21 @@ async fn read(
             .entry(id)
             .or_insert_with(|| from_legacy(&p, k));
     }
-    let one_time_offers = super::list_all(
+    let one_time_offers: Vec<OneTimeProductOffer> = super::list_all(
         api,
         &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
         &[ANY, ANY],
         "oneTimeProductOffers",
-    );
-    for o in one_time_offers.await? {
-        let text = |k: &str| o[k].as_str().unwrap_or_default().to_string();
-        let (p, oid, fid) = (text("productId"), text("purchaseOptionId"), text("offerId"));
-        if o["gameRewardOffer"].is_object() {
+    )
+    .await?;
+    for o in one_time_offers {
+        let text = |t: &Option<String>| t.clone().unwrap_or_default();
+        let (p, oid, fid) = (
+            text(&o.product_id),
+            text(&o.purchase_option_id),
+            text(&o.offer_id),
+        );
+        if o.game_reward_offer.is_some() {
             inexpressible(
                 format!("one_time_products.{p}.purchase_options.{oid}.offers.{fid}"),
                 "a game reward offer",
@@ -184,25 +190,26 @@ async fn read(
                 .insert(fid, OneTimeOfferEntry::from_google(&o));
         }
     }
-    for s in super::list_all(
+    let subscriptions: Vec<serde_json::Value> = super::list_all(
         api,
         &methods::MONETIZATION_SUBSCRIPTIONS_LIST,
         &[],
         "subscriptions",
     )
-    .await?
-    {
+    .await?;
+    for s in subscriptions {
         let id = s["productId"].as_str().unwrap_or_default().to_string();
         file.subscriptions
             .insert(id, SubscriptionEntry::from_google(&s));
     }
-    let offers = super::list_all(
+    let offers: Vec<serde_json::Value> = super::list_all(
         api,
         &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST,
         &[ANY, ANY],
         "subscriptionOffers",
-    );
-    for o in offers.await? {
+    )
+    .await?;
+    for o in offers {
         let text = |k: &str| o[k].as_str().unwrap_or_default().to_string();
         let plan = file
             .subscriptions

@@ -54,6 +54,7 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .merge(routes::rtdn::router())
         .merge(routes::reports::router())
         .merge(routes::external_transactions::router())
+        .merge(crate::console::router(state.config.console.enabled))
         .split_for_parts();
     let limits = &state.config.limits;
     let router = router.layer(Extension(Arc::new(doc)));

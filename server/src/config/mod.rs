@@ -14,6 +14,7 @@
 
 mod admin;
 mod auth;
+mod console;
 mod cors;
 mod external_transactions;
 mod layers;
@@ -35,6 +36,7 @@ use url::Url;
 
 pub use self::admin::AdminConfig;
 pub use self::auth::{AuthConfig, AuthMethod};
+pub use self::console::ConsoleConfig;
 pub use self::cors::CorsConfig;
 pub use self::external_transactions::{ExternalTransactionsConfig, GOOGLE_WRITES_PER_MINUTE};
 pub use self::layers::Sources;
@@ -100,6 +102,8 @@ pub struct Config {
     pub reports: ReportsConfig,
     /// External transactions.
     pub external_transactions: ExternalTransactionsConfig,
+    /// The operator console.
+    pub console: ConsoleConfig,
 }
 
 /// A configuration that failed to load, naming the offending key and where its value came

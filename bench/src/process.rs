@@ -15,6 +15,8 @@ use tokio::process::{Child, Command};
 
 /// The shared secret of the callers' HS256 tokens (the bench signs its own).
 pub const JWT_SECRET: &str = "pwa-billing-bench-secret-0123456789abcdef";
+/// The server API key (`admin.api_keys`) of the benchmarked server.
+pub const ADMIN_KEY: &str = "pwa-billing-bench-admin-key-0123456789abcdef";
 /// The app's package (the emulator's default).
 const PACKAGE: &str = "com.example.pwa";
 /// The service account the emulator signs its RTDN pushes as.
@@ -50,6 +52,8 @@ pub struct Processes {
     pub server_pid: u32,
     /// The emulator's process id.
     pub emulator_pid: u32,
+    /// The server's database.
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -141,6 +145,9 @@ catalog = "{catalog}"
 [auth]
 jwt_hs256_secret = "{JWT_SECRET}"
 
+[admin]
+api_keys = ["{ADMIN_KEY}"]
+
 [rtdn]
 audience = "{url}/v1/rtdn"
 service_account_email = "{RTDN_SERVICE_ACCOUNT}"
@@ -172,6 +179,7 @@ poll_interval_secs = 30
             emulator_url,
             server_pid,
             emulator_pid,
+            database_url,
             _dir: dir,
         };
         this.ready(http).await?;

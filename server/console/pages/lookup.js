@@ -21,9 +21,9 @@ export default async function lookup(params, { api, go }) {
       `, ${r.purchases.length} purchase(s).`),
     r.purchases.map((p) => el("article", { class: "purchase", "data-token": p.purchaseToken },
       el("h2", {}, p.itemId, " — ", p.state, p.test ? " (test)" : ""),
+      el("p", { class: "token" }, "Purchase token: ", el("code", {}, p.purchaseToken)),
       figures([
         ["Order id", p.orderId ?? "—", "order"],
-        ["Purchase token", el("code", {}, p.purchaseToken), "token"],
         ["Kind", p.kind, "kind"],
         ["Quantity", p.quantity, "quantity"],
         ["Acknowledged", p.acknowledged ? "yes" : "no", "acknowledged"],

@@ -48,12 +48,15 @@ fn day_text(day: i64) -> String {
     rfc3339(day * DAY_MS)[..10].to_string()
 }
 
+/// A duration for people: `45 s`, `12 min`, `3 h`, `1 h 20 min`, `2 d 4 h`.
 fn duration_text(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     match s {
         0..60 => format!("{s} s"),
         60..3600 => format!("{} min", s / 60),
+        3600..86_400 if s % 3600 < 60 => format!("{} h", s / 3600),
         3600..86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ if s % 86_400 < 3600 => format!("{} d", s / 86_400),
         _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
     }
 }
@@ -978,4 +981,47 @@ async fn external_transactions(
         pending_payments,
         failed_payments,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        let cases = [
+            (0, "0 s"),
+            (59_999, "59 s"),
+            (60_000, "1 min"),
+            (HOUR_MS, "1 h"),
+            (HOUR_MS + 20 * 60_000, "1 h 20 min"),
+            (22 * HOUR_MS, "22 h"),
+            (DAY_MS, "1 d"),
+            (2 * DAY_MS + 4 * HOUR_MS, "2 d 4 h"),
+            (-5, "0 s"),
+        ];
+        for (ms, text) in cases {
+            assert_eq!(duration_text(ms), text, "{ms}");
+        }
+    }
+
+    #[test]
+    fn levels_follow_the_thresholds() {
+        assert_eq!(by_age(None, 10, 20), Level::Green);
+        assert_eq!(by_age(Some(9), 10, 20), Level::Green);
+        assert_eq!(by_age(Some(10), 10, 20), Level::Amber);
+        assert_eq!(by_age(Some(20), 10, 20), Level::Red);
+        assert!(Level::Red > Level::Amber && Level::Amber > Level::Green);
+    }
+
+    #[test]
+    fn notifications_are_described_and_matched_by_their_token() {
+        let n = r#"{"subscriptionNotification":{"notificationType":2,"purchaseToken":"tok_1"}}"#;
+        assert_eq!(notification_detail(n).unwrap(), "subscription notification Renewed (2)");
+        assert!(names_token(n, "tok_1"));
+        assert!(!names_token(n, "tok"), "a token that is only a part of another");
+        let o = r#"{"oneTimeProductNotification":{"notificationType":1,"purchaseToken":"t"}}"#;
+        assert_eq!(notification_detail(o).unwrap(), "one-time product notification Purchased (1)");
+        assert_eq!(notification_detail("{}"), None);
+    }
 }

@@ -254,8 +254,9 @@ impl ControlClient {
             .await
     }
 
-    /// `POST purchases/{token}:{action}` with `body`.
-    async fn action<T: DeserializeOwned>(
+    /// `POST purchases/{token}:{action}` with `body` (the typed methods below name each
+    /// action).
+    pub async fn action<T: DeserializeOwned>(
         &self,
         token: &str,
         action: &str,

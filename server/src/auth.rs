@@ -12,11 +12,12 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{AdminConfig, AuthMethod};
+use crate::config::{env_name, AdminConfig, AuthConfig, ConfigError};
 use crate::error::ApiError;
 use crate::jwks::{JwksCache, KeyError};
 use crate::state::AppState;
 use crate::token_cache::VerifiedTokens;
+use url::Url;
 
 /// How long a fetched JWKS is trusted before it is fetched again.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(600);
@@ -268,6 +269,84 @@ impl FromRequestParts<AppState> for Admin {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         state.admin_keys.check(bearer(parts)?).map(|()| Admin)
+    }
+}
+
+/// How tokens are checked, as `[auth]` says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthMethod {
+    /// HS256 with a shared secret (optionally checking `iss`/`aud`).
+    Hs256 {
+        /// The shared secret.
+        secret: String,
+        /// Required `iss`, if set.
+        issuer: Option<String>,
+        /// Required `aud`, if set.
+        audience: Option<String>,
+    },
+    /// Asymmetric tokens checked against a JWKS document.
+    Jwks {
+        /// Where the key set is fetched.
+        url: Url,
+        /// Required `iss`.
+        issuer: String,
+        /// Required `aud`.
+        audience: String,
+    },
+}
+
+impl AuthConfig {
+    /// An HS256 section with `secret` and no `iss`/`aud` requirement.
+    pub fn hs256(secret: impl Into<String>) -> Self {
+        Self {
+            jwt_hs256_secret: Some(secret.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The method the keys select, or the key at fault.
+    pub fn method(&self) -> Result<AuthMethod, ConfigError> {
+        match (self.jwt_hs256_secret.clone(), &self.jwks_url) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                "auth.jwt_hs256_secret",
+                "set either auth.jwt_hs256_secret or auth.jwks_url, not both",
+            )),
+            (None, None) => Err(ConfigError::new(
+                "auth",
+                format!(
+                    "set auth.jwt_hs256_secret ({}) or auth.jwks_url with auth.issuer and auth.audience",
+                    env_name("auth.jwt_hs256_secret")
+                ),
+            )),
+            (Some(secret), None) if secret.len() < 32 => Err(ConfigError::new(
+                "auth.jwt_hs256_secret",
+                "must be at least 32 bytes long",
+            )),
+            (Some(secret), None) => Ok(AuthMethod::Hs256 {
+                secret,
+                issuer: self.issuer.clone(),
+                audience: self.audience.clone(),
+            }),
+            (None, Some(url)) => Ok(AuthMethod::Jwks {
+                url: url.clone(),
+                issuer: ConfigError::required(self.issuer.clone(), "auth.issuer")?,
+                audience: ConfigError::required(self.audience.clone(), "auth.audience")?,
+            }),
+        }
+    }
+}
+
+impl AdminConfig {
+    /// Checks the keys: long enough, never mistakable for a JWT.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |m: &str| Err(ConfigError::new("admin.api_keys", m));
+        if self.api_keys.iter().any(|k| k.len() < 32) {
+            return fail("every key must be at least 32 bytes long (e.g. `openssl rand -hex 32`)");
+        }
+        if self.api_keys.iter().any(|k| k.contains('.')) {
+            return fail("a key must not contain `.`, so that it can never be taken for a JWT");
+        }
+        Ok(())
     }
 }
 

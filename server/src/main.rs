@@ -75,7 +75,7 @@ enum ReportsCommand {
     Import {
         /// The bucket (default: configuration key `reports.bucket`).
         #[arg(long)]
-        bucket: Option<String>,
+        bucket: Option<pwa_billing_server::reports::Bucket>,
         /// Only this month (YYYY-MM).
         #[arg(long, conflicts_with = "since")]
         month: Option<Month>,
@@ -224,7 +224,7 @@ async fn run(command: Command, sources: &Sources) -> Result<u8, Failure> {
                 (None, None) => MonthFilter::All,
             };
             with_state(sources, async move |state| {
-                reports::import_command(state, bucket.as_deref(), months).await
+                reports::import_command(state, bucket.as_ref(), months).await
             })
             .await?;
         }

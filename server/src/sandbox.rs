@@ -175,7 +175,7 @@ pub async fn run(
             ..base.voided.clone()
         },
         reports: ReportsConfig {
-            bucket: Some(emulator.bucket_name()),
+            bucket: Some(emulator.bucket_name().parse().map_err(anyhow::Error::msg)?),
             storage_base_url: emulator_url,
         },
         ..base

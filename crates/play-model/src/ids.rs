@@ -45,6 +45,16 @@ pub fn is_external_transaction_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// An Android package name (`com.example.app`): two or more `.`-separated parts of ASCII
+/// letters, digits and `_`, each starting with a letter.
+pub fn is_package_name(name: &str) -> bool {
+    name.split('.').count() >= 2
+        && name.split('.').all(|part| {
+            part.starts_with(|c: char| c.is_ascii_alphabetic())
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +95,23 @@ mod tests {
         }
         assert!(is_external_transaction_id(&"a".repeat(63)));
         assert!(!is_external_transaction_id(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn package_names() {
+        for good in ["com.example.app", "a.b", "com.Example_1.app2"] {
+            assert!(is_package_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "app",
+            "com..app",
+            "com.1app",
+            "com.ex-ample",
+            ".com.app",
+            "com.app.",
+        ] {
+            assert!(!is_package_name(bad), "{bad}");
+        }
     }
 }

@@ -35,13 +35,13 @@ use smart_default::SmartDefault;
 use url::Url;
 
 pub use self::admin::AdminConfig;
-pub use self::auth::{AuthConfig, AuthMethod};
+pub use self::auth::AuthConfig;
 pub use self::console::ConsoleConfig;
 pub use self::cors::CorsConfig;
 pub use self::external_transactions::{ExternalTransactionsConfig, GOOGLE_WRITES_PER_MINUTE};
 pub use self::layers::Sources;
 pub use self::limits::Limits;
-pub use self::reports::{validate_bucket, ReportsConfig, GOOGLE_STORAGE_BASE_URL};
+pub use self::reports::{ReportsConfig, GOOGLE_STORAGE_BASE_URL};
 pub use self::retry::RetryConfig;
 pub use self::rtdn::{RtdnConfig, GOOGLE_OIDC_JWKS_URL};
 pub use self::voided::VoidedConfig;
@@ -56,6 +56,7 @@ pub const GOOGLE_PLAY_API_BASE_URL: &str = "https://androidpublisher.googleapis.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pwa-billing.db";
 
 /// The whole configuration; each section's keys are documented on its type.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -67,6 +68,7 @@ pub struct Config {
     /// Path of the service-account key JSON, its `token_uri` used (required; mode 600).
     pub service_account_key: PathBuf,
     /// Base URL of the Play Developer API.
+    #[serde_as(as = "types::HttpUrl")]
     #[default(Url::parse(GOOGLE_PLAY_API_BASE_URL).expect("constant URL"))]
     pub play_api_base_url: Url,
     /// `sqlite://…` (default) or `postgres://…`.
@@ -192,58 +194,42 @@ impl Config {
         .load()
     }
 
-    /// Checks what types cannot say (required keys, formats, keys that go together) and
-    /// resolves `products` from the catalog file.
+    /// Checks what types cannot say (required keys, keys that go together) and resolves
+    /// `products` from the catalog file.
     pub fn validate(mut self) -> Result<Self, ConfigError> {
-        let package_name = ConfigError::required(
-            Some(self.package_name.clone()).filter(|p| !p.is_empty()),
+        let name = ConfigError::required(
+            Some(&self.package_name).filter(|p| !p.is_empty()),
             "package_name",
         )?;
-        if !package_name
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        {
-            return Err(ConfigError::new(
-                "package_name",
-                format!("`{package_name}` is not a package name like com.example.app"),
-            ));
+        if !play_model::ids::is_package_name(name) {
+            let message = format!("`{name}` is not a package name like com.example.app");
+            return Err(ConfigError::new("package_name", message));
         }
-        ConfigError::required(
-            Some(&self.service_account_key).filter(|p| !p.as_os_str().is_empty()),
-            "service_account_key",
-        )?;
-        types::http_url(&self.play_api_base_url)
-            .map_err(|m| ConfigError::new("play_api_base_url", m))?;
-        if !(self.database_url.starts_with("sqlite:")
-            || self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::new(
-                "database_url",
-                "must start with sqlite: or postgres:// (or postgresql://)",
-            ));
+        let key = Some(&self.service_account_key).filter(|p| !p.as_os_str().is_empty());
+        ConfigError::required(key, "service_account_key")?;
+        if crate::db::Backend::of(&self.database_url).is_none() {
+            let message = "must start with sqlite: or postgres:// (or postgresql://)";
+            return Err(ConfigError::new("database_url", message));
         }
         self.auth.method()?;
         self.admin.validate()?;
-        self.reports.validate()?;
-        self.rtdn.validate()?;
         self.external_transactions.validate()?;
-        let catalog = match &self.catalog {
-            Some(path) => Some(
-                play_model::CatalogFile::read(path)
-                    .map_err(|e| ConfigError::new("catalog", format!("{e:#}")))?,
-            ),
-            None => None,
-        };
+        let catalog = (self
+            .catalog
+            .as_deref()
+            .map(play_model::CatalogFile::read)
+            .transpose())
+        .map_err(|e| ConfigError::new("catalog", format!("{e:#}")))?;
         self.products = crate::product::sold(catalog.as_ref(), std::mem::take(&mut self.products))
             .map_err(|(key, message)| ConfigError::new(key, message))?;
         if self.products.is_empty() {
+            let how = format!(
+                "set `catalog` ({}) to the catalog file",
+                env_name("catalog")
+            );
             return Err(ConfigError::new(
                 "catalog",
-                format!(
-                    "no product: set `catalog` ({}) to the catalog file (see `pwa-billing catalog`)",
-                    env_name("catalog")
-                ),
+                format!("no product: {how} (see `pwa-billing catalog`)"),
             ));
         }
         Ok(self)

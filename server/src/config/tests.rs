@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
+use crate::auth::AuthMethod;
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
@@ -478,7 +479,7 @@ fn reports_bucket_loses_its_scheme_and_empty_values_unset() {
     )
     .unwrap();
     assert_eq!(
-        c.reports.bucket.as_deref(),
+        c.reports.bucket.map(|b| b.to_string()).as_deref(),
         Some("pubsite_prod_rev_0123456789")
     );
     assert_eq!(c.rtdn.audience, None);

@@ -1,5 +1,5 @@
-//! Value types shared by the sections: durations in a unit, positive durations, lists that
-//! the environment gives as comma-separated strings.
+//! Value types shared by the sections: durations in a unit, positive durations, http(s)
+//! URLs, lists that the environment gives as comma-separated strings.
 
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_with::{DeserializeAs, SerializeAs};
+use url::Url;
 
 pub use serde_with::{DurationMilliSeconds as Millis, DurationSeconds as Secs};
 
@@ -60,11 +61,21 @@ pub(crate) fn split_list(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Checks that `url` is http(s).
-pub(crate) fn http_url(url: &url::Url) -> Result<(), String> {
-    if matches!(url.scheme(), "http" | "https") {
-        Ok(())
-    } else {
-        Err("must be an http(s) URL".into())
+/// An http(s) URL.
+pub struct HttpUrl;
+
+impl<'de> DeserializeAs<'de, Url> for HttpUrl {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Url, D::Error> {
+        let url = Url::deserialize(deserializer)?;
+        match url.scheme() {
+            "http" | "https" => Ok(url),
+            _ => Err(D::Error::custom("must be an http(s) URL")),
+        }
+    }
+}
+
+impl SerializeAs<Url> for HttpUrl {
+    fn serialize_as<S: Serializer>(value: &Url, serializer: S) -> Result<S::Ok, S::Error> {
+        value.serialize(serializer)
     }
 }

@@ -77,6 +77,19 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The database of a URL: `sqlite:…`, or `postgres://…` (`postgresql://…`).
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
 /// The connection pools: every connection ([`Db::pool`]), and the writer ([`Db::writer`]).
 #[derive(Debug, Clone)]
 pub struct Db {
@@ -89,11 +102,9 @@ impl Db {
     /// Connects (creating a SQLite file in WAL mode if missing). Does not migrate.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        };
+        let backend = Backend::of(url).ok_or_else(|| {
+            sqlx::Error::Configuration("must start with sqlite: or postgres://".into())
+        })?;
         let options = match backend {
             Backend::Sqlite => {
                 // WAL is a property of the file: set it once, with SQLite's own options, then

@@ -22,6 +22,7 @@ use crate::play::auth::STORAGE_SCOPE;
 use crate::play::retry::Jitter;
 use crate::play::{PlayClient, ServiceAccountKey, TokenSource};
 use crate::state::AppState;
+pub use storage::Bucket;
 use storage::StorageClient;
 
 /// The timeout of one download: a year of sales can be tens of megabytes.
@@ -101,16 +102,14 @@ pub struct Discrepancies(pub u64);
 
 /// The storage client of the configuration: the bucket (`--bucket` wins over
 /// `reports.bucket`), the base URL, the service-account key with the storage scope.
-pub fn storage_client(config: &Config, bucket: Option<&str>) -> anyhow::Result<StorageClient> {
-    let bucket = match bucket {
-        Some(b) => crate::config::validate_bucket(b).map_err(|m| anyhow::anyhow!("--bucket: {m}"))?,
-        None => config.reports.bucket.clone().ok_or_else(|| {
-            anyhow::anyhow!(
-                "configuration key `reports.bucket` is required (or --bucket): the bucket Play Console \
-                 shows under Download reports → Financial → Copy Cloud Storage URI, e.g. \
-                 pubsite_prod_rev_01234567890987654321 (PWA_BILLING_REPORTS_BUCKET)"
-            )
-        })?,
+pub fn storage_client(config: &Config, bucket: Option<&Bucket>) -> anyhow::Result<StorageClient> {
+    let bucket = match bucket.or(config.reports.bucket.as_ref()) {
+        Some(b) => b.to_string(),
+        None => anyhow::bail!(
+            "configuration key `reports.bucket` is required (or --bucket): the bucket Play Console \
+             shows under Download reports → Financial → Copy Cloud Storage URI, e.g. \
+             pubsite_prod_rev_01234567890987654321 (PWA_BILLING_REPORTS_BUCKET)"
+        ),
     };
     let key = ServiceAccountKey::from_file(&config.service_account_key).with_context(|| {
         format!(
@@ -145,7 +144,7 @@ pub fn storage_client(config: &Config, bucket: Option<&str>) -> anyhow::Result<S
 /// could not be imported (the others are).
 pub async fn import_command(
     state: &AppState,
-    bucket: Option<&str>,
+    bucket: Option<&Bucket>,
     months: import::MonthFilter,
 ) -> anyhow::Result<import::ImportSummary> {
     let client = storage_client(&state.config, bucket)?;

@@ -18,6 +18,43 @@ pub const PERMISSION_HINT: &str = "in Play Console → Users and permissions, gi
      \"View app information and download bulk reports (read-only)\" and \"View financial data, orders, and cancellation survey responses\" \
      (financial reports need both; Play can take up to 24 hours to grant bucket access)";
 
+/// A bucket's name as Play Console shows it (`pubsite_prod_rev_…`, with or without `gs://`),
+/// checked against Cloud Storage's naming rules and kept bare.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde_with::SerializeDisplay, serde_with::DeserializeFromStr,
+)]
+pub struct Bucket(String);
+
+impl std::str::FromStr for Bucket {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        let bare = name
+            .trim()
+            .trim_start_matches("gs://")
+            .trim_end_matches('/');
+        let ok = (3..=222).contains(&bare.len())
+            && bare
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+            && bare.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && bare.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !ok {
+            return Err(format!(
+                "`{name}` is not a Cloud Storage bucket name like pubsite_prod_rev_01234567890987654321 \
+                 (Play Console → Download reports → Financial → Copy Cloud Storage URI)"
+            ));
+        }
+        Ok(Self(bare.to_string()))
+    }
+}
+
+impl std::fmt::Display for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// One object of a listing.
 #[serde_as]
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::{Duration, Instant};
 
-use play_emulator::{Emulator, RunningEmulator};
+use play_emulator::{ControlClient, Emulator, RunningEmulator};
 use pwa_billing_server::auth::issue_hs256;
 use pwa_billing_server::config::{
     AdminConfig, AuthConfig, Config, Limits, ReportsConfig, RetryConfig, VoidedConfig, WorkerConfig,
@@ -146,7 +146,7 @@ pub fn test_config(
             ..Default::default()
         },
         reports: ReportsConfig {
-            bucket: Some(emulator.bucket_name()),
+            bucket: Some(emulator.bucket_name().parse().unwrap()),
             storage_base_url: emulator_url,
         },
         ..Config::default()
@@ -298,27 +298,24 @@ impl Harness {
         issue_hs256(SECRET, account, Duration::from_secs(3600))
     }
 
-    /// A purchase made on the emulator's side; returns its token.
+    /// The emulator's control API.
+    pub fn control(&self) -> ControlClient {
+        ControlClient::with_http(self.http.clone(), self.emulator.url())
+    }
+
+    /// A purchase made on the emulator's side (`extra`: more fields of its
+    /// `CreatePurchase`); returns its token.
     pub async fn buy(&self, product_id: &str, extra: Value) -> String {
         let mut body = json!({ "productId": product_id });
         body.as_object_mut()
             .unwrap()
             .extend(extra.as_object().cloned().unwrap_or_default());
-        let response = self
-            .http
-            .post(format!("{}/emulator/v1/purchases", self.emulator.url()))
-            .json(&body)
-            .send()
+        let request = serde_json::from_value(body).expect("a CreatePurchase");
+        self.control()
+            .create_purchase(&request)
             .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "{:?}",
-            response.text().await
-        );
-        let body: Value = response.json().await.unwrap();
-        body["purchaseToken"].as_str().unwrap().to_string()
+            .unwrap()
+            .purchase_token
     }
 
     /// Sends every `(url, account, item id, token)` verification at once; returns each
@@ -375,55 +372,22 @@ impl Harness {
 
     /// `POST /emulator/v1/purchases/{token}:{action}`.
     pub async fn emulator_action(&self, token: &str, action: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .post(format!(
-                "{}/emulator/v1/purchases/{token}:{action}",
-                self.emulator.url()
-            ))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(status.is_success(), "{action}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        self.control().action(token, action, &body).await.unwrap()
     }
 
+    /// Injects faults (`Faults` as JSON) into the emulator's Google-side calls.
     pub async fn set_faults(&self, faults: Value) {
-        let response = self
-            .http
-            .put(format!("{}/emulator/v1/faults", self.emulator.url()))
-            .json(&faults)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{:?}",
-            response.text().await
-        );
+        let faults = serde_json::from_value(faults).expect("Faults");
+        self.control().set_faults(&faults).await.unwrap();
     }
 
     pub async fn clear_faults(&self) {
-        self.http
-            .delete(format!("{}/emulator/v1/faults", self.emulator.url()))
-            .send()
-            .await
-            .unwrap();
+        self.control().clear_faults().await.unwrap();
     }
 
     /// Google calls counted by the emulator, over HTTP as a test would see them.
     pub async fn calls(&self) -> BTreeMap<String, u64> {
-        self.http
-            .get(format!("{}/emulator/v1/calls", self.emulator.url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.control().calls().await.unwrap()
     }
 
     pub async fn call_count(&self, method: &str) -> u64 {

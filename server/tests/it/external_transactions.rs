@@ -24,42 +24,15 @@ async fn show(h: &Harness, id: &str) -> (StatusCode, Value) {
     h.request(Method::GET, &path, ADMIN_KEY, None).await
 }
 
-/// `GET /emulator/v1/…`.
-async fn emulator_get(h: &Harness, path: &str) -> Value {
-    h.http
-        .get(format!("{}/emulator/v1/{path}", h.emulator.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// A token as the Play Billing Library would give the app.
 async fn token(h: &Harness, test: bool) -> String {
-    let r: Value = h
-        .http
-        .post(format!(
-            "{}/emulator/v1/external-transaction-tokens",
-            h.emulator.url()
-        ))
-        .json(&json!({ "test": test }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = h.control().external_transaction_token(test).await.unwrap();
     r["externalTransactionToken"].as_str().unwrap().to_string()
 }
 
 /// The emulator's virtual now, RFC 3339.
 async fn emulator_now(h: &Harness) -> String {
-    emulator_get(h, "clock").await["now"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    h.control().clock().await.unwrap().now
 }
 
 /// A valid one-time payment report paid at `time`.
@@ -91,7 +64,7 @@ async fn wait_reported(h: &Harness, id: &str) -> Value {
 
 /// The emulator's external transactions by id.
 async fn on_google(h: &Harness) -> std::collections::BTreeMap<String, Value> {
-    emulator_get(h, "external-transactions").await["externalTransactions"]
+    h.control().external_transactions().await.unwrap()["externalTransactions"]
         .as_array()
         .unwrap()
         .iter()
@@ -487,12 +460,7 @@ async fn a_six_hour_google_outage_still_reports_everything_within_24_hours() {
         assert!(v["lastError"].as_str().unwrap().contains("503"), "{v}");
     }
     // Six hours pass on Google's clock; then Google is back.
-    h.http
-        .post(format!("{}/emulator/v1/clock:advance", h.emulator.url()))
-        .json(&json!({ "seconds": 6 * 3600 }))
-        .send()
-        .await
-        .unwrap();
+    h.control().advance_clock(6 * 3600).await.unwrap();
     h.clear_faults().await;
     for id in &ids {
         wait_reported(&h, id).await;

@@ -37,19 +37,7 @@ async fn count(h: &Harness, table: &str) -> i64 {
 
 /// The emulator's view of a purchase (its `orderId`).
 async fn order_id(h: &Harness, token: &str) -> String {
-    let v: Value = h
-        .http
-        .get(format!(
-            "{}/emulator/v1/purchases/{token}",
-            h.emulator.url()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["orderId"].as_str().expect("orderId").to_string()
+    h.control().purchase(token).await.unwrap().order_id
 }
 
 /// Verifies a purchase made with `extra` fields for `account`; returns the token.
@@ -398,7 +386,8 @@ async fn bad_files_fail_clearly_and_leave_earlier_imports_intact() {
     assert!(e.contains(&h.emulator.bucket_name()), "{e}");
     h.emulator.set_storage_denied(false);
     // Another bucket than Play's: named.
-    let client = storage_client(&h.config, Some("pubsite_prod_rev_9999")).unwrap();
+    let client =
+        storage_client(&h.config, Some(&"pubsite_prod_rev_9999".parse().unwrap())).unwrap();
     let e = import::run(&h.state.db, &client, MonthFilter::All, Progress::Quiet)
         .await
         .unwrap_err()
@@ -523,8 +512,11 @@ async fn the_commands_import_print_a_summary_and_exit_3_on_a_discrepancy() {
     assert_eq!(code, Some(2), "clap refuses the month: {err}");
     assert!(err.contains("YYYY-MM"), "{err}");
     let (code, _, err) = run(&["reports", "import", "--bucket", "Not A Bucket"]).await;
-    assert_eq!(code, Some(1));
-    assert!(err.contains("--bucket"), "{err}");
+    assert_eq!(code, Some(2), "clap refuses the bucket: {err}");
+    assert!(
+        err.contains("--bucket") && err.contains("Copy Cloud Storage URI"),
+        "{err}"
+    );
 }
 
 /// `make bench`: a year-end-sized sales report (100,000 rows, `REPORTS_BENCH_ROWS` to change)

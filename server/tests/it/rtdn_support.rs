@@ -140,12 +140,6 @@ pub async fn wait_processed(h: &Harness, token: &str) {
 
 /// `POST /emulator/v1/clock:advance`.
 pub async fn advance_clock(h: &Harness, seconds: u64) {
-    let response = h
-        .http
-        .post(format!("{}/emulator/v1/clock:advance", h.emulator.url()))
-        .json(&json!({ "seconds": seconds }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
+    let seconds = i64::try_from(seconds).expect("seconds");
+    h.control().advance_clock(seconds).await.unwrap();
 }

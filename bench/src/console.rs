@@ -127,7 +127,10 @@ async fn seed(pool: &AnyPool, purchases: u64, rows: u64) -> anyhow::Result<()> {
         pool.execute(sqlx::AssertSqlSafe(sql))
             .await
             .with_context(|| format!("seeding {what}"))?;
-        progress(&format!("seeded {what} in {:.1} s", started.elapsed().as_secs_f64()));
+        progress(&format!(
+            "seeded {what} in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
     }
     // Fresh statistics for the planners, as after any bulk load.
     pool.execute("ANALYZE").await?;
@@ -143,9 +146,19 @@ impl Bench {
         stats
     }
 
-    fn console(&self, page: &str, query: impl Fn(u64) -> String + Send + Sync + 'static) -> MakeRequest {
-        let (http, url) = (self.http.clone(), self.url(&format!("/v1/admin/console/{page}")));
-        Arc::new(move |i| http.get(format!("{url}{}", query(i))).bearer_auth(ADMIN_KEY))
+    fn console(
+        &self,
+        page: &str,
+        query: impl Fn(u64) -> String + Send + Sync + 'static,
+    ) -> MakeRequest {
+        let (http, url) = (
+            self.http.clone(),
+            self.url(&format!("/v1/admin/console/{page}")),
+        );
+        Arc::new(move |i| {
+            http.get(format!("{url}{}", query(i)))
+                .bearer_auth(ADMIN_KEY)
+        })
     }
 }
 
@@ -153,13 +166,19 @@ impl Bench {
 pub async fn run(args: Args) -> anyhow::Result<bool> {
     let purchases = args.console_purchases;
     let rows = args.console_report_rows;
-    let database = if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+    let database = if args.database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let b = start(args).await?;
     sqlx::any::install_default_drivers();
     let pool = AnyPool::connect(&b.procs.database_url)
         .await
         .context("opening the server's database")?;
-    progress(&format!("seeding {purchases} purchases and {rows} report rows ({database})"));
+    progress(&format!(
+        "seeding {purchases} purchases and {rows} report rows ({database})"
+    ));
     let seeding = Instant::now();
     seed(&pool, purchases, rows).await?;
     let seeded_in = seeding.elapsed();
@@ -170,12 +189,20 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         true,
     );
     report.note(format!("seeded in {:.0} s", seeded_in.as_secs_f64()));
-    let floor = checked("GET /healthz", b.operators(Limit::Count(400), b.healthz()).await)?;
+    let floor = checked(
+        "GET /healthz",
+        b.operators(Limit::Count(400), b.healthz()).await,
+    )?;
     report.floor("GET /healthz floor", &floor);
 
     // The first Overview after an import sums each report file once.
     let first = Instant::now();
-    b.json(b.http.get(b.url("/v1/admin/console/overview")).bearer_auth(ADMIN_KEY)).await?;
+    b.json(
+        b.http
+            .get(b.url("/v1/admin/console/overview"))
+            .bearer_auth(ADMIN_KEY),
+    )
+    .await?;
     report.note(format!(
         "first Overview after the import (sums {rows} report rows once, per file): {:.0} ms",
         first.elapsed().as_secs_f64() * 1000.0
@@ -183,14 +210,58 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
 
     let accounts = ACCOUNTS;
     let scenarios: Vec<(&str, MakeRequest, u64)> = vec![
-        ("GET …/console/overview", b.console("overview", |_| String::new()), 200),
-        ("GET …/console/health", b.console("health", |_| String::new()), 200),
-        ("GET …/console/lookup (account id)", b.console("lookup", move |i| format!("?q=account-{}", (i * 7919) % accounts)), 200),
-        ("GET …/console/lookup (order id)", b.console("lookup", move |i| format!("?q=GPA.3300-0000-0000-{}", 1_000_000 + (i * 104_729) % purchases + 1)), 200),
-        ("GET …/console/lookup (purchase token)", b.console("lookup", move |i| format!("?q=bench-token-{}", 1_000_000 + (i * 15_485_863) % purchases + 1)), 200),
-        ("GET …/console/external-transactions", b.console("external-transactions", |_| String::new()), 200),
-        ("GET …/console/catalog", b.console("catalog", |_| String::new()), 40),
-        ("GET …/console/reconciliation (newest month)", b.console("reconciliation", |_| String::new()), 10),
+        (
+            "GET …/console/overview",
+            b.console("overview", |_| String::new()),
+            200,
+        ),
+        (
+            "GET …/console/health",
+            b.console("health", |_| String::new()),
+            200,
+        ),
+        (
+            "GET …/console/lookup (account id)",
+            b.console("lookup", move |i| {
+                format!("?q=account-{}", (i * 7919) % accounts)
+            }),
+            200,
+        ),
+        (
+            "GET …/console/lookup (order id)",
+            b.console("lookup", move |i| {
+                format!(
+                    "?q=GPA.3300-0000-0000-{}",
+                    1_000_000 + (i * 104_729) % purchases + 1
+                )
+            }),
+            200,
+        ),
+        (
+            "GET …/console/lookup (purchase token)",
+            b.console("lookup", move |i| {
+                format!(
+                    "?q=bench-token-{}",
+                    1_000_000 + (i * 15_485_863) % purchases + 1
+                )
+            }),
+            200,
+        ),
+        (
+            "GET …/console/external-transactions",
+            b.console("external-transactions", |_| String::new()),
+            200,
+        ),
+        (
+            "GET …/console/catalog",
+            b.console("catalog", |_| String::new()),
+            40,
+        ),
+        (
+            "GET …/console/reconciliation (newest month)",
+            b.console("reconciliation", |_| String::new()),
+            10,
+        ),
     ];
     for (name, make, count) in scenarios {
         progress(name);

@@ -47,9 +47,15 @@ pub static FILES: &[(&str, &str, &[u8])] = &[
 /// The routes: `/console` (redirects), `/console/` (the page) and `/console/{file}`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/console", get(|| async { Redirect::permanent("/console/") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
         .route("/console/", get(|| async { serve("index.html") }))
-        .route("/console/{*path}", get(|Path(path): Path<String>| async move { serve(&path) }))
+        .route(
+            "/console/{*path}",
+            get(|Path(path): Path<String>| async move { serve(&path) }),
+        )
 }
 
 fn serve(path: &str) -> Response {
@@ -62,9 +68,15 @@ fn serve(path: &str) -> Response {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ),
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (
             HeaderName::from_static("cross-origin-opener-policy"),
@@ -89,13 +101,24 @@ mod tests {
                 .nth(1)
                 .unwrap_or_else(|| panic!("script {i} has no src (inline script): {tag}"));
             let src = &src[..src.find('"').unwrap()];
-            let file = src.strip_prefix("/console/").expect("an absolute console path");
-            assert!(FILES.iter().any(|(p, _, _)| *p == file), "{file} is not embedded");
+            let file = src
+                .strip_prefix("/console/")
+                .expect("an absolute console path");
+            assert!(
+                FILES.iter().any(|(p, _, _)| *p == file),
+                "{file} is not embedded"
+            );
             let after = &part[part.find('>').unwrap() + 1..];
-            assert!(after.starts_with("</script>"), "script {i} has inline content");
+            assert!(
+                after.starts_with("</script>"),
+                "script {i} has inline content"
+            );
         }
         assert!(!page.contains(" style=\""), "no inline style");
-        assert!(!page.contains("http://") && !page.contains("https://"), "nothing from another origin");
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "nothing from another origin"
+        );
     }
 
     #[test]
@@ -120,7 +143,10 @@ mod tests {
                     }
                 }
                 let target = parts.join("/");
-                assert!(FILES.iter().any(|(p, _, _)| *p == target), "{path} imports {spec}: not embedded");
+                assert!(
+                    FILES.iter().any(|(p, _, _)| *p == target),
+                    "{path} imports {spec}: not embedded"
+                );
             }
         }
     }

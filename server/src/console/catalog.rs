@@ -19,10 +19,10 @@ fn title(listings: &BTreeMap<String, Listing>) -> Option<String> {
         .map(|l| l.title.clone())
 }
 
-fn prices<'a>(
+fn prices(
     label: &str,
     prices: &BTreeMap<String, String>,
-    auto: Option<&'a String>,
+    auto: Option<&String>,
     out: &mut Vec<String>,
 ) {
     if let Some(auto) = auto {
@@ -35,7 +35,10 @@ fn prices<'a>(
 
 /// The products of `file` (none when no file), and every other product the server sells by
 /// its kind alone.
-pub fn products(file: Option<&CatalogFile>, sold: &BTreeMap<String, crate::product::ProductKind>) -> Vec<CatalogProduct> {
+pub fn products(
+    file: Option<&CatalogFile>,
+    sold: &BTreeMap<String, crate::product::ProductKind>,
+) -> Vec<CatalogProduct> {
     let mut out = Vec::new();
     if let Some(file) = file {
         for (id, p) in &file.one_time_products {
@@ -53,7 +56,12 @@ pub fn products(file: Option<&CatalogFile>, sold: &BTreeMap<String, crate::produ
         for (id, s) in &file.subscriptions {
             let mut list = Vec::new();
             for (plan, b) in &s.base_plans {
-                prices(&format!("{plan} ({})", b.billing_period), &b.prices, b.auto_price.as_ref(), &mut list);
+                prices(
+                    &format!("{plan} ({})", b.billing_period),
+                    &b.prices,
+                    b.auto_price.as_ref(),
+                    &mut list,
+                );
             }
             out.push(CatalogProduct {
                 id: id.clone(),
@@ -94,7 +102,13 @@ pub async fn page(state: &AppState) -> Result<CatalogPage, Refused> {
         None => None,
     };
     let (drift, drift_error) = match &file {
-        None => (None, Some("no catalog file is configured (`catalog`): nothing to compare with Play".to_string())),
+        None => (
+            None,
+            Some(
+                "no catalog file is configured (`catalog`): nothing to compare with Play"
+                    .to_string(),
+            ),
+        ),
         Some(f) => {
             let api = CatalogApi::new(state.play.clone());
             match crate::catalog::make_plan(&api, f, &PlanOptions::default()).await {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use play_model::rtdn::{OneTimeNotificationType, SubscriptionNotificationType};
 use play_model::money::micros_to_decimal;
+use play_model::rtdn::{OneTimeNotificationType, SubscriptionNotificationType};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -319,10 +319,13 @@ async fn health(State(state): State<AppState>, _: Operator) -> Result<Json<Healt
         value: format!(
             "{} pending{}, {} failed for good",
             outbox.pending,
-            oldest.map(|a| format!(", oldest {}", duration_text(a))).unwrap_or_default(),
+            oldest
+                .map(|a| format!(", oldest {}", duration_text(a)))
+                .unwrap_or_default(),
             outbox.failed
         ),
-        threshold: "oldest pending job: amber from 5 min, red from 1 h; any failed job: amber".into(),
+        threshold: "oldest pending job: amber from 5 min, red from 1 h; any failed job: amber"
+            .into(),
         figures: serde_json::json!({
             "pending": outbox.pending,
             "oldestPendingAgeMs": oldest,
@@ -386,7 +389,11 @@ async fn health(State(state): State<AppState>, _: Operator) -> Result<Json<Healt
                 "{} ago ({}){}",
                 duration_text(a),
                 rfc3339(t),
-                if sweep.is_some_and(|(_, held)| held) { ", one running now" } else { "" }
+                if sweep.is_some_and(|(_, held)| held) {
+                    ", one running now"
+                } else {
+                    ""
+                }
             ),
             _ => "never yet".into(),
         },
@@ -544,9 +551,13 @@ fn notification_detail(json: &str) -> Option<String> {
 
 fn names_token(json: &str, token: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(json).is_ok_and(|v| {
-        ["subscriptionNotification", "oneTimeProductNotification", "voidedPurchaseNotification"]
-            .iter()
-            .any(|k| v[k]["purchaseToken"].as_str() == Some(token))
+        [
+            "subscriptionNotification",
+            "oneTimeProductNotification",
+            "voidedPurchaseNotification",
+        ]
+        .iter()
+        .any(|k| v[k]["purchaseToken"].as_str() == Some(token))
     })
 }
 
@@ -564,10 +575,21 @@ async fn story(state: &AppState, p: store::PurchaseRow) -> Result<PurchaseStory,
         ))
     };
     if let Some(at) = p.purchased_at {
-        push(at, "purchased", format!("bought on Google Play (order {})", p.order_id.as_deref().unwrap_or("unknown")));
+        push(
+            at,
+            "purchased",
+            format!(
+                "bought on Google Play (order {})",
+                p.order_id.as_deref().unwrap_or("unknown")
+            ),
+        );
     }
     if let Some((resource, at)) = store::play_fetch(db, &p.purchase_token).await? {
-        push(at, "google_read", format!("Google's {resource} purchase read before the app verified it"));
+        push(
+            at,
+            "google_read",
+            format!("Google's {resource} purchase read before the app verified it"),
+        );
     }
     push(
         p.created_at,
@@ -578,16 +600,31 @@ async fn story(state: &AppState, p: store::PurchaseRow) -> Result<PurchaseStory,
         push(p.created_at, "replaces", format!("replaces purchase {old}"));
     }
     if let Some(at) = p.granted_at {
-        push(at, "granted", format!("granted: {} × {}", p.quantity, p.item_id));
+        push(
+            at,
+            "granted",
+            format!("granted: {} × {}", p.quantity, p.item_id),
+        );
     }
     if let Some(job) = store::job_by_key(db, &crate::verify::settle_key(&p.purchase_token)).await? {
         push(job.created_at, "queued", format!("{} queued", job.kind));
         match job.status.as_str() {
-            "done" => push(job.updated_at, "acknowledged", format!("{} done on Google Play after {} attempt(s)", job.kind, job.attempts)),
+            "done" => push(
+                job.updated_at,
+                "acknowledged",
+                format!(
+                    "{} done on Google Play after {} attempt(s)",
+                    job.kind, job.attempts
+                ),
+            ),
             "failed" => push(
                 job.updated_at,
                 "failed",
-                format!("{} failed for good: {}", job.kind, job.last_error.unwrap_or_default()),
+                format!(
+                    "{} failed for good: {}",
+                    job.kind,
+                    job.last_error.unwrap_or_default()
+                ),
             ),
             _ => push(
                 job.updated_at,
@@ -602,12 +639,18 @@ async fn story(state: &AppState, p: store::PurchaseRow) -> Result<PurchaseStory,
         }
     }
     let since = p.purchased_at.unwrap_or(p.created_at).min(p.created_at) - 7 * DAY_MS;
-    for (at, deliveries, json) in store::notifications_naming(db, &p.purchase_token, since, LIST_LIMIT).await? {
+    for (at, deliveries, json) in
+        store::notifications_naming(db, &p.purchase_token, since, LIST_LIMIT).await?
+    {
         if !names_token(&json, &p.purchase_token) {
             continue;
         }
         let what = notification_detail(&json).unwrap_or_else(|| "notification".into());
-        let again = if deliveries > 1 { format!(", delivered {deliveries} times") } else { String::new() };
+        let again = if deliveries > 1 {
+            format!(", delivered {deliveries} times")
+        } else {
+            String::new()
+        };
         push(at, "notification", format!("{what}{again}"));
     }
     if let Some(order) = &p.order_id {
@@ -678,14 +721,21 @@ async fn lookup(
     let Query(query) = query.map_err(|e| ApiError::InvalidRequest(e.body_text()))?;
     let q = query.q.trim().to_string();
     if q.is_empty() || q.len() > 512 {
-        return Err(ApiError::InvalidRequest("q: an account id, purchase token or order id of 1 to 512 characters".into()).into());
+        return Err(ApiError::InvalidRequest(
+            "q: an account id, purchase token or order id of 1 to 512 characters".into(),
+        )
+        .into());
     }
     let db = &state.db;
     let orders = [q.as_str(), base_order_id(&q)];
     let found = store::purchase_by_token_or_order(db, &q, &orders).await?;
     let (matched_by, account, first) = match found {
         Some(p) => {
-            let by = if p.purchase_token == q { "purchase_token" } else { "order_id" };
+            let by = if p.purchase_token == q {
+                "purchase_token"
+            } else {
+                "order_id"
+            };
             (Some(by), Some(p.account_id.clone()), Some(p))
         }
         None => (Some("account_id"), Some(q.clone()), None),
@@ -967,8 +1017,16 @@ async fn external_transactions(
     let now = now_ms();
     let c = et::counts(db, now).await?;
     let list = |s| et::list(db, s, LIST_LIMIT);
-    let pending_payments = list(ReportState::Pending).await?.into_iter().map(|r| payment(r, now)).collect();
-    let failed_payments = list(ReportState::Failed).await?.into_iter().map(|r| payment(r, now)).collect();
+    let pending_payments = list(ReportState::Pending)
+        .await?
+        .into_iter()
+        .map(|r| payment(r, now))
+        .collect();
+    let failed_payments = list(ReportState::Failed)
+        .await?
+        .into_iter()
+        .map(|r| payment(r, now))
+        .collect();
     Ok(Json(ExternalPage {
         generated_at: rfc3339(now),
         pending: c.pending,
@@ -1017,11 +1075,20 @@ mod tests {
     #[test]
     fn notifications_are_described_and_matched_by_their_token() {
         let n = r#"{"subscriptionNotification":{"notificationType":2,"purchaseToken":"tok_1"}}"#;
-        assert_eq!(notification_detail(n).unwrap(), "subscription notification Renewed (2)");
+        assert_eq!(
+            notification_detail(n).unwrap(),
+            "subscription notification Renewed (2)"
+        );
         assert!(names_token(n, "tok_1"));
-        assert!(!names_token(n, "tok"), "a token that is only a part of another");
+        assert!(
+            !names_token(n, "tok"),
+            "a token that is only a part of another"
+        );
         let o = r#"{"oneTimeProductNotification":{"notificationType":1,"purchaseToken":"t"}}"#;
-        assert_eq!(notification_detail(o).unwrap(), "one-time product notification Purchased (1)");
+        assert_eq!(
+            notification_detail(o).unwrap(),
+            "one-time product notification Purchased (1)"
+        );
         assert_eq!(notification_detail("{}"), None);
     }
 }

@@ -144,10 +144,7 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), Refused> {
             _ => Err(Refused::Forbidden(REFUSED)),
         };
     }
-    match headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some("cross-site" | "same-site") => Err(Refused::Forbidden(REFUSED)),
         _ => Ok(()),
     }
@@ -172,7 +169,9 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Refus
     let id_digest = sha256_hex(value);
     let row = store::session(&state.db, &id_digest, now_ms())
         .await?
-        .ok_or_else(|| ApiError::Unauthenticated("the console session has expired: sign in again".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("the console session has expired: sign in again".into())
+        })?;
     let key_still_configured = state
         .config
         .admin
@@ -313,7 +312,10 @@ async fn sign_in(
         (status = 403, description = "`forbidden`: asked from another site", body = ErrorBody),
     )
 )]
-async fn current(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<SessionInfo>, Refused> {
+async fn current(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<SessionInfo>, Refused> {
     same_origin(&headers)?;
     let session = session(&state, &headers).await?;
     Ok(Json(SessionInfo {
@@ -364,10 +366,21 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_recognised() {
-        for host in ["127.0.0.1:8080", "localhost", "LOCALHOST:1", "[::1]:8080", "127.9.9.9"] {
+        for host in [
+            "127.0.0.1:8080",
+            "localhost",
+            "LOCALHOST:1",
+            "[::1]:8080",
+            "127.9.9.9",
+        ] {
             assert!(is_loopback(&headers(&[("host", host)])), "{host}");
         }
-        for host in ["billing.example.com", "10.0.0.1:8080", "localhost.evil.com", "[2001:db8::1]:443"] {
+        for host in [
+            "billing.example.com",
+            "10.0.0.1:8080",
+            "localhost.evil.com",
+            "[2001:db8::1]:443",
+        ] {
             assert!(!is_loopback(&headers(&[("host", host)])), "{host}");
         }
         assert!(!is_loopback(&HeaderMap::new()));
@@ -376,14 +389,35 @@ mod tests {
     #[test]
     fn only_the_consoles_own_origin_passes() {
         let ok = |pairs: &[(&'static str, &str)]| same_origin(&headers(pairs)).is_ok();
-        assert!(ok(&[("host", "a.example:8080"), ("origin", "https://a.example:8080")]));
-        assert!(ok(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")]));
-        assert!(!ok(&[("host", "a.example"), ("origin", "https://evil.example")]));
+        assert!(ok(&[
+            ("host", "a.example:8080"),
+            ("origin", "https://a.example:8080")
+        ]));
+        assert!(ok(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080")
+        ]));
+        assert!(!ok(&[
+            ("host", "a.example"),
+            ("origin", "https://evil.example")
+        ]));
         assert!(!ok(&[("host", "a.example"), ("origin", "null")]));
-        assert!(!ok(&[("host", "a.example"), ("origin", "https://a.example.evil.example")]));
-        assert!(!ok(&[("host", "a.example"), ("sec-fetch-site", "cross-site")]));
-        assert!(!ok(&[("host", "a.example"), ("sec-fetch-site", "same-site")]));
-        assert!(ok(&[("host", "a.example"), ("sec-fetch-site", "same-origin")]));
+        assert!(!ok(&[
+            ("host", "a.example"),
+            ("origin", "https://a.example.evil.example")
+        ]));
+        assert!(!ok(&[
+            ("host", "a.example"),
+            ("sec-fetch-site", "cross-site")
+        ]));
+        assert!(!ok(&[
+            ("host", "a.example"),
+            ("sec-fetch-site", "same-site")
+        ]));
+        assert!(ok(&[
+            ("host", "a.example"),
+            ("sec-fetch-site", "same-origin")
+        ]));
         assert!(ok(&[("host", "a.example")]));
     }
 
@@ -391,7 +425,10 @@ mod tests {
     fn the_cookie_is_found_among_others_and_csrf_compares_exactly() {
         let h = headers(&[("cookie", "a=1; pwa_billing_console=abc; b=2")]);
         assert_eq!(cookie(&h), Some("abc"));
-        assert_eq!(cookie(&headers(&[("cookie", "pwa_billing_console=")])), None);
+        assert_eq!(
+            cookie(&headers(&[("cookie", "pwa_billing_console=")])),
+            None
+        );
         assert!(csrf_matches(&headers(&[("x-csrf-token", "tok")]), "tok"));
         assert!(!csrf_matches(&headers(&[("x-csrf-token", "tok2")]), "tok"));
         assert!(!csrf_matches(&HeaderMap::new(), "tok"));

@@ -49,7 +49,11 @@ pub async fn insert_session(
 }
 
 /// The session with this cookie digest, unless it has expired at `now`.
-pub async fn session(db: &Db, id_digest: &str, now: i64) -> Result<Option<SessionRow>, sqlx::Error> {
+pub async fn session(
+    db: &Db,
+    id_digest: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT key_digest, csrf_token, expires_at FROM console_sessions \
          WHERE id_digest = $1 AND expires_at > $2",
@@ -71,9 +75,11 @@ pub async fn delete_session(db: &Db, id_digest: &str) -> Result<bool, sqlx::Erro
 
 /// Purchases by stored state and test flag: `(state, test, count)`.
 pub async fn purchases_by_state(db: &Db) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT state, test, COUNT(*) FROM purchases GROUP BY state, test ORDER BY state, test")
-        .fetch_all(db.pool())
-        .await
+    sqlx::query_as(
+        "SELECT state, test, COUNT(*) FROM purchases GROUP BY state, test ORDER BY state, test",
+    )
+    .fetch_all(db.pool())
+    .await
 }
 
 /// Grants since `since` (ms) by UTC day number (days since the epoch) and test flag:
@@ -129,7 +135,9 @@ pub async fn refresh_report_totals(db: &Db) -> Result<usize, sqlx::Error> {
 
 /// The imported reports summed by report kind, month, currency and transaction type:
 /// `(kind, month, currency, transaction_type, rows, micros)`.
-pub async fn report_totals(db: &Db) -> Result<Vec<(String, String, String, String, i64, i64)>, sqlx::Error> {
+pub async fn report_totals(
+    db: &Db,
+) -> Result<Vec<(String, String, String, String, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT kind, month, currency, transaction_type, CAST(SUM(row_count) AS BIGINT), CAST(SUM(amount_micros) AS BIGINT) \
          FROM console_report_totals GROUP BY kind, month, currency, transaction_type \
@@ -177,7 +185,11 @@ pub async fn last_notification(db: &Db) -> Result<Option<i64>, sqlx::Error> {
 }
 
 /// When the lease's work was last done (ms; 0: never), and whether a replica holds it now.
-pub async fn lease_done_at(db: &Db, name: &str, now: i64) -> Result<Option<(i64, bool)>, sqlx::Error> {
+pub async fn lease_done_at(
+    db: &Db,
+    name: &str,
+    now: i64,
+) -> Result<Option<(i64, bool)>, sqlx::Error> {
     let row: Option<(i64, Option<i64>)> =
         sqlx::query_as("SELECT updated_at, lease_until FROM leases WHERE name = $1")
             .bind(name)
@@ -234,18 +246,26 @@ pub async fn purchase_by_token_or_order(
     token: &str,
     orders: &[&str],
 ) -> Result<Option<PurchaseRow>, sqlx::Error> {
-    let by_token = sqlx::query_as(concat!("SELECT ", purchase_columns!(), " FROM purchases WHERE purchase_token = $1"))
-        .bind(token)
-        .fetch_optional(db.pool())
-        .await?;
+    let by_token = sqlx::query_as(concat!(
+        "SELECT ",
+        purchase_columns!(),
+        " FROM purchases WHERE purchase_token = $1"
+    ))
+    .bind(token)
+    .fetch_optional(db.pool())
+    .await?;
     if by_token.is_some() {
         return Ok(by_token);
     }
     for order in orders {
-        let found = sqlx::query_as(concat!("SELECT ", purchase_columns!(), " FROM purchases WHERE order_id = $1"))
-            .bind(*order)
-            .fetch_optional(db.pool())
-            .await?;
+        let found = sqlx::query_as(concat!(
+            "SELECT ",
+            purchase_columns!(),
+            " FROM purchases WHERE order_id = $1"
+        ))
+        .bind(*order)
+        .fetch_optional(db.pool())
+        .await?;
         if found.is_some() {
             return Ok(found);
         }
@@ -254,7 +274,11 @@ pub async fn purchase_by_token_or_order(
 }
 
 /// The account's purchases, newest first, at most `limit`.
-pub async fn purchases_of(db: &Db, account_id: &str, limit: i64) -> Result<Vec<PurchaseRow>, sqlx::Error> {
+pub async fn purchases_of(
+    db: &Db,
+    account_id: &str,
+    limit: i64,
+) -> Result<Vec<PurchaseRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         purchase_columns!(),
@@ -268,10 +292,12 @@ pub async fn purchases_of(db: &Db, account_id: &str, limit: i64) -> Result<Vec<P
 
 /// The tokens of the purchases that replaced `token`.
 pub async fn replaced_by(db: &Db, token: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT purchase_token, created_at FROM purchases WHERE linked_purchase_token = $1")
-        .bind(token)
-        .fetch_all(db.pool())
-        .await
+    sqlx::query_as(
+        "SELECT purchase_token, created_at FROM purchases WHERE linked_purchase_token = $1",
+    )
+    .bind(token)
+    .fetch_all(db.pool())
+    .await
 }
 
 /// An outbox job as the console shows it.

@@ -80,16 +80,30 @@ async fn the_page_and_its_assets_come_from_the_binary_under_a_strict_policy() {
     let h = Harness::new().await;
     let r = h.http.get(h.url("/console/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(csp, CONTENT_SECURITY_POLICY);
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     let html = r.text().await.unwrap();
     assert!(html.contains("<script type=\"module\" src=\"/console/app.js\"></script>"));
     for (path, media_type, bytes) in FILES {
-        let r = h.http.get(h.url(&format!("/console/{path}"))).send().await.unwrap();
+        let r = h
+            .http
+            .get(h.url(&format!("/console/{path}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         assert_eq!(r.headers()["content-type"], *media_type, "{path}");
         assert_eq!(r.bytes().await.unwrap().as_ref(), *bytes, "{path}");
@@ -106,10 +120,24 @@ async fn the_page_and_its_assets_come_from_the_binary_under_a_strict_policy() {
 
     // Documented in the OpenAPI document, with the session cookie as a security scheme.
     let (_, doc) = h.request(Method::GET, "/openapi.json", "", None).await;
-    for p in ["overview", "health", "lookup", "reconciliation", "catalog", "external-transactions", "session"] {
-        assert!(doc["paths"][format!("/v1/admin/console/{p}")].is_object(), "{p} undocumented");
+    for p in [
+        "overview",
+        "health",
+        "lookup",
+        "reconciliation",
+        "catalog",
+        "external-transactions",
+        "session",
+    ] {
+        assert!(
+            doc["paths"][format!("/v1/admin/console/{p}")].is_object(),
+            "{p} undocumented"
+        );
     }
-    assert_eq!(doc["components"]["securitySchemes"]["console_session"]["in"], "cookie");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["console_session"]["in"],
+        "cookie"
+    );
 }
 
 #[tokio::test]
@@ -124,22 +152,46 @@ async fn no_key_a_wrong_key_a_users_token_and_an_expired_session_are_refused() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(cookie.is_none(), "no cookie for a wrong key");
     let (status, _, _) = sign_in(&h, &Harness::bearer("alice")).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a user's JWT is not a server key");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a user's JWT is not a server key"
+    );
     let (status, body) = page(&h, "pwa_billing_console=made-up", "overview").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     // A user's JWT as a bearer is refused too; the server API key is accepted.
-    let (status, _) = h.request(Method::GET, "/v1/admin/console/health", &Harness::bearer("alice"), None).await;
+    let (status, _) = h
+        .request(
+            Method::GET,
+            "/v1/admin/console/health",
+            &Harness::bearer("alice"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = h.request(Method::GET, "/v1/admin/console/health", ADMIN_KEY, None).await;
+    let (status, _) = h
+        .request(Method::GET, "/v1/admin/console/health", ADMIN_KEY, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     let (status, set_cookie, _) = sign_in(&h, ADMIN_KEY).await;
     assert_eq!(status, StatusCode::OK);
     let set_cookie = set_cookie.unwrap();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/v1/admin/console", "Max-Age=1"] {
-        assert!(set_cookie.contains(attribute), "{attribute} missing: {set_cookie}");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/v1/admin/console",
+        "Max-Age=1",
+    ] {
+        assert!(
+            set_cookie.contains(attribute),
+            "{attribute} missing: {set_cookie}"
+        );
     }
-    assert!(!set_cookie.contains("Secure"), "loopback: not Secure, {set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "loopback: not Secure, {set_cookie}"
+    );
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     for p in PAGES {
         let (status, body) = page(&h, &cookie, p).await;
@@ -148,7 +200,13 @@ async fn no_key_a_wrong_key_a_users_token_and_an_expired_session_are_refused() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (status, body) = page(&h, &cookie, "overview").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -157,10 +215,14 @@ async fn a_session_ends_when_its_key_is_no_longer_configured() {
     let (cookie, _) = signed_in(&h).await;
     assert_eq!(page(&h, &cookie, "health").await.0, StatusCode::OK);
     let other = "another-admin-key-another-admin-key-0123";
-    h.restart_with(|c| c.admin.api_keys = vec![other.into()]).await;
+    h.restart_with(|c| c.admin.api_keys = vec![other.into()])
+        .await;
     let (status, body) = page(&h, &cookie, "health").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("no longer configured"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no longer configured"));
 }
 
 #[tokio::test]
@@ -207,9 +269,15 @@ async fn cross_site_requests_and_missing_csrf_tokens_are_refused() {
     let r = delete(evil.into(), Some(csrf.clone())).await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Same origin without the token, or with another one.
-    assert_eq!(delete(origin(&h), None).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        delete(origin(&h), Some("wrong".into())).await.unwrap().status(),
+        delete(origin(&h), None).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(origin(&h), Some("wrong".into()))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::FORBIDDEN
     );
     // A cross-site read with the cookie.
@@ -226,8 +294,14 @@ async fn cross_site_requests_and_missing_csrf_tokens_are_refused() {
     assert_eq!(page(&h, &cookie, "overview").await.0, StatusCode::OK);
     let r = delete(origin(&h), Some(csrf)).await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert!(r.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(page(&h, &cookie, "overview").await.0, StatusCode::UNAUTHORIZED);
+    assert!(r.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        page(&h, &cookie, "overview").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -252,13 +326,20 @@ async fn granted(h: &Harness, account: &str, product: &str, extra: Value) -> Str
     let token = h.buy(product, extra).await;
     let (status, body) = h.verify(account, product, &token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    h.wait_job_done(&pwa_billing_server::verify::settle_key(&token)).await;
+    h.wait_job_done(&pwa_billing_server::verify::settle_key(&token))
+        .await;
     token
 }
 
 /// A stored external transaction, written as the server writes one (no delivery job: it
 /// stays in the state given).
-async fn external_transaction(h: &Harness, id: &str, state: &str, paid_at: i64, error: Option<&str>) {
+async fn external_transaction(
+    h: &Harness,
+    id: &str,
+    state: &str,
+    paid_at: i64,
+    error: Option<&str>,
+) {
     sqlx::query(
         "INSERT INTO external_transactions (id, payment_id, account_id, product_id, kind, currency, \
          pre_tax_micros, tax_micros, transaction_time, region_code, test, fingerprint, state, last_error, \
@@ -287,13 +368,17 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
     }
     let voided = granted(&h, "dave", &c.non_consumable, json!({})).await;
     granted(&h, "erin", &c.consumable, json!({"test": true})).await;
-    h.emulator_action(&voided, "void", json!({"reason": 7})).await;
+    h.emulator_action(&voided, "void", json!({"reason": 7}))
+        .await;
     pwa_billing_server::reconcile::run(&h.state).await.unwrap();
     let client = storage_client(&h.config, None).unwrap();
     let imported = import::run(&h.state.db, &client, MonthFilter::All, Progress::Quiet)
         .await
         .unwrap();
-    assert!(imported.imported > 0 && imported.failed.is_empty(), "{imported:?}");
+    assert!(
+        imported.imported > 0 && imported.failed.is_empty(),
+        "{imported:?}"
+    );
     let now = now_ms();
     // A notification naming the subscription, received a minute ago.
     let notification = json!({"version": "1.0", "packageName": h.config.package_name,
@@ -305,7 +390,14 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         .await
         .unwrap();
     external_transaction(&h, "et-late", "pending", now - 30 * 3_600_000, None).await;
-    external_transaction(&h, "et-failed", "failed", now - 3_600_000, Some("400 INVALID_ARGUMENT: bad region")).await;
+    external_transaction(
+        &h,
+        "et-failed",
+        "failed",
+        now - 3_600_000,
+        Some("400 INVALID_ARGUMENT: bad region"),
+    )
+    .await;
     external_transaction(&h, "et-ok", "reported", now - 3_600_000, None).await;
     // The voided sweep last done 3 intervals ago.
     let interval = h.config.voided.poll_interval.as_millis() as i64;
@@ -321,17 +413,32 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
     assert_eq!(status, StatusCode::OK, "{o}");
     let states: Vec<&Value> = o["entitlements"].as_array().unwrap().iter().collect();
     let count = |s: &str, field: &str| {
-        states.iter().find(|e| e["state"] == s).map_or(0, |e| e[field].as_i64().unwrap())
+        states
+            .iter()
+            .find(|e| e["state"] == s)
+            .map_or(0, |e| e[field].as_i64().unwrap())
     };
     let real: i64 = states.iter().map(|e| e["count"].as_i64().unwrap()).sum();
     let test: i64 = states.iter().map(|e| e["test"].as_i64().unwrap()).sum();
     assert_eq!((real, test), (4, 1), "{o}");
-    assert_eq!(count("active", "count"), 2, "bob's unlock and carol's subscription: {o}");
-    assert_eq!(count("refunded", "count") + count("revoked", "count"), 1, "dave's voided purchase: {o}");
+    assert_eq!(
+        count("active", "count"),
+        2,
+        "bob's unlock and carol's subscription: {o}"
+    );
+    assert_eq!(
+        count("refunded", "count") + count("revoked", "count"),
+        1,
+        "dave's voided purchase: {o}"
+    );
     let days = o["grantsPerDay"].as_array().unwrap();
     assert_eq!(days.len(), 30);
     let today = days.last().unwrap();
-    assert_eq!((today["grants"].as_i64(), today["testGrants"].as_i64()), (Some(4), Some(1)), "{o}");
+    assert_eq!(
+        (today["grants"].as_i64(), today["testGrants"].as_i64()),
+        (Some(4), Some(1)),
+        "{o}"
+    );
     let rec = reconcile::run(&h.state.db, None).await.unwrap();
     let revenue = o["revenue"].as_array().unwrap();
     let sales: Vec<&Value> = revenue.iter().filter(|r| r["source"] == "sales").collect();
@@ -345,64 +452,128 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
                 .map(|t| play_model::money::parse_decimal(f(t)).unwrap())
                 .sum()
         };
-        assert_eq!(r["chargedMicros"].as_i64().unwrap(), sum(|t| &t.charged), "{currency}: {o}");
-        assert_eq!(r["refundedMicros"].as_i64().unwrap(), sum(|t| &t.refunded), "{currency}: {o}");
+        assert_eq!(
+            r["chargedMicros"].as_i64().unwrap(),
+            sum(|t| &t.charged),
+            "{currency}: {o}"
+        );
+        assert_eq!(
+            r["refundedMicros"].as_i64().unwrap(),
+            sum(|t| &t.refunded),
+            "{currency}: {o}"
+        );
     }
     let charges: i64 = sales.iter().map(|r| r["charges"].as_i64().unwrap()).sum();
     assert!(charges >= 6, "4 purchases, 2 renewals: {o}");
     // Summed once per file: a second read sums nothing again and answers the same.
     assert_eq!(
-        pwa_billing_server::db::console::refresh_report_totals(&h.state.db).await.unwrap(),
+        pwa_billing_server::db::console::refresh_report_totals(&h.state.db)
+            .await
+            .unwrap(),
         0
     );
-    assert_eq!(page(&h, &cookie, "overview").await.1["revenue"], o["revenue"]);
+    assert_eq!(
+        page(&h, &cookie, "overview").await.1["revenue"],
+        o["revenue"]
+    );
 
     // Health.
     let (status, health) = page(&h, &cookie, "health").await;
     assert_eq!(status, StatusCode::OK, "{health}");
     let check = |id: &str| {
-        health["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone()
+        health["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
     };
     assert_eq!(check("outbox")["level"], "green", "{health}");
     assert_eq!(check("outbox")["figures"]["pending"], 0);
     assert_eq!(check("acknowledgements")["level"], "green", "{health}");
     assert_eq!(check("notifications")["level"], "green", "{health}");
     assert_eq!(check("voided_sweep")["level"], "amber", "{health}");
-    assert_eq!(check("voided_sweep")["figures"]["ageMs"].as_i64().unwrap() / 1000, 3 * interval / 1000);
+    assert_eq!(
+        check("voided_sweep")["figures"]["ageMs"].as_i64().unwrap() / 1000,
+        3 * interval / 1000
+    );
     let et = check("external_transactions");
     assert_eq!(et["level"], "red", "{health}");
-    assert_eq!((et["figures"]["pending"].as_i64(), et["figures"]["late"].as_i64(), et["figures"]["failed"].as_i64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            et["figures"]["pending"].as_i64(),
+            et["figures"]["late"].as_i64(),
+            et["figures"]["failed"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
     assert!(et["threshold"].as_str().unwrap().contains("22 h"), "{et}");
     assert_eq!(health["level"], "red");
 
     // Lookup by order id: the subscription's story.
     let order = h.state.db.pool();
-    let order_id: String = sqlx::query_scalar("SELECT order_id FROM purchases WHERE purchase_token = $1")
-        .bind(&sub)
-        .fetch_one(order)
-        .await
-        .unwrap();
+    let order_id: String =
+        sqlx::query_scalar("SELECT order_id FROM purchases WHERE purchase_token = $1")
+            .bind(&sub)
+            .fetch_one(order)
+            .await
+            .unwrap();
     let (status, l) = page(&h, &cookie, &format!("lookup?q={order_id}")).await;
     assert_eq!(status, StatusCode::OK, "{l}");
     assert_eq!(l["matchedBy"], "order_id");
     assert_eq!(l["accountId"], "carol");
     let story = &l["purchases"][0];
     assert_eq!(story["purchaseToken"], sub);
-    let kinds: Vec<&str> = story["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    for k in ["purchased", "verified", "granted", "queued", "acknowledged", "notification", "report_charge"] {
+    let kinds: Vec<&str> = story["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "purchased",
+        "verified",
+        "granted",
+        "queued",
+        "acknowledged",
+        "notification",
+        "report_charge",
+    ] {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
     let sales_charges = story["timeline"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["kind"] == "report_charge" && e["detail"].as_str().unwrap().contains("sales report"))
+        .filter(|e| {
+            e["kind"] == "report_charge" && e["detail"].as_str().unwrap().contains("sales report")
+        })
         .count();
     assert_eq!(sales_charges, 3, "the purchase and two renewals: {story}");
-    let times: Vec<&str> = story["timeline"].as_array().unwrap().iter().map(|e| e["at"].as_str().unwrap()).collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order: {times:?}");
-    let note = story["timeline"].as_array().unwrap().iter().find(|e| e["kind"] == "notification").unwrap();
-    assert!(note["detail"].as_str().unwrap().contains("Renewed (2), delivered 2 times"), "{note}");
+    let times: Vec<&str> = story["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "in time order: {times:?}"
+    );
+    let note = story["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "notification")
+        .unwrap();
+    assert!(
+        note["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Renewed (2), delivered 2 times"),
+        "{note}"
+    );
     // A renewal's order id finds the same purchase; a token and an account too.
     let (_, by_renewal) = page(&h, &cookie, &format!("lookup?q={order_id}..1")).await;
     assert_eq!(by_renewal["purchases"][0]["purchaseToken"], sub);
@@ -413,12 +584,23 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
     assert_eq!(by_account["matchedBy"], "account_id");
     assert_eq!(by_account["purchases"][0]["purchaseToken"], unlock);
     let (_, voided_story) = page(&h, &cookie, "lookup?q=dave").await;
-    let voided_kinds: Vec<&str> = voided_story["purchases"][0]["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert!(voided_kinds.contains(&"report_refund") && voided_kinds.contains(&"state"), "{voided_kinds:?}");
+    let voided_kinds: Vec<&str> = voided_story["purchases"][0]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        voided_kinds.contains(&"report_refund") && voided_kinds.contains(&"state"),
+        "{voided_kinds:?}"
+    );
     let (_, nothing) = page(&h, &cookie, "lookup?q=nobody").await;
     assert_eq!(nothing["matchedBy"], Value::Null);
     assert_eq!(nothing["purchases"], json!([]));
-    assert_eq!(page(&h, &cookie, "lookup?q=").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        page(&h, &cookie, "lookup?q=").await.0,
+        StatusCode::BAD_REQUEST
+    );
 
     // Reconciliation: the newest month, as the reconciliation endpoint gives it.
     let (status, r) = page(&h, &cookie, "reconciliation").await;
@@ -426,40 +608,91 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
     let month = r["months"][0]["month"].as_str().unwrap().to_string();
     assert_eq!(r["month"], month);
     let (_, direct) = h
-        .request(Method::GET, &format!("/v1/admin/reports/reconciliation?month={month}"), ADMIN_KEY, None)
+        .request(
+            Method::GET,
+            &format!("/v1/admin/reports/reconciliation?month={month}"),
+            ADMIN_KEY,
+            None,
+        )
         .await;
     assert_eq!(r["reconciliation"], direct);
-    assert_eq!(r["status"], if direct["discrepancies"] == 0 { "clean" } else { "discrepancies" });
-    assert_eq!(page(&h, &cookie, "reconciliation?month=2001-13").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r["status"],
+        if direct["discrepancies"] == 0 {
+            "clean"
+        } else {
+            "discrepancies"
+        }
+    );
+    assert_eq!(
+        page(&h, &cookie, "reconciliation?month=2001-13").await.0,
+        StatusCode::BAD_REQUEST
+    );
     let (_, none) = page(&h, &cookie, "reconciliation?month=2001-01").await;
     assert_eq!(none["status"], "not_imported");
 
     // Catalog: what the server sells; no file, so no drift to read.
     let (status, cat) = page(&h, &cookie, "catalog").await;
     assert_eq!(status, StatusCode::OK, "{cat}");
-    let ids: Vec<&str> = cat["products"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = cat["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
     let sold: Vec<&str> = h.config.products.keys().map(String::as_str).collect();
     assert_eq!(ids, sold);
-    assert!(cat["driftError"].as_str().unwrap().contains("no catalog file"), "{cat}");
+    assert!(
+        cat["driftError"]
+            .as_str()
+            .unwrap()
+            .contains("no catalog file"),
+        "{cat}"
+    );
 
     // External transactions.
     let (status, e) = page(&h, &cookie, "external-transactions").await;
     assert_eq!(status, StatusCode::OK, "{e}");
-    assert_eq!((e["pending"].as_i64(), e["late"].as_i64(), e["failed"].as_i64(), e["reported"].as_i64()), (Some(1), Some(1), Some(1), Some(1)), "{e}");
+    assert_eq!(
+        (
+            e["pending"].as_i64(),
+            e["late"].as_i64(),
+            e["failed"].as_i64(),
+            e["reported"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1)),
+        "{e}"
+    );
     assert_eq!(e["pendingPayments"][0]["paymentId"], "pay-et-late");
     assert_eq!(e["pendingPayments"][0]["late"], true);
     assert_eq!(e["pendingPayments"][0]["amount"], "9.99 EUR");
-    assert_eq!(e["failedPayments"][0]["lastError"], "400 INVALID_ARGUMENT: bad region");
+    assert_eq!(
+        e["failedPayments"][0]["lastError"],
+        "400 INVALID_ARGUMENT: bad region"
+    );
 }
 
 #[tokio::test]
 async fn the_catalog_page_shows_the_files_prices_and_the_drift_against_play() {
     let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../catalog.toml");
     let h = Harness::with(|c| c.catalog = Some(catalog.clone())).await;
-    let (_, cat) = h.request(Method::GET, "/v1/admin/console/catalog", ADMIN_KEY, None).await;
-    let premium = cat["products"].as_array().unwrap().iter().find(|p| p["id"] == "premium_unlock").unwrap();
+    let (_, cat) = h
+        .request(Method::GET, "/v1/admin/console/catalog", ADMIN_KEY, None)
+        .await;
+    let premium = cat["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "premium_unlock")
+        .unwrap();
     assert_eq!(premium["title"], "Premium upgrade");
-    assert!(premium["prices"].as_array().unwrap().contains(&json!("buy US: 4.99 USD")), "{premium}");
+    assert!(
+        premium["prices"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("buy US: 4.99 USD")),
+        "{premium}"
+    );
     let drift = &cat["drift"];
     assert!(drift.is_object(), "{cat}");
     for list in ["writes", "state_changes", "deletes", "refusals"] {

@@ -17,6 +17,7 @@ use super::rfc3339;
 use super::session::{Operator, Refused};
 use crate::db::external_transactions::{self as et, ReportState, DEADLINE_MS};
 use crate::db::{console as store, now_ms, purchases};
+use crate::entitlement::EntitlementState;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::external_transactions::watchdog;
 use crate::reports::file::base_order_id;
@@ -36,6 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const DAY_MS: i64 = 86_400_000;
+const ACTIVE: purchases::PurchaseState =
+    purchases::PurchaseState::Granted(EntitlementState::Active);
 const HOUR_MS: i64 = 3_600_000;
 /// Days of grants the Overview charts.
 pub const GRANT_DAYS: i64 = 30;
@@ -561,7 +564,7 @@ fn names_token(json: &str, token: &str) -> bool {
     })
 }
 
-async fn story(state: &AppState, p: store::PurchaseRow) -> Result<PurchaseStory, Refused> {
+async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseStory, Refused> {
     let db = &state.db;
     let mut events: Vec<(i64, Event)> = Vec::new();
     let mut push = |at: i64, kind: &str, detail: String| {
@@ -679,7 +682,7 @@ async fn story(state: &AppState, p: store::PurchaseRow) -> Result<PurchaseStory,
     for (token, at) in store::replaced_by(db, &p.purchase_token).await? {
         push(at, "replaced", format!("replaced by purchase {token}"));
     }
-    if p.updated_at > p.granted_at.unwrap_or(p.created_at) || p.state != "active" {
+    if p.updated_at > p.granted_at.unwrap_or(p.created_at) || p.state != ACTIVE {
         push(p.updated_at, "state", format!("state now {}", p.state));
     }
     events.sort_by_key(|(at, _)| *at);
@@ -688,8 +691,8 @@ async fn story(state: &AppState, p: store::PurchaseRow) -> Result<PurchaseStory,
         purchase_token: p.purchase_token,
         account_id: p.account_id,
         item_id: p.item_id,
-        kind: p.kind,
-        state: p.state,
+        kind: p.kind.as_str().into(),
+        state: p.state.as_str().into(),
         quantity: p.quantity,
         test: p.test != 0,
         acknowledged: p.acknowledged != 0,
@@ -727,8 +730,12 @@ async fn lookup(
         .into());
     }
     let db = &state.db;
-    let orders = [q.as_str(), base_order_id(&q)];
-    let found = store::purchase_by_token_or_order(db, &q, &orders).await?;
+    let mut found = purchases::find(db, &q).await?;
+    for order in [q.as_str(), base_order_id(&q)] {
+        if found.is_none() {
+            found = purchases::find_by_order_id(db, order).await?;
+        }
+    }
     let (matched_by, account, first) = match found {
         Some(p) => {
             let by = if p.purchase_token == q {
@@ -745,7 +752,7 @@ async fn lookup(
         rows.push(p);
     }
     if let Some(account) = &account {
-        for p in store::purchases_of(db, account, LOOKUP_PURCHASES).await? {
+        for p in purchases::newest_of_account(db, account, LOOKUP_PURCHASES).await? {
             if rows.iter().all(|r| r.purchase_token != p.purchase_token) {
                 rows.push(p);
             }

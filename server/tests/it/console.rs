@@ -193,6 +193,17 @@ async fn no_key_a_wrong_key_a_users_token_and_an_expired_session_are_refused() {
         "loopback: not Secure, {set_cookie}"
     );
     let cookie = set_cookie.split(';').next().unwrap().to_string();
+    // Only the cookie's digest is stored.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_digest FROM console_sessions")
+        .fetch_all(h.state.db.pool())
+        .await
+        .unwrap();
+    let value = cookie.split_once('=').unwrap().1;
+    assert_eq!(stored.len(), 1);
+    assert!(
+        !stored[0].contains(value) && stored[0].len() == 64,
+        "{stored:?}"
+    );
     for p in PAGES {
         let (status, body) = page(&h, &cookie, p).await;
         assert_eq!(status, StatusCode::OK, "{p}: {body}");
@@ -699,4 +710,17 @@ async fn the_catalog_page_shows_the_files_prices_and_the_drift_against_play() {
         assert!(drift[list].is_array(), "{list}: {drift}");
     }
     assert!(drift["regions_version"].is_string(), "{drift}");
+}
+
+#[tokio::test]
+async fn a_disabled_console_serves_nothing() {
+    let h = Harness::with(|c| c.console.enabled = false).await;
+    let page = h.http.get(h.url("/console/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let (status, _) = h
+        .request(Method::GET, "/v1/admin/console/health", ADMIN_KEY, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, doc) = h.request(Method::GET, "/openapi.json", "", None).await;
+    assert!(doc["paths"]["/v1/admin/console/health"].is_null());
 }

@@ -105,14 +105,21 @@ pub async fn refresh_report_totals(db: &Db) -> Result<usize, sqlx::Error> {
     )
     .fetch_all(db.pool())
     .await?;
-    let mut tx = db.writer().begin().await?;
-    sqlx::query(
-        "DELETE FROM console_report_totals WHERE NOT EXISTS \
-         (SELECT 1 FROM report_files f WHERE f.name = console_report_totals.file_name \
-          AND f.generation = console_report_totals.generation)",
-    )
-    .execute(&mut *tx)
+    const ORPHANS: &str = "NOT EXISTS (SELECT 1 FROM report_files f \
+         WHERE f.name = console_report_totals.file_name AND f.generation = console_report_totals.generation)";
+    let orphans: i64 = sqlx::query_scalar(sql!(
+        "SELECT COUNT(*) FROM console_report_totals WHERE {ORPHANS}"
+    ))
+    .fetch_one(db.pool())
     .await?;
+    if stale.is_empty() && orphans == 0 {
+        // Nothing to write: the common case, read-only.
+        return Ok(0);
+    }
+    let mut tx = db.writer().begin().await?;
+    sqlx::query(sql!("DELETE FROM console_report_totals WHERE {ORPHANS}"))
+        .execute(&mut *tx)
+        .await?;
     for (name, generation) in &stale {
         sqlx::query("DELETE FROM console_report_totals WHERE file_name = $1")
             .bind(name)

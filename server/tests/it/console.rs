@@ -487,6 +487,23 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         page(&h, &cookie, "overview").await.1["revenue"],
         o["revenue"]
     );
+    // A file imported again at a new generation is summed again, alone.
+    sqlx::query(
+        "UPDATE report_files SET generation = 'again' WHERE name = (SELECT MIN(name) FROM report_files)",
+    )
+    .execute(h.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        pwa_billing_server::db::console::refresh_report_totals(&h.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        page(&h, &cookie, "overview").await.1["revenue"],
+        o["revenue"]
+    );
 
     // Health.
     let (status, health) = page(&h, &cookie, "health").await;

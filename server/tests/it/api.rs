@@ -702,6 +702,13 @@ async fn openapi_document_covers_every_route() {
         "/v1/external-transactions",
         "/v1/external-transactions/{id}",
         "/v1/external-transactions/{id}/refunds",
+        "/v1/admin/console/session",
+        "/v1/admin/console/overview",
+        "/v1/admin/console/health",
+        "/v1/admin/console/lookup",
+        "/v1/admin/console/reconciliation",
+        "/v1/admin/console/catalog",
+        "/v1/admin/console/external-transactions",
     ]
     .into_iter()
     .map(String::from)

@@ -85,6 +85,8 @@ before(async () => {
   const voided = await purchase("dave", "premium_unlock");
   await purchase("erin", "coins_100", { test: true });
   await purchase(HOSTILE_ACCOUNT, "premium_unlock");
+  // Paid on Google Play, never verified here: "I paid and got nothing" for reconciliation.
+  await emulator(sandbox, "POST", "/emulator/v1/purchases", { productId: "premium_unlock" });
   await emulator(sandbox, "POST", `/emulator/v1/purchases/${coins}:void`, { quantity: 1 });
   await emulator(sandbox, "POST", `/emulator/v1/purchases/${voided}:void`, { reason: 7 });
   // An external transaction, reported to Google by the worker.
@@ -231,6 +233,11 @@ test("each page shows the numbers its endpoint gives, passes axe, and is saved a
   assert.equal(Number(await figure(page, "grants")), r.reconciliation.grantsChecked);
   assert.equal(Number(await figure(page, "tests")), r.reconciliation.testPurchasesExcluded);
   assert.match(await page.locator('[data-figure="status"]').textContent(), new RegExp(`^${r.month}: `));
+  assert.equal(r.reconciliation.chargedNotGranted.length, 1, "the purchase never verified");
+  const unpaid = page.getByRole("table", { name: "Charged by Google, not granted here" }).locator("tbody tr");
+  assert.equal(await unpaid.count(), 1);
+  assert.equal(await unpaid.locator("th").textContent(), r.reconciliation.chargedNotGranted[0].orderId);
+  assert.equal(await page.locator(".advice").first().textContent(), `What to do: ${r.advice.chargedNotGranted}`);
   await noSeriousViolation(page, "reconciliation");
   await saveScreenshot(page, "reconciliation");
 

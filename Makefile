@@ -33,7 +33,7 @@ pkg: tools-wasm
 	scripts/size.sh pkg
 
 # Native tests of the whole workspace (library logic, emulator, server on SQLite).
-test-rust:
+test-rust: tools-node
 	cargo test --workspace --locked
 
 # The browser library in headless Chromium (wasm-bindgen-test through ChromeDriver).
@@ -41,13 +41,13 @@ test-wasm: tools-wasm tools-browser
 	$(WASM_PACK) test --mode no-install --headless --chrome
 
 # The server's integration suite again, on a throwaway local PostgreSQL cluster.
-test-postgres: tools-postgres
+test-postgres: tools-postgres tools-node
 	scripts/with-postgres.sh cargo test --locked -p pwa-billing-server
 
 # The demo in headless Chromium against `pwa-billing sandbox`, the sandbox script against
 # `play-emulator`, the npm consumer check (Vite + tsc --strict) and the Bubblewrap check.
 test-e2e: pkg tools-browser tools-node
-	cargo build --locked -p pwa-billing-server -p play-emulator
+	cargo build --locked -p pwa-billing-server -p play-emulator --features play-emulator/contract
 	npm run --silent test:e2e
 
 # The reliability and security suite: pwa-billing and play-emulator as processes under
@@ -57,9 +57,9 @@ test-e2e: pkg tools-browser tools-node
 RELIABILITY := cargo build --locked -p pwa-billing-server -p play-emulator -p pwa-billing-reliability && \
 	scripts/with-postgres.sh target/debug/pwa-billing-reliability --bin-dir target/debug \
 	--schemathesis $(TOOLS_DIR)/schemathesis/bin/schemathesis
-reliability: tools-postgres tools-schemathesis
+reliability: tools-postgres tools-schemathesis tools-node
 	$(RELIABILITY)
-test-reliability: tools-postgres tools-schemathesis
+test-reliability: tools-postgres tools-schemathesis tools-node
 	$(RELIABILITY) --short
 
 # Speed, size and memory targets: the npm package's gzip budget and what each crate costs in

@@ -22,6 +22,7 @@ mod load;
 mod process;
 mod profile;
 mod report;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,7 +43,7 @@ use pwa_billing_test_kit::{peak_rss_mib, CpuClock};
 use report::{Figure, Report, Target};
 
 /// Measures the pwa-billing server against its targets.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(version)]
 struct Args {
     /// The server binary (built with `cargo build --profile server`).
@@ -345,6 +346,11 @@ fn checked(what: &str, stats: Stats) -> anyhow::Result<Stats> {
 
 /// The HTTP client of the bench, and the two processes started.
 async fn start(args: Args) -> anyhow::Result<Bench> {
+    start_with(args, String::new()).await
+}
+
+/// [`start`] with `server_config` added to the server's configuration file.
+async fn start_with(args: Args, server_config: String) -> anyhow::Result<Bench> {
     // reqwest is built without a TLS provider of its own (loopback HTTP only here).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
@@ -366,6 +372,7 @@ async fn start(args: Args) -> anyhow::Result<Bench> {
         emulator,
         database_url: args.database_url.clone(),
         callgrind: args.callgrind.clone(),
+        server_config,
     };
     let procs = Processes::start(&launch, &http).await?;
     let control = ControlClient::with_http(http.clone(), &procs.emulator_url);
@@ -522,7 +529,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         peak_rss_mib(b.procs.emulator_pid)?,
         started.elapsed().as_secs_f64()
     ));
+    let args = b.args.clone();
     b.procs.stop().await?;
+    webhooks::figures(&args, &mut report).await?;
     Ok(report.print())
 }
 

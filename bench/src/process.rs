@@ -37,6 +37,8 @@ pub struct Launch {
     pub database_url: Option<String>,
     /// Run the server under `valgrind --tool=callgrind`, writing its files here.
     pub callgrind: Option<PathBuf>,
+    /// More of the server's configuration file (TOML tables, e.g. `[webhooks…]`).
+    pub server_config: String,
 }
 
 /// The emulator and the server, killed on drop.
@@ -155,9 +157,10 @@ jwks_url = "{emulator_url}/emulator/v1/oidc/certs"
 
 [voided]
 poll_interval_secs = 30
-"#,
+{extra}"#,
                 key = key_path.display(),
                 catalog = catalog.display(),
+                extra = launch.server_config,
             ),
         )?;
         let server = command(&launch.server, callgrind, "server")

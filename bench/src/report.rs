@@ -14,6 +14,8 @@ pub enum Target {
     AtMostMs(f64),
     /// A count or size, at most.
     AtMost(f64),
+    /// A share of another figure of the same run, at least.
+    ShareAtLeast(f64),
 }
 
 /// One line of the report.
@@ -91,7 +93,7 @@ impl Figure {
     /// Whether the figure meets its target.
     pub fn met(&self) -> bool {
         match self.target {
-            Target::AtLeast(t) => self.value >= t,
+            Target::AtLeast(t) | Target::ShareAtLeast(t) => self.value >= t,
             Target::RatioAtLeast(t) => self.ratio.is_some_and(|r| r >= t),
             Target::AtMostMs(t) | Target::AtMost(t) => self.value <= t,
         }
@@ -103,6 +105,7 @@ impl Figure {
             Target::RatioAtLeast(t) => format!("≥ {:.0} % of floor", t * 100.0),
             Target::AtMostMs(t) => format!("≤ {t} ms"),
             Target::AtMost(t) => format!("≤ {t}"),
+            Target::ShareAtLeast(t) => format!("≥ {:.0} %", t * 100.0),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use play_model::inappproducts::InAppProduct;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -450,20 +451,28 @@ impl Catalog {
     }
 
     /// The one-time products as Google's `InAppProduct` resources.
-    pub fn in_app_products(&self, package_name: &str) -> Vec<Value> {
+    pub fn in_app_products(&self, package_name: &str) -> Vec<InAppProduct> {
+        use play_model::inappproducts::{InAppProductListing, ACTIVE, INACTIVE, MANAGED_USER};
         self.products
             .iter()
             .map(|p| {
-                json!({
-                    "packageName": package_name,
-                    "sku": p.sku,
-                    "status": if p.active { "active" } else { "inactive" },
-                    "purchaseType": "managedUser",
-                    "defaultPrice": price(&p.price, &p.currency),
-                    "prices": { "US": price(&p.price, &p.currency) },
-                    "defaultLanguage": "en-US",
-                    "listings": { "en-US": { "title": p.title, "description": p.description } },
-                })
+                let price = price(&p.price, &p.currency);
+                let listing = InAppProductListing {
+                    title: Some(p.title.clone()),
+                    description: Some(p.description.clone()),
+                    benefits: Vec::new(),
+                };
+                InAppProduct {
+                    package_name: Some(package_name.into()),
+                    sku: Some(p.sku.clone()),
+                    status: Some(if p.active { ACTIVE } else { INACTIVE }.into()),
+                    purchase_type: Some(MANAGED_USER.into()),
+                    default_price: Some(price.clone()),
+                    prices: [("US".to_string(), price)].into(),
+                    default_language: Some("en-US".into()),
+                    listings: [("en-US".to_string(), listing)].into(),
+                    ..InAppProduct::default()
+                }
             })
             .collect()
     }
@@ -533,9 +542,9 @@ pub use play_model::money::{
     decimal_to_micros, micros_to_decimal, money_from_micros, money_to_micros,
 };
 
-/// Google's `Price` of a decimal string (`priceMicros` as a string).
-pub fn price(decimal: &str, currency: &str) -> Value {
-    play_model::Price::new(decimal_to_micros(decimal).unwrap_or(0), currency).to_value()
+/// Google's `Price` of a decimal string.
+pub fn price(decimal: &str, currency: &str) -> play_model::Price {
+    play_model::Price::new(decimal_to_micros(decimal).unwrap_or(0), currency)
 }
 
 /// Google's `Money` of a decimal string (`units` as a string, `nanos`).

@@ -3,12 +3,18 @@
 //! legacy-compatible buy option is the `InAppProduct`: price per region, listings, status),
 //! and an `InAppProduct` written through `inappproducts` shows through
 //! `monetization.onetimeproducts` as a one-time product with one legacy-compatible buy option
-//! (`legacy`, or the product's existing legacy-compatible option). A migrated app's
+//! (`legacy-base`, or the product's existing legacy-compatible option). A migrated app's
 //! `inappproducts` answers 403, but the view stays: the device sandbox sells what it holds.
 //!
 //! Every write of either store goes through [`store_one_time`] / [`store_legacy`] and every
 //! delete through [`remove`], so the two never disagree.
 
+use std::collections::BTreeMap;
+
+use play_model::inappproducts::{
+    InAppProduct, InAppProductListing, ACTIVE, INACTIVE, MANAGED_USER,
+};
+use play_model::{Money, Price};
 use serde_json::{json, Value};
 
 use crate::catalog_file::{Amount, LATEST_REGIONS_VERSION};
@@ -16,80 +22,76 @@ use crate::state::Model;
 
 pub use play_model::ids::LEGACY_OPTION;
 
-fn legacy_price(money: &Value) -> Option<Value> {
-    let a = Amount::from_money(money)?;
-    Some(json!({ "priceMicros": a.micros.to_string(), "currency": a.currency() }))
-}
-
 /// The `InAppProduct` view of a `OneTimeProduct`: `None` without a legacy-compatible buy
 /// option (the legacy API does not show it).
-pub fn legacy_view(p: &Value, package: &str) -> Option<Value> {
+pub fn legacy_view(p: &Value, package: &str) -> Option<InAppProduct> {
     let option = p["purchaseOptions"]
         .as_array()?
         .iter()
         .find(|o| o["buyOption"]["legacyCompatible"] == true)?;
-    let mut prices = serde_json::Map::new();
-    for c in option["regionalPricingAndAvailabilityConfigs"]
+    let prices: BTreeMap<String, Price> = option["regionalPricingAndAvailabilityConfigs"]
         .as_array()
         .into_iter()
         .flatten()
-    {
-        let region = c["regionCode"].as_str().unwrap_or_default();
-        if let Some(price) = legacy_price(&c["price"]) {
-            prices.insert(region.to_string(), price);
-        }
-    }
-    let default_price = prices
-        .get("US")
-        .or_else(|| prices.values().next())
-        .cloned()
-        .unwrap_or_else(|| json!({ "priceMicros": "0", "currency": "USD" }));
-    let mut listings = serde_json::Map::new();
-    for l in p["listings"].as_array().into_iter().flatten() {
-        let lang = l["languageCode"].as_str().unwrap_or_default();
-        listings.insert(
-            lang.to_string(),
-            json!({ "title": l["title"], "description": l["description"].as_str().unwrap_or_default() }),
-        );
-    }
-    let default_language = if listings.contains_key("en-US") {
-        "en-US".to_string()
-    } else {
-        listings.keys().next().cloned().unwrap_or_default()
+        .filter_map(|c| {
+            let a = Amount::from_money(&c["price"])?;
+            Some((c["regionCode"].as_str()?.to_string(), a.price()))
+        })
+        .collect();
+    let default_price = prices.get("US").or_else(|| prices.values().next()).cloned();
+    let text = |l: &Value, k: &str| l[k].as_str().map(String::from);
+    let listings: BTreeMap<String, InAppProductListing> = p["listings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let listing = InAppProductListing {
+                title: text(l, "title"),
+                description: Some(text(l, "description").unwrap_or_default()),
+                benefits: Vec::new(),
+            };
+            (text(l, "languageCode").unwrap_or_default(), listing)
+        })
+        .collect();
+    let default_language = match listings.contains_key("en-US") {
+        true => Some("en-US".to_string()),
+        false => listings.keys().next().cloned(),
     };
-    Some(json!({
-        "packageName": package,
-        "sku": p["productId"],
-        "status": if option["state"] == "ACTIVE" { "active" } else { "inactive" },
-        "purchaseType": "managedUser",
-        "defaultPrice": default_price,
-        "prices": prices,
-        "defaultLanguage": default_language,
-        "listings": listings,
-    }))
+    Some(InAppProduct {
+        package_name: Some(package.into()),
+        sku: text(p, "productId"),
+        status: Some(
+            if option["state"] == "ACTIVE" {
+                ACTIVE
+            } else {
+                INACTIVE
+            }
+            .into(),
+        ),
+        purchase_type: Some(MANAGED_USER.into()),
+        default_price: default_price.or_else(|| Some(Price::new(0, "USD"))),
+        prices,
+        default_language,
+        listings,
+        ..InAppProduct::default()
+    })
 }
 
 /// The `OneTimeProduct` view of an `InAppProduct`, over `existing` (whose other purchase
 /// options it keeps).
-pub fn one_time_view(iap: &Value, package: &str, existing: Option<&Value>) -> Value {
-    let money = |v: &Value| -> Option<Value> {
-        let micros: i64 = v["priceMicros"].as_str()?.parse().ok()?;
-        let currency = v["currency"].as_str()?;
-        Some(crate::catalog::money_from_micros(micros, currency))
-    };
-    let configs: Vec<Value> = iap["prices"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(r, v)| {
-            Some(json!({ "regionCode": r, "price": money(v)?, "availability": "AVAILABLE" }))
+pub fn one_time_view(iap: &InAppProduct, package: &str, existing: Option<&Value>) -> Value {
+    let configs: Vec<Value> = iap
+        .prices
+        .iter()
+        .map(|(r, p)| {
+            let price = Money::from_micros(p.price_micros, &p.currency);
+            json!({ "regionCode": r, "price": price, "availability": "AVAILABLE" })
         })
         .collect();
-    let listings: Vec<Value> = iap["listings"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(lang, l)| json!({ "languageCode": lang, "title": l["title"], "description": l["description"].as_str().unwrap_or_default() }))
+    let listings: Vec<Value> = iap
+        .listings
+        .iter()
+        .map(|(lang, l)| json!({ "languageCode": lang, "title": l.title, "description": l.description.as_deref().unwrap_or_default() }))
         .collect();
     let mut options: Vec<Value> = existing
         .and_then(|e| e["purchaseOptions"].as_array())
@@ -101,7 +103,7 @@ pub fn one_time_view(iap: &Value, package: &str, existing: Option<&Value>) -> Va
     let id = legacy
         .map(|i| options[i]["purchaseOptionId"].clone())
         .unwrap_or_else(|| json!(LEGACY_OPTION));
-    let state = if iap["status"] == "active" {
+    let state = if iap.is_active() {
         "ACTIVE"
     } else if legacy.is_some_and(|i| options[i]["state"] != "DRAFT") {
         "INACTIVE"
@@ -120,7 +122,7 @@ pub fn one_time_view(iap: &Value, package: &str, existing: Option<&Value>) -> Va
     }
     json!({
         "packageName": package,
-        "productId": iap["sku"],
+        "productId": iap.sku,
         "listings": listings,
         "purchaseOptions": options,
         "regionsVersion": { "version": LATEST_REGIONS_VERSION },
@@ -141,8 +143,8 @@ pub fn store_one_time(m: &mut Model, id: String, p: Value) {
 }
 
 /// Stores an `InAppProduct` and its one-time product view (legacy subscriptions have none).
-pub fn store_legacy(m: &mut Model, sku: String, p: Value) {
-    if p["purchaseType"] != "subscription" {
+pub fn store_legacy(m: &mut Model, sku: String, p: InAppProduct) {
+    if !p.is_subscription() {
         let view = one_time_view(&p, &m.package_name, m.one_time_products.get(&sku));
         let active_legacy = view["purchaseOptions"]
             .as_array()

@@ -54,27 +54,17 @@ async fn sandbox_js() -> Response {
         .into_response()
 }
 
-fn listing(resource: &Value) -> (String, String) {
-    let listings = &resource["listings"];
-    let pick = |l: &Value| {
-        (
-            l["title"].as_str().unwrap_or_default().to_string(),
-            l["description"].as_str().unwrap_or_default().to_string(),
-        )
-    };
-    if let Some(arr) = listings.as_array() {
-        return arr
-            .iter()
-            .find(|l| l["languageCode"] == "en-US")
-            .or(arr.first())
-            .map(pick)
-            .unwrap_or_default();
-    }
-    let lang = resource["defaultLanguage"].as_str().unwrap_or("en-US");
+/// (title, description) of a `Subscription`'s listing: `en-US`, else the first.
+fn listing(subscription: &Value) -> (String, String) {
+    let listings = subscription["listings"].as_array().into_iter().flatten();
+    let mut listings = listings
+        .clone()
+        .filter(|l| l["languageCode"] == "en-US")
+        .chain(listings);
+    let text = |l: &Value, k: &str| l[k].as_str().unwrap_or_default().to_string();
     listings
-        .get(lang)
-        .or_else(|| listings.as_object().and_then(|o| o.values().next()))
-        .map(pick)
+        .next()
+        .map(|l| (text(l, "title"), text(l, "description")))
         .unwrap_or_default()
 }
 
@@ -82,16 +72,16 @@ fn listing(resource: &Value) -> (String, String) {
 pub fn item_details(m: &Model, id: &str) -> Option<Value> {
     if m.product_is_active(id) {
         let p = &m.in_app_products[id];
-        let (title, description) = listing(p);
-        let micros: i64 = p["defaultPrice"]["priceMicros"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let listing = p.listing(None).cloned().unwrap_or_default();
+        let price = p
+            .default_price
+            .clone()
+            .unwrap_or_else(|| play_model::Price::new(0, "USD"));
         return Some(json!({
             "itemId": id,
-            "title": title,
-            "description": description,
-            "price": { "currency": p["defaultPrice"]["currency"], "value": micros_to_decimal(micros) },
+            "title": listing.title.unwrap_or_default(),
+            "description": listing.description.unwrap_or_default(),
+            "price": { "currency": price.currency, "value": micros_to_decimal(price.price_micros) },
             "type": "product",
             "iconURLs": [],
         }));

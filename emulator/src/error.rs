@@ -2,6 +2,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use play_model::errors::{ErrorBody, ErrorItem, Status};
 use serde_json::json;
 
 /// An error answered on Google's side of the emulator, in Google's JSON error format.
@@ -182,14 +183,18 @@ impl GoogleError {
 
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
-        json!({
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "status": self.status,
-                "errors": [{ "domain": self.domain, "reason": self.reason, "message": self.message }],
-            }
-        })
+        let error = Status {
+            code: self.code,
+            message: self.message.clone(),
+            status: Some(self.status.into()),
+            errors: vec![ErrorItem {
+                domain: Some(self.domain.into()),
+                reason: Some(self.reason.into()),
+                message: Some(self.message.clone()),
+            }],
+            retry_after: None,
+        };
+        serde_json::to_value(ErrorBody { error }).expect("error bodies serialize")
     }
 }
 

@@ -22,7 +22,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::state::{Kind, Model};
@@ -152,16 +151,9 @@ impl Model {
                 let price = self
                     .in_app_products
                     .get(&p.product_id)
-                    .map(|r| r["defaultPrice"].clone())
-                    .unwrap_or(Value::Null);
-                (
-                    price["priceMicros"]
-                        .as_str()
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or(0),
-                    price["currency"].as_str().unwrap_or("USD").to_string(),
-                    None,
-                )
+                    .and_then(|r| r.default_price.clone())
+                    .unwrap_or_else(|| play_model::Price::new(0, "USD"));
+                (price.price_micros, price.currency, None)
             }
         };
         Some(Charge {
@@ -296,25 +288,21 @@ fn cents(micros: i64) -> i64 {
 
 /// A decimal amount (`1.99`, `-0.30`) from micros, to the cent.
 pub fn amount(micros: i64) -> String {
-    let c = cents(micros) / 10_000;
-    let sign = if c < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", c.abs() / 100, c.abs() % 100)
+    play_model::money::micros_to_places(cents(micros), 2)
 }
 
 pub(crate) fn title(m: &Model, c: &Charge) -> String {
-    let from = match c.kind {
-        Kind::Product => m.in_app_products.get(&c.product_id),
-        Kind::Subscription => m.subscriptions.get(&c.product_id),
+    let title = match c.kind {
+        Kind::Product => m
+            .in_app_products
+            .get(&c.product_id)
+            .and_then(|p| p.listing(None)?.title.clone()),
+        Kind::Subscription => m
+            .subscriptions
+            .get(&c.product_id)
+            .and_then(|s| s["listings"][0]["title"].as_str().map(String::from)),
     };
-    from.and_then(|r| {
-        r["listings"]
-            .as_object()
-            .and_then(|l| l.values().next())
-            .and_then(|l| l["title"].as_str())
-            .or_else(|| r["listings"][0]["title"].as_str())
-    })
-    .unwrap_or(&c.product_id)
-    .to_string()
+    title.unwrap_or_else(|| c.product_id.clone())
 }
 
 /// (item price, tax, Google fee) of `quantity` units, in micros.

@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use play_model::purchases::{ProductPurchaseState, PurchaseState, SubscriptionState};
 use play_model::rtdn::{
-    OneTimeNotificationType, RefundType, SubscriptionNotificationType, VoidedProductType,
+    self, DeveloperNotification, OneTimeNotificationType, OneTimeProductNotification, RefundType,
+    SubscriptionNotification, SubscriptionNotificationType, TestNotification, VoidedProductType,
+    VoidedPurchaseNotification,
 };
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -384,9 +386,9 @@ pub struct NewPurchase {
 
 /// An external transaction and its refunds.
 #[derive(Debug, Clone)]
-pub struct ExternalTransaction {
+pub struct StoredTransaction {
     /// The resource as answered (output fields kept current).
-    pub resource: Value,
+    pub resource: play_model::external_transactions::ExternalTransaction,
     /// Partial refund ids seen.
     pub refund_ids: BTreeSet<String>,
     /// Fully refunded.
@@ -407,7 +409,7 @@ pub struct Model {
     /// Voided purchases in voiding order.
     pub voided: Vec<Voided>,
     /// InAppProduct resources by sku.
-    pub in_app_products: BTreeMap<String, Value>,
+    pub in_app_products: BTreeMap<String, play_model::inappproducts::InAppProduct>,
     /// Subscription resources by product id.
     pub subscriptions: BTreeMap<String, Value>,
     /// Introductory offers by subscription product id (shown by the device sandbox).
@@ -430,7 +432,7 @@ pub struct Model {
     /// publishing API." (an app moved to the new one-time product model).
     pub inappproducts_migrated: bool,
     /// External transactions by id.
-    pub external_transactions: BTreeMap<String, ExternalTransaction>,
+    pub external_transactions: BTreeMap<String, StoredTransaction>,
     /// External transaction tokens handed out by the control API: token → whether it is a
     /// license tester's (test purchase).
     pub external_tokens: BTreeMap<String, bool>,
@@ -500,7 +502,7 @@ impl Model {
     fn load_catalog(&mut self, config: &Config) {
         for p in config.catalog.in_app_products(&config.package_name) {
             self.in_app_products
-                .insert(p["sku"].as_str().unwrap_or_default().to_string(), p);
+                .insert(p.sku.clone().unwrap_or_default(), p);
         }
         for spec in &config.catalog.subscriptions {
             if let Some(offer) = &spec.intro_offer {
@@ -640,34 +642,31 @@ impl Model {
         real_now_ms() + self.clock_offset_ms
     }
 
-    /// Records a notification (`data` without `version`/`packageName`/`eventTimeMillis`,
-    /// which are added) and hands it to the pusher.
-    pub fn notify(&mut self, at_ms: i64, body: Value) {
-        let mut data = json!({
-            "version": "1.0",
-            "packageName": self.package_name,
-            "eventTimeMillis": at_ms.to_string(),
-        });
-        if let (Some(d), Value::Object(b)) = (data.as_object_mut(), body) {
-            d.extend(b);
-        }
+    /// Records a notification at `at_ms` (`fill` sets what it carries) and hands it to the
+    /// pusher.
+    pub fn notify(&mut self, at_ms: i64, fill: impl FnOnce(&mut DeveloperNotification)) {
+        let mut n = DeveloperNotification::new(&self.package_name, at_ms);
+        fill(&mut n);
+        let data = serde_json::to_value(&n).expect("notifications serialize");
         let record = NotificationRecord::new(data, self.now_ms(), self.generation);
         self.outbox.send(&record);
         self.notifications.push(record);
     }
 
-    fn notify_subscription(
+    /// Sends a `subscriptionNotification`.
+    pub(crate) fn notify_subscription(
         &mut self,
         at: i64,
         token: &str,
         notification_type: SubscriptionNotificationType,
     ) {
-        self.notify(
-            at,
-            json!({ "subscriptionNotification": {
-                "version": "1.0", "notificationType": notification_type, "purchaseToken": token,
-            }}),
-        );
+        self.notify(at, |n| {
+            n.subscription_notification = Some(SubscriptionNotification {
+                version: Some(rtdn::VERSION.into()),
+                notification_type,
+                purchase_token: token.into(),
+            })
+        });
     }
 
     fn notify_one_time(
@@ -677,38 +676,41 @@ impl Model {
         sku: &str,
         notification_type: OneTimeNotificationType,
     ) {
-        self.notify(
-            at,
-            json!({ "oneTimeProductNotification": {
-                "version": "1.0", "notificationType": notification_type, "purchaseToken": token, "sku": sku,
-            }}),
-        );
+        self.notify(at, |n| {
+            n.one_time_product_notification = Some(OneTimeProductNotification {
+                version: Some(rtdn::VERSION.into()),
+                notification_type,
+                purchase_token: token.into(),
+                sku: sku.into(),
+            })
+        });
     }
 
     fn notify_voided(&mut self, at: i64, token: &str, order_id: &str, kind: Kind, partial: bool) {
-        self.notify(
-            at,
-            json!({ "voidedPurchaseNotification": {
-                "purchaseToken": token,
-                "orderId": order_id,
-                "productType": if kind == Kind::Subscription {
-                    VoidedProductType::Subscription
-                } else {
-                    VoidedProductType::OneTime
+        self.notify(at, |n| {
+            n.voided_purchase_notification = Some(VoidedPurchaseNotification {
+                purchase_token: token.into(),
+                order_id: Some(order_id.into()),
+                product_type: match kind {
+                    Kind::Subscription => VoidedProductType::Subscription,
+                    Kind::Product => VoidedProductType::OneTime,
                 },
-                "refundType": if partial {
-                    RefundType::QuantityBasedPartial
-                } else {
-                    RefundType::Full
+                refund_type: match partial {
+                    true => RefundType::QuantityBasedPartial,
+                    false => RefundType::Full,
                 },
-            }}),
-        );
+            })
+        });
     }
 
     /// Sends a `testNotification`.
     pub fn notify_test(&mut self) {
         let now = self.now_ms();
-        self.notify(now, json!({ "testNotification": { "version": "1.0" } }));
+        self.notify(now, |n| {
+            n.test_notification = Some(TestNotification {
+                version: Some(rtdn::VERSION.into()),
+            })
+        });
     }
 
     /// The plan of a subscription product: the given base plan, else the backwards-compatible
@@ -770,7 +772,7 @@ impl Model {
     pub fn product_is_active(&self, sku: &str) -> bool {
         self.in_app_products
             .get(sku)
-            .is_some_and(|p| p["status"] == "active" && p["purchaseType"] != "subscription")
+            .is_some_and(|p| p.is_active() && !p.is_subscription())
     }
 
     /// Creates a purchase; emits ONE_TIME_PRODUCT_PURCHASED / SUBSCRIPTION_PURCHASED when it

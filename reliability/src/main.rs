@@ -9,6 +9,7 @@ mod malformed;
 mod procs;
 mod report;
 mod secrets;
+mod webhooks;
 mod world;
 
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ struct Cli {
     #[arg(long, default_value = "target/debug")]
     bin_dir: PathBuf,
     /// Run only the scenarios whose name starts with one of these (secrets, replay, rtdn,
-    /// crash-sqlite, crash-postgres, faults, malformed).
+    /// crash-sqlite, crash-postgres, faults, malformed, webhooks).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Seed of the fuzzer (a failing run prints its seed; give it again to replay it).
@@ -140,6 +141,7 @@ async fn main() -> ExitCode {
         "crash-postgres",
         "faults",
         "malformed",
+        "webhooks",
     ];
     for name in scenarios {
         if !wanted(name) {
@@ -155,6 +157,7 @@ async fn main() -> ExitCode {
             "rtdn" => abuse::rtdn(&env, sizes.rtdn_burst, !cli.short).await,
             "faults" => faults::run(&env, sizes.faults).await,
             "malformed" => malformed::run(&env, sizes.malformed, cli.seed).await,
+            "webhooks" => webhooks::run(&env).await,
             "crash-sqlite" => crash::run(&env, world::Database::Sqlite, 1, sizes.crash).await,
             _ if env.postgres.is_none() => Ok(vec![Row::new(
                 "crash loop: PostgreSQL",

@@ -118,6 +118,8 @@ pub struct ServerSettings {
     pub cors_origins: Vec<String>,
     /// `worker.lease_secs`.
     pub lease_secs: u64,
+    /// More of the configuration file (TOML tables, e.g. `[webhooks…]`).
+    pub extra_config: String,
 }
 
 /// One `pwa-billing serve` on a fixed port, which can be killed and started again on the
@@ -193,12 +195,13 @@ jwks_url = "{emulator_url}/emulator/v1/oidc/certs"
 
 [voided]
 enabled = false
-"#,
+{extra}"#,
             key = key.display(),
             catalog = catalog_file(dir)?.display(),
             db = settings.database_url,
             origins = origins.join(", "),
             lease = settings.lease_secs,
+            extra = settings.extra_config,
         );
         std::fs::write(&config, text)?;
         Ok(Self {

@@ -64,6 +64,17 @@ impl World {
         replicas: usize,
         cors_origins: &[&str],
     ) -> anyhow::Result<Self> {
+        Self::start_configured(env, db, replicas, cors_origins, String::new()).await
+    }
+
+    /// [`World::start`] with `extra_config` added to each server's configuration file.
+    pub async fn start_configured(
+        env: &Env,
+        db: Database,
+        replicas: usize,
+        cors_origins: &[&str],
+        extra_config: String,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("pwa-billing-reliability-")
             .tempdir()?;
@@ -99,6 +110,7 @@ impl World {
             database_url,
             cors_origins: cors_origins.iter().map(|o| o.to_string()).collect(),
             lease_secs: 2,
+            extra_config,
         };
         let mut servers = Vec::new();
         for (i, port) in ports.iter().enumerate() {

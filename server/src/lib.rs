@@ -32,6 +32,7 @@ pub mod token_cache;
 pub mod verify;
 pub mod voided;
 pub mod watchdog;
+pub mod webhooks;
 pub mod worker;
 
 pub use server::{app, RunningServer};

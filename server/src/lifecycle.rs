@@ -503,7 +503,7 @@ impl Lifecycle {
             }
             Some(_) => Change::Changed,
         };
-        let mut tx = self.db.writer().begin().await.map_err(from_db)?;
+        let mut tx = self.db.begin_write().await.map_err(from_db)?;
         let written = match &existing {
             None => purchases::insert(&mut tx, &row).await,
             Some(_) => purchases::update_observed(&mut tx, &row).await,
@@ -535,6 +535,7 @@ impl Lifecycle {
                 .map_err(from_db)?;
         }
         tx.commit().await.map_err(from_db)?;
+        crate::db::events::committed();
         if enqueued {
             self.wake.notify_one();
         }

@@ -66,6 +66,9 @@ enum Command {
     /// Catalog as code: validate, pull, plan (diff) and apply the app's one-time products
     /// and subscriptions from a catalog file.
     Catalog(CatalogArgs),
+    /// Webhooks to the app's backend: list deliveries, replay events, send a test event.
+    #[command(subcommand)]
+    Webhooks(pwa_billing_server::webhooks::cli::WebhooksCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,6 +243,7 @@ async fn run(command: Command, sources: &Sources) -> Result<u8, Failure> {
                 if confirm {
                     reports::reconcile::confirm(&state.play, &mut report).await;
                 }
+                pwa_billing_server::db::events::discrepancies(&state.db, &report).await?;
                 Ok(report)
             })
             .await?;
@@ -301,6 +305,13 @@ async fn run(command: Command, sources: &Sources) -> Result<u8, Failure> {
         }
         Command::Catalog(args) => {
             return Ok(pwa_billing_server::catalog::main(args, &sources.extract()?).await?);
+        }
+        Command::Webhooks(command) => {
+            let text = with_state(sources, async |state| {
+                pwa_billing_server::webhooks::cli::run(state, command).await
+            })
+            .await?;
+            print!("{text}");
         }
     }
     Ok(0)

@@ -73,6 +73,7 @@ struct Inner {
     external_unreported: Gauge,
     external_oldest_unreported: Gauge<f64, AtomicU64>,
     external_deadline_level: Gauge,
+    webhooks: crate::webhooks::metrics::WebhookMetrics,
 }
 
 impl Default for Metrics {
@@ -183,6 +184,7 @@ impl Metrics {
             "0: nothing waits long; 1: a payment waits past external_transactions.warn_after_secs; 2: alert, one is within 2 h of the 24 h deadline or past it",
             external_deadline_level.clone(),
         );
+        let webhooks = crate::webhooks::metrics::WebhookMetrics::register(&mut registry);
         Self(Arc::new(Inner {
             registry,
             requests,
@@ -201,7 +203,13 @@ impl Metrics {
             external_unreported,
             external_oldest_unreported,
             external_deadline_level,
+            webhooks,
         }))
+    }
+
+    /// The webhooks' metrics.
+    pub fn webhooks(&self) -> &crate::webhooks::metrics::WebhookMetrics {
+        &self.0.webhooks
     }
 
     /// Counts one HTTP request.

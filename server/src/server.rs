@@ -55,6 +55,8 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .merge(routes::reports::router())
         .merge(routes::external_transactions::router())
         .merge(crate::console::router(state.config.console.enabled))
+        .merge(routes::accounts::router())
+        .merge(routes::events::router())
         .split_for_parts();
     let limits = &state.config.limits;
     let router = router.layer(Extension(Arc::new(doc)));
@@ -181,6 +183,7 @@ impl RunningServer {
                 et.warn_after,
                 rx.clone(),
             )));
+            background.push(tokio::spawn(state.webhooks.clone().run(rx.clone())));
         }
         if state.config.voided.enabled {
             background.push(tokio::spawn(state.voided_poller().run(rx.clone())));

@@ -71,6 +71,8 @@ pub struct Shared {
     pub sandbox: Option<Arc<SandboxInfo>>,
     /// The random source of backoff jitter.
     pub jitter: Jitter,
+    /// Webhooks to the app's backend.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 impl AppState {
@@ -135,7 +137,15 @@ impl AppState {
         if config.rtdn.audience.is_none() || config.rtdn.service_account_email.is_none() {
             tracing::info!("RTDN not configured (rtdn.audience, rtdn.service_account_email): POST /v1/rtdn refuses every push");
         }
+        let webhooks = crate::webhooks::Webhooks::new(
+            &config.webhooks,
+            db.clone(),
+            metrics.clone(),
+            jitter.clone(),
+            crate::webhooks::Clock::default(),
+        );
         Ok(Self(Arc::new(Shared {
+            webhooks,
             rtdn_auth: Arc::new(PushAuthenticator::new(&config.rtdn, http.clone())),
             lifecycle,
             auth: Arc::new(Authenticator::new(&config.auth.method()?, http)),

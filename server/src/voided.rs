@@ -162,7 +162,7 @@ impl VoidedPoller {
             .await
             .map_err(|e| crate::worker::JobError::Transient(format!("database: {e}")))?;
         let partial = match (&row, v.voided_quantity) {
-            (Some(row), Some(q)) => q < row.quantity,
+            (Some(row), Some(q)) => i64::from(q) < row.quantity,
             _ => false,
         };
         self.lifecycle.void(&v.purchase_token, partial).await

@@ -8,9 +8,14 @@ pub const SUBSCRIPTION_ID_MAX: usize = 40;
 pub const OPTION_ID_MAX: usize = 63;
 /// Longest external transaction (or refund) id.
 pub const EXTERNAL_TRANSACTION_ID_MAX: usize = 63;
-/// The purchase option id that a legacy `InAppProduct`'s price has in the one-time product
-/// model (its legacy-compatible buy option), here and in the emulator alike.
-pub const LEGACY_OPTION: &str = "legacy";
+/// The purchase option id Play gives the legacy-compatible buy option of an `InAppProduct`
+/// migrated to the one-time product model: `legacy-base`, as the Play Billing Library's
+/// `ProductDetails` of a migrated product shows (`"purchaseOptionId": "legacy-base"`) and as
+/// Play's own refusal of a patch that leaves it out reads ("Product must list all of its
+/// existing purchase options. Missing: legacy-base"). The emulator's one-time product
+/// view, `productsv2` and `orders` answer it, and `catalog pull` names the price of a
+/// product read through `inappproducts` after it.
+pub const LEGACY_OPTION: &str = "legacy-base";
 
 fn starts_lower_or_digit(id: &str) -> bool {
     id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())

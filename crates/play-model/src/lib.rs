@@ -8,12 +8,74 @@
 
 #![deny(missing_docs)]
 
+/// One of Google's enum types: each variant with its wire string, plus `Unknown` for a
+/// value this model does not know. Generates `as_str`, `Serialize` and `Deserialize`.
+macro_rules! google_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this model does not know (read only).
+            Unknown,
+        }
+
+        impl $name {
+            /// Google's wire string (`None` for [`Self::Unknown`]).
+            pub fn as_str(self) -> Option<&'static str> {
+                match self {
+                    $( Self::$variant => Some($wire), )+
+                    Self::Unknown => None,
+                }
+            }
+
+            /// The variant of a wire string ([`Self::Unknown`] for any other).
+            pub fn from_wire(s: &str) -> Self {
+                match s {
+                    $( $wire => Self::$variant, )+
+                    _ => Self::Unknown,
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self.as_str() {
+                    Some(wire) => s.serialize_str(wire),
+                    None => Err(serde::ser::Error::custom(concat!(
+                        "an unknown ",
+                        stringify!($name),
+                        " cannot be written"
+                    ))),
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                Ok(Self::from_wire(&s))
+            }
+        }
+    };
+}
+
 pub mod catalog_file;
+pub mod errors;
+pub mod external_transactions;
 pub mod ids;
+pub mod inappproducts;
 pub mod methods;
 pub mod money;
+pub mod orders;
+pub mod paging;
+pub mod pricing;
 pub mod purchases;
 pub mod rtdn;
+pub mod voided;
 
 pub use catalog_file::CatalogFile;
 pub use methods::Method;

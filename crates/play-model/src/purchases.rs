@@ -14,61 +14,6 @@ use time::OffsetDateTime;
 
 use crate::money::Money;
 
-/// One of Google's enum types: each variant with its wire string, plus `Unknown` for a
-/// value this model does not know. Generates `as_str`, `Serialize` and `Deserialize`.
-macro_rules! google_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+ }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-            /// A value this model does not know (read only).
-            Unknown,
-        }
-
-        impl $name {
-            /// Google's wire string (`None` for [`Self::Unknown`]).
-            pub fn as_str(self) -> Option<&'static str> {
-                match self {
-                    $( Self::$variant => Some($wire), )+
-                    Self::Unknown => None,
-                }
-            }
-
-            /// The variant of a wire string ([`Self::Unknown`] for any other).
-            pub fn from_wire(s: &str) -> Self {
-                match s {
-                    $( $wire => Self::$variant, )+
-                    _ => Self::Unknown,
-                }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                match self.as_str() {
-                    Some(wire) => s.serialize_str(wire),
-                    None => Err(serde::ser::Error::custom(concat!(
-                        "an unknown ",
-                        stringify!($name),
-                        " cannot be written"
-                    ))),
-                }
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                Ok(Self::from_wire(&s))
-            }
-        }
-    };
-}
-
 google_enum! {
     /// `SubscriptionPurchaseV2.subscriptionState`.
     #[derive(Default)]
@@ -381,7 +326,29 @@ pub struct SubscriptionPurchaseV2 {
     pub line_items: Vec<SubscriptionLineItem>,
 }
 
-/// An empty message (`{}`): present or absent is all it says.
+/// `purchases.subscriptionsv2.defer`'s answer.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeferSubscriptionPurchaseResponse {
+    /// The new expiry time of each item.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub item_expiry_time_details: Vec<ItemExpiryTimeDetails>,
+}
+
+/// One item of a [`DeferSubscriptionPurchaseResponse`].
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ItemExpiryTimeDetails {
+    /// The subscription.
+    pub product_id: Option<String>,
+    /// Its new expiry time.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expiry_time: Option<OffsetDateTime>,
+}
+
+/// An empty message (`{}`): present or absent is all it says; also the answer of
+/// `subscriptionsv2.cancel` and `subscriptionsv2.revoke`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Empty {}
 

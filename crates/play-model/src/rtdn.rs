@@ -1,8 +1,10 @@
-//! The integer codes of real-time developer notifications as named enums. Each keeps a code
-//! it does not know (`Unknown(n)`) instead of failing, so that a type Google adds later is
-//! still read, stored and passed on.
+//! Real-time developer notifications: the `DeveloperNotification` Play publishes (written by
+//! the emulator, read by the server) and its integer codes as named enums. Each enum keeps a
+//! code it does not know (`Unknown(n)`) instead of failing, so that a type Google adds later
+//! is still read, stored and passed on.
 
 use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, DisplayFromStr, PickFirst};
 
 macro_rules! codes {
     ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $code:literal, )* }) => {
@@ -115,6 +117,163 @@ codes! {
     }
 }
 
+/// The `DeveloperNotification` Play publishes.
+#[serde_as]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeveloperNotification {
+    /// `1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The app.
+    pub package_name: String,
+    /// When it happened (int64 as a string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde_as(as = "Option<PickFirst<(DisplayFromStr, _)>>")]
+    pub event_time_millis: Option<i64>,
+    /// A subscription changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_notification: Option<SubscriptionNotification>,
+    /// A one-time purchase changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_time_product_notification: Option<OneTimeProductNotification>,
+    /// A purchase was voided (refund, chargeback, revocation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided_purchase_notification: Option<VoidedPurchaseNotification>,
+    /// A test from the Play Console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_notification: Option<TestNotification>,
+}
+
+impl DeveloperNotification {
+    /// A notification of `package` at `at_ms` (version `1.0`), carrying nothing yet.
+    pub fn new(package: &str, at_ms: i64) -> Self {
+        DeveloperNotification {
+            version: Some(VERSION.into()),
+            package_name: package.into(),
+            event_time_millis: Some(at_ms),
+            subscription_notification: None,
+            one_time_product_notification: None,
+            voided_purchase_notification: None,
+            test_notification: None,
+        }
+    }
+}
+
+/// The `version` Play writes in a notification.
+pub const VERSION: &str = "1.0";
+
+/// `testNotification`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestNotification {
+    /// `1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// `subscriptionNotification`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionNotification {
+    /// `1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// 1 RECOVERED … 22 PRICE_STEP_UP_CONSENT_UPDATED (unknown codes kept).
+    pub notification_type: SubscriptionNotificationType,
+    /// The token.
+    pub purchase_token: String,
+}
+
+/// `oneTimeProductNotification`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OneTimeProductNotification {
+    /// `1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// 1 purchased, 2 canceled (a pending purchase).
+    pub notification_type: OneTimeNotificationType,
+    /// The token.
+    pub purchase_token: String,
+    /// The product id.
+    pub sku: String,
+}
+
+/// `voidedPurchaseNotification`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoidedPurchaseNotification {
+    /// The token.
+    pub purchase_token: String,
+    /// The voided order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// 1 subscription, 2 one-time.
+    #[serde(default = "unknown_product_type")]
+    pub product_type: VoidedProductType,
+    /// 1 full, 2 quantity-based partial.
+    #[serde(default = "unknown_refund_type")]
+    pub refund_type: RefundType,
+}
+
+fn unknown_product_type() -> VoidedProductType {
+    VoidedProductType::Unknown(0)
+}
+
+fn unknown_refund_type() -> RefundType {
+    RefundType::Unknown(0)
+}
+
+/// What a notification is about, for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// `subscriptionNotification`.
+    Subscription,
+    /// `oneTimeProductNotification`.
+    OneTimeProduct,
+    /// `voidedPurchaseNotification`.
+    Voided,
+    /// `testNotification`.
+    Test,
+}
+
+impl NotificationKind {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subscription => "subscription",
+            Self::OneTimeProduct => "one_time_product",
+            Self::Voided => "voided",
+            Self::Test => "test",
+        }
+    }
+}
+
+impl DeveloperNotification {
+    /// Which one of the four notifications this is (exactly one must be present).
+    pub fn kind(&self) -> Result<NotificationKind, String> {
+        let present = [
+            self.subscription_notification
+                .as_ref()
+                .map(|_| NotificationKind::Subscription),
+            self.one_time_product_notification
+                .as_ref()
+                .map(|_| NotificationKind::OneTimeProduct),
+            self.voided_purchase_notification
+                .as_ref()
+                .map(|_| NotificationKind::Voided),
+            self.test_notification
+                .as_ref()
+                .map(|_| NotificationKind::Test),
+        ];
+        let mut kinds = present.into_iter().flatten();
+        match (kinds.next(), kinds.next()) {
+            (Some(kind), None) => Ok(kind),
+            _ => Err("a DeveloperNotification carries exactly one notification".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +305,30 @@ mod tests {
         assert_eq!(VoidedProductType::OneTime.code(), 2);
         assert_eq!(RefundType::from(2), RefundType::QuantityBasedPartial);
         assert_eq!(RefundType::from(0), RefundType::Unknown(0));
+    }
+
+    #[test]
+    fn a_notification_writes_as_play_publishes_it() {
+        let mut n = DeveloperNotification::new("com.example", 1_700_000_000_000);
+        n.subscription_notification = Some(SubscriptionNotification {
+            version: Some(VERSION.into()),
+            notification_type: SubscriptionNotificationType::Deferred,
+            purchase_token: "t".into(),
+        });
+        let json = serde_json::to_value(&n).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "version": "1.0", "packageName": "com.example",
+                "eventTimeMillis": "1700000000000",
+                "subscriptionNotification": { "version": "1.0", "notificationType": 9, "purchaseToken": "t" } })
+        );
+        let back: DeveloperNotification = serde_json::from_value(json).unwrap();
+        assert_eq!(back.kind(), Ok(NotificationKind::Subscription));
+        let lenient: DeveloperNotification = serde_json::from_str(
+            r#"{"packageName":"p","eventTimeMillis":5,"testNotification":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(lenient.event_time_millis, Some(5));
+        assert_eq!(lenient.kind(), Ok(NotificationKind::Test));
     }
 }

@@ -17,14 +17,31 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use play_model::external_transactions::{
+    ExternalTransaction, RefundExternalTransactionRequest, SubscriptionType, TransactionState,
+};
+use play_model::purchases::Empty;
+use play_model::Price;
+
 use super::inappproducts::check_price;
-use super::{Call, Reply};
+use super::{parse_body, Call, Reply};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::control::parse;
 use crate::error::ApiError;
 use crate::error::GoogleError;
-use crate::state::{ExternalTransaction, Model};
+use crate::state::{Model, StoredTransaction};
 use crate::SharedState;
+
+/// A `Price` of a request, checked.
+fn checked(price: Option<&Price>, field: &str) -> Result<Price, GoogleError> {
+    let p = price.ok_or_else(|| GoogleError::required(field))?;
+    check_price(p, field)?;
+    Ok(p.clone())
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().filter(|s| !s.is_empty())
+}
 
 /// `externaltransactions.createexternaltransaction`.
 pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
@@ -42,94 +59,68 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             "External transaction {id} already exists."
         )));
     }
-    let b = &call.body;
-    let pre = check_price(
-        b.get("originalPreTaxAmount")
-            .ok_or_else(|| GoogleError::required("originalPreTaxAmount"))?,
-        "originalPreTaxAmount",
-    )?;
-    let tax = check_price(
-        b.get("originalTaxAmount")
-            .ok_or_else(|| GoogleError::required("originalTaxAmount"))?,
-        "originalTaxAmount",
-    )?;
-    let currency = b["originalPreTaxAmount"]["currency"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    if b["originalTaxAmount"]["currency"] != currency.as_str() {
+    let mut t: ExternalTransaction = parse_body(&call.body)?;
+    let pre = checked(t.original_pre_tax_amount.as_ref(), "originalPreTaxAmount")?;
+    let tax = checked(t.original_tax_amount.as_ref(), "originalTaxAmount")?;
+    if tax.currency != pre.currency {
         return Err(GoogleError::invalid(
             "originalPreTaxAmount and originalTaxAmount must have the same currency.",
         ));
     }
-    let time = b["transactionTime"]
-        .as_str()
+    let time = t
+        .transaction_time
+        .as_deref()
         .ok_or_else(|| GoogleError::required("transactionTime"))?;
     parse_rfc3339(time)
         .ok_or_else(|| GoogleError::invalid("transactionTime must be an RFC 3339 timestamp."))?;
-    if b["userTaxAddress"]["regionCode"]
-        .as_str()
-        .is_none_or(str::is_empty)
-    {
-        return Err(GoogleError::required("userTaxAddress.regionCode"));
-    }
-    if b["userTaxAddress"]["regionCode"] == "IN"
-        && b["userTaxAddress"]["administrativeArea"]
-            .as_str()
-            .is_none_or(str::is_empty)
-    {
+    let address = t.user_tax_address.clone().unwrap_or_default();
+    let region = non_empty(&address.region_code)
+        .ok_or_else(|| GoogleError::required("userTaxAddress.regionCode"))?;
+    if region == "IN" && non_empty(&address.administrative_area).is_none() {
         return Err(GoogleError::invalid(
             "userTaxAddress.administrativeArea is required for transactions in India.",
         ));
     }
-    let offer = b.get("externalOfferDetails").filter(|v| v.is_object());
-    if offer.is_some()
-        && b.get("externalContentLinkDetails")
+    let offer = t
+        .external_offer_details
+        .as_ref()
+        .is_some_and(Value::is_object);
+    if offer
+        && t.external_content_link_details
+            .as_ref()
             .is_some_and(Value::is_object)
     {
         return Err(GoogleError::invalid(
             "Only one of externalOfferDetails or externalContentLinkDetails may be set.",
         ));
     }
-    if offer.is_some()
-        && b.get("transactionProgramCode")
-            .is_some_and(|v| !v.is_null())
-    {
+    if offer && t.transaction_program_code.is_some() {
         return Err(GoogleError::invalid(
             "transactionProgramCode can not be used for external offers transactions.",
         ));
     }
-    let one = b.get("oneTimeTransaction").filter(|v| v.is_object());
-    let rec = b.get("recurringTransaction").filter(|v| v.is_object());
-    match (one, rec) {
+    let token = match (&t.one_time_transaction, &t.recurring_transaction) {
         (Some(o), None) => {
-            if o["externalTransactionToken"]
-                .as_str()
-                .is_none_or(str::is_empty)
-            {
-                return Err(GoogleError::required(
-                    "oneTimeTransaction.externalTransactionToken",
-                ));
-            }
+            Some(non_empty(&o.external_transaction_token).ok_or_else(|| {
+                GoogleError::required("oneTimeTransaction.externalTransactionToken")
+            })?)
         }
         (None, Some(r)) => {
-            match r["externalSubscription"]["subscriptionType"].as_str() {
-                Some("RECURRING" | "PREPAID") => {}
+            match r
+                .external_subscription
+                .as_ref()
+                .and_then(|s| s.subscription_type)
+            {
+                Some(SubscriptionType::Recurring | SubscriptionType::Prepaid) => {}
                 _ => {
                     return Err(GoogleError::required(
                         "recurringTransaction.externalSubscription.subscriptionType",
                     ))
                 }
             }
-            let token = r["externalTransactionToken"]
-                .as_str()
-                .filter(|s| !s.is_empty());
-            let initial = r["initialExternalTransactionId"]
-                .as_str()
-                .filter(|s| !s.is_empty());
-            let migrated = r["migratedTransactionProgram"]
-                .as_str()
-                .filter(|s| !s.is_empty());
+            let token = non_empty(&r.external_transaction_token);
+            let initial = non_empty(&r.initial_external_transaction_id);
+            let migrated = non_empty(&r.migrated_transaction_program);
             if token.is_some() as u8 + initial.is_some() as u8 + migrated.is_some() as u8 != 1 {
                 return Err(GoogleError::invalid(
                     "recurringTransaction needs exactly one of externalTransactionToken, initialExternalTransactionId or migratedTransactionProgram.",
@@ -139,66 +130,63 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
                 let known = m
                     .external_transactions
                     .get(initial)
-                    .is_some_and(|t| t.resource.get("recurringTransaction").is_some());
+                    .is_some_and(|t| t.resource.recurring_transaction.is_some());
                 if !known {
                     return Err(GoogleError::invalid(format!("initialExternalTransactionId {initial} is not a known recurring transaction.")));
                 }
             }
+            token
         }
         _ => {
             return Err(GoogleError::invalid(
                 "Exactly one of oneTimeTransaction or recurringTransaction must be set.",
             ))
         }
-    }
-    let token = one
-        .or(rec)
-        .and_then(|t| t["externalTransactionToken"].as_str())
-        .filter(|t| !t.is_empty());
-    let used = token.is_some_and(|t| {
-        m.external_transactions.values().any(|x| {
-            x.resource["oneTimeTransaction"]["externalTransactionToken"] == t
-                || x.resource["recurringTransaction"]["externalTransactionToken"] == t
-        })
+    };
+    let used = token.is_some_and(|token| {
+        m.external_transactions
+            .values()
+            .any(|x| token_of(&x.resource) == Some(token))
     });
     if used {
         return Err(GoogleError::invalid(
             "externalTransactionToken was already used for another transaction.",
         ));
     }
-    let test = token.is_some_and(|t| m.external_tokens.get(t) == Some(&true));
-    let mut resource = b.clone();
-    let now = m.now_ms();
-    if let Some(o) = resource.as_object_mut() {
-        o.insert("packageName".into(), json!(m.package_name));
-        o.insert("externalTransactionId".into(), json!(id));
-        o.insert("createTime".into(), json!(rfc3339(now)));
-        o.insert(
-            "currentPreTaxAmount".into(),
-            play_model::Price::new(pre, &currency).to_value(),
-        );
-        o.insert(
-            "currentTaxAmount".into(),
-            play_model::Price::new(tax, &currency).to_value(),
-        );
-        o.insert("transactionState".into(), json!("TRANSACTION_REPORTED"));
-        o.remove("testPurchase");
-        if test {
-            o.insert("testPurchase".into(), json!({}));
-        }
-    }
+    let test = token.is_some_and(|token| m.external_tokens.get(token) == Some(&true));
+    t.package_name = Some(m.package_name.clone());
+    t.external_transaction_id = Some(id.clone());
+    t.create_time = Some(rfc3339(m.now_ms()));
+    t.current_pre_tax_amount = Some(pre);
+    t.current_tax_amount = Some(tax);
+    t.transaction_state = Some(TransactionState::Reported);
+    t.test_purchase = test.then_some(Empty {});
+    let reply = Reply::resource(&t);
     m.external_transactions.insert(
         id,
-        ExternalTransaction {
-            resource: resource.clone(),
+        StoredTransaction {
+            resource: t,
             refund_ids: Default::default(),
             fully_refunded: false,
         },
     );
-    Ok(Reply::Json(resource))
+    Ok(reply)
 }
 
-fn find<'m>(call: &Call, m: &'m mut Model) -> Result<&'m mut ExternalTransaction, GoogleError> {
+/// The `externalTransactionToken` a transaction was reported with.
+fn token_of(t: &ExternalTransaction) -> Option<&str> {
+    let one = t
+        .one_time_transaction
+        .as_ref()
+        .map(|o| &o.external_transaction_token);
+    let rec = t
+        .recurring_transaction
+        .as_ref()
+        .map(|r| &r.external_transaction_token);
+    one.or(rec).and_then(non_empty)
+}
+
+fn find<'m>(call: &Call, m: &'m mut Model) -> Result<&'m mut StoredTransaction, GoogleError> {
     let id = call.param("externalTransactionsId");
     m.external_transactions
         .get_mut(id)
@@ -207,73 +195,60 @@ fn find<'m>(call: &Call, m: &'m mut Model) -> Result<&'m mut ExternalTransaction
 
 /// `externaltransactions.getexternaltransaction`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    Ok(Reply::Json(find(call, m)?.resource.clone()))
+    Ok(Reply::resource(&find(call, m)?.resource))
 }
 
 /// `externaltransactions.refundexternaltransaction`.
 pub fn refund(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let b = call.body.clone();
-    let time = b["refundTime"]
-        .as_str()
+    let b: RefundExternalTransactionRequest = parse_body(&call.body)?;
+    let time = b
+        .refund_time
+        .as_deref()
         .ok_or_else(|| GoogleError::required("refundTime"))?;
     parse_rfc3339(time)
         .ok_or_else(|| GoogleError::invalid("refundTime must be an RFC 3339 timestamp."))?;
-    let full = b.get("fullRefund").filter(|v| v.is_object());
-    let partial = b.get("partialRefund").filter(|v| v.is_object());
     let t = find(call, m)?;
-    if t.fully_refunded || t.resource["transactionState"] == "TRANSACTION_CANCELED" {
+    let r = &mut t.resource;
+    if t.fully_refunded || r.transaction_state == Some(TransactionState::Canceled) {
         return Err(GoogleError::failed_precondition(
             "The transaction was already fully refunded.",
         ));
     }
-    let currency = t.resource["originalPreTaxAmount"]["currency"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let original_pre: i64 = t.resource["originalPreTaxAmount"]["priceMicros"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let original_tax: i64 = t.resource["originalTaxAmount"]["priceMicros"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let current_pre: i64 = t.resource["currentPreTaxAmount"]["priceMicros"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let remaining = match (full, partial) {
-        (Some(_), None) => {
-            t.fully_refunded = true;
-            0
-        }
+    let micros = |p: &Option<Price>| p.as_ref().map_or(0, |p| p.price_micros);
+    let currency = r
+        .original_pre_tax_amount
+        .as_ref()
+        .map(|p| p.currency.clone())
+        .unwrap_or_default();
+    let original_pre = micros(&r.original_pre_tax_amount);
+    let original_tax = micros(&r.original_tax_amount);
+    let current_pre = micros(&r.current_pre_tax_amount);
+    let remaining = match (b.full_refund, b.partial_refund) {
+        (Some(_), None) => 0,
         (None, Some(p)) => {
-            let refund_id = p["refundId"]
-                .as_str()
-                .filter(|s| !s.is_empty())
+            let refund_id = non_empty(&p.refund_id)
                 .ok_or_else(|| GoogleError::required("partialRefund.refundId"))?;
             if t.refund_ids.contains(refund_id) {
                 return Err(GoogleError::already_exists(format!(
                     "Refund {refund_id} already exists."
                 )));
             }
-            let amount = check_price(
-                p.get("refundPreTaxAmount")
-                    .ok_or_else(|| GoogleError::required("partialRefund.refundPreTaxAmount"))?,
+            let amount = checked(
+                p.refund_pre_tax_amount.as_ref(),
                 "partialRefund.refundPreTaxAmount",
             )?;
-            if p["refundPreTaxAmount"]["currency"] != currency.as_str() {
+            if amount.currency != currency {
                 return Err(GoogleError::invalid(
                     "The refund currency must be the transaction's currency.",
                 ));
             }
-            if amount == 0 || amount > current_pre {
+            if amount.price_micros == 0 || amount.price_micros > current_pre {
                 return Err(GoogleError::invalid(
                     "The refund must be more than zero and at most the amount not yet refunded.",
                 ));
             }
             t.refund_ids.insert(refund_id.to_string());
-            current_pre - amount
+            current_pre - amount.price_micros
         }
         _ => {
             return Err(GoogleError::invalid(
@@ -286,13 +261,13 @@ pub fn refund(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     } else {
         (original_tax as i128 * remaining as i128 / original_pre as i128) as i64
     };
-    t.resource["currentPreTaxAmount"] = play_model::Price::new(remaining, &currency).to_value();
-    t.resource["currentTaxAmount"] = play_model::Price::new(remaining_tax, &currency).to_value();
+    r.current_pre_tax_amount = Some(Price::new(remaining, &currency));
+    r.current_tax_amount = Some(Price::new(remaining_tax, &currency));
     if remaining == 0 {
         t.fully_refunded = true;
-        t.resource["transactionState"] = json!("TRANSACTION_CANCELED");
+        r.transaction_state = Some(TransactionState::Canceled);
     }
-    Ok(Reply::Json(t.resource.clone()))
+    Ok(Reply::resource(r))
 }
 
 #[derive(Deserialize, Default)]
@@ -325,20 +300,20 @@ pub async fn report_delays(State(s): State<SharedState>) -> Json<Value> {
         .iter()
         .map(|(id, t)| {
             let r = &t.resource;
-            let at = |k: &str| r[k].as_str().and_then(parse_rfc3339);
-            let delay = match (at("createTime"), at("transactionTime")) {
+            let at = |v: &Option<String>| v.as_deref().and_then(parse_rfc3339);
+            let delay = match (at(&r.create_time), at(&r.transaction_time)) {
                 (Some(c), Some(t)) => json!((c - t).to_string()),
                 _ => Value::Null,
             };
             json!({
                 "externalTransactionId": id,
-                "transactionTime": r["transactionTime"],
-                "createTime": r["createTime"],
+                "transactionTime": r.transaction_time,
+                "createTime": r.create_time,
                 "reportDelayMillis": delay,
-                "transactionState": r["transactionState"],
-                "currentPreTaxAmount": r["currentPreTaxAmount"],
+                "transactionState": r.transaction_state,
+                "currentPreTaxAmount": r.current_pre_tax_amount,
                 "partialRefunds": t.refund_ids.len(),
-                "testPurchase": r.get("testPurchase").is_some(),
+                "testPurchase": r.test_purchase.is_some(),
             })
         })
         .collect();

@@ -4,7 +4,14 @@
 //! `monetization.subscriptions`): `purchaseType: subscription` is refused.
 
 use base64::Engine;
-use serde_json::{json, Value};
+use play_model::inappproducts::{
+    InAppProduct, InappproductsBatchGetResponse, InappproductsBatchUpdateResponse,
+    InappproductsListResponse, ACTIVE, INACTIVE, LIST_KIND, MANAGED_USER, SUBSCRIPTION,
+};
+use play_model::paging::{PageInfo, TokenPagination};
+use play_model::Price;
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Call, Reply};
 use crate::catalog_views::{remove, store_legacy};
@@ -56,61 +63,46 @@ pub(crate) fn check_identity(
     Ok(())
 }
 
-pub(crate) fn check_price(v: &Value, field: &str) -> Result<i64, GoogleError> {
-    let micros = v["priceMicros"]
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok())
-        .filter(|m| *m >= 0)
-        .ok_or_else(|| {
-            GoogleError::invalid(format!(
-                "{field}.priceMicros must be a non-negative int64 string."
-            ))
-        })?;
-    let currency = v["currency"].as_str().unwrap_or_default();
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+/// A `Price` of a request: non-negative micros and an ISO 4217 code.
+pub(crate) fn check_price(p: &Price, field: &str) -> Result<(), GoogleError> {
+    if p.price_micros < 0 {
+        return Err(GoogleError::invalid(format!(
+            "{field}.priceMicros must be a non-negative int64 string."
+        )));
+    }
+    if p.currency.len() != 3 || !p.currency.chars().all(|c| c.is_ascii_uppercase()) {
         return Err(GoogleError::invalid(format!(
             "{field}.currency must be an ISO 4217 code."
         )));
     }
-    Ok(micros)
+    Ok(())
 }
 
-/// Validates an `InAppProduct` for `sku`, filling in `packageName`, `sku` and defaults.
-fn validate(mut p: Value, sku: &str, package: &str) -> Result<Value, GoogleError> {
-    let Some(obj) = p.as_object_mut() else {
-        return Err(GoogleError::invalid(
-            "The in-app product must be a JSON object.",
-        ));
-    };
+/// Reads and validates an `InAppProduct` for `sku`, filling in `packageName`, `sku` and
+/// defaults.
+fn validate(body: &Value, sku: &str, package: &str) -> Result<InAppProduct, GoogleError> {
+    let mut p = InAppProduct::deserialize(body)
+        .map_err(|e| GoogleError::invalid(format!("Invalid in-app product: {e}")))?;
     if !play_model::ids::is_product_id(sku, play_model::ids::ONE_TIME_PRODUCT_ID_MAX) {
         return Err(GoogleError::invalid(format!(
             "Invalid product ID {sku:?}: use lowercase letters, numbers, '_' and '.'."
         )));
     }
-    match obj.get("sku").and_then(Value::as_str) {
-        Some(s) if s != sku => {
-            return Err(GoogleError::invalid(
-                "The sku in the body does not match the sku in the URL.",
-            ))
-        }
-        _ => {}
+    if p.sku.as_deref().is_some_and(|s| s != sku) {
+        return Err(GoogleError::invalid(
+            "The sku in the body does not match the sku in the URL.",
+        ));
     }
-    match obj.get("packageName").and_then(Value::as_str) {
-        Some(s) if s != package => {
-            return Err(GoogleError::invalid(
-                "The packageName in the body does not match the URL.",
-            ))
-        }
-        _ => {}
+    if p.package_name.as_deref().is_some_and(|s| s != package) {
+        return Err(GoogleError::invalid(
+            "The packageName in the body does not match the URL.",
+        ));
     }
-    obj.insert("sku".into(), json!(sku));
-    obj.insert("packageName".into(), json!(package));
-    match obj.get("purchaseType").and_then(Value::as_str) {
-        None => {
-            obj.insert("purchaseType".into(), json!("managedUser"));
-        }
-        Some("managedUser") => {}
-        Some("subscription") => {
+    p.sku = Some(sku.to_string());
+    p.package_name = Some(package.to_string());
+    match p.purchase_type.as_deref() {
+        None | Some(MANAGED_USER) => p.purchase_type = Some(MANAGED_USER.into()),
+        Some(SUBSCRIPTION) => {
             return Err(GoogleError::invalid(
                 "Subscriptions are managed with the monetization.subscriptions API.",
             ))
@@ -121,36 +113,24 @@ fn validate(mut p: Value, sku: &str, package: &str) -> Result<Value, GoogleError
             )))
         }
     }
-    match obj.get("status").and_then(Value::as_str) {
-        None => {
-            obj.insert("status".into(), json!("active"));
-        }
-        Some("active" | "inactive") => {}
+    match p.status.as_deref() {
+        None => p.status = Some(ACTIVE.into()),
+        Some(ACTIVE | INACTIVE) => {}
         Some(other) => return Err(GoogleError::invalid(format!("Invalid status {other:?}."))),
     }
-    let price = obj
-        .get("defaultPrice")
-        .cloned()
+    let price = p
+        .default_price
+        .as_ref()
         .ok_or_else(|| GoogleError::required("defaultPrice"))?;
-    check_price(&price, "defaultPrice")?;
-    if let Some(prices) = obj.get("prices") {
-        let prices = prices
-            .as_object()
-            .ok_or_else(|| GoogleError::invalid("prices must be a map of region to Price."))?;
-        for (region, price) in prices {
-            check_price(price, &format!("prices.{region}"))?;
-        }
+    check_price(price, "defaultPrice")?;
+    for (region, price) in &p.prices {
+        check_price(price, &format!("prices.{region}"))?;
     }
-    let lang = obj
-        .get("defaultLanguage")
-        .and_then(Value::as_str)
-        .ok_or_else(|| GoogleError::required("defaultLanguage"))?
-        .to_string();
-    let title = obj
-        .get("listings")
-        .and_then(|l| l.get(&lang))
-        .and_then(|l| l.get("title"))
-        .and_then(Value::as_str);
+    let lang = p
+        .default_language
+        .as_deref()
+        .ok_or_else(|| GoogleError::required("defaultLanguage"))?;
+    let title = p.listings.get(lang).and_then(|l| l.title.as_deref());
     if title.is_none_or(str::is_empty) {
         return Err(GoogleError::invalid(format!(
             "A listing with a title is required for the default language {lang}."
@@ -168,8 +148,7 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let sku = call.param("sku");
     m.in_app_products
         .get(sku)
-        .cloned()
-        .map(Reply::Json)
+        .map(Reply::resource)
         .ok_or_else(|| not_found(sku))
 }
 
@@ -187,23 +166,25 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         None => call.query_i64("startIndex")?.unwrap_or(0).max(0) as usize,
     };
     let total = m.in_app_products.len();
-    let page: Vec<Value> = m
-        .in_app_products
-        .values()
-        .skip(start)
-        .take(max)
-        .cloned()
-        .collect();
-    let mut out = json!({
-        "kind": "androidpublisher#inappproductsListResponse",
-        "inappproduct": page,
-        "pageInfo": { "totalResults": total, "resultPerPage": max, "startIndex": start },
-    });
-    if start + max < total {
-        out["tokenPagination"] =
-            json!({ "nextPageToken": b64.encode(format!("iap:{}", start + max)) });
-    }
-    Ok(Reply::Json(out))
+    let int = |n: usize| i32::try_from(n).ok();
+    Ok(Reply::resource(&InappproductsListResponse {
+        kind: Some(LIST_KIND.into()),
+        inappproduct: m
+            .in_app_products
+            .values()
+            .skip(start)
+            .take(max)
+            .cloned()
+            .collect(),
+        page_info: Some(PageInfo {
+            total_results: int(total),
+            result_per_page: int(max),
+            start_index: int(start),
+        }),
+        token_pagination: (start + max < total).then(|| TokenPagination {
+            next_page_token: Some(b64.encode(format!("iap:{}", start + max))),
+        }),
+    }))
 }
 
 /// `inappproducts.insert`: `409 alreadyExists` for a known sku.
@@ -217,12 +198,13 @@ pub fn insert(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             "Product {sku} already exists."
         )));
     }
-    let p = validate(call.body.clone(), &sku, &m.package_name)?;
-    store_legacy(m, sku, p.clone());
-    Ok(Reply::Json(p))
+    let p = validate(&call.body, &sku, &m.package_name)?;
+    let reply = Reply::resource(&p);
+    store_legacy(m, sku, p);
+    Ok(reply)
 }
 
-fn put(m: &mut Model, sku: &str, body: &Value, allow_missing: bool) -> Result<Value, GoogleError> {
+fn put(m: &mut Model, sku: &str, body: &Value, allow_missing: bool) -> Result<Reply, GoogleError> {
     if !m.in_app_products.contains_key(sku) && !allow_missing {
         return Err(not_found(sku));
     }
@@ -231,16 +213,17 @@ fn put(m: &mut Model, sku: &str, body: &Value, allow_missing: bool) -> Result<Va
             "{sku} is a subscription."
         )));
     }
-    let p = validate(body.clone(), sku, &m.package_name)?;
-    store_legacy(m, sku.to_string(), p.clone());
-    Ok(p)
+    let p = validate(body, sku, &m.package_name)?;
+    let reply = Reply::resource(&p);
+    store_legacy(m, sku.to_string(), p);
+    Ok(reply)
 }
 
 /// `inappproducts.update` (PUT; `allowMissing` creates).
 pub fn update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
     let allow = call.query_bool("allowMissing")?;
-    put(m, call.param("sku"), &call.body, allow).map(Reply::Json)
+    put(m, call.param("sku"), &call.body, allow)
 }
 
 /// `inappproducts.patch`: the body's top-level fields replace the stored ones.
@@ -250,14 +233,14 @@ pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let mut merged = m
         .in_app_products
         .get(sku)
-        .cloned()
+        .map(|p| serde_json::to_value(p).unwrap_or_default())
         .ok_or_else(|| not_found(sku))?;
     if let (Some(into), Some(from)) = (merged.as_object_mut(), call.body.as_object()) {
         for (k, v) in from {
             into.insert(k.clone(), v.clone());
         }
     }
-    put(m, sku, &merged, false).map(Reply::Json)
+    put(m, sku, &merged, false)
 }
 
 /// `inappproducts.delete`.
@@ -294,7 +277,9 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
                 .ok_or_else(|| not_found(s))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Reply::Json(json!({ "inappproduct": products })))
+    Ok(Reply::resource(&InappproductsBatchGetResponse {
+        inappproduct: products,
+    }))
 }
 
 /// `inappproducts.batchUpdate`: every request validated before any is applied.
@@ -330,15 +315,16 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         }
         staged.push((
             sku.to_string(),
-            validate(r["inappproduct"].clone(), sku, &m.package_name)?,
+            validate(&r["inappproduct"], sku, &m.package_name)?,
         ));
     }
-    let mut out = Vec::new();
+    let reply = Reply::resource(&InappproductsBatchUpdateResponse {
+        inappproducts: staged.iter().map(|(_, p)| p.clone()).collect(),
+    });
     for (sku, p) in staged {
-        store_legacy(m, sku, p.clone());
-        out.push(p);
+        store_legacy(m, sku, p);
     }
-    Ok(Reply::Json(json!({ "inappproducts": out })))
+    Ok(reply)
 }
 
 /// `inappproducts.batchDelete`: all or nothing.

@@ -11,10 +11,15 @@
 //! purchase option, deleting a product whose options were ever active. Purchase option
 //! `state` is output only: new options start DRAFT.
 
+use play_model::pricing::{
+    ConvertRegionPricesRequest, ConvertRegionPricesResponse, ConvertedOtherRegionsPrice,
+    ConvertedRegionPrice, RegionsVersion,
+};
+use play_model::Money;
 use serde_json::{json, Value};
 
 use super::inappproducts::{batch_size, check_identity, check_tolerance};
-use super::{Call, Reply};
+use super::{parse_body, Call, Reply};
 use crate::catalog_file::{convert, find_by, region_currency, Amount, LATEST_REGIONS_VERSION};
 use crate::catalog_views::store_one_time;
 use crate::clock::Period;
@@ -506,7 +511,10 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
 /// `monetization.convertRegionPrices`: the price in every region the emulator sells in, at
 /// fixed rates (no taxes), with `regionVersion` the newest regions version.
 pub fn convert_region_prices(call: &Call, _m: &mut Model) -> Result<Reply, GoogleError> {
-    let price = Amount::from_money(&call.body["price"])
+    let request: ConvertRegionPricesRequest = parse_body(&call.body)?;
+    let price = request
+        .price
+        .and_then(|m| Amount::new(m.micros()?, &m.currency_code))
         .filter(|a| a.micros >= 0)
         .ok_or_else(|| GoogleError::required("price"))?;
     let converted = convert(price).ok_or_else(|| {
@@ -515,21 +523,28 @@ pub fn convert_region_prices(call: &Call, _m: &mut Model) -> Result<Reply, Googl
             price.currency()
         ))
     })?;
-    let zero = |c: &str| json!({ "currencyCode": c, "units": "0", "nanos": 0 });
-    let regions: serde_json::Map<String, Value> = converted
+    let money = |a: &Amount| Some(Money::from_micros(a.micros, a.currency()));
+    let converted_region_prices = converted
         .iter()
         .map(|(r, a)| {
-            (
-                r.clone(),
-                json!({ "regionCode": r, "price": a.money(), "taxAmount": zero(a.currency()) }),
-            )
+            let price = ConvertedRegionPrice {
+                region_code: Some(r.clone()),
+                price: money(a),
+                tax_amount: Some(Money::from_micros(0, a.currency())),
+            };
+            (r.clone(), price)
         })
         .collect();
-    Ok(Reply::Json(json!({
-        "convertedRegionPrices": regions,
-        "convertedOtherRegionsPrice": { "usdPrice": converted["US"].money(), "eurPrice": converted["DE"].money() },
-        "regionVersion": { "version": LATEST_REGIONS_VERSION },
-    })))
+    Ok(Reply::resource(&ConvertRegionPricesResponse {
+        converted_region_prices,
+        converted_other_regions_price: Some(ConvertedOtherRegionsPrice {
+            usd_price: money(&converted["US"]),
+            eur_price: money(&converted["DE"]),
+        }),
+        region_version: Some(RegionsVersion {
+            version: Some(LATEST_REGIONS_VERSION.into()),
+        }),
+    }))
 }
 
 /// `monetization.onetimeproducts.purchaseOptions.batchDelete`: all or nothing, one entry per

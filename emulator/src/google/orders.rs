@@ -1,22 +1,24 @@
 //! `orders.get` and `orders.batchGet`: the orders the emulator charged (the ledger of
 //! [`crate::reports`]), with their refund state from the voided purchases.
 
-use serde_json::{json, Value};
+use play_model::money::Money;
+use play_model::orders::{
+    BatchGetOrdersResponse, BuyerAddress, LineItem, OfferPhase, OneTimePurchaseDetails, Order,
+    OrderDetails, OrderState, SalesChannel, SubscriptionDetails,
+};
 
 use super::{Call, Reply};
-use crate::catalog::money_from_micros;
-use crate::clock::rfc3339;
+use crate::clock::datetime;
 use crate::error::GoogleError;
 use crate::reports::{money, title};
 use crate::state::{Kind, Model, ProductState, SubState};
 
-/// Most order ids in one `batchGet`.
-pub const MAX_BATCH: usize = 1000;
+pub use play_model::orders::MAX_BATCH;
 
 /// The `Order` resource of an order id the emulator handed out: a charged order (its refund
 /// state from the voided purchases), or the order of a pending purchase (`PENDING`, and
 /// `CANCELED` once the pending purchase is canceled), which Play creates before the charge.
-pub fn order(m: &Model, order_id: &str) -> Option<Value> {
+pub fn order(m: &Model, order_id: &str) -> Option<Order> {
     let uncharged;
     let (c, settled) = match m.ledger.charges.iter().find(|c| c.order_id == order_id) {
         Some(c) => (c, None),
@@ -26,10 +28,10 @@ pub fn order(m: &Model, order_id: &str) -> Option<Value> {
                 .values()
                 .find(|p| !p.charged && p.order_id == order_id)?;
             let state = match (p.kind, p.product_state, p.sub_state) {
-                (Kind::Product, ProductState::Pending, _) => "PENDING",
-                (Kind::Product, ProductState::Canceled, _) => "CANCELED",
-                (Kind::Subscription, _, SubState::Pending) => "PENDING",
-                (Kind::Subscription, _, SubState::PendingPurchaseCanceled) => "CANCELED",
+                (Kind::Product, ProductState::Pending, _) => OrderState::Pending,
+                (Kind::Product, ProductState::Canceled, _) => OrderState::Canceled,
+                (Kind::Subscription, _, SubState::Pending) => OrderState::Pending,
+                (Kind::Subscription, _, SubState::PendingPurchaseCanceled) => OrderState::Canceled,
                 // The new token of a deferred replacement: no order until its first renewal.
                 _ => return None,
             };
@@ -41,52 +43,62 @@ pub fn order(m: &Model, order_id: &str) -> Option<Value> {
     let refunds: Vec<_> = m.voided.iter().filter(|v| v.order_id == order_id).collect();
     let state = match (settled, refunds.iter().any(|v| !v.partial)) {
         (Some(pending_or_canceled), _) => pending_or_canceled,
-        (None, true) => "REFUNDED",
-        (None, false) if !refunds.is_empty() => "PARTIALLY_REFUNDED",
-        (None, false) => "PROCESSED",
+        (None, true) => OrderState::Refunded,
+        (None, false) if !refunds.is_empty() => OrderState::PartiallyRefunded,
+        (None, false) => OrderState::Processed,
     };
     let last_event = refunds
         .iter()
         .map(|v| v.voided_time_ms)
         .max()
         .unwrap_or(c.at_ms);
-    let mut line = json!({
-        "productId": c.product_id,
-        "productTitle": title(m, c),
-        "listingPrice": money_from_micros(c.unit_price_micros, &c.currency),
-        "total": money_from_micros(price + tax, &c.currency),
-        "tax": money_from_micros(tax, &c.currency),
-    });
+    let money = |micros: i64| Some(Money::from_micros(micros, &c.currency));
+    let mut line = LineItem {
+        product_id: Some(c.product_id.clone()),
+        product_title: Some(title(m, c)),
+        listing_price: money(c.unit_price_micros),
+        total: money(price + tax),
+        tax: money(tax),
+        ..LineItem::default()
+    };
     match c.kind {
         Kind::Product => {
-            let option = m
-                .purchases
-                .get(&c.token)
-                .and_then(|p| p.purchase_option_id.clone());
-            line["oneTimePurchaseDetails"] =
-                json!({ "quantity": c.quantity, "purchaseOptionId": option });
+            line.one_time_purchase_details = Some(OneTimePurchaseDetails {
+                quantity: i32::try_from(c.quantity).ok(),
+                purchase_option_id: m
+                    .purchases
+                    .get(&c.token)
+                    .and_then(|p| p.purchase_option_id.clone()),
+                offer_id: None,
+            });
         }
         Kind::Subscription => {
-            line["subscriptionDetails"] = json!({
-                "basePlanId": c.base_plan_id.clone().unwrap_or_default(),
-                "offerPhase": "BASE",
+            line.subscription_details = Some(SubscriptionDetails {
+                base_plan_id: Some(c.base_plan_id.clone().unwrap_or_default()),
+                offer_phase: Some(OfferPhase::Base),
+                offer_id: None,
             });
         }
     }
-    Some(json!({
-        "orderId": c.order_id,
-        "purchaseToken": c.token,
-        "state": state,
-        "createTime": rfc3339(c.at_ms),
-        "lastEventTime": rfc3339(last_event),
-        "buyerAddress": { "buyerCountry": c.region_code },
-        "total": money_from_micros(price + tax, &c.currency),
-        "tax": money_from_micros(tax, &c.currency),
-        "developerRevenueInBuyerCurrency": money_from_micros(price - fee, &c.currency),
-        "orderDetails": { "taxInclusive": false },
-        "salesChannel": "IN_APP",
-        "lineItems": [line],
-    }))
+    Some(Order {
+        order_id: c.order_id.clone(),
+        purchase_token: Some(c.token.clone()),
+        state,
+        create_time: datetime(c.at_ms),
+        last_event_time: datetime(last_event),
+        buyer_address: Some(BuyerAddress {
+            buyer_country: Some(c.region_code.clone()),
+            ..BuyerAddress::default()
+        }),
+        total: money(price + tax),
+        tax: money(tax),
+        developer_revenue_in_buyer_currency: money(price - fee),
+        order_details: Some(OrderDetails {
+            tax_inclusive: Some(false),
+        }),
+        sales_channel: Some(SalesChannel::InApp),
+        line_items: vec![line],
+    })
 }
 
 fn not_found(order_id: &str) -> GoogleError {
@@ -96,7 +108,9 @@ fn not_found(order_id: &str) -> GoogleError {
 /// `orders.get`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let id = call.param("orderId");
-    order(m, id).map(Reply::Json).ok_or_else(|| not_found(id))
+    order(m, id)
+        .map(|o| Reply::resource(&o))
+        .ok_or_else(|| not_found(id))
 }
 
 /// `orders.batchGet` (`orderIds` repeated, 1 to 1,000, distinct): every order or, if one is
@@ -120,7 +134,7 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .iter()
         .map(|id| order(m, id).ok_or_else(|| not_found(id)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Reply::Json(json!({ "orders": orders })))
+    Ok(Reply::resource(&BatchGetOrdersResponse { orders }))
 }
 
 /// `orders.refund` (`revoke` in the query): a charged order only; `404` for an order the

@@ -1,16 +1,18 @@
 //! `purchases.subscriptionsv2`: get, cancel, revoke, defer.
 
 use play_model::purchases::{
-    AcknowledgementState, AutoRenewingPlan, CanceledStateContext, DeferredItemReplacement, Empty,
-    ExternalAccountIdentifiers, OfferDetails, PausedStateContext, SubscriptionLineItem,
+    AcknowledgementState, AutoRenewingPlan, CanceledStateContext,
+    DeferSubscriptionPurchaseResponse, DeferredItemReplacement, Empty, ExternalAccountIdentifiers,
+    ItemExpiryTimeDetails, OfferDetails, PausedStateContext, SubscriptionLineItem,
     SubscriptionPurchaseV2, UserInitiatedCancellation,
 };
+use play_model::rtdn::SubscriptionNotificationType;
 use play_model::Money;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{parse_body, Call, Reply};
-use crate::clock::{datetime, parse_google_duration, rfc3339};
+use crate::clock::{datetime, parse_google_duration};
 use crate::error::GoogleError;
 use crate::state::{CancelKind, Kind, Model, Purchase, SubState, TOKEN_RETENTION_MS};
 
@@ -143,11 +145,11 @@ pub fn cancel(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let token = call.param("token");
     let p = subscription(m, token)?;
     match p.sub_state {
-        SubState::Canceled => Ok(Reply::Json(json!({}))),
+        SubState::Canceled => Ok(Reply::resource(&Empty {})),
         SubState::Active | SubState::InGracePeriod | SubState::OnHold | SubState::Paused => {
             let now = m.now_ms();
             m.cancel_subscription(token, kind, now);
-            Ok(Reply::Json(json!({})))
+            Ok(Reply::resource(&Empty {}))
         }
         _ => Err(GoogleError::invalid_purchase_state()),
     }
@@ -210,7 +212,7 @@ pub fn revoke(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     }
     let now = m.now_ms();
     m.revoke(token, now, 1).map_err(GoogleError::invalid)?;
-    Ok(Reply::Json(json!({})))
+    Ok(Reply::resource(&Empty {}))
 }
 
 #[derive(Deserialize)]
@@ -276,14 +278,12 @@ pub fn defer(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         let p = m.purchases.get_mut(token).expect("checked");
         p.expiry_ms = new_expiry;
         p.version += 1;
-        m.notify(
-            now,
-            json!({ "subscriptionNotification": {
-                "version": "1.0", "notificationType": 9, "purchaseToken": token,
-            }}),
-        );
+        m.notify_subscription(now, token, SubscriptionNotificationType::Deferred);
     }
-    Ok(Reply::Json(json!({
-        "itemExpiryTimeDetails": [{ "productId": product_id, "expiryTime": rfc3339(new_expiry) }],
-    })))
+    Ok(Reply::resource(&DeferSubscriptionPurchaseResponse {
+        item_expiry_time_details: vec![ItemExpiryTimeDetails {
+            product_id: Some(product_id),
+            expiry_time: datetime(new_expiry),
+        }],
+    }))
 }

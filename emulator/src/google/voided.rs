@@ -3,7 +3,9 @@
 //! and quantity-based partial refunds only with `includeQuantityBasedPartialRefund=true`.
 
 use base64::Engine;
-use serde_json::{json, Value};
+use play_model::voided::{
+    PageInfo, TokenPagination, VoidedPurchase, VoidedPurchasesListResponse, VOIDED_PURCHASE_KIND,
+};
 
 use super::{Call, Reply};
 use crate::error::GoogleError;
@@ -27,20 +29,17 @@ fn parse_page_token(t: &str) -> Option<usize> {
 }
 
 /// The `VoidedPurchase` resource.
-pub fn voided_purchase(v: &Voided) -> Value {
-    let mut out = json!({
-        "kind": "androidpublisher#voidedPurchase",
-        "purchaseToken": v.token,
-        "orderId": v.order_id,
-        "purchaseTimeMillis": v.purchase_time_ms.to_string(),
-        "voidedTimeMillis": v.voided_time_ms.to_string(),
-        "voidedSource": v.source,
-        "voidedReason": v.reason,
-    });
-    if let Some(q) = v.quantity {
-        out["voidedQuantity"] = json!(q);
+pub fn voided_purchase(v: &Voided) -> VoidedPurchase {
+    VoidedPurchase {
+        kind: Some(VOIDED_PURCHASE_KIND.into()),
+        purchase_token: v.token.clone(),
+        order_id: Some(v.order_id.clone()),
+        purchase_time_millis: Some(v.purchase_time_ms),
+        voided_time_millis: Some(v.voided_time_ms),
+        voided_source: Some(v.source),
+        voided_reason: Some(v.reason),
+        voided_quantity: v.quantity.and_then(|q| i32::try_from(q).ok()),
     }
-    out
 }
 
 /// `voidedpurchases.list`.
@@ -83,20 +82,22 @@ pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .collect();
     matching.sort_by_key(|v| v.voided_time_ms);
     let total = matching.len();
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(offset)
-        .take(max as usize)
-        .map(|v| voided_purchase(v))
-        .collect();
-    let mut out = json!({
-        "pageInfo": { "totalResults": total, "resultPerPage": max, "startIndex": offset },
-    });
-    if !page.is_empty() {
-        out["voidedPurchases"] = json!(page);
-    }
-    if offset + (max as usize) < total {
-        out["tokenPagination"] = json!({ "nextPageToken": page_token(offset + max as usize) });
-    }
-    Ok(Reply::Json(out))
+    let int = |n: usize| i32::try_from(n).ok();
+    let next = offset + max as usize;
+    Ok(Reply::resource(&VoidedPurchasesListResponse {
+        voided_purchases: matching
+            .iter()
+            .skip(offset)
+            .take(max as usize)
+            .map(|v| voided_purchase(v))
+            .collect(),
+        page_info: Some(PageInfo {
+            total_results: int(total),
+            result_per_page: int(max as usize),
+            start_index: int(offset),
+        }),
+        token_pagination: (next < total).then(|| TokenPagination {
+            next_page_token: Some(page_token(next)),
+        }),
+    }))
 }

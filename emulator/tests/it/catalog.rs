@@ -1071,7 +1071,7 @@ async fn one_catalog_through_two_api_views() {
             option["state"].as_str(),
             option["buyOption"]["legacyCompatible"].as_bool()
         ),
-        (Some("legacy"), Some("ACTIVE"), Some(true)),
+        (Some("legacy-base"), Some("ACTIVE"), Some(true)),
         "{p}"
     );
     assert_eq!(

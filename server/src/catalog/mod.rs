@@ -22,7 +22,10 @@ use std::time::Duration;
 
 use play_model::catalog_file::{Amount, CatalogFile};
 use play_model::methods::{self, Method};
-use serde_json::{json, Value};
+use play_model::pricing::{ConvertRegionPricesRequest, ConvertRegionPricesResponse};
+use play_model::Money;
+use serde::Deserialize;
+use serde_json::Value;
 use url::Url;
 
 use self::api::{ApiFailure, CatalogApi};
@@ -577,27 +580,31 @@ pub async fn resolve(
             micros: 1_000_000,
             currency: *b"USD",
         });
+        let request = ConvertRegionPricesRequest {
+            price: Some(Money::from_micros(amount.micros, amount.currency())),
+            product_tax_category_code: None,
+        };
         let answer = api
             .read(
                 &methods::MONETIZATION_CONVERTREGIONPRICES,
                 &[],
                 &[],
-                Some(&json!({ "price": amount.money() })),
+                Some(&serde_json::to_value(request).expect("requests serialize")),
             )
             .await?;
-        version = version.or_else(|| {
-            answer["regionVersion"]["version"]
-                .as_str()
-                .map(String::from)
-        });
+        let answer = ConvertRegionPricesResponse::deserialize(&answer)
+            .map_err(|e| ApiFailure::Unavailable(format!("convertRegionPrices answered {e}")))?;
+        version = version.or(answer.region_version.and_then(|v| v.version));
         if auto.is_empty() {
             continue;
         }
-        let regions: BTreeMap<String, Amount> = answer["convertedRegionPrices"]
-            .as_object()
+        let regions: BTreeMap<String, Amount> = answer
+            .converted_region_prices
             .into_iter()
-            .flatten()
-            .filter_map(|(r, c)| Some((r.clone(), Amount::from_money(&c["price"])?)))
+            .filter_map(|(r, c)| {
+                let price = c.price?;
+                Some((r, Amount::new(price.micros()?, &price.currency_code)?))
+            })
             .collect();
         converted.insert(auto.clone(), regions);
     }

@@ -3,7 +3,7 @@
 //! each entry, when the app holds what the file cannot express (game reward offers). One-time products
 //! come from `monetization.onetimeproducts`; products only the legacy `inappproducts` API
 //! knows (an app that has not migrated) are added with one legacy-compatible purchase option
-//! `legacy`; a migrated app's 403 ("Please migrate to the new publishing API.") just means
+//! `legacy-base`, the id Play gives it when the app migrates; a migrated app's 403 ("Please migrate to the new publishing API.") just means
 //! there are none. What Google does not hold (a one-time product's `kind`, the file's
 //! `regions_version`) is kept from the existing file.
 
@@ -13,9 +13,9 @@ use play_model::catalog_file::{
     Amount, CatalogFile, EntryState, Listing, OfferEntry, OneTimeKind, OneTimeOfferEntry,
     OneTimeProductEntry, PurchaseOptionEntry, SubscriptionEntry,
 };
+use play_model::inappproducts::{InAppProduct, InappproductsListResponse};
 use play_model::{methods, Price};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::api::{ApiFailure, CatalogApi};
 use super::{CatalogError, ANY, EXIT_REFUSED};
@@ -23,7 +23,7 @@ use super::{CatalogError, ANY, EXIT_REFUSED};
 pub use play_model::ids::LEGACY_OPTION;
 
 /// Every legacy `InAppProduct` (`[]` for a migrated app).
-async fn legacy_products(api: &CatalogApi) -> Result<Vec<Value>, ApiFailure> {
+async fn legacy_products(api: &CatalogApi) -> Result<Vec<InAppProduct>, ApiFailure> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -35,57 +35,51 @@ async fn legacy_products(api: &CatalogApi) -> Result<Vec<Value>, ApiFailure> {
             .read(&methods::INAPPPRODUCTS_LIST, &[], &query, None)
             .await
         {
-            Ok(p) => p,
+            Ok(p) => InappproductsListResponse::deserialize(&p)
+                .map_err(|e| ApiFailure::Unavailable(format!("inappproducts.list answered {e}")))?,
             Err(ApiFailure::Refused(s)) if s.code == 403 && s.message.contains("migrate") => {
                 return Ok(Vec::new())
             }
             Err(e) => return Err(e),
         };
-        out.extend(page["inappproduct"].as_array().cloned().unwrap_or_default());
-        match page["tokenPagination"]["nextPageToken"].as_str() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+        out.extend(page.inappproduct);
+        match page.token_pagination.and_then(|t| t.next_page_token) {
+            Some(t) if !t.is_empty() => token = Some(t),
             _ => return Ok(out),
         }
     }
 }
 
 /// A legacy `InAppProduct` in the file's model.
-fn from_legacy(p: &Value, kind: OneTimeKind) -> OneTimeProductEntry {
-    let listings = p["listings"]
-        .as_object()
-        .into_iter()
-        .flatten()
+fn from_legacy(p: &InAppProduct, kind: OneTimeKind) -> OneTimeProductEntry {
+    let listings = p
+        .listings
+        .iter()
         .map(|(lang, l)| {
-            let text = |k: &str| l[k].as_str().unwrap_or_default().to_string();
-            (
-                lang.clone(),
-                Listing {
-                    title: text("title"),
-                    description: text("description"),
-                    benefits: Vec::new(),
-                },
-            )
+            let listing = Listing {
+                title: l.title.clone().unwrap_or_default(),
+                description: l.description.clone().unwrap_or_default(),
+                benefits: Vec::new(),
+            };
+            (lang.clone(), listing)
         })
         .collect();
-    let price = |v: &Value| -> Option<String> {
-        let p = Price::deserialize(v).ok()?;
-        Some(Amount::new(p.price_micros, &p.currency)?.to_string())
-    };
-    let mut prices: BTreeMap<String, String> = p["prices"]
-        .as_object()
-        .into_iter()
-        .flatten()
+    let price = |p: &Price| Some(Amount::new(p.price_micros, &p.currency)?.to_string());
+    let mut prices: BTreeMap<String, String> = p
+        .prices
+        .iter()
         .filter_map(|(r, v)| Some((r.clone(), price(v)?)))
         .collect();
     if prices.is_empty() {
-        if let Some(d) = price(&p["defaultPrice"]).filter(|d| d.ends_with(" USD")) {
+        let default = p.default_price.as_ref().and_then(price);
+        if let Some(d) = default.filter(|d| d.ends_with(" USD")) {
             prices.insert("US".into(), d);
         }
     }
     let option = PurchaseOptionEntry {
         legacy_compatible: true,
         multi_quantity: false,
-        state: if p["status"] == "active" {
+        state: if p.is_active() {
             EntryState::Active
         } else {
             EntryState::Inactive
@@ -157,7 +151,7 @@ async fn read(
             .insert(id.clone(), OneTimeProductEntry::from_google(&p, kind(&id)));
     }
     for p in legacy_products(api).await? {
-        let id = p["sku"].as_str().unwrap_or_default().to_string();
+        let id = p.sku.clone().unwrap_or_default();
         let k = kind(&id);
         file.one_time_products
             .entry(id)

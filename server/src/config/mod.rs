@@ -24,6 +24,7 @@ mod retry;
 mod rtdn;
 mod types;
 mod voided;
+mod webhooks;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -45,6 +46,7 @@ pub use self::reports::{ReportsConfig, GOOGLE_STORAGE_BASE_URL};
 pub use self::retry::RetryConfig;
 pub use self::rtdn::{RtdnConfig, GOOGLE_OIDC_JWKS_URL};
 pub use self::voided::VoidedConfig;
+pub use self::webhooks::{EndpointConfig, WebhooksConfig};
 pub use self::worker::WorkerConfig;
 use crate::product::ProductKind;
 
@@ -106,6 +108,8 @@ pub struct Config {
     pub external_transactions: ExternalTransactionsConfig,
     /// The operator console.
     pub console: ConsoleConfig,
+    /// Webhooks to the app's backend.
+    pub webhooks: WebhooksConfig,
 }
 
 /// A configuration that failed to load, naming the offending key and where its value came
@@ -214,6 +218,7 @@ impl Config {
         self.auth.method()?;
         self.admin.validate()?;
         self.external_transactions.validate()?;
+        self.webhooks.validate()?;
         let catalog = (self
             .catalog
             .as_deref()

@@ -242,7 +242,7 @@ pub enum Level {
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     /// Stable id (`outbox`, `acknowledgements`, `notifications`, `voided_sweep`,
-    /// `external_transactions`).
+    /// `external_transactions`, `webhooks`).
     pub id: String,
     /// What is checked.
     pub title: String,
@@ -451,6 +451,38 @@ async fn health(State(state): State<AppState>, _: Operator) -> Result<Json<Healt
             "refundsPending": counts.refunds_pending,
             "refundsFailed": counts.refunds_failed,
             "deadlineMs": DEADLINE_MS,
+        }),
+    });
+
+    // Webhook deliveries to the app's backend (issue 21).
+    let (pending, oldest, failed) = store::webhook_deliveries(db).await?;
+    let oldest = oldest.map(|t| now - t);
+    let hooks = &state.config.webhooks;
+    let (amber, red) = (
+        hooks.warn_after.as_millis() as i64,
+        hooks.max_age.as_millis() as i64 / 2,
+    );
+    let mut level = by_age(oldest, amber, red);
+    if failed > 0 {
+        level = level.max(Level::Amber);
+    }
+    checks.push(Check {
+        id: "webhooks".into(),
+        title: "Webhook deliveries to the app's backend".into(),
+        level,
+        value: format!(
+            "{pending} pending{}, {failed} failed",
+            oldest.map(|a| format!(", oldest {}", duration_text(a))).unwrap_or_default()
+        ),
+        threshold: format!(
+            "oldest pending delivery: amber from {} (webhooks.warn_after_secs), red from {} (half of webhooks.max_age_secs, when it is given up); any failed: amber",
+            duration_text(amber),
+            duration_text(red)
+        ),
+        figures: serde_json::json!({
+            "pending": pending,
+            "oldestPendingAgeMs": oldest,
+            "failed": failed,
         }),
     });
 

@@ -184,6 +184,18 @@ pub async fn outbox_summary(db: &Db) -> Result<OutboxSummary, sqlx::Error> {
     })
 }
 
+/// Webhook deliveries to the app's backend: `(pending, oldest pending's creation ms,
+/// failed)`.
+pub async fn webhook_deliveries(db: &Db) -> Result<(i64, Option<i64>, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), \
+         MIN(CASE WHEN status = 'pending' THEN created_at END), \
+         COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM webhook_deliveries",
+    )
+    .fetch_one(db.pool())
+    .await
+}
+
 /// When the last notification was received (ms), and how many are stored.
 pub async fn last_notification(db: &Db) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT MAX(received_at) FROM rtdn_messages")

@@ -4,8 +4,10 @@
 //! nothing is reported twice.
 
 use serde::Serialize;
-use sqlx::{AnyConnection, FromRow};
+use serde_json::json;
+use sqlx::{AnyConnection, Connection, FromRow};
 
+use super::events::{self, EventType};
 use super::outbox::{self, NewJob};
 use super::{now_ms, sql, stored_as_text, Db};
 use crate::external_transactions::model::{
@@ -471,7 +473,13 @@ pub struct GoogleView {
 /// Marks a payment reported with Google's view, and drops its token.
 pub async fn mark_reported(db: &Db, id: &str, view: &GoogleView) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    sqlx::query(sql!(
+    let mut tx = db.begin_write().await?;
+    let before: Option<String> =
+        sqlx::query_scalar("SELECT state FROM external_transactions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let done = sqlx::query(sql!(
         "UPDATE external_transactions SET state = '{REPORTED}', token = NULL, google_state = $1, \
          current_pre_tax_micros = $2, current_tax_micros = $3, google_test = $4, google_create_time = $5, \
          reported_at = COALESCE(reported_at, $6), last_error = NULL, updated_at = $6 WHERE id = $7",
@@ -483,8 +491,13 @@ pub async fn mark_reported(db: &Db, id: &str, view: &GoogleView) -> Result<(), s
     .bind(&view.create_time)
     .bind(now)
     .bind(id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    if done.rows_affected() == 1 && before.as_deref() != Some(REPORTED.as_str()) {
+        events::external_transaction(&mut tx, EventType::ExternalReported, id, json!({})).await?;
+    }
+    tx.commit().await?;
+    events::committed();
     Ok(())
 }
 
@@ -550,7 +563,14 @@ pub async fn mark_error(
     if let Some(r) = refund_id {
         q = q.bind(r);
     }
-    q.execute(conn).await?;
+    let mut tx = conn.begin().await?;
+    let done = q.execute(&mut *tx).await?;
+    if failed && done.rows_affected() == 1 {
+        let extra = json!({ "refundId": refund_id, "error": error });
+        events::external_transaction(&mut tx, EventType::ExternalFailed, id, extra).await?;
+    }
+    tx.commit().await?;
+    events::committed();
     Ok(())
 }
 

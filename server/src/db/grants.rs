@@ -99,12 +99,13 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<(Grant, Reply)>) {
 
 /// Writes `grants` in one transaction.
 async fn commit(db: &Db, grants: &[Grant]) -> Result<Vec<Written>, sqlx::Error> {
-    let mut tx = db.writer().begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut written = Vec::with_capacity(grants.len());
     for grant in grants {
         written.push(write(&mut tx, grant).await?);
     }
     tx.commit().await?;
+    super::events::committed();
     Ok(written)
 }
 

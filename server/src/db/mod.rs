@@ -3,6 +3,7 @@
 
 mod checkpoint;
 pub mod console;
+pub mod events;
 pub mod external_transactions;
 pub mod fetches;
 pub mod grants;
@@ -11,6 +12,7 @@ pub mod outbox;
 pub mod purchases;
 pub mod rate_limits;
 pub mod rtdn_messages;
+pub mod webhook_deliveries;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -205,6 +207,20 @@ impl Db {
             .begin_with(match self.backend {
                 Backend::Sqlite => "BEGIN",
                 Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            })
+            .await
+    }
+
+    /// Begins a write transaction on [`Db::writer`] that may read before it writes: on
+    /// SQLite `BEGIN IMMEDIATE`, which takes the write lock at once (waiting in the busy
+    /// handler), so that a write committed meanwhile by another connection (a lease, a
+    /// checkpoint) cannot void the snapshot it read (`SQLITE_BUSY_SNAPSHOT`); on PostgreSQL
+    /// a plain `BEGIN` (rows are locked as they are read `FOR UPDATE`).
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.writer
+            .begin_with(match self.backend {
+                Backend::Sqlite => "BEGIN IMMEDIATE",
+                Backend::Postgres => "BEGIN",
             })
             .await
     }

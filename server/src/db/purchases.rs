@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use sqlx::{AnyConnection, FromRow};
 
+use super::events::{self, Cause};
 use super::{now_ms, sql, stored_as_text, Db};
 use crate::entitlement::EntitlementState;
 use crate::product::ProductKind;
@@ -210,9 +211,47 @@ pub async fn insert(conn: &mut AnyConnection, row: &PurchaseRow) -> Result<bool,
     .bind(row.granted_at)
     .bind(row.created_at)
     .bind(row.updated_at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let inserted = done.rows_affected() == 1;
+    if inserted {
+        events::purchase_changed(conn, None, row, Cause::Observed).await?;
+    }
+    Ok(inserted)
+}
+
+/// The row of `token` on `conn`, locked until the transaction ends on PostgreSQL (`FOR
+/// UPDATE`; SQLite's one writer serializes the writes already): the state an event's
+/// "previous state" and sequence number are read from.
+async fn locked(conn: &mut AnyConnection, token: &str) -> Result<Option<PurchaseRow>, sqlx::Error> {
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let sql = if postgres {
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM purchases WHERE purchase_token = $1 FOR UPDATE"
+        )
+    } else {
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM purchases WHERE purchase_token = $1"
+        )
+    };
+    sqlx::query_as(sql).bind(token).fetch_optional(conn).await
+}
+
+/// After a change of `token` made on `conn`: records its event, if it makes one.
+async fn changed(
+    conn: &mut AnyConnection,
+    before: Option<&PurchaseRow>,
+    token: &str,
+    cause: Cause,
+) -> Result<(), sqlx::Error> {
+    if let Some(after) = locked(conn, token).await? {
+        events::purchase_changed(conn, before, &after, cause).await?;
+    }
+    Ok(())
 }
 
 /// Writes what Google said about a known token of `account_id` (state, quantity, expiry,
@@ -222,6 +261,7 @@ pub async fn update_observed(
     conn: &mut AnyConnection,
     row: &PurchaseRow,
 ) -> Result<bool, sqlx::Error> {
+    let before = locked(conn, &row.purchase_token).await?;
     let done = sqlx::query(sql!(
         "UPDATE purchases SET state = $1, quantity = $2, expires_at = $3, test = $4, \
          acknowledged = CASE WHEN acknowledged = 1 THEN 1 ELSE $5 END, order_id = $6, \
@@ -244,9 +284,13 @@ pub async fn update_observed(
     .bind(row.updated_at)
     .bind(&row.purchase_token)
     .bind(&row.account_id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let updated = done.rows_affected() == 1;
+    if updated {
+        changed(conn, before.as_ref(), &row.purchase_token, Cause::Observed).await?;
+    }
+    Ok(updated)
 }
 
 /// Sets the state of a token (e.g. `replaced` for the old token of an upgrade).
@@ -255,13 +299,18 @@ pub async fn set_state(
     token: &str,
     state: PurchaseState,
 ) -> Result<bool, sqlx::Error> {
+    let before = locked(conn, token).await?;
     let done = sqlx::query("UPDATE purchases SET state = $1, updated_at = $2 WHERE purchase_token = $3 AND state <> $1")
         .bind(state.as_str())
         .bind(now_ms())
         .bind(token)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(done.rows_affected() == 1)
+    let updated = done.rows_affected() == 1;
+    if updated {
+        changed(conn, before.as_ref(), token, Cause::Observed).await?;
+    }
+    Ok(updated)
 }
 
 /// Notes that Google was asked about the token now (`updated_at`).
@@ -277,7 +326,9 @@ pub async fn touch(db: &Db, token: &str) -> Result<(), sqlx::Error> {
 /// Records that Google has the purchase acknowledged; a consumed one-time purchase also
 /// moves from `active` to `consumed`.
 pub async fn mark_acknowledged(db: &Db, token: &str, consumed: bool) -> Result<(), sqlx::Error> {
-    sqlx::query(sql!(
+    let mut tx = db.begin_write().await?;
+    let before = locked(&mut tx, token).await?;
+    let done = sqlx::query(sql!(
         "UPDATE purchases SET acknowledged = 1, \
          state = CASE WHEN $1 = 1 AND state = '{ACTIVE}' THEN '{}' ELSE state END, updated_at = $2 \
          WHERE purchase_token = $3",
@@ -286,8 +337,13 @@ pub async fn mark_acknowledged(db: &Db, token: &str, consumed: bool) -> Result<(
     .bind(i64::from(consumed))
     .bind(now_ms())
     .bind(token)
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await?;
+    if done.rows_affected() == 1 {
+        changed(&mut tx, before.as_ref(), token, Cause::Observed).await?;
+    }
+    tx.commit().await?;
+    events::committed();
     Ok(())
 }
 
@@ -322,13 +378,16 @@ pub async fn delete_pending(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Sets the state and quantity of a token's row; true if anything changed.
+/// Sets the state and quantity of a token's row after Google voided it (its event is a
+/// refund); true if anything changed.
 pub async fn set_state_and_quantity(
     db: &Db,
     token: &str,
     state: PurchaseState,
     quantity: i64,
 ) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let before = locked(&mut tx, token).await?;
     let done = sqlx::query(
         "UPDATE purchases SET state = $1, quantity = $2, updated_at = $3 \
          WHERE purchase_token = $4 AND (state <> $1 OR quantity <> $2)",
@@ -337,9 +396,15 @@ pub async fn set_state_and_quantity(
     .bind(quantity)
     .bind(now_ms())
     .bind(token)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let updated = done.rows_affected() == 1;
+    if updated {
+        changed(&mut tx, before.as_ref(), token, Cause::Voided).await?;
+    }
+    tx.commit().await?;
+    events::committed();
+    Ok(updated)
 }
 
 /// Purchases that should have changed by `now`: live subscriptions past their expiry,

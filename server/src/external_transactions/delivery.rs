@@ -3,8 +3,13 @@
 //! outcome unknown (timeout, 5xx) or says it exists already (409), the transaction is read
 //! back from Google and compared before the job is marked done.
 
+use play_model::external_transactions::{
+    ExternalSubscription, ExternalTransaction, ExternalTransactionAddress,
+    OneTimeExternalTransaction, PartialRefund, RecurringExternalTransaction,
+    RefundExternalTransactionRequest, SubscriptionType, TransactionState,
+};
+use play_model::purchases::Empty;
 use play_model::Price;
-use serde_json::{json, Value};
 
 use super::limiter::Limiter;
 use super::model::{rfc3339, PaymentKind};
@@ -14,7 +19,6 @@ use crate::db::external_transactions::{
 use crate::db::outbox::Job;
 use crate::db::Db;
 use crate::metrics::Metrics;
-use crate::play::external_transactions::ExternalTransaction;
 use crate::play::{PlayClient, PlayError};
 use crate::worker::{JobError, JobFuture, JobHandler};
 
@@ -208,7 +212,7 @@ impl Delivery {
         t: &ExternalTransaction,
     ) -> Result<bool, JobError> {
         if refund.full_refund == 1 {
-            return Ok(t.transaction_state.as_deref() == Some("TRANSACTION_CANCELED"));
+            return Ok(t.transaction_state == Some(TransactionState::Canceled));
         }
         let before: i64 = store::refunds(&self.db, &row.id)
             .await
@@ -271,17 +275,7 @@ fn classify(e: PlayError) -> JobError {
 }
 
 /// The `ExternalTransaction` Google receives for a stored payment.
-pub fn google_body(row: &TransactionRow) -> Result<Value, JobError> {
-    let kind = row.kind;
-    let mut body = json!({
-        "originalPreTaxAmount": Price::new(row.pre_tax_micros, &row.currency).to_value(),
-        "originalTaxAmount": Price::new(row.tax_micros, &row.currency).to_value(),
-        "transactionTime": rfc3339(row.transaction_time),
-        "userTaxAddress": { "regionCode": row.region_code },
-    });
-    if let Some(area) = &row.administrative_area {
-        body["userTaxAddress"]["administrativeArea"] = json!(area);
-    }
+pub fn google_body(row: &TransactionRow) -> Result<ExternalTransaction, JobError> {
     let token = || {
         row.token.clone().ok_or_else(|| {
             JobError::Permanent(
@@ -289,51 +283,62 @@ pub fn google_body(row: &TransactionRow) -> Result<Value, JobError> {
             )
         })
     };
-    match kind {
+    // The stored program details are the resource's own fields.
+    let mut body: ExternalTransaction = match &row.program {
+        Some(program) => serde_json::from_str(program)
+            .map_err(|e| JobError::Permanent(format!("stored program details: {e}")))?,
+        None => ExternalTransaction::default(),
+    };
+    body.original_pre_tax_amount = Some(Price::new(row.pre_tax_micros, &row.currency));
+    body.original_tax_amount = Some(Price::new(row.tax_micros, &row.currency));
+    body.transaction_time = Some(rfc3339(row.transaction_time));
+    body.user_tax_address = Some(ExternalTransactionAddress {
+        region_code: Some(row.region_code.clone()),
+        administrative_area: row.administrative_area.clone(),
+    });
+    match row.kind {
         PaymentKind::OneTime => {
-            body["oneTimeTransaction"] = json!({ "externalTransactionToken": token()? });
+            body.one_time_transaction = Some(OneTimeExternalTransaction {
+                external_transaction_token: Some(token()?),
+            });
         }
         PaymentKind::SubscriptionFirst | PaymentKind::SubscriptionRenewal => {
-            let mut recurring = json!({
-                "externalSubscription": {
-                    "subscriptionType": row.subscription_type.as_deref().unwrap_or("RECURRING")
-                }
+            let kind = row.subscription_type.as_deref().unwrap_or("RECURRING");
+            body.recurring_transaction = Some(RecurringExternalTransaction {
+                external_subscription: Some(ExternalSubscription {
+                    subscription_type: Some(SubscriptionType::from_wire(kind)),
+                }),
+                external_transaction_token: match row.initial_id {
+                    Some(_) => None,
+                    None => Some(token()?),
+                },
+                initial_external_transaction_id: row.initial_id.clone(),
+                ..RecurringExternalTransaction::default()
             });
-            match &row.initial_id {
-                Some(initial) => recurring["initialExternalTransactionId"] = json!(initial),
-                None => recurring["externalTransactionToken"] = json!(token()?),
-            }
-            body["recurringTransaction"] = recurring;
-        }
-    }
-    if let Some(program) = &row.program {
-        let program: Value = serde_json::from_str(program)
-            .map_err(|e| JobError::Permanent(format!("stored program details: {e}")))?;
-        if let (Some(b), Some(p)) = (body.as_object_mut(), program.as_object()) {
-            b.extend(p.clone());
         }
     }
     Ok(body)
 }
 
-fn refund_body(row: &TransactionRow, refund: &RefundRow) -> Value {
-    let mut body = json!({ "refundTime": rfc3339(refund.refund_time) });
-    match refund.pre_tax_micros {
-        Some(micros) if refund.full_refund == 0 => {
-            body["partialRefund"] = json!({
-                "refundId": refund.google_refund_id,
-                "refundPreTaxAmount": Price::new(micros, &row.currency).to_value(),
-            });
-        }
-        _ => body["fullRefund"] = json!({}),
+fn refund_body(row: &TransactionRow, refund: &RefundRow) -> RefundExternalTransactionRequest {
+    let partial = match refund.pre_tax_micros {
+        Some(micros) if refund.full_refund == 0 => Some(PartialRefund {
+            refund_id: Some(refund.google_refund_id.clone()),
+            refund_pre_tax_amount: Some(Price::new(micros, &row.currency)),
+        }),
+        _ => None,
+    };
+    RefundExternalTransactionRequest {
+        refund_time: Some(rfc3339(refund.refund_time)),
+        full_refund: partial.is_none().then_some(Empty {}),
+        partial_refund: partial,
     }
-    body
 }
 
 /// Whether Google's transaction is the one stored: same amounts, currency, payment time
 /// and kind.
 pub fn same_transaction(row: &TransactionRow, t: &ExternalTransaction) -> bool {
-    let amount = |p: &Option<crate::play::external_transactions::Price>, micros: i64| {
+    let amount = |p: &Option<Price>, micros: i64| {
         p.as_ref()
             .is_some_and(|p| p.price_micros == micros && p.currency == row.currency)
     };
@@ -355,7 +360,10 @@ pub fn same_transaction(row: &TransactionRow, t: &ExternalTransaction) -> bool {
 /// What the server keeps of Google's answer.
 pub fn view(t: &ExternalTransaction) -> GoogleView {
     GoogleView {
-        state: t.transaction_state.clone(),
+        state: t
+            .transaction_state
+            .and_then(|s| s.as_str())
+            .map(String::from),
         current_pre_tax_micros: t.current_pre_tax_amount.as_ref().map(|p| p.price_micros),
         current_tax_micros: t.current_tax_amount.as_ref().map(|p| p.price_micros),
         test: t.test_purchase.is_some(),

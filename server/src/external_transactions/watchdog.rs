@@ -56,6 +56,10 @@ pub async fn check(db: &Db, metrics: &Metrics, warn_after: Duration) -> Result<C
         oldest.unwrap_or_default().as_secs_f64(),
         level as i64,
     );
+    if level == Level::Alert {
+        let alert_at = DEADLINE_MS - ALERT_BEFORE_DEADLINE.as_millis() as i64;
+        crate::db::events::deadline_warnings(db, now_ms() - alert_at).await?;
+    }
     let minutes = oldest.unwrap_or_default().as_secs() / 60;
     match level {
         Level::Ok => {}

@@ -11,7 +11,7 @@ use super::auth::TokenSource;
 use super::orders::{BatchGetOrdersResponse, Order};
 use super::retry::{next_delay, retry_after, Jitter};
 use super::status::{PlayError, Status};
-use super::voided::VoidedPurchaseList;
+use super::voided::VoidedPurchasesListResponse;
 use crate::config::RetryConfig;
 use crate::metrics::Metrics;
 use play_model::purchases::{ProductPurchase, SubscriptionPurchaseV2};
@@ -144,7 +144,7 @@ impl PlayClient {
         &self,
         start_time_ms: Option<i64>,
         page_token: Option<&str>,
-    ) -> Result<VoidedPurchaseList, PlayError> {
+    ) -> Result<VoidedPurchasesListResponse, PlayError> {
         let method = &methods::PURCHASES_VOIDEDPURCHASES_LIST;
         let mut url = self.url(method, &[]);
         {

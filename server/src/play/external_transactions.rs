@@ -6,54 +6,27 @@
 use std::num::NonZeroU32;
 
 use play_model::methods::{self, Method};
-use serde::Deserialize;
 
 use super::client::{decode, http_method, PlayClient};
 use super::PlayError;
 
+pub use play_model::external_transactions::{
+    ExternalTransaction, RefundExternalTransactionRequest,
+};
 pub use play_model::Price;
-
-/// Google's `ExternalTransaction` (the fields the server reads back).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExternalTransaction {
-    /// The id.
-    #[serde(default)]
-    pub external_transaction_id: String,
-    /// Pre-tax amount as reported.
-    pub original_pre_tax_amount: Option<Price>,
-    /// Tax as reported.
-    pub original_tax_amount: Option<Price>,
-    /// Pre-tax amount after refunds.
-    pub current_pre_tax_amount: Option<Price>,
-    /// Tax after refunds.
-    pub current_tax_amount: Option<Price>,
-    /// `TRANSACTION_REPORTED`, `TRANSACTION_CANCELED` (fully refunded).
-    pub transaction_state: Option<String>,
-    /// When Google was notified.
-    pub create_time: Option<String>,
-    /// The payment time.
-    pub transaction_time: Option<String>,
-    /// Present on a test purchase.
-    pub test_purchase: Option<serde_json::Value>,
-    /// One-time transaction details.
-    pub one_time_transaction: Option<serde_json::Value>,
-    /// Recurring transaction details.
-    pub recurring_transaction: Option<serde_json::Value>,
-}
 
 impl PlayClient {
     /// `externaltransactions.createexternaltransaction`: one request.
     pub async fn create_external_transaction(
         &self,
         id: &str,
-        body: &serde_json::Value,
+        body: &ExternalTransaction,
     ) -> Result<ExternalTransaction, PlayError> {
         let method = &methods::EXTERNALTRANSACTIONS_CREATEEXTERNALTRANSACTION;
         let mut url = self.url(method, &[]);
         url.query_pairs_mut()
             .append_pair("externalTransactionId", id);
-        decode(&self.once(method, url, Some(body)).await?)
+        decode(&self.once(method, url, Some(&json(body))).await?)
     }
 
     /// `externaltransactions.getexternaltransaction` (not counted against the write quota).
@@ -69,12 +42,12 @@ impl PlayClient {
     pub async fn refund_external_transaction(
         &self,
         id: &str,
-        body: &serde_json::Value,
+        body: &RefundExternalTransactionRequest,
     ) -> Result<ExternalTransaction, PlayError> {
         let method = &methods::EXTERNALTRANSACTIONS_REFUNDEXTERNALTRANSACTION;
         decode(
             &self
-                .once(method, self.url(method, &[id]), Some(body))
+                .once(method, self.url(method, &[id]), Some(&json(body)))
                 .await?,
         )
     }
@@ -96,4 +69,10 @@ impl PlayClient {
         .await
         .result
     }
+}
+
+/// A request body as JSON (the server never writes an enum's `Unknown`, the one value that
+/// does not serialize).
+fn json(body: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(body).expect("request bodies serialize")
 }

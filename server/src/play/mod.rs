@@ -1,16 +1,15 @@
 //! A client of the Google Play Developer API (androidpublisher v3): service-account OAuth,
-//! typed resources (from `play_model::purchases`), Google's error format, retries with backoff and jitter.
+//! typed resources (from `play_model`), Google's error format, retries with backoff and jitter.
 
 pub mod auth;
 pub mod client;
 pub mod external_transactions;
-pub mod orders;
 pub mod retry;
 pub mod status;
-pub mod voided;
 
 pub use auth::{ServiceAccountKey, TokenSource};
 pub use client::PlayClient;
+pub use play_model::{orders, voided};
 pub use status::{PlayError, Status};
 
 /// An HTTP client for Google (rustls with ring).

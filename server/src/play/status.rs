@@ -1,66 +1,6 @@
-//! Google's error body and the client's error type.
+//! The client's error type, over Google's error body ([`Status`], play-model's).
 
-use serde::Deserialize;
-
-/// Google's error body: `{"error":{"code","message","status","errors":[…]}}`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct Status {
-    /// The HTTP status code.
-    pub code: u16,
-    /// Human-readable message.
-    pub message: String,
-    /// The canonical status name (`INVALID_ARGUMENT`, `NOT_FOUND`, …).
-    pub status: Option<String>,
-    /// Details, each with a `reason` such as `purchaseTokenNotFound`.
-    pub errors: Vec<ErrorItem>,
-    /// The answer's `Retry-After` (seconds), when it had one.
-    #[serde(skip)]
-    pub retry_after: Option<std::time::Duration>,
-}
-
-/// One entry of `errors`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct ErrorItem {
-    /// `global`, `androidpublisher`, `usageLimits`.
-    pub domain: Option<String>,
-    /// Machine-readable reason.
-    pub reason: Option<String>,
-    /// Human-readable message.
-    pub message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    error: Status,
-}
-
-impl Status {
-    /// Parses an error body; falls back to the HTTP status and the raw text.
-    pub fn parse(http_status: u16, body: &[u8]) -> Self {
-        match serde_json::from_slice::<Envelope>(body) {
-            Ok(Envelope { error }) => Status {
-                code: if error.code == 0 {
-                    http_status
-                } else {
-                    error.code
-                },
-                ..error
-            },
-            Err(_) => Status {
-                code: http_status,
-                message: String::from_utf8_lossy(body).chars().take(200).collect(),
-                ..Status::default()
-            },
-        }
-    }
-
-    /// The first error's `reason`.
-    pub fn reason(&self) -> Option<&str> {
-        self.errors.iter().find_map(|e| e.reason.as_deref())
-    }
-}
+pub use play_model::errors::{ErrorItem, Status};
 
 /// What a Play call can fail with.
 #[derive(Debug, thiserror::Error)]

@@ -391,16 +391,26 @@ pub async fn confirm(play: &PlayClient, r: &mut Reconciliation) {
     let mut found: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
     for chunk in ids.chunks(MAX_BATCH) {
         match play.batch_get_orders(chunk).await {
-            Ok(orders) => found.extend(
-                orders
-                    .into_iter()
-                    .map(|o| (o.order_id, (o.state.as_str().to_string(), o.purchase_token))),
-            ),
+            Ok(orders) => found.extend(orders.into_iter().map(|o| {
+                (
+                    o.order_id,
+                    (
+                        o.state.as_str().unwrap_or("UNKNOWN").into(),
+                        o.purchase_token,
+                    ),
+                )
+            })),
             Err(PlayError::Api(s)) if s.code == 404 => {
                 for id in chunk {
                     match play.get_order(id).await {
                         Ok(o) => {
-                            found.insert(id.clone(), (o.state.as_str().into(), o.purchase_token));
+                            found.insert(
+                                id.clone(),
+                                (
+                                    o.state.as_str().unwrap_or("UNKNOWN").into(),
+                                    o.purchase_token,
+                                ),
+                            );
                         }
                         Err(PlayError::Api(s)) if s.code == 404 => {
                             found.insert(id.clone(), ("NOT_FOUND".into(), None));

@@ -39,11 +39,16 @@ async fn list(
     State(state): State<AppState>,
     Account(account): Account,
 ) -> Result<Json<EntitlementsResponse>, ApiError> {
+    Ok(Json(of_account(&state, &account).await?))
+}
+
+/// The entitlements of `account` (also `GET /v1/accounts/{accountId}/entitlements`).
+pub async fn of_account(state: &AppState, account: &str) -> Result<EntitlementsResponse, ApiError> {
     let now = now_ms();
-    let rows = purchases::list_granted(&state.db, &account).await?;
+    let rows = purchases::list_granted(&state.db, account).await?;
     let entitlements = rows
         .into_iter()
         .filter_map(|row| Entitlement::from_shown(row, now))
         .collect();
-    Ok(Json(EntitlementsResponse { entitlements }))
+    Ok(EntitlementsResponse { entitlements })
 }

@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(verify))
         .routes(routes!(sync))
+        .routes(routes!(lookup))
 }
 
 /// A purchase to verify.
@@ -198,4 +199,64 @@ async fn sync(
         });
     }
     Ok(Json(SyncResponse { results }))
+}
+
+/// A purchase as the app's backend looks it up.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseLookup {
+    /// The account it is granted (or bound, while pending) to.
+    pub account_id: String,
+    /// The entitlement, as `GET /v1/entitlements` shows it (none while pending).
+    pub entitlement: Option<Entitlement>,
+    /// `pending` or the entitlement's state.
+    pub state: String,
+    /// Whether Google has it acknowledged (or consumed).
+    pub acknowledged: bool,
+    /// Google's order id.
+    pub order_id: Option<String>,
+    /// The purchase it replaced.
+    pub linked_purchase_token: Option<String>,
+    /// When Google's view of it was last stored (RFC 3339).
+    pub google_last_read_at: Option<String>,
+    /// Its events, oldest first: each the body a webhook delivered.
+    pub history: Vec<serde_json::Value>,
+}
+
+/// Looks up a purchase by token: its grant, its history of states, Google's last read.
+#[utoipa::path(
+    get,
+    path = "/v1/purchases/{purchaseToken}",
+    tag = "server-to-server",
+    security(("server_api_key" = [])),
+    params(("purchaseToken" = String, Path, description = "The purchase token")),
+    responses(
+        (status = 200, description = "The purchase", body = PurchaseLookup),
+        (status = 401, description = "`unauthenticated`: not a server API key (`admin.api_keys`)", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such purchase here", body = ErrorBody),
+    )
+)]
+async fn lookup(
+    State(state): State<AppState>,
+    _: crate::auth::Admin,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Json<PurchaseLookup>, ApiError> {
+    let row = crate::db::purchases::find(&state.db, &token)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let history = crate::db::events::of_subject(&state.db, &row.id)
+        .await?
+        .into_iter()
+        .filter_map(|e| serde_json::from_str(&e.payload).ok())
+        .collect();
+    Ok(Json(PurchaseLookup {
+        entitlement: Entitlement::from_row(&row, crate::db::now_ms()),
+        state: row.state.as_str().into(),
+        acknowledged: row.acknowledged != 0,
+        google_last_read_at: crate::entitlement::format_ms(row.updated_at),
+        account_id: row.account_id,
+        order_id: row.order_id,
+        linked_purchase_token: row.linked_purchase_token,
+        history,
+    }))
 }

@@ -6,9 +6,11 @@ pub mod oidc;
 
 use base64::Engine;
 pub use play_model::rtdn::{
-    OneTimeNotificationType, RefundType, SubscriptionNotificationType, VoidedProductType,
+    DeveloperNotification, NotificationKind, OneTimeNotificationType, OneTimeProductNotification,
+    RefundType, SubscriptionNotification, SubscriptionNotificationType, TestNotification,
+    VoidedProductType, VoidedPurchaseNotification,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// A Pub/Sub push request body.
@@ -69,129 +71,6 @@ impl PushMessage {
             .map_err(|e| format!("message.data is not a DeveloperNotification: {e}"))?;
         n.kind()?;
         Ok(n)
-    }
-}
-
-/// The `DeveloperNotification` Play publishes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeveloperNotification {
-    /// `1.0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// The app.
-    pub package_name: String,
-    /// When it happened (int64 as a string).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_time_millis: Option<serde_json::Value>,
-    /// A subscription changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription_notification: Option<SubscriptionNotification>,
-    /// A one-time purchase changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub one_time_product_notification: Option<OneTimeProductNotification>,
-    /// A purchase was voided (refund, chargeback, revocation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voided_purchase_notification: Option<VoidedPurchaseNotification>,
-    /// A test from the Play Console.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test_notification: Option<serde_json::Value>,
-}
-
-/// `subscriptionNotification`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SubscriptionNotification {
-    /// 1 RECOVERED … 22 PRICE_STEP_UP_CONSENT_UPDATED (unknown codes kept).
-    pub notification_type: SubscriptionNotificationType,
-    /// The token.
-    pub purchase_token: String,
-}
-
-/// `oneTimeProductNotification`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OneTimeProductNotification {
-    /// 1 purchased, 2 canceled (a pending purchase).
-    pub notification_type: OneTimeNotificationType,
-    /// The token.
-    pub purchase_token: String,
-    /// The product id.
-    pub sku: String,
-}
-
-/// `voidedPurchaseNotification`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VoidedPurchaseNotification {
-    /// The token.
-    pub purchase_token: String,
-    /// The voided order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
-    /// 1 subscription, 2 one-time.
-    #[serde(default = "unknown_product_type")]
-    pub product_type: VoidedProductType,
-    /// 1 full, 2 quantity-based partial.
-    #[serde(default = "unknown_refund_type")]
-    pub refund_type: RefundType,
-}
-
-fn unknown_product_type() -> VoidedProductType {
-    VoidedProductType::Unknown(0)
-}
-
-fn unknown_refund_type() -> RefundType {
-    RefundType::Unknown(0)
-}
-
-/// What a notification is about, for logs and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationKind {
-    /// `subscriptionNotification`.
-    Subscription,
-    /// `oneTimeProductNotification`.
-    OneTimeProduct,
-    /// `voidedPurchaseNotification`.
-    Voided,
-    /// `testNotification`.
-    Test,
-}
-
-impl NotificationKind {
-    /// The metric label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Subscription => "subscription",
-            Self::OneTimeProduct => "one_time_product",
-            Self::Voided => "voided",
-            Self::Test => "test",
-        }
-    }
-}
-
-impl DeveloperNotification {
-    /// Which one of the four notifications this is (exactly one must be present).
-    pub fn kind(&self) -> Result<NotificationKind, String> {
-        let present = [
-            self.subscription_notification
-                .as_ref()
-                .map(|_| NotificationKind::Subscription),
-            self.one_time_product_notification
-                .as_ref()
-                .map(|_| NotificationKind::OneTimeProduct),
-            self.voided_purchase_notification
-                .as_ref()
-                .map(|_| NotificationKind::Voided),
-            self.test_notification
-                .as_ref()
-                .map(|_| NotificationKind::Test),
-        ];
-        let mut kinds = present.into_iter().flatten();
-        match (kinds.next(), kinds.next()) {
-            (Some(kind), None) => Ok(kind),
-            _ => Err("a DeveloperNotification carries exactly one notification".into()),
-        }
     }
 }
 

@@ -618,7 +618,7 @@ async fn pull_reads_legacy_inappproducts_of_an_app_not_migrated() {
     assert_eq!(r.code, 0, "{r:?}");
     let file = CatalogFile::read(&s.catalog()).unwrap();
     let old = &file.one_time_products["old_coins"];
-    let option = &old.purchase_options["legacy"];
+    let option = &old.purchase_options["legacy-base"];
     assert!(option.legacy_compatible);
     assert_eq!(
         option.prices,

@@ -410,6 +410,15 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
     )
     .await;
     external_transaction(&h, "et-ok", "reported", now - 3_600_000, None).await;
+    // A webhook delivery given up.
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (event_id, endpoint, status, attempts, run_at, created_at, updated_at) \
+         VALUES ('ev-1', 'backend', 'failed', 9, $1, $1, $1)",
+    )
+    .bind(now - 3_600_000)
+    .execute(h.state.db.pool())
+    .await
+    .unwrap();
     // The voided sweep last done 3 intervals ago.
     let interval = h.config.voided.poll_interval.as_millis() as i64;
     sqlx::query("UPDATE leases SET updated_at = $1 WHERE name = 'voided_purchases'")
@@ -537,6 +546,13 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         (Some(1), Some(1), Some(1))
     );
     assert!(et["threshold"].as_str().unwrap().contains("22 h"), "{et}");
+    assert_eq!(
+        check("webhooks")["level"],
+        "amber",
+        "one failed delivery: {health}"
+    );
+    assert_eq!(check("webhooks")["figures"]["failed"], 1);
+    assert_eq!(check("webhooks")["figures"]["pending"], 0);
     assert_eq!(health["level"], "red");
 
     // Lookup by order id: the subscription's story.

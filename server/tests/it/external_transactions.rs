@@ -7,6 +7,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::{Harness, ADMIN_KEY};
+use play_model::external_transactions::OneTimeExternalTransaction;
 use pwa_billing_server::external_transactions::{cli, limiter, model, watchdog};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -505,15 +506,17 @@ async fn a_conflict_is_read_back_and_compared() {
     )
     .await;
     let different = report(&h, &payment("ch_other", &token(&h, false).await, &now)).await;
-    for (id, amount) in [(&same, "9990000"), (&different, "1")] {
+    for (id, amount) in [(&same, 9_990_000), (&different, 1)] {
         let row = pwa_billing_server::db::external_transactions::get(&h.state.db, id)
             .await
             .unwrap()
             .unwrap();
         let mut body =
             pwa_billing_server::external_transactions::delivery::google_body(&row).unwrap();
-        body["originalPreTaxAmount"]["priceMicros"] = json!(amount);
-        body["oneTimeTransaction"]["externalTransactionToken"] = json!(format!("{id}-other"));
+        body.original_pre_tax_amount = Some(play_model::Price::new(amount, &row.currency));
+        body.one_time_transaction = Some(OneTimeExternalTransaction {
+            external_transaction_token: Some(format!("{id}-other")),
+        });
         h.state
             .play
             .create_external_transaction(id, &body)
@@ -588,6 +591,31 @@ async fn the_watchdog_raises_the_alert_near_the_deadline_and_status_lists_late_p
     let c = watchdog::check(&h.state.db, metrics, warn).await.unwrap();
     assert_eq!(c.level, watchdog::Level::Alert);
     assert!(c.oldest.unwrap() >= Duration::from_secs(25 * 3600));
+    // One `external_transaction.deadline_warning` per payment within 2 h of its deadline,
+    // however many checks see it.
+    watchdog::check(&h.state.db, metrics, warn).await.unwrap();
+    h.state.webhooks.publish().await.unwrap();
+    let events = pwa_billing_server::db::events::feed(&h.state.db, 0, None, 100)
+        .await
+        .unwrap();
+    let mut warned: Vec<String> = events
+        .iter()
+        .filter(|e| e.kind == "external_transaction.deadline_warning")
+        .map(|e| {
+            let body: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+            body["data"]["externalTransaction"]["externalTransactionId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    warned.sort();
+    let mut late = vec![
+        model::transaction_id("ch_23h"),
+        model::transaction_id("ch_25h"),
+    ];
+    late.sort();
+    assert_eq!(warned, late);
     let text = metrics.encode();
     assert!(
         text.contains("pwa_billing_external_transactions_deadline_level 2"),

@@ -18,3 +18,4 @@ mod lifecycle;
 mod production_graph;
 mod reports;
 mod rtdn;
+mod webhooks;

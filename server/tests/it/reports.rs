@@ -179,6 +179,31 @@ async fn grants_without_charges_charges_without_grants_and_missed_refunds_are_re
         [refunded_order.as_str()]
     );
     assert_eq!(r.discrepancies, 3);
+    // Each becomes one `reports.discrepancy` event, however often reconcile runs.
+    use pwa_billing_server::db::events;
+    assert_eq!(events::discrepancies(&h.state.db, &r).await.unwrap(), 3);
+    assert_eq!(events::discrepancies(&h.state.db, &r).await.unwrap(), 0);
+    h.state.webhooks.publish().await.unwrap();
+    let feed = events::feed(&h.state.db, 0, None, 100).await.unwrap();
+    let mut reported: Vec<String> = feed
+        .iter()
+        .filter(|e| e.kind == "reports.discrepancy")
+        .map(|e| {
+            let body: Value = serde_json::from_str(&e.payload).unwrap();
+            body["data"]["order"]["orderId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    reported.sort();
+    let mut expected = vec![
+        lost_order.clone(),
+        free_order.clone(),
+        refunded_order.clone(),
+    ];
+    expected.sort();
+    assert_eq!(reported, expected);
     let text = r.to_text();
     for needle in [&lost_order, &free_order, &refunded_order] {
         assert!(text.contains(needle.as_str()), "{text}");

@@ -87,17 +87,9 @@ pub fn validate_error(status: u16, body: &Value) -> Vec<String> {
     errors
 }
 
-/// Method ids whose successful responses were validated in this test process.
-pub fn validated() -> std::collections::BTreeSet<String> {
-    VALIDATED.lock().unwrap().clone()
-}
-
-static VALIDATED: std::sync::Mutex<std::collections::BTreeSet<String>> =
-    std::sync::Mutex::new(std::collections::BTreeSet::new());
-
-/// Checks one exchange with Google's side; panics with every violation. Successful
-/// exchanges are recorded by method id (see [`validated`]).
-pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) {
+/// Checks one exchange with Google's side; panics with every violation. Returns the method
+/// id of a successful exchange (whose response was validated).
+pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) -> Option<String> {
     let path = path
         .split('?')
         .next()
@@ -111,14 +103,10 @@ pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) {
             errors.is_empty(),
             "{http_method} /{path}: bad error body {body}: {errors:#?}"
         );
-        return;
+        return None;
     }
     let method = method_for(http_method, path)
         .unwrap_or_else(|| panic!("{http_method} /{path} matches no flatPath"));
-    VALIDATED
-        .lock()
-        .unwrap()
-        .insert(method["id"].as_str().unwrap_or_default().to_string());
     match (&method["response"], body) {
         (Value::Null, None) => assert_eq!(
             status, 204,
@@ -139,4 +127,5 @@ pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) {
         }
         (_, None) => panic!("{http_method} /{path} ({}) answered no body", method["id"]),
     }
+    method["id"].as_str().map(String::from)
 }

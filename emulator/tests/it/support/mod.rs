@@ -31,6 +31,8 @@ pub struct Emu {
     pub emu: RunningEmulator,
     pub http: reqwest::Client,
     pub token: String,
+    /// Method ids whose successful responses this emulator's tests validated.
+    pub validated: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// Signs a service-account assertion with the key file's key; `edit` adjusts the claims.
@@ -98,7 +100,12 @@ impl Emu {
         .await;
         assert_eq!(status, 200, "token: {body}");
         let token = body["access_token"].as_str().unwrap().to_string();
-        Emu { emu, http, token }
+        Emu {
+            emu,
+            http,
+            token,
+            validated: Default::default(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -139,7 +146,9 @@ impl Emu {
                     .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}")),
             )
         };
-        contract::check(method, path, status, body.as_ref());
+        if let Some(id) = contract::check(method, path, status, body.as_ref()) {
+            self.validated.lock().unwrap().insert(id);
+        }
         (status, body.unwrap_or(Value::Null))
     }
 

@@ -213,19 +213,19 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         (
             "GET …/console/overview",
             b.console("overview", |_| String::new()),
-            200,
+            60,
         ),
         (
             "GET …/console/health",
             b.console("health", |_| String::new()),
-            200,
+            100,
         ),
         (
             "GET …/console/lookup (account id)",
             b.console("lookup", move |i| {
                 format!("?q=account-{}", (i * 7919) % accounts)
             }),
-            200,
+            60,
         ),
         (
             "GET …/console/lookup (order id)",
@@ -235,7 +235,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
                     1_000_000 + (i * 104_729) % purchases + 1
                 )
             }),
-            200,
+            60,
         ),
         (
             "GET …/console/lookup (purchase token)",
@@ -245,27 +245,38 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
                     1_000_000 + (i * 15_485_863) % purchases + 1
                 )
             }),
-            200,
+            60,
         ),
         (
             "GET …/console/external-transactions",
             b.console("external-transactions", |_| String::new()),
-            200,
+            100,
         ),
         (
             "GET …/console/catalog",
             b.console("catalog", |_| String::new()),
-            40,
+            20,
         ),
         (
             "GET …/console/reconciliation (newest month)",
             b.console("reconciliation", |_| String::new()),
-            10,
+            4,
         ),
     ];
     for (name, make, count) in scenarios {
         progress(name);
-        let stats = checked(name, b.operators(Limit::Count(count), make).await)?;
+        let stats = b.operators(Limit::Count(count), make).await;
+        if stats.errors > 0 {
+            // A scenario whose answers failed (e.g. the request timeout) is a miss with
+            // its reason, not the end of the run.
+            report.figure(Figure::count(name, f64::INFINITY, Target::AtMost(P99_MS)));
+            report.note(format!(
+                "{name}: {} of {count} failed: {}",
+                stats.errors,
+                stats.first_error.unwrap_or_default()
+            ));
+            continue;
+        }
         report.figure(Figure::p99(name, &stats, &floor, Target::AtMostMs(P99_MS)));
     }
     b.procs.stop().await?;

@@ -73,6 +73,14 @@ pub enum VerifyOutcome {
     Malformed(String),
     /// No final answer: network failure, 5xx, 429, 401 (the session may be renewed).
     Transient(String),
+    /// No final answer yet, and the backend said when to ask again (a `503` or `429` with
+    /// `Retry-After`: Google's quota is spent for now).
+    Deferred {
+        /// What the backend answered.
+        reason: String,
+        /// Its `Retry-After`, in ms.
+        retry_after_ms: f64,
+    },
 }
 
 impl VerifyOutcome {
@@ -150,10 +158,14 @@ impl Backend {
             202 => VerifyOutcome::Pending,
             status => {
                 let (code, message) = reply.error();
-                if is_final_refusal(status) {
-                    VerifyOutcome::Refused { code, message }
-                } else {
-                    VerifyOutcome::Transient(http_failure(status, &code, &message))
+                let reason = http_failure(status, &code, &message);
+                match reply.retry_after_ms {
+                    _ if is_final_refusal(status) => VerifyOutcome::Refused { code, message },
+                    Some(retry_after_ms) => VerifyOutcome::Deferred {
+                        reason,
+                        retry_after_ms,
+                    },
+                    None => VerifyOutcome::Transient(reason),
                 }
             }
         }
@@ -210,6 +222,15 @@ impl Backend {
         Ok(Reply {
             status: response.status(),
             status_text: response.status_text(),
+            // Whole seconds (the server sends no HTTP dates), read by JS's `parseInt` (Rust's
+            // number parsing would be bundle bytes).
+            retry_after_ms: response
+                .headers()
+                .get("retry-after")
+                .ok()
+                .flatten()
+                .map(|value| js_sys::Number::parse_int(&value, 10) * 1000.0)
+                .filter(|ms| *ms >= 0.0),
             body: text
                 .and_then(|text| text.as_string())
                 .as_deref()
@@ -237,6 +258,8 @@ fn network(error: JsValue) -> Error {
 struct Reply {
     status: u16,
     status_text: String,
+    /// The `Retry-After` header, in ms.
+    retry_after_ms: Option<f64>,
     /// The body parsed as JSON; `None` when it is not JSON.
     body: Option<JsValue>,
 }
@@ -331,6 +354,11 @@ mod tests {
         .is_final());
         assert!(!VerifyOutcome::Pending.is_final());
         assert!(!VerifyOutcome::Transient("offline".into()).is_final());
+        assert!(!VerifyOutcome::Deferred {
+            reason: "HTTP 503 upstream_unavailable: later".into(),
+            retry_after_ms: 1000.0,
+        }
+        .is_final());
         assert!(!VerifyOutcome::Malformed("id".into()).is_final());
     }
 }

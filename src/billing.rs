@@ -10,10 +10,10 @@ use web_sys::{PaymentComplete, PaymentResponse};
 
 use crate::backend::{AuthToken, Backend, VerifyOutcome, BAD_RESPONSE};
 use crate::convert;
-use crate::outbox::Outbox;
+use crate::outbox::{self, Outbox};
 use crate::replacement::ReplacementMode;
 use crate::sys::{self, DigitalGoodsService, PaymentRequest};
-use crate::text::{concat, contains, percent_encode};
+use crate::text::{concat, contains, decimal, percent_encode};
 use crate::types::{
     Diagnosis, Entitlement, ItemDetails, PendingToken, PurchaseDetails, PurchaseResult,
 };
@@ -81,6 +81,8 @@ struct Inner {
     outbox: Outbox,
     locale: Option<String>,
     flushing: Cell<bool>,
+    /// When the re-send timer fires, if one is set.
+    resend_at: Cell<Option<f64>>,
     online_listener: std::cell::RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
@@ -176,7 +178,8 @@ impl PlayBilling {
     }
 
     /// Connects to the provider (retrying `clientAppUnavailable` a few times) and starts
-    /// re-sending the outbox's tokens (now, and whenever the browser comes back online).
+    /// re-sending the outbox's tokens (now, when each is due while the page is open, and
+    /// whenever the browser comes back online).
     pub async fn connect(options: ConnectOptions) -> Result<PlayBilling, Error> {
         if options.backend_url.chars().all(char::is_whitespace) {
             return Err(Error::InvalidArgument("backendUrl is required".into()));
@@ -206,6 +209,7 @@ impl PlayBilling {
                 backend,
                 locale: options.locale,
                 flushing: Cell::new(false),
+                resend_at: Cell::new(None),
                 online_listener: std::cell::RefCell::new(None),
             }),
         };
@@ -219,6 +223,32 @@ impl PlayBilling {
         let billing = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             billing.flush_outbox(force).await;
+        });
+    }
+
+    /// Sets the re-send timer for the next token due, unless one fires before it: while the
+    /// page is open a waiting token is re-sent when due (after the backend's `Retry-After`,
+    /// or its backoff) without a reload. The timer holds no strong reference: it stops with
+    /// the connection.
+    fn schedule_resend(&self) {
+        let Some(at) = self.inner.outbox.next_attempt_at() else {
+            return;
+        };
+        if self.inner.resend_at.get().is_some_and(|set| set <= at) {
+            return;
+        }
+        self.inner.resend_at.set(Some(at));
+        let weak: Weak<Inner> = Rc::downgrade(&self.inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            sys::sleep((at - sys::now_ms()).clamp(0.0, outbox::MAX_DELAY_MS) as u32).await;
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            if inner.resend_at.get() == Some(at) {
+                inner.resend_at.set(None);
+            }
+            // The flush task every caller uses (one future type in the bundle).
+            PlayBilling { inner }.flush_in_background(false);
         });
     }
 
@@ -343,7 +373,9 @@ impl PlayBilling {
         let completion = match &result {
             Ok(_) => PaymentComplete::Success,
             // Not a failure of the payment, not a success yet: "unknown" shows neither.
-            Err(Error::Pending | Error::Network(_)) => PaymentComplete::Unknown,
+            Err(Error::Pending | Error::Network(_) | Error::Deferred(_)) => {
+                PaymentComplete::Unknown
+            }
             Err(Error::Verification { code, .. }) if code == BAD_RESPONSE => {
                 PaymentComplete::Unknown
             }
@@ -375,6 +407,7 @@ impl PlayBilling {
         self.inner.outbox.add(item_id, &purchase_token);
         let outcome = self.inner.backend.verify(item_id, &purchase_token).await;
         self.settle(&purchase_token, &outcome);
+        self.schedule_resend();
         match outcome {
             VerifyOutcome::Granted(verification) => Ok(PurchaseResult {
                 item_id: item_id.to_owned(),
@@ -383,6 +416,15 @@ impl PlayBilling {
             }),
             VerifyOutcome::Pending => Err(Error::Pending),
             VerifyOutcome::Transient(reason) => Err(Error::Network(reason)),
+            VerifyOutcome::Deferred {
+                reason,
+                retry_after_ms,
+            } => Err(Error::Deferred(concat(&[
+                "re-sent in ",
+                &decimal((retry_after_ms / 1000.0) as u64),
+                " s: ",
+                &reason,
+            ]))),
             VerifyOutcome::Malformed(message) => Err(Error::Verification {
                 code: BAD_RESPONSE.into(),
                 message,
@@ -395,14 +437,25 @@ impl PlayBilling {
     fn settle(&self, purchase_token: &str, outcome: &VerifyOutcome) {
         match outcome {
             outcome if outcome.is_final() => self.inner.outbox.remove(purchase_token),
-            VerifyOutcome::Pending => self.inner.outbox.defer(purchase_token, "pending"),
-            VerifyOutcome::Transient(reason) => self.inner.outbox.defer(purchase_token, reason),
+            VerifyOutcome::Pending => self.inner.outbox.defer(purchase_token, "pending", None),
+            VerifyOutcome::Transient(reason) => {
+                self.inner.outbox.defer(purchase_token, reason, None)
+            }
+            VerifyOutcome::Deferred {
+                reason,
+                retry_after_ms,
+            } => self
+                .inner
+                .outbox
+                .defer(purchase_token, reason, Some(*retry_after_ms)),
             VerifyOutcome::Malformed(message) => {
                 let error = Error::Verification {
                     code: BAD_RESPONSE.into(),
                     message: message.clone(),
                 };
-                self.inner.outbox.defer(purchase_token, &error.message());
+                self.inner
+                    .outbox
+                    .defer(purchase_token, &error.message(), None);
             }
             _ => {}
         }
@@ -425,6 +478,7 @@ impl PlayBilling {
             self.settle(&token.purchase_token, &outcome);
         }
         self.inner.flushing.set(false);
+        self.schedule_resend();
         settled
     }
 

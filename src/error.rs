@@ -39,6 +39,10 @@ pub enum Error {
     /// The backend could not be reached or failed transiently; purchase tokens stay in the
     /// outbox and are re-sent later.
     Network(String),
+    /// The backend cannot verify now and said when to ask again (`503` with `Retry-After`:
+    /// Google's quota is spent during a burst). Nothing is granted yet; the token stays in
+    /// the outbox and is re-sent on a timer after that delay while the page is open.
+    Deferred(String),
 }
 
 impl Error {
@@ -67,6 +71,7 @@ impl Error {
                 return concat(&["verification failed (", code, "): ", message])
             }
             Error::Network(detail) => ("network error: ", detail),
+            Error::Deferred(detail) => ("verification deferred, the token is kept and ", detail),
         };
         concat(&[prefix, detail])
     }
@@ -84,6 +89,7 @@ impl Error {
             Error::ItemUnavailable(_) => "ItemUnavailableError",
             Error::Verification { .. } => "VerificationError",
             Error::Network(_) => "NetworkError",
+            Error::Deferred(_) => "VerificationDeferredError",
         }
     }
 
@@ -100,6 +106,7 @@ impl Error {
             Error::ItemUnavailable(_) => "item_unavailable",
             Error::Verification { code, .. } => code,
             Error::Network(_) => "network",
+            Error::Deferred(_) => "verification_deferred",
         }
     }
 
@@ -262,6 +269,10 @@ mod tests {
                 "verification failed (c): m",
             ),
             (Error::Network("x".into()), "network error: x"),
+            (
+                Error::Deferred("re-sent in 1 s: x".into()),
+                "verification deferred, the token is kept and re-sent in 1 s: x",
+            ),
         ];
         for (error, text) in cases {
             assert_eq!(error.to_string(), text);
@@ -286,6 +297,7 @@ mod tests {
                 message: String::new(),
             },
             Error::Network(String::new()),
+            Error::Deferred(String::new()),
         ];
         let names: std::collections::BTreeSet<_> = all.iter().map(Error::name).collect();
         assert_eq!(names.len(), all.len());

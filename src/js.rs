@@ -118,7 +118,8 @@ export interface SubscriptionChange {
 export type BillingErrorName =
   | "BillingUnsupportedError" | "BillingUnavailableError" | "InvalidArgumentError"
   | "PurchaseCanceledError" | "PurchasePendingError" | "ItemAlreadyOwnedError"
-  | "ItemNotOwnedError" | "ItemUnavailableError" | "VerificationError" | "NetworkError";
+  | "ItemNotOwnedError" | "ItemUnavailableError" | "VerificationError" | "NetworkError"
+  | "VerificationDeferredError";
 
 /** Every rejection is an `Error` with one of these names and a stable `code`. */
 export interface BillingError extends Error { name: BillingErrorName; code: string; }

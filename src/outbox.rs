@@ -114,19 +114,35 @@ impl Outbox {
         self.save(tokens);
     }
 
-    /// Records a send that did not settle the token and schedules the next one.
-    pub fn defer(&self, purchase_token: &str, reason: &str) {
+    /// Records a send that did not settle the token and schedules the next one: after the
+    /// backend's `Retry-After` (`retry_after_ms`) with up to half of it again as jitter, so
+    /// that a crowd of buyers refused together does not come back together; else after
+    /// [`backoff_ms`].
+    pub fn defer(&self, purchase_token: &str, reason: &str, retry_after_ms: Option<f64>) {
         let mut tokens = self.list();
         if let Some(token) = tokens
             .iter_mut()
             .find(|t| t.purchase_token == purchase_token)
         {
             token.attempts = token.attempts.saturating_add(1);
-            token.next_attempt_at =
-                crate::sys::now_ms() + backoff_ms(token.attempts, js_sys::Math::random());
+            let random = js_sys::Math::random();
+            token.next_attempt_at = crate::sys::now_ms()
+                + match retry_after_ms {
+                    Some(ms) => ms * (1.0 + random / 2.0),
+                    None => backoff_ms(token.attempts, random),
+                };
             token.last_error = Some(reason.to_owned());
         }
         self.save(tokens);
+    }
+
+    /// When the next token is due (parked tokens aside), if any is waiting.
+    pub fn next_attempt_at(&self) -> Option<f64> {
+        self.list()
+            .iter()
+            .filter(|t| !is_parked(t))
+            .map(|t| t.next_attempt_at)
+            .reduce(f64::min)
     }
 
     /// Tokens due for a send now (all of them when `force`), except those whose backend

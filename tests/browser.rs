@@ -68,8 +68,13 @@ fn backend_paths() -> Vec<String> {
         .collect()
 }
 
-async fn until(mut condition: impl FnMut() -> bool) {
-    for _ in 0..100 {
+async fn until(condition: impl FnMut() -> bool) {
+    until_within(2_000, condition).await;
+}
+
+/// Waits (in 20 ms steps) until `condition` holds, at most `ms` milliseconds.
+async fn until_within(ms: u32, mut condition: impl FnMut() -> bool) {
+    for _ in 0..ms / 20 {
         if condition() {
             return;
         }
@@ -81,7 +86,7 @@ async fn until(mut condition: impl FnMut() -> bool) {
         });
         JsFuture::from(promise).await.unwrap();
     }
-    panic!("condition not met within 2 s");
+    panic!("condition not met within {ms} ms");
 }
 
 /// What a JS caller sees when a promise of the JS API rejects.
@@ -318,6 +323,38 @@ async fn a_pending_purchase_stays_in_the_outbox_until_it_settles() {
     set_backend("*", "grant");
     billing.restore().await.unwrap();
     assert!(billing.pending_tokens().is_empty());
+}
+
+/// Issue 24: a verification refused because Google's quota is spent (`503` with
+/// `Retry-After`) settles the purchase's promise at once with a typed "deferred, will retry"
+/// error; the library re-sends the token after that delay (with jitter, never before it) on
+/// a timer, without a reload, an `online` event or `restore()`, and it is granted.
+#[wasm_bindgen_test]
+async fn a_503_with_retry_after_is_re_sent_after_the_delay_and_granted() {
+    fakes(json!({ "backend": { "*": "busy" } }));
+    let billing = connect().await;
+    let error = billing.purchase("coins_100").await.unwrap_err();
+    assert_eq!(error.name(), "VerificationDeferredError");
+    assert_eq!(error.code(), "verification_deferred");
+    assert!(error.to_string().contains("re-sent in 1 s"), "{error}");
+    assert_eq!(record()["completions"], json!(["unknown"]));
+    let waiting = billing.pending_tokens();
+    assert_eq!(waiting.len(), 1);
+    let first = &record()["backendRequests"][0];
+    let delay = waiting[0].next_attempt_at - js_sys::Date::now();
+    assert!(
+        (500.0..=1_600.0).contains(&delay),
+        "Retry-After (1 s) plus jitter: {delay} ms"
+    );
+    set_backend("*", "grant");
+    // Nothing but the library's own timer sends it again: granted without a reload.
+    until_within(5_000, || billing.pending_tokens().is_empty()).await;
+    let requests = record()["backendRequests"].as_array().unwrap().clone();
+    assert_eq!(requests.len(), 2, "one re-send: {requests:?}");
+    let waited = requests[1]["at"].as_f64().unwrap() - first["at"].as_f64().unwrap();
+    assert!(waited >= 1_000.0, "not before Retry-After: {waited} ms");
+    assert_eq!(requests[1]["body"]["purchaseToken"], "token-coins_100-1");
+    assert_no_problems();
 }
 
 #[wasm_bindgen_test]

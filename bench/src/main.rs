@@ -21,6 +21,7 @@ mod console;
 mod load;
 mod process;
 mod profile;
+mod quota;
 mod report;
 mod webhooks;
 
@@ -37,7 +38,7 @@ use play_emulator::ControlClient;
 use serde_json::{json, Value};
 
 use load::{closed, open, Limit, MakeRequest, Stats};
-use process::{Launch, Processes, JWT_SECRET};
+use process::{Launch, Processes};
 use profile::Callgrind;
 use pwa_billing_test_kit::{peak_rss_mib, CpuClock};
 use report::{Figure, Report, Target};
@@ -89,11 +90,25 @@ struct Args {
     /// Report rows seeded for `--console`.
     #[arg(long, default_value_t = 1_000_000)]
     console_report_rows: u64,
+    /// Run the quota burst instead ([`quota`]): Google's buckets at `--burst-quota`.
+    #[arg(long)]
+    quota_burst: bool,
+    /// The burst's bucket quota a minute (emulator and server).
+    #[arg(long, default_value_t = 120)]
+    burst_quota: u64,
+    /// New purchases a minute in the burst, as a multiple of the quota.
+    #[arg(long, default_value_t = 10)]
+    burst_factor: u64,
+    /// Seconds of the burst.
+    #[arg(long, default_value_t = 120)]
+    burst_seconds: u64,
 }
 
 const TOTAL_DEADLINE: Duration = Duration::from_secs(240);
 /// Counting instructions runs the processes some 50 times slower.
 const PROFILE_DEADLINE: Duration = Duration::from_secs(1800);
+/// The quota burst: two minutes of burst, then the acknowledgements paced at the quota.
+const QUOTA_DEADLINE: Duration = Duration::from_secs(900);
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -102,6 +117,8 @@ async fn main() -> std::process::ExitCode {
         PROFILE_DEADLINE
     } else if args.console {
         console::DEADLINE
+    } else if args.quota_burst {
+        QUOTA_DEADLINE
     } else {
         TOTAL_DEADLINE
     };
@@ -110,6 +127,14 @@ async fn main() -> std::process::ExitCode {
             console::run(args).await
         } else if args.callgrind.is_some() {
             profile(args).await.map(|()| true)
+        } else if args.quota_burst {
+            let burst = quota::Burst {
+                quota: args.burst_quota,
+                factor: args.burst_factor,
+                seconds: args.burst_seconds,
+            };
+            let emulator = emulator_path(&args);
+            quota::run(args.server, emulator, args.database_url, burst).await
         } else {
             run(args).await
         }
@@ -159,15 +184,7 @@ impl Bench {
 
     /// A bearer token for `account` (HS256, the server's configured secret, valid 1 h).
     fn session(&self, account: &str) -> anyhow::Result<String> {
-        let exp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs()
-            + 3600;
-        Ok(jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &json!({ "sub": account, "exp": exp }),
-            &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
-        )?)
+        process::bearer(account)
     }
 
     /// Buys `count` one-time products on the emulator (coins and premium in turn); returns
@@ -344,6 +361,16 @@ fn checked(what: &str, stats: Stats) -> anyhow::Result<Stats> {
     Ok(stats)
 }
 
+/// `--emulator`, or `play-emulator` beside the server binary.
+fn emulator_path(args: &Args) -> PathBuf {
+    args.emulator.clone().unwrap_or_else(|| {
+        args.server
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("play-emulator")
+    })
+}
+
 /// The HTTP client of the bench, and the two processes started.
 async fn start(args: Args) -> anyhow::Result<Bench> {
     start_with(args, String::new()).await
@@ -357,12 +384,7 @@ async fn start_with(args: Args, server_config: String) -> anyhow::Result<Bench> 
         .pool_max_idle_per_host(256)
         .timeout(Duration::from_secs(60))
         .build()?;
-    let emulator = args.emulator.clone().unwrap_or_else(|| {
-        args.server
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join("play-emulator")
-    });
+    let emulator = emulator_path(&args);
     if let Some(dir) = &args.callgrind {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("--callgrind: cannot create {}", dir.display()))?;
@@ -372,7 +394,12 @@ async fn start_with(args: Args, server_config: String) -> anyhow::Result<Bench> 
         emulator,
         database_url: args.database_url.clone(),
         callgrind: args.callgrind.clone(),
-        server_config,
+        // The emulator's quota is lifted below: the server's pacing too.
+        server_config: format!(
+            "[quota]\none_time_purchases_per_minute = 0\nsubscriptions_per_minute = 0\n\n{server_config}"
+        ),
+        emulator_args: Vec::new(),
+        server_log: "warn",
     };
     let procs = Processes::start(&launch, &http).await?;
     let control = ControlClient::with_http(http.clone(), &procs.emulator_url);

@@ -17,6 +17,19 @@ use tokio::process::{Child, Command};
 pub const JWT_SECRET: &str = "pwa-billing-bench-secret-0123456789abcdef";
 /// The server API key (`admin.api_keys`) of the benchmarked server.
 pub const ADMIN_KEY: &str = "pwa-billing-bench-admin-key-0123456789abcdef";
+/// A bearer token for `account` (HS256 with [`JWT_SECRET`], valid 1 h).
+pub fn bearer(account: &str) -> anyhow::Result<String> {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        + 3600;
+    Ok(jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({ "sub": account, "exp": exp }),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )?)
+}
+
 /// The app's package (the emulator's default).
 const PACKAGE: &str = "com.example.pwa";
 /// The service account the emulator signs its RTDN pushes as.
@@ -37,8 +50,12 @@ pub struct Launch {
     pub database_url: Option<String>,
     /// Run the server under `valgrind --tool=callgrind`, writing its files here.
     pub callgrind: Option<PathBuf>,
-    /// More of the server's configuration file (TOML tables, e.g. `[webhooks…]`).
+    /// More of the server's configuration file (TOML tables, e.g. `[webhooks…]`, `[quota]`).
     pub server_config: String,
+    /// More arguments of `play-emulator` (`--quota NAME=N`).
+    pub emulator_args: Vec<String>,
+    /// The server's `RUST_LOG`.
+    pub server_log: &'static str,
 }
 
 /// The emulator and the server, killed on drop.
@@ -102,6 +119,7 @@ impl Processes {
             .arg(&emulator_config)
             .arg("--catalog")
             .arg(&catalog)
+            .args(&launch.emulator_args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -167,7 +185,7 @@ poll_interval_secs = 30
             .arg("serve")
             .arg("--config")
             .arg(&server_config)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", launch.server_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -14,7 +14,7 @@ pub enum Target {
     AtMostMs(f64),
     /// A count or size, at most.
     AtMost(f64),
-    /// A share of another figure of the same run, at least.
+    /// A share (0–1) of another figure of the same run, or of a quota, at least.
     ShareAtLeast(f64),
 }
 
@@ -87,7 +87,7 @@ impl Figure {
 
     /// Whether its target is a speed (throughput, ratio, latency), not a count.
     fn is_speed(&self) -> bool {
-        !matches!(self.target, Target::AtMost(_))
+        !matches!(self.target, Target::AtMost(_) | Target::ShareAtLeast(_))
     }
 
     /// Whether the figure meets its target.

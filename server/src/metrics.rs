@@ -73,6 +73,7 @@ struct Inner {
     external_unreported: Gauge,
     external_oldest_unreported: Gauge<f64, AtomicU64>,
     external_deadline_level: Gauge,
+    quota: crate::play::quota::QuotaMetrics,
     webhooks: crate::webhooks::metrics::WebhookMetrics,
 }
 
@@ -184,6 +185,7 @@ impl Metrics {
             "0: nothing waits long; 1: a payment waits past external_transactions.warn_after_secs; 2: alert, one is within 2 h of the 24 h deadline or past it",
             external_deadline_level.clone(),
         );
+        let quota = crate::play::quota::QuotaMetrics::register(&mut registry);
         let webhooks = crate::webhooks::metrics::WebhookMetrics::register(&mut registry);
         Self(Arc::new(Inner {
             registry,
@@ -203,8 +205,14 @@ impl Metrics {
             external_unreported,
             external_oldest_unreported,
             external_deadline_level,
+            quota,
             webhooks,
         }))
+    }
+
+    /// The quota metrics ([`crate::play::quota`]).
+    pub fn quota(&self) -> &crate::play::quota::QuotaMetrics {
+        &self.0.quota
     }
 
     /// The webhooks' metrics.

@@ -85,7 +85,10 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("http", method = %request.method(), uri = %request.uri(), request_id)
-        }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+        }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+        // Every response is logged above with its status, and internal errors at ERROR by
+        // `ApiError`: a 503 in a quota burst is an expected answer, not an error line.
+        .on_failure(()))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }

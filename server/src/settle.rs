@@ -1,9 +1,17 @@
 //! The jobs that settle a grant on Google Play: acknowledge (one-time products and
 //! subscriptions) and consume (consumables; consuming acknowledges too). Idempotent: when
 //! Google refuses because it is already done, the purchase is read back to confirm.
+//!
+//! They call Google at [`Priority::Settle`]: with the quota left over by buyers'
+//! verifications and notifications; a job that finds no slot is deferred (not retried
+//! with backoff) until its bucket's queue has drained. The worker claims due jobs oldest
+//! first, so acknowledgements go out in the order of their deadlines (3 days after the
+//! purchase); when the backlog threatens the oldest deadline they go before verifications
+//! ([`crate::play::quota`]).
 
 use crate::db::outbox::Job;
 use crate::db::{purchases, Db};
+use crate::play::quota::Priority;
 use crate::play::{PlayClient, PlayError};
 use crate::product::ProductKind;
 use crate::verify::SettlePayload;
@@ -22,7 +30,7 @@ impl SettleHandler {
     pub fn acknowledge(db: Db, play: PlayClient) -> Self {
         Self {
             db,
-            play,
+            play: play.with_priority(Priority::Settle),
             consume: false,
         }
     }
@@ -30,9 +38,8 @@ impl SettleHandler {
     /// The handler of `consume` jobs.
     pub fn consume(db: Db, play: PlayClient) -> Self {
         Self {
-            db,
-            play,
             consume: true,
+            ..Self::acknowledge(db, play)
         }
     }
 
@@ -51,7 +58,7 @@ impl SettleHandler {
         };
         match result {
             Ok(()) => {}
-            Err(e) if e.is_transient() => return Err(JobError::Transient(e.to_string())),
+            Err(e) if e.is_transient() => return Err(job_error(e)),
             Err(e) => {
                 // Refused: done already (by an earlier run of this job), or impossible.
                 if !self.already_settled(&p).await? {
@@ -67,7 +74,7 @@ impl SettleHandler {
     async fn already_settled(&self, p: &SettlePayload) -> Result<bool, JobError> {
         let transient = |e: PlayError| {
             if e.is_transient() {
-                JobError::Transient(e.to_string())
+                job_error(e)
             } else {
                 JobError::Permanent(e.to_string())
             }
@@ -92,6 +99,14 @@ impl SettleHandler {
                 }
             }
         })
+    }
+}
+
+/// A transient Google failure: deferred when the quota had no slot, else retried.
+fn job_error(e: PlayError) -> JobError {
+    match e {
+        PlayError::Throttled { retry_after, .. } => JobError::Deferred(retry_after),
+        e => JobError::Transient(e.to_string()),
     }
 }
 

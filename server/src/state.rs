@@ -13,6 +13,7 @@ use crate::external_transactions::limiter::{self, Limiter};
 use crate::external_transactions::{JOB_REFUND, JOB_REPORT};
 use crate::lifecycle::{Lifecycle, RtdnHandler, JOB_RTDN};
 use crate::metrics::Metrics;
+use crate::play::quota::{Priority, Quota};
 use crate::play::retry::Jitter;
 use crate::play::{PlayClient, ServiceAccountKey, TokenSource};
 use crate::rtdn::oidc::PushAuthenticator;
@@ -114,14 +115,21 @@ impl AppState {
             config.retry.clone(),
             jitter.clone(),
             metrics.clone(),
-        );
+        )
+        .with_quota(Quota::new(
+            db.clone(),
+            &config.quota,
+            config.external_transactions.writes_per_minute.get(),
+            config.retry.retry_after,
+            metrics.clone(),
+        ));
         let wake = Arc::new(Notify::new());
         // One lock per token for verifications and notifications alike: one Google get.
         let locks = Arc::new(KeyedLocks::default());
         let verifier = Verifier::new(
             &config,
             db.clone(),
-            play.clone(),
+            play.with_priority(Priority::Verification),
             metrics.clone(),
             wake.clone(),
             locks.clone(),
@@ -129,7 +137,7 @@ impl AppState {
         let lifecycle = Lifecycle::new(
             &config,
             db.clone(),
-            play.clone(),
+            play.with_priority(Priority::Notification),
             metrics.clone(),
             wake.clone(),
             locks,

@@ -262,6 +262,9 @@ impl Verifier {
 
     /// Maps a failed Google call: transient → 503, "no such purchase" → 422, else 500.
     fn upstream(&self, e: PlayError) -> ApiError {
+        if let PlayError::Throttled { retry_after, .. } = e {
+            return ApiError::UpstreamUnavailable { retry_after };
+        }
         if e.is_transient() {
             tracing::warn!(error = %e, "Google Play unavailable");
             return ApiError::UpstreamUnavailable {

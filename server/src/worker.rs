@@ -25,6 +25,10 @@ pub enum JobError {
     /// Will never succeed: the job is marked failed.
     #[error("{0}")]
     Permanent(String),
+    /// Not run now (its Google quota bucket has no slot for its priority): runs again after
+    /// the delay, without backoff.
+    #[error("deferred for {0:?}: no quota slot")]
+    Deferred(std::time::Duration),
 }
 
 /// The future a handler returns.
@@ -182,6 +186,22 @@ impl Worker {
                 let run_at = now_ms() + delay.as_millis() as i64;
                 self.settle(
                     outbox::retry_at(&self.db, &job.id, &self.owner, run_at, &e).await,
+                    &job,
+                );
+            }
+            Err(JobError::Deferred(delay)) => {
+                tracing::debug!(job = %job.id, kind = %job.kind, ?delay, "job deferred: no quota slot");
+                self.metrics.job(&job.kind, "deferred");
+                let run_at = now_ms() + delay.as_millis() as i64;
+                self.settle(
+                    outbox::retry_at(
+                        &self.db,
+                        &job.id,
+                        &self.owner,
+                        run_at,
+                        "deferred: no quota slot",
+                    )
+                    .await,
                     &job,
                 );
             }

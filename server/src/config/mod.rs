@@ -19,6 +19,7 @@ mod cors;
 mod external_transactions;
 mod layers;
 mod limits;
+pub mod quota;
 mod reports;
 mod retry;
 mod rtdn;
@@ -108,6 +109,8 @@ pub struct Config {
     pub external_transactions: ExternalTransactionsConfig,
     /// The operator console.
     pub console: ConsoleConfig,
+    /// Pacing of Google's quota buckets.
+    pub quota: quota::QuotaConfig,
     /// Webhooks to the app's backend.
     pub webhooks: WebhooksConfig,
 }

@@ -66,6 +66,7 @@ impl Delivery {
             Ok(()) => return Ok(()),
             Err(JobError::Transient(e)) => ("retry", e, false),
             Err(JobError::Permanent(e)) => ("failed", e, true),
+            Err(JobError::Deferred(_)) => return result,
         };
         self.metrics
             .external_transaction(if self.refund { "refund" } else { "report" }, event);

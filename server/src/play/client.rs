@@ -9,16 +9,22 @@ use url::Url;
 
 use super::auth::TokenSource;
 use super::orders::{BatchGetOrdersResponse, Order};
-use super::retry::{next_delay, retry_after, Jitter};
+use super::quota::{Bucket, Priority, Quota};
+use super::retry::{is_rate_limited, next_delay, retry_after, Jitter};
 use super::status::{PlayError, Status};
 use super::voided::VoidedPurchasesListResponse;
 use crate::config::RetryConfig;
 use crate::metrics::Metrics;
 use play_model::purchases::{ProductPurchase, SubscriptionPurchaseV2};
 
-/// A client for one app (package name).
+/// A client for one app (package name); with a [`Quota`], every call of the method table
+/// first books a slot of its Google bucket at the client's [`Priority`].
 #[derive(Clone)]
-pub struct PlayClient(Arc<Inner>);
+pub struct PlayClient {
+    inner: Arc<Inner>,
+    quota: Option<Quota>,
+    priority: Priority,
+}
 
 struct Inner {
     http: reqwest::Client,
@@ -33,14 +39,17 @@ struct Inner {
 impl std::fmt::Debug for PlayClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PlayClient")
-            .field("base_url", &self.0.base_url.as_str())
-            .field("package_name", &self.0.package_name)
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("package_name", &self.inner.package_name)
+            .field("paced", &self.quota.is_some())
+            .field("priority", &self.priority)
             .finish_non_exhaustive()
     }
 }
 
 impl PlayClient {
-    /// A client calling `base_url` (Google's, or an emulator's) for `package_name`.
+    /// A client calling `base_url` (Google's, or an emulator's) for `package_name`, not paced
+    /// (see [`PlayClient::with_quota`]), at [`Priority::Background`].
     pub fn new(
         http: reqwest::Client,
         base_url: Url,
@@ -50,15 +59,38 @@ impl PlayClient {
         jitter: Jitter,
         metrics: Metrics,
     ) -> Self {
-        Self(Arc::new(Inner {
-            http,
-            base_url,
-            package_name,
-            tokens,
-            retry,
-            jitter,
-            metrics,
-        }))
+        Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                package_name,
+                tokens,
+                retry,
+                jitter,
+                metrics,
+            }),
+            quota: None,
+            priority: Priority::Background,
+        }
+    }
+
+    /// This client paced by `quota`.
+    pub fn with_quota(mut self, quota: Quota) -> Self {
+        self.quota = Some(quota);
+        self
+    }
+
+    /// This client calling at `priority` (same connection, tokens and quota).
+    pub fn with_priority(&self, priority: Priority) -> Self {
+        Self {
+            priority,
+            ..self.clone()
+        }
+    }
+
+    /// The quota pacing this client, if any.
+    pub fn quota(&self) -> Option<&Quota> {
+        self.quota.as_ref()
     }
 
     /// `purchases.products.get`.
@@ -165,13 +197,13 @@ impl PlayClient {
 
     /// The app's package name.
     pub fn package_name(&self) -> &str {
-        &self.0.package_name
+        &self.inner.package_name
     }
 
     /// The URL of `method` for this client's app, `args` filling the path's parameters
     /// after the package name.
     pub(crate) fn url(&self, method: &Method, args: &[&str]) -> Url {
-        method_url(&self.0.base_url, &self.0.package_name, method, args)
+        method_url(&self.inner.base_url, &self.inner.package_name, method, args)
     }
 
     /// One API call with retries on transient failures; returns the body of a 2xx answer.
@@ -203,25 +235,64 @@ impl PlayClient {
         max_attempts: Option<NonZeroU32>,
     ) -> Sent {
         let retry = RetryConfig {
-            max_attempts: max_attempts.unwrap_or(self.0.retry.max_attempts),
-            ..self.0.retry.clone()
+            max_attempts: max_attempts.unwrap_or(self.inner.retry.max_attempts),
+            ..self.inner.retry.clone()
         };
+        let pacing = self
+            .quota
+            .as_ref()
+            .zip(methods::by_id(method_name).map(Bucket::of));
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if let Some((quota, bucket)) = pacing {
+                if let Err(refused) = quota.acquire(bucket, self.priority).await {
+                    break Sent {
+                        result: Err(refused),
+                        attempt,
+                    };
+                }
+            }
             let result = self
                 .attempt(method_name, method.clone(), url.clone(), body)
                 .await;
-            let (status, reason, retry_after) = match &result {
+            let (status, reason, mut retry_after) = match &result {
                 Ok(_) => break Sent { result, attempt },
                 Err(PlayError::Api(s)) => (Some(s.code), s.reason(), s.retry_after),
                 Err(PlayError::Transport(_)) => (None, None, None),
                 Err(PlayError::Token(inner)) if inner.is_transient() => (None, None, None),
                 Err(_) => break Sent { result, attempt },
             };
-            let Some(delay) =
-                next_delay(&retry, status, reason, retry_after, attempt, &self.0.jitter)
-            else {
+            // Google's bucket is spent: every replica holds it, none calls into the same
+            // exhausted window again.
+            if let Some((quota, bucket)) = pacing.filter(|_| is_rate_limited(status, reason)) {
+                match quota.google_throttled(bucket, retry_after).await {
+                    Ok(pause) => retry_after = Some(pause),
+                    Err(e) => {
+                        break Sent {
+                            result: Err(e),
+                            attempt,
+                        }
+                    }
+                }
+            }
+            let Some(delay) = next_delay(
+                &retry,
+                status,
+                reason,
+                retry_after,
+                attempt,
+                &self.inner.jitter,
+            ) else {
+                let result = match (pacing, retry_after) {
+                    (Some((_, bucket)), Some(pause)) if is_rate_limited(status, reason) => {
+                        Err(PlayError::Throttled {
+                            bucket: bucket.name(),
+                            retry_after: pause,
+                        })
+                    }
+                    _ => result,
+                };
                 break Sent { result, attempt };
             };
             tracing::debug!(method = method_name, attempt, ?delay, error = %result.unwrap_err(), "retrying Google call");
@@ -237,8 +308,12 @@ impl PlayClient {
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, PlayError> {
-        let token = self.0.tokens.token().await?;
-        let mut request = self.0.http.request(method.clone(), url).bearer_auth(&token);
+        let token = self.inner.tokens.token().await?;
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(&token);
         let body = match body {
             Some(b) => Some(b.to_string()),
             None if method == reqwest::Method::POST => Some("{}".to_string()),
@@ -252,12 +327,12 @@ impl PlayClient {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.0.metrics.google_call(method_name, None);
+                self.inner.metrics.google_call(method_name, None);
                 return Err(PlayError::Transport(e.without_url().to_string()));
             }
         };
         let status = response.status().as_u16();
-        self.0.metrics.google_call(method_name, Some(status));
+        self.inner.metrics.google_call(method_name, Some(status));
         let retry_after = retry_after(response.headers());
         let body = response
             .bytes()
@@ -267,7 +342,7 @@ impl PlayClient {
             return Ok(body.to_vec());
         }
         if status == 401 {
-            self.0.tokens.invalidate(&token).await;
+            self.inner.tokens.invalidate(&token).await;
         }
         Err(PlayError::Api(Status {
             retry_after,

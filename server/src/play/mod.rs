@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod client;
 pub mod external_transactions;
+pub mod quota;
 pub mod retry;
 pub mod status;
 

@@ -13,6 +13,16 @@ const RATE_LIMIT_REASONS: [&str; 2] = ["rateLimitExceeded", "userRateLimitExceed
 /// the quota refills (the next hour, or midnight Pacific Time), never within seconds.
 const QUOTA_REASONS: [&str; 2] = ["quotaExceeded", "dailyLimitExceeded"];
 
+/// Whether an answer says Google's per-minute quota is spent for now: a 429, or a 403
+/// `rateLimitExceeded` / `userRateLimitExceeded`.
+pub fn is_rate_limited(status: Option<u16>, reason: Option<&str>) -> bool {
+    match status {
+        Some(429) => true,
+        Some(403) => reason.is_some_and(|r| RATE_LIMIT_REASONS.contains(&r)),
+        _ => false,
+    }
+}
+
 /// Whether an error answer may succeed later (a job may run again): whatever
 /// [`should_retry`] retries at once, and spent hourly or daily quotas.
 pub fn is_transient(status: u16, reason: Option<&str>) -> bool {

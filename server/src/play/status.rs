@@ -20,6 +20,15 @@ pub enum PlayError {
     /// The service-account key is unusable.
     #[error("service-account key: {0}")]
     Key(String),
+    /// Google's quota bucket has no slot for this call now (refused here, or Google said
+    /// so): try again after `retry_after`.
+    #[error("Google's `{bucket}` quota is spent for now; retry in {retry_after:?}")]
+    Throttled {
+        /// The bucket ([`super::quota::Bucket::name`]).
+        bucket: &'static str,
+        /// When trying again is worth it.
+        retry_after: std::time::Duration,
+    },
 }
 
 impl PlayError {
@@ -27,7 +36,7 @@ impl PlayError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Api(s) => super::retry::is_transient(s.code, s.reason()),
-            Self::Transport(_) => true,
+            Self::Transport(_) | Self::Throttled { .. } => true,
             Self::Decode(_) | Self::Key(_) => false,
             Self::Token(inner) => inner.is_transient(),
         }

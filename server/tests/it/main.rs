@@ -16,6 +16,7 @@ mod external_transactions;
 mod google_calls;
 mod lifecycle;
 mod production_graph;
+mod quota;
 mod reports;
 mod rtdn;
 mod webhooks;

@@ -14,8 +14,10 @@
 //! target/server/pwa-billing-bench target/server/pwa-billing
 //! target/server/pwa-billing-bench target/server/pwa-billing --database-url postgres://…
 //! target/server/pwa-billing-bench target/server/pwa-billing --callgrind /tmp/cg
+//! target/server/pwa-billing-bench target/server/pwa-billing --console   # the console, seeded
 //! ```
 
+mod console;
 mod load;
 mod process;
 mod profile;
@@ -79,6 +81,15 @@ struct Args {
     /// Requests per scenario when counting instructions.
     #[arg(long, default_value_t = 400)]
     profile_requests: u64,
+    /// Measure the operator console's endpoints instead, on a seeded database.
+    #[arg(long)]
+    console: bool,
+    /// Purchases seeded for `--console`.
+    #[arg(long, default_value_t = 1_000_000)]
+    console_purchases: u64,
+    /// Report rows seeded for `--console`.
+    #[arg(long, default_value_t = 1_000_000)]
+    console_report_rows: u64,
     /// Run the quota burst instead ([`quota`]): Google's buckets at `--burst-quota`.
     #[arg(long)]
     quota_burst: bool,
@@ -104,13 +115,17 @@ async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let deadline = if args.callgrind.is_some() {
         PROFILE_DEADLINE
+    } else if args.console {
+        console::DEADLINE
     } else if args.quota_burst {
         QUOTA_DEADLINE
     } else {
         TOTAL_DEADLINE
     };
     let outcome = tokio::time::timeout(deadline, async {
-        if args.callgrind.is_some() {
+        if args.console {
+            console::run(args).await
+        } else if args.callgrind.is_some() {
             profile(args).await.map(|()| true)
         } else if args.quota_burst {
             let burst = quota::Burst {

@@ -15,6 +15,8 @@ use tokio::process::{Child, Command};
 
 /// The shared secret of the callers' HS256 tokens (the bench signs its own).
 pub const JWT_SECRET: &str = "pwa-billing-bench-secret-0123456789abcdef";
+/// The server API key (`admin.api_keys`) of the benchmarked server.
+pub const ADMIN_KEY: &str = "pwa-billing-bench-admin-key-0123456789abcdef";
 /// A bearer token for `account` (HS256 with [`JWT_SECRET`], valid 1 h).
 pub fn bearer(account: &str) -> anyhow::Result<String> {
     let exp = std::time::SystemTime::now()
@@ -69,6 +71,8 @@ pub struct Processes {
     pub server_pid: u32,
     /// The emulator's process id.
     pub emulator_pid: u32,
+    /// The server's database.
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -161,6 +165,9 @@ catalog = "{catalog}"
 [auth]
 jwt_hs256_secret = "{JWT_SECRET}"
 
+[admin]
+api_keys = ["{ADMIN_KEY}"]
+
 [rtdn]
 audience = "{url}/v1/rtdn"
 service_account_email = "{RTDN_SERVICE_ACCOUNT}"
@@ -193,6 +200,7 @@ poll_interval_secs = 30
             emulator_url,
             server_pid,
             emulator_pid,
+            database_url,
             _dir: dir,
         };
         this.ready(http).await?;

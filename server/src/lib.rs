@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod db;
 pub mod entitlement;
 pub mod error;

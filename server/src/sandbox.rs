@@ -203,6 +203,11 @@ pub async fn run(
         )?;
         writeln!(
             out,
+            "operator console on {}/console/ (sign in with that key)",
+            server.url()
+        )?;
+        writeln!(
+            out,
             "run any command against it: pwa-billing --config {} <command>",
             config_path.display()
         )?;

@@ -54,6 +54,7 @@ fn build(state: AppState, files: Option<(&Path, &Path)>) -> Router {
         .merge(routes::rtdn::router())
         .merge(routes::reports::router())
         .merge(routes::external_transactions::router())
+        .merge(crate::console::router(state.config.console.enabled))
         .merge(routes::accounts::router())
         .merge(routes::events::router())
         .split_for_parts();

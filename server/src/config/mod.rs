@@ -14,6 +14,7 @@
 
 mod admin;
 mod auth;
+mod console;
 mod cors;
 mod external_transactions;
 mod layers;
@@ -37,6 +38,7 @@ use url::Url;
 
 pub use self::admin::AdminConfig;
 pub use self::auth::AuthConfig;
+pub use self::console::ConsoleConfig;
 pub use self::cors::CorsConfig;
 pub use self::external_transactions::{ExternalTransactionsConfig, GOOGLE_WRITES_PER_MINUTE};
 pub use self::layers::Sources;
@@ -105,6 +107,8 @@ pub struct Config {
     pub reports: ReportsConfig,
     /// External transactions.
     pub external_transactions: ExternalTransactionsConfig,
+    /// The operator console.
+    pub console: ConsoleConfig,
     /// Pacing of Google's quota buckets.
     pub quota: quota::QuotaConfig,
     /// Webhooks to the app's backend.

@@ -2,6 +2,7 @@
 //! one migrations-managed schema written for both dialects.
 
 mod checkpoint;
+pub mod console;
 pub mod events;
 pub mod external_transactions;
 pub mod fetches;

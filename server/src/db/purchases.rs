@@ -135,6 +135,36 @@ pub async fn find(db: &Db, token: &str) -> Result<Option<PurchaseRow>, sqlx::Err
     .await
 }
 
+/// The purchase with this order id (the operator console's lookup).
+pub async fn find_by_order_id(db: &Db, order_id: &str) -> Result<Option<PurchaseRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM purchases WHERE order_id = $1"
+    ))
+    .bind(order_id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// The account's newest purchases, pending ones included, at most `limit` (the operator
+/// console's lookup).
+pub async fn newest_of_account(
+    db: &Db,
+    account_id: &str,
+    limit: i64,
+) -> Result<Vec<PurchaseRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM purchases WHERE account_id = $1 ORDER BY created_at DESC, purchase_token LIMIT $2"
+    ))
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
 /// The account's purchases, pending ones excluded, oldest first.
 pub async fn list_granted(db: &Db, account_id: &str) -> Result<Vec<ShownRow>, sqlx::Error> {
     sqlx::query_as(sql!(

@@ -9,6 +9,7 @@ mod rtdn_support;
 mod api;
 mod catalog;
 mod cli;
+mod console;
 mod docs;
 mod durability;
 mod external_transactions;

@@ -66,7 +66,7 @@ test-reliability: tools-postgres tools-schemathesis tools-node
 # it, then the server under load on SQLite and on PostgreSQL (pwa-billing-bench prints each
 # figure, its target and its ratio to the /healthz floor of the same run, against pwa-billing serve
 # and play-emulator as two processes so that the server's RSS and CPU are its own, and fails on a
-# miss), then the import of a 100,000-row sales report (rows per second against its target),
+# miss), the quota burst and the operator console on 1,000,000 purchases (both databases), then the import of a 100,000-row sales report (rows per second against its target),
 # then a 5,000-payment external transactions backlog at Google's 1,200 a minute (about 4.5 min),
 # then `pwa-billing catalog apply` of 10,000 products (calls against the minimum, and time).
 # The quota burst (docs/quota.md, about 4.5 min) runs after the SQLite figures.
@@ -83,6 +83,8 @@ bench: pkg tools-postgres tools-browser tools-node
 	target/server/pwa-billing-bench target/server/pwa-billing || status=1; \
 	target/server/pwa-billing-bench --quota-burst target/server/pwa-billing || status=1; \
 	scripts/with-postgres.sh sh -c 'target/server/pwa-billing-bench target/server/pwa-billing --database-url "$$PWA_BILLING_TEST_DATABASE_URL"' || status=1; \
+	target/server/pwa-billing-bench target/server/pwa-billing --console || status=1; \
+	scripts/with-postgres.sh sh -c 'target/server/pwa-billing-bench target/server/pwa-billing --console --database-url "$$PWA_BILLING_TEST_DATABASE_URL"' || status=1; \
 	cargo test --profile server --locked -p pwa-billing-server --test it -- --ignored --nocapture reports::bench_ || status=1; \
 	cargo test --locked -p pwa-billing-server --test it -- --ignored --nocapture external_transactions::bench_ || status=1; \
 	cargo test --profile server --locked -p pwa-billing-server --test it catalog::ten_thousand -- --nocapture 2>&1 \

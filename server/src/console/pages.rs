@@ -260,7 +260,7 @@ pub struct Check {
 /// The Health page.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Health {
+pub struct HealthPage {
     /// When this was read (RFC 3339).
     pub generated_at: String,
     /// The worst level of the checks.
@@ -299,12 +299,12 @@ pub const NOTIFICATION_AMBER_MS: i64 = 24 * HOUR_MS;
     tag = "console",
     security(("server_api_key" = []), ("console_session" = [])),
     responses(
-        (status = 200, description = "The Health page's checks, each green, amber or red with its threshold", body = Health),
+        (status = 200, description = "The Health page's checks, each green, amber or red with its threshold", body = HealthPage),
         (status = 401, description = "`unauthenticated`: no server API key or console session", body = ErrorBody),
         (status = 403, description = "`forbidden`: a cross-site request", body = ErrorBody),
     )
 )]
-async fn health(State(state): State<AppState>, _: Operator) -> Result<Json<Health>, Refused> {
+async fn health(State(state): State<AppState>, _: Operator) -> Result<Json<HealthPage>, Refused> {
     let db = &state.db;
     let now = now_ms();
     let mut checks = Vec::new();
@@ -486,7 +486,7 @@ async fn health(State(state): State<AppState>, _: Operator) -> Result<Json<Healt
         }),
     });
 
-    Ok(Json(Health {
+    Ok(Json(HealthPage {
         generated_at: rfc3339(now),
         level: checks.iter().map(|c| c.level).max().unwrap_or(Level::Green),
         checks,

@@ -61,8 +61,9 @@ pub struct FeedResponse {
 async fn feed(
     State(state): State<AppState>,
     _: Admin,
-    Query(q): Query<FeedQuery>,
+    query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<FeedResponse>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::InvalidRequest(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) || q.after < 0 {
         return Err(ApiError::InvalidRequest(format!(

@@ -55,6 +55,10 @@ fn rotation() -> [(&'static str, Faults); 6] {
 }
 /// How long each fault of the rotation is in force.
 const ROTATE_EVERY: Duration = Duration::from_millis(250);
+/// After the 429 window, no fault for this long: the server holds Google's bucket for the
+/// 429's `Retry-After` (1 s; issue 24's quota layer), so without the pause the kinds that
+/// follow would meet no Google call and never be injected.
+const RETRY_AFTER_HOLD: Duration = Duration::from_secs(1);
 /// The load is spread over at least this many full rotations, so that every kind of fault
 /// meets requests whatever the machine's speed.
 const MIN_CYCLES: u32 = 6;
@@ -81,17 +85,21 @@ pub async fn run(env: &Env, sizes: Sizes) -> anyhow::Result<Vec<Row>> {
             let mut injected = 0usize;
             let rotation = rotation();
             while !stop.load(Ordering::SeqCst) {
-                let (_, faults) = &rotation[injected % rotation.len()];
+                let (name, faults) = &rotation[injected % rotation.len()];
                 let _ = world.control.set_faults(faults).await;
                 injected += 1;
                 tokio::time::sleep(ROTATE_EVERY).await;
+                if name.starts_with("429") {
+                    let _ = world.control.clear_faults().await;
+                    tokio::time::sleep(RETRY_AFTER_HOLD).await;
+                }
             }
             let _ = world.control.clear_faults().await;
             injected
         })
     };
     let requests = Arc::new(AtomicUsize::new(0));
-    let spread = ROTATE_EVERY * (MIN_CYCLES * rotation().len() as u32);
+    let spread = (ROTATE_EVERY * rotation().len() as u32 + RETRY_AFTER_HOLD) * MIN_CYCLES;
     let (ok, invalid, other) = drive(&world, &work, sizes.clients, &requests, spread).await;
     // The settling jobs of the last grants meet the faults too.
     let _ = world.quiesce(Duration::from_secs(60)).await;

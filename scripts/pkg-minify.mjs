@@ -5,7 +5,10 @@
 //    the same way: about 60 bytes per import, twice, and hex digits hardly compress (-2.5 KB
 //    gzip over 110 imports). Each import is renamed to a short name (`a`, `b`, … `aa`) and
 //    its module to `w`, in the wasm's import section and in the glue's import object. The
-//    exports keep their names: `pwa_billing_bg.wasm.d.ts` and `init()`'s result name them.
+//    exports the glue calls (`wasm.playbilling_connect`, `wasm.__wbindgen_malloc`, the
+//    closure shims with their hashes) are renamed likewise, in the wasm's export section,
+//    the glue and the two `.d.ts` files that list them (`InitOutput`, what `init()` resolves
+//    to: wasm-bindgen's ABI, not the library's API, which is the `PlayBilling` class).
 // 2. The JS glue itself, minified by esbuild (whitespace, local names, syntax): what an app's
 //    bundler does in production, done once here so that a page loading the package without
 //    a bundler gets it too. Its types are in pwa_billing.d.ts, kept whole.
@@ -112,6 +115,28 @@ for (let index = 0; index < count; index++) {
 }
 if (at !== imports.end) throw new Error("the import section did not parse to its end");
 
+// --- the export section: the exports the glue calls get short names --------------------
+const exports = sections.find((section) => section.id === 7);
+if (!exports) throw new Error(`${wasmPath} has no export section`);
+const called = new Set([...js.matchAll(/\bwasm\.(\w+)/g)].map((match) => match[1]));
+const exported = [];
+let exportAt;
+[count, exportAt] = readU32(wasm, exports.start);
+const exportBody = [...u32(count)];
+for (let index = 0; index < count; index++) {
+  const [length, start] = readU32(wasm, exportAt);
+  const field = decoder.decode(wasm.subarray(start, start + length));
+  const kindAt = start + length;
+  exportAt = readU32(wasm, kindAt + 1)[1];
+  const short = called.has(field) ? shortName(exported.length) : field;
+  if (called.has(field)) exported.push({ field, short });
+  exportBody.push(...name(short), ...wasm.subarray(kindAt, exportAt));
+}
+if (exportAt !== exports.end) throw new Error("the export section did not parse to its end");
+if (exported.length !== called.size) {
+  throw new Error(`${jsPath} calls exports the wasm does not have`);
+}
+
 // --- the glue's import object -----------------------------------------------------------
 function replaceOnce(text, pattern, replacement, what) {
   const matches = text.match(new RegExp(pattern.source, "gm"));
@@ -127,18 +152,35 @@ for (const { field, short } of renamed) {
 for (const [module, short] of modules) {
   js = replaceOnce(js, new RegExp(`^(\\s+)"${escape(module)}":`, "m"), `$1${short}:`, module);
 }
+// `wasm.name` in the glue, `name:` / `readonly name:` in the two declaration files.
+const typesPaths = [join(dir, "pwa_billing.d.ts"), join(dir, "pwa_billing_bg.wasm.d.ts")];
+const types = typesPaths.map((path) => readFileSync(path, "utf8"));
+for (const { field, short } of exported) {
+  js = js.replace(new RegExp(`\\bwasm\\.${escape(field)}\\b`, "g"), `wasm.${short}`);
+  for (let index = 0; index < types.length; index++) {
+    types[index] = types[index].replace(
+      new RegExp(`^(\\s*(?:readonly|export const) )${escape(field)}:`, "m"),
+      `$1${short}:`,
+    );
+  }
+}
 
 // --- write both -------------------------------------------------------------------------
-const section = [2, ...u32(body.length), ...body];
+const importSection = Buffer.from([2, ...u32(body.length), ...body]);
+const exportSection = Buffer.from([7, ...u32(exportBody.length), ...exportBody]);
 const out = Buffer.concat(
-  sections.map((each) => (each === imports ? Buffer.from(section) : each.whole)),
+  sections.map((each) =>
+    each === imports ? importSection : each === exports ? exportSection : each.whole,
+  ),
 );
 const minified = await transform(js, { format: "esm", minify: true, legalComments: "none" });
 // The comment that points Deno (and other `@ts-self-types` readers) at the types.
 const selfTypes = js.match(/^\/\* @ts-self-types=.*\*\/$/m)?.[0];
 writeFileSync(wasmPath, Buffer.concat([wasm.subarray(0, 8), out]));
 writeFileSync(jsPath, (selfTypes ? `${selfTypes}\n` : "") + minified.code);
+typesPaths.forEach((path, index) => writeFileSync(path, types[index]));
 console.log(
-  `pkg-minify: ${count} imports renamed (wasm ${wasm.length} -> ${8 + out.length} B), ` +
+  `pkg-minify: ${renamed.length} imports and ${exported.length} exports renamed ` +
+    `(wasm ${wasm.length} -> ${8 + out.length} B), ` +
     `glue minified (${Buffer.byteLength(readFileSync(jsPath))} B)`,
 );

@@ -72,7 +72,10 @@ fn named_field(message: &str) -> Option<&str> {
         .strip_prefix("missing field `")
         .or_else(|| message.strip_prefix("`"))?;
     // A byte scan: `split('`')` brings core's char searcher (memchr) into the bundle.
-    let end = rest.bytes().position(|byte| byte == b'`').unwrap_or(rest.len());
+    let end = rest
+        .bytes()
+        .position(|byte| byte == b'`')
+        .unwrap_or(rest.len());
     rest.get(..end)
 }
 

@@ -66,7 +66,7 @@ pub fn currency_code(currency: &str) -> Result<String, Error> {
 /// The constructor is called through `Reflect.construct`, which catches (a malformed locale
 /// throws a `RangeError`; js-sys's `NumberFormat::new` does not catch). The constructor, the
 /// options and `format` are reached with `Reflect` (js-sys) rather than js-sys's typed
-/// `Intl` bindings: one shared import instead of six of the JS glue's (-N B gzip).
+/// `Intl` bindings: one shared import instead of six of the JS glue's (-60 B gzip).
 pub fn format(locale: Option<&str>, currency: &str, value: &str) -> Result<String, Error> {
     use wasm_bindgen::{JsCast, JsValue};
     let value = canonical_decimal(value)?;

@@ -154,10 +154,9 @@ impl Outbox {
     /// answered with a broken `200` [`BAD_RESPONSE_ATTEMPTS`] times.
     pub fn due(&self, force: bool) -> Vec<PendingToken> {
         let now = crate::sys::now_ms();
-        self.list()
-            .into_iter()
-            .filter(|t| !is_parked(t) && (force || t.next_attempt_at <= now))
-            .collect()
+        let mut tokens = self.list();
+        tokens.retain(|t| !is_parked(t) && (force || t.next_attempt_at <= now));
+        tokens
     }
 }
 

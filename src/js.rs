@@ -240,6 +240,13 @@ fn subscription_change(change: JsValue) -> Result<SubscriptionChange, Error> {
     })
 }
 
+/// A string argument of an export, taken as a JS value (typed `string` in TypeScript): no
+/// string-passing shim in the glue and the wasm per export, and anything but a string is
+/// the empty string, which the method refuses as a missing argument.
+fn text(value: JsValue) -> String {
+    value.as_string().unwrap_or_default()
+}
+
 /// `itemIds`: an array of strings, read by serde-wasm-bindgen (410 B smaller than a js-sys
 /// loop over the array: the `Vec<String>` reader is in the bundle for `iconURLs` anyway).
 fn string_list(value: JsValue) -> Result<Vec<String>, Error> {
@@ -308,10 +315,13 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = purchase)]
-    pub fn js_purchase(&self, item_id: String) -> PromisePurchaseResult {
+    pub fn js_purchase(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] item_id: JsValue,
+    ) -> PromisePurchaseResult {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(to_js(&billing.purchase(&item_id).await?))
+            Ok(to_js(&billing.purchase(&text(item_id)).await?))
         }))
         .unchecked_into()
     }
@@ -329,10 +339,13 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = consume)]
-    pub fn js_consume(&self, purchase_token: String) -> PromiseVoid {
+    pub fn js_consume(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] purchase_token: JsValue,
+    ) -> PromiseVoid {
         let billing = self.clone();
         promise(Box::pin(async move {
-            billing.consume(&purchase_token).await?;
+            billing.consume(&text(purchase_token)).await?;
             Ok(JsValue::UNDEFINED)
         }))
         .unchecked_into()

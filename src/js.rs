@@ -130,9 +130,6 @@ extern "C" {
     /// `ConnectOptions` in TypeScript.
     #[wasm_bindgen(typescript_type = "ConnectOptions")]
     pub type JsConnectOptions;
-    /// `DiagnoseOptions` in TypeScript.
-    #[wasm_bindgen(typescript_type = "DiagnoseOptions")]
-    pub type JsDiagnoseOptions;
     /// `SubscriptionChange` in TypeScript.
     #[wasm_bindgen(typescript_type = "SubscriptionChange")]
     pub type JsSubscriptionChange;
@@ -269,10 +266,12 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = diagnose)]
-    pub fn js_diagnose(options: Option<JsDiagnoseOptions>) -> PromiseDiagnosis {
+    pub fn js_diagnose(
+        #[wasm_bindgen(unchecked_optional_param_type = "DiagnoseOptions | null")] options: JsValue,
+    ) -> PromiseDiagnosis {
         promise(Box::pin(async move {
             // Anything but an object means no options, as before.
-            let provider = match options.map(JsValue::from).filter(JsValue::is_object) {
+            let provider = match Some(options).filter(JsValue::is_object) {
                 Some(options) => string_field(
                     input(options, "diagnose options")?.get("serviceProvider"),
                     "serviceProvider",
@@ -393,8 +392,8 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = pendingTokens)]
-    pub fn js_pending_tokens(&self) -> Result<JsPendingTokens, JsValue> {
-        Ok(to_js(&self.pending_tokens()).unchecked_into())
+    pub fn js_pending_tokens(&self) -> JsPendingTokens {
+        to_js(&self.pending_tokens()).unchecked_into()
     }
 
     #[doc(hidden)]

@@ -238,8 +238,9 @@ fn subscription_change(change: JsValue) -> Result<SubscriptionChange, Error> {
 }
 
 /// A string argument of an export, taken as a JS value (typed `string` in TypeScript): no
-/// string-passing shim in the glue and the wasm per export, and anything but a string is
-/// the empty string, which the method refuses as a missing argument.
+/// string-passing shim in the glue and the wasm per export (strings are returned as JS
+/// values likewise). Anything but a string is the empty string, which `purchase` and
+/// `consume` refuse as a missing argument.
 fn text(value: JsValue) -> String {
     value.as_string().unwrap_or_default()
 }
@@ -286,8 +287,12 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = manageSubscriptionUrl)]
-    pub fn js_manage_subscription_url(sku: &str, package_name: &str) -> String {
-        PlayBilling::manage_subscription_url(sku, package_name)
+    #[wasm_bindgen(unchecked_return_type = "string")]
+    pub fn js_manage_subscription_url(
+        #[wasm_bindgen(unchecked_param_type = "string")] sku: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] package_name: JsValue,
+    ) -> JsValue {
+        PlayBilling::manage_subscription_url(&text(sku), &text(package_name)).into()
     }
 
     #[doc(hidden)]
@@ -398,7 +403,8 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(getter, js_name = serviceProvider)]
-    pub fn js_service_provider(&self) -> String {
-        self.service_provider().to_owned()
+    #[wasm_bindgen(unchecked_return_type = "string")]
+    pub fn js_service_provider(&self) -> JsValue {
+        self.service_provider().into()
     }
 }

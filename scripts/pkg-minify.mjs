@@ -8,7 +8,8 @@
 //    exports the glue calls (`wasm.playbilling_connect`, `wasm.__wbindgen_malloc`, the
 //    closure shims with their hashes) are renamed likewise, in the wasm's export section,
 //    the glue and the two `.d.ts` files that list them (`InitOutput`, what `init()` resolves
-//    to: wasm-bindgen's ABI, not the library's API, which is the `PlayBilling` class).
+//    to: wasm-bindgen's ABI, not the library's API, which is the `PlayBilling` class), all
+//    but `memory`.
 // 2. The JS glue itself, minified by esbuild (whitespace, local names, syntax): what an app's
 //    bundler does in production, done once here so that a page loading the package without
 //    a bundler gets it too. Its types are in pwa_billing.d.ts, kept whole.
@@ -118,7 +119,9 @@ if (at !== imports.end) throw new Error("the import section did not parse to its
 // --- the export section: the exports the glue calls get short names --------------------
 const exports = sections.find((section) => section.id === 7);
 if (!exports) throw new Error(`${wasmPath} has no export section`);
+// `memory` keeps its name: the one export an app may read from `init()`'s result.
 const called = new Set([...js.matchAll(/\bwasm\.(\w+)/g)].map((match) => match[1]));
+called.delete("memory");
 const exported = [];
 let exportAt;
 [count, exportAt] = readU32(wasm, exports.start);

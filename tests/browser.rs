@@ -607,7 +607,11 @@ async fn js_errors_are_real_errors_with_stable_names_and_codes() {
     );
     // The string arguments are JS values typed `string`: anything else is a missing argument,
     // refused with a rejection rather than a TypeError thrown by the glue.
-    for not_a_string in [JsValue::from(5), JsValue::NULL, js_sys::Object::new().into()] {
+    for not_a_string in [
+        JsValue::from(5),
+        JsValue::NULL,
+        js_sys::Object::new().into(),
+    ] {
         let (name, code, message) =
             js_rejection(billing.js_purchase(not_a_string.clone()).unchecked_into()).await;
         assert_eq!(
@@ -998,8 +1002,7 @@ async fn option_keys_of_the_wrong_type_are_named() {
     assert_eq!(name, "InvalidArgumentError");
     assert!(message.contains("mode must be a string"), "{message}");
     let (name, _, message) = js_rejection(
-        PlayBilling::js_diagnose(options(json!({ "serviceProvider": 1 })))
-            .unchecked_into(),
+        PlayBilling::js_diagnose(options(json!({ "serviceProvider": 1 }))).unchecked_into(),
     )
     .await;
     assert_eq!(name, "InvalidArgumentError");

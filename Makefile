@@ -94,7 +94,7 @@ bench: pkg tools-postgres tools-browser tools-node
 	exit $$status
 
 # Where the wasm's bytes go (twiggy top over a names-kept build).
-size-report: tools-wasm
+size-report: tools-wasm tools-node
 	@$(INSTALL) twiggy
 	scripts/size-report.sh
 

@@ -364,12 +364,20 @@ mod tests {
         }
         let second = event("evt_2", "alice", "entitlement.consumed");
         assert_eq!(
-            status(&receiver, signed(&[mine.clone()], "evt_2", &second)).await,
+            status(
+                &receiver,
+                signed(std::slice::from_ref(&mine), "evt_2", &second)
+            )
+            .await,
             StatusCode::NO_CONTENT
         );
         let bob = event("evt_3", "bob", "entitlement.granted");
         assert_eq!(
-            status(&receiver, signed(&[mine.clone()], "evt_3", &bob)).await,
+            status(
+                &receiver,
+                signed(std::slice::from_ref(&mine), "evt_3", &bob)
+            )
+            .await,
             StatusCode::NO_CONTENT
         );
         let alice = read(&receiver, "accountId=alice").await;
@@ -409,7 +417,11 @@ mod tests {
         // Another account's event does not answer alice's read.
         let bob = event("evt_b", "bob", "entitlement.granted");
         assert_eq!(
-            status(&receiver, signed(&[mine.clone()], "evt_b", &bob)).await,
+            status(
+                &receiver,
+                signed(std::slice::from_ref(&mine), "evt_b", &bob)
+            )
+            .await,
             StatusCode::NO_CONTENT
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

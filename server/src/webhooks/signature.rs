@@ -178,17 +178,45 @@ mod tests {
         let other = Secret::parse(&Secret::generate()).unwrap();
         let refused = [
             verify(&[other], "evt_1", &ts, &signed, b"{\"a\":1}", now),
-            verify(&[a.clone()], "evt_1", &ts, &signed, b"{\"a\":2}", now),
-            verify(&[a.clone()], "evt_2", &ts, &signed, b"{\"a\":1}", now),
-            verify(&[a.clone()], "evt_1", &ts, "v1,bm90IGl0", b"{\"a\":1}", now),
-            verify(&[a.clone()], "evt_1", &ts, "", b"{\"a\":1}", now),
+            verify(
+                std::slice::from_ref(&a),
+                "evt_1",
+                &ts,
+                &signed,
+                b"{\"a\":2}",
+                now,
+            ),
+            verify(
+                std::slice::from_ref(&a),
+                "evt_2",
+                &ts,
+                &signed,
+                b"{\"a\":1}",
+                now,
+            ),
+            verify(
+                std::slice::from_ref(&a),
+                "evt_1",
+                &ts,
+                "v1,bm90IGl0",
+                b"{\"a\":1}",
+                now,
+            ),
+            verify(
+                std::slice::from_ref(&a),
+                "evt_1",
+                &ts,
+                "",
+                b"{\"a\":1}",
+                now,
+            ),
         ];
         for r in refused {
             assert_eq!(r, Err(VerifyError::Signature));
         }
         assert_eq!(
             verify(
-                &[a.clone()],
+                std::slice::from_ref(&a),
                 "evt_1",
                 &ts,
                 &signed,
@@ -198,7 +226,14 @@ mod tests {
             Err(VerifyError::Stale)
         );
         assert_eq!(
-            verify(&[a.clone()], "evt_1", "soon", &signed, b"{\"a\":1}", now),
+            verify(
+                std::slice::from_ref(&a),
+                "evt_1",
+                "soon",
+                &signed,
+                b"{\"a\":1}",
+                now
+            ),
             Err(VerifyError::Timestamp)
         );
         // The specification's own vector.

@@ -297,6 +297,11 @@ mod tests {
         receiver.router().oneshot(request).await.unwrap().status()
     }
 
+    /// Posts `body` as delivery `id`, signed with `secrets`; the answer's status.
+    async fn post(receiver: &Receiver, secrets: &[Secret], id: &str, body: &str) -> StatusCode {
+        status(receiver, signed(secrets, id, body)).await
+    }
+
     async fn read(receiver: &Receiver, query: &str) -> Value {
         let response = receiver
             .router()
@@ -358,26 +363,18 @@ mod tests {
         let both = [other.clone(), mine.clone()];
         for _ in 0..3 {
             assert_eq!(
-                status(&receiver, signed(&both, "evt_1", &body)).await,
+                post(&receiver, &both, "evt_1", &body).await,
                 StatusCode::NO_CONTENT
             );
         }
         let second = event("evt_2", "alice", "entitlement.consumed");
         assert_eq!(
-            status(
-                &receiver,
-                signed(std::slice::from_ref(&mine), "evt_2", &second)
-            )
-            .await,
+            post(&receiver, std::slice::from_ref(&mine), "evt_2", &second).await,
             StatusCode::NO_CONTENT
         );
         let bob = event("evt_3", "bob", "entitlement.granted");
         assert_eq!(
-            status(
-                &receiver,
-                signed(std::slice::from_ref(&mine), "evt_3", &bob)
-            )
-            .await,
+            post(&receiver, std::slice::from_ref(&mine), "evt_3", &bob).await,
             StatusCode::NO_CONTENT
         );
         let alice = read(&receiver, "accountId=alice").await;
@@ -394,7 +391,7 @@ mod tests {
         let restarted = Receiver::open(vec![mine.clone()], dir.path().join(FILE)).unwrap();
         assert_eq!(restarted.events_of("alice").len(), 2);
         assert_eq!(
-            status(&restarted, signed(&[mine], "evt_1", &body)).await,
+            post(&restarted, &[mine], "evt_1", &body).await,
             StatusCode::NO_CONTENT
         );
         assert_eq!(restarted.events_of("alice").len(), 2);
@@ -417,18 +414,14 @@ mod tests {
         // Another account's event does not answer alice's read.
         let bob = event("evt_b", "bob", "entitlement.granted");
         assert_eq!(
-            status(
-                &receiver,
-                signed(std::slice::from_ref(&mine), "evt_b", &bob)
-            )
-            .await,
+            post(&receiver, std::slice::from_ref(&mine), "evt_b", &bob).await,
             StatusCode::NO_CONTENT
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!waiting.is_finished());
         let body = event("evt_a", "alice", "entitlement.granted");
         assert_eq!(
-            status(&receiver, signed(&[mine], "evt_a", &body)).await,
+            post(&receiver, &[mine], "evt_a", &body).await,
             StatusCode::NO_CONTENT
         );
         let answer = waiting.await.unwrap();

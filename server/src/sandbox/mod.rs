@@ -139,8 +139,9 @@ pub async fn run(
     emulator
         .write_service_account_key(&key_path)
         .with_context(|| format!("cannot write {}", key_path.display()))?;
-    let secret = session_secret(&data_dir)?;
-    let admin_key = stored_secret(&data_dir, "admin-api-key", hex_secret, |s| s.len() >= 32)?;
+    // The HS256 secret of demo sessions, kept so that sessions survive a restart.
+    let secret = stored_hex_secret(&data_dir, "session-secret")?;
+    let admin_key = stored_hex_secret(&data_dir, "admin-api-key")?;
     let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -295,16 +296,13 @@ fn example_backend(
     Ok((endpoint, backend))
 }
 
-/// The HS256 secret of demo sessions, kept in the data directory so that sessions survive
-/// a restart.
-fn session_secret(data_dir: &Path) -> anyhow::Result<String> {
-    stored_secret(data_dir, "session-secret", hex_secret, |s| s.len() >= 32)
-}
-
-/// 32 random bytes in hex.
-fn hex_secret() -> String {
-    let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A random hex secret (32 bytes) kept in `data_dir/name`, made on first use.
+fn stored_hex_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
+    let hex = || -> String {
+        let bytes: [u8; 32] = rand::random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    stored_secret(data_dir, name, hex, |s| s.len() >= 32)
 }
 
 /// A secret kept in `data_dir/name`: the one stored there if `valid`, else a new one from

@@ -398,6 +398,45 @@ mod tests {
         assert_eq!(restarted.events_of("bob").len(), 1);
     }
 
+    /// Over HTTP, from the server's own sender (the endpoint the sandbox configures): each
+    /// delivery is answered 204, a redelivery of the same id too, and stored once.
+    #[tokio::test]
+    async fn takes_the_servers_deliveries_once_over_http() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = Secret::generate();
+        let receiver =
+            Receiver::open(vec![Secret::parse(&secret).unwrap()], dir.path().join(FILE)).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(std::future::IntoFuture::into_future(axum::serve(
+            listener,
+            receiver.router(),
+        )));
+        let mut config = crate::config::WebhooksConfig::default();
+        config.endpoints.insert(
+            ENDPOINT.into(),
+            crate::config::EndpointConfig {
+                url: format!("http://{addr}{WEBHOOKS_PATH}").parse().unwrap(),
+                secrets: vec![secret],
+                event_types: Vec::new(),
+                allow_private: false,
+            },
+        );
+        let endpoint = crate::webhooks::Endpoint::all(&config).remove(0);
+        let body = event("evt_http", "alice", "entitlement.granted");
+        for _ in 0..2 {
+            assert_eq!(
+                endpoint.send("evt_http", &body).await,
+                crate::webhooks::Attempt::Delivered(204)
+            );
+        }
+        let stored = receiver.events_of("alice");
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].webhook_id, "evt_http");
+        assert_eq!(stored[0].event["type"], "entitlement.granted");
+        server.abort();
+    }
+
     /// A read with `after` and `waitMs` answers as soon as a new event is stored, and at
     /// once when the receiver closes.
     #[tokio::test]

@@ -673,15 +673,53 @@ pub struct BasePlanStateRequest {
     pub latency_tolerance: Option<LatencyTolerance>,
 }
 
-/// `UpdateBasePlanStateRequest`: exactly one of its fields.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct UpdateBasePlanStateRequest {
-    /// To ACTIVE.
-    pub activate_base_plan_request: Option<BasePlanStateRequest>,
-    /// To INACTIVE.
-    pub deactivate_base_plan_request: Option<BasePlanStateRequest>,
+/// An entry of a `batchUpdateStates`: exactly one of its activate and deactivate requests.
+/// Generates the struct, `FIELDS` (the two wire names), `to` and `split`.
+macro_rules! state_request {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $activate:ident, $deactivate:ident: $inner:ty, $wire:literal }
+    ) => {
+        $(#[$meta])*
+        #[skip_serializing_none]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+        #[serde(rename_all = "camelCase", default)]
+        pub struct $name {
+            /// To ACTIVE.
+            pub $activate: Option<$inner>,
+            /// To INACTIVE.
+            pub $deactivate: Option<$inner>,
+        }
+
+        impl $name {
+            /// The two fields on the wire.
+            pub const FIELDS: [&'static str; 2] =
+                [concat!("activate", $wire), concat!("deactivate", $wire)];
+
+            /// The change of `request`'s resource to `to` (ACTIVE activates, any other
+            /// state deactivates).
+            pub fn to(to: BasePlanState, request: $inner) -> Self {
+                let active = to == BasePlanState::Active;
+                $name {
+                    $activate: active.then(|| request.clone()),
+                    $deactivate: (!active).then_some(request),
+                }
+            }
+
+            /// The activate and the deactivate request.
+            pub fn split(self) -> (Option<$inner>, Option<$inner>) {
+                (self.$activate, self.$deactivate)
+            }
+        }
+    };
+}
+
+state_request! {
+    /// `UpdateBasePlanStateRequest`.
+    UpdateBasePlanStateRequest {
+        activate_base_plan_request, deactivate_base_plan_request: BasePlanStateRequest,
+        "BasePlanRequest"
+    }
 }
 
 update_request! {
@@ -706,15 +744,13 @@ pub struct OfferStateRequest {
     pub latency_tolerance: Option<LatencyTolerance>,
 }
 
-/// `UpdateSubscriptionOfferStateRequest`: exactly one of its fields.
-#[skip_serializing_none]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct UpdateSubscriptionOfferStateRequest {
-    /// To ACTIVE.
-    pub activate_subscription_offer_request: Option<OfferStateRequest>,
-    /// To INACTIVE.
-    pub deactivate_subscription_offer_request: Option<OfferStateRequest>,
+state_request! {
+    /// `UpdateSubscriptionOfferStateRequest`.
+    UpdateSubscriptionOfferStateRequest {
+        activate_subscription_offer_request, deactivate_subscription_offer_request:
+            OfferStateRequest,
+        "SubscriptionOfferRequest"
+    }
 }
 
 /// `GetSubscriptionOfferRequest` (an entry of `offers.batchGet`).
@@ -881,6 +917,25 @@ mod tests {
             Some(LatencyTolerance::LatencyTolerant)
         );
         assert_eq!(serde_json::to_value(&b).unwrap(), text);
+        let (activate, deactivate) = b.requests[1].clone().split();
+        assert_eq!((activate, deactivate.is_some()), (None, true));
+        assert_eq!(
+            UpdateBasePlanStateRequest::to(
+                BasePlanState::Inactive,
+                BasePlanStateRequest::default()
+            ),
+            UpdateBasePlanStateRequest {
+                activate_base_plan_request: None,
+                deactivate_base_plan_request: Some(BasePlanStateRequest::default()),
+            }
+        );
+        assert_eq!(
+            UpdateSubscriptionOfferStateRequest::FIELDS,
+            [
+                "activateSubscriptionOfferRequest",
+                "deactivateSubscriptionOfferRequest"
+            ]
+        );
         let migrate = serde_json::json!({
             "productId": "premium", "basePlanId": "monthly",
             "regionsVersion": { "version": "2025/03" },

@@ -9,7 +9,7 @@ use play_model::subscriptions::{
     BatchMigrateBasePlanPricesResponse, BatchUpdateBasePlanStatesRequest,
     BatchUpdateSubscriptionsRequest, Empty, ListSubscriptionsResponse,
     MigrateBasePlanPricesRequest, PriceIncreaseType, RenewalType, Subscription,
-    SubscriptionsResponse,
+    SubscriptionsResponse, UpdateBasePlanStateRequest,
 };
 use play_model::Money;
 
@@ -442,8 +442,8 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
     let batch: BatchUpdateBasePlanStatesRequest = parse_body(&call.body)?;
     let entries = super::states::typed_entries(
         batch.requests,
-        |r| (r.activate_base_plan_request, r.deactivate_base_plan_request),
-        ["activateBasePlanRequest", "deactivateBasePlanRequest"],
+        UpdateBasePlanStateRequest::split,
+        UpdateBasePlanStateRequest::FIELDS,
     )?;
     let mut activated = Vec::new();
     let staged = super::states::batch_update_states(

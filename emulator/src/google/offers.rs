@@ -16,6 +16,7 @@ use play_model::subscriptions::{
     BatchUpdateSubscriptionOfferStatesRequest, BatchUpdateSubscriptionOffersRequest,
     ListSubscriptionOffersResponse, OfferStateRequest, SubscriptionOffer,
     SubscriptionOffersResponse, UpdateSubscriptionOfferRequest,
+    UpdateSubscriptionOfferStateRequest,
 };
 use serde_json::Value;
 
@@ -386,16 +387,8 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
     let batch: BatchUpdateSubscriptionOfferStatesRequest = parse_body(&call.body)?;
     let entries = super::states::typed_entries(
         batch.requests,
-        |r| {
-            (
-                r.activate_subscription_offer_request,
-                r.deactivate_subscription_offer_request,
-            )
-        },
-        [
-            "activateSubscriptionOfferRequest",
-            "deactivateSubscriptionOfferRequest",
-        ],
+        UpdateSubscriptionOfferStateRequest::split,
+        UpdateSubscriptionOfferStateRequest::FIELDS,
     )?;
     Ok(answer(change_states(call, m, entries)?))
 }

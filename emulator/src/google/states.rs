@@ -33,25 +33,22 @@ impl StateEntry for Value {
     }
 }
 
-impl StateEntry for BasePlanStateRequest {
-    fn product(&self) -> &str {
-        self.product_id.as_deref().unwrap_or_default()
-    }
+/// The typed inner requests: `productId` and `latencyTolerance` fields.
+macro_rules! typed_state_entry {
+    ($($t:ty),+) => {$(
+        impl StateEntry for $t {
+            fn product(&self) -> &str {
+                self.product_id.as_deref().unwrap_or_default()
+            }
 
-    fn check_latency(&self) -> Result<(), GoogleError> {
-        check_latency(self.latency_tolerance)
-    }
+            fn check_latency(&self) -> Result<(), GoogleError> {
+                check_latency(self.latency_tolerance)
+            }
+        }
+    )+};
 }
 
-impl StateEntry for OfferStateRequest {
-    fn product(&self) -> &str {
-        self.product_id.as_deref().unwrap_or_default()
-    }
-
-    fn check_latency(&self) -> Result<(), GoogleError> {
-        check_latency(self.latency_tolerance)
-    }
-}
+typed_state_entry!(BasePlanStateRequest, OfferStateRequest);
 
 /// The entries of a batch kept as JSON: `kinds` names each request kind and its target
 /// state.

@@ -19,8 +19,9 @@ use play_model::catalog_file::CatalogFile;
 use play_model::methods::{self, Method};
 use play_model::onetimeproducts::{UpdateOneTimeProductOfferRequest, UpdateOneTimeProductRequest};
 use play_model::subscriptions::{
-    BasePlanStateRequest, LatencyTolerance, OfferStateRequest, UpdateBasePlanStateRequest,
-    UpdateSubscriptionOfferRequest, UpdateSubscriptionOfferStateRequest, UpdateSubscriptionRequest,
+    BasePlanState, BasePlanStateRequest, LatencyTolerance, OfferStateRequest,
+    UpdateBasePlanStateRequest, UpdateSubscriptionOfferRequest,
+    UpdateSubscriptionOfferStateRequest, UpdateSubscriptionRequest,
 };
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -256,47 +257,27 @@ fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str
             let latency = tolerance(plan);
             let (product, parent) = (product_of(&s.id), s.id.split_once('/').map(|(_, p)| p));
             let text = |t: &str| Some(t.to_string());
-            let active = s.to == "ACTIVE";
+            let to = BasePlanState::from_wire(s.to);
             let entry = match kind {
-                Kind::Subscription => {
-                    let inner = Some(BasePlanStateRequest {
+                Kind::Subscription => body(&UpdateBasePlanStateRequest::to(
+                    to,
+                    BasePlanStateRequest {
                         package_name: text(package),
                         product_id: text(product),
                         base_plan_id: text(&s.entry),
                         latency_tolerance: Some(latency),
-                    });
-                    body(&if active {
-                        UpdateBasePlanStateRequest {
-                            activate_base_plan_request: inner,
-                            deactivate_base_plan_request: None,
-                        }
-                    } else {
-                        UpdateBasePlanStateRequest {
-                            activate_base_plan_request: None,
-                            deactivate_base_plan_request: inner,
-                        }
-                    })
-                }
-                Kind::SubscriptionOffer => {
-                    let inner = Some(OfferStateRequest {
+                    },
+                )),
+                Kind::SubscriptionOffer => body(&UpdateSubscriptionOfferStateRequest::to(
+                    to,
+                    OfferStateRequest {
                         package_name: text(package),
                         product_id: text(product),
                         base_plan_id: parent.map(String::from),
                         offer_id: text(&s.entry),
                         latency_tolerance: Some(latency),
-                    });
-                    body(&if active {
-                        UpdateSubscriptionOfferStateRequest {
-                            activate_subscription_offer_request: inner,
-                            deactivate_subscription_offer_request: None,
-                        }
-                    } else {
-                        UpdateSubscriptionOfferStateRequest {
-                            activate_subscription_offer_request: None,
-                            deactivate_subscription_offer_request: inner,
-                        }
-                    })
-                }
+                    },
+                )),
                 Kind::OneTimeProduct | Kind::OneTimeOffer => {
                     let request = match (kind, s.to) {
                         (Kind::OneTimeProduct, "ACTIVE") => "activatePurchaseOptionRequest",

@@ -11,7 +11,6 @@ use play_model::subscriptions::{
     MigrateBasePlanPricesRequest, PriceIncreaseType, RenewalType, Subscription,
     SubscriptionsResponse, UpdateBasePlanStateRequest,
 };
-use play_model::Money;
 
 use super::inappproducts::{
     batch_size, check_identity, check_latency, check_tolerance, entry_version, refuse_twice,
@@ -37,21 +36,6 @@ fn not_found(id: &str) -> GoogleError {
 
 fn plan_not_found(id: &str, plan_id: &str) -> GoogleError {
     GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}"))
-}
-
-fn check_money(money: Option<&Money>, field: &str) -> Result<(), GoogleError> {
-    let code = money.map(|m| m.currency_code.as_str()).unwrap_or_default();
-    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(GoogleError::invalid(format!(
-            "{field}.currencyCode must be an ISO 4217 code."
-        )));
-    }
-    if money.and_then(Money::micros).is_none_or(|m| m < 0) {
-        return Err(GoogleError::invalid(format!(
-            "{field}: units must be a non-negative int64 string."
-        )));
-    }
-    Ok(())
 }
 
 /// Validates a `Subscription` for `product_id`; base plans keep their stored state (new
@@ -130,7 +114,6 @@ fn validate(
                 )));
             }
             let field = format!("basePlans[{i}].regionalConfigs[{j}].price");
-            check_money(c.price.as_ref(), &field)?;
             check_region_price(region, c.price.as_ref(), version, &field)?;
         }
         let stored = existing.and_then(|e| e.plan(&id));

@@ -21,7 +21,7 @@ use play_model::pricing::{
 use play_model::Money;
 use serde_json::Value;
 
-use super::inappproducts::{batch_size, check_identity, check_tolerance};
+use super::inappproducts::{batch_size, check_identity, check_tolerance, refuse_twice};
 use super::{parse_body, Call, Reply};
 use crate::catalog_file::{convert, region_currency, Amount, LATEST_REGIONS_VERSION};
 use crate::catalog_views::store_one_time;
@@ -466,11 +466,7 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             GoogleError::required(&format!("requests[{i}].oneTimeProduct.productId"))
         })?;
         check_tolerance(r["latencyTolerance"].as_str())?;
-        if staged.iter().any(|(s, _)| s == id) {
-            return Err(GoogleError::invalid(format!(
-                "requests[{i}]: {id} appears twice."
-            )));
-        }
+        refuse_twice(i, &staged, id)?;
         let p = updated(
             m,
             id,

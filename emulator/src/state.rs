@@ -719,7 +719,11 @@ impl Model {
                 .find(|b| b.is_legacy_compatible())
                 .or_else(|| active.next())?,
         };
-        let period = chosen.billing_period()?.to_string();
+        // An auto-renewing or prepaid plan: the lifecycle has no installments.
+        let prepaid = chosen.prepaid_base_plan_type.as_ref();
+        let period = (chosen.auto_renewing_base_plan_type.as_ref())
+            .and_then(|t| t.billing_period_duration.clone())
+            .or_else(|| prepaid.and_then(|t| t.billing_period_duration.clone()))?;
         Period::parse(&period)?;
         let price = chosen
             .region("US")

@@ -19,7 +19,7 @@ use play_model::catalog_file::CatalogFile;
 use play_model::methods::{self, Method};
 use play_model::onetimeproducts::{UpdateOneTimeProductOfferRequest, UpdateOneTimeProductRequest};
 use play_model::subscriptions::{
-    BasePlanState, BasePlanStateRequest, LatencyTolerance, OfferStateRequest,
+    BasePlanState, BasePlanStateRequest, Batch, LatencyTolerance, OfferStateRequest,
     UpdateBasePlanStateRequest, UpdateSubscriptionOfferRequest,
     UpdateSubscriptionOfferStateRequest, UpdateSubscriptionRequest,
 };
@@ -332,11 +332,12 @@ impl Runner<'_> {
         let every = vec![ANY; phase.method.params().count().saturating_sub(1)];
         while let Some(range) = pending.pop() {
             let slice = &phase.entries[range.clone()];
-            let body = json!({ "requests": slice.iter().map(|(_, e)| e).collect::<Vec<_>>() });
+            let requests = slice.iter().map(|(_, e)| e).collect();
+            let batch = body(&Batch { requests });
             self.pacer.acquire().await;
             match self
                 .api
-                .modify(phase.method, &every, &[], Some(&body), slice.len() as u64)
+                .modify(phase.method, &every, &[], Some(&batch), slice.len() as u64)
                 .await
             {
                 Ok(_) => {

@@ -6,10 +6,9 @@
 use base64::Engine;
 use play_model::subscriptions::{
     BasePlan, BasePlanKind, BasePlanState, BatchMigrateBasePlanPricesRequest,
-    BatchMigrateBasePlanPricesResponse, BatchUpdateBasePlanStatesRequest,
-    BatchUpdateSubscriptionsRequest, Empty, ListSubscriptionsResponse,
-    MigrateBasePlanPricesRequest, PriceIncreaseType, RenewalType, Subscription,
-    SubscriptionsResponse, UpdateBasePlanStateRequest,
+    BatchMigrateBasePlanPricesResponse, BatchUpdateSubscriptionsRequest, Empty,
+    ListSubscriptionsResponse, MigrateBasePlanPricesRequest, PriceIncreaseType, RenewalType,
+    Subscription, SubscriptionsResponse, UpdateBasePlanStateRequest,
 };
 
 use super::inappproducts::{
@@ -422,12 +421,7 @@ fn change_state(
 /// `monetization.subscriptions.basePlans.batchUpdateStates` (≤ 100, all or nothing; the
 /// path's `productId` is `-` or each entry's product).
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let batch: BatchUpdateBasePlanStatesRequest = parse_body(&call.body)?;
-    let entries = super::states::typed_entries(
-        batch.requests,
-        UpdateBasePlanStateRequest::split,
-        UpdateBasePlanStateRequest::FIELDS,
-    )?;
+    let entries = super::states::entries::<UpdateBasePlanStateRequest>(call)?;
     let mut activated = Vec::new();
     let staged = super::states::batch_update_states(
         call,

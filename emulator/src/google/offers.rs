@@ -19,6 +19,7 @@ use play_model::subscriptions::{
 };
 use std::collections::BTreeMap;
 
+use play_model::paging::TokenPage;
 use play_model::subscriptions::{UpdateEntry, UpdateOptions};
 
 use super::inappproducts::{
@@ -167,13 +168,16 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// The shared `list` of the two offer collections: `productId` and the parent (`parent`:
 /// `basePlanId` or `purchaseOptionId`) may be `-` (the parent must be when the product is),
 /// one page of `stored` under `list_key` (`token` prefixes page tokens).
-pub(crate) fn list_offers<T: Clone>(
+pub(crate) fn list_offers<P: TokenPage>(
     call: &Call,
-    stored: &BTreeMap<String, T>,
+    stored: &BTreeMap<String, P::Item>,
     parent: &str,
-    ids: impl Fn(&T) -> (&str, &str),
+    ids: impl Fn(&P::Item) -> (&str, &str),
     token: &str,
-) -> Result<(Vec<T>, Option<String>), GoogleError> {
+) -> Result<Reply, GoogleError>
+where
+    P::Item: Clone,
+{
     let product = call.param("productId");
     let parent_id = call.param(parent);
     if product == "-" && parent_id != "-" {
@@ -181,7 +185,7 @@ pub(crate) fn list_offers<T: Clone>(
             "{parent} must be - when productId is -."
         )));
     }
-    let matching: BTreeMap<String, T> = stored
+    let matching: BTreeMap<String, P::Item> = stored
         .iter()
         .filter(|(_, o)| {
             let (p, q) = ids(o);
@@ -189,7 +193,7 @@ pub(crate) fn list_offers<T: Clone>(
         })
         .map(|(k, o)| (k.clone(), o.clone()))
         .collect();
-    super::monetization::page_of(call, &matching, token)
+    super::monetization::page_of::<P>(call, &matching, token)
 }
 
 /// A subscription offer's product and base plan ids.
@@ -199,17 +203,13 @@ fn plan_ids(o: &SubscriptionOffer) -> (&str, &str) {
 
 /// `offers.list`: `-` for the product or base plan lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (subscription_offers, next_page_token) = list_offers(
+    list_offers::<ListSubscriptionOffersResponse>(
         call,
         &m.subscription_offers,
         "basePlanId",
         plan_ids,
         "offers",
-    )?;
-    Ok(Reply::resource(&ListSubscriptionOffersResponse {
-        subscription_offers,
-        next_page_token,
-    }))
+    )
 }
 
 /// The writes of a catalog `batchUpdate` (subscription offers, one-time products and

@@ -19,7 +19,6 @@ use play_model::onetimeproducts::{
     OneTimeProductOffer, OneTimeProductOfferRequest, OneTimeProductOffersResponse,
     PriceChangeBehavior, UpdateOneTimeProductOfferStateRequest,
 };
-use play_model::paging::TokenPage;
 use play_model::pricing::RegionsVersion;
 
 use super::inappproducts::{batch_size, check_latency};
@@ -259,16 +258,13 @@ fn check_path(
 
 /// `offers.list`: `-` for the product (then also the purchase option) lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (one_time_product_offers, next_page_token) = super::offers::list_offers(
+    super::offers::list_offers::<ListOneTimeProductOffersResponse>(
         call,
         &m.one_time_offers,
         "purchaseOptionId",
         option_ids,
         "otpoffers",
-    )?;
-    Ok(Reply::resource(
-        &ListOneTimeProductOffersResponse::from_parts(one_time_product_offers, next_page_token),
-    ))
+    )
 }
 
 /// An offer's product and purchase option ids.

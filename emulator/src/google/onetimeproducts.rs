@@ -16,7 +16,6 @@ use play_model::onetimeproducts::{
     BatchUpdateOneTimeProductsRequest, ListOneTimeProductsResponse, OneTimeProduct,
     OneTimeProductsResponse, PurchaseOptionState, UpdatePurchaseOptionStateRequest,
 };
-use play_model::paging::TokenPage;
 use play_model::pricing::{
     ConvertRegionPricesRequest, ConvertRegionPricesResponse, ConvertedOtherRegionsPrice,
     ConvertedRegionPrice, RegionsVersion,
@@ -292,10 +291,7 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `monetization.onetimeproducts.list`.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (products, next) = super::monetization::page_of(call, &m.one_time_products, "otp")?;
-    Ok(Reply::resource(&ListOneTimeProductsResponse::from_parts(
-        products, next,
-    )))
+    super::monetization::page_of::<ListOneTimeProductsResponse>(call, &m.one_time_products, "otp")
 }
 
 /// `monetization.onetimeproducts.patch`.

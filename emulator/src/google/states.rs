@@ -45,9 +45,12 @@ state_entry!(
     OneTimeProductOfferRequest
 );
 
+/// Each entry's inner request and the state it moves to.
+pub(crate) type Changes<B> = Vec<(<B as StateChange>::Request, <B as StateChange>::State)>;
+
 /// The changes of the call's `Batch` of `B` entries: each entry's request and target
 /// state, refused (naming the request fields) when an entry has none.
-pub(crate) fn entries<B>(call: &Call) -> Result<Vec<(B::Request, B::State)>, GoogleError>
+pub(crate) fn entries<B>(call: &Call) -> Result<Changes<B>, GoogleError>
 where
     B: StateChange + serde::de::DeserializeOwned + Default,
 {

@@ -64,6 +64,15 @@ async fn seed(pool: &AnyPool, purchases: u64, rows: u64) -> anyhow::Result<()> {
             ),
         ),
         (
+            // What the server appends to `purchase_count_changes` as it writes each
+            // purchase, folded: the counts the Overview reads.
+            "purchase counts",
+            "INSERT INTO purchase_counts (state, test, granted_day, n) \
+             SELECT state, test, COALESCE(granted_at / 86400000, -1), COUNT(*) FROM purchases \
+             GROUP BY state, test, COALESCE(granted_at / 86400000, -1)"
+                .to_string(),
+        ),
+        (
             "acknowledgement jobs",
             format!(
                 "{n}INSERT INTO outbox (id, kind, payload, dedupe_key, status, attempts, run_at, created_at, updated_at) \
@@ -75,10 +84,10 @@ async fn seed(pool: &AnyPool, purchases: u64, rows: u64) -> anyhow::Result<()> {
         (
             "notifications",
             format!(
-                "{n}INSERT INTO rtdn_messages (message_id, subscription, publish_time, notification, received_at, deliveries) \
+                "{n}INSERT INTO rtdn_messages (message_id, subscription, publish_time, notification, received_at, deliveries, purchase_token) \
                  SELECT 'bench-message-' || i, NULL, NULL, \
                  '{{\"version\":\"1.0\",\"packageName\":\"com.example.bench\",\"subscriptionNotification\":{{\"version\":\"1.0\",\"notificationType\":2,\"purchaseToken\":\"' || 'bench-token-' || (1000000 + i * 10) || '\"}}}}', \
-                 {now} - ((i * 10) % 60) * {DAY_MS} + 600, 1 FROM n",
+                 {now} - ((i * 10) % 60) * {DAY_MS} + 600, 1, 'bench-token-' || (1000000 + i * 10) FROM n",
                 n = numbers(purchases / 10)
             ),
         ),
@@ -208,6 +217,31 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         first.elapsed().as_secs_f64() * 1000.0
     ));
 
+    // The first Reconciliation of a month computes it (reading every granted purchase) and
+    // stores it; it may outlast the server's request timeout (the computation goes on, and
+    // the next request waits for it).
+    let first = Instant::now();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let answer = b
+            .json(
+                b.http
+                    .get(b.url("/v1/admin/console/reconciliation"))
+                    .bearer_auth(ADMIN_KEY),
+            )
+            .await;
+        match answer {
+            Ok(_) => break,
+            Err(e) if tries < 10 => progress(&format!("first Reconciliation: {e}")),
+            Err(e) => return Err(e.context("the first Reconciliation")),
+        }
+    }
+    report.note(format!(
+        "first Reconciliation after the import (computes the newest month once and stores it): {:.1} s",
+        first.elapsed().as_secs_f64()
+    ));
+
     let accounts = ACCOUNTS;
     let scenarios: Vec<(&str, MakeRequest, u64)> = vec![
         (
@@ -258,9 +292,9 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             20,
         ),
         (
-            "GET …/console/reconciliation (newest month)",
+            "GET …/console/reconciliation (newest month, stored)",
             b.console("reconciliation", |_| String::new()),
-            4,
+            40,
         ),
     ];
     for (name, make, count) in scenarios {

@@ -108,3 +108,31 @@ pub async fn deliveries(db: &Db, message_id: &str) -> Result<Option<i64>, sqlx::
         .fetch_optional(db.pool())
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::token_named;
+
+    #[test]
+    fn the_token_a_notification_names() {
+        let cases = [
+            (
+                r#"{"subscriptionNotification":{"notificationType":2,"purchaseToken":"tok_1"}}"#,
+                "tok_1",
+            ),
+            (
+                r#"{"oneTimeProductNotification":{"notificationType":1,"purchaseToken":"t-2"}}"#,
+                "t-2",
+            ),
+            (
+                r#"{"voidedPurchaseNotification":{"purchaseToken":"v3","refundType":1}}"#,
+                "v3",
+            ),
+            (r#"{"testNotification":{"version":"1.0"}}"#, ""),
+            ("not json", ""),
+        ];
+        for (json, token) in cases {
+            assert_eq!(token_named(json), token, "{json}");
+        }
+    }
+}

@@ -874,8 +874,7 @@ async fn reconcile_and_store(
         let at = now_ms();
         let r = reconcile::run(db, Some(month)).await?;
         let json = serde_json::to_value(&r).map_err(ApiError::internal)?;
-        store::store_reconciliation(db, &month.to_string(), &inputs, at, &json.to_string())
-            .await?;
+        store::store_reconciliation(db, &month.to_string(), &inputs, at, &json.to_string()).await?;
         Ok::<_, ApiError>((json, at))
     });
     task.await.map_err(ApiError::internal)?

@@ -134,7 +134,8 @@ pub async fn fold_purchase_counts(db: &Db) -> Result<u64, sqlx::Error> {
     if any.is_none() {
         return Ok(0);
     }
-    const UPSERT: &str = "INSERT INTO purchase_counts (state, test, granted_day, n) VALUES ($1, $2, $3, $4) \
+    const UPSERT: &str =
+        "INSERT INTO purchase_counts (state, test, granted_day, n) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (state, test, granted_day) DO UPDATE SET n = purchase_counts.n + excluded.n";
     let mut tx = db.begin_write().await?;
     // The rows deleted are the rows summed (an insert committed meanwhile stays for the

@@ -710,10 +710,7 @@ pub async fn list(
             "SELECT {COLUMNS} FROM external_transactions WHERE state = '{REPORTED}' ORDER BY transaction_time LIMIT $1"
         ),
     };
-    sqlx::query_as(sql)
-        .bind(limit)
-    .fetch_all(db.pool())
-    .await
+    sqlx::query_as(sql).bind(limit).fetch_all(db.pool()).await
 }
 
 /// Refunds in `state`, oldest first, at most `limit`.

@@ -476,10 +476,13 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         .iter()
         .flat_map(|e| {
             let state = e["state"].as_str().unwrap().to_string();
-            [(0, e["count"].as_i64().unwrap()), (1, e["test"].as_i64().unwrap())]
-                .into_iter()
-                .filter(|(_, n)| *n > 0)
-                .map(move |(test, n)| (state.clone(), test, n))
+            [
+                (0, e["count"].as_i64().unwrap()),
+                (1, e["test"].as_i64().unwrap()),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(move |(test, n)| (state.clone(), test, n))
         })
         .collect();
     assert_eq!(shown, direct, "{o}");

@@ -284,10 +284,11 @@ pub async fn outbox_summary(db: &Db) -> Result<OutboxSummary, sqlx::Error> {
 /// Webhook deliveries to the app's backend: `(pending, oldest pending's creation ms,
 /// failed)`.
 pub async fn webhook_deliveries(db: &Db) -> Result<(i64, Option<i64>, i64), sqlx::Error> {
+    // Each from `webhook_deliveries_by_status` (status, created_at), in one snapshot.
     sqlx::query_as(
-        "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), \
-         MIN(CASE WHEN status = 'pending' THEN created_at END), \
-         COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM webhook_deliveries",
+        "SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'), \
+         (SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'), \
+         (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'failed')",
     )
     .fetch_one(db.pool())
     .await

@@ -1,7 +1,6 @@
 //! What a caller is entitled to, as the API shows it.
 
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::db::purchases::{PurchaseRow, PurchaseState, ShownRow};
@@ -158,7 +157,7 @@ impl Entitlement {
             state,
             entitled,
             quantity: row.quantity,
-            expires_at: row.expires_at.and_then(format_ms),
+            expires_at: row.expires_at.and_then(crate::db::rfc3339),
             test: row.test != 0,
             purchase_token: row.purchase_token,
         })
@@ -175,14 +174,6 @@ struct Shown {
     expires_at: Option<i64>,
     test: i64,
     purchase_token: String,
-}
-
-/// RFC 3339 of a millisecond timestamp.
-pub fn format_ms(ms: i64) -> Option<String> {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()?
-        .format(&Rfc3339)
-        .ok()
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use tokio::sync::watch;
 
 use super::purchases::{PurchaseRow, PurchaseState};
 use super::{now_ms, sql, Db};
-use crate::entitlement::{format_ms, Entitlement, EntitlementState};
+use crate::db::rfc3339;
+use crate::entitlement::{Entitlement, EntitlementState};
 
 /// The kinds of event, by their `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -152,7 +153,7 @@ pub fn body(id: &str, kind: EventType, at_ms: i64, data: &Value) -> Value {
     json!({
         "id": id,
         "type": kind.as_str(),
-        "timestamp": format_ms(at_ms),
+        "timestamp": rfc3339(at_ms),
         "data": data,
     })
 }
@@ -462,7 +463,7 @@ pub async fn external_transaction(
             "kind": payment_kind,
             "state": state,
             "googleState": google_state,
-            "transactionTime": format_ms(time),
+            "transactionTime": rfc3339(time),
             "currency": currency,
             "preTaxAmountMicros": micros.to_string(),
         },
@@ -501,7 +502,7 @@ pub async fn deadline_warnings(db: &Db, due_before: i64) -> Result<usize, sqlx::
     .fetch_all(&mut *tx)
     .await?;
     for (id, time) in &due {
-        let extra = json!({ "deadline": format_ms(time + DEADLINE_MS) });
+        let extra = json!({ "deadline": rfc3339(time + DEADLINE_MS) });
         external_transaction(&mut tx, EventType::ExternalDeadlineWarning, id, extra).await?;
     }
     tx.commit().await?;

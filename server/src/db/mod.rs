@@ -251,3 +251,12 @@ impl Db {
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+/// A stored time (milliseconds since the Unix epoch) in RFC 3339, as the API and Google
+/// write times; `None` out of `time`'s range.
+pub fn rfc3339(ms: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}

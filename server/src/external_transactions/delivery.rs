@@ -12,7 +12,7 @@ use play_model::purchases::Empty;
 use play_model::Price;
 
 use super::limiter::Limiter;
-use super::model::{rfc3339, PaymentKind};
+use super::model::PaymentKind;
 use crate::db::external_transactions::{
     self as store, GoogleView, JobPayload, RefundRow, ReportState, TransactionRow,
 };
@@ -292,7 +292,7 @@ pub fn google_body(row: &TransactionRow) -> Result<ExternalTransaction, JobError
     };
     body.original_pre_tax_amount = Some(Price::new(row.pre_tax_micros, &row.currency));
     body.original_tax_amount = Some(Price::new(row.tax_micros, &row.currency));
-    body.transaction_time = Some(rfc3339(row.transaction_time));
+    body.transaction_time = crate::db::rfc3339(row.transaction_time);
     body.user_tax_address = Some(ExternalTransactionAddress {
         region_code: Some(row.region_code.clone()),
         administrative_area: row.administrative_area.clone(),
@@ -330,7 +330,7 @@ fn refund_body(row: &TransactionRow, refund: &RefundRow) -> RefundExternalTransa
         _ => None,
     };
     RefundExternalTransactionRequest {
-        refund_time: Some(rfc3339(refund.refund_time)),
+        refund_time: crate::db::rfc3339(refund.refund_time),
         full_refund: partial.is_none().then_some(Empty {}),
         partial_refund: partial,
     }

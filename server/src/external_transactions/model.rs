@@ -347,17 +347,6 @@ pub fn parse_time(field: &'static str, value: &str, now_ms: i64) -> Result<i64, 
     Ok(ms)
 }
 
-/// ms since the epoch as RFC 3339, as Google writes datetimes.
-pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 fn app_id(field: &'static str, value: &str) -> Result<String, FieldError> {
     if value.trim().is_empty() {
         return Err(bad(field, "must not be empty"));

@@ -21,8 +21,9 @@ use utoipa::ToSchema;
 use super::file::base_order_id;
 use super::Month;
 use crate::db::purchases::{self, PurchaseRow};
+use crate::db::rfc3339;
 use crate::db::{now_ms, Db};
-use crate::entitlement::{format_ms, Entitlement};
+use crate::entitlement::Entitlement;
 use crate::play::orders::MAX_BATCH;
 use crate::play::{PlayClient, PlayError};
 
@@ -265,7 +266,7 @@ fn reconcile(
             state: None,
             amount: Some(micros_to_decimal(r.amount_micros)),
             currency: Some(r.currency.clone()),
-            at: r.occurred_at.and_then(format_ms),
+            at: r.occurred_at.and_then(rfc3339),
             play_state: None,
             purchase_token: None,
         })
@@ -319,7 +320,7 @@ fn reconcile(
                 state: Some(p.state.as_str().into()),
                 amount: None,
                 currency: None,
-                at: format_ms(bought),
+                at: rfc3339(bought),
                 play_state: None,
                 purchase_token: Some(p.purchase_token.clone()),
             });
@@ -344,7 +345,7 @@ fn reconcile(
                 state: Some(p.state.as_str().into()),
                 amount: Some(micros_to_decimal(r.amount_micros.abs())),
                 currency: Some(r.currency.clone()),
-                at: r.occurred_at.and_then(format_ms),
+                at: r.occurred_at.and_then(rfc3339),
                 play_state: None,
                 purchase_token: Some(p.purchase_token.clone()),
             })

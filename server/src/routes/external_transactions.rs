@@ -15,9 +15,10 @@ use crate::db::external_transactions::{
     self as store, RefundRefused, RefundRow, ReportRefused, ReportState, Stored, TransactionRow,
 };
 use crate::db::now_ms;
+use crate::db::rfc3339;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::external_transactions::model::{
-    self, format_micros, rfc3339, FieldError, PaymentReport, RefundReport,
+    self, format_micros, FieldError, PaymentReport, RefundReport,
 };
 use crate::state::AppState;
 
@@ -253,14 +254,14 @@ pub fn view(row: TransactionRow, refunds: Vec<RefundRow>) -> TransactionView {
         test: row.test == 1,
         pre_tax_amount: format_micros(row.pre_tax_micros, d),
         tax_amount: format_micros(row.tax_micros, d),
-        transaction_time: rfc3339(row.transaction_time),
-        report_deadline: rfc3339(row.transaction_time + store::DEADLINE_MS),
-        reported_at: row.reported_at.map(rfc3339),
+        transaction_time: rfc3339(row.transaction_time).unwrap_or_default(),
+        report_deadline: rfc3339(row.transaction_time + store::DEADLINE_MS).unwrap_or_default(),
+        reported_at: row.reported_at.and_then(rfc3339),
         refunds: refunds
             .into_iter()
             .map(|r| RefundView {
                 pre_tax_amount: r.pre_tax_micros.map(|m| format_micros(m, d)),
-                refund_time: rfc3339(r.refund_time),
+                refund_time: rfc3339(r.refund_time).unwrap_or_default(),
                 refund_id: r.refund_id,
                 state: r.state.as_str().into(),
                 last_error: r.last_error,

@@ -253,7 +253,7 @@ async fn lookup(
         entitlement: Entitlement::from_row(&row, crate::db::now_ms()),
         state: row.state.as_str().into(),
         acknowledged: row.acknowledged != 0,
-        google_last_read_at: crate::entitlement::format_ms(row.updated_at),
+        google_last_read_at: crate::db::rfc3339(row.updated_at),
         account_id: row.account_id,
         order_id: row.order_id,
         linked_purchase_token: row.linked_purchase_token,

@@ -7,8 +7,8 @@ use time::format_description::well_known::Rfc3339;
 
 use super::Attempt;
 use crate::db::events::{self, EventType};
+use crate::db::rfc3339;
 use crate::db::webhook_deliveries as deliveries;
-use crate::entitlement::format_ms;
 use crate::state::AppState;
 
 /// `pwa-billing webhooks`.
@@ -56,7 +56,7 @@ pub async fn run(state: &AppState, command: WebhooksCommand) -> anyhow::Result<S
                     r.status.as_str(),
                     r.attempts,
                     r.last_status.map_or("-".into(), |s| s.to_string()),
-                    format_ms(r.created_at).unwrap_or_default(),
+                    rfc3339(r.created_at).unwrap_or_default(),
                     r.last_error
                         .as_deref()
                         .map(|e| format!("  error: {e}"))

@@ -573,7 +573,10 @@ async fn the_limiter_spaces_every_replicas_calls() {
 #[tokio::test]
 async fn the_watchdog_raises_the_alert_near_the_deadline_and_status_lists_late_payments() {
     let h = Harness::with(|c| c.worker.enabled = false).await;
-    let ago = |hours: i64| model::rfc3339(pwa_billing_server::db::now_ms() - hours * 3600 * 1000);
+    let ago = |hours: i64| {
+        pwa_billing_server::db::rfc3339(pwa_billing_server::db::now_ms() - hours * 3600 * 1000)
+            .expect("in range")
+    };
     let metrics = &h.state.metrics;
     let warn = Duration::from_secs(3600);
     assert_eq!(
@@ -775,7 +778,8 @@ async fn the_import_and_status_commands_run_as_processes() {
 async fn bench_backlog_of_5000_is_reported_at_the_limit() {
     const N: usize = 5000;
     let h = Harness::with(|c| c.worker.lease = Duration::from_secs(60)).await;
-    let paid = model::rfc3339(pwa_billing_server::db::now_ms() - 3600 * 1000);
+    let paid = pwa_billing_server::db::rfc3339(pwa_billing_server::db::now_ms() - 3600 * 1000)
+        .expect("in range");
     let mut lines = String::new();
     for i in 0..N {
         lines.push_str(

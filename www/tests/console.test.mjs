@@ -253,6 +253,7 @@ test("each page shows the numbers its endpoint gives, passes axe, and is saved a
   if (c.drift) {
     assert.equal(Number(await figure(page, "writes")), c.drift.writes.length);
     assert.equal(Number(await figure(page, "refusals")), c.drift.refusals.length);
+    assert.equal(await page.locator('[data-figure="drift-read-at"]').textContent(), `Play read at ${c.driftReadAt} (at most once a minute).`);
   }
   await noSeriousViolation(page, "catalog");
   await saveScreenshot(page, "catalog");

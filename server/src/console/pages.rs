@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use play_model::money::micros_to_decimal;
 use play_model::rtdn::{OneTimeNotificationType, SubscriptionNotificationType};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -843,7 +844,7 @@ pub struct ReconciliationPage {
     /// The month's reconciliation (as `GET /v1/admin/reports/reconciliation?month=`
     /// answered at `computedAt`).
     #[schema(value_type = Option<Reconciliation>)]
-    pub reconciliation: Option<serde_json::Value>,
+    pub reconciliation: Option<Box<RawValue>>,
     /// When the reconciliation shown was computed (RFC 3339): it is computed again in the
     /// background when older than 10 minutes, at once when a report file was imported
     /// since.
@@ -856,6 +857,18 @@ pub struct ReconciliationPage {
 /// computed again in the background.
 pub const RECONCILIATION_FRESH_MS: i64 = 10 * 60_000;
 
+/// How many discrepancies a stored reconciliation counts (its other fields skipped, not
+/// copied: it is passed on as stored).
+fn discrepancies(r: &RawValue) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Count {
+        discrepancies: u64,
+    }
+    serde_json::from_str::<Count>(r.get())
+        .ok()
+        .map(|c| c.discrepancies)
+}
+
 /// One reconciliation computed at a time in this process (it reads every granted
 /// purchase): the requests that find none stored wait for it instead of each computing it.
 static RECONCILING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -866,15 +879,15 @@ static RECONCILING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn reconcile_and_store(
     state: &AppState,
     month: Month,
-) -> Result<(serde_json::Value, i64), ApiError> {
+) -> Result<(Box<RawValue>, i64), ApiError> {
     let state = state.clone();
     let task = tokio::spawn(async move {
         let db = &state.db;
         let inputs = store::report_inputs(db).await?;
         let at = now_ms();
         let r = reconcile::run(db, Some(month)).await?;
-        let json = serde_json::to_value(&r).map_err(ApiError::internal)?;
-        store::store_reconciliation(db, &month.to_string(), &inputs, at, &json.to_string()).await?;
+        let json = serde_json::value::to_raw_value(&r).map_err(ApiError::internal)?;
+        store::store_reconciliation(db, &month.to_string(), &inputs, at, json.get()).await?;
         Ok::<_, ApiError>((json, at))
     });
     task.await.map_err(ApiError::internal)?
@@ -886,13 +899,13 @@ async fn reconcile_and_store(
 async fn stored_reconciliation(
     state: &AppState,
     month: Month,
-) -> Result<(serde_json::Value, i64), ApiError> {
+) -> Result<(Box<RawValue>, i64), ApiError> {
     let db = &state.db;
     let key = month.to_string();
     let current = |stored: Option<(String, i64, String)>, inputs: &str| {
         stored
             .filter(|(read, _, _)| read == inputs)
-            .and_then(|(_, at, json)| Some((serde_json::from_str(&json).ok()?, at)))
+            .and_then(|(_, at, json)| Some((RawValue::from_string(json).ok()?, at)))
     };
     let inputs = store::report_inputs(db).await?;
     if let Some((r, at)) = current(store::stored_reconciliation(db, &key).await?, &inputs) {
@@ -964,7 +977,7 @@ async fn reconciliation(
     };
     let status = match &reconciliation {
         None => "not_imported",
-        Some(r) if r["discrepancies"].as_u64() == Some(0) => "clean",
+        Some(r) if discrepancies(r) == Some(0) => "clean",
         Some(_) => "discrepancies",
     };
     Ok(Json(ReconciliationPage {
@@ -1012,6 +1025,9 @@ pub struct CatalogPage {
     pub drift: Option<serde_json::Value>,
     /// Why the drift could not be read.
     pub drift_error: Option<String>,
+    /// When Play's catalog was read for the drift (RFC 3339): at most once a minute for
+    /// one file (each read is several calls of Google's monetization quota).
+    pub drift_read_at: Option<String>,
 }
 
 /// The catalog file's products and subscriptions with prices, and the drift against Play.

@@ -816,6 +816,13 @@ async fn the_catalog_page_shows_the_files_prices_and_the_drift_against_play() {
         assert!(drift[list].is_array(), "{list}: {drift}");
     }
     assert!(drift["regions_version"].is_string(), "{drift}");
+    // Play is read once a minute at most for the file: a second view shows that read.
+    let read_at = cat["driftReadAt"].as_str().unwrap();
+    let (_, again) = h
+        .request(Method::GET, "/v1/admin/console/catalog", ADMIN_KEY, None)
+        .await;
+    assert_eq!(again["driftReadAt"], read_at, "{again}");
+    assert_eq!(&again["drift"], drift);
 }
 
 #[tokio::test]

@@ -26,9 +26,11 @@ test: test-rust test-wasm test-postgres test-e2e test-reliability
 
 ## Parts -------------------------------------------------------------------------------
 
-# The npm package in pkg/ (target web), pkg.json merged in, production size printed.
-pkg: tools-wasm
+# The npm package in pkg/ (target web), pkg.json merged in, import names and glue minified
+# (scripts/pkg-minify.mjs), production size printed.
+pkg: tools-wasm tools-node
 	$(WASM_PACK) build --mode no-install --release --target web --out-dir pkg --out-name pwa_billing
+	node scripts/pkg-minify.mjs pkg
 	node scripts/package-json.mjs pkg.json pkg/package.json
 	scripts/size.sh pkg
 
@@ -92,7 +94,7 @@ bench: pkg tools-postgres tools-browser tools-node
 	exit $$status
 
 # Where the wasm's bytes go (twiggy top over a names-kept build).
-size-report: tools-wasm
+size-report: tools-wasm tools-node
 	@$(INSTALL) twiggy
 	scripts/size-report.sh
 

@@ -3,7 +3,7 @@
 # names) and wasm-opt -Oz, prints `twiggy top`, the code bytes of each designated crate (and
 # of float formatting, which serde's error messages pulled in before the serde-wasm-bindgen
 # patch of vendor/serde-wasm-bindgen: a line for it means it is back), and the production size the
-# way scripts/size.sh counts it (stripped wasm + JS glue, each gzip -9).
+# way scripts/size.sh counts it (stripped wasm + JS glue after scripts/pkg-minify.mjs, each gzip -9).
 #
 #   scripts/size-report.sh [ROWS] [BUDGET_BYTES]
 #
@@ -63,7 +63,10 @@ twiggy top -n 1000000 "$out/named.wasm" | awk -F'┊' '
     close("sort -rn")
     printf "%8d B          total\n", total
   }'
-wasm=$(gzip -9 -c "$out/prod.wasm" | wc -c)
+# The package's post-processing (short import names, minified glue), as `make pkg` does it.
+mv "$out/prod.wasm" "$out/pwa_billing_bg.wasm"
+node scripts/pkg-minify.mjs "$out" > /dev/null
+wasm=$(gzip -9 -c "$out/pwa_billing_bg.wasm" | wc -c)
 js=$(gzip -9 -c "$out/pwa_billing.js" | wc -c)
 total=$((wasm + js))
 echo "production size (gzip -9): wasm $wasm B + js $js B = $total B"

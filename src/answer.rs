@@ -85,14 +85,15 @@ pub fn entitlements(body: JsValue) -> Result<Vec<Entitlement>, ShapeError> {
     if !js_sys::Array::is_array(&list) {
         return Err(wrong("", "entitlements"));
     }
-    js_sys::Array::from(&list)
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let path = concat(&["entitlements[", &decimal(index as u64), "]"]);
-            entitlement(entry, &path)
-        })
-        .collect()
+    // A loop rather than `collect::<Result<Vec<_>, _>>()`, whose adapter is one more
+    // generic function in the bundle.
+    let list = js_sys::Array::from(&list);
+    let mut entitlements = Vec::with_capacity(list.length() as usize);
+    for index in 0..list.length() {
+        let path = concat(&["entitlements[", &decimal(index.into()), "]"]);
+        entitlements.push(entitlement(list.get(index), &path)?);
+    }
+    Ok(entitlements)
 }
 
 /// The backend's error body `{"error": {"code", "message"}}`: its code and message.

@@ -70,8 +70,13 @@ fn shape_error(error: serde_wasm_bindgen::Error) -> ShapeError {
 fn named_field(message: &str) -> Option<&str> {
     let rest = message
         .strip_prefix("missing field `")
-        .or_else(|| message.strip_prefix('`'))?;
-    rest.split('`').next()
+        .or_else(|| message.strip_prefix("`"))?;
+    // A byte scan: `split('`')` brings core's char searcher (memchr) into the bundle.
+    let end = rest
+        .bytes()
+        .position(|byte| byte == b'`')
+        .unwrap_or(rest.len());
+    rest.get(..end)
 }
 
 /// An object the library reads key by key rather than as a whole: the options of

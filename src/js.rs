@@ -130,9 +130,6 @@ extern "C" {
     /// `ConnectOptions` in TypeScript.
     #[wasm_bindgen(typescript_type = "ConnectOptions")]
     pub type JsConnectOptions;
-    /// `DiagnoseOptions` in TypeScript.
-    #[wasm_bindgen(typescript_type = "DiagnoseOptions")]
-    pub type JsDiagnoseOptions;
     /// `SubscriptionChange` in TypeScript.
     #[wasm_bindgen(typescript_type = "SubscriptionChange")]
     pub type JsSubscriptionChange;
@@ -240,6 +237,14 @@ fn subscription_change(change: JsValue) -> Result<SubscriptionChange, Error> {
     })
 }
 
+/// A string argument of an export, taken as a JS value (typed `string` in TypeScript): no
+/// string-passing shim in the glue and the wasm per export (strings are returned as JS
+/// values likewise). Anything but a string is the empty string, which `purchase` and
+/// `consume` refuse as a missing argument.
+fn text(value: JsValue) -> String {
+    value.as_string().unwrap_or_default()
+}
+
 /// `itemIds`: an array of strings, read by serde-wasm-bindgen (410 B smaller than a js-sys
 /// loop over the array: the `Vec<String>` reader is in the bundle for `iconURLs` anyway).
 fn string_list(value: JsValue) -> Result<Vec<String>, Error> {
@@ -262,10 +267,12 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = diagnose)]
-    pub fn js_diagnose(options: Option<JsDiagnoseOptions>) -> PromiseDiagnosis {
+    pub fn js_diagnose(
+        #[wasm_bindgen(unchecked_optional_param_type = "DiagnoseOptions | null")] options: JsValue,
+    ) -> PromiseDiagnosis {
         promise(Box::pin(async move {
             // Anything but an object means no options, as before.
-            let provider = match options.map(JsValue::from).filter(JsValue::is_object) {
+            let provider = match Some(options).filter(JsValue::is_object) {
                 Some(options) => string_field(
                     input(options, "diagnose options")?.get("serviceProvider"),
                     "serviceProvider",
@@ -280,8 +287,12 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = manageSubscriptionUrl)]
-    pub fn js_manage_subscription_url(sku: &str, package_name: &str) -> String {
-        PlayBilling::manage_subscription_url(sku, package_name)
+    #[wasm_bindgen(unchecked_return_type = "string")]
+    pub fn js_manage_subscription_url(
+        #[wasm_bindgen(unchecked_param_type = "string")] sku: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] package_name: JsValue,
+    ) -> JsValue {
+        PlayBilling::manage_subscription_url(&text(sku), &text(package_name)).into()
     }
 
     #[doc(hidden)]
@@ -308,10 +319,13 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = purchase)]
-    pub fn js_purchase(&self, item_id: String) -> PromisePurchaseResult {
+    pub fn js_purchase(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] item_id: JsValue,
+    ) -> PromisePurchaseResult {
         let billing = self.clone();
         promise(Box::pin(async move {
-            Ok(to_js(&billing.purchase(&item_id).await?))
+            Ok(to_js(&billing.purchase(&text(item_id)).await?))
         }))
         .unchecked_into()
     }
@@ -329,10 +343,13 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = consume)]
-    pub fn js_consume(&self, purchase_token: String) -> PromiseVoid {
+    pub fn js_consume(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] purchase_token: JsValue,
+    ) -> PromiseVoid {
         let billing = self.clone();
         promise(Box::pin(async move {
-            billing.consume(&purchase_token).await?;
+            billing.consume(&text(purchase_token)).await?;
             Ok(JsValue::UNDEFINED)
         }))
         .unchecked_into()
@@ -380,13 +397,14 @@ impl PlayBilling {
 
     #[doc(hidden)]
     #[wasm_bindgen(js_name = pendingTokens)]
-    pub fn js_pending_tokens(&self) -> Result<JsPendingTokens, JsValue> {
-        Ok(to_js(&self.pending_tokens()).unchecked_into())
+    pub fn js_pending_tokens(&self) -> JsPendingTokens {
+        to_js(&self.pending_tokens()).unchecked_into()
     }
 
     #[doc(hidden)]
     #[wasm_bindgen(getter, js_name = serviceProvider)]
-    pub fn js_service_provider(&self) -> String {
-        self.service_provider().to_owned()
+    #[wasm_bindgen(unchecked_return_type = "string")]
+    pub fn js_service_provider(&self) -> JsValue {
+        self.service_provider().into()
     }
 }

@@ -66,16 +66,21 @@ impl Outbox {
                 .unwrap_or_default(),
             None => self.memory.borrow().clone(),
         };
-        // The whole list or nothing, as a serde read of `Vec<PendingToken>` would.
-        convert::parse(&text)
-            .filter(js_sys::Array::is_array)
-            .and_then(|list| {
-                js_sys::Array::from(&list)
-                    .iter()
-                    .map(stored_token)
-                    .collect::<Option<Vec<_>>>()
-            })
-            .unwrap_or_default()
+        // The whole list or nothing, as a serde read of `Vec<PendingToken>` would. A loop
+        // rather than `collect::<Option<Vec<_>>>()`, whose adapter is one more generic
+        // function in the bundle.
+        let Some(list) = convert::parse(&text).filter(js_sys::Array::is_array) else {
+            return Vec::new();
+        };
+        let list = js_sys::Array::from(&list);
+        let mut tokens = Vec::with_capacity(list.length() as usize);
+        for index in 0..list.length() {
+            match stored_token(list.get(index)) {
+                Some(token) => tokens.push(token),
+                None => return Vec::new(),
+            }
+        }
+        tokens
     }
 
     fn save(&self, tokens: Vec<PendingToken>) {
@@ -149,10 +154,9 @@ impl Outbox {
     /// answered with a broken `200` [`BAD_RESPONSE_ATTEMPTS`] times.
     pub fn due(&self, force: bool) -> Vec<PendingToken> {
         let now = crate::sys::now_ms();
-        self.list()
-            .into_iter()
-            .filter(|t| !is_parked(t) && (force || t.next_attempt_at <= now))
-            .collect()
+        let mut tokens = self.list();
+        tokens.retain(|t| !is_parked(t) && (force || t.next_attempt_at <= now));
+        tokens
     }
 }
 

@@ -66,7 +66,7 @@ pub fn local_storage() -> Option<Storage> {
 
 /// `isSecureContext` of the page or worker (`false` where the global has none).
 pub fn is_secure_context() -> bool {
-    get(&js_sys::global(), "isSecureContext") == JsValue::TRUE
+    get(&js_sys::global(), "isSecureContext").as_bool() == Some(true)
 }
 
 /// `fetch(request)` of the page or worker, resolved to its `Response`; a rejection (or an

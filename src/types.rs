@@ -59,9 +59,12 @@ pub struct ItemDetails {
     /// ISO 8601 duration of one introductory price cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub introductory_price_period: Option<String>,
-    /// How many cycles the introductory price lasts.
+    /// How many cycles the introductory price lasts. WebIDL's `unsigned long long` arrives as
+    /// a JS number; Play's count behind it (`recurrenceCount`) is an int32, so `u32` holds
+    /// every value and keeps serde-wasm-bindgen's `BigInt` paths for 64-bit integers out of
+    /// the bundle (-268 B gzip).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub introductory_price_cycles: Option<u64>,
+    pub introductory_price_cycles: Option<u32>,
     /// `price` formatted with `Intl.NumberFormat` for the connection's locale.
     #[serde(default)]
     pub formatted_price: String,

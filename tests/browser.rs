@@ -596,9 +596,42 @@ async fn js_errors_are_real_errors_with_stable_names_and_codes() {
         ("VerificationError", "token_already_claimed")
     );
     assert_eq!(
-        PlayBilling::js_manage_subscription_url("sub_monthly", "com.example.pwa"),
+        PlayBilling::js_manage_subscription_url("sub_monthly".into(), "com.example.pwa".into())
+            .as_string()
+            .unwrap(),
         "https://play.google.com/store/account/subscriptions?sku=sub_monthly&package=com.example.pwa"
     );
+    assert_eq!(
+        billing.js_service_provider().as_string().unwrap(),
+        "https://play.google.com/billing"
+    );
+    // The string arguments are JS values typed `string`: anything else is a missing argument,
+    // refused with a rejection rather than a TypeError thrown by the glue.
+    for not_a_string in [
+        JsValue::from(5),
+        JsValue::NULL,
+        js_sys::Object::new().into(),
+    ] {
+        let (name, code, message) =
+            js_rejection(billing.js_purchase(not_a_string.clone()).unchecked_into()).await;
+        assert_eq!(
+            (name.as_str(), code.as_str(), message.as_str()),
+            (
+                "InvalidArgumentError",
+                "invalid_argument",
+                "invalid argument: purchase needs an item id"
+            )
+        );
+        let (name, _, message) =
+            js_rejection(billing.js_consume(not_a_string).unchecked_into()).await;
+        assert_eq!(
+            (name.as_str(), message.as_str()),
+            (
+                "InvalidArgumentError",
+                "invalid argument: consume needs a purchase token"
+            )
+        );
+    }
 }
 
 /// Replaces a global with what a JS expression evaluates to (for one-off fakes).
@@ -744,14 +777,14 @@ async fn js_objects_have_the_shape_of_the_serde_types() {
         &"https://other.example/pay".into(),
     )
     .unwrap();
-    let js_report = js_value(PlayBilling::js_diagnose(Some(options.unchecked_into())).into()).await;
+    let js_report = js_value(PlayBilling::js_diagnose(options.into()).into()).await;
     let report = PlayBilling::diagnose(Some("https://other.example/pay")).await;
     assert_eq!(js_report, serde_json::to_value(&report).unwrap());
     assert_eq!(js_report["providerAvailable"], false);
 
     billing.purchase("coins_100").await.unwrap_err();
     // (Compared as PendingTokens: JSON data would tell 1.0 from 1.)
-    let js_pending = billing.js_pending_tokens().unwrap();
+    let js_pending = billing.js_pending_tokens();
     let tokens: Vec<pwa_billing::PendingToken> =
         serde_wasm_bindgen::from_value(js_pending.clone()).unwrap();
     assert_eq!(tokens, billing.pending_tokens());
@@ -969,10 +1002,7 @@ async fn option_keys_of_the_wrong_type_are_named() {
     assert_eq!(name, "InvalidArgumentError");
     assert!(message.contains("mode must be a string"), "{message}");
     let (name, _, message) = js_rejection(
-        PlayBilling::js_diagnose(Some(
-            options(json!({ "serviceProvider": 1 })).unchecked_into(),
-        ))
-        .unchecked_into(),
+        PlayBilling::js_diagnose(options(json!({ "serviceProvider": 1 }))).unchecked_into(),
     )
     .await;
     assert_eq!(name, "InvalidArgumentError");
@@ -1073,4 +1103,23 @@ fn serde_type_errors_keep_serdes_words_without_rust_float_formatting() {
         message(serde_wasm_bindgen::from_value::<bool>(JsValue::from_str("y\"es")).unwrap_err()),
         "invalid type: string \"y\\\"es\", expected a boolean"
     );
+    // Integers are written by JavaScript too (through a BigInt: every digit exact).
+    assert_eq!(
+        message(serde_wasm_bindgen::from_value::<u8>(JsValue::from_f64(300.0)).unwrap_err()),
+        "invalid value: integer `300`, expected u8"
+    );
+    // Values of no simpler kind are named as serde names them, or by their JS `typeof`
+    // (not by `JsValue`'s `Debug`, which would link the glue's `debugString`).
+    for (value, kind) in [
+        (js_sys::Array::new().into(), "sequence"),
+        (js_sys::Object::new().into(), "map"),
+        (js_sys::Uint8Array::new_with_length(2).into(), "byte array"),
+        (JsValue::bigint_from_str("12"), "bigint"),
+        (JsValue::symbol(Some("s")), "symbol"),
+    ] {
+        assert_eq!(
+            message(serde_wasm_bindgen::from_value::<String>(value).unwrap_err()),
+            format!("invalid type: {kind}, expected a string")
+        );
+    }
 }

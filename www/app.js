@@ -17,6 +17,9 @@ const DEFAULT_MODE = { Upgrade: "chargeProratedPrice", Downgrade: "deferred" };
 const SESSION_KEY = "demo-store.session"; // per window: two windows, two accounts
 const LOCALE_KEY = "demo-store.locale";
 const POLL_MS = 3000;
+// The sandbox's example backend (server/src/sandbox/receiver.rs): what it received by webhook.
+const BACKEND_EVENTS = "/sandbox/backend/events";
+const BACKEND_WAIT_MS = 5000;
 
 const state = {
   sandbox: null, // {emulatorUrl, packageName} in the sandbox, null in production
@@ -30,6 +33,7 @@ const state = {
   pendingItems: new Set(),
   pollTimer: null,
   busy: false,
+  backend: { events: [], watch: null }, // the example backend's events for this account
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -277,6 +281,7 @@ async function refresh({ restore }) {
   }
   render();
   schedulePoll();
+  watchBackend();
 }
 
 /** While a payment is pending (or a token waits in the outbox), restore() every few seconds. */
@@ -284,6 +289,42 @@ function schedulePoll() {
   clearTimeout(state.pollTimer);
   if (state.pendingItems.size > 0 || state.billing.pendingTokens().length > 0) {
     state.pollTimer = setTimeout(() => refresh({ restore: true }), POLL_MS);
+  }
+}
+
+/**
+ * Reads what the sandbox's example backend received for the signed-in account, then keeps
+ * reading while events arrive (a webhook lands a moment after the change that made it, and
+ * one change can make several): each further read waits up to BACKEND_WAIT_MS for one more
+ * event, and the first that brings none ends the watch. A new call replaces a running one.
+ * Outside the sandbox (or with `--no-backend`) the route answers 404 and the panel stays hidden.
+ */
+async function watchBackend() {
+  if (!state.sandbox || !state.session) return;
+  state.backend.watch?.abort();
+  const watch = new AbortController();
+  state.backend.watch = watch;
+  let waitMs = 0;
+  try {
+    for (;;) {
+      const known = state.backend.events.length;
+      const query = new URLSearchParams({ accountId: state.session.accountId, after: String(known), waitMs: String(waitMs) });
+      const response = await fetch(`${BACKEND_EVENTS}?${query}`, { signal: watch.signal, headers: { Accept: "application/json" } });
+      if (!response.ok) {
+        $("#backend-section").hidden = true;
+        return;
+      }
+      const { events } = await response.json();
+      if (watch.signal.aborted) return;
+      state.backend.events = events;
+      $("#backend-section").hidden = false;
+      renderBackend();
+      if (events.length <= known && waitMs > 0) return;
+      waitMs = BACKEND_WAIT_MS;
+    }
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    setText($("#backend-status"), `The example backend could not be reached (${error.message}).`);
   }
 }
 
@@ -380,6 +421,50 @@ function render() {
   $("#outbox").textContent = `${waiting.length} purchase(s) waiting to be sent to the server: ` +
     waiting.map((p) => `${title(p.itemId)} (${p.attempts} attempt(s)${p.lastError ? `, ${p.lastError}` : ""})`).join(", ");
   setBusy(state.busy);
+}
+
+/** The example backend's events, newest first: type, state, product, sequence, time. */
+function renderBackend() {
+  const events = state.backend.events;
+  setText($("#backend-status"), events.length === 0
+    ? `Nothing received yet for ${state.session.accountId}.`
+    : `${events.length} event${events.length === 1 ? "" : "s"} received for ${state.session.accountId}.`);
+  $("#backend-events").replaceChildren(...events.toReversed().map(({ event }) => {
+    const data = event.data ?? {};
+    const itemId = data.purchase?.itemId ?? data.entitlement?.itemId ??
+      data.externalTransaction?.productId ?? data.order?.productId ?? "";
+    const itemState = data.purchase?.state ?? data.externalTransaction?.state ?? data.entitlement?.state ?? "";
+    const li = document.createElement("li");
+    li.dataset.eventType = event.type;
+    li.dataset.eventItem = itemId;
+    const type = document.createElement("code");
+    type.className = "name";
+    type.textContent = event.type;
+    li.append(type);
+    if (itemState) {
+      const status = document.createElement("span");
+      status.className = `state state-${itemState}`;
+      status.textContent = itemState;
+      li.append(status);
+    }
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    const time = document.createElement("time");
+    time.dateTime = event.timestamp;
+    time.textContent = new Date(event.timestamp).toLocaleString();
+    meta.append([
+      itemId ? title(itemId) : "",
+      data.sequence ? `sequence ${data.sequence}` : "",
+      data.test ? "test purchase" : "",
+    ].filter(Boolean).concat("").join(" · "), time);
+    li.append(meta);
+    return li;
+  }));
+}
+
+/** Sets `element`'s text only when it changes (a live region then speaks only news). */
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 function renderCatalog() {

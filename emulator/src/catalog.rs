@@ -8,8 +8,13 @@
 use std::path::Path;
 
 use play_model::inappproducts::InAppProduct;
+use play_model::subscriptions::{
+    AutoRenewingBasePlanType, BasePlan, BasePlanState, ProrationMode, RegionalBasePlanConfig,
+    ResubscribeState, Subscription, SubscriptionListing,
+};
+use play_model::Money;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// A catalog: one-time products and subscriptions.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -478,44 +483,52 @@ impl Catalog {
     }
 
     /// The subscriptions as Google's monetization `Subscription` resources.
-    pub fn subscriptions(&self, package_name: &str) -> Vec<Value> {
+    pub fn subscriptions(&self, package_name: &str) -> Vec<Subscription> {
         self.subscriptions
             .iter()
             .map(|s| {
-                let plans: Vec<Value> = s
+                let base_plans = s
                     .base_plans
                     .iter()
-                    .map(|b| {
-                        json!({
-                            "basePlanId": b.base_plan_id,
-                            "state": if b.active { "ACTIVE" } else { "DRAFT" },
-                            "autoRenewingBasePlanType": {
-                                "billingPeriodDuration": b.period,
-                                "gracePeriodDuration": b.grace_period,
-                                "accountHoldDuration": b.account_hold,
-                                "legacyCompatible": b.legacy_compatible,
-                                "resubscribeState": "RESUBSCRIBE_STATE_ACTIVE",
-                                "prorationMode": "SUBSCRIPTION_PRORATION_MODE_CHARGE_ON_NEXT_BILLING_DATE",
-                            },
-                            "regionalConfigs": [{
-                                "regionCode": b.region_code,
-                                "newSubscriberAvailability": true,
-                                "price": money(&b.price, &b.currency),
-                            }],
-                        })
+                    .map(|b| BasePlan {
+                        base_plan_id: Some(b.base_plan_id.clone()),
+                        state: Some(if b.active {
+                            BasePlanState::Active
+                        } else {
+                            BasePlanState::Draft
+                        }),
+                        auto_renewing_base_plan_type: Some(AutoRenewingBasePlanType {
+                            billing_period_duration: Some(b.period.clone()),
+                            grace_period_duration: Some(b.grace_period.clone()),
+                            account_hold_duration: Some(b.account_hold.clone()),
+                            legacy_compatible: Some(b.legacy_compatible),
+                            proration_mode: Some(ProrationMode::ChargeOnNextBillingDate),
+                            resubscribe_state: Some(ResubscribeState::Active),
+                            ..Default::default()
+                        }),
+                        regional_configs: vec![RegionalBasePlanConfig {
+                            region_code: Some(b.region_code.clone()),
+                            new_subscriber_availability: Some(true),
+                            price: Some(Money::from_micros(
+                                decimal_to_micros(&b.price).unwrap_or(0),
+                                &b.currency,
+                            )),
+                        }],
+                        ..Default::default()
                     })
                     .collect();
-                json!({
-                    "packageName": package_name,
-                    "productId": s.product_id,
-                    "listings": [{
-                        "languageCode": "en-US",
-                        "title": s.title,
-                        "description": s.description,
-                        "benefits": s.benefits,
+                Subscription {
+                    package_name: Some(package_name.into()),
+                    product_id: Some(s.product_id.clone()),
+                    listings: vec![SubscriptionListing {
+                        language_code: Some("en-US".into()),
+                        title: Some(s.title.clone()),
+                        description: Some(s.description.clone()),
+                        benefits: s.benefits.clone(),
                     }],
-                    "basePlans": plans,
-                })
+                    base_plans,
+                    ..Default::default()
+                }
             })
             .collect()
     }
@@ -538,18 +551,11 @@ fn is_catalog_file(text: &str, json: bool) -> bool {
     })
 }
 
-pub use play_model::money::{
-    decimal_to_micros, micros_to_decimal, money_from_micros, money_to_micros,
-};
+pub use play_model::money::{decimal_to_micros, micros_to_decimal};
 
 /// Google's `Price` of a decimal string.
 pub fn price(decimal: &str, currency: &str) -> play_model::Price {
     play_model::Price::new(decimal_to_micros(decimal).unwrap_or(0), currency)
-}
-
-/// Google's `Money` of a decimal string (`units` as a string, `nanos`).
-pub fn money(decimal: &str, currency: &str) -> Value {
-    money_from_micros(decimal_to_micros(decimal).unwrap_or(0), currency)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use play_model::subscriptions::Subscription;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::cors::CorsLayer;
@@ -55,17 +56,16 @@ async fn sandbox_js() -> Response {
 }
 
 /// (title, description) of a `Subscription`'s listing: `en-US`, else the first.
-fn listing(subscription: &Value) -> (String, String) {
-    let listings = subscription["listings"].as_array().into_iter().flatten();
-    let mut listings = listings
-        .clone()
-        .filter(|l| l["languageCode"] == "en-US")
-        .chain(listings);
-    let text = |l: &Value, k: &str| l[k].as_str().unwrap_or_default().to_string();
-    listings
-        .next()
-        .map(|l| (text(l, "title"), text(l, "description")))
-        .unwrap_or_default()
+fn listing(subscription: &Subscription) -> (String, String) {
+    let listing = subscription
+        .listing(Some("en-US"))
+        .or_else(|| subscription.listing(None))
+        .cloned()
+        .unwrap_or_default();
+    (
+        listing.title.unwrap_or_default(),
+        listing.description.unwrap_or_default(),
+    )
 }
 
 /// The Digital Goods `ItemDetails` of a catalog item (active items only).

@@ -300,7 +300,7 @@ pub(crate) fn title(m: &Model, c: &Charge) -> String {
         Kind::Subscription => m
             .subscriptions
             .get(&c.product_id)
-            .and_then(|s| s["listings"][0]["title"].as_str().map(String::from)),
+            .and_then(|s| s.listing(None)?.title.clone()),
     };
     title.unwrap_or_else(|| c.product_id.clone())
 }

@@ -18,9 +18,10 @@ use play_model::rtdn::{
     SubscriptionNotification, SubscriptionNotificationType, TestNotification, VoidedProductType,
     VoidedPurchaseNotification,
 };
+use play_model::subscriptions::{BasePlanState, Subscription, SubscriptionOffer};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::clock::{real_now_ms, Period};
 use crate::config::{Config, Quotas};
@@ -414,7 +415,7 @@ pub struct Model {
     /// InAppProduct resources by sku.
     pub in_app_products: BTreeMap<String, play_model::inappproducts::InAppProduct>,
     /// Subscription resources by product id.
-    pub subscriptions: BTreeMap<String, Value>,
+    pub subscriptions: BTreeMap<String, Subscription>,
     /// Introductory offers by subscription product id (shown by the device sandbox).
     pub intro_offers: BTreeMap<String, crate::catalog::IntroOffer>,
     /// (product id, base plan id) that were ever ACTIVE.
@@ -424,7 +425,7 @@ pub struct Model {
     /// (product id, purchase option id) that were ever ACTIVE.
     pub ever_active_purchase_options: BTreeSet<(String, String)>,
     /// Subscription offers by `product/basePlan/offer`.
-    pub subscription_offers: BTreeMap<String, Value>,
+    pub subscription_offers: BTreeMap<String, SubscriptionOffer>,
     /// Offers (`product/basePlan/offer`) that were ever ACTIVE.
     pub ever_active_offers: BTreeSet<String>,
     /// One-time product offers by `product/purchaseOption/offer`.
@@ -541,27 +542,19 @@ impl Model {
             }
             self.one_time_products.insert(id.clone(), v);
         }
-        let subscriptions: Vec<Value> = match &config.catalog.file {
+        let subscriptions: Vec<Subscription> = match &config.catalog.file {
             Some(f) => f
                 .subscriptions
                 .iter()
                 .map(|(id, s)| {
                     let mut v = s.to_google(id, None);
-                    v["packageName"] = json!(config.package_name);
-                    for (b, spec) in v["basePlans"]
-                        .as_array_mut()
-                        .into_iter()
-                        .flatten()
-                        .zip(s.base_plans.values())
-                    {
-                        b["state"] = json!(spec.state.google());
-                        let plan_id = b["basePlanId"].as_str().unwrap_or_default();
-                        self.seed_offers(&config.package_name, id, plan_id, spec);
+                    v.package_name = Some(config.package_name.clone());
+                    for (b, spec) in v.base_plans.iter_mut().zip(s.base_plans.values()) {
+                        b.state = Some(BasePlanState::from_wire(spec.state.google()));
+                        self.seed_offers(&config.package_name, id, b.id(), spec);
                         if spec.state == crate::catalog_file::EntryState::Inactive {
-                            self.ever_active_base_plans.insert((
-                                id.clone(),
-                                b["basePlanId"].as_str().unwrap_or_default().into(),
-                            ));
+                            self.ever_active_base_plans
+                                .insert((id.clone(), b.id().to_string()));
                         }
                     }
                     v
@@ -570,13 +563,11 @@ impl Model {
             None => config.catalog.subscriptions(&config.package_name),
         };
         for s in subscriptions {
-            let id = s["productId"].as_str().unwrap_or_default().to_string();
-            for b in s["basePlans"].as_array().into_iter().flatten() {
-                if b["state"] == "ACTIVE" {
-                    self.ever_active_base_plans.insert((
-                        id.clone(),
-                        b["basePlanId"].as_str().unwrap_or_default().into(),
-                    ));
+            let id = s.id().to_string();
+            for b in &s.base_plans {
+                if b.state == Some(BasePlanState::Active) {
+                    self.ever_active_base_plans
+                        .insert((id.clone(), b.id().to_string()));
                 }
             }
             self.subscriptions.insert(id, s);
@@ -596,9 +587,9 @@ impl Model {
         let regions = plan.offer_regions();
         for (offer_id, offer) in &plan.offers {
             let mut v = offer.to_google(product, plan_id, offer_id, &regions, None);
-            v["packageName"] = json!(package);
-            v["state"] = json!(offer.state.google());
-            let key = crate::google::offers::key(product, plan_id, offer_id);
+            v.package_name = Some(package.to_string());
+            v.state = Some(BasePlanState::from_wire(offer.state.google()));
+            let key = v.key();
             if offer.state != EntryState::Draft {
                 self.ever_active_offers.insert(key.clone());
             }
@@ -717,54 +708,44 @@ impl Model {
     /// active one, else the first active one.
     pub fn plan(&self, product_id: &str, base_plan_id: Option<&str>) -> Option<Plan> {
         let sub = self.subscriptions.get(product_id)?;
-        let plans = sub["basePlans"].as_array()?;
+        let mut active = sub
+            .base_plans
+            .iter()
+            .filter(|b| b.state == Some(BasePlanState::Active));
         let chosen = match base_plan_id {
-            Some(id) => plans
-                .iter()
-                .find(|b| b["basePlanId"] == id && b["state"] == "ACTIVE")?,
-            None => plans
-                .iter()
-                .find(|b| {
-                    b["state"] == "ACTIVE"
-                        && b["autoRenewingBasePlanType"]["legacyCompatible"] == true
-                })
-                .or_else(|| plans.iter().find(|b| b["state"] == "ACTIVE"))?,
+            Some(id) => active.find(|b| b.id() == id)?,
+            None => active
+                .clone()
+                .find(|b| b.is_legacy_compatible())
+                .or_else(|| active.next())?,
         };
-        let ar = &chosen["autoRenewingBasePlanType"];
-        let period = ar["billingPeriodDuration"]
-            .as_str()
-            .or_else(|| chosen["prepaidBasePlanType"]["billingPeriodDuration"].as_str())?
-            .to_string();
+        // An auto-renewing or prepaid plan: the lifecycle has no installments.
+        let prepaid = chosen.prepaid_base_plan_type.as_ref();
+        let period = (chosen.auto_renewing_base_plan_type.as_ref())
+            .and_then(|t| t.billing_period_duration.clone())
+            .or_else(|| prepaid.and_then(|t| t.billing_period_duration.clone()))?;
         Period::parse(&period)?;
-        let config = chosen["regionalConfigs"]
-            .as_array()
-            .and_then(|c| {
-                c.iter()
-                    .find(|c| c["regionCode"] == "US")
-                    .or_else(|| c.first())
-            })
-            .cloned()
-            .unwrap_or(Value::Null);
-        let price_micros = crate::catalog::money_to_micros(&config["price"]).unwrap_or(0);
+        let price = chosen
+            .region("US")
+            .or_else(|| chosen.regional_configs.first())
+            .and_then(|c| c.price.as_ref());
+        let ar = chosen
+            .auto_renewing_base_plan_type
+            .clone()
+            .unwrap_or_default();
         Some(Plan {
             product_id: product_id.into(),
-            base_plan_id: chosen["basePlanId"].as_str().unwrap_or_default().into(),
+            base_plan_id: chosen.id().into(),
             period,
-            grace_period: ar["gracePeriodDuration"].as_str().unwrap_or("P7D").into(),
-            account_hold: ar["accountHoldDuration"].as_str().unwrap_or("P30D").into(),
-            price_micros,
-            currency: config["price"]["currencyCode"]
-                .as_str()
-                .unwrap_or("USD")
-                .into(),
-            offer_tags: chosen["offerTags"]
-                .as_array()
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|t| t["tag"].as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            grace_period: ar.grace_period_duration.unwrap_or_else(|| "P7D".into()),
+            account_hold: ar.account_hold_duration.unwrap_or_else(|| "P30D".into()),
+            price_micros: price.and_then(play_model::Money::micros).unwrap_or(0),
+            currency: price.map_or_else(|| "USD".into(), |p| p.currency_code.clone()),
+            offer_tags: chosen
+                .offer_tags
+                .iter()
+                .filter_map(|t| t.tag.clone())
+                .collect(),
         })
     }
 

@@ -3,6 +3,7 @@
 // sandbox, so the device's purchases and the server's database start empty.
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
+import { AxeBuilder } from "@axe-core/playwright";
 import {
   buyWith, devicePurchase, emulator, entitlement, idle, launchBrowser, messageCode, newContext,
   openStore, poll, product, refreshUntil, screenshot, startSandbox,
@@ -122,6 +123,69 @@ test("a consumable is consumed on Google Play, used, and bought again", async ()
   await poll(async () => (await balance()) === "100", { what: "100 coins again" });
   assert.equal(await page.locator('[data-entitlement="coins_100"]').count(), 2, "one entitlement per token");
   await screenshot(page, "consumed-used-bought-again");
+});
+
+/** The event of `type` about `itemId` in the "Your backend received" panel. */
+function backendEvent(page, type, itemId) {
+  return page.locator(`#backend-events [data-event-type="${type}"][data-event-item="${itemId}"]`);
+}
+
+test("the example backend receives each change by webhook; the panel lists the account's", async () => {
+  const page = await openStore(context, sandbox, "alice");
+  const panel = page.getByRole("region", { name: "Your backend received" });
+  await panel.waitFor();
+  await poll(async () => /Nothing received yet for alice/.test(await panel.getByRole("status").textContent()),
+    { what: "an empty panel" });
+
+  await buyWith(page, "coins_100", "Approve");
+  // The panel follows the deliveries by itself after the purchase: no Refresh.
+  const granted = backendEvent(page, "entitlement.granted", "coins_100");
+  await granted.waitFor();
+  assert.match(await granted.textContent(), /entitlement\.granted/);
+  assert.match(await granted.textContent(), /sequence 1/);
+  assert.equal(await granted.locator("time").count(), 1, "when the change happened");
+  // The server consumes the pack on Google Play: that change reaches the backend too.
+  const consumed = backendEvent(page, "entitlement.consumed", "coins_100");
+  await refreshUntil(page, consumed, "entitlement.consumed in the panel");
+  assert.match(await consumed.textContent(), /consumed/);
+  assert.match(await consumed.textContent(), /sequence 2/);
+  assert.equal(await page.locator("#backend-events li").first().getAttribute("data-event-type"),
+    "entitlement.consumed", "newest first");
+
+  await buyWith(page, "premium_unlock", "Approve");
+  await backendEvent(page, "entitlement.granted", "premium_unlock").waitFor();
+  // Each event once (the receiver de-duplicates by webhook-id), even after refreshes.
+  await page.getByRole("button", { name: "Refresh" }).click();
+  await idle(page);
+  await poll(async () => /3 events received for alice/.test(await panel.getByRole("status").textContent()),
+    { what: "3 events for alice" });
+  assert.equal(await page.locator("#backend-events li").count(), 3);
+  const { violations } = await new AxeBuilder({ page }).include("#backend-section").analyze();
+  assert.deepEqual(violations.map((v) => v.id), [], "axe finds nothing in the panel");
+  await screenshot(page, "backend-received");
+
+  // Another account's window lists only its own events.
+  const bob = await openStore(context, sandbox, "bob");
+  await poll(async () => /Nothing received yet for bob/.test(await bob.locator("#backend-status").textContent()),
+    { what: "bob's empty panel" });
+  assert.equal(await bob.locator("#backend-events li").count(), 0);
+
+  // The backend refuses a delivery that is not signed with its secret.
+  const forged = await fetch(`${sandbox.url}/sandbox/backend/webhooks`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": "evt_forged",
+      "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+      "webhook-signature": "v1,Zm9yZ2VkIHNpZ25hdHVyZQ==",
+    },
+    body: JSON.stringify({ id: "evt_forged", type: "entitlement.granted", timestamp: new Date().toISOString(),
+      data: { accountId: "bob", sequence: 1, purchase: { itemId: "premium_unlock", state: "active" } } }),
+  });
+  assert.equal(forged.status, 400);
+  const stored = await (await fetch(`${sandbox.url}/sandbox/backend/events?accountId=bob`)).json();
+  assert.deepEqual(stored.events, [], "nothing stored from a forgery");
+  assert.deepEqual(page.consoleErrors, []);
 });
 
 test("upgrade then downgrade a subscription; the old entitlement is retired each time", async () => {

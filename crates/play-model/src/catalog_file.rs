@@ -34,7 +34,7 @@ use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub use crate::money::Amount;
 use crate::money::{decimal_to_micros, micros_to_decimal};
@@ -46,6 +46,14 @@ use crate::onetimeproducts::{
     OneTimeProductPurchaseOptionRegionalPricingAndAvailabilityConfig as PurchaseOptionRegionalConfig,
     OneTimeProductRentPurchaseOption, PriceChangeBehavior,
 };
+use crate::subscriptions::{
+    AcquisitionTargetingRule, AutoRenewingBasePlanType, BasePlan, BasePlanState, Empty,
+    InstallmentsBasePlanType, PrepaidBasePlanType, RegionalBasePlanConfig,
+    RegionalSubscriptionOfferConfig, RegionalSubscriptionOfferPhaseConfig, RenewalType,
+    Subscription, SubscriptionListing, SubscriptionOffer, SubscriptionOfferPhase,
+    SubscriptionOfferTargeting, TargetingRuleScope, UpgradeTargetingRule,
+};
+use crate::Money;
 
 /// The regions version `convertRegionPrices` answers with (the newest the emulator knows).
 pub const LATEST_REGIONS_VERSION: &str = "2025/03";
@@ -599,105 +607,113 @@ fn is_one(n: &u32) -> bool {
 }
 
 impl OfferEntry {
-    /// Google's `SubscriptionOffer` (no output-only fields), available in `regions`, merged
-    /// over `live` when given.
+    /// Google's `SubscriptionOffer` (no output-only fields), available in `regions`, over
+    /// `live` when given (what the file does not hold is kept).
     pub fn to_google(
         &self,
         product: &str,
         base_plan: &str,
         offer: &str,
         regions: &BTreeSet<String>,
-        live: Option<&Value>,
-    ) -> Value {
-        let phases: Vec<Value> = self
+        live: Option<&SubscriptionOffer>,
+    ) -> SubscriptionOffer {
+        let phases = self
             .phases
             .iter()
             .map(|p| {
-                let configs: Vec<Value> = if p.free {
+                let regional_configs = if p.free {
                     regions
                         .iter()
-                        .map(|r| json!({ "regionCode": r, "free": {} }))
+                        .map(|r| RegionalSubscriptionOfferPhaseConfig {
+                            region_code: Some(r.clone()),
+                            free: Some(Empty {}),
+                            ..Default::default()
+                        })
                         .collect()
                 } else {
                     prices_of(&p.prices)
                         .into_iter()
-                        .map(|(r, a)| json!({ "regionCode": r, "price": a.money() }))
+                        .map(|(r, a)| RegionalSubscriptionOfferPhaseConfig {
+                            region_code: Some(r),
+                            price: Some(a.to_money()),
+                            ..Default::default()
+                        })
                         .collect()
                 };
-                json!({ "duration": p.duration, "recurrenceCount": p.recurrence_count, "regionalConfigs": configs })
+                SubscriptionOfferPhase {
+                    duration: Some(p.duration.clone()),
+                    recurrence_count: Some(i32::try_from(p.recurrence_count).unwrap_or(i32::MAX)),
+                    regional_configs,
+                    ..Default::default()
+                }
             })
             .collect();
-        let regional: Vec<Value> = regions
-            .iter()
-            .map(|r| json!({ "regionCode": r, "newSubscriberAvailability": true }))
-            .collect();
-        let mut v = merge(
-            live,
-            json!({
-                "productId": product,
-                "basePlanId": base_plan,
-                "offerId": offer,
-                "phases": phases,
-                "regionalConfigs": regional,
-                "offerTags": self.tags.iter().map(|t| json!({ "tag": t })).collect::<Vec<_>>(),
+        let scope = Some(TargetingRuleScope::any_in_app());
+        let targeting = match self.eligibility {
+            Eligibility::NewCustomer => Some(SubscriptionOfferTargeting {
+                acquisition_rule: Some(AcquisitionTargetingRule { scope }),
+                upgrade_rule: None,
             }),
-        );
-        if let Some(o) = v.as_object_mut() {
-            o.remove("state");
-            o.remove("targeting");
-            let scope = json!({ "scope": { "anySubscriptionInApp": {} } });
-            match self.eligibility {
-                Eligibility::NewCustomer => {
-                    o.insert("targeting".into(), json!({ "acquisitionRule": scope }));
-                }
-                Eligibility::Upgrade => {
-                    o.insert("targeting".into(), json!({ "upgradeRule": scope }));
-                }
-                Eligibility::DeveloperDetermined => {}
-            }
+            Eligibility::Upgrade => Some(SubscriptionOfferTargeting {
+                acquisition_rule: None,
+                upgrade_rule: Some(UpgradeTargetingRule {
+                    scope,
+                    ..Default::default()
+                }),
+            }),
+            Eligibility::DeveloperDetermined => None,
+        };
+        SubscriptionOffer {
+            product_id: Some(product.to_string()),
+            base_plan_id: Some(base_plan.to_string()),
+            offer_id: Some(offer.to_string()),
+            state: None,
+            phases,
+            targeting,
+            regional_configs: regions
+                .iter()
+                .map(|r| RegionalSubscriptionOfferConfig {
+                    region_code: Some(r.clone()),
+                    new_subscriber_availability: Some(true),
+                })
+                .collect(),
+            offer_tags: OfferTag::all(&self.tags),
+            ..live.cloned().unwrap_or_default()
         }
-        v
     }
 
     /// From Google's `SubscriptionOffer`.
-    pub fn from_google(v: &Value) -> OfferEntry {
-        let eligibility = if v["targeting"]["acquisitionRule"].is_object() {
+    pub fn from_google(v: &SubscriptionOffer) -> OfferEntry {
+        let targeting = v.targeting.clone().unwrap_or_default();
+        let eligibility = if targeting.acquisition_rule.is_some() {
             Eligibility::NewCustomer
-        } else if v["targeting"]["upgradeRule"].is_object() {
+        } else if targeting.upgrade_rule.is_some() {
             Eligibility::Upgrade
         } else {
             Eligibility::DeveloperDetermined
         };
-        let phases = v["phases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|p| {
-                let configs = p["regionalConfigs"].as_array();
-                let free = configs
-                    .into_iter()
-                    .flatten()
-                    .next()
-                    .is_some_and(|c| c["free"].is_object());
-                let (prices, _) = regional(&p["regionalConfigs"], |_| false);
-                PhaseEntry {
-                    duration: p["duration"].as_str().unwrap_or_default().to_string(),
-                    recurrence_count: p["recurrenceCount"].as_u64().unwrap_or(1) as u32,
-                    free,
-                    prices,
-                    auto_price: None,
-                }
+        let phases = v
+            .phases
+            .iter()
+            .map(|p| PhaseEntry {
+                duration: p.duration.clone().unwrap_or_default(),
+                recurrence_count: p
+                    .recurrence_count
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(1),
+                free: p.regional_configs.first().is_some_and(|c| c.free.is_some()),
+                prices: p
+                    .regional_configs
+                    .iter()
+                    .filter_map(|c| price_of(c.region_code.as_ref(), c.price.as_ref()))
+                    .collect(),
+                auto_price: None,
             })
             .collect();
         OfferEntry {
-            state: EntryState::from_google(v["state"].as_str().unwrap_or("DRAFT")),
+            state: state_of(v.state),
             eligibility,
-            tags: v["offerTags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t["tag"].as_str().map(String::from))
-                .collect(),
+            tags: v.offer_tags.iter().filter_map(|t| t.tag.clone()).collect(),
             phases,
         }
     }
@@ -927,70 +943,31 @@ fn prices_of(prices: &BTreeMap<String, String>) -> Vec<(String, Amount)> {
         .collect()
 }
 
-fn listing_json(lang: &str, l: &Listing, with_benefits: bool) -> Value {
-    let mut v = json!({ "languageCode": lang, "title": l.title, "description": l.description });
-    if with_benefits && !l.benefits.is_empty() {
-        v["benefits"] = json!(l.benefits);
-    }
-    v
+/// A region's price as the file writes it (`None` without a region, a price, or one that
+/// is not an exact amount).
+fn price_of(region: Option<&String>, price: Option<&Money>) -> Option<(String, String)> {
+    Some((region?.clone(), Amount::of_money(price?)?.to_string()))
 }
 
-fn listings_from(v: &Value) -> BTreeMap<String, Listing> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .map(|l| {
-            (
-                l["languageCode"].as_str().unwrap_or_default().to_string(),
-                Listing {
-                    title: l["title"].as_str().unwrap_or_default().to_string(),
-                    description: l["description"].as_str().unwrap_or_default().to_string(),
-                    benefits: l["benefits"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|b| b.as_str().map(String::from))
-                        .collect(),
-                },
-            )
-        })
-        .collect()
+/// A listing of Google's as the file's (language, listing).
+fn listing(
+    language: &Option<String>,
+    title: &Option<String>,
+    description: &Option<String>,
+    benefits: Vec<String>,
+) -> (String, Listing) {
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    let listing = Listing {
+        title: text(title),
+        description: text(description),
+        benefits,
+    };
+    (text(language), listing)
 }
 
-/// Prices by region and the withdrawn regions of a list of regional configs.
-fn regional(
-    configs: &Value,
-    is_withdrawn: impl Fn(&Value) -> bool,
-) -> (BTreeMap<String, String>, BTreeSet<String>) {
-    let mut prices = BTreeMap::new();
-    let mut withdrawn = BTreeSet::new();
-    for c in configs.as_array().into_iter().flatten() {
-        let region = c["regionCode"].as_str().unwrap_or_default().to_string();
-        if let Some(a) = Amount::from_money(&c["price"]) {
-            prices.insert(region.clone(), a.to_string());
-        }
-        if is_withdrawn(c) {
-            withdrawn.insert(region);
-        }
-    }
-    (prices, withdrawn)
-}
-
-/// The element of `list` whose `key` is `id`.
-pub fn find_by<'a>(list: &'a Value, key: &str, id: &str) -> Option<&'a Value> {
-    list.as_array()?.iter().find(|e| e[key] == id)
-}
-
-/// Overwrites `base`'s keys with `over`'s (one level), keeping keys only `base` has: the
-/// read-merge-write of a masked update, so unmodelled fields Play holds survive.
-fn merge(base: Option<&Value>, over: Value) -> Value {
-    let mut out = base.cloned().unwrap_or_else(|| json!({}));
-    if let (Some(o), Value::Object(from)) = (out.as_object_mut(), over) {
-        for (k, v) in from {
-            o.insert(k, v);
-        }
-    }
-    out
+/// The file's state of a base plan or subscription offer (absent: a draft).
+fn state_of(state: Option<BasePlanState>) -> EntryState {
+    EntryState::from_google(state.and_then(BasePlanState::as_str).unwrap_or("DRAFT"))
 }
 
 impl OneTimeProductEntry {
@@ -1082,14 +1059,7 @@ impl OneTimeProductEntry {
         let listings = v
             .listings
             .iter()
-            .map(|l| {
-                let listing = Listing {
-                    title: l.title.clone().unwrap_or_default(),
-                    description: l.description.clone().unwrap_or_default(),
-                    benefits: Vec::new(),
-                };
-                (l.language_code.clone().unwrap_or_default(), listing)
-            })
+            .map(|l| listing(&l.language_code, &l.title, &l.description, Vec::new()))
             .collect();
         OneTimeProductEntry {
             kind,
@@ -1099,132 +1069,170 @@ impl OneTimeProductEntry {
     }
 }
 
-/// Removes a resource's output-only fields (`regionsVersion`, states, `archived`).
-pub fn strip_output_only(v: &mut Value) {
-    if let Some(o) = v.as_object_mut() {
-        o.remove("regionsVersion");
-        o.remove("archived");
-    }
-    for list in ["purchaseOptions", "basePlans"] {
-        let entries = v.get_mut(list).and_then(Value::as_array_mut);
-        for e in entries.into_iter().flatten() {
-            if let Some(o) = e.as_object_mut() {
-                o.remove("state");
-            }
-        }
-    }
-}
-
 impl SubscriptionEntry {
-    /// Google's `Subscription` (no output-only fields), merged over `live` when given.
-    pub fn to_google(&self, id: &str, live: Option<&Value>) -> Value {
-        let plans: Vec<Value> = self
+    /// Google's `Subscription` (no output-only fields), over `live` when given (what the
+    /// file does not hold, such as tax settings, a base plan's proration mode or its
+    /// prices for new regions, is kept).
+    pub fn to_google(&self, id: &str, live: Option<&Subscription>) -> Subscription {
+        let base_plans = self
             .base_plans
             .iter()
             .map(|(bid, b)| {
-                let live_plan = live.and_then(|l| find_by(&l["basePlans"], "basePlanId", bid));
-                let regional: Vec<Value> = prices_of(&b.prices)
-                    .into_iter()
-                    .map(|(region, amount)| {
-                        json!({
-                            "regionCode": region,
-                            "price": amount.money(),
-                            "newSubscriberAvailability": !b.withdrawn.contains(&region),
+                let live_plan = live.and_then(|l| l.plan(bid)).cloned().unwrap_or_default();
+                let mut plan = BasePlan {
+                    base_plan_id: Some(bid.clone()),
+                    state: None,
+                    auto_renewing_base_plan_type: None,
+                    prepaid_base_plan_type: None,
+                    installments_base_plan_type: None,
+                    regional_configs: prices_of(&b.prices)
+                        .into_iter()
+                        .map(|(region, amount)| RegionalBasePlanConfig {
+                            new_subscriber_availability: Some(!b.withdrawn.contains(&region)),
+                            region_code: Some(region),
+                            price: Some(amount.to_money()),
                         })
-                    })
-                    .collect();
-                let (type_key, mut plan_type) = match b.plan_type {
-                    PlanType::AutoRenewing => (
-                        "autoRenewingBasePlanType",
-                        json!({ "billingPeriodDuration": b.billing_period, "legacyCompatible": b.legacy_compatible }),
-                    ),
-                    PlanType::Prepaid => (
-                        "prepaidBasePlanType",
-                        json!({ "billingPeriodDuration": b.billing_period }),
-                    ),
-                    PlanType::Installments => (
-                        "installmentsBasePlanType",
-                        json!({
-                            "billingPeriodDuration": b.billing_period,
-                            "committedPaymentsCount": b.committed_payments.unwrap_or_default(),
-                            "renewalType": if b.renews_with_commitment { "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT" } else { "RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT" },
-                        }),
-                    ),
+                        .collect(),
+                    ..live_plan.clone()
                 };
-                if let Some(g) = &b.grace_period {
-                    plan_type["gracePeriodDuration"] = json!(g);
+                let period = Some(b.billing_period.clone());
+                // Durations the file leaves out are the live plan's.
+                let durations = |grace: &Option<String>, hold: &Option<String>| {
+                    (
+                        b.grace_period.clone().or(grace.clone()),
+                        b.account_hold.clone().or(hold.clone()),
+                    )
+                };
+                match b.plan_type {
+                    PlanType::AutoRenewing => {
+                        let t = live_plan.auto_renewing_base_plan_type.unwrap_or_default();
+                        let (grace, hold) =
+                            durations(&t.grace_period_duration, &t.account_hold_duration);
+                        plan.auto_renewing_base_plan_type = Some(AutoRenewingBasePlanType {
+                            billing_period_duration: period,
+                            legacy_compatible: Some(b.legacy_compatible),
+                            grace_period_duration: grace,
+                            account_hold_duration: hold,
+                            ..t
+                        });
+                    }
+                    PlanType::Prepaid => {
+                        plan.prepaid_base_plan_type = Some(PrepaidBasePlanType {
+                            billing_period_duration: period,
+                            ..live_plan.prepaid_base_plan_type.unwrap_or_default()
+                        });
+                    }
+                    PlanType::Installments => {
+                        let t = live_plan.installments_base_plan_type.unwrap_or_default();
+                        let (grace, hold) =
+                            durations(&t.grace_period_duration, &t.account_hold_duration);
+                        plan.installments_base_plan_type = Some(InstallmentsBasePlanType {
+                            billing_period_duration: period,
+                            committed_payments_count: Some(
+                                b.committed_payments
+                                    .and_then(|n| i32::try_from(n).ok())
+                                    .unwrap_or_default(),
+                            ),
+                            renewal_type: Some(if b.renews_with_commitment {
+                                RenewalType::RenewsWithCommitment
+                            } else {
+                                RenewalType::RenewsWithoutCommitment
+                            }),
+                            grace_period_duration: grace,
+                            account_hold_duration: hold,
+                            ..t
+                        });
+                    }
                 }
-                if let Some(h) = &b.account_hold {
-                    plan_type["accountHoldDuration"] = json!(h);
-                }
-                let plan_type = merge(live_plan.map(|p| &p[type_key]).filter(|t| t.is_object()), plan_type);
-                let mut v = merge(
-                    live_plan,
-                    json!({ "basePlanId": bid, "regionalConfigs": regional }),
-                );
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("state");
-                    o.remove("autoRenewingBasePlanType");
-                    o.remove("prepaidBasePlanType");
-                    o.remove("installmentsBasePlanType");
-                    o.insert(type_key.into(), plan_type);
-                }
-                v
+                plan
             })
             .collect();
-        let listings: Vec<Value> = self
+        let listings = self
             .listings
             .iter()
-            .map(|(lang, l)| listing_json(lang, l, true))
+            .map(|(lang, l)| SubscriptionListing {
+                language_code: Some(lang.clone()),
+                title: Some(l.title.clone()),
+                description: Some(l.description.clone()),
+                benefits: l.benefits.clone(),
+            })
             .collect();
-        let mut v = merge(
-            live,
-            json!({ "productId": id, "listings": listings, "basePlans": plans }),
-        );
-        strip_output_only(&mut v);
-        v
+        Subscription {
+            product_id: Some(id.to_string()),
+            listings,
+            base_plans,
+            archived: None,
+            ..live.cloned().unwrap_or_default()
+        }
     }
 
     /// From Google's `Subscription`.
-    pub fn from_google(v: &Value) -> SubscriptionEntry {
-        let base_plans = v["basePlans"]
-            .as_array()
-            .into_iter()
-            .flatten()
+    pub fn from_google(v: &Subscription) -> SubscriptionEntry {
+        let base_plans = v
+            .base_plans
+            .iter()
             .map(|b| {
-                let (plan_type, t) = if b["prepaidBasePlanType"].is_object() {
-                    (PlanType::Prepaid, &b["prepaidBasePlanType"])
-                } else if b["installmentsBasePlanType"].is_object() {
-                    (PlanType::Installments, &b["installmentsBasePlanType"])
-                } else {
-                    (PlanType::AutoRenewing, &b["autoRenewingBasePlanType"])
+                let (plan_type, grace_period, account_hold) =
+                    match (&b.prepaid_base_plan_type, &b.installments_base_plan_type) {
+                        (Some(_), _) => (PlanType::Prepaid, None, None),
+                        (None, Some(t)) => (
+                            PlanType::Installments,
+                            t.grace_period_duration.clone(),
+                            t.account_hold_duration.clone(),
+                        ),
+                        (None, None) => {
+                            let t = b.auto_renewing_base_plan_type.as_ref();
+                            (
+                                PlanType::AutoRenewing,
+                                t.and_then(|t| t.grace_period_duration.clone()),
+                                t.and_then(|t| t.account_hold_duration.clone()),
+                            )
+                        }
+                    };
+                let installments = b.installments_base_plan_type.as_ref();
+                let entry = BasePlanEntry {
+                    plan_type,
+                    billing_period: b.billing_period().unwrap_or_default().to_string(),
+                    grace_period,
+                    account_hold,
+                    legacy_compatible: b.is_legacy_compatible(),
+                    state: state_of(b.state),
+                    prices: b
+                        .regional_configs
+                        .iter()
+                        .filter_map(|c| price_of(c.region_code.as_ref(), c.price.as_ref()))
+                        .collect(),
+                    auto_price: None,
+                    withdrawn: b
+                        .regional_configs
+                        .iter()
+                        .filter(|c| c.new_subscriber_availability == Some(false))
+                        .filter_map(|c| c.region_code.clone())
+                        .collect(),
+                    offers: BTreeMap::new(),
+                    committed_payments: installments
+                        .and_then(|t| t.committed_payments_count)
+                        .and_then(|n| u32::try_from(n).ok()),
+                    renews_with_commitment: installments
+                        .is_some_and(|t| t.renewal_type == Some(RenewalType::RenewsWithCommitment)),
                 };
-                let (prices, withdrawn) = regional(&b["regionalConfigs"], |c| {
-                    c["newSubscriberAvailability"] == false
-                });
-                let s = |k: &str| t[k].as_str().map(String::from);
-                (
-                    b["basePlanId"].as_str().unwrap_or_default().to_string(),
-                    BasePlanEntry {
-                        plan_type,
-                        billing_period: s("billingPeriodDuration").unwrap_or_default(),
-                        grace_period: s("gracePeriodDuration"),
-                        account_hold: s("accountHoldDuration"),
-                        legacy_compatible: t["legacyCompatible"].as_bool() == Some(true),
-                        state: EntryState::from_google(b["state"].as_str().unwrap_or("DRAFT")),
-                        prices,
-                        auto_price: None,
-                        withdrawn,
-                        offers: BTreeMap::new(),
-                        committed_payments: t["committedPaymentsCount"].as_u64().map(|n| n as u32),
-                        renews_with_commitment: t["renewalType"]
-                            == "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT",
-                    },
+                (b.id().to_string(), entry)
+            })
+            .collect();
+        let listings = v
+            .listings
+            .iter()
+            .map(|l| {
+                listing(
+                    &l.language_code,
+                    &l.title,
+                    &l.description,
+                    l.benefits.clone(),
                 )
             })
             .collect();
         SubscriptionEntry {
-            listings: listings_from(&v["listings"]),
+            listings,
             base_plans,
         }
     }

@@ -1,7 +1,7 @@
 //! One model of Google's Play Developer API for the pwa-billing server and the Play
 //! emulator: the methods ([`methods`]: id, HTTP method, `flatPath`), exact money
 //! ([`money`]), Google's id rules ([`ids`]), the codes of real-time developer notifications
-//! ([`rtdn`]), the purchase resources ([`purchases`]) and the catalog file of `pwa-billing catalog` ([`catalog_file`]).
+//! ([`rtdn`]), the purchase resources ([`purchases`]), the subscription catalog ([`subscriptions`]) and the catalog file of `pwa-billing catalog` ([`catalog_file`]).
 //!
 //! Both sides use these, so a test against Google's own description (the discovery
 //! document, in the emulator's contract tests) is what proves them right.
@@ -63,6 +63,52 @@ macro_rules! google_enum {
     };
 }
 
+/// The entry of a catalog `batchUpdate` (`UpdateSubscriptionRequest`,
+/// `UpdateSubscriptionOfferRequest`, `UpdateOneTimeProductRequest`,
+/// `UpdateOneTimeProductOfferRequest`: one shape around the resource written), with
+/// `upsert`, the entry `catalog apply` sends.
+macro_rules! update_request {
+    ($(#[$meta:meta])* $name:ident { $field:ident: $resource:ty }) => {
+        $(#[$meta])*
+        #[serde_with::skip_serializing_none]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+        #[serde(rename_all = "camelCase", default)]
+        pub struct $name {
+            /// The resource written.
+            pub $field: Option<$resource>,
+            /// Comma-separated top-level fields replaced.
+            pub update_mask: Option<String>,
+            /// The regions version of its prices.
+            pub regions_version: Option<$crate::pricing::RegionsVersion>,
+            /// Whether a missing resource is created.
+            pub allow_missing: Option<bool>,
+            /// How fast it must propagate.
+            pub latency_tolerance: Option<$crate::subscriptions::LatencyTolerance>,
+        }
+
+        impl $name {
+            /// Writes `mask` of `resource`, creating it when missing (`allowMissing`), at
+            /// regions version `version`.
+            pub fn upsert(
+                resource: $resource,
+                mask: &[String],
+                version: &str,
+                latency: $crate::subscriptions::LatencyTolerance,
+            ) -> Self {
+                $name {
+                    $field: Some(resource),
+                    update_mask: Some(mask.join(",")),
+                    regions_version: Some($crate::pricing::RegionsVersion {
+                        version: Some(version.to_string()),
+                    }),
+                    allow_missing: Some(true),
+                    latency_tolerance: Some(latency),
+                }
+            }
+        }
+    };
+}
+
 pub mod catalog_file;
 pub mod errors;
 pub mod external_transactions;
@@ -76,6 +122,7 @@ pub mod paging;
 pub mod pricing;
 pub mod purchases;
 pub mod rtdn;
+pub mod subscriptions;
 pub mod voided;
 
 pub use catalog_file::CatalogFile;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use serde_with::{serde_as, DisplayFromStr};
+use serde_with::{serde_as, DisplayFromStr, PickFirst};
 
 /// Micros in one currency unit.
 pub const MICROS_PER_UNIT: i64 = 1_000_000;
@@ -190,8 +190,9 @@ impl std::fmt::Display for Amount {
 pub struct Money {
     /// ISO 4217 code.
     pub currency_code: String,
-    /// Whole units.
-    #[serde_as(as = "DisplayFromStr")]
+    /// Whole units: an int64 string, written so; read from a JSON number too, as Google's
+    /// parser reads a request.
+    #[serde_as(as = "PickFirst<(DisplayFromStr, _)>")]
     #[serde(default)]
     pub units: i64,
     /// Billionths of a unit.

@@ -384,6 +384,16 @@ pub struct OneTimeProductOffersResponse {
     pub one_time_product_offers: Vec<OneTimeProductOffer>,
 }
 
+update_request! {
+    /// `UpdateOneTimeProductRequest` (an entry of `onetimeproducts.batchUpdate`).
+    UpdateOneTimeProductRequest { one_time_product: OneTimeProduct }
+}
+
+update_request! {
+    /// `UpdateOneTimeProductOfferRequest` (an entry of `purchaseOptions.offers.batchUpdate`).
+    UpdateOneTimeProductOfferRequest { one_time_product_offer: OneTimeProductOffer }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

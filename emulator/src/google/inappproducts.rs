@@ -36,7 +36,7 @@ pub(crate) fn check_tolerance(v: Option<&str>) -> Result<(), GoogleError> {
 /// Checks a catalog resource's identity: the product id of the URL is valid, and the body's
 /// `productId` and `packageName`, where given, are the URL's.
 pub(crate) fn check_identity(
-    body: &serde_json::Map<String, Value>,
+    (body_product, body_package): (Option<&str>, Option<&str>),
     product_id: &str,
     package: &str,
 ) -> Result<(), GoogleError> {
@@ -45,22 +45,24 @@ pub(crate) fn check_identity(
             "Invalid product ID {product_id:?}."
         )));
     }
-    let differs = |key: &str, expected: &str| {
-        body.get(key)
-            .and_then(Value::as_str)
-            .is_some_and(|v| v != expected)
-    };
-    if differs("productId", product_id) {
+    if body_product.is_some_and(|v| v != product_id) {
         return Err(GoogleError::invalid(
             "The productId in the body does not match the request.",
         ));
     }
-    if differs("packageName", package) {
+    if body_package.is_some_and(|v| v != package) {
         return Err(GoogleError::invalid(
             "The packageName in the body does not match the URL.",
         ));
     }
     Ok(())
+}
+
+/// [`check_tolerance`] of a typed request's `latencyTolerance`.
+pub(crate) fn check_latency(
+    t: Option<play_model::subscriptions::LatencyTolerance>,
+) -> Result<(), GoogleError> {
+    check_tolerance(t.map(|t| t.as_str().unwrap_or("(unknown)")))
 }
 
 /// A `Price` of a request: non-negative micros and an ISO 4217 code.
@@ -262,6 +264,27 @@ pub(crate) fn batch_size(n: usize) -> Result<(), GoogleError> {
         ));
     }
     Ok(())
+}
+
+/// Refuses entry `i` of a batch when an earlier entry (`staged`) wrote the same `key`.
+pub(crate) fn refuse_twice<T>(
+    i: usize,
+    staged: &[(String, T)],
+    key: &str,
+) -> Result<(), GoogleError> {
+    if staged.iter().any(|(k, _)| k == key) {
+        return Err(GoogleError::invalid(format!(
+            "requests[{i}]: {key} appears twice."
+        )));
+    }
+    Ok(())
+}
+
+/// The regions version entry `i` of a batch gives (required).
+pub(crate) fn entry_version(i: usize, version: Option<&str>) -> Result<&str, GoogleError> {
+    version
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| GoogleError::required(&format!("requests[{i}].regionsVersion.version")))
 }
 
 /// `inappproducts.batchGet` (`sku` repeated).

@@ -4,12 +4,21 @@
 //! deactivate / delete. Base plan `state` is output only: new base plans are DRAFT.
 
 use base64::Engine;
-use serde_json::{json, Value};
+use play_model::subscriptions::{
+    BasePlan, BasePlanKind, BasePlanState, BatchMigrateBasePlanPricesRequest,
+    BatchMigrateBasePlanPricesResponse, BatchUpdateBasePlanStatesRequest,
+    BatchUpdateSubscriptionsRequest, Empty, ListSubscriptionsResponse,
+    MigrateBasePlanPricesRequest, PriceIncreaseType, RenewalType, Subscription,
+    SubscriptionsResponse, UpdateBasePlanStateRequest,
+};
 
-use super::inappproducts::{batch_size, check_identity, check_tolerance};
-use super::onetimeproducts::{check_region_currency, masked_merge, refuse_removed_published};
-use super::{Call, Reply};
-use crate::catalog_file::find_by;
+use super::inappproducts::{
+    batch_size, check_identity, check_latency, check_tolerance, entry_version, refuse_twice,
+};
+use super::onetimeproducts::{
+    check_region_price, masked_update, refuse_removed_published, writable,
+};
+use super::{parse_body, Call, Reply};
 use crate::clock::Period;
 use crate::error::GoogleError;
 use crate::state::Model;
@@ -25,64 +34,41 @@ fn not_found(id: &str) -> GoogleError {
     GoogleError::not_found(format!("Subscription not found: {id}"))
 }
 
-fn check_money(v: &Value, field: &str) -> Result<(), GoogleError> {
-    let code = v["currencyCode"].as_str().unwrap_or_default();
-    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(GoogleError::invalid(format!(
-            "{field}.currencyCode must be an ISO 4217 code."
-        )));
-    }
-    if crate::catalog::money_to_micros(v).is_none_or(|m| m < 0) {
-        return Err(GoogleError::invalid(format!(
-            "{field}: units must be a non-negative int64 string."
-        )));
-    }
-    Ok(())
+fn plan_not_found(id: &str, plan_id: &str) -> GoogleError {
+    GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}"))
 }
 
 /// Validates a `Subscription` for `product_id`; base plans keep their stored state (new
 /// ones are DRAFT).
 fn validate(
-    mut s: Value,
+    mut s: Subscription,
     product_id: &str,
     package: &str,
-    existing: Option<&Value>,
+    existing: Option<&Subscription>,
     version: &str,
-) -> Result<Value, GoogleError> {
-    let Some(obj) = s.as_object_mut() else {
-        return Err(GoogleError::invalid(
-            "The subscription must be a JSON object.",
-        ));
-    };
-    check_identity(obj, product_id, package)?;
-    obj.insert("productId".into(), json!(product_id));
-    obj.insert("packageName".into(), json!(package));
-    obj.remove("archived");
-    let listings = obj
-        .get("listings")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if listings.is_empty() {
+) -> Result<Subscription, GoogleError> {
+    check_identity(
+        (s.product_id.as_deref(), s.package_name.as_deref()),
+        product_id,
+        package,
+    )?;
+    s.product_id = Some(product_id.to_string());
+    s.package_name = Some(package.to_string());
+    s.archived = None;
+    if s.listings.is_empty() {
         return Err(GoogleError::invalid("At least one listing is required."));
     }
-    for (i, l) in listings.iter().enumerate() {
-        if l["languageCode"].as_str().is_none_or(str::is_empty)
-            || l["title"].as_str().is_none_or(str::is_empty)
-        {
+    for (i, l) in s.listings.iter().enumerate() {
+        let blank = |t: &Option<String>| t.as_deref().is_none_or(str::is_empty);
+        if blank(&l.language_code) || blank(&l.title) {
             return Err(GoogleError::invalid(format!(
                 "listings[{i}] needs a languageCode and a title."
             )));
         }
     }
-    let mut plans = obj
-        .get("basePlans")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
     let mut ids = std::collections::BTreeSet::new();
-    for (i, b) in plans.iter_mut().enumerate() {
-        let id = b["basePlanId"].as_str().unwrap_or_default().to_string();
+    for (i, b) in s.base_plans.iter_mut().enumerate() {
+        let id = b.id().to_string();
         if !play_model::ids::is_option_id(&id) {
             return Err(GoogleError::invalid(format!(
                 "basePlans[{i}].basePlanId {id:?} is invalid."
@@ -93,126 +79,96 @@ fn validate(
                 "basePlans[{i}]: duplicate basePlanId {id}."
             )));
         }
-        let types = [
-            "autoRenewingBasePlanType",
-            "prepaidBasePlanType",
-            "installmentsBasePlanType",
-        ];
-        let set: Vec<&str> = types
-            .iter()
-            .copied()
-            .filter(|t| b.get(*t).is_some_and(Value::is_object))
-            .collect();
-        if set.len() != 1 {
+        let [kind] = b.kinds()[..] else {
             return Err(GoogleError::invalid(format!(
                 "basePlans[{i}] needs exactly one base plan type."
             )));
-        }
-        let period = b[set[0]]["billingPeriodDuration"]
-            .as_str()
-            .unwrap_or_default();
+        };
+        let period = b.billing_period().unwrap_or_default();
         if Period::parse(period).is_none() {
             return Err(GoogleError::invalid(format!(
                 "basePlans[{i}].{}.billingPeriodDuration {period:?} is invalid.",
-                set[0]
+                kind.field()
             )));
         }
-        if set[0] == "installmentsBasePlanType" {
-            let t = &b[set[0]];
-            if t["committedPaymentsCount"].as_u64().is_none_or(|n| n < 2) {
+        if let Some(t) = &b.installments_base_plan_type {
+            if t.committed_payments_count.is_none_or(|n| n < 2) {
                 return Err(GoogleError::invalid(format!(
                     "basePlans[{i}].installmentsBasePlanType.committedPaymentsCount must be at least 2."
                 )));
             }
             if !matches!(
-                t["renewalType"].as_str(),
-                Some(
-                    "RENEWAL_TYPE_RENEWS_WITHOUT_COMMITMENT"
-                        | "RENEWAL_TYPE_RENEWS_WITH_COMMITMENT"
-                )
+                t.renewal_type,
+                Some(RenewalType::RenewsWithoutCommitment | RenewalType::RenewsWithCommitment)
             ) {
                 return Err(GoogleError::required(&format!(
                     "basePlans[{i}].installmentsBasePlanType.renewalType"
                 )));
             }
         }
-        for (j, c) in b["regionalConfigs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            if c["regionCode"].as_str().is_none_or(str::is_empty) {
+        for (j, c) in b.regional_configs.iter().enumerate() {
+            let region = c.region_code.as_deref().unwrap_or_default();
+            if region.is_empty() {
                 return Err(GoogleError::required(&format!(
                     "basePlans[{i}].regionalConfigs[{j}].regionCode"
                 )));
             }
             let field = format!("basePlans[{i}].regionalConfigs[{j}].price");
-            check_money(&c["price"], &field)?;
-            check_region_currency(
-                c["regionCode"].as_str().unwrap_or_default(),
-                &c["price"],
-                version,
-                &field,
-            )?;
+            check_region_price(region, c.price.as_ref(), version, &field)?;
         }
-        let stored_plan = existing.and_then(|e| find_by(&e["basePlans"], "basePlanId", &id));
-        if let Some(stored_plan) = stored_plan {
-            check_immutable(stored_plan, b, set[0], &id)?;
+        let stored = existing.and_then(|e| e.plan(&id));
+        if let Some(stored) = stored {
+            check_immutable(stored, b, kind, &id)?;
         }
-        let stored = stored_plan
-            .and_then(|p| p["state"].as_str())
-            .unwrap_or("DRAFT");
-        b["state"] = json!(stored);
+        b.state = Some(stored.and_then(|p| p.state).unwrap_or(BasePlanState::Draft));
     }
-    refuse_removed_published(existing, "basePlans", "basePlanId", &ids, "Base plan")?;
-    obj.insert("basePlans".into(), json!(plans));
-    Ok(s)
+    let stored = existing.into_iter().flat_map(|e| &e.base_plans);
+    refuse_removed_published(
+        stored.map(|b| (b.id(), b.state != Some(BasePlanState::Draft))),
+        &ids,
+        "Base plan",
+    )?;
+    writable(s)
 }
 
-/// Google's refusals of a change to a stored base plan: its type and billing period are
-/// immutable, and a region once added is never removed.
+/// Google's refusals of a change to a stored base plan: its type, billing period and
+/// installments are immutable, and a region once added is never removed.
 fn check_immutable(
-    stored: &Value,
-    new: &Value,
-    new_type: &str,
+    stored: &BasePlan,
+    new: &BasePlan,
+    new_kind: BasePlanKind,
     id: &str,
 ) -> Result<(), GoogleError> {
-    let stored_type = [
-        "autoRenewingBasePlanType",
-        "prepaidBasePlanType",
-        "installmentsBasePlanType",
-    ]
-    .into_iter()
-    .find(|t| stored[*t].is_object())
-    .unwrap_or(new_type);
-    if stored_type != new_type {
+    if stored.kinds().first().is_some_and(|k| *k != new_kind) {
         return Err(GoogleError::invalid(format!(
             "Base plan {id}: the base plan type cannot be changed."
         )));
     }
-    for field in [
-        "billingPeriodDuration",
-        "committedPaymentsCount",
-        "renewalType",
+    let installments = |b: &BasePlan| {
+        let t = b.installments_base_plan_type.as_ref();
+        (
+            t.and_then(|t| t.committed_payments_count),
+            t.and_then(|t| t.renewal_type),
+        )
+    };
+    let (stored_count, stored_renewal) = installments(stored);
+    let (new_count, new_renewal) = installments(new);
+    for (field, same) in [
+        (
+            "billingPeriodDuration",
+            stored.billing_period() == new.billing_period(),
+        ),
+        ("committedPaymentsCount", stored_count == new_count),
+        ("renewalType", stored_renewal == new_renewal),
     ] {
-        if stored[stored_type][field] != new[new_type][field] {
+        if !same {
             return Err(GoogleError::invalid(format!(
                 "Base plan {id}: {field} is immutable."
             )));
         }
     }
-    let regions = |v: &Value| -> Vec<String> {
-        v["regionalConfigs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["regionCode"].as_str().map(String::from))
-            .collect()
-    };
-    let now = regions(new);
-    if let Some(gone) = regions(stored).into_iter().find(|r| !now.contains(r)) {
+    let now = new.regions();
+    if let Some(gone) = stored.regions().into_iter().find(|r| !now.contains(r)) {
         return Err(GoogleError::invalid(format!(
             "Cannot remove region once it has been added: {gone}"
         )));
@@ -242,9 +198,10 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             "Product {id} already exists."
         )));
     }
-    let s = validate(call.body.clone(), &id, &m.package_name, None, version)?;
-    m.subscriptions.insert(id, s.clone());
-    Ok(Reply::Json(s))
+    let s = validate(parse_body(&call.body)?, &id, &m.package_name, None, version)?;
+    let reply = Reply::resource(&s);
+    m.subscriptions.insert(id, s);
+    Ok(reply)
 }
 
 /// `monetization.subscriptions.get`.
@@ -252,36 +209,18 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let id = call.param("productId");
     m.subscriptions
         .get(id)
-        .cloned()
-        .map(Reply::Json)
+        .map(Reply::resource)
         .ok_or_else(|| not_found(id))
 }
 
 /// `monetization.subscriptions.list`.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     call.query_bool("showArchived")?;
-    page(call, &m.subscriptions, "subscriptions", "subs")
-}
-
-/// One page (`pageSize` ≤ 1000, default 50; `pageToken`) of a monetization list: the
-/// resources under `key`, and `nextPageToken` while more follow.
-pub(crate) fn page(
-    call: &Call,
-    all: &std::collections::BTreeMap<String, Value>,
-    key: &str,
-    token_prefix: &str,
-) -> Result<Reply, GoogleError> {
-    let (items, next) = page_of(call, all, token_prefix)?;
-    Ok(page_reply(key, items, next))
-}
-
-/// A page of a list still kept as JSON: `items` under `key`, and `nextPageToken` if any.
-pub(crate) fn page_reply(key: &str, items: Vec<Value>, next: Option<String>) -> Reply {
-    let mut out = json!({ key: items });
-    if let Some(t) = next {
-        out["nextPageToken"] = json!(t);
-    }
-    Reply::Json(out)
+    let (subscriptions, next_page_token) = page_of(call, &m.subscriptions, "subs")?;
+    Ok(Reply::resource(&ListSubscriptionsResponse {
+        subscriptions,
+        next_page_token,
+    }))
 }
 
 /// One page (`pageSize` ≤ 1000, default 50; `pageToken`) of `all`, and the next page's
@@ -313,21 +252,33 @@ pub(crate) fn page_of<T: Clone>(
     Ok((items, next))
 }
 
+/// Copies `field` (one of [`MASKABLE`]) of `body` into `base`: a masked update.
+fn copy_field(base: &mut Subscription, body: &Subscription, field: &str) {
+    match field {
+        "listings" => base.listings = body.listings.clone(),
+        "basePlans" => base.base_plans = body.base_plans.clone(),
+        "taxAndComplianceSettings" => {
+            base.tax_and_compliance_settings = body.tax_and_compliance_settings.clone()
+        }
+        _ => base.restricted_payment_countries = body.restricted_payment_countries.clone(),
+    }
+}
+
 fn apply_patch(
     m: &Model,
     id: &str,
-    body: &Value,
-    mask: &str,
+    body: Subscription,
+    mask: Option<&str>,
     allow_missing: bool,
     version: &str,
-) -> Result<Value, GoogleError> {
+) -> Result<Subscription, GoogleError> {
     let existing = m.subscriptions.get(id);
     let base = match existing {
         Some(e) => e.clone(),
-        None if allow_missing => json!({}),
+        None if allow_missing => Subscription::default(),
         None => return Err(not_found(id)),
     };
-    let merged = masked_merge(base, body, Some(mask), &MASKABLE)?;
+    let merged = masked_update(base, &body, mask, &MASKABLE, copy_field)?;
     if existing.is_none() && m.one_time_products.contains_key(id) {
         return Err(GoogleError::already_exists(format!(
             "{id} is a one-time product."
@@ -347,13 +298,14 @@ pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let s = apply_patch(
         m,
         &id,
-        &call.body,
-        mask,
+        parse_body(&call.body)?,
+        Some(mask),
         call.query_bool("allowMissing")?,
         version,
     )?;
-    m.subscriptions.insert(id, s.clone());
-    Ok(Reply::Json(s))
+    let reply = Reply::resource(&s);
+    m.subscriptions.insert(id, s);
+    Ok(reply)
 }
 
 fn ever_active(m: &Model, id: &str) -> bool {
@@ -383,66 +335,55 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             "productIds must name between 1 and 100 subscriptions.",
         ));
     }
-    let subs = ids
+    let subscriptions = ids
         .iter()
         .map(|i| m.subscriptions.get(i).cloned().ok_or_else(|| not_found(i)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Reply::Json(json!({ "subscriptions": subs })))
+    Ok(Reply::resource(&SubscriptionsResponse { subscriptions }))
 }
 
 /// `monetization.subscriptions.batchUpdate` (≤ 100, all or nothing).
 pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
-    let mut staged = Vec::new();
-    for (i, r) in requests.iter().enumerate() {
-        check_tolerance(r["latencyTolerance"].as_str())?;
-        if r["regionsVersion"]["version"]
-            .as_str()
-            .is_none_or(str::is_empty)
-        {
-            return Err(GoogleError::required(&format!(
-                "requests[{i}].regionsVersion.version"
-            )));
-        }
-        let id = r["subscription"]["productId"].as_str().ok_or_else(|| {
+    let batch: BatchUpdateSubscriptionsRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
+    let mut staged: Vec<(String, Subscription)> = Vec::new();
+    for (i, r) in batch.requests.into_iter().enumerate() {
+        check_latency(r.latency_tolerance)?;
+        let version = r.regions_version.and_then(|v| v.version);
+        let version = entry_version(i, version.as_deref())?.to_string();
+        let body = r.subscription.unwrap_or_default();
+        let id = body.product_id.clone().ok_or_else(|| {
             GoogleError::required(&format!("requests[{i}].subscription.productId"))
         })?;
-        let mask = r["updateMask"]
-            .as_str()
+        let mask = r
+            .update_mask
             .ok_or_else(|| GoogleError::required(&format!("requests[{i}].updateMask")))?;
-        if staged.iter().any(|(s, _): &(String, Value)| s == id) {
-            return Err(GoogleError::invalid(format!(
-                "requests[{i}]: {id} appears twice."
-            )));
-        }
-        let s = apply_patch(
-            m,
-            id,
-            &r["subscription"],
-            mask,
-            r["allowMissing"].as_bool().unwrap_or(false),
-            r["regionsVersion"]["version"].as_str().unwrap_or_default(),
-        )
-        .map_err(|mut e| {
-            e.message = format!("requests[{i}] ({id}): {}", e.message);
-            e
-        })?;
-        staged.push((id.to_string(), s));
+        refuse_twice(i, &staged, &id)?;
+        let allow_missing = r.allow_missing.unwrap_or(false);
+        let s =
+            apply_patch(m, &id, body, Some(&mask), allow_missing, &version).map_err(|mut e| {
+                e.message = format!("requests[{i}] ({id}): {}", e.message);
+                e
+            })?;
+        staged.push((id, s));
     }
-    let mut out = Vec::new();
-    for (id, s) in staged {
-        m.subscriptions.insert(id, s.clone());
-        out.push(s);
-    }
-    Ok(Reply::Json(json!({ "subscriptions": out })))
+    Ok(store(m, staged))
 }
 
-fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError> {
-    check_tolerance(call.body["latencyTolerance"].as_str())?;
+/// Stores `staged` subscriptions and answers them (`BatchUpdateSubscriptionsResponse`,
+/// `BatchUpdateBasePlanStatesResponse`).
+fn store(m: &mut Model, staged: Vec<(String, Subscription)>) -> Reply {
+    let mut subscriptions = Vec::new();
+    for (id, s) in staged {
+        m.subscriptions.insert(id, s.clone());
+        subscriptions.push(s);
+    }
+    Reply::resource(&SubscriptionsResponse { subscriptions })
+}
+
+fn set_state(call: &Call, m: &mut Model, to: BasePlanState) -> Result<Reply, GoogleError> {
+    let body: play_model::subscriptions::BasePlanStateRequest = parse_body(&call.body)?;
+    check_latency(body.latency_tolerance)?;
     let id = call.param("productId").to_string();
     let plan_id = call.param("basePlanId").to_string();
     let mut sub = m
@@ -451,74 +392,77 @@ fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError>
         .cloned()
         .ok_or_else(|| not_found(&id))?;
     change_state(&mut sub, &id, &plan_id, to)?;
-    m.subscriptions.insert(id.clone(), sub.clone());
-    if to == "ACTIVE" {
+    let reply = Reply::resource(&sub);
+    m.subscriptions.insert(id.clone(), sub);
+    if to == BasePlanState::Active {
         m.ever_active_base_plans.insert((id, plan_id));
     }
-    Ok(Reply::Json(sub))
+    Ok(reply)
 }
 
 /// DRAFT or INACTIVE → ACTIVE, ACTIVE → INACTIVE of one base plan of `sub`.
-fn change_state(sub: &mut Value, id: &str, plan_id: &str, to: &str) -> Result<(), GoogleError> {
-    let plan = sub["basePlans"]
-        .as_array_mut()
-        .and_then(|p| p.iter_mut().find(|p| p["basePlanId"] == plan_id))
-        .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
-    if to == "INACTIVE" && plan["state"] != "ACTIVE" {
+fn change_state(
+    sub: &mut Subscription,
+    id: &str,
+    plan_id: &str,
+    to: BasePlanState,
+) -> Result<(), GoogleError> {
+    let plan = sub
+        .plan_mut(plan_id)
+        .ok_or_else(|| plan_not_found(id, plan_id))?;
+    if to == BasePlanState::Inactive && plan.state != Some(BasePlanState::Active) {
         return Err(GoogleError::failed_precondition(
             "Only an active base plan can be deactivated.",
         ));
     }
-    plan["state"] = json!(to);
+    plan.state = Some(to);
     Ok(())
 }
 
 /// `monetization.subscriptions.basePlans.batchUpdateStates` (≤ 100, all or nothing; the
 /// path's `productId` is `-` or each entry's product).
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let batch: BatchUpdateBasePlanStatesRequest = parse_body(&call.body)?;
+    let entries = super::states::typed_entries(
+        batch.requests,
+        UpdateBasePlanStateRequest::split,
+        UpdateBasePlanStateRequest::FIELDS,
+    )?;
     let mut activated = Vec::new();
     let staged = super::states::batch_update_states(
         call,
-        &[
-            ("activateBasePlanRequest", "ACTIVE"),
-            ("deactivateBasePlanRequest", "INACTIVE"),
-        ],
+        entries,
         |inner| {
-            let id = inner["productId"].as_str().unwrap_or_default();
+            let id = inner.product_id.clone().unwrap_or_default();
             let sub = m
                 .subscriptions
-                .get(id)
+                .get(&id)
                 .cloned()
-                .ok_or_else(|| not_found(id))?;
-            Ok((id.to_string(), sub))
+                .ok_or_else(|| not_found(&id))?;
+            Ok((id, sub))
         },
         |sub, inner, to| {
-            let id = inner["productId"].as_str().unwrap_or_default();
-            let plan_id = inner["basePlanId"].as_str().unwrap_or_default();
+            let id = inner.product_id.as_deref().unwrap_or_default();
+            let plan_id = inner.base_plan_id.as_deref().unwrap_or_default();
             change_state(sub, id, plan_id, to)?;
-            if to == "ACTIVE" {
+            if to == BasePlanState::Active {
                 activated.push((id.to_string(), plan_id.to_string()));
             }
             Ok(())
         },
     )?;
     m.ever_active_base_plans.extend(activated);
-    let mut out = Vec::new();
-    for (id, s) in staged {
-        m.subscriptions.insert(id, s.clone());
-        out.push(s);
-    }
-    Ok(Reply::Json(json!({ "subscriptions": out })))
+    Ok(store(m, staged))
 }
 
 /// `monetization.subscriptions.basePlans.activate`.
 pub fn activate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    set_state(call, m, "ACTIVE")
+    set_state(call, m, BasePlanState::Active)
 }
 
 /// `monetization.subscriptions.basePlans.deactivate`.
 pub fn deactivate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    set_state(call, m, "INACTIVE")
+    set_state(call, m, BasePlanState::Inactive)
 }
 
 /// `monetization.subscriptions.basePlans.delete`: only a base plan that was never active.
@@ -533,15 +477,10 @@ pub fn delete_base_plan(call: &Call, m: &mut Model) -> Result<Reply, GoogleError
         ));
     }
     let sub = m.subscriptions.get_mut(&id).ok_or_else(|| not_found(&id))?;
-    let plans = sub["basePlans"]
-        .as_array_mut()
-        .ok_or_else(|| GoogleError::not_found("Base plan not found"))?;
-    let before = plans.len();
-    plans.retain(|p| p["basePlanId"] != plan_id.as_str());
-    if plans.len() == before {
-        return Err(GoogleError::not_found(format!(
-            "Base plan not found: {id}/{plan_id}"
-        )));
+    let before = sub.base_plans.len();
+    sub.base_plans.retain(|p| p.id() != plan_id);
+    if sub.base_plans.len() == before {
+        return Err(plan_not_found(&id, &plan_id));
     }
     Ok(Reply::Empty)
 }
@@ -552,67 +491,70 @@ pub fn delete_base_plan(call: &Call, m: &mut Model) -> Result<Reply, GoogleError
 /// time; an opt-out increase is refused, as the app's first one must be started in the
 /// Play Console (the emulator has no Console).
 pub fn migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    check_migration(
-        m,
-        call.param("productId"),
-        call.param("basePlanId"),
-        &call.body,
-    )?;
-    Ok(Reply::Json(json!({})))
+    let body: MigrateBasePlanPricesRequest = parse_body(&call.body)?;
+    check_migration(m, call.param("productId"), call.param("basePlanId"), &body)?;
+    Ok(Reply::resource(&Empty {}))
 }
 
 /// `monetization.subscriptions.basePlans.batchMigratePrices`: 1–100 migrations, each
 /// checked as `migratePrices` checks one (the path's `productId` is `-` or each entry's),
 /// all refused if one is.
 pub fn batch_migrate_prices(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
+    let batch: BatchMigrateBasePlanPricesRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
     let path_product = call.param("productId");
-    for (i, r) in requests.iter().enumerate() {
-        let id = r["productId"].as_str().unwrap_or_default();
+    for (i, r) in batch.requests.iter().enumerate() {
+        let id = r.product_id.as_deref().unwrap_or_default();
         if !matches!(path_product, "-" | "") && id != path_product {
             return Err(GoogleError::invalid(format!(
                 "requests[{i}].productId does not match the URL."
             )));
         }
-        let plan_id = r["basePlanId"].as_str().unwrap_or_default();
+        let plan_id = r.base_plan_id.as_deref().unwrap_or_default();
         check_migration(m, id, plan_id, r).map_err(|mut e| {
             e.message = format!("requests[{i}] ({id}/{plan_id}): {}", e.message);
             e
         })?;
     }
-    Ok(Reply::Json(
-        json!({ "responses": vec![json!({}); requests.len()] }),
-    ))
+    Ok(Reply::resource(&BatchMigrateBasePlanPricesResponse {
+        responses: vec![Empty {}; batch.requests.len()],
+    }))
 }
 
-fn check_migration(m: &Model, id: &str, plan_id: &str, body: &Value) -> Result<(), GoogleError> {
-    check_tolerance(body["latencyTolerance"].as_str())?;
-    require_regions_version(body["regionsVersion"]["version"].as_str())?;
+fn check_migration(
+    m: &Model,
+    id: &str,
+    plan_id: &str,
+    body: &MigrateBasePlanPricesRequest,
+) -> Result<(), GoogleError> {
+    check_latency(body.latency_tolerance)?;
+    let version = body
+        .regions_version
+        .as_ref()
+        .and_then(|v| v.version.as_deref());
+    require_regions_version(version)?;
     let sub = m.subscriptions.get(id).ok_or_else(|| not_found(id))?;
-    let plan = find_by(&sub["basePlans"], "basePlanId", plan_id)
-        .ok_or_else(|| GoogleError::not_found(format!("Base plan not found: {id}/{plan_id}")))?;
-    if plan["state"] == "DRAFT" {
+    let plan = sub
+        .plan(plan_id)
+        .ok_or_else(|| plan_not_found(id, plan_id))?;
+    if plan.state.is_none_or(|s| s == BasePlanState::Draft) {
         return Err(GoogleError::failed_precondition(format!(
             "Base plan {id}/{plan_id} was never published: it has no legacy price cohorts."
         )));
     }
-    let migrations = body["regionalPriceMigrations"]
-        .as_array()
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| GoogleError::required("regionalPriceMigrations"))?;
-    for (i, r) in migrations.iter().enumerate() {
-        let region = r["regionCode"].as_str().unwrap_or_default();
-        if find_by(&plan["regionalConfigs"], "regionCode", region).is_none() {
+    if body.regional_price_migrations.is_empty() {
+        return Err(GoogleError::required("regionalPriceMigrations"));
+    }
+    for (i, r) in body.regional_price_migrations.iter().enumerate() {
+        let region = r.region_code.as_deref().unwrap_or_default();
+        if plan.region(region).is_none() {
             return Err(GoogleError::invalid(format!(
                 "regionalPriceMigrations[{i}]: the base plan does not sell in region {region:?}."
             )));
         }
-        let time = r["oldestAllowedPriceVersionTime"]
-            .as_str()
+        let time = r
+            .oldest_allowed_price_version_time
+            .as_deref()
             .unwrap_or_default();
         if time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
             .is_err()
@@ -621,16 +563,16 @@ fn check_migration(m: &Model, id: &str, plan_id: &str, body: &Value) -> Result<(
                 "regionalPriceMigrations[{i}].oldestAllowedPriceVersionTime {time:?} is not an RFC 3339 time."
             )));
         }
-        match r["priceIncreaseType"].as_str() {
-            None | Some("PRICE_INCREASE_TYPE_UNSPECIFIED" | "PRICE_INCREASE_TYPE_OPT_IN") => {}
-            Some("PRICE_INCREASE_TYPE_OPT_OUT") => {
+        match r.price_increase_type {
+            None | Some(PriceIncreaseType::Unspecified | PriceIncreaseType::OptIn) => {}
+            Some(PriceIncreaseType::OptOut) => {
                 return Err(GoogleError::failed_precondition(
                     "The first opt-out price increase for an app must be initiated in the Play Console.",
                 ))
             }
-            Some(other) => {
+            Some(PriceIncreaseType::Unknown) => {
                 return Err(GoogleError::invalid(format!(
-                    "regionalPriceMigrations[{i}].priceIncreaseType {other:?} is invalid."
+                    "regionalPriceMigrations[{i}].priceIncreaseType is invalid."
                 )))
             }
         }

@@ -9,12 +9,22 @@
 //! and are never removed once added; at most 20 tags of at most 20 characters; `state` is
 //! output only (new offers are DRAFT).
 
-use serde_json::{json, Value};
+use play_model::onetimeproducts::OfferTag;
+use play_model::pricing::RegionsVersion;
+use play_model::subscriptions::{
+    offer_key, BasePlanState, BatchGetSubscriptionOffersRequest,
+    BatchUpdateSubscriptionOfferStatesRequest, BatchUpdateSubscriptionOffersRequest,
+    ListSubscriptionOffersResponse, OfferStateRequest, SubscriptionOffer,
+    SubscriptionOffersResponse, UpdateSubscriptionOfferRequest,
+    UpdateSubscriptionOfferStateRequest,
+};
+use serde_json::Value;
 
-use super::inappproducts::{batch_size, check_tolerance};
-use super::onetimeproducts::{check_region_currency, masked_merge};
-use super::{Call, Reply};
-use crate::catalog_file::find_by;
+use super::inappproducts::{
+    batch_size, check_latency, check_tolerance, entry_version, refuse_twice,
+};
+use super::onetimeproducts::{check_region_price, masked_merge, masked_update, writable};
+use super::{parse_body, Call, Reply};
 use crate::clock::Period;
 use crate::error::GoogleError;
 use crate::state::Model;
@@ -27,37 +37,24 @@ const MASKABLE: [&str; 5] = [
     "otherRegionsConfig",
 ];
 
-/// The model's key of an offer.
-pub fn key(product: &str, base_plan: &str, offer: &str) -> String {
-    format!("{product}/{base_plan}/{offer}")
+/// An optional id of a request (`""` when absent).
+fn text(t: &Option<String>) -> &str {
+    t.as_deref().unwrap_or_default()
 }
 
 fn not_found(k: &str) -> GoogleError {
     GoogleError::not_found(format!("Subscription offer not found: {k}"))
 }
 
-fn regions(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["regionCode"].as_str().map(String::from))
-        .collect()
-}
-
 /// Google's limit on an offer's `offerTags` (subscription and one-time offers alike): at
 /// most 20 tags of 1–20 characters.
-pub fn check_offer_tags(o: &Value) -> Result<(), GoogleError> {
-    let tags = o["offerTags"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if tags.len() > 20
-        || tags.iter().any(|t| {
-            t["tag"]
-                .as_str()
-                .is_none_or(|t| t.is_empty() || t.len() > 20)
-        })
-    {
+pub fn check_offer_tags(tags: &[OfferTag]) -> Result<(), GoogleError> {
+    let bad = |t: &OfferTag| {
+        t.tag
+            .as_deref()
+            .is_none_or(|t| t.is_empty() || t.len() > 20)
+    };
+    if tags.len() > 20 || tags.iter().any(bad) {
         return Err(GoogleError::invalid(
             "At most 20 offer tags of 1-20 characters.",
         ));
@@ -67,14 +64,16 @@ pub fn check_offer_tags(o: &Value) -> Result<(), GoogleError> {
 
 /// Validates an offer against its base plan and its stored version.
 fn validate(
-    mut o: Value,
+    mut o: SubscriptionOffer,
     m: &Model,
     version: &str,
-    existing: Option<&Value>,
-) -> Result<Value, GoogleError> {
-    let product = o["productId"].as_str().unwrap_or_default().to_string();
-    let plan_id = o["basePlanId"].as_str().unwrap_or_default().to_string();
-    let offer_id = o["offerId"].as_str().unwrap_or_default().to_string();
+    existing: Option<&SubscriptionOffer>,
+) -> Result<SubscriptionOffer, GoogleError> {
+    let (product, plan_id, offer_id) = (
+        text(&o.product_id).to_string(),
+        text(&o.base_plan_id).to_string(),
+        text(&o.offer_id).to_string(),
+    );
     if !play_model::ids::is_option_id(&offer_id) {
         return Err(GoogleError::invalid(format!(
             "Invalid offer ID {offer_id:?}."
@@ -84,23 +83,23 @@ fn validate(
         .subscriptions
         .get(&product)
         .ok_or_else(|| GoogleError::not_found(format!("Subscription not found: {product}")))?;
-    let plan = find_by(&sub["basePlans"], "basePlanId", &plan_id).ok_or_else(|| {
+    let plan = sub.plan(&plan_id).ok_or_else(|| {
         GoogleError::not_found(format!("Base plan not found: {product}/{plan_id}"))
     })?;
-    if !plan["autoRenewingBasePlanType"].is_object() {
+    if plan.auto_renewing_base_plan_type.is_none() {
         return Err(GoogleError::invalid(format!(
             "Offers are only allowed on auto-renewing base plans ({product}/{plan_id})."
         )));
     }
-    let plan_regions = regions(&plan["regionalConfigs"]);
-    let offer_regions = regions(&o["regionalConfigs"]);
+    let plan_regions = plan.regions();
+    let offer_regions = o.regions();
     if let Some(r) = offer_regions.iter().find(|r| !plan_regions.contains(r)) {
         return Err(GoogleError::invalid(format!(
             "Region {r} of the offer is not a region of base plan {plan_id}."
         )));
     }
     if let Some(gone) = existing
-        .map(|e| regions(&e["regionalConfigs"]))
+        .map(SubscriptionOffer::regions)
         .into_iter()
         .flatten()
         .find(|r| !offer_regions.contains(r))
@@ -109,67 +108,58 @@ fn validate(
             "Cannot remove region once it has been added: {gone}"
         )));
     }
-    let phases = o["phases"].as_array().cloned().unwrap_or_default();
-    if phases.is_empty() || phases.len() > 2 {
+    if o.phases.is_empty() || o.phases.len() > 2 {
         return Err(GoogleError::invalid("An offer has one or two phases."));
     }
-    for (i, p) in phases.iter().enumerate() {
-        let duration = p["duration"].as_str().unwrap_or_default();
+    for (i, p) in o.phases.iter().enumerate() {
+        let duration = p.duration.as_deref().unwrap_or_default();
         if Period::parse(duration).is_none() {
             return Err(GoogleError::invalid(format!(
                 "phases[{i}].duration {duration:?} is invalid."
             )));
         }
-        for (j, c) in p["regionalConfigs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let region = c["regionCode"].as_str().unwrap_or_default();
-            if !offer_regions.iter().any(|r| r == region) {
+        for (j, c) in p.regional_configs.iter().enumerate() {
+            let region = c.region_code.as_deref().unwrap_or_default();
+            if !offer_regions.contains(&region) {
                 return Err(GoogleError::invalid(format!(
                     "phases[{i}].regionalConfigs[{j}]: region {region:?} is not a region of the offer."
                 )));
             }
-            let kinds = ["free", "price", "absoluteDiscount", "relativeDiscount"]
-                .iter()
-                .filter(|k| !c[**k].is_null())
-                .count();
-            if kinds != 1 {
+            if c.overrides() != 1 {
                 return Err(GoogleError::invalid(format!(
                     "phases[{i}].regionalConfigs[{j}] needs exactly one of free, price, absoluteDiscount, relativeDiscount."
                 )));
             }
-            if c["price"].is_object() {
-                check_region_currency(
+            if c.price.is_some() {
+                check_region_price(
                     region,
-                    &c["price"],
+                    c.price.as_ref(),
                     version,
                     &format!("phases[{i}].regionalConfigs[{j}].price"),
                 )?;
             }
         }
     }
-    check_offer_tags(&o)?;
-    o["packageName"] = json!(m.package_name);
-    o["state"] = existing
-        .and_then(|e| e.get("state").cloned())
-        .unwrap_or_else(|| json!("DRAFT"));
-    Ok(o)
+    check_offer_tags(&o.offer_tags)?;
+    o.package_name = Some(m.package_name.clone());
+    o.state = Some(
+        existing
+            .and_then(|e| e.state)
+            .unwrap_or(BasePlanState::Draft),
+    );
+    writable(o)
 }
 
 /// `offers.get`.
 pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let k = key(
+    let k = offer_key(
         call.param("productId"),
         call.param("basePlanId"),
         call.param("offerId"),
     );
     m.subscription_offers
         .get(&k)
-        .cloned()
-        .map(Reply::Json)
+        .map(Reply::resource)
         .ok_or_else(|| not_found(&k))
 }
 
@@ -202,25 +192,23 @@ pub(crate) fn list_offers<T: Clone>(
 }
 
 /// A subscription offer's product and base plan ids.
-fn plan_ids(o: &Value) -> (&str, &str) {
-    let text = |f: &str| o[f].as_str().unwrap_or_default();
-    (text("productId"), text("basePlanId"))
+fn plan_ids(o: &SubscriptionOffer) -> (&str, &str) {
+    (text(&o.product_id), text(&o.base_plan_id))
 }
 
 /// `offers.list`: `-` for the product or base plan lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (offers, next) = list_offers(
+    let (subscription_offers, next_page_token) = list_offers(
         call,
         &m.subscription_offers,
         "basePlanId",
         plan_ids,
         "offers",
     )?;
-    Ok(super::monetization::page_reply(
-        "subscriptionOffers",
-        offers,
-        next,
-    ))
+    Ok(Reply::resource(&ListSubscriptionOffersResponse {
+        subscription_offers,
+        next_page_token,
+    }))
 }
 
 /// One offer write of a batch: the request, its index and the stored offer.
@@ -233,7 +221,7 @@ pub(crate) struct OfferWrite<'a, T> {
     pub existing: Option<&'a T>,
 }
 
-/// The shared loop of the two offer `batchUpdate` methods: 1–100 entries, each with its
+/// The loop of the one-time product offers' `batchUpdate` (requests kept as JSON): 1–100 entries, each with its
 /// latency tolerance and regions version, no offer twice, `allowMissing` creates, a masked
 /// update merges over the stored offer (fields in `maskable`), `validate` checks the result
 /// (its error prefixed with the entry); nothing is stored. `body_key` names the resource in
@@ -257,17 +245,8 @@ pub(crate) fn staged_offer_updates<T: serde::Serialize>(
         check_tolerance(r["latencyTolerance"].as_str())?;
         let body = &r[body_key];
         let k = key_of(body);
-        let version = r["regionsVersion"]["version"]
-            .as_str()
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
-                GoogleError::required(&format!("requests[{i}].regionsVersion.version"))
-            })?;
-        if staged.iter().any(|(s, _)| *s == k) {
-            return Err(GoogleError::invalid(format!(
-                "requests[{i}]: {k} appears twice."
-            )));
-        }
+        let version = entry_version(i, r["regionsVersion"]["version"].as_str())?;
+        refuse_twice(i, &staged, &k)?;
         let existing = stored.get(&k);
         let merged = match existing {
             None if r["allowMissing"] == true => body.clone(),
@@ -293,39 +272,96 @@ pub(crate) fn staged_offer_updates<T: serde::Serialize>(
     Ok(staged)
 }
 
-/// `offers.batchUpdate`: every entry validated before any is stored.
-pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let key_of = |o: &Value| {
-        let text = |f: &str| o[f].as_str().unwrap_or_default().to_string();
-        key(&text("productId"), &text("basePlanId"), &text("offerId"))
-    };
-    let staged = staged_offer_updates(
-        call,
-        ("subscriptionOffer", "Subscription offer"),
-        &m.subscription_offers,
-        key_of,
-        &MASKABLE,
-        |merged, version, w| validate(merged, m, version, w.existing),
-    )?;
+/// Copies `field` (one of [`MASKABLE`]) of `body` into `base`: a masked update.
+fn copy_field(base: &mut SubscriptionOffer, body: &SubscriptionOffer, field: &str) {
+    match field {
+        "phases" => base.phases = body.phases.clone(),
+        "targeting" => base.targeting = body.targeting.clone(),
+        "regionalConfigs" => base.regional_configs = body.regional_configs.clone(),
+        "offerTags" => base.offer_tags = body.offer_tags.clone(),
+        _ => base.other_regions_config = body.other_regions_config.clone(),
+    }
+}
+
+/// Writes `requests` (1–100, each with its latency tolerance and regions version, no offer
+/// twice, `allowMissing` creates, a masked update over the stored offer), all or nothing;
+/// returns the offers written.
+fn update(
+    m: &mut Model,
+    requests: Vec<UpdateSubscriptionOfferRequest>,
+) -> Result<Vec<SubscriptionOffer>, GoogleError> {
+    batch_size(requests.len())?;
+    let mut staged: Vec<(String, SubscriptionOffer)> = Vec::new();
+    for (i, r) in requests.into_iter().enumerate() {
+        check_latency(r.latency_tolerance)?;
+        let body = r.subscription_offer.unwrap_or_default();
+        let k = body.key();
+        let version = r.regions_version.and_then(|v| v.version);
+        let version = entry_version(i, version.as_deref())?.to_string();
+        refuse_twice(i, &staged, &k)?;
+        let existing = m.subscription_offers.get(&k);
+        let merged = match existing {
+            None if r.allow_missing == Some(true) => body,
+            None => return Err(not_found(&k)),
+            Some(e) => masked_update(
+                e.clone(),
+                &body,
+                r.update_mask.as_deref(),
+                &MASKABLE,
+                copy_field,
+            )?,
+        };
+        let offer = validate(merged, m, &version, existing).map_err(|mut e| {
+            e.message = format!("requests[{i}] ({k}): {}", e.message);
+            e
+        })?;
+        staged.push((k, offer));
+    }
+    Ok(store(m, staged))
+}
+
+/// Stores `staged` offers; an offer now ACTIVE counts as published.
+fn store(m: &mut Model, staged: Vec<(String, SubscriptionOffer)>) -> Vec<SubscriptionOffer> {
     let mut out = Vec::new();
     for (k, o) in staged {
+        if o.state == Some(BasePlanState::Active) {
+            m.ever_active_offers.insert(k.clone());
+        }
         m.subscription_offers.insert(k, o.clone());
         out.push(o);
     }
-    Ok(Reply::Json(json!({ "subscriptionOffers": out })))
+    out
 }
 
-/// `offers.batchUpdateStates`: DRAFT/INACTIVE → ACTIVE, ACTIVE → INACTIVE; all or nothing.
-pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+/// `BatchGetSubscriptionOffersResponse`, `BatchUpdateSubscriptionOffersResponse` and
+/// `BatchUpdateSubscriptionOfferStatesResponse`.
+fn answer(subscription_offers: Vec<SubscriptionOffer>) -> Reply {
+    Reply::resource(&SubscriptionOffersResponse {
+        subscription_offers,
+    })
+}
+
+/// `offers.batchUpdate`: every entry validated before any is stored.
+pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let batch: BatchUpdateSubscriptionOffersRequest = parse_body(&call.body)?;
+    Ok(answer(update(m, batch.requests)?))
+}
+
+/// Runs state changes (DRAFT/INACTIVE → ACTIVE, ACTIVE → INACTIVE), all or nothing.
+fn change_states(
+    call: &Call,
+    m: &mut Model,
+    entries: Vec<(OfferStateRequest, BasePlanState)>,
+) -> Result<Vec<SubscriptionOffer>, GoogleError> {
     let staged = super::states::batch_update_states(
         call,
-        &[
-            ("activateSubscriptionOfferRequest", "ACTIVE"),
-            ("deactivateSubscriptionOfferRequest", "INACTIVE"),
-        ],
+        entries,
         |inner| {
-            let text = |f: &str| inner[f].as_str().unwrap_or_default();
-            let k = key(text("productId"), text("basePlanId"), text("offerId"));
+            let k = offer_key(
+                text(&inner.product_id),
+                text(&inner.base_plan_id),
+                text(&inner.offer_id),
+            );
             let offer = m
                 .subscription_offers
                 .get(&k)
@@ -334,29 +370,32 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
             Ok((k, offer))
         },
         |offer, _, to| {
-            if to == "INACTIVE" && offer["state"] != "ACTIVE" {
+            if to == BasePlanState::Inactive && offer.state != Some(BasePlanState::Active) {
                 return Err(GoogleError::failed_precondition(
                     "Only an active offer can be deactivated.",
                 ));
             }
-            offer["state"] = json!(to);
+            offer.state = Some(to);
             Ok(())
         },
     )?;
-    let mut out = Vec::new();
-    for (k, o) in staged {
-        if o["state"] == "ACTIVE" {
-            m.ever_active_offers.insert(k.clone());
-        }
-        m.subscription_offers.insert(k, o.clone());
-        out.push(o);
-    }
-    Ok(Reply::Json(json!({ "subscriptionOffers": out })))
+    Ok(store(m, staged))
+}
+
+/// `offers.batchUpdateStates`.
+pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let batch: BatchUpdateSubscriptionOfferStatesRequest = parse_body(&call.body)?;
+    let entries = super::states::typed_entries(
+        batch.requests,
+        UpdateSubscriptionOfferStateRequest::split,
+        UpdateSubscriptionOfferStateRequest::FIELDS,
+    )?;
+    Ok(answer(change_states(call, m, entries)?))
 }
 
 /// `offers.delete`: only an offer that was never active.
 pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let k = key(
+    let k = offer_key(
         call.param("productId"),
         call.param("basePlanId"),
         call.param("offerId"),
@@ -373,34 +412,29 @@ pub fn delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     Ok(Reply::Empty)
 }
 
-/// The same call with another body: the single-offer methods run as one-entry batches.
-fn as_batch(call: &Call, body: Value) -> Call {
-    Call {
-        params: call.params.clone(),
-        query: call.query.clone(),
-        body,
-    }
-}
-
 /// The offer of the path with the body's fields (ids from the path win).
-fn path_offer(call: &Call, offer_id: &str) -> Value {
-    let mut offer = if call.body.is_object() {
-        call.body.clone()
-    } else {
-        json!({})
-    };
-    offer["packageName"] = json!(call.param("packageName"));
-    offer["productId"] = json!(call.param("productId"));
-    offer["basePlanId"] = json!(call.param("basePlanId"));
-    offer["offerId"] = json!(offer_id);
-    offer
+fn path_offer(call: &Call, offer_id: &str) -> Result<SubscriptionOffer, GoogleError> {
+    Ok(SubscriptionOffer {
+        package_name: Some(call.param("packageName").to_string()),
+        product_id: Some(call.param("productId").to_string()),
+        base_plan_id: Some(call.param("basePlanId").to_string()),
+        offer_id: Some(offer_id.to_string()),
+        ..parse_body(&call.body)?
+    })
 }
 
-/// The one offer a one-entry batch answered.
-fn only(reply: Reply) -> Result<Reply, GoogleError> {
-    match reply {
-        Reply::Json(mut v) => Ok(Reply::Json(v["subscriptionOffers"][0].take())),
-        Reply::Empty => Err(GoogleError::for_status(500)),
+/// The regions version of the query.
+fn query_version(call: &Call) -> Option<RegionsVersion> {
+    Some(RegionsVersion {
+        version: call.query("regionsVersion.version").map(String::from),
+    })
+}
+
+/// The one offer a one-entry write answered.
+fn only(mut offers: Vec<SubscriptionOffer>) -> Result<Reply, GoogleError> {
+    match offers.pop() {
+        Some(o) => Ok(Reply::resource(&o)),
+        None => Err(GoogleError::for_status(500)),
     }
 }
 
@@ -411,78 +445,77 @@ pub fn create(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
         .query("offerId")
         .filter(|id| !id.is_empty())
         .ok_or_else(|| GoogleError::required("offerId"))?;
-    let k = key(call.param("productId"), call.param("basePlanId"), offer_id);
+    let k = offer_key(call.param("productId"), call.param("basePlanId"), offer_id);
     if m.subscription_offers.contains_key(&k) {
         return Err(GoogleError::already_exists(format!(
             "Subscription offer already exists: {k}"
         )));
     }
-    let body = json!({ "requests": [{
-        "subscriptionOffer": path_offer(call, offer_id),
-        "allowMissing": true,
-        "regionsVersion": { "version": call.query("regionsVersion.version") },
-    }] });
-    only(batch_update(&as_batch(call, body), m)?)
+    let request = UpdateSubscriptionOfferRequest {
+        subscription_offer: Some(path_offer(call, offer_id)?),
+        allow_missing: Some(true),
+        regions_version: query_version(call),
+        ..Default::default()
+    };
+    only(update(m, vec![request])?)
 }
 
 /// `offers.patch`: `updateMask`, `allowMissing`, `latencyTolerance` and
 /// `regionsVersion.version` in the query.
 pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let mut request = json!({
-        "subscriptionOffer": path_offer(call, call.param("offerId")),
-        "allowMissing": call.query_bool("allowMissing")?,
-        "regionsVersion": { "version": call.query("regionsVersion.version") },
-    });
-    if let Some(mask) = call.query("updateMask") {
-        request["updateMask"] = json!(mask);
-    }
-    if let Some(t) = call.query("latencyTolerance") {
-        request["latencyTolerance"] = json!(t);
-    }
-    only(batch_update(
-        &as_batch(call, json!({ "requests": [request] })),
-        m,
-    )?)
+    check_tolerance(call.query("latencyTolerance"))?;
+    let request = UpdateSubscriptionOfferRequest {
+        subscription_offer: Some(path_offer(call, call.param("offerId"))?),
+        allow_missing: Some(call.query_bool("allowMissing")?),
+        regions_version: query_version(call),
+        update_mask: call.query("updateMask").map(String::from),
+        latency_tolerance: None,
+    };
+    only(update(m, vec![request])?)
 }
 
-/// `offers.activate` and `offers.deactivate` (`kind` is the batch entry's request name).
-fn change_state(call: &Call, m: &mut Model, kind: &str) -> Result<Reply, GoogleError> {
-    let mut inner = json!({
-        "packageName": call.param("packageName"),
-        "productId": call.param("productId"),
-        "basePlanId": call.param("basePlanId"),
-        "offerId": call.param("offerId"),
-    });
-    if let Some(t) = call.body["latencyTolerance"].as_str() {
-        inner["latencyTolerance"] = json!(t);
-    }
-    let body = json!({ "requests": [{ kind: inner }] });
-    only(batch_update_states(&as_batch(call, body), m)?)
+/// `offers.activate` and `offers.deactivate`.
+fn change_state(call: &Call, m: &mut Model, to: BasePlanState) -> Result<Reply, GoogleError> {
+    let body: OfferStateRequest = parse_body(&call.body)?;
+    let inner = OfferStateRequest {
+        package_name: Some(call.param("packageName").to_string()),
+        product_id: Some(call.param("productId").to_string()),
+        base_plan_id: Some(call.param("basePlanId").to_string()),
+        offer_id: Some(call.param("offerId").to_string()),
+        latency_tolerance: body.latency_tolerance,
+    };
+    only(change_states(call, m, vec![(inner, to)])?)
 }
 
 /// `offers.activate`.
 pub fn activate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    change_state(call, m, "activateSubscriptionOfferRequest")
+    change_state(call, m, BasePlanState::Active)
 }
 
 /// `offers.deactivate`.
 pub fn deactivate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    change_state(call, m, "deactivateSubscriptionOfferRequest")
+    change_state(call, m, BasePlanState::Inactive)
 }
 
 /// `offers.batchGet`: 1–100 offers by `{productId, basePlanId, offerId}`, `404` for the
 /// whole request if one is unknown.
 pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let offers = super::onetimeproducts::requests(call)?
+    let batch: BatchGetSubscriptionOffersRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
+    let offers = batch
+        .requests
         .iter()
         .map(|r| {
-            let text = |f: &str| r[f].as_str().unwrap_or_default();
-            let k = key(text("productId"), text("basePlanId"), text("offerId"));
+            let k = offer_key(
+                text(&r.product_id),
+                text(&r.base_plan_id),
+                text(&r.offer_id),
+            );
             m.subscription_offers
                 .get(&k)
                 .cloned()
                 .ok_or_else(|| not_found(&k))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Reply::Json(json!({ "subscriptionOffers": offers })))
+    Ok(answer(offers))
 }

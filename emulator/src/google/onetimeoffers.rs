@@ -258,8 +258,8 @@ fn validate(
             "Cannot remove region once it has been added: {gone}"
         )));
     }
-    super::offers::check_offer_tags(&o)?;
     let mut typed: OneTimeProductOffer = parse_body(&o)?;
+    super::offers::check_offer_tags(&typed.offer_tags)?;
     typed.package_name = Some(m.package_name.clone());
     typed.regions_version = Some(RegionsVersion {
         version: Some(version.to_string()),
@@ -381,11 +381,14 @@ fn store(m: &mut Model, k: String, o: OneTimeProductOffer) {
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let staged = super::states::batch_update_states(
         call,
-        &[
-            ("activateOneTimeProductOfferRequest", "ACTIVE"),
-            ("deactivateOneTimeProductOfferRequest", "INACTIVE"),
-            ("cancelOneTimeProductOfferRequest", "CANCELLED"),
-        ],
+        super::states::json_entries(
+            call,
+            &[
+                ("activateOneTimeProductOfferRequest", "ACTIVE"),
+                ("deactivateOneTimeProductOfferRequest", "INACTIVE"),
+                ("cancelOneTimeProductOfferRequest", "CANCELLED"),
+            ],
+        )?,
         |inner| {
             let option = call.param("purchaseOptionId");
             if !matches!(option, "-" | "") && inner["purchaseOptionId"] != option {

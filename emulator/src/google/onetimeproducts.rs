@@ -21,7 +21,7 @@ use play_model::pricing::{
 use play_model::Money;
 use serde_json::Value;
 
-use super::inappproducts::{batch_size, check_identity, check_tolerance};
+use super::inappproducts::{batch_size, check_identity, check_tolerance, refuse_twice};
 use super::{parse_body, Call, Reply};
 use crate::catalog_file::{convert, region_currency, Amount, LATEST_REGIONS_VERSION};
 use crate::catalog_views::store_one_time;
@@ -56,7 +56,19 @@ pub(crate) fn check_region_currency(
     version: &str,
     field: &str,
 ) -> Result<(), GoogleError> {
-    let amount = Amount::from_money(price)
+    let money = serde_json::from_value::<Money>(price.clone()).ok();
+    check_region_price(region, money.as_ref(), version, field)
+}
+
+/// [`check_region_currency`] of a typed price.
+pub(crate) fn check_region_price(
+    region: &str,
+    price: Option<&Money>,
+    version: &str,
+    field: &str,
+) -> Result<(), GoogleError> {
+    let amount = price
+        .and_then(Amount::of_money)
         .filter(|a| a.micros >= 0)
         .ok_or_else(|| {
             GoogleError::invalid(format!(
@@ -96,7 +108,12 @@ fn validate(
             "The one-time product must be a JSON object.",
         ));
     };
-    check_identity(obj, id, &m.package_name)?;
+    let text = |k: &str| obj.get(k).and_then(Value::as_str);
+    check_identity(
+        (text("productId"), text("packageName")),
+        id,
+        &m.package_name,
+    )?;
     if m.subscriptions.contains_key(id) {
         return Err(GoogleError::already_exists(format!(
             "{id} is a subscription."
@@ -223,10 +240,9 @@ fn validate(
             "At most one buy purchase option can be legacy compatible.",
         ));
     }
+    let stored = existing.into_iter().flat_map(|e| &e.purchase_options);
     refuse_removed_published(
-        existing.map(as_json).as_ref(),
-        "purchaseOptions",
-        "purchaseOptionId",
+        stored.map(|o| (o.id(), o.state != Some(PurchaseOptionState::Draft))),
         &ids,
         "Purchase option",
     )?;
@@ -245,21 +261,15 @@ fn validate(
     writable(typed)
 }
 
-/// Refuses an update that drops a published (non-DRAFT) entry of `existing[list]`.
-pub(crate) fn refuse_removed_published(
-    existing: Option<&Value>,
-    list: &str,
-    key: &str,
+/// Refuses an update that drops a published entry (`stored`: each stored entry's id and
+/// whether it was published) whose id is not `kept`.
+pub(crate) fn refuse_removed_published<'a>(
+    stored: impl Iterator<Item = (&'a str, bool)>,
     kept: &std::collections::BTreeSet<String>,
     what: &str,
 ) -> Result<(), GoogleError> {
-    let stored = existing
-        .and_then(|e| e[list].as_array())
-        .into_iter()
-        .flatten();
-    for s in stored {
-        let id = s[key].as_str().unwrap_or_default();
-        if s["state"] != "DRAFT" && !kept.contains(id) {
+    for (id, published) in stored {
+        if published && !kept.contains(id) {
             return Err(GoogleError::failed_precondition(format!(
                 "{what} {id} was published and cannot be removed; deactivate it instead."
             )));
@@ -268,15 +278,11 @@ pub(crate) fn refuse_removed_published(
     Ok(())
 }
 
-/// `base` with each field of `mask` (comma-separated) taken from `body`, or removed when
-/// `body` lacks it: Google's masked update. The mask must be non-empty and name only
-/// `maskable` fields.
-pub(crate) fn masked_merge(
-    mut base: Value,
-    body: &Value,
-    mask: Option<&str>,
+/// The fields of an `updateMask` (comma-separated): non-empty, each one of `maskable`.
+pub(crate) fn mask_fields<'a>(
+    mask: Option<&'a str>,
     maskable: &[&str],
-) -> Result<Value, GoogleError> {
+) -> Result<Vec<&'a str>, GoogleError> {
     let fields: Vec<&str> = mask
         .unwrap_or_default()
         .split(',')
@@ -291,7 +297,33 @@ pub(crate) fn masked_merge(
             "updateMask: field {bad:?} cannot be updated."
         )));
     }
-    for f in fields {
+    Ok(fields)
+}
+
+/// A typed masked update: `copy` takes each field of `mask` from `body` into `base`.
+pub(crate) fn masked_update<T>(
+    mut base: T,
+    body: &T,
+    mask: Option<&str>,
+    maskable: &[&str],
+    copy: impl Fn(&mut T, &T, &str),
+) -> Result<T, GoogleError> {
+    for field in mask_fields(mask, maskable)? {
+        copy(&mut base, body, field);
+    }
+    Ok(base)
+}
+
+/// `base` with each field of `mask` (comma-separated) taken from `body`, or removed when
+/// `body` lacks it: Google's masked update. The mask must be non-empty and name only
+/// `maskable` fields.
+pub(crate) fn masked_merge(
+    mut base: Value,
+    body: &Value,
+    mask: Option<&str>,
+    maskable: &[&str],
+) -> Result<Value, GoogleError> {
+    for f in mask_fields(mask, maskable)? {
         match body.get(f) {
             Some(v) => base[f] = v.clone(),
             None => {
@@ -434,11 +466,7 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             GoogleError::required(&format!("requests[{i}].oneTimeProduct.productId"))
         })?;
         check_tolerance(r["latencyTolerance"].as_str())?;
-        if staged.iter().any(|(s, _)| s == id) {
-            return Err(GoogleError::invalid(format!(
-                "requests[{i}]: {id} appears twice."
-            )));
-        }
+        refuse_twice(i, &staged, id)?;
         let p = updated(
             m,
             id,
@@ -498,10 +526,13 @@ pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let staged = super::states::batch_update_states(
         call,
-        &[
-            ("activatePurchaseOptionRequest", "ACTIVE"),
-            ("deactivatePurchaseOptionRequest", "INACTIVE"),
-        ],
+        super::states::json_entries(
+            call,
+            &[
+                ("activatePurchaseOptionRequest", "ACTIVE"),
+                ("deactivatePurchaseOptionRequest", "INACTIVE"),
+            ],
+        )?,
         |inner| {
             let id = inner["productId"].as_str().unwrap_or_default();
             let p = m

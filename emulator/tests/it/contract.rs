@@ -524,6 +524,66 @@ async fn tour_of_every_route() {
         untested.is_empty(),
         "methods without a contract test: {untested:?}"
     );
+    // Every method the server calls had a successful call here, its request body checked
+    // by the emulator's `contract` feature and its response by this test: a server call
+    // site added for a method without a contract test fails.
+    let server = contract::server_methods();
+    assert!(
+        server.len() >= 30,
+        "the scan of server/src found only {server:?}"
+    );
+    let unexercised: Vec<String> = server
+        .iter()
+        .filter(|(id, _)| !validated.contains(**id))
+        .map(|(id, files)| format!("{id} (called in {})", files.join(", ")))
+        .collect();
+    assert!(
+        unexercised.is_empty(),
+        "server calls without a contract test: {unexercised:?}"
+    );
+}
+
+/// The scan behind the server's coverage: every constant of play-model's table is named
+/// from its method id, call sites are found by constant and by `by_id`, and a name that is
+/// no method of the table is an error, not a call that goes unchecked.
+#[test]
+fn the_server_call_scan_reads_the_method_table() {
+    let table = include_str!("../../../crates/play-model/src/methods.rs");
+    for r in ROUTES {
+        let name = contract::const_name(r.id);
+        assert!(
+            table.contains(&format!("    {name} = \"{}\"", r.id)),
+            "{} is not the constant {name}",
+            r.id
+        );
+    }
+    let refs = contract::method_refs(
+        "use play_model::methods::{self, Method};\n\
+         let a = self.url(&methods::ORDERS_GET, &[id]);\n\
+         let b = methods::by_id(\"androidpublisher.purchases.products.consume\");\n\
+         let c: &methods::Method = &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHUPDATE;",
+    )
+    .unwrap();
+    assert_eq!(
+        refs.into_iter().collect::<Vec<_>>(),
+        [
+            "androidpublisher.monetization.subscriptions.basePlans.offers.batchUpdate",
+            "androidpublisher.orders.get",
+            "androidpublisher.purchases.products.consume",
+        ]
+    );
+    assert!(contract::method_refs("&methods::ORDERS_GETT").is_err());
+    assert!(contract::method_refs("by_id(\"androidpublisher.orders.gett\")").is_err());
+    let server = contract::server_methods();
+    for id in [
+        "androidpublisher.purchases.products.acknowledge",
+        "androidpublisher.purchases.subscriptionsv2.get",
+        "androidpublisher.monetization.subscriptions.batchUpdate",
+        "androidpublisher.monetization.subscriptions.basePlans.migratePrices",
+        "androidpublisher.externaltransactions.createexternaltransaction",
+    ] {
+        assert!(server.contains_key(id), "{id} not found in server/src");
+    }
 }
 
 /// `orders.get` of an order id: (status, `state`).

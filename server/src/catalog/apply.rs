@@ -17,12 +17,18 @@ use std::time::Duration;
 
 use play_model::catalog_file::CatalogFile;
 use play_model::methods::{self, Method};
+use play_model::onetimeproducts::{UpdateOneTimeProductOfferRequest, UpdateOneTimeProductRequest};
+use play_model::subscriptions::{
+    BasePlanState, BasePlanStateRequest, Batch, LatencyTolerance, OfferStateRequest,
+    UpdateBasePlanStateRequest, UpdateSubscriptionOfferRequest,
+    UpdateSubscriptionOfferStateRequest, UpdateSubscriptionRequest,
+};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::api::{ApiFailure, CatalogApi};
-use super::plan::{Kind, Plan, PlanOptions, BATCH, MODIFICATIONS_PER_HOUR};
-use super::{CatalogError, ANY, EXIT_PARTIAL, EXIT_QUOTA};
+use super::plan::{Kind, Plan, PlanOptions, Resource, BATCH, MODIFICATIONS_PER_HOUR};
+use super::{body, CatalogError, ANY, EXIT_PARTIAL, EXIT_QUOTA};
 
 /// Apply settings.
 #[derive(Debug, Clone)]
@@ -152,11 +158,11 @@ struct Phase {
     entries: Vec<(String, Value)>,
 }
 
-fn tolerance(plan: &Plan) -> &'static str {
+fn tolerance(plan: &Plan) -> LatencyTolerance {
     if plan.cost.latency_tolerant {
-        "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT"
+        LatencyTolerance::LatencyTolerant
     } else {
-        "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_SENSITIVE"
+        LatencyTolerance::LatencySensitive
     }
 }
 
@@ -166,40 +172,45 @@ fn product_of(id: &str) -> &str {
 }
 
 fn write_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>) -> Phase {
-    let (name, method, key) = match kind {
+    let (name, method) = match kind {
         Kind::OneTimeProduct => (
             "one-time products",
             &methods::MONETIZATION_ONETIMEPRODUCTS_BATCHUPDATE,
-            "oneTimeProduct",
         ),
         Kind::OneTimeOffer => (
             "one-time offers",
             &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_BATCHUPDATE,
-            "oneTimeProductOffer",
         ),
         Kind::Subscription => (
             "subscriptions",
             &methods::MONETIZATION_SUBSCRIPTIONS_BATCHUPDATE,
-            "subscription",
         ),
         Kind::SubscriptionOffer => (
             "subscription offers",
             &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHUPDATE,
-            "subscriptionOffer",
         ),
     };
+    let (version, latency) = (plan.regions_version.as_str(), tolerance(plan));
     let entries = plan
         .writes
         .iter()
         .filter(|w| w.kind == kind && !failed.contains(product_of(&w.id)))
         .map(|w| {
-            let entry = json!({
-                key: w.body,
-                "updateMask": w.update_mask.join(","),
-                "regionsVersion": { "version": plan.regions_version },
-                "allowMissing": true,
-                "latencyTolerance": tolerance(plan),
-            });
+            let mask = &w.update_mask;
+            let entry = match w.body.clone() {
+                Resource::OneTimeProduct(r) => body(&UpdateOneTimeProductRequest::upsert(
+                    r, mask, version, latency,
+                )),
+                Resource::OneTimeOffer(r) => body(&UpdateOneTimeProductOfferRequest::upsert(
+                    r, mask, version, latency,
+                )),
+                Resource::Subscription(r) => body(&UpdateSubscriptionRequest::upsert(
+                    r, mask, version, latency,
+                )),
+                Resource::SubscriptionOffer(r) => body(&UpdateSubscriptionOfferRequest::upsert(
+                    r, mask, version, latency,
+                )),
+            };
             (w.id.clone(), entry)
         })
         .collect();
@@ -243,27 +254,51 @@ fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str
         .iter()
         .filter(|s| s.kind == kind && !failed.contains(product_of(&s.id)))
         .map(|s| {
-            let request = match (kind, s.to) {
-                (Kind::OneTimeProduct, "ACTIVE") => "activatePurchaseOptionRequest",
-                (Kind::OneTimeProduct, _) => "deactivatePurchaseOptionRequest",
-                (Kind::Subscription, "ACTIVE") => "activateBasePlanRequest",
-                (Kind::Subscription, _) => "deactivateBasePlanRequest",
-                (Kind::SubscriptionOffer, "ACTIVE") => "activateSubscriptionOfferRequest",
-                (Kind::SubscriptionOffer, _) => "deactivateSubscriptionOfferRequest",
-                (Kind::OneTimeOffer, "ACTIVE") => "activateOneTimeProductOfferRequest",
-                (Kind::OneTimeOffer, "CANCELLED") => "cancelOneTimeProductOfferRequest",
-                (Kind::OneTimeOffer, _) => "deactivateOneTimeProductOfferRequest",
+            let latency = tolerance(plan);
+            let (product, parent) = (product_of(&s.id), s.id.split_once('/').map(|(_, p)| p));
+            let text = |t: &str| Some(t.to_string());
+            let to = BasePlanState::from_wire(s.to);
+            let entry = match kind {
+                Kind::Subscription => body(&UpdateBasePlanStateRequest::to(
+                    to,
+                    BasePlanStateRequest {
+                        package_name: text(package),
+                        product_id: text(product),
+                        base_plan_id: text(&s.entry),
+                        latency_tolerance: Some(latency),
+                    },
+                )),
+                Kind::SubscriptionOffer => body(&UpdateSubscriptionOfferStateRequest::to(
+                    to,
+                    OfferStateRequest {
+                        package_name: text(package),
+                        product_id: text(product),
+                        base_plan_id: parent.map(String::from),
+                        offer_id: text(&s.entry),
+                        latency_tolerance: Some(latency),
+                    },
+                )),
+                Kind::OneTimeProduct | Kind::OneTimeOffer => {
+                    let request = match (kind, s.to) {
+                        (Kind::OneTimeProduct, "ACTIVE") => "activatePurchaseOptionRequest",
+                        (Kind::OneTimeProduct, _) => "deactivatePurchaseOptionRequest",
+                        (_, "ACTIVE") => "activateOneTimeProductOfferRequest",
+                        (_, "CANCELLED") => "cancelOneTimeProductOfferRequest",
+                        _ => "deactivateOneTimeProductOfferRequest",
+                    };
+                    let mut inner = json!({
+                        "packageName": package,
+                        "productId": product,
+                        entry_key: s.entry,
+                        "latencyTolerance": latency,
+                    });
+                    if let Some(parent) = parent {
+                        inner[parent_key] = json!(parent);
+                    }
+                    json!({ request: inner })
+                }
             };
-            let mut inner = json!({
-                "packageName": package,
-                "productId": product_of(&s.id),
-                entry_key: s.entry,
-                "latencyTolerance": tolerance(plan),
-            });
-            if let Some((_, parent)) = s.id.split_once('/') {
-                inner[parent_key] = json!(parent);
-            }
-            (format!("{}/{}", s.id, s.entry), json!({ request: inner }))
+            (format!("{}/{}", s.id, s.entry), entry)
         })
         .collect();
     Phase {
@@ -297,11 +332,12 @@ impl Runner<'_> {
         let every = vec![ANY; phase.method.params().count().saturating_sub(1)];
         while let Some(range) = pending.pop() {
             let slice = &phase.entries[range.clone()];
-            let body = json!({ "requests": slice.iter().map(|(_, e)| e).collect::<Vec<_>>() });
+            let requests = slice.iter().map(|(_, e)| e).collect();
+            let batch = body(&Batch { requests });
             self.pacer.acquire().await;
             match self
                 .api
-                .modify(phase.method, &every, &[], Some(&body), slice.len() as u64)
+                .modify(phase.method, &every, &[], Some(&batch), slice.len() as u64)
                 .await
             {
                 Ok(_) => {

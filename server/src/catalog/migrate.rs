@@ -6,9 +6,12 @@
 
 use std::io::IsTerminal;
 
-use play_model::catalog_file::find_by;
 use play_model::methods;
-use serde_json::{json, Value};
+use play_model::pricing::RegionsVersion;
+use play_model::subscriptions::{
+    Batch, MigrateBasePlanPricesRequest, PriceIncreaseType, RegionalPriceMigrationConfig,
+    Subscription,
+};
 
 use super::api::{ApiFailure, CatalogApi};
 use super::{CatalogError, EXIT_INVALID, EXIT_REFUSED};
@@ -24,10 +27,10 @@ pub enum IncreaseType {
 }
 
 impl IncreaseType {
-    fn google(self) -> &'static str {
+    fn google(self) -> PriceIncreaseType {
         match self {
-            IncreaseType::OptIn => "PRICE_INCREASE_TYPE_OPT_IN",
-            IncreaseType::OptOut => "PRICE_INCREASE_TYPE_OPT_OUT",
+            IncreaseType::OptIn => PriceIncreaseType::OptIn,
+            IncreaseType::OptOut => PriceIncreaseType::OptOut,
         }
     }
 }
@@ -65,10 +68,13 @@ pub fn notice(increase: IncreaseType) -> &'static str {
 }
 
 /// The regions to migrate of each base plan, checked against the live subscription.
-fn regions_of(sub: &Value, args: &MigrateArgs) -> Result<Vec<(String, Vec<String>)>, CatalogError> {
+fn regions_of(
+    sub: &Subscription,
+    args: &MigrateArgs,
+) -> Result<Vec<(String, Vec<String>)>, CatalogError> {
     let mut out = Vec::new();
     for base_plan in &args.base_plans {
-        let plan = find_by(&sub["basePlans"], "basePlanId", base_plan).ok_or_else(|| {
+        let plan = sub.plan(base_plan).ok_or_else(|| {
             CatalogError::new(
                 EXIT_INVALID,
                 format!(
@@ -78,12 +84,7 @@ fn regions_of(sub: &Value, args: &MigrateArgs) -> Result<Vec<(String, Vec<String
             )
         })?;
         let regions: Vec<String> = if args.regions.is_empty() {
-            plan["regionalConfigs"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c["regionCode"].as_str().map(String::from))
-                .collect()
+            plan.regions().into_iter().map(String::from).collect()
         } else {
             args.regions.clone()
         };
@@ -95,14 +96,16 @@ fn regions_of(sub: &Value, args: &MigrateArgs) -> Result<Vec<(String, Vec<String
 /// Runs the migration; returns the exit code.
 pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, CatalogError> {
     let product = args.subscription.as_str();
-    let sub = api
-        .read(
+    let sub: Subscription = super::typed(
+        &methods::MONETIZATION_SUBSCRIPTIONS_GET,
+        api.read(
             &methods::MONETIZATION_SUBSCRIPTIONS_GET,
             &[product],
             &[],
             None,
         )
-        .await?;
+        .await?,
+    )?;
     let plans = regions_of(&sub, args)?;
     let time = match &args.oldest_allowed_price_version_time {
         Some(t) => {
@@ -143,25 +146,29 @@ pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, Catalog
         }
     }
     let (_, version, _) = super::resolve(api, &Default::default()).await?;
-    let requests: Vec<Value> = plans
+    let requests: Vec<MigrateBasePlanPricesRequest> = plans
         .iter()
-        .map(|(base_plan, regions)| {
-            json!({
-                "packageName": api.package_name(),
-                "productId": args.subscription,
-                "basePlanId": base_plan,
-                "regionsVersion": { "version": version },
-                "regionalPriceMigrations": regions.iter().map(|r| json!({
-                    "regionCode": r,
-                    "oldestAllowedPriceVersionTime": time,
-                    "priceIncreaseType": args.increase_type.google(),
-                })).collect::<Vec<_>>(),
-            })
+        .map(|(base_plan, regions)| MigrateBasePlanPricesRequest {
+            package_name: Some(api.package_name().to_string()),
+            product_id: Some(args.subscription.clone()),
+            base_plan_id: Some(base_plan.clone()),
+            regions_version: Some(RegionsVersion {
+                version: Some(version.clone()),
+            }),
+            regional_price_migrations: regions
+                .iter()
+                .map(|r| RegionalPriceMigrationConfig {
+                    region_code: Some(r.clone()),
+                    oldest_allowed_price_version_time: Some(time.clone()),
+                    price_increase_type: Some(args.increase_type.google()),
+                })
+                .collect(),
+            latency_tolerance: None,
         })
         .collect();
-    let regions_in = |r: &[Value]| -> u64 {
+    let regions_in = |r: &[MigrateBasePlanPricesRequest]| -> u64 {
         r.iter()
-            .map(|m| m["regionalPriceMigrations"].as_array().map_or(0, Vec::len) as u64)
+            .map(|m| m.regional_price_migrations.len() as u64)
             .sum()
     };
     let entries = regions_in(&requests);
@@ -170,7 +177,7 @@ pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, Catalog
         calls.push((
             &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_MIGRATEPRICES,
             vec![product, plans[0].0.as_str()],
-            single.clone(),
+            super::body(single),
             entries,
         ));
     } else {
@@ -178,7 +185,9 @@ pub async fn migrate(api: &CatalogApi, args: &MigrateArgs) -> Result<u8, Catalog
             calls.push((
                 &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_BATCHMIGRATEPRICES,
                 vec![product],
-                json!({ "requests": chunk }),
+                super::body(&Batch {
+                    requests: chunk.to_vec(),
+                }),
                 regions_in(chunk),
             ));
         }

@@ -24,8 +24,8 @@ use play_model::catalog_file::{Amount, CatalogFile};
 use play_model::methods::{self, Method};
 use play_model::onetimeproducts::{OneTimeProduct, OneTimeProductOffer};
 use play_model::pricing::{ConvertRegionPricesRequest, ConvertRegionPricesResponse};
+use play_model::subscriptions::{Subscription, SubscriptionOffer};
 use play_model::Money;
-use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
@@ -471,6 +471,20 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), CatalogError> {
 /// option): Google's batch and list methods across a whole app.
 pub(crate) const ANY: &str = "-";
 
+/// A typed request of `play_model` as a body.
+pub(crate) fn body(request: &impl serde::Serialize) -> Value {
+    serde_json::to_value(request).expect("play_model requests serialize")
+}
+
+/// `method`'s answer read as a `T` of `play_model`.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    method: &Method,
+    answer: Value,
+) -> Result<T, ApiFailure> {
+    T::deserialize(answer)
+        .map_err(|e| ApiFailure::Unavailable(format!("{} answered {e}", method.id)))
+}
+
 /// Every page of a monetization list: the entries under `key`, each read as a `T`.
 pub(crate) async fn list_all<T: serde::de::DeserializeOwned>(
     api: &CatalogApi,
@@ -486,9 +500,8 @@ pub(crate) async fn list_all<T: serde::de::DeserializeOwned>(
             query.push(("pageToken", t.clone()));
         }
         let mut page = api.read(method, args, &query, None).await?;
-        let entries = match page.get_mut(key).map(Value::take) {
-            Some(list) => Vec::<T>::deserialize(list)
-                .map_err(|e| ApiFailure::Unavailable(format!("{} answered {e}", method.id)))?,
+        let entries: Vec<T> = match page.get_mut(key).map(Value::take) {
+            Some(list) => typed(method, list)?,
             None => Vec::new(),
         };
         out.extend(entries);
@@ -499,24 +512,29 @@ pub(crate) async fn list_all<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Offers keyed `product/parent/offer` (`parent` the base plan id).
-fn offers_by_key(list: Vec<Value>, parent: &str) -> BTreeMap<String, Value> {
-    list.into_iter()
-        .map(|o| {
-            let key = |k: &str| o[k].as_str().unwrap_or_default().to_string();
-            let k = format!("{}/{}/{}", key("productId"), key(parent), key("offerId"));
-            (k, o)
-        })
-        .collect()
+/// Every `Subscription` and `SubscriptionOffer` of the app.
+pub(crate) async fn subscription_catalog(
+    api: &CatalogApi,
+) -> Result<(Vec<Subscription>, Vec<SubscriptionOffer>), ApiFailure> {
+    let subscriptions = list_all(
+        api,
+        &methods::MONETIZATION_SUBSCRIPTIONS_LIST,
+        &[],
+        "subscriptions",
+    )
+    .await?;
+    let offers = list_all(
+        api,
+        &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST,
+        &[ANY, ANY],
+        "subscriptionOffers",
+    )
+    .await?;
+    Ok((subscriptions, offers))
 }
 
 /// The live catalog.
 pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
-    let by_id = |list: Vec<Value>| -> BTreeMap<String, Value> {
-        list.into_iter()
-            .map(|v| (v["productId"].as_str().unwrap_or_default().to_string(), v))
-            .collect()
-    };
     let products: Vec<OneTimeProduct> = list_all(
         api,
         &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
@@ -531,31 +549,18 @@ pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
         "oneTimeProductOffers",
     )
     .await?;
+    let (subscriptions, offers) = subscription_catalog(api).await?;
     Ok(Live {
         one_time_products: products
             .into_iter()
             .map(|p| (p.id().to_string(), p))
             .collect(),
         one_time_offers: one_time_offers.into_iter().map(|o| (o.key(), o)).collect(),
-        subscriptions: by_id(
-            list_all(
-                api,
-                &methods::MONETIZATION_SUBSCRIPTIONS_LIST,
-                &[],
-                "subscriptions",
-            )
-            .await?,
-        ),
-        offers: offers_by_key(
-            list_all(
-                api,
-                &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST,
-                &[ANY, ANY],
-                "subscriptionOffers",
-            )
-            .await?,
-            "basePlanId",
-        ),
+        subscriptions: subscriptions
+            .into_iter()
+            .map(|s| (s.id().to_string(), s))
+            .collect(),
+        offers: offers.into_iter().map(|o| (o.key(), o)).collect(),
     })
 }
 
@@ -595,11 +600,11 @@ pub async fn resolve(
                 &methods::MONETIZATION_CONVERTREGIONPRICES,
                 &[],
                 &[],
-                Some(&serde_json::to_value(request).expect("requests serialize")),
+                Some(&body(&request)),
             )
             .await?;
-        let answer = ConvertRegionPricesResponse::deserialize(&answer)
-            .map_err(|e| ApiFailure::Unavailable(format!("convertRegionPrices answered {e}")))?;
+        let answer: ConvertRegionPricesResponse =
+            typed(&methods::MONETIZATION_CONVERTREGIONPRICES, answer)?;
         version = version.or(answer.region_version.and_then(|v| v.version));
         if auto.is_empty() {
             continue;

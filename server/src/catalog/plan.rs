@@ -18,8 +18,8 @@ use play_model::catalog_file::{
 use play_model::onetimeproducts::{
     OfferState as GoogleOfferState, OneTimeProduct, OneTimeProductOffer, PurchaseOptionState,
 };
+use play_model::subscriptions::{BasePlanState, Subscription, SubscriptionOffer};
 use serde::Serialize;
-use serde_json::Value;
 
 /// The hourly modification quota (a batch counts once).
 pub const MODIFICATIONS_PER_HOUR: u64 = 7_200;
@@ -67,7 +67,20 @@ pub struct Write {
     pub update_mask: Vec<String>,
     /// The body sent (the live resource with the masked fields replaced).
     #[serde(skip)]
-    pub body: Value,
+    pub body: Resource,
+}
+
+/// The resource a [`Write`] sends, one of Google's four catalog resources.
+#[derive(Debug, Clone)]
+pub enum Resource {
+    /// A `OneTimeProduct`.
+    OneTimeProduct(OneTimeProduct),
+    /// A `OneTimeProductOffer`.
+    OneTimeOffer(OneTimeProductOffer),
+    /// A `Subscription`.
+    Subscription(Subscription),
+    /// A `SubscriptionOffer`.
+    SubscriptionOffer(SubscriptionOffer),
 }
 
 /// An activation or deactivation of a purchase option or base plan.
@@ -152,9 +165,9 @@ pub struct Live {
     /// `OneTimeProductOffer`s by `product/purchaseOption/offer` ([`OneTimeProductOffer::key`]).
     pub one_time_offers: BTreeMap<String, OneTimeProductOffer>,
     /// `Subscription`s.
-    pub subscriptions: BTreeMap<String, Value>,
-    /// `SubscriptionOffer`s by `product/basePlan/offer`.
-    pub offers: BTreeMap<String, Value>,
+    pub subscriptions: BTreeMap<String, Subscription>,
+    /// `SubscriptionOffer`s by `product/basePlan/offer` ([`SubscriptionOffer::key`]).
+    pub offers: BTreeMap<String, SubscriptionOffer>,
 }
 
 /// Latency choice.
@@ -248,7 +261,7 @@ fn create(
     kind: Kind,
     id: &str,
     list: &str,
-    body: Value,
+    body: Resource,
     path: &str,
     entry_states: impl Iterator<Item = (String, EntryState)>,
 ) {
@@ -285,7 +298,7 @@ fn diff_one_time_product(
             Kind::OneTimeProduct,
             id,
             "purchaseOptions",
-            body(&want.to_google(id, None)),
+            Resource::OneTimeProduct(want.to_google(id, None)),
             &format!("{path}.purchase_options"),
             states,
         );
@@ -339,7 +352,7 @@ fn diff_one_time_product(
             id: id.into(),
             create: false,
             update_mask: mask,
-            body: body(&want.to_google(id, Some(live))),
+            body: Resource::OneTimeProduct(want.to_google(id, Some(live))),
         });
     }
     let entries = want.purchase_options.iter().map(|(o, e)| {
@@ -358,7 +371,12 @@ fn diff_one_time_product(
     );
 }
 
-fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, plan: &mut Plan) {
+fn diff_subscription(
+    id: &str,
+    want: &SubscriptionEntry,
+    live: Option<&Subscription>,
+    plan: &mut Plan,
+) {
     let path = format!("subscriptions.{id}");
     let Some(live) = live else {
         let states = want.base_plans.iter().map(|(b, e)| (b.clone(), e.state));
@@ -367,7 +385,7 @@ fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, p
             Kind::Subscription,
             id,
             "basePlans",
-            want.to_google(id, None),
+            Resource::Subscription(want.to_google(id, None)),
             &format!("{path}.base_plans"),
             states,
         );
@@ -445,7 +463,7 @@ fn diff_subscription(id: &str, want: &SubscriptionEntry, live: Option<&Value>, p
             id: id.into(),
             create: false,
             update_mask: mask,
-            body: want.to_google(id, Some(live)),
+            body: Resource::Subscription(want.to_google(id, Some(live))),
         });
     }
     let entries = want
@@ -472,7 +490,7 @@ fn diff_offers(id: &str, want: &SubscriptionEntry, live: &Live, plan: &mut Plan)
             let path = format!("subscriptions.{id}.base_plans.{bid}.offers");
             wanted.insert(key.clone());
             let Some(live_offer) = live.offers.get(&key) else {
-                let body = o.to_google(id, bid, oid, &regions, None);
+                let body = Resource::SubscriptionOffer(o.to_google(id, bid, oid, &regions, None));
                 plan.writes.push(Write {
                     kind: Kind::SubscriptionOffer,
                     id: key.clone(),
@@ -492,12 +510,8 @@ fn diff_offers(id: &str, want: &SubscriptionEntry, live: &Live, plan: &mut Plan)
                 continue;
             };
             let have = OfferEntry::from_google(live_offer);
-            let live_regions: std::collections::BTreeSet<String> = live_offer["regionalConfigs"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c["regionCode"].as_str().map(String::from))
-                .collect();
+            let live_regions: std::collections::BTreeSet<String> =
+                live_offer.regions().into_iter().map(String::from).collect();
             let mut mask = Vec::new();
             if have.phases != o.phases {
                 mask.push("phases".to_string());
@@ -517,7 +531,13 @@ fn diff_offers(id: &str, want: &SubscriptionEntry, live: &Live, plan: &mut Plan)
                     id: key.clone(),
                     create: false,
                     update_mask: mask,
-                    body: o.to_google(id, bid, oid, &regions, Some(live_offer)),
+                    body: Resource::SubscriptionOffer(o.to_google(
+                        id,
+                        bid,
+                        oid,
+                        &regions,
+                        Some(live_offer),
+                    )),
                 });
             }
             states(
@@ -537,7 +557,7 @@ fn diff_offers(id: &str, want: &SubscriptionEntry, live: &Live, plan: &mut Plan)
         if wanted.contains(key) {
             continue;
         }
-        if v["state"].as_str().is_none_or(|s| s == "DRAFT") {
+        if v.state.is_none_or(|s| s == BasePlanState::Draft) {
             plan.deletes.push(Delete {
                 kind: Kind::SubscriptionOffer,
                 id: key.clone(),
@@ -677,7 +697,7 @@ fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan:
                     id: key.clone(),
                     create: live_offer.is_none(),
                     update_mask: mask.into_iter().map(String::from).collect(),
-                    body: body(&o.to_google(id, oid, fid, live_offer)),
+                    body: Resource::OneTimeOffer(o.to_google(id, oid, fid, live_offer)),
                 });
             }
             match offer_state(o.state, have.map(|h| h.state)) {
@@ -719,11 +739,6 @@ fn diff_one_time_offers(id: &str, want: &OneTimeProductEntry, live: &Live, plan:
     }
 }
 
-/// A typed resource as the body of a [`Write`].
-fn body(resource: &impl Serialize) -> Value {
-    serde_json::to_value(resource).unwrap_or_default()
-}
-
 /// Whether no purchase option of a live product was ever published.
 fn is_draft_product(live: &OneTimeProduct) -> bool {
     live.purchase_options
@@ -731,12 +746,11 @@ fn is_draft_product(live: &OneTimeProduct) -> bool {
         .all(|o| o.state.is_none_or(|s| s == PurchaseOptionState::Draft))
 }
 
-fn is_draft(live: &Value, list: &str) -> bool {
-    live[list]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .all(|e| e["state"].as_str().is_none_or(|s| s == "DRAFT"))
+/// Whether no base plan of a live subscription was ever published.
+fn is_draft_subscription(live: &Subscription) -> bool {
+    live.base_plans
+        .iter()
+        .all(|b| b.state.is_none_or(|s| s == BasePlanState::Draft))
 }
 
 /// Plans `want` (auto prices resolved) against `live`.
@@ -799,7 +813,7 @@ pub fn plan(
                 (
                     Kind::Subscription,
                     id,
-                    is_draft(s, "basePlans"),
+                    is_draft_subscription(s),
                     "subscriptions",
                 )
             });

@@ -190,34 +190,20 @@ async fn read(
                 .insert(fid, OneTimeOfferEntry::from_google(&o));
         }
     }
-    let subscriptions: Vec<serde_json::Value> = super::list_all(
-        api,
-        &methods::MONETIZATION_SUBSCRIPTIONS_LIST,
-        &[],
-        "subscriptions",
-    )
-    .await?;
+    let (subscriptions, offers) = super::subscription_catalog(api).await?;
     for s in subscriptions {
-        let id = s["productId"].as_str().unwrap_or_default().to_string();
         file.subscriptions
-            .insert(id, SubscriptionEntry::from_google(&s));
+            .insert(s.id().to_string(), SubscriptionEntry::from_google(&s));
     }
-    let offers: Vec<serde_json::Value> = super::list_all(
-        api,
-        &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST,
-        &[ANY, ANY],
-        "subscriptionOffers",
-    )
-    .await?;
     for o in offers {
-        let text = |k: &str| o[k].as_str().unwrap_or_default().to_string();
+        let text = |t: &Option<String>| t.clone().unwrap_or_default();
         let plan = file
             .subscriptions
-            .get_mut(&text("productId"))
-            .and_then(|s| s.base_plans.get_mut(&text("basePlanId")));
+            .get_mut(&text(&o.product_id))
+            .and_then(|s| s.base_plans.get_mut(&text(&o.base_plan_id)));
         if let Some(plan) = plan {
             plan.offers
-                .insert(text("offerId"), OfferEntry::from_google(&o));
+                .insert(text(&o.offer_id), OfferEntry::from_google(&o));
         }
     }
     Ok(file)

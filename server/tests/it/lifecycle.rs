@@ -385,6 +385,11 @@ async fn reconcile_sweeps_voided_purchases_and_rechecks_what_is_due() {
     let c = catalog();
     let sub = h.verified("alice", &c.subscription).await;
     let one_time = h.verified("alice", &c.non_consumable).await;
+    // The acknowledgements settle first: one that lands after the back-dating below would
+    // mark the subscription checked just now (seen under a loaded machine).
+    h.wait_acknowledged("alice", &c.subscription, &sub).await;
+    h.wait_acknowledged("alice", &c.non_consumable, &one_time)
+        .await;
     h.emulator_action(&sub, "expire", json!({})).await;
     h.emulator_action(&one_time, "void", json!({})).await;
     // The subscription was last checked long ago.

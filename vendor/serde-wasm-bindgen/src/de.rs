@@ -213,10 +213,13 @@ impl Deserializer {
         Some(v.to_vec())
     }
 
+    // pwa-billing patch (see PATCH.md): arrays and objects are serde's `sequence` and `map`,
+    // byte buffers its `byte array` without copying them, anything else its JS `typeof`
+    // (`function`, `symbol`, `bigint`), instead of `JsValue`'s `Debug` (which links the JS
+    // glue's `debugString` and `core::fmt`'s padding for every bundle).
     #[cold]
     fn invalid_type_(&self, visitor: &dyn de::Expected) -> Error {
         let string;
-        let bytes;
 
         let unexpected = if self.is_nullish() {
             de::Unexpected::Unit
@@ -227,11 +230,16 @@ impl Deserializer {
         } else if let Some(v) = self.value.as_string() {
             string = v;
             de::Unexpected::Str(&string)
-        } else if let Some(v) = self.as_bytes() {
-            bytes = v;
-            de::Unexpected::Bytes(&bytes)
+        } else if self.value.is_instance_of::<Uint8Array>()
+            || self.value.is_instance_of::<ArrayBuffer>()
+        {
+            de::Unexpected::Bytes(&[])
+        } else if Array::is_array(&self.value) {
+            de::Unexpected::Seq
+        } else if self.value.is_object() {
+            de::Unexpected::Map
         } else {
-            string = format!("{:?}", self.value);
+            string = self.value.js_typeof().as_string().unwrap_or_default();
             de::Unexpected::Other(&string)
         };
 

@@ -63,49 +63,55 @@ impl serde::de::Error for Error {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `String(number)` (pwa-billing patch).
+    /// `String(value)` (pwa-billing patch): a number's or a `BigInt`'s digits.
     #[wasm_bindgen(js_name = String)]
-    fn number_to_string(value: f64) -> String;
+    fn js_string(value: &JsValue) -> String;
 }
 
 /// serde's `Unexpected` as its `Display` writes it, with numbers formatted by JavaScript's
-/// `String(number)` and strings quoted by `JSON.stringify` (pwa-billing patch).
+/// `String()` (integers through a `BigInt`, so every digit is exact) and strings quoted by
+/// `JSON.stringify` (pwa-billing patch). Written piece by piece: no `{}` of an integer, a
+/// `bool` or a `char`, whose `Display` implementations and padding would be bundle bytes.
 struct JsUnexpected<'a>(serde::de::Unexpected<'a>);
 
 impl std::fmt::Display for JsUnexpected<'_> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
         use serde::de::Unexpected::*;
-        match self.0 {
-            Bool(b) => write!(formatter, "boolean `{}`", b),
-            Unsigned(i) => write!(formatter, "integer `{}`", i),
-            Signed(i) => write!(formatter, "integer `{}`", i),
+        let mut char_buffer = [0; 4];
+        let (what, value, after) = match self.0 {
+            Bool(true) => ("boolean `true`", String::new(), ""),
+            Bool(false) => ("boolean `false`", String::new(), ""),
+            Unsigned(i) => ("integer `", js_string(&JsValue::from(i)), "`"),
+            Signed(i) => ("integer `", js_string(&JsValue::from(i)), "`"),
             Float(f) => {
-                let text = number_to_string(f);
+                let text = js_string(&JsValue::from(f));
                 // serde writes a decimal point into integral floats (`5.0`).
                 let integral = text.bytes().all(|b| b == b'-' || b.is_ascii_digit());
-                let point = if integral { ".0" } else { "" };
-                write!(formatter, "floating point `{}{}`", text, point)
+                ("floating point `", text, if integral { ".0`" } else { "`" })
             }
-            Char(c) => write!(formatter, "character `{}`", c),
+            Char(c) => ("character `", String::from(&*c.encode_utf8(&mut char_buffer)), "`"),
             Str(s) => {
                 let quoted = js_sys::JSON::stringify(&JsValue::from_str(s))
                     .map(String::from)
                     .unwrap_or_default();
-                write!(formatter, "string {}", quoted)
+                ("string ", quoted, "")
             }
-            Bytes(_) => formatter.write_str("byte array"),
-            Unit => formatter.write_str("unit value"),
-            Option => formatter.write_str("Option value"),
-            NewtypeStruct => formatter.write_str("newtype struct"),
-            Seq => formatter.write_str("sequence"),
-            Map => formatter.write_str("map"),
-            Enum => formatter.write_str("enum"),
-            UnitVariant => formatter.write_str("unit variant"),
-            NewtypeVariant => formatter.write_str("newtype variant"),
-            TupleVariant => formatter.write_str("tuple variant"),
-            StructVariant => formatter.write_str("struct variant"),
-            Other(other) => formatter.write_str(other),
-        }
+            Bytes(_) => ("byte array", String::new(), ""),
+            Unit => ("unit value", String::new(), ""),
+            Option => ("Option value", String::new(), ""),
+            NewtypeStruct => ("newtype struct", String::new(), ""),
+            Seq => ("sequence", String::new(), ""),
+            Map => ("map", String::new(), ""),
+            Enum => ("enum", String::new(), ""),
+            UnitVariant => ("unit variant", String::new(), ""),
+            NewtypeVariant => ("newtype variant", String::new(), ""),
+            TupleVariant => ("tuple variant", String::new(), ""),
+            StructVariant => ("struct variant", String::new(), ""),
+            Other(other) => (other, String::new(), ""),
+        };
+        formatter.write_str(what)?;
+        formatter.write_str(&value)?;
+        formatter.write_str(after)
     }
 }
 

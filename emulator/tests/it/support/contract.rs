@@ -129,3 +129,70 @@ pub fn check(http_method: &str, path: &str, status: u16, body: Option<&Value>) -
     }
     method["id"].as_str().map(String::from)
 }
+
+/// The constant of play-model's method table that names a method
+/// (`androidpublisher.orders.get` → `ORDERS_GET`).
+pub fn const_name(id: &str) -> String {
+    id.trim_start_matches("androidpublisher.")
+        .replace('.', "_")
+        .to_uppercase()
+}
+
+/// The methods of play-model's table that Rust source `text` names (`methods::ORDERS_GET`,
+/// `by_id("androidpublisher.orders.get")`); `Err` for a name that is no method of the table.
+pub fn method_refs(text: &str) -> Result<std::collections::BTreeSet<&'static str>, String> {
+    use play_model::methods::{by_id, ROUTES};
+    let mut out = std::collections::BTreeSet::new();
+    for (i, _) in text.match_indices("methods::") {
+        let name: String = text[i + "methods::".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        // A `use` list, types and functions of the module (`Method`, `by_id`, `ROUTES`).
+        if name.is_empty() || name.chars().any(|c| c.is_ascii_lowercase()) || name == "ROUTES" {
+            continue;
+        }
+        let route = ROUTES
+            .iter()
+            .find(|r| const_name(r.id) == name)
+            .ok_or_else(|| format!("methods::{name} is no method of play-model's table"))?;
+        out.insert(route.id);
+    }
+    for (i, _) in text.match_indices("by_id(\"") {
+        let id: String = text[i + "by_id(\"".len()..]
+            .chars()
+            .take_while(|c| *c != '"')
+            .collect();
+        let route = by_id(&id).ok_or_else(|| format!("by_id({id:?}) names no method"))?;
+        out.insert(route.id);
+    }
+    Ok(out)
+}
+
+/// Every method of Google's API the server calls: the method table entries its source
+/// (`server/src`) names, each with the files that name it.
+pub fn server_methods() -> std::collections::BTreeMap<&'static str, Vec<String>> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("server/src is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/src");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    let mut out: std::collections::BTreeMap<&'static str, Vec<String>> = Default::default();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a server source file");
+        let refs = method_refs(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for id in refs {
+            let name = file.strip_prefix(&root).unwrap_or(&file).display();
+            out.entry(id).or_default().push(name.to_string());
+        }
+    }
+    out
+}

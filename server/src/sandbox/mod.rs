@@ -3,6 +3,10 @@
 //! PWA at `/` and the npm package at `/pkg/`, on one machine with no Google account. It
 //! writes its configuration to `DATA_DIR/pwa-billing.toml` so that every other command
 //! runs against it (`pwa-billing --config DATA_DIR/pwa-billing.toml reports import`).
+//! Unless `--no-backend`, it also runs an example of the app's own backend ([`receiver`]),
+//! registered as a webhook endpoint, so that the demo shows what a backend learns.
+
+pub mod receiver;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,10 +18,14 @@ use std::time::Duration;
 use anyhow::Context;
 use play_emulator::write_private_file;
 
-use crate::config::{AdminConfig, AuthConfig, Config, CorsConfig, ReportsConfig, RtdnConfig};
+use crate::config::{
+    AdminConfig, AuthConfig, Config, CorsConfig, EndpointConfig, ReportsConfig, RtdnConfig,
+};
 use crate::product::ProductKind;
 use crate::server::{app_with_files, RunningServer};
 use crate::state::{AppState, SandboxInfo};
+use crate::webhooks::signature::Secret;
+use receiver::Receiver;
 
 /// Options of `pwa-billing sandbox`.
 #[derive(Debug, Clone, clap::Args)]
@@ -45,6 +53,10 @@ pub struct SandboxOptions {
     /// The database (default: SQLite in the data directory); `postgres://…` for PostgreSQL.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Do not run the example backend (the webhook endpoint `sandbox-backend` on
+    /// `/sandbox/backend/`); endpoints of `[webhooks]` are still delivered to.
+    #[arg(long)]
+    pub no_backend: bool,
 }
 
 /// The demo store's products (docs/interfaces.md). Products of the emulator's catalog that
@@ -127,8 +139,9 @@ pub async fn run(
     emulator
         .write_service_account_key(&key_path)
         .with_context(|| format!("cannot write {}", key_path.display()))?;
-    let secret = session_secret(&data_dir)?;
-    let admin_key = stored_secret(&data_dir, "admin-api-key")?;
+    // The HS256 secret of demo sessions, kept so that sessions survive a restart.
+    let secret = stored_hex_secret(&data_dir, "session-secret")?;
+    let admin_key = stored_hex_secret(&data_dir, "admin-api-key")?;
     let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -137,6 +150,16 @@ pub async fn run(
     let push_url = format!("http://{}/v1/rtdn", listener.local_addr()?);
     emulator.set_rtdn_push(Some(push_url.clone()), Some(push_url.clone()));
     let emulator_url = url::Url::parse(&emulator.url()).context("emulator URL")?;
+    let mut webhooks = base.webhooks.clone();
+    let backend = if options.no_backend {
+        None
+    } else {
+        let (endpoint, backend) = example_backend(&data_dir, listener.local_addr()?)?;
+        webhooks
+            .endpoints
+            .insert(receiver::ENDPOINT.to_string(), endpoint);
+        Some(backend)
+    };
     let config = Config {
         listen: listener.local_addr()?,
         package_name: emulator.package_name().to_string(),
@@ -178,6 +201,7 @@ pub async fn run(
             bucket: Some(emulator.bucket_name().parse().map_err(anyhow::Error::msg)?),
             storage_base_url: emulator_url,
         },
+        webhooks,
         ..base
     };
     let config_path = data_dir.join(CONFIG_FILE);
@@ -190,7 +214,10 @@ pub async fn run(
     };
     let state = AppState::new(config, Some(sandbox)).await?;
     state.db.migrate().await.context("applying migrations")?;
-    let router = app_with_files(state.clone(), &options.www, &options.pkg);
+    let mut router = app_with_files(state.clone(), &options.www, &options.pkg);
+    if let Some(backend) = &backend {
+        router = router.merge(backend.router());
+    }
     let server = RunningServer::start(state, router, listener)?;
     {
         let mut out = std::io::stdout().lock();
@@ -206,6 +233,16 @@ pub async fn run(
             "operator console on {}/console/ (sign in with that key)",
             server.url()
         )?;
+        if backend.is_some() {
+            writeln!(
+                out,
+                "example backend receiving webhooks on {}{} (its events: {}{}?accountId=…)",
+                server.url(),
+                receiver::WEBHOOKS_PATH,
+                server.url(),
+                receiver::EVENTS_PATH
+            )?;
+        }
         writeln!(
             out,
             "run any command against it: pwa-billing --config {} <command>",
@@ -213,7 +250,15 @@ pub async fn run(
         )?;
         out.flush()?;
     }
-    server.run_until(shutdown).await?;
+    server
+        .run_until(async {
+            shutdown.await;
+            // Waiting reads of the demo's panel end now, not at their timeout.
+            if let Some(backend) = &backend {
+                backend.close();
+            }
+        })
+        .await?;
     emulator.shutdown().await;
     Ok(())
 }
@@ -227,23 +272,55 @@ fn config_toml(config: &Config) -> anyhow::Result<String> {
     ))
 }
 
-/// The HS256 secret of demo sessions, kept in the data directory so that sessions survive
-/// a restart.
-fn session_secret(data_dir: &Path) -> anyhow::Result<String> {
-    stored_secret(data_dir, "session-secret")
+/// The example backend of `data_dir` for a sandbox listening on `listen`: its endpoint in
+/// `[webhooks.endpoints]` and the receiver, which share a `whsec_` secret kept in
+/// `data_dir/webhook-secret` (so that a backend of your own can verify with it too).
+fn example_backend(
+    data_dir: &Path,
+    listen: SocketAddr,
+) -> anyhow::Result<(EndpointConfig, Receiver)> {
+    let secret = stored_secret(data_dir, "webhook-secret", Secret::generate, |s| {
+        Secret::parse(s).is_ok()
+    })?;
+    let endpoint = EndpointConfig {
+        url: url::Url::parse(&format!("http://{listen}{}", receiver::WEBHOOKS_PATH))
+            .context("the example backend's URL")?,
+        secrets: vec![secret.clone()],
+        event_types: Vec::new(),
+        allow_private: false,
+    };
+    let secret = Secret::parse(&secret).map_err(anyhow::Error::msg)?;
+    let path = data_dir.join(receiver::FILE);
+    let backend = Receiver::open(vec![secret], path.clone())
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((endpoint, backend))
 }
 
-/// A random hex secret kept in `data_dir/name`, made on first use.
-fn stored_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
+/// A random hex secret (32 bytes) kept in `data_dir/name`, made on first use.
+fn stored_hex_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
+    let hex = || -> String {
+        let bytes: [u8; 32] = rand::random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    stored_secret(data_dir, name, hex, |s| s.len() >= 32)
+}
+
+/// A secret kept in `data_dir/name`: the one stored there if `valid`, else a new one from
+/// `make`, stored (readable by the owner only).
+fn stored_secret(
+    data_dir: &Path,
+    name: &str,
+    make: fn() -> String,
+    valid: fn(&str) -> bool,
+) -> anyhow::Result<String> {
     let path = data_dir.join(name);
     if let Ok(secret) = std::fs::read_to_string(&path) {
         let secret = secret.trim().to_string();
-        if secret.len() >= 32 {
+        if valid(&secret) {
             return Ok(secret);
         }
     }
-    let bytes: [u8; 32] = rand::random();
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = make();
     write_private_file(&path, secret.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(secret)

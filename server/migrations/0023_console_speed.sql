@@ -51,7 +51,7 @@ CREATE INDEX external_transaction_refunds_pending ON external_transaction_refund
 CREATE INDEX external_transaction_refunds_failed ON external_transaction_refunds (refund_time) WHERE state = 'failed';
 
 -- Reconciliation: each month's reconciliation as last computed, with the report files it
--- was computed from (`inputs`: their names and generations); the page reads it instead of
+-- was computed from (`inputs`: SHA-256 of their names and generations); the page reads it instead of
 -- reading every granted purchase per request, and computes it again when the files change
 -- or it is older than `console::pages::RECONCILIATION_FRESH_MS`.
 CREATE TABLE console_reconciliations (

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::rfc3339;
-use super::session::{Operator, Refused};
+use super::session::{sha256_hex, Operator, Refused};
 use crate::db::external_transactions::{self as et, ReportState, DEADLINE_MS};
 use crate::db::{console as store, now_ms, purchases};
 use crate::entitlement::EntitlementState;
@@ -883,7 +883,7 @@ async fn reconcile_and_store(
     let state = state.clone();
     let task = tokio::spawn(async move {
         let db = &state.db;
-        let inputs = store::report_inputs(db).await?;
+        let inputs = sha256_hex(&store::report_inputs(db).await?);
         let at = now_ms();
         let r = reconcile::run(db, Some(month)).await?;
         let json = serde_json::value::to_raw_value(&r).map_err(ApiError::internal)?;
@@ -907,7 +907,7 @@ async fn stored_reconciliation(
             .filter(|(read, _, _)| read == inputs)
             .and_then(|(_, at, json)| Some((RawValue::from_string(json).ok()?, at)))
     };
-    let inputs = store::report_inputs(db).await?;
+    let inputs = sha256_hex(&store::report_inputs(db).await?);
     if let Some((r, at)) = current(store::stored_reconciliation(db, &key).await?, &inputs) {
         if now_ms() - at >= RECONCILIATION_FRESH_MS {
             if let Ok(guard) = RECONCILING.try_lock() {

@@ -64,6 +64,15 @@ async fn seed(pool: &AnyPool, purchases: u64, rows: u64) -> anyhow::Result<()> {
             ),
         ),
         (
+            // What the server appends to `purchase_count_changes` as it writes each
+            // purchase, folded: the counts the Overview reads.
+            "purchase counts",
+            "INSERT INTO purchase_counts (state, test, granted_day, n) \
+             SELECT state, test, COALESCE(granted_at / 86400000, -1), COUNT(*) FROM purchases \
+             GROUP BY state, test, COALESCE(granted_at / 86400000, -1)"
+                .to_string(),
+        ),
+        (
             "acknowledgement jobs",
             format!(
                 "{n}INSERT INTO outbox (id, kind, payload, dedupe_key, status, attempts, run_at, created_at, updated_at) \
@@ -75,10 +84,10 @@ async fn seed(pool: &AnyPool, purchases: u64, rows: u64) -> anyhow::Result<()> {
         (
             "notifications",
             format!(
-                "{n}INSERT INTO rtdn_messages (message_id, subscription, publish_time, notification, received_at, deliveries) \
+                "{n}INSERT INTO rtdn_messages (message_id, subscription, publish_time, notification, received_at, deliveries, purchase_token) \
                  SELECT 'bench-message-' || i, NULL, NULL, \
                  '{{\"version\":\"1.0\",\"packageName\":\"com.example.bench\",\"subscriptionNotification\":{{\"version\":\"1.0\",\"notificationType\":2,\"purchaseToken\":\"' || 'bench-token-' || (1000000 + i * 10) || '\"}}}}', \
-                 {now} - ((i * 10) % 60) * {DAY_MS} + 600, 1 FROM n",
+                 {now} - ((i * 10) % 60) * {DAY_MS} + 600, 1, 'bench-token-' || (1000000 + i * 10) FROM n",
                 n = numbers(purchases / 10)
             ),
         ),
@@ -162,6 +171,35 @@ impl Bench {
     }
 }
 
+/// The first Reconciliation of the newest month: it computes it (reading every granted
+/// purchase) and stores it; it may outlast the server's request timeout (the computation
+/// goes on, and the next request waits for it). Measured after the other pages: its
+/// reading of a million purchases is not theirs to wait for.
+async fn first_reconciliation(b: &Bench, report: &mut Report) -> anyhow::Result<()> {
+    let first = Instant::now();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let answer = b
+            .json(
+                b.http
+                    .get(b.url("/v1/admin/console/reconciliation"))
+                    .bearer_auth(ADMIN_KEY),
+            )
+            .await;
+        match answer {
+            Ok(_) => break,
+            Err(e) if tries < 10 => progress(&format!("first Reconciliation: {e}")),
+            Err(e) => return Err(e.context("the first Reconciliation")),
+        }
+    }
+    report.note(format!(
+        "first Reconciliation after the import (computes the newest month once and stores it): {:.1} s",
+        first.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
 /// Seeds, then measures each console endpoint.
 pub async fn run(args: Args) -> anyhow::Result<bool> {
     let purchases = args.console_purchases;
@@ -209,23 +247,24 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     ));
 
     let accounts = ACCOUNTS;
+    // 200 requests a page, 4 at once: the p99 is not the one slowest answer.
     let scenarios: Vec<(&str, MakeRequest, u64)> = vec![
         (
             "GET …/console/overview",
             b.console("overview", |_| String::new()),
-            60,
+            200,
         ),
         (
             "GET …/console/health",
             b.console("health", |_| String::new()),
-            100,
+            200,
         ),
         (
             "GET …/console/lookup (account id)",
             b.console("lookup", move |i| {
                 format!("?q=account-{}", (i * 7919) % accounts)
             }),
-            60,
+            200,
         ),
         (
             "GET …/console/lookup (order id)",
@@ -235,7 +274,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
                     1_000_000 + (i * 104_729) % purchases + 1
                 )
             }),
-            60,
+            200,
         ),
         (
             "GET …/console/lookup (purchase token)",
@@ -245,25 +284,28 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
                     1_000_000 + (i * 15_485_863) % purchases + 1
                 )
             }),
-            60,
+            200,
         ),
         (
             "GET …/console/external-transactions",
             b.console("external-transactions", |_| String::new()),
-            100,
+            200,
         ),
         (
             "GET …/console/catalog",
             b.console("catalog", |_| String::new()),
-            20,
+            200,
         ),
         (
-            "GET …/console/reconciliation (newest month)",
+            "GET …/console/reconciliation (newest month, stored)",
             b.console("reconciliation", |_| String::new()),
-            4,
+            200,
         ),
     ];
     for (name, make, count) in scenarios {
+        if name.contains("reconciliation") {
+            first_reconciliation(&b, &mut report).await?;
+        }
         progress(name);
         let stats = b.operators(Limit::Count(count), make).await;
         if stats.errors > 0 {

@@ -1,6 +1,7 @@
 //! The acknowledgement watchdog: keeps the metric of the oldest granted purchase Google
 //! does not have acknowledged yet current, and warns past 24 hours (Google refunds
-//! unacknowledged purchases after 3 days).
+//! unacknowledged purchases after 3 days). It also folds the console's purchase counts
+//! ([`crate::db::console::fold_purchase_counts`]).
 
 use std::time::Duration;
 
@@ -35,6 +36,11 @@ pub async fn run(db: Db, metrics: Metrics, every: Duration, mut shutdown: watch:
     while !*shutdown.borrow() {
         if let Err(e) = check(&db, &metrics).await {
             tracing::warn!(error = %e, "acknowledgement watchdog check failed");
+        }
+        // The operator console's purchase counts, folded here too: the changes appended as
+        // purchases are written stay few when no one opens the console.
+        if let Err(e) = crate::db::console::fold_purchase_counts(&db).await {
+            tracing::debug!(error = %e, "purchase counts not folded");
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

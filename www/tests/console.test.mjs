@@ -233,6 +233,7 @@ test("each page shows the numbers its endpoint gives, passes axe, and is saved a
   assert.equal(Number(await figure(page, "grants")), r.reconciliation.grantsChecked);
   assert.equal(Number(await figure(page, "tests")), r.reconciliation.testPurchasesExcluded);
   assert.match(await page.locator('[data-figure="status"]').textContent(), new RegExp(`^${r.month}: `));
+  assert.ok((await page.locator('[data-figure="status"]').textContent()).endsWith(` (as of ${r.computedAt})`));
   assert.equal(r.reconciliation.chargedNotGranted.length, 1, "the purchase never verified");
   const unpaid = page.getByRole("table", { name: "Charged by Google, not granted here" }).locator("tbody tr");
   assert.equal(await unpaid.count(), 1);
@@ -252,6 +253,7 @@ test("each page shows the numbers its endpoint gives, passes axe, and is saved a
   if (c.drift) {
     assert.equal(Number(await figure(page, "writes")), c.drift.writes.length);
     assert.equal(Number(await figure(page, "refusals")), c.drift.refusals.length);
+    assert.equal(await page.locator('[data-figure="drift-read-at"]').textContent(), `Play read at ${c.driftReadAt} (at most once a minute).`);
   }
   await noSeriousViolation(page, "catalog");
   await saveScreenshot(page, "catalog");

@@ -17,6 +17,7 @@ export default async function catalog(_params, { api }) {
   const changes = d.writes.length + d.state_changes.length + d.deletes.length;
   parts.push(section("Drift against Play",
     el("p", { "data-figure": "drift" }, changes === 0 ? "In sync: Play has what the file says." : `${changes} change(s) \`pwa-billing catalog apply\` would make.`),
+    el("p", { "data-figure": "drift-read-at" }, `Play read at ${c.driftReadAt} (at most once a minute).`),
     figures([
       ["Creates and patches", d.writes.length, "writes"],
       ["Activations and deactivations", d.state_changes.length, "state-changes"],

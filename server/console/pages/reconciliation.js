@@ -13,7 +13,8 @@ export default async function reconciliation(params, { api }) {
     r.months.map((m) => [el("a", { href: `#/reconciliation?month=${encodeURIComponent(m.month)}` }, m.month), m.files, m.rows, m.importedAt]),
     { empty: "no report imported yet (pwa-billing reports import)." });
   const status = { clean: "clean: everything adds up", discrepancies: "discrepancies to look at", not_imported: "not imported" };
-  const parts = [months, el("p", { class: "status", "data-figure": "status" }, `${r.month ?? "No month"}: ${status[r.status]}`)];
+  const asOf = r.computedAt ? ` (as of ${r.computedAt})` : "";
+  const parts = [months, el("p", { class: "status", "data-figure": "status" }, `${r.month ?? "No month"}: ${status[r.status]}${asOf}`)];
   const rec = r.reconciliation;
   if (!rec) return parts;
   parts.push(figures([

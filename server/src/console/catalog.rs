@@ -96,24 +96,26 @@ pub async fn page(state: &AppState) -> Result<CatalogPage, Refused> {
                     products: products(None, &state.config.products),
                     drift: None,
                     drift_error: Some(format!("the catalog file cannot be read: {e}")),
+                    drift_read_at: None,
                 })
             }
         },
         None => None,
     };
-    let (drift, drift_error) = match &file {
+    let (drift, drift_error, read_at) = match &file {
         None => (
             None,
             Some(
                 "no catalog file is configured (`catalog`): nothing to compare with Play"
                     .to_string(),
             ),
+            None,
         ),
         Some(f) => {
-            let api = CatalogApi::new(state.play.clone());
-            match crate::catalog::make_plan(&api, f, &PlanOptions::default()).await {
-                Ok(plan) => (serde_json::to_value(&plan).ok(), None),
-                Err(e) => (None, Some(format!("Play's catalog could not be read: {e}"))),
+            let (drift, at) = drift(state, f).await;
+            match drift {
+                Ok(plan) => (Some(plan), None, Some(at)),
+                Err(e) => (None, Some(e), Some(at)),
             }
         }
     };
@@ -122,5 +124,44 @@ pub async fn page(state: &AppState) -> Result<CatalogPage, Refused> {
         products: products(file.as_ref(), &state.config.products),
         drift,
         drift_error,
+        drift_read_at: read_at.map(super::rfc3339),
     })
+}
+
+/// How long a drift read from Play is shown before Play is read again.
+pub const DRIFT_FRESH_MS: i64 = 60_000;
+
+/// A drift as last read: `(Play's URL and the file, as JSON)`, when (ms), the plan or why
+/// it could not be read.
+type Drift = (String, i64, Result<serde_json::Value, String>);
+
+/// The last drift read, for one file against one Play; a request that finds it being read
+/// waits for it.
+static DRIFT: tokio::sync::Mutex<Option<Drift>> = tokio::sync::Mutex::const_new(None);
+
+/// The plan of `file` against Play's live catalog (the read-only `plan`), read again when
+/// the one read last is older than [`DRIFT_FRESH_MS`] or was of another file; with when it
+/// was read.
+async fn drift(state: &AppState, file: &CatalogFile) -> (Result<serde_json::Value, String>, i64) {
+    let key = format!(
+        "{}\n{}",
+        state
+            .play
+            .url(&play_model::methods::MONETIZATION_CONVERTREGIONPRICES, &[]),
+        serde_json::to_string(file).unwrap_or_default()
+    );
+    let mut last = DRIFT.lock().await;
+    let now = crate::db::now_ms();
+    if let Some((read, at, drift)) = last.as_ref() {
+        if *read == key && now - at < DRIFT_FRESH_MS {
+            return (drift.clone(), *at);
+        }
+    }
+    let api = CatalogApi::new(state.play.clone());
+    let drift = match crate::catalog::make_plan(&api, file, &PlanOptions::default()).await {
+        Ok(plan) => serde_json::to_value(&plan).map_err(|e| e.to_string()),
+        Err(e) => Err(format!("Play's catalog could not be read: {e}")),
+    };
+    *last = Some((key, now, drift.clone()));
+    (drift, now)
 }

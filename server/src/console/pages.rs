@@ -9,12 +9,13 @@ use axum::extract::{Query, State};
 use play_model::money::micros_to_decimal;
 use play_model::rtdn::{OneTimeNotificationType, SubscriptionNotificationType};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::rfc3339;
-use super::session::{Operator, Refused};
+use super::session::{sha256_hex, Operator, Refused};
 use crate::db::external_transactions::{self as et, ReportState, DEADLINE_MS};
 use crate::db::{console as store, now_ms, purchases};
 use crate::entitlement::EntitlementState;
@@ -143,6 +144,11 @@ pub struct Overview {
 async fn overview(State(state): State<AppState>, _: Operator) -> Result<Json<Overview>, Refused> {
     let db = &state.db;
     let now = now_ms();
+    if let Err(e) = store::fold_purchase_counts(db).await {
+        // Another replica folding at the same moment: the sums read below are as exact
+        // (they add the changes not folded yet).
+        tracing::debug!(error = %e, "purchase counts not folded");
+    }
     let mut by_state: BTreeMap<String, StateCount> = BTreeMap::new();
     for (s, test, n) in store::purchases_by_state(db).await? {
         let entry = by_state.entry(s.clone()).or_insert(StateCount {
@@ -584,18 +590,6 @@ fn notification_detail(json: &str) -> Option<String> {
     None
 }
 
-fn names_token(json: &str, token: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(json).is_ok_and(|v| {
-        [
-            "subscriptionNotification",
-            "oneTimeProductNotification",
-            "voidedPurchaseNotification",
-        ]
-        .iter()
-        .any(|k| v[k]["purchaseToken"].as_str() == Some(token))
-    })
-}
-
 async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseStory, Refused> {
     let db = &state.db;
     let mut events: Vec<(i64, Event)> = Vec::new();
@@ -677,9 +671,6 @@ async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseSt
     for (at, deliveries, json) in
         store::notifications_naming(db, &p.purchase_token, since, LIST_LIMIT).await?
     {
-        if !names_token(&json, &p.purchase_token) {
-            continue;
-        }
         let what = notification_detail(&json).unwrap_or_else(|| "notification".into());
         let again = if deliveries > 1 {
             format!(", delivered {deliveries} times")
@@ -850,10 +841,93 @@ pub struct ReconciliationPage {
     pub month: Option<String>,
     /// `clean` (no discrepancy), `discrepancies`, or `not_imported`.
     pub status: String,
-    /// The month's reconciliation (as `GET /v1/admin/reports/reconciliation?month=`).
-    pub reconciliation: Option<Reconciliation>,
+    /// The month's reconciliation (as `GET /v1/admin/reports/reconciliation?month=`
+    /// answered at `computedAt`).
+    #[schema(value_type = Option<Reconciliation>)]
+    pub reconciliation: Option<Box<RawValue>>,
+    /// When the reconciliation shown was computed (RFC 3339): it is computed again in the
+    /// background when older than 10 minutes, at once when a report file was imported
+    /// since.
+    pub computed_at: Option<String>,
     /// What to do about each kind of discrepancy.
     pub advice: Advice,
+}
+
+/// How long a stored reconciliation is shown as it is; an older one is shown while it is
+/// computed again in the background.
+pub const RECONCILIATION_FRESH_MS: i64 = 10 * 60_000;
+
+/// How many discrepancies a stored reconciliation counts (its other fields skipped, not
+/// copied: it is passed on as stored).
+fn discrepancies(r: &RawValue) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Count {
+        discrepancies: u64,
+    }
+    serde_json::from_str::<Count>(r.get())
+        .ok()
+        .map(|c| c.discrepancies)
+}
+
+/// One reconciliation computed at a time in this process (it reads every granted
+/// purchase): the requests that find none stored wait for it instead of each computing it.
+static RECONCILING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Computes `month`'s reconciliation and stores it with the report files it read; in a task
+/// of its own, so that a request that gives up waiting (its timeout, a closed tab) does not
+/// waste it.
+async fn reconcile_and_store(
+    state: &AppState,
+    month: Month,
+) -> Result<(Box<RawValue>, i64), ApiError> {
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        let db = &state.db;
+        let inputs = sha256_hex(&store::report_inputs(db).await?);
+        let at = now_ms();
+        let r = reconcile::run(db, Some(month)).await?;
+        let json = serde_json::value::to_raw_value(&r).map_err(ApiError::internal)?;
+        store::store_reconciliation(db, &month.to_string(), &inputs, at, json.get()).await?;
+        Ok::<_, ApiError>((json, at))
+    });
+    task.await.map_err(ApiError::internal)?
+}
+
+/// `month`'s reconciliation and when it was computed: the stored one if it read the report
+/// files imported now (computed again in the background when older than
+/// [`RECONCILIATION_FRESH_MS`]), else computed now.
+async fn stored_reconciliation(
+    state: &AppState,
+    month: Month,
+) -> Result<(Box<RawValue>, i64), ApiError> {
+    let db = &state.db;
+    let key = month.to_string();
+    let current = |stored: Option<(String, i64, String)>, inputs: &str| {
+        stored
+            .filter(|(read, _, _)| read == inputs)
+            .and_then(|(_, at, json)| Some((RawValue::from_string(json).ok()?, at)))
+    };
+    let inputs = sha256_hex(&store::report_inputs(db).await?);
+    if let Some((r, at)) = current(store::stored_reconciliation(db, &key).await?, &inputs) {
+        if now_ms() - at >= RECONCILIATION_FRESH_MS {
+            if let Ok(guard) = RECONCILING.try_lock() {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let _computing = guard;
+                    if let Err(e) = reconcile_and_store(&state, month).await {
+                        tracing::warn!(error = %e, %month, "reconciliation not computed again");
+                    }
+                });
+            }
+        }
+        return Ok((r, at));
+    }
+    let _computing = RECONCILING.lock().await;
+    // Computed by the request this one waited for?
+    if let Some(done) = current(store::stored_reconciliation(db, &key).await?, &inputs) {
+        return Ok(done);
+    }
+    reconcile_and_store(state, month).await
 }
 
 /// Imported months, their status, and the discrepancies of one with what to do.
@@ -894,13 +968,16 @@ async fn reconciliation(
         None => months.first().and_then(|m| m.month.parse::<Month>().ok()),
     };
     let imported = month.is_some_and(|m| months.iter().any(|i| i.month == m.to_string()));
-    let reconciliation = match (month, imported) {
-        (Some(m), true) => Some(reconcile::run(&state.db, Some(m)).await?),
-        _ => None,
+    let (reconciliation, computed_at) = match (month, imported) {
+        (Some(m), true) => {
+            let (r, at) = stored_reconciliation(&state, m).await?;
+            (Some(r), Some(rfc3339(at)))
+        }
+        _ => (None, None),
     };
     let status = match &reconciliation {
         None => "not_imported",
-        Some(r) if r.discrepancies == 0 => "clean",
+        Some(r) if discrepancies(r) == Some(0) => "clean",
         Some(_) => "discrepancies",
     };
     Ok(Json(ReconciliationPage {
@@ -908,6 +985,7 @@ async fn reconciliation(
         month: month.map(|m| m.to_string()),
         status: status.into(),
         reconciliation,
+        computed_at,
         advice: Advice {
             charged_not_granted: "Google charged and the buyer has nothing here: look the order up; the app's next start (restore) or `POST /v1/purchases/sync` grants it, or the buyer was refunded by Play since (confirm with Play).".into(),
             granted_not_charged: "Granted here with no charge in Google's report: a purchase later than the report, a promo code, or a token that is not a real sale; confirm with Play (`?confirm=true` on the reconciliation endpoint) and revoke what Play does not know.".into(),
@@ -947,6 +1025,9 @@ pub struct CatalogPage {
     pub drift: Option<serde_json::Value>,
     /// Why the drift could not be read.
     pub drift_error: Option<String>,
+    /// When Play's catalog was read for the drift (RFC 3339): at most once a minute for
+    /// one file (each read is several calls of Google's monetization quota).
+    pub drift_read_at: Option<String>,
 }
 
 /// The catalog file's products and subscriptions with prices, and the drift against Play.
@@ -1112,16 +1193,11 @@ mod tests {
     }
 
     #[test]
-    fn notifications_are_described_and_matched_by_their_token() {
+    fn notifications_are_described() {
         let n = r#"{"subscriptionNotification":{"notificationType":2,"purchaseToken":"tok_1"}}"#;
         assert_eq!(
             notification_detail(n).unwrap(),
             "subscription notification Renewed (2)"
-        );
-        assert!(names_token(n, "tok_1"));
-        assert!(
-            !names_token(n, "tok"),
-            "a token that is only a part of another"
         );
         let o = r#"{"oneTimeProductNotification":{"notificationType":1,"purchaseToken":"t"}}"#;
         assert_eq!(

@@ -77,7 +77,8 @@ impl IntoResponse for Refused {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
+/// SHA-256 of `text`, in lowercase hex.
+pub(crate) fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

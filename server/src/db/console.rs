@@ -1,11 +1,15 @@
-//! What the operator console reads (and its sessions): the `console_sessions` and
-//! `console_report_totals` tables, and read-only queries over `purchases`, `outbox`,
+//! What the operator console reads (and its sessions): the `console_sessions`,
+//! `console_report_totals`, `console_reconciliations`, `purchase_counts` and
+//! `purchase_count_changes` tables, and read-only queries over `purchases`, `outbox`,
 //! `rtdn_messages`, `play_fetches`, `leases` and `report_rows`.
 
-use sqlx::FromRow;
+use std::collections::BTreeMap;
+
+use sqlx::{AnyConnection, FromRow};
 
 use super::{sql, Db};
 use crate::db::outbox::JobStatus;
+use crate::db::purchases::PurchaseRow;
 
 const PENDING: JobStatus = JobStatus::Pending;
 const FAILED: JobStatus = JobStatus::Failed;
@@ -73,23 +77,115 @@ pub async fn delete_session(db: &Db, id_digest: &str) -> Result<bool, sqlx::Erro
     Ok(done.rows_affected() == 1)
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// The key a purchase is counted under in `purchase_counts`: its state, test flag and UTC
+/// day of the grant (-1 while not granted).
+fn count_key(p: &PurchaseRow) -> (&'static str, i64, i64) {
+    (
+        p.state.as_str(),
+        p.test,
+        p.granted_at.map_or(-1, |t| t.div_euclid(DAY_MS)),
+    )
+}
+
+/// Counts a change of a purchase's row made on `conn` (`None`: no row, before an insert or
+/// after a delete), in the same transaction: a -1 under its old key and a +1 under its new
+/// one, appended to `purchase_count_changes` (nothing when the key stays).
+pub async fn count_purchase_change(
+    conn: &mut AnyConnection,
+    before: Option<&PurchaseRow>,
+    after: Option<&PurchaseRow>,
+) -> Result<(), sqlx::Error> {
+    let (old, new) = (before.map(count_key), after.map(count_key));
+    if old == new {
+        return Ok(());
+    }
+    let changes: Vec<((&str, i64, i64), i64)> = [old.map(|k| (k, -1)), new.map(|k| (k, 1))]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut sql = String::from(
+        "INSERT INTO purchase_count_changes (state, test, granted_day, delta) VALUES ",
+    );
+    for i in 0..changes.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let b = i * 4;
+        sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+    }
+    // (Only placeholders are formatted in; the values are bound.)
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for ((state, test, day), delta) in changes {
+        q = q.bind(state).bind(test).bind(day).bind(delta);
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
+/// Moves the appended purchase count changes into `purchase_counts`, in one transaction;
+/// returns how many were moved. The read-only common case (none appended) is one query.
+pub async fn fold_purchase_counts(db: &Db) -> Result<u64, sqlx::Error> {
+    let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM purchase_count_changes LIMIT 1")
+        .fetch_optional(db.pool())
+        .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
+    const UPSERT: &str =
+        "INSERT INTO purchase_counts (state, test, granted_day, n) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (state, test, granted_day) DO UPDATE SET n = purchase_counts.n + excluded.n";
+    let mut tx = db.begin_write().await?;
+    // The rows deleted are the rows summed (an insert committed meanwhile stays for the
+    // next fold), and two replicas folding at once each move their own rows.
+    let moved: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "DELETE FROM purchase_count_changes RETURNING state, test, granted_day, delta",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut sums: BTreeMap<(String, i64, i64), i64> = BTreeMap::new();
+    for (state, test, day, delta) in &moved {
+        *sums.entry((state.clone(), *test, *day)).or_default() += delta;
+    }
+    // In key order: two folds never wait for each other's rows in opposite orders.
+    for ((state, test, day), n) in sums {
+        if n != 0 {
+            sqlx::query(UPSERT)
+                .bind(state)
+                .bind(test)
+                .bind(day)
+                .bind(n)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(moved.len() as u64)
+}
+
 /// Purchases by stored state and test flag: `(state, test, count)`.
 pub async fn purchases_by_state(db: &Db) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT state, test, COUNT(*) FROM purchases GROUP BY state, test ORDER BY state, test",
+        "SELECT state, test, CAST(SUM(n) AS BIGINT) FROM (\
+           SELECT state, test, n FROM purchase_counts \
+           UNION ALL SELECT state, test, delta FROM purchase_count_changes) c \
+         GROUP BY state, test HAVING SUM(n) <> 0 ORDER BY state, test",
     )
     .fetch_all(db.pool())
     .await
 }
 
-/// Grants since `since` (ms) by UTC day number (days since the epoch) and test flag:
-/// `(day, test, count)`.
+/// Grants since `since` (ms, the start of a UTC day) by UTC day number (days since the
+/// epoch) and test flag: `(day, test, count)`.
 pub async fn grants_per_day(db: &Db, since: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT granted_at / 86400000 AS day, test, COUNT(*) FROM purchases \
-         WHERE granted_at >= $1 GROUP BY granted_at / 86400000, test ORDER BY day, test",
+        "SELECT granted_day, test, CAST(SUM(n) AS BIGINT) FROM (\
+           SELECT granted_day, test, n FROM purchase_counts WHERE granted_day >= $1 \
+           UNION ALL SELECT granted_day, test, delta FROM purchase_count_changes WHERE granted_day >= $1) c \
+         GROUP BY granted_day, test ORDER BY granted_day, test",
     )
-    .bind(since)
+    .bind(since.div_euclid(DAY_MS))
     .fetch_all(db.pool())
     .await
 }
@@ -187,10 +283,11 @@ pub async fn outbox_summary(db: &Db) -> Result<OutboxSummary, sqlx::Error> {
 /// Webhook deliveries to the app's backend: `(pending, oldest pending's creation ms,
 /// failed)`.
 pub async fn webhook_deliveries(db: &Db) -> Result<(i64, Option<i64>, i64), sqlx::Error> {
+    // Each from `webhook_deliveries_by_status` (status, created_at), in one snapshot.
     sqlx::query_as(
-        "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), \
-         MIN(CASE WHEN status = 'pending' THEN created_at END), \
-         COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM webhook_deliveries",
+        "SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'), \
+         (SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'), \
+         (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'failed')",
     )
     .fetch_one(db.pool())
     .await
@@ -254,23 +351,20 @@ pub async fn job_by_key(db: &Db, key: &str) -> Result<Option<JobRow>, sqlx::Erro
     .await
 }
 
-/// The notifications received since `since` (ms) that name `token`: `(received_at,
-/// deliveries, notification JSON)`, oldest first, at most `limit`.
+/// The notifications received since `since` (ms) that name `token` (`rtdn_messages_by_token`):
+/// `(received_at, deliveries, notification JSON)`, oldest first, at most `limit`.
 pub async fn notifications_naming(
     db: &Db,
     token: &str,
     since: i64,
     limit: i64,
 ) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
-    // A token is base64url-like text: no LIKE wildcard (`%`, `_` aside) to escape but `_`,
-    // which only widens the match; the JSON is parsed and checked by the caller.
-    let pattern = format!("%{token}%");
     sqlx::query_as(
         "SELECT received_at, deliveries, notification FROM rtdn_messages \
-         WHERE received_at >= $1 AND notification LIKE $2 ORDER BY received_at LIMIT $3",
+         WHERE purchase_token = $1 AND received_at >= $2 ORDER BY received_at LIMIT $3",
     )
+    .bind(token)
     .bind(since)
-    .bind(pattern)
     .bind(limit)
     .fetch_all(db.pool())
     .await
@@ -327,4 +421,53 @@ pub async fn report_months(db: &Db) -> Result<Vec<(String, i64, i64, i64)>, sqlx
     )
     .fetch_all(db.pool())
     .await
+}
+
+/// The imported report files a reconciliation reads (every month's: a grant may be charged
+/// in the next month's report): their names and generations, a line each, in name order.
+/// A stored reconciliation read from other files is computed again.
+pub async fn report_inputs(db: &Db) -> Result<String, sqlx::Error> {
+    let files: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, generation FROM report_files ORDER BY name")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(files
+        .into_iter()
+        .map(|(name, generation)| format!("{name}\t{generation}\n"))
+        .collect())
+}
+
+/// A month's reconciliation as last computed: `(inputs, computed_at ms, JSON)`.
+pub async fn stored_reconciliation(
+    db: &Db,
+    month: &str,
+) -> Result<Option<(String, i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT inputs, computed_at, result FROM console_reconciliations WHERE month = $1",
+    )
+    .bind(month)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Stores a month's reconciliation (replacing the one before).
+pub async fn store_reconciliation(
+    db: &Db,
+    month: &str,
+    inputs: &str,
+    computed_at: i64,
+    result: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO console_reconciliations (month, inputs, computed_at, result) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (month) DO UPDATE SET inputs = excluded.inputs, computed_at = excluded.computed_at, \
+         result = excluded.result",
+    )
+    .bind(month)
+    .bind(inputs)
+    .bind(computed_at)
+    .bind(result)
+    .execute(db.writer())
+    .await?;
+    Ok(())
 }

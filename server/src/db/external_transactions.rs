@@ -653,26 +653,33 @@ pub const DEADLINE_MS: i64 = 24 * 3600 * 1000;
 
 /// Counts by state at `now` (ms).
 pub async fn counts(db: &Db, now: i64) -> Result<Counts, sqlx::Error> {
-    let (pending, late, failed, reported, reported_late): (i64, i64, i64, i64, i64) = sqlx::query_as(sql!(
+    // One statement (one snapshot), each count read from its partial index
+    // (`external_transactions_unreported`, `…_failed`, `…_reported_late`,
+    // `external_transaction_refunds_pending`, `…_failed`); the reported payments are the rest
+    // of the table (every payment is pending, reported or failed).
+    let (total, pending, late, failed, reported_late, refunds_pending, refunds_failed): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = sqlx::query_as(sql!(
         "SELECT \
-           COALESCE(SUM(CASE WHEN state = '{PENDING}' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = '{PENDING}' AND transaction_time < $1 THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = '{FAILED}' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = '{REPORTED}' THEN 1 ELSE 0 END), 0), \
-           COALESCE(SUM(CASE WHEN state = '{REPORTED}' AND reported_at - transaction_time > $2 THEN 1 ELSE 0 END), 0) \
-         FROM external_transactions",
+           (SELECT COUNT(*) FROM external_transactions), \
+           (SELECT COUNT(*) FROM external_transactions WHERE state = '{PENDING}'), \
+           (SELECT COUNT(*) FROM external_transactions WHERE state = '{PENDING}' AND transaction_time < $1), \
+           (SELECT COUNT(*) FROM external_transactions WHERE state = '{FAILED}'), \
+           (SELECT COUNT(*) FROM external_transactions \
+             WHERE state = '{REPORTED}' AND reported_at - transaction_time > {DEADLINE_MS}), \
+           (SELECT COUNT(*) FROM external_transaction_refunds WHERE state = '{PENDING}'), \
+           (SELECT COUNT(*) FROM external_transaction_refunds WHERE state = '{FAILED}')",
     ))
     .bind(now - DEADLINE_MS)
-    .bind(DEADLINE_MS)
     .fetch_one(db.pool())
     .await?;
-    let (refunds_pending, refunds_failed): (i64, i64) = sqlx::query_as(sql!(
-        "SELECT COALESCE(SUM(CASE WHEN state = '{PENDING}' THEN 1 ELSE 0 END), 0), \
-                COALESCE(SUM(CASE WHEN state = '{FAILED}' THEN 1 ELSE 0 END), 0) \
-         FROM external_transaction_refunds",
-    ))
-    .fetch_one(db.pool())
-    .await?;
+    let reported = total - pending - failed;
     Ok(Counts {
         pending,
         late,
@@ -690,13 +697,20 @@ pub async fn list(
     state: ReportState,
     limit: i64,
 ) -> Result<Vec<TransactionRow>, sqlx::Error> {
-    sqlx::query_as(sql!(
-        "SELECT {COLUMNS} FROM external_transactions WHERE state = $1 ORDER BY transaction_time LIMIT $2"
-    ))
-    .bind(state.as_str())
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await
+    // The state written into the statement, so that a pending or failed list reads its
+    // partial index in time order (a bound state matches no partial index).
+    let sql = match state {
+        PENDING => sql!(
+            "SELECT {COLUMNS} FROM external_transactions WHERE state = '{PENDING}' ORDER BY transaction_time LIMIT $1"
+        ),
+        FAILED => sql!(
+            "SELECT {COLUMNS} FROM external_transactions WHERE state = '{FAILED}' ORDER BY transaction_time LIMIT $1"
+        ),
+        REPORTED => sql!(
+            "SELECT {COLUMNS} FROM external_transactions WHERE state = '{REPORTED}' ORDER BY transaction_time LIMIT $1"
+        ),
+    };
+    sqlx::query_as(sql).bind(limit).fetch_all(db.pool()).await
 }
 
 /// Refunds in `state`, oldest first, at most `limit`.

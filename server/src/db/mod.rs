@@ -178,9 +178,14 @@ impl Db {
         })
     }
 
-    /// Applies the migrations not applied yet.
+    /// Applies the migrations not applied yet (and fills what a migration leaves to code:
+    /// [`rtdn_messages::fill_tokens`]).
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        MIGRATOR.run(&self.pool).await
+        MIGRATOR.run(&self.pool).await?;
+        rtdn_messages::fill_tokens(self)
+            .await
+            .map_err(sqlx::migrate::MigrateError::Execute)?;
+        Ok(())
     }
 
     /// The pool of every connection (reads, and writes off the hot paths).

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use sqlx::{AnyConnection, FromRow};
 
+use super::console;
 use super::events::{self, Cause};
 use super::{now_ms, sql, stored_as_text, Db};
 use crate::entitlement::EntitlementState;
@@ -216,6 +217,7 @@ pub async fn insert(conn: &mut AnyConnection, row: &PurchaseRow) -> Result<bool,
     let inserted = done.rows_affected() == 1;
     if inserted {
         events::purchase_changed(conn, None, row, Cause::Observed).await?;
+        console::count_purchase_change(conn, None, Some(row)).await?;
     }
     Ok(inserted)
 }
@@ -250,6 +252,7 @@ async fn changed(
 ) -> Result<(), sqlx::Error> {
     if let Some(after) = locked(conn, token).await? {
         events::purchase_changed(conn, before, &after, cause).await?;
+        console::count_purchase_change(conn, before, Some(&after)).await?;
     }
     Ok(())
 }
@@ -368,14 +371,21 @@ pub async fn account_known(db: &Db, account_id: &str) -> Result<bool, sqlx::Erro
 
 /// Forgets a pending purchase whose payment was canceled (nothing was granted).
 pub async fn delete_pending(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let before = locked(&mut tx, token).await?;
     let done = sqlx::query(sql!(
         "DELETE FROM purchases WHERE purchase_token = $1 AND state = '{}'",
         PurchaseState::Pending
     ))
     .bind(token)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let deleted = done.rows_affected() == 1;
+    if deleted {
+        console::count_purchase_change(&mut tx, before.as_ref(), None).await?;
+    }
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 /// Sets the state and quantity of a token's row after Google voided it (its event is a

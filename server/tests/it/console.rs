@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Harness, ADMIN_KEY};
 use pwa_billing_server::console::assets::{CONTENT_SECURITY_POLICY, FILES};
-use pwa_billing_server::db::now_ms;
+use pwa_billing_server::db::{now_ms, rtdn_messages};
 use pwa_billing_server::reports::import::{self, MonthFilter, Progress};
 use pwa_billing_server::reports::reconcile;
 use pwa_billing_server::reports::storage_client;
@@ -391,7 +391,8 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         "{imported:?}"
     );
     let now = now_ms();
-    // A notification naming the subscription, received a minute ago.
+    // A notification naming the subscription, received a minute ago, stored as before its
+    // purchase token had a column (migration 0023): filled in at start.
     let notification = json!({"version": "1.0", "packageName": h.config.package_name,
         "subscriptionNotification": {"version": "1.0", "notificationType": 2, "purchaseToken": sub}});
     sqlx::query("INSERT INTO rtdn_messages (message_id, notification, received_at, deliveries) VALUES ('m1', $1, $2, 2)")
@@ -400,6 +401,18 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         .execute(h.state.db.pool())
         .await
         .unwrap();
+    assert_eq!(rtdn_messages::fill_tokens(&h.state.db).await.unwrap(), 1);
+    assert_eq!(rtdn_messages::fill_tokens(&h.state.db).await.unwrap(), 0);
+    // One naming the consumable, stored as the push endpoint stores it (with its token).
+    let consumed = json!({"version": "1.0", "packageName": h.config.package_name,
+        "oneTimeProductNotification": {"version": "1.0", "notificationType": 1, "purchaseToken": coins, "sku": c.consumable}});
+    let mut conn = h.state.db.writer().acquire().await.unwrap();
+    assert!(
+        rtdn_messages::store_message(&mut conn, "m2", None, None, &consumed.to_string())
+            .await
+            .unwrap()
+    );
+    drop(conn);
     external_transaction(&h, "et-late", "pending", now - 30 * 3_600_000, None).await;
     external_transaction(
         &h,
@@ -451,6 +464,33 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         1,
         "dave's voided purchase: {o}"
     );
+    // The counts kept as purchases changed are those of the purchases table, and the
+    // Overview folded the changes it read.
+    let direct: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT state, test, COUNT(*) FROM purchases GROUP BY state, test ORDER BY state, test",
+    )
+    .fetch_all(h.state.db.pool())
+    .await
+    .unwrap();
+    let shown: Vec<(String, i64, i64)> = states
+        .iter()
+        .flat_map(|e| {
+            let state = e["state"].as_str().unwrap().to_string();
+            [
+                (0, e["count"].as_i64().unwrap()),
+                (1, e["test"].as_i64().unwrap()),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(move |(test, n)| (state.clone(), test, n))
+        })
+        .collect();
+    assert_eq!(shown, direct, "{o}");
+    let unfolded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM purchase_count_changes")
+        .fetch_one(h.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(unfolded, 0);
     let days = o["grantsPerDay"].as_array().unwrap();
     assert_eq!(days.len(), 30);
     let today = days.last().unwrap();
@@ -624,6 +664,20 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
     let (_, by_token) = page(&h, &cookie, &format!("lookup?q={coins}")).await;
     assert_eq!(by_token["matchedBy"], "purchase_token");
     assert_eq!(by_token["accountId"], "alice");
+    let notes: Vec<&Value> = by_token["purchases"][0]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "notification")
+        .collect();
+    assert_eq!(notes.len(), 1, "{by_token}");
+    assert!(
+        notes[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("one-time product notification Purchased (1)"),
+        "{by_token}"
+    );
     let (_, by_account) = page(&h, &cookie, "lookup?q=bob").await;
     assert_eq!(by_account["matchedBy"], "account_id");
     assert_eq!(by_account["purchases"][0]["purchaseToken"], unlock);
@@ -660,6 +714,25 @@ async fn each_page_answers_the_numbers_of_a_seeded_database() {
         )
         .await;
     assert_eq!(r["reconciliation"], direct);
+    // Stored: read again as it was computed, until a report file is imported again.
+    let computed_at = r["computedAt"].as_str().unwrap().to_string();
+    let (_, again) = page(&h, &cookie, "reconciliation").await;
+    assert_eq!(
+        (&again["computedAt"], &again["reconciliation"]),
+        (&r["computedAt"], &direct)
+    );
+    sqlx::query("UPDATE report_files SET generation = 'later' WHERE month = $1")
+        .bind(&month)
+        .execute(h.state.db.pool())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (_, recomputed) = page(&h, &cookie, "reconciliation").await;
+    assert!(
+        recomputed["computedAt"].as_str().unwrap() > computed_at.as_str(),
+        "{recomputed}"
+    );
+    assert_eq!(recomputed["reconciliation"], direct);
     assert_eq!(
         r["status"],
         if direct["discrepancies"] == 0 {
@@ -743,6 +816,13 @@ async fn the_catalog_page_shows_the_files_prices_and_the_drift_against_play() {
         assert!(drift[list].is_array(), "{list}: {drift}");
     }
     assert!(drift["regions_version"].is_string(), "{drift}");
+    // Play is read once a minute at most for the file: a second view shows that read.
+    let read_at = cat["driftReadAt"].as_str().unwrap();
+    let (_, again) = h
+        .request(Method::GET, "/v1/admin/console/catalog", ADMIN_KEY, None)
+        .await;
+    assert_eq!(again["driftReadAt"], read_at, "{again}");
+    assert_eq!(&again["drift"], drift);
 }
 
 #[tokio::test]

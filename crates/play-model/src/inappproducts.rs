@@ -9,6 +9,7 @@ use serde_with::skip_serializing_none;
 
 use crate::money::Price;
 use crate::paging::{PageInfo, TokenPagination};
+use crate::subscriptions::{Batch, LatencyTolerance};
 
 /// `InAppProduct.purchaseType` of a one-time product.
 pub const MANAGED_USER: &str = "managedUser";
@@ -127,6 +128,43 @@ pub struct InappproductsBatchUpdateResponse {
     pub inappproducts: Vec<InAppProduct>,
 }
 
+/// `InappproductsUpdateRequest` (an entry of `inappproducts.batchUpdate`).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InappproductsUpdateRequest {
+    /// The app.
+    pub package_name: Option<String>,
+    /// The product id.
+    pub sku: Option<String>,
+    /// The product written.
+    pub inappproduct: Option<InAppProduct>,
+    /// Whether a missing product is created.
+    pub allow_missing: Option<bool>,
+    /// Whether prices missing for some regions are converted from the default price.
+    pub auto_convert_missing_prices: Option<bool>,
+    /// How fast it must propagate.
+    pub latency_tolerance: Option<LatencyTolerance>,
+}
+
+/// `InappproductsDeleteRequest` (an entry of `inappproducts.batchDelete`).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InappproductsDeleteRequest {
+    /// The app.
+    pub package_name: Option<String>,
+    /// The product id.
+    pub sku: Option<String>,
+    /// How fast it must propagate.
+    pub latency_tolerance: Option<LatencyTolerance>,
+}
+
+/// `InappproductsBatchUpdateRequest`.
+pub type InappproductsBatchUpdateRequest = Batch<InappproductsUpdateRequest>;
+/// `InappproductsBatchDeleteRequest`.
+pub type InappproductsBatchDeleteRequest = Batch<InappproductsDeleteRequest>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +194,22 @@ mod tests {
         assert_eq!(serde_json::to_value(&p).unwrap(), text);
         let page = InappproductsListResponse::default();
         assert_eq!(serde_json::to_string(&page).unwrap(), "{}");
+    }
+
+    #[test]
+    fn batch_entries_read_and_write() {
+        let text = serde_json::json!({ "requests": [{ "sku": "coins", "allowMissing": true,
+            "inappproduct": { "sku": "coins", "status": "active" },
+            "latencyTolerance": "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT" }] });
+        let b: InappproductsBatchUpdateRequest = serde_json::from_value(text.clone()).unwrap();
+        let entry = &b.requests[0];
+        assert_eq!(
+            (entry.allow_missing, entry.latency_tolerance),
+            (Some(true), Some(LatencyTolerance::LatencyTolerant))
+        );
+        assert_eq!(serde_json::to_value(&b).unwrap(), text);
+        let delete = serde_json::json!({ "requests": [{ "sku": "coins" }] });
+        let d: InappproductsBatchDeleteRequest = serde_json::from_value(delete.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&d).unwrap(), delete);
     }
 }

@@ -106,6 +106,64 @@ macro_rules! update_request {
                 }
             }
         }
+
+        impl $crate::subscriptions::UpdateEntry for $name {
+            type Resource = $resource;
+
+            fn into_parts(self) -> ($resource, $crate::subscriptions::UpdateOptions) {
+                let options = $crate::subscriptions::UpdateOptions {
+                    update_mask: self.update_mask,
+                    regions_version: self.regions_version.and_then(|v| v.version),
+                    allow_missing: self.allow_missing.unwrap_or(false),
+                    latency_tolerance: self.latency_tolerance,
+                };
+                (self.$field.unwrap_or_default(), options)
+            }
+        }
+    };
+}
+
+/// An entry of a `batchUpdateStates`: one optional inner request per target state (the
+/// deactivation last), implementing [`subscriptions::StateChange`].
+macro_rules! state_request {
+    (
+        $(#[$meta:meta])*
+        $name:ident: $inner:ty => $state:ident {
+            $( $field:ident = $wire:literal => $to:ident, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[serde_with::skip_serializing_none]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+        #[serde(rename_all = "camelCase", default)]
+        pub struct $name {
+            $(
+                #[doc = concat!("`", $wire, "`: to ", stringify!($to), ".")]
+                pub $field: Option<$inner>,
+            )+
+        }
+
+        impl $crate::subscriptions::StateChange for $name {
+            type Request = $inner;
+            type State = $state;
+            const FIELDS: &'static [&'static str] = &[$($wire),+];
+
+            fn to(to: $state, request: $inner) -> Self {
+                let mut entry = $name::default();
+                let fields = [$( ($state::$to, &mut entry.$field) ),+];
+                let last = fields.len() - 1;
+                let at = fields.iter().position(|(s, _)| *s == to).unwrap_or(last);
+                if let Some((_, field)) = fields.into_iter().nth(at) {
+                    *field = Some(request);
+                }
+                entry
+            }
+
+            fn change(self) -> Option<($inner, $state)> {
+                $( if let Some(r) = self.$field { return Some((r, $state::$to)); } )+
+                None
+            }
+        }
     };
 }
 

@@ -16,6 +16,7 @@ use serde_with::skip_serializing_none;
 
 use crate::money::Money;
 use crate::pricing::RegionsVersion;
+use crate::subscriptions::{Batch, LatencyTolerance};
 
 google_enum! {
     /// `OneTimeProductPurchaseOption.state` (output only).
@@ -280,13 +281,7 @@ pub struct OneTimeProductOffer {
 impl OneTimeProductOffer {
     /// Its key across an app: `product/purchaseOption/offer`.
     pub fn key(&self) -> String {
-        let text = |t: &Option<String>| t.clone().unwrap_or_default();
-        format!(
-            "{}/{}/{}",
-            text(&self.product_id),
-            text(&self.purchase_option_id),
-            text(&self.offer_id)
-        )
+        offer_key(&self.product_id, &self.purchase_option_id, &self.offer_id)
     }
 }
 
@@ -394,6 +389,141 @@ update_request! {
     UpdateOneTimeProductOfferRequest { one_time_product_offer: OneTimeProductOffer }
 }
 
+/// `BatchUpdateOneTimeProductsRequest`.
+pub type BatchUpdateOneTimeProductsRequest = Batch<UpdateOneTimeProductRequest>;
+/// `BatchUpdateOneTimeProductOffersRequest`.
+pub type BatchUpdateOneTimeProductOffersRequest = Batch<UpdateOneTimeProductOfferRequest>;
+/// `BatchUpdatePurchaseOptionStatesRequest`.
+pub type BatchUpdatePurchaseOptionStatesRequest = Batch<UpdatePurchaseOptionStateRequest>;
+/// `BatchUpdateOneTimeProductOfferStatesRequest`.
+pub type BatchUpdateOneTimeProductOfferStatesRequest = Batch<UpdateOneTimeProductOfferStateRequest>;
+/// `BatchGetOneTimeProductOffersRequest`.
+pub type BatchGetOneTimeProductOffersRequest = Batch<GetOneTimeProductOfferRequest>;
+/// `BatchDeleteOneTimeProductsRequest`.
+pub type BatchDeleteOneTimeProductsRequest = Batch<DeleteOneTimeProductRequest>;
+/// `BatchDeletePurchaseOptionsRequest`.
+pub type BatchDeletePurchaseOptionsRequest = Batch<DeletePurchaseOptionRequest>;
+/// `BatchDeleteOneTimeProductOffersRequest`.
+pub type BatchDeleteOneTimeProductOffersRequest = Batch<DeleteOneTimeProductOfferRequest>;
+
+/// `ActivatePurchaseOptionRequest` and `DeactivatePurchaseOptionRequest` (one shape).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PurchaseOptionStateRequest {
+    /// The app.
+    pub package_name: Option<String>,
+    /// The product id.
+    pub product_id: Option<String>,
+    /// The purchase option id.
+    pub purchase_option_id: Option<String>,
+    /// How fast it must propagate.
+    pub latency_tolerance: Option<LatencyTolerance>,
+}
+
+state_request! {
+    /// `UpdatePurchaseOptionStateRequest`.
+    UpdatePurchaseOptionStateRequest: PurchaseOptionStateRequest => PurchaseOptionState {
+        activate_purchase_option_request = "activatePurchaseOptionRequest" => Active,
+        deactivate_purchase_option_request = "deactivatePurchaseOptionRequest" => Inactive,
+    }
+}
+
+/// `ActivateOneTimeProductOfferRequest`, `DeactivateOneTimeProductOfferRequest`,
+/// `CancelOneTimeProductOfferRequest` and `DeleteOneTimeProductOfferRequest` (one shape).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OneTimeProductOfferRequest {
+    /// The app.
+    pub package_name: Option<String>,
+    /// The product id.
+    pub product_id: Option<String>,
+    /// The purchase option id.
+    pub purchase_option_id: Option<String>,
+    /// The offer id.
+    pub offer_id: Option<String>,
+    /// How fast it must propagate.
+    pub latency_tolerance: Option<LatencyTolerance>,
+}
+
+impl OneTimeProductOfferRequest {
+    /// The offer's key across an app: `product/purchaseOption/offer`.
+    pub fn key(&self) -> String {
+        offer_key(&self.product_id, &self.purchase_option_id, &self.offer_id)
+    }
+}
+
+/// `DeleteOneTimeProductOfferRequest` (an entry of `offers.batchDelete`).
+pub type DeleteOneTimeProductOfferRequest = OneTimeProductOfferRequest;
+
+state_request! {
+    /// `UpdateOneTimeProductOfferStateRequest`.
+    UpdateOneTimeProductOfferStateRequest: OneTimeProductOfferRequest => OfferState {
+        activate_one_time_product_offer_request = "activateOneTimeProductOfferRequest" => Active,
+        cancel_one_time_product_offer_request = "cancelOneTimeProductOfferRequest" => Cancelled,
+        deactivate_one_time_product_offer_request = "deactivateOneTimeProductOfferRequest" => Inactive,
+    }
+}
+
+/// `GetOneTimeProductOfferRequest` (an entry of `offers.batchGet`).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GetOneTimeProductOfferRequest {
+    /// The app.
+    pub package_name: Option<String>,
+    /// The product id.
+    pub product_id: Option<String>,
+    /// The purchase option id.
+    pub purchase_option_id: Option<String>,
+    /// The offer id.
+    pub offer_id: Option<String>,
+}
+
+impl GetOneTimeProductOfferRequest {
+    /// The offer's key across an app: `product/purchaseOption/offer`.
+    pub fn key(&self) -> String {
+        offer_key(&self.product_id, &self.purchase_option_id, &self.offer_id)
+    }
+}
+
+/// `DeleteOneTimeProductRequest` (an entry of `onetimeproducts.batchDelete`).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeleteOneTimeProductRequest {
+    /// The app.
+    pub package_name: Option<String>,
+    /// The product id.
+    pub product_id: Option<String>,
+    /// How fast it must propagate.
+    pub latency_tolerance: Option<LatencyTolerance>,
+}
+
+/// `DeletePurchaseOptionRequest` (an entry of `purchaseOptions.batchDelete`).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeletePurchaseOptionRequest {
+    /// The app.
+    pub package_name: Option<String>,
+    /// The product id.
+    pub product_id: Option<String>,
+    /// The purchase option id.
+    pub purchase_option_id: Option<String>,
+    /// Whether its offers are deleted with it (otherwise an option with offers stays).
+    pub force: Option<bool>,
+    /// How fast it must propagate.
+    pub latency_tolerance: Option<LatencyTolerance>,
+}
+
+/// An offer's key across an app from its optional ids: `product/purchaseOption/offer`.
+fn offer_key(product: &Option<String>, option: &Option<String>, offer: &Option<String>) -> String {
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    format!("{}/{}/{}", text(product), text(option), text(offer))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,5 +589,39 @@ mod tests {
             Some(OneTimeProductOfferNoPriceOverrideOptions {})
         );
         assert_eq!(serde_json::to_value(&o).unwrap(), text);
+    }
+
+    #[test]
+    fn state_and_delete_batches_read_and_write() {
+        use crate::subscriptions::StateChange;
+        let text = serde_json::json!({ "requests": [
+            { "cancelOneTimeProductOfferRequest": { "packageName": "com.example",
+                "productId": "coins", "purchaseOptionId": "buy", "offerId": "sale",
+                "latencyTolerance": "PRODUCT_UPDATE_LATENCY_TOLERANCE_LATENCY_TOLERANT" } },
+            { "deactivateOneTimeProductOfferRequest": { "productId": "coins" } },
+        ] });
+        let b: BatchUpdateOneTimeProductOfferStatesRequest =
+            serde_json::from_value(text.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&b).unwrap(), text);
+        let (request, to) = b.requests[0].clone().change().unwrap();
+        assert_eq!(
+            (request.key().as_str(), to),
+            ("coins/buy/sale", OfferState::Cancelled)
+        );
+        let entry = UpdateOneTimeProductOfferStateRequest::to(OfferState::Cancelled, request);
+        assert_eq!(entry, b.requests[0]);
+        let to_draft =
+            UpdateOneTimeProductOfferStateRequest::to(OfferState::Draft, Default::default());
+        assert!(to_draft.deactivate_one_time_product_offer_request.is_some());
+        assert_eq!(UpdatePurchaseOptionStateRequest::default().change(), None);
+        assert_eq!(
+            UpdateOneTimeProductOfferStateRequest::FIELDS[1],
+            "cancelOneTimeProductOfferRequest"
+        );
+        let delete = serde_json::json!({ "requests": [{ "productId": "coins",
+            "purchaseOptionId": "buy", "force": true }] });
+        let d: BatchDeletePurchaseOptionsRequest = serde_json::from_value(delete.clone()).unwrap();
+        assert_eq!(d.requests[0].force, Some(true));
+        assert_eq!(serde_json::to_value(&d).unwrap(), delete);
     }
 }

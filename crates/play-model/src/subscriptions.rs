@@ -640,6 +640,47 @@ pub struct Batch<T> {
     pub requests: Vec<T>,
 }
 
+/// An entry of a catalog `batchUpdate` (`UpdateSubscriptionRequest`,
+/// `UpdateSubscriptionOfferRequest`, `UpdateOneTimeProductRequest`,
+/// `UpdateOneTimeProductOfferRequest`): the resource written and how.
+pub trait UpdateEntry {
+    /// The resource written.
+    type Resource;
+    /// The resource (empty when absent) and the entry's other fields.
+    fn into_parts(self) -> (Self::Resource, UpdateOptions);
+}
+
+/// The fields of an [`UpdateEntry`] besides its resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateOptions {
+    /// `updateMask`: comma-separated top-level fields replaced.
+    pub update_mask: Option<String>,
+    /// `regionsVersion.version`.
+    pub regions_version: Option<String>,
+    /// `allowMissing`: whether a missing resource is created.
+    pub allow_missing: bool,
+    /// `latencyTolerance`.
+    pub latency_tolerance: Option<LatencyTolerance>,
+}
+
+/// An entry of a `batchUpdateStates` (`UpdateBasePlanStateRequest`,
+/// `UpdateSubscriptionOfferStateRequest`, `UpdatePurchaseOptionStateRequest`,
+/// `UpdateOneTimeProductOfferStateRequest`): exactly one request, each field moving its
+/// resource to one state.
+pub trait StateChange: Sized {
+    /// The inner request (which resource, how fast).
+    type Request;
+    /// The resource's state.
+    type State;
+    /// The request fields on the wire, in order.
+    const FIELDS: &'static [&'static str];
+    /// The entry moving `request`'s resource to `to` (a state no field reaches: the last
+    /// field, the deactivation).
+    fn to(to: Self::State, request: Self::Request) -> Self;
+    /// The first request set and the state it moves to (`None`: no request set).
+    fn change(self) -> Option<(Self::Request, Self::State)>;
+}
+
 /// `BatchUpdateSubscriptionsRequest`.
 pub type BatchUpdateSubscriptionsRequest = Batch<UpdateSubscriptionRequest>;
 /// `BatchUpdateBasePlanStatesRequest`.
@@ -673,52 +714,11 @@ pub struct BasePlanStateRequest {
     pub latency_tolerance: Option<LatencyTolerance>,
 }
 
-/// An entry of a `batchUpdateStates`: exactly one of its activate and deactivate requests.
-/// Generates the struct, `FIELDS` (the two wire names), `to` and `split`.
-macro_rules! state_request {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $activate:ident, $deactivate:ident: $inner:ty, $wire:literal }
-    ) => {
-        $(#[$meta])*
-        #[skip_serializing_none]
-        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-        #[serde(rename_all = "camelCase", default)]
-        pub struct $name {
-            /// To ACTIVE.
-            pub $activate: Option<$inner>,
-            /// To INACTIVE.
-            pub $deactivate: Option<$inner>,
-        }
-
-        impl $name {
-            /// The two fields on the wire.
-            pub const FIELDS: [&'static str; 2] =
-                [concat!("activate", $wire), concat!("deactivate", $wire)];
-
-            /// The change of `request`'s resource to `to` (ACTIVE activates, any other
-            /// state deactivates).
-            pub fn to(to: BasePlanState, request: $inner) -> Self {
-                let active = to == BasePlanState::Active;
-                $name {
-                    $activate: active.then(|| request.clone()),
-                    $deactivate: (!active).then_some(request),
-                }
-            }
-
-            /// The activate and the deactivate request.
-            pub fn split(self) -> (Option<$inner>, Option<$inner>) {
-                (self.$activate, self.$deactivate)
-            }
-        }
-    };
-}
-
 state_request! {
     /// `UpdateBasePlanStateRequest`.
-    UpdateBasePlanStateRequest {
-        activate_base_plan_request, deactivate_base_plan_request: BasePlanStateRequest,
-        "BasePlanRequest"
+    UpdateBasePlanStateRequest: BasePlanStateRequest => BasePlanState {
+        activate_base_plan_request = "activateBasePlanRequest" => Active,
+        deactivate_base_plan_request = "deactivateBasePlanRequest" => Inactive,
     }
 }
 
@@ -746,10 +746,9 @@ pub struct OfferStateRequest {
 
 state_request! {
     /// `UpdateSubscriptionOfferStateRequest`.
-    UpdateSubscriptionOfferStateRequest {
-        activate_subscription_offer_request, deactivate_subscription_offer_request:
-            OfferStateRequest,
-        "SubscriptionOfferRequest"
+    UpdateSubscriptionOfferStateRequest: OfferStateRequest => BasePlanState {
+        activate_subscription_offer_request = "activateSubscriptionOfferRequest" => Active,
+        deactivate_subscription_offer_request = "deactivateSubscriptionOfferRequest" => Inactive,
     }
 }
 
@@ -917,8 +916,9 @@ mod tests {
             Some(LatencyTolerance::LatencyTolerant)
         );
         assert_eq!(serde_json::to_value(&b).unwrap(), text);
-        let (activate, deactivate) = b.requests[1].clone().split();
-        assert_eq!((activate, deactivate.is_some()), (None, true));
+        let (_, to) = b.requests[1].clone().change().unwrap();
+        assert_eq!(to, BasePlanState::Inactive);
+        assert_eq!(UpdateBasePlanStateRequest::default().change(), None);
         assert_eq!(
             UpdateBasePlanStateRequest::to(
                 BasePlanState::Inactive,

@@ -5,15 +5,16 @@
 
 use base64::Engine;
 use play_model::inappproducts::{
-    InAppProduct, InappproductsBatchGetResponse, InappproductsBatchUpdateResponse,
-    InappproductsListResponse, ACTIVE, INACTIVE, LIST_KIND, MANAGED_USER, SUBSCRIPTION,
+    InAppProduct, InappproductsBatchDeleteRequest, InappproductsBatchGetResponse,
+    InappproductsBatchUpdateRequest, InappproductsBatchUpdateResponse, InappproductsListResponse,
+    ACTIVE, INACTIVE, LIST_KIND, MANAGED_USER, SUBSCRIPTION,
 };
 use play_model::paging::{PageInfo, TokenPagination};
 use play_model::Price;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Call, Reply};
+use super::{parse_body, Call, Reply};
 use crate::catalog_views::{remove, store_legacy};
 use crate::error::GoogleError;
 use crate::state::Model;
@@ -80,11 +81,14 @@ pub(crate) fn check_price(p: &Price, field: &str) -> Result<(), GoogleError> {
     Ok(())
 }
 
-/// Reads and validates an `InAppProduct` for `sku`, filling in `packageName`, `sku` and
-/// defaults.
-fn validate(body: &Value, sku: &str, package: &str) -> Result<InAppProduct, GoogleError> {
-    let mut p = InAppProduct::deserialize(body)
-        .map_err(|e| GoogleError::invalid(format!("Invalid in-app product: {e}")))?;
+/// Reads an `InAppProduct` of a request body.
+fn read(body: &Value) -> Result<InAppProduct, GoogleError> {
+    InAppProduct::deserialize(body)
+        .map_err(|e| GoogleError::invalid(format!("Invalid in-app product: {e}")))
+}
+
+/// Validates an `InAppProduct` for `sku`, filling in `packageName`, `sku` and defaults.
+fn validate(mut p: InAppProduct, sku: &str, package: &str) -> Result<InAppProduct, GoogleError> {
     if !play_model::ids::is_product_id(sku, play_model::ids::ONE_TIME_PRODUCT_ID_MAX) {
         return Err(GoogleError::invalid(format!(
             "Invalid product ID {sku:?}: use lowercase letters, numbers, '_' and '.'."
@@ -200,7 +204,7 @@ pub fn insert(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
             "Product {sku} already exists."
         )));
     }
-    let p = validate(&call.body, &sku, &m.package_name)?;
+    let p = validate(read(&call.body)?, &sku, &m.package_name)?;
     let reply = Reply::resource(&p);
     store_legacy(m, sku, p);
     Ok(reply)
@@ -215,7 +219,7 @@ fn put(m: &mut Model, sku: &str, body: &Value, allow_missing: bool) -> Result<Re
             "{sku} is a subscription."
         )));
     }
-    let p = validate(body, sku, &m.package_name)?;
+    let p = validate(read(body)?, sku, &m.package_name)?;
     let reply = Reply::resource(&p);
     store_legacy(m, sku.to_string(), p);
     Ok(reply)
@@ -307,39 +311,29 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `inappproducts.batchUpdate`: every request validated before any is applied.
 pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
+    let batch: InappproductsBatchUpdateRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
     let mut staged = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for (i, r) in requests.iter().enumerate() {
-        let sku = r["sku"]
-            .as_str()
+    for (i, r) in batch.requests.into_iter().enumerate() {
+        let sku = r
+            .sku
             .ok_or_else(|| GoogleError::required(&format!("requests[{i}].sku")))?;
-        if r["packageName"]
-            .as_str()
-            .is_some_and(|p| p != m.package_name)
-        {
+        if r.package_name.is_some_and(|p| p != m.package_name) {
             return Err(GoogleError::invalid(format!(
                 "requests[{i}].packageName does not match the URL."
             )));
         }
-        if !seen.insert(sku.to_string()) {
+        if staged.iter().any(|(s, _)| *s == sku) {
             return Err(GoogleError::invalid(format!(
                 "requests[{i}]: sku {sku} appears twice."
             )));
         }
-        check_tolerance(r["latencyTolerance"].as_str())?;
-        let allow = r["allowMissing"].as_bool().unwrap_or(false);
-        if !m.in_app_products.contains_key(sku) && !allow {
-            return Err(not_found(sku));
+        check_latency(r.latency_tolerance)?;
+        if !m.in_app_products.contains_key(&sku) && r.allow_missing != Some(true) {
+            return Err(not_found(&sku));
         }
-        staged.push((
-            sku.to_string(),
-            validate(&r["inappproduct"], sku, &m.package_name)?,
-        ));
+        let p = validate(r.inappproduct.unwrap_or_default(), &sku, &m.package_name)?;
+        staged.push((sku, p));
     }
     let reply = Reply::resource(&InappproductsBatchUpdateResponse {
         inappproducts: staged.iter().map(|(_, p)| p.clone()).collect(),
@@ -352,21 +346,18 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `inappproducts.batchDelete`: all or nothing.
 pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
+    let batch: InappproductsBatchDeleteRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
     let mut skus = Vec::new();
-    for (i, r) in requests.iter().enumerate() {
-        let sku = r["sku"]
-            .as_str()
+    for (i, r) in batch.requests.into_iter().enumerate() {
+        let sku = r
+            .sku
             .ok_or_else(|| GoogleError::required(&format!("requests[{i}].sku")))?;
-        check_tolerance(r["latencyTolerance"].as_str())?;
-        if !m.in_app_products.contains_key(sku) {
-            return Err(not_found(sku));
+        check_latency(r.latency_tolerance)?;
+        if !m.in_app_products.contains_key(&sku) {
+            return Err(not_found(&sku));
         }
-        skus.push(sku.to_string());
+        skus.push(sku);
     }
     for s in skus {
         remove(m, &s);

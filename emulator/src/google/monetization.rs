@@ -4,12 +4,12 @@
 //! deactivate / delete. Base plan `state` is output only: new base plans are DRAFT.
 
 use base64::Engine;
+use play_model::paging::TokenPage;
 use play_model::subscriptions::{
     BasePlan, BasePlanKind, BasePlanState, BatchMigrateBasePlanPricesRequest,
-    BatchMigrateBasePlanPricesResponse, BatchUpdateBasePlanStatesRequest,
-    BatchUpdateSubscriptionsRequest, Empty, ListSubscriptionsResponse,
-    MigrateBasePlanPricesRequest, PriceIncreaseType, RenewalType, Subscription,
-    SubscriptionsResponse, UpdateBasePlanStateRequest,
+    BatchMigrateBasePlanPricesResponse, BatchUpdateSubscriptionsRequest, Empty,
+    ListSubscriptionsResponse, MigrateBasePlanPricesRequest, PriceIncreaseType, RenewalType,
+    Subscription, SubscriptionsResponse, UpdateBasePlanStateRequest,
 };
 
 use super::inappproducts::{
@@ -216,20 +216,19 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// `monetization.subscriptions.list`.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     call.query_bool("showArchived")?;
-    let (subscriptions, next_page_token) = page_of(call, &m.subscriptions, "subs")?;
-    Ok(Reply::resource(&ListSubscriptionsResponse {
-        subscriptions,
-        next_page_token,
-    }))
+    page_of::<ListSubscriptionsResponse>(call, &m.subscriptions, "subs")
 }
 
-/// One page (`pageSize` ≤ 1000, default 50; `pageToken`) of `all`, and the next page's
-/// token while more follow.
-pub(crate) fn page_of<T: Clone>(
+/// One page `P` (`pageSize` ≤ 1000, default 50; `pageToken`) of `all`, with the next
+/// page's token while more follow.
+pub(crate) fn page_of<P: TokenPage>(
     call: &Call,
-    all: &std::collections::BTreeMap<String, T>,
+    all: &std::collections::BTreeMap<String, P::Item>,
     token_prefix: &str,
-) -> Result<(Vec<T>, Option<String>), GoogleError> {
+) -> Result<Reply, GoogleError>
+where
+    P::Item: Clone,
+{
     let size = call.query_i64("pageSize")?.unwrap_or(50);
     let size = if size <= 0 { 50 } else { size.min(1000) } as usize;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -246,10 +245,10 @@ pub(crate) fn page_of<T: Clone>(
             .ok_or_else(|| GoogleError::invalid("Invalid page token."))?,
         _ => 0,
     };
-    let items: Vec<T> = all.values().skip(start).take(size).cloned().collect();
+    let items = all.values().skip(start).take(size).cloned().collect();
     let next =
         (start + size < all.len()).then(|| b64.encode(format!("{token_prefix}:{}", start + size)));
-    Ok((items, next))
+    Ok(Reply::resource(&P::from_parts(items, next)))
 }
 
 /// Copies `field` (one of [`MASKABLE`]) of `body` into `base`: a masked update.
@@ -422,12 +421,7 @@ fn change_state(
 /// `monetization.subscriptions.basePlans.batchUpdateStates` (≤ 100, all or nothing; the
 /// path's `productId` is `-` or each entry's product).
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let batch: BatchUpdateBasePlanStatesRequest = parse_body(&call.body)?;
-    let entries = super::states::typed_entries(
-        batch.requests,
-        UpdateBasePlanStateRequest::split,
-        UpdateBasePlanStateRequest::FIELDS,
-    )?;
+    let entries = super::states::entries::<UpdateBasePlanStateRequest>(call)?;
     let mut activated = Vec::new();
     let staged = super::states::batch_update_states(
         call,

@@ -13,17 +13,19 @@ use play_model::onetimeproducts::OfferTag;
 use play_model::pricing::RegionsVersion;
 use play_model::subscriptions::{
     offer_key, BasePlanState, BatchGetSubscriptionOffersRequest,
-    BatchUpdateSubscriptionOfferStatesRequest, BatchUpdateSubscriptionOffersRequest,
-    ListSubscriptionOffersResponse, OfferStateRequest, SubscriptionOffer,
-    SubscriptionOffersResponse, UpdateSubscriptionOfferRequest,
+    BatchUpdateSubscriptionOffersRequest, ListSubscriptionOffersResponse, OfferStateRequest,
+    SubscriptionOffer, SubscriptionOffersResponse, UpdateSubscriptionOfferRequest,
     UpdateSubscriptionOfferStateRequest,
 };
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use play_model::paging::TokenPage;
+use play_model::subscriptions::{UpdateEntry, UpdateOptions};
 
 use super::inappproducts::{
     batch_size, check_latency, check_tolerance, entry_version, refuse_twice,
 };
-use super::onetimeproducts::{check_region_price, masked_merge, masked_update, writable};
+use super::onetimeproducts::{check_region_price, masked_update, writable};
 use super::{parse_body, Call, Reply};
 use crate::clock::Period;
 use crate::error::GoogleError;
@@ -166,13 +168,16 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 /// The shared `list` of the two offer collections: `productId` and the parent (`parent`:
 /// `basePlanId` or `purchaseOptionId`) may be `-` (the parent must be when the product is),
 /// one page of `stored` under `list_key` (`token` prefixes page tokens).
-pub(crate) fn list_offers<T: Clone>(
+pub(crate) fn list_offers<P: TokenPage>(
     call: &Call,
-    stored: &std::collections::BTreeMap<String, T>,
+    stored: &BTreeMap<String, P::Item>,
     parent: &str,
-    ids: impl Fn(&T) -> (&str, &str),
+    ids: impl Fn(&P::Item) -> (&str, &str),
     token: &str,
-) -> Result<(Vec<T>, Option<String>), GoogleError> {
+) -> Result<Reply, GoogleError>
+where
+    P::Item: Clone,
+{
     let product = call.param("productId");
     let parent_id = call.param(parent);
     if product == "-" && parent_id != "-" {
@@ -180,7 +185,7 @@ pub(crate) fn list_offers<T: Clone>(
             "{parent} must be - when productId is -."
         )));
     }
-    let matching: std::collections::BTreeMap<String, T> = stored
+    let matching: BTreeMap<String, P::Item> = stored
         .iter()
         .filter(|(_, o)| {
             let (p, q) = ids(o);
@@ -188,7 +193,7 @@ pub(crate) fn list_offers<T: Clone>(
         })
         .map(|(k, o)| (k.clone(), o.clone()))
         .collect();
-    super::monetization::page_of(call, &matching, token)
+    super::monetization::page_of::<P>(call, &matching, token)
 }
 
 /// A subscription offer's product and base plan ids.
@@ -198,78 +203,81 @@ fn plan_ids(o: &SubscriptionOffer) -> (&str, &str) {
 
 /// `offers.list`: `-` for the product or base plan lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (subscription_offers, next_page_token) = list_offers(
+    list_offers::<ListSubscriptionOffersResponse>(
         call,
         &m.subscription_offers,
         "basePlanId",
         plan_ids,
         "offers",
-    )?;
-    Ok(Reply::resource(&ListSubscriptionOffersResponse {
-        subscription_offers,
-        next_page_token,
-    }))
+    )
 }
 
-/// One offer write of a batch: the request, its index and the stored offer.
-pub(crate) struct OfferWrite<'a, T> {
-    /// The request entry.
-    pub request: &'a Value,
-    /// Its index in the batch.
-    pub index: usize,
-    /// The stored offer, if any.
-    pub existing: Option<&'a T>,
-}
-
-/// The loop of the one-time product offers' `batchUpdate` (requests kept as JSON): 1–100 entries, each with its
-/// latency tolerance and regions version, no offer twice, `allowMissing` creates, a masked
-/// update merges over the stored offer (fields in `maskable`), `validate` checks the result
-/// (its error prefixed with the entry); nothing is stored. `body_key` names the resource in
-/// each request, `what` it for people, `key_of` gives an offer's model key, `stored` holds
-/// the offers.
-pub(crate) fn staged_offer_updates<T: serde::Serialize>(
-    call: &Call,
-    (body_key, what): (&str, &str),
-    stored: &std::collections::BTreeMap<String, T>,
-    key_of: impl Fn(&Value) -> String,
-    maskable: &[&str],
-    mut validate: impl FnMut(Value, &str, &OfferWrite<T>) -> Result<T, GoogleError>,
-) -> Result<Vec<(String, T)>, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+/// The writes of a catalog `batchUpdate` (subscription offers, one-time products and
+/// their offers), all or nothing: 1–100 entries, each with its latency tolerance and
+/// regions version, no resource twice; each written over the stored one by [`merge`], then
+/// checked by `validate` (given the key, the merged resource, the regions version and the
+/// stored resource), an entry's error naming it. `key_of` gives a resource's model key
+/// (`None`: the entry lacks the id field `id_field`), `what` names the resource for people.
+/// Nothing is stored.
+pub(crate) fn staged_updates<R: UpdateEntry>(
+    requests: Vec<R>,
+    stored: &BTreeMap<String, R::Resource>,
+    (what, id_field): (&str, &str),
+    key_of: impl Fn(&R::Resource) -> Option<String>,
+    mask: (&[&str], CopyField<R::Resource>),
+    mut validate: impl FnMut(&str, R::Resource, &str, Option<&R::Resource>) -> Written<R::Resource>,
+) -> Result<Vec<(String, R::Resource)>, GoogleError>
+where
+    R::Resource: Clone,
+{
     batch_size(requests.len())?;
-    let mut staged: Vec<(String, T)> = Vec::new();
-    for (i, r) in requests.iter().enumerate() {
-        check_tolerance(r["latencyTolerance"].as_str())?;
-        let body = &r[body_key];
-        let k = key_of(body);
-        let version = entry_version(i, r["regionsVersion"]["version"].as_str())?;
+    let mut staged = Vec::new();
+    for (i, r) in requests.into_iter().enumerate() {
+        let (body, options) = r.into_parts();
+        check_latency(options.latency_tolerance)?;
+        let k = key_of(&body)
+            .ok_or_else(|| GoogleError::required(&format!("requests[{i}].{id_field}")))?;
+        let version = entry_version(i, options.regions_version.as_deref())?;
         refuse_twice(i, &staged, &k)?;
         let existing = stored.get(&k);
-        let merged = match existing {
-            None if r["allowMissing"] == true => body.clone(),
-            None => return Err(GoogleError::not_found(format!("{what} not found: {k}"))),
-            Some(e) => masked_merge(
-                serde_json::to_value(e).unwrap_or_default(),
-                body,
-                r["updateMask"].as_str(),
-                maskable,
-            )?,
-        };
-        let write = OfferWrite {
-            request: body,
-            index: i,
-            existing,
-        };
-        let offer = validate(merged, version, &write).map_err(|mut e| {
-            e.message = format!("requests[{i}] ({k}): {}", e.message);
-            e
-        })?;
-        staged.push((k, offer));
+        let not_found = || GoogleError::not_found(format!("{what} not found: {k}"));
+        let written = merge(body, existing, &options, mask, not_found)
+            .and_then(|merged| validate(&k, merged, version, existing))
+            .map_err(|mut e| {
+                e.message = format!("requests[{i}] ({k}): {}", e.message);
+                e
+            })?;
+        staged.push((k, written));
     }
     Ok(staged)
+}
+
+/// A resource checked for writing, or Google's refusal.
+pub(crate) type Written<T> = Result<T, GoogleError>;
+
+/// Copies one field of an `updateMask` from the body into the stored resource.
+pub(crate) type CopyField<T> = fn(&mut T, &T, &str);
+
+/// `body` written over `existing`: `body` itself when there is none and `allowMissing`
+/// is set, else a masked update (the mask's fields among `maskable`, copied by `copy`).
+pub(crate) fn merge<T: Clone>(
+    body: T,
+    existing: Option<&T>,
+    options: &UpdateOptions,
+    (maskable, copy): (&[&str], CopyField<T>),
+    not_found: impl FnOnce() -> GoogleError,
+) -> Written<T> {
+    match existing {
+        None if options.allow_missing => Ok(body),
+        None => Err(not_found()),
+        Some(e) => masked_update(
+            e.clone(),
+            &body,
+            options.update_mask.as_deref(),
+            maskable,
+            copy,
+        ),
+    }
 }
 
 /// Copies `field` (one of [`MASKABLE`]) of `body` into `base`: a masked update.
@@ -283,40 +291,19 @@ fn copy_field(base: &mut SubscriptionOffer, body: &SubscriptionOffer, field: &st
     }
 }
 
-/// Writes `requests` (1–100, each with its latency tolerance and regions version, no offer
-/// twice, `allowMissing` creates, a masked update over the stored offer), all or nothing;
-/// returns the offers written.
+/// Writes `requests` ([`staged_updates`]), all or nothing; returns the offers written.
 fn update(
     m: &mut Model,
     requests: Vec<UpdateSubscriptionOfferRequest>,
 ) -> Result<Vec<SubscriptionOffer>, GoogleError> {
-    batch_size(requests.len())?;
-    let mut staged: Vec<(String, SubscriptionOffer)> = Vec::new();
-    for (i, r) in requests.into_iter().enumerate() {
-        check_latency(r.latency_tolerance)?;
-        let body = r.subscription_offer.unwrap_or_default();
-        let k = body.key();
-        let version = r.regions_version.and_then(|v| v.version);
-        let version = entry_version(i, version.as_deref())?.to_string();
-        refuse_twice(i, &staged, &k)?;
-        let existing = m.subscription_offers.get(&k);
-        let merged = match existing {
-            None if r.allow_missing == Some(true) => body,
-            None => return Err(not_found(&k)),
-            Some(e) => masked_update(
-                e.clone(),
-                &body,
-                r.update_mask.as_deref(),
-                &MASKABLE,
-                copy_field,
-            )?,
-        };
-        let offer = validate(merged, m, &version, existing).map_err(|mut e| {
-            e.message = format!("requests[{i}] ({k}): {}", e.message);
-            e
-        })?;
-        staged.push((k, offer));
-    }
+    let staged = staged_updates(
+        requests,
+        &m.subscription_offers,
+        ("Subscription offer", "subscriptionOffer.offerId"),
+        |o| Some(o.key()),
+        (&MASKABLE, copy_field),
+        |_, merged, version, existing| validate(merged, m, version, existing),
+    )?;
     Ok(store(m, staged))
 }
 
@@ -384,12 +371,7 @@ fn change_states(
 
 /// `offers.batchUpdateStates`.
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let batch: BatchUpdateSubscriptionOfferStatesRequest = parse_body(&call.body)?;
-    let entries = super::states::typed_entries(
-        batch.requests,
-        UpdateSubscriptionOfferStateRequest::split,
-        UpdateSubscriptionOfferStateRequest::FIELDS,
-    )?;
+    let entries = super::states::entries::<UpdateSubscriptionOfferStateRequest>(call)?;
     Ok(answer(change_states(call, m, entries)?))
 }
 

@@ -13,16 +13,17 @@
 //! `state` is output only: new offers are DRAFT; DRAFT or INACTIVE → ACTIVE, ACTIVE →
 //! INACTIVE, ACTIVE or INACTIVE → CANCELLED, and a cancelled offer stays cancelled.
 
-use serde_json::Value;
-
-use super::inappproducts::check_tolerance;
 use play_model::onetimeproducts::{
-    ListOneTimeProductOffersResponse, OfferState, OneTimeProductOffer, OneTimeProductOffersResponse,
+    Availability, BatchDeleteOneTimeProductOffersRequest, BatchGetOneTimeProductOffersRequest,
+    BatchUpdateOneTimeProductOffersRequest, ListOneTimeProductOffersResponse, OfferState,
+    OneTimeProductOffer, OneTimeProductOfferRequest, OneTimeProductOffersResponse,
+    PriceChangeBehavior, UpdateOneTimeProductOfferStateRequest,
 };
-
 use play_model::pricing::RegionsVersion;
 
-use super::onetimeproducts::{as_json, check_region_currency, requests, writable};
+use super::inappproducts::{batch_size, check_latency};
+use super::offers::staged_updates;
+use super::onetimeproducts::{check_region_price, writable};
 use super::{parse_body, Call, Reply};
 use crate::catalog_file::Amount;
 use crate::clock::parse_rfc3339;
@@ -37,8 +38,6 @@ const MASKABLE: [&str; 5] = [
     "gameRewardOffer",
 ];
 
-const KINDS: [&str; 3] = ["discountedOffer", "preOrderOffer", "gameRewardOffer"];
-
 /// The model's key of an offer.
 pub fn key(product: &str, option: &str, offer: &str) -> String {
     format!("{product}/{option}/{offer}")
@@ -48,35 +47,28 @@ fn not_found(k: &str) -> GoogleError {
     GoogleError::not_found(format!("One-time product offer not found: {k}"))
 }
 
-fn text<'a>(v: &'a Value, f: &str) -> &'a str {
-    v[f].as_str().unwrap_or_default()
-}
-
-fn key_of(v: &Value) -> String {
-    key(
-        text(v, "productId"),
-        text(v, "purchaseOptionId"),
-        text(v, "offerId"),
-    )
+/// An optional id (`""` when absent).
+fn text(t: &Option<String>) -> &str {
+    t.as_deref().unwrap_or_default()
 }
 
 /// The offer's kind (`discountedOffer`, `preOrderOffer`, `gameRewardOffer`) if exactly one.
-fn kind(o: &Value) -> Result<&'static str, GoogleError> {
-    let set: Vec<&str> = KINDS
-        .iter()
-        .copied()
-        .filter(|k| o[*k].is_object())
-        .collect();
-    match set[..] {
-        [k] => Ok(k),
+fn kind(o: &OneTimeProductOffer) -> Result<&'static str, GoogleError> {
+    let kinds = [
+        ("discountedOffer", o.discounted_offer.is_some()),
+        ("preOrderOffer", o.pre_order_offer.is_some()),
+        ("gameRewardOffer", o.game_reward_offer.is_some()),
+    ];
+    match kinds.iter().filter(|(_, set)| *set).collect::<Vec<_>>()[..] {
+        [(k, _)] => Ok(k),
         _ => Err(GoogleError::invalid(
             "An offer needs exactly one of discountedOffer, preOrderOffer, gameRewardOffer.",
         )),
     }
 }
 
-fn time(v: &Value, field: &str, required: bool) -> Result<Option<i64>, GoogleError> {
-    match v[field].as_str() {
+fn time(t: &Option<String>, field: &str, required: bool) -> Result<Option<i64>, GoogleError> {
+    match t.as_deref() {
         None if required => Err(GoogleError::required(field)),
         None => Ok(None),
         Some(t) => parse_rfc3339(t)
@@ -85,113 +77,103 @@ fn time(v: &Value, field: &str, required: bool) -> Result<Option<i64>, GoogleErr
     }
 }
 
-fn redemption_limit(v: &Value) -> Result<(), GoogleError> {
-    let Some(limit) = v.get("redemptionLimit").filter(|l| !l.is_null()) else {
-        return Ok(());
-    };
-    let n = limit
-        .as_str()
-        .and_then(|n| n.parse::<i64>().ok())
-        .or_else(|| limit.as_i64());
-    match n {
-        Some(0..=50) => Ok(()),
-        _ => Err(GoogleError::invalid(format!(
-            "redemptionLimit {limit} must be between 0 (unlimited) and 50."
+fn redemption_limit(limit: Option<&str>) -> Result<(), GoogleError> {
+    match limit.map(str::parse::<i64>) {
+        None | Some(Ok(0..=50)) => Ok(()),
+        Some(_) => Err(GoogleError::invalid(format!(
+            "redemptionLimit {:?} must be between 0 (unlimited) and 50.",
+            limit.unwrap_or_default()
         ))),
     }
 }
 
-fn check_kind(o: &Value, existing: Option<&Value>) -> Result<(), GoogleError> {
+fn check_kind(
+    o: &OneTimeProductOffer,
+    existing: Option<&OneTimeProductOffer>,
+) -> Result<(), GoogleError> {
     let k = kind(o)?;
-    if let Some(e) = existing {
-        if kind(e)? != k {
-            return Err(GoogleError::invalid(format!(
-                "The offer type is immutable: it is a {}.",
-                kind(e)?
-            )));
-        }
+    if let Some(was) = existing.map(kind).transpose()?.filter(|was| *was != k) {
+        return Err(GoogleError::invalid(format!(
+            "The offer type is immutable: it is a {was}."
+        )));
     }
-    match k {
-        "discountedOffer" => {
-            let d = &o[k];
-            let start = time(d, "startTime", false)?;
-            let end = time(d, "endTime", false)?;
-            if let (Some(s), Some(e)) = (start, end) {
-                if s >= e {
-                    return Err(GoogleError::invalid(
-                        "discountedOffer.startTime must be before endTime.",
-                    ));
-                }
-            }
-            redemption_limit(d)
-        }
-        "preOrderOffer" => {
-            let p = &o[k];
-            let start = time(p, "startTime", true)?;
-            let end = time(p, "endTime", true)?;
-            let release = time(p, "releaseTime", true)?;
-            if !(start < end && end <= release) {
+    if let Some(d) = &o.discounted_offer {
+        let start = time(&d.start_time, "startTime", false)?;
+        let end = time(&d.end_time, "endTime", false)?;
+        if let (Some(s), Some(e)) = (start, end) {
+            if s >= e {
                 return Err(GoogleError::invalid(
-                    "preOrderOffer needs startTime < endTime <= releaseTime.",
+                    "discountedOffer.startTime must be before endTime.",
                 ));
             }
-            let behavior = text(p, "priceChangeBehavior");
-            if !matches!(
-                behavior,
-                "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_TWO_POINT_LOWEST"
-                    | "PRE_ORDER_PRICE_CHANGE_BEHAVIOR_NEW_ORDERS_ONLY"
-            ) {
-                return Err(GoogleError::required("preOrderOffer.priceChangeBehavior"));
-            }
-            let stored = existing.map(|e| text(&e[k], "priceChangeBehavior"));
-            if stored.is_some_and(|s| s != behavior) {
-                return Err(GoogleError::invalid(
-                    "preOrderOffer.priceChangeBehavior is immutable.",
-                ));
-            }
-            Ok(())
         }
-        _ => redemption_limit(&o[k]),
+        return redemption_limit(d.redemption_limit.as_deref());
     }
+    let Some(p) = &o.pre_order_offer else {
+        let reward = o.game_reward_offer.as_ref();
+        return redemption_limit(reward.and_then(|g| g["redemptionLimit"].as_str()));
+    };
+    let start = time(&p.start_time, "startTime", true)?;
+    let end = time(&p.end_time, "endTime", true)?;
+    let release = time(&p.release_time, "releaseTime", true)?;
+    if !(start < end && end <= release) {
+        return Err(GoogleError::invalid(
+            "preOrderOffer needs startTime < endTime <= releaseTime.",
+        ));
+    }
+    use PriceChangeBehavior::{NewOrdersOnly, TwoPointLowest};
+    let behavior = p.price_change_behavior;
+    if !matches!(behavior, Some(TwoPointLowest | NewOrdersOnly)) {
+        return Err(GoogleError::required("preOrderOffer.priceChangeBehavior"));
+    }
+    let stored = existing.and_then(|e| e.pre_order_offer.as_ref());
+    if stored.is_some_and(|s| s.price_change_behavior != behavior) {
+        return Err(GoogleError::invalid(
+            "preOrderOffer.priceChangeBehavior is immutable.",
+        ));
+    }
+    Ok(())
 }
 
 /// Validates an offer against its purchase option and its stored version.
 fn validate(
-    o: Value,
+    mut o: OneTimeProductOffer,
     m: &Model,
     version: &str,
     existing: Option<&OneTimeProductOffer>,
 ) -> Result<OneTimeProductOffer, GoogleError> {
-    let product = text(&o, "productId").to_string();
-    let option_id = text(&o, "purchaseOptionId").to_string();
-    let offer_id = text(&o, "offerId").to_string();
-    if !play_model::ids::is_option_id(&offer_id) {
+    let (product, option_id, offer_id) = (
+        text(&o.product_id),
+        text(&o.purchase_option_id),
+        text(&o.offer_id),
+    );
+    if !play_model::ids::is_option_id(offer_id) {
         return Err(GoogleError::invalid(format!(
             "Invalid offer ID {offer_id:?}."
         )));
     }
-    if o["packageName"]
-        .as_str()
+    if o.package_name
+        .as_deref()
         .is_some_and(|p| p != m.package_name)
     {
         return Err(GoogleError::invalid("packageName does not match the URL."));
     }
     let p = m
         .one_time_products
-        .get(&product)
+        .get(product)
         .ok_or_else(|| GoogleError::not_found(format!("One-time product not found: {product}")))?;
-    let option = p.option(&option_id).ok_or_else(|| {
+    let option = p.option(option_id).ok_or_else(|| {
         GoogleError::not_found(format!("Purchase option not found: {product}/{option_id}"))
     })?;
-    check_kind(&o, existing.map(as_json).as_ref())?;
-    let configs = o["regionalPricingAndAvailabilityConfigs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    check_kind(&o, existing)?;
     let mut seen = Vec::new();
-    for (j, c) in configs.iter().enumerate() {
+    for (j, c) in o
+        .regional_pricing_and_availability_configs
+        .iter()
+        .enumerate()
+    {
         let field = format!("regionalPricingAndAvailabilityConfigs[{j}]");
-        let region = text(c, "regionCode");
+        let region = text(&c.region_code);
         let option_config = option
             .regional_pricing_and_availability_configs
             .iter()
@@ -207,44 +189,34 @@ fn validate(
             )));
         }
         seen.push(region);
-        if !matches!(text(c, "availability"), "AVAILABLE" | "NO_LONGER_AVAILABLE") {
+        use Availability::{Available, NoLongerAvailable};
+        if !matches!(c.availability, Some(Available | NoLongerAvailable)) {
             return Err(GoogleError::required(&format!("{field}.availability")));
         }
-        let set = ["absoluteDiscount", "relativeDiscount", "noOverride"]
-            .iter()
-            .filter(|k| !c[**k].is_null())
-            .count();
-        if set != 1 {
+        let overrides = [
+            c.absolute_discount.is_some(),
+            c.relative_discount.is_some(),
+            c.no_override.is_some(),
+        ];
+        if overrides.iter().filter(|set| **set).count() != 1 {
             return Err(GoogleError::invalid(format!(
                 "{field} needs exactly one of absoluteDiscount, relativeDiscount, noOverride."
             )));
         }
-        if let Some(r) = c.get("relativeDiscount").filter(|r| !r.is_null()) {
-            if !r.as_f64().is_some_and(|f| f > 0.0 && f < 1.0) {
-                return Err(GoogleError::invalid(format!(
-                    "{field}.relativeDiscount must be strictly between 0 and 1."
-                )));
-            }
+        if c.relative_discount.is_some_and(|r| r <= 0.0 || r >= 1.0) {
+            return Err(GoogleError::invalid(format!(
+                "{field}.relativeDiscount must be strictly between 0 and 1."
+            )));
         }
-        if c["absoluteDiscount"].is_object() {
-            check_region_currency(
-                region,
-                &c["absoluteDiscount"],
-                version,
-                &format!("{field}.absoluteDiscount"),
-            )?;
-            let off = Amount::from_money(&c["absoluteDiscount"]).map(|a| a.micros);
-            let price = option_config
-                .price
-                .as_ref()
-                .and_then(Amount::of_money)
-                .map(|a| a.micros);
-            if let (Some(off), Some(price)) = (off, price) {
-                if off >= price {
-                    return Err(GoogleError::invalid(format!(
-                        "{field}.absoluteDiscount must be less than the purchase option's price in {region}."
-                    )));
-                }
+        if let Some(off) = &c.absolute_discount {
+            let at = format!("{field}.absoluteDiscount");
+            check_region_price(region, Some(off), version, &at)?;
+            let micros = |m: &play_model::Money| Amount::of_money(m).map(|a| a.micros);
+            let price = option_config.price.as_ref().and_then(micros);
+            if price.is_some_and(|price| micros(off).is_some_and(|off| off >= price)) {
+                return Err(GoogleError::invalid(format!(
+                    "{at} must be less than the purchase option's price in {region}."
+                )));
             }
         }
     }
@@ -258,21 +230,24 @@ fn validate(
             "Cannot remove region once it has been added: {gone}"
         )));
     }
-    let mut typed: OneTimeProductOffer = parse_body(&o)?;
-    super::offers::check_offer_tags(&typed.offer_tags)?;
-    typed.package_name = Some(m.package_name.clone());
-    typed.regions_version = Some(RegionsVersion {
+    super::offers::check_offer_tags(&o.offer_tags)?;
+    o.package_name = Some(m.package_name.clone());
+    o.regions_version = Some(RegionsVersion {
         version: Some(version.to_string()),
     });
-    typed.state = Some(existing.and_then(|e| e.state).unwrap_or(OfferState::Draft));
-    writable(typed)
+    o.state = Some(existing.and_then(|e| e.state).unwrap_or(OfferState::Draft));
+    writable(o)
 }
 
-/// Checks the path's `productId` and `purchaseOptionId` (`-` or the entry's).
-fn check_path(call: &Call, entry: &Value, i: usize) -> Result<(), GoogleError> {
-    for f in ["productId", "purchaseOptionId"] {
+/// Checks the path's `productId` and `purchaseOptionId` (`-` or entry `i`'s).
+fn check_path(
+    call: &Call,
+    (product, option): (&Option<String>, &Option<String>),
+    i: usize,
+) -> Result<(), GoogleError> {
+    for (f, id) in [("productId", product), ("purchaseOptionId", option)] {
         let p = call.param(f);
-        if !matches!(p, "-" | "") && entry[f] != p {
+        if !matches!(p, "-" | "") && id.as_deref() != Some(p) {
             return Err(GoogleError::invalid(format!(
                 "requests[{i}].{f} does not match the URL."
             )));
@@ -283,17 +258,13 @@ fn check_path(call: &Call, entry: &Value, i: usize) -> Result<(), GoogleError> {
 
 /// `offers.list`: `-` for the product (then also the purchase option) lists across them.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (one_time_product_offers, next_page_token) = super::offers::list_offers(
+    super::offers::list_offers::<ListOneTimeProductOffersResponse>(
         call,
         &m.one_time_offers,
         "purchaseOptionId",
         option_ids,
         "otpoffers",
-    )?;
-    Ok(Reply::resource(&ListOneTimeProductOffersResponse {
-        one_time_product_offers,
-        next_page_token,
-    }))
+    )
 }
 
 /// An offer's product and purchase option ids.
@@ -306,10 +277,12 @@ fn option_ids(o: &OneTimeProductOffer) -> (&str, &str) {
 
 /// `offers.batchGet`: every offer or a 404 naming the first missing one.
 pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let batch: BatchGetOneTimeProductOffersRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
     let mut out = Vec::new();
-    for (i, r) in requests(call)?.iter().enumerate() {
-        check_path(call, r, i)?;
-        let k = key_of(r);
+    for (i, r) in batch.requests.iter().enumerate() {
+        check_path(call, (&r.product_id, &r.purchase_option_id), i)?;
+        let k = r.key();
         out.push(
             m.one_time_offers
                 .get(&k)
@@ -328,18 +301,34 @@ fn answer(one_time_product_offers: Vec<OneTimeProductOffer>) -> Reply {
     })
 }
 
+/// Copies `field` (one of [`MASKABLE`]) of `body` into `base`: a masked update.
+fn copy_field(base: &mut OneTimeProductOffer, body: &OneTimeProductOffer, field: &str) {
+    match field {
+        "regionalPricingAndAvailabilityConfigs" => {
+            base.regional_pricing_and_availability_configs =
+                body.regional_pricing_and_availability_configs.clone()
+        }
+        "offerTags" => base.offer_tags = body.offer_tags.clone(),
+        "discountedOffer" => base.discounted_offer = body.discounted_offer.clone(),
+        "preOrderOffer" => base.pre_order_offer = body.pre_order_offer.clone(),
+        _ => base.game_reward_offer = body.game_reward_offer.clone(),
+    }
+}
+
 /// `offers.batchUpdate`: every entry validated before any is stored.
 pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let staged = super::offers::staged_offer_updates(
-        call,
-        ("oneTimeProductOffer", "One-time product offer"),
+    let batch: BatchUpdateOneTimeProductOffersRequest = parse_body(&call.body)?;
+    for (i, r) in batch.requests.iter().enumerate() {
+        let o = r.one_time_product_offer.clone().unwrap_or_default();
+        check_path(call, (&o.product_id, &o.purchase_option_id), i)?;
+    }
+    let staged = staged_updates(
+        batch.requests,
         &m.one_time_offers,
-        key_of,
-        &MASKABLE,
-        |merged, version, w| {
-            check_path(call, w.request, w.index)?;
-            validate(merged, m, version, w.existing)
-        },
+        ("One-time product offer", "oneTimeProductOffer.offerId"),
+        |o| Some(o.key()),
+        (&MASKABLE, copy_field),
+        |_, merged, version, existing| validate(merged, m, version, existing),
     )?;
     let mut out = Vec::new();
     for (k, o) in staged {
@@ -350,22 +339,24 @@ pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 }
 
 /// Moves `offer` to `to` under the state machine.
-fn change(offer: &mut OneTimeProductOffer, to: &str) -> Result<(), GoogleError> {
+fn change(offer: &mut OneTimeProductOffer, to: OfferState) -> Result<(), GoogleError> {
     use OfferState::*;
     let from = offer.state.unwrap_or(Draft);
     let allowed = match to {
-        "ACTIVE" => matches!(from, Draft | Inactive),
-        "INACTIVE" => from == Active,
+        Active => matches!(from, Draft | Inactive),
+        Inactive => from == Active,
         _ => matches!(from, Active | Inactive),
     };
     if !allowed {
+        let state = |s: OfferState| s.as_str().unwrap_or("STATE_UNSPECIFIED");
         return Err(GoogleError::failed_precondition(format!(
-            "{}: a {} offer cannot become {to}.",
+            "{}: a {} offer cannot become {}.",
             offer.key(),
-            from.as_str().unwrap_or("STATE_UNSPECIFIED")
+            state(from),
+            state(to)
         )));
     }
-    offer.state = Some(OfferState::from_wire(to));
+    offer.state = Some(to);
     Ok(())
 }
 
@@ -381,22 +372,15 @@ fn store(m: &mut Model, k: String, o: OneTimeProductOffer) {
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let staged = super::states::batch_update_states(
         call,
-        super::states::json_entries(
-            call,
-            &[
-                ("activateOneTimeProductOfferRequest", "ACTIVE"),
-                ("deactivateOneTimeProductOfferRequest", "INACTIVE"),
-                ("cancelOneTimeProductOfferRequest", "CANCELLED"),
-            ],
-        )?,
+        super::states::entries::<UpdateOneTimeProductOfferStateRequest>(call)?,
         |inner| {
             let option = call.param("purchaseOptionId");
-            if !matches!(option, "-" | "") && inner["purchaseOptionId"] != option {
+            if !matches!(option, "-" | "") && inner.purchase_option_id.as_deref() != Some(option) {
                 return Err(GoogleError::invalid(
                     "purchaseOptionId does not match the URL.",
                 ));
             }
-            let k = key_of(inner);
+            let k = inner.key();
             let offer = m
                 .one_time_offers
                 .get(&k)
@@ -414,8 +398,9 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
     Ok(answer(out))
 }
 
-fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError> {
-    check_tolerance(call.body["latencyTolerance"].as_str())?;
+fn set_state(call: &Call, m: &mut Model, to: OfferState) -> Result<Reply, GoogleError> {
+    let body: OneTimeProductOfferRequest = parse_body(&call.body)?;
+    check_latency(body.latency_tolerance)?;
     let k = key(
         call.param("productId"),
         call.param("purchaseOptionId"),
@@ -431,28 +416,31 @@ fn set_state(call: &Call, m: &mut Model, to: &str) -> Result<Reply, GoogleError>
     store(m, k, offer);
     Ok(reply)
 }
+
 /// `offers.activate`.
 pub fn activate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    set_state(call, m, "ACTIVE")
+    set_state(call, m, OfferState::Active)
 }
 
 /// `offers.deactivate`.
 pub fn deactivate(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    set_state(call, m, "INACTIVE")
+    set_state(call, m, OfferState::Inactive)
 }
 
 /// `offers.cancel`.
 pub fn cancel(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    set_state(call, m, "CANCELLED")
+    set_state(call, m, OfferState::Cancelled)
 }
 
 /// `offers.batchDelete`: all or nothing, offers that were never active only.
 pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let batch: BatchDeleteOneTimeProductOffersRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
     let mut keys = Vec::new();
-    for (i, r) in requests(call)?.iter().enumerate() {
-        check_tolerance(r["latencyTolerance"].as_str())?;
-        check_path(call, r, i)?;
-        let k = key_of(r);
+    for (i, r) in batch.requests.iter().enumerate() {
+        check_latency(r.latency_tolerance)?;
+        check_path(call, (&r.product_id, &r.purchase_option_id), i)?;
+        let k = r.key();
         if !m.one_time_offers.contains_key(&k) {
             return Err(not_found(&k));
         }

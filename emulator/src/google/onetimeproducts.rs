@@ -12,16 +12,19 @@
 //! `state` is output only: new options start DRAFT.
 
 use play_model::onetimeproducts::{
-    ListOneTimeProductsResponse, OneTimeProduct, OneTimeProductsResponse, PurchaseOptionState,
+    Availability, BatchDeleteOneTimeProductsRequest, BatchDeletePurchaseOptionsRequest,
+    BatchUpdateOneTimeProductsRequest, ListOneTimeProductsResponse, OneTimeProduct,
+    OneTimeProductsResponse, PurchaseOptionState, UpdatePurchaseOptionStateRequest,
 };
 use play_model::pricing::{
     ConvertRegionPricesRequest, ConvertRegionPricesResponse, ConvertedOtherRegionsPrice,
     ConvertedRegionPrice, RegionsVersion,
 };
+use play_model::subscriptions::UpdateOptions;
 use play_model::Money;
-use serde_json::Value;
 
-use super::inappproducts::{batch_size, check_identity, check_tolerance, refuse_twice};
+use super::inappproducts::{batch_size, check_identity, check_latency, check_tolerance};
+use super::offers::{merge, staged_updates};
 use super::{parse_body, Call, Reply};
 use crate::catalog_file::{convert, region_currency, Amount, LATEST_REGIONS_VERSION};
 use crate::catalog_views::store_one_time;
@@ -37,30 +40,12 @@ const MASKABLE: [&str; 5] = [
     "restrictedPaymentCountries",
 ];
 
-const AVAILABILITIES: [&str; 4] = [
-    "AVAILABLE",
-    "NO_LONGER_AVAILABLE",
-    "AVAILABLE_IF_RELEASED",
-    "AVAILABLE_FOR_OFFERS_ONLY",
-];
-
 fn not_found(id: &str) -> GoogleError {
     GoogleError::not_found(format!("One-time product not found: {id}"))
 }
 
 /// Refuses a price whose currency is not its region's at `version` ("Invalid currency for
 /// region code BG …"); regions the emulator does not know take any currency.
-pub(crate) fn check_region_currency(
-    region: &str,
-    price: &Value,
-    version: &str,
-    field: &str,
-) -> Result<(), GoogleError> {
-    let money = serde_json::from_value::<Money>(price.clone()).ok();
-    check_region_price(region, money.as_ref(), version, field)
-}
-
-/// [`check_region_currency`] of a typed price.
 pub(crate) fn check_region_price(
     region: &str,
     price: Option<&Money>,
@@ -84,33 +69,17 @@ pub(crate) fn check_region_price(
     }
 }
 
-/// Region codes of a purchase option or base plan list entry.
-fn regions(entry: &Value, key: &str) -> Vec<String> {
-    entry[key]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["regionCode"].as_str().map(String::from))
-        .collect()
-}
-
 /// Validates a `OneTimeProduct` against `existing`: options keep their stored state (new
 /// ones DRAFT), regions and published options are never removed.
 fn validate(
-    mut p: Value,
+    mut p: OneTimeProduct,
     id: &str,
     m: &Model,
     version: &str,
     existing: Option<&OneTimeProduct>,
 ) -> Result<OneTimeProduct, GoogleError> {
-    let Some(obj) = p.as_object_mut() else {
-        return Err(GoogleError::invalid(
-            "The one-time product must be a JSON object.",
-        ));
-    };
-    let text = |k: &str| obj.get(k).and_then(Value::as_str);
     check_identity(
-        (text("productId"), text("packageName")),
+        (p.product_id.as_deref(), p.package_name.as_deref()),
         id,
         &m.package_name,
     )?;
@@ -119,50 +88,33 @@ fn validate(
             "{id} is a subscription."
         )));
     }
-    let listings = obj
-        .get("listings")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if listings.is_empty() {
+    if p.listings.is_empty() {
         return Err(GoogleError::invalid("At least one listing is required."));
     }
-    for (i, l) in listings.iter().enumerate() {
-        let title = l["title"].as_str().unwrap_or_default();
-        if l["languageCode"].as_str().is_none_or(str::is_empty) || title.is_empty() {
+    let chars = |t: &Option<String>| t.as_deref().unwrap_or_default().chars().count();
+    for (i, l) in p.listings.iter().enumerate() {
+        if chars(&l.language_code) == 0 || chars(&l.title) == 0 {
             return Err(GoogleError::invalid(format!(
                 "listings[{i}] needs a languageCode and a title."
             )));
         }
-        if title.chars().count() > 55 {
-            return Err(GoogleError::invalid(format!(
-                "listings[{i}].title is longer than 55 characters."
-            )));
-        }
-        if l["description"]
-            .as_str()
-            .unwrap_or_default()
-            .chars()
-            .count()
-            > 200
-        {
-            return Err(GoogleError::invalid(format!(
-                "listings[{i}].description is longer than 200 characters."
-            )));
+        for (field, max) in [("title", 55), ("description", 200)] {
+            let text = if field == "title" {
+                &l.title
+            } else {
+                &l.description
+            };
+            if chars(text) > max {
+                return Err(GoogleError::invalid(format!(
+                    "listings[{i}].{field} is longer than {max} characters."
+                )));
+            }
         }
     }
-    let options = obj
-        .get("purchaseOptions")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
     let mut ids = std::collections::BTreeSet::new();
     let mut legacy = 0;
-    for (i, o) in options.iter().enumerate() {
-        let oid = o["purchaseOptionId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+    for (i, o) in p.purchase_options.iter_mut().enumerate() {
+        let oid = o.id().to_string();
         if !play_model::ids::is_option_id(&oid) {
             return Err(GoogleError::invalid(format!(
                 "purchaseOptions[{i}].purchaseOptionId {oid:?} is invalid."
@@ -173,18 +125,18 @@ fn validate(
                 "purchaseOptions[{i}]: duplicate purchaseOptionId {oid}."
             )));
         }
-        if o["buyOption"].is_object() == o["rentOption"].is_object() {
+        if o.buy_option.is_some() == o.rent_option.is_some() {
             return Err(GoogleError::invalid(format!(
                 "purchaseOptions[{i}] needs exactly one of buyOption and rentOption."
             )));
         }
-        if o["buyOption"]["legacyCompatible"] == true {
-            legacy += 1;
-        }
-        if o["rentOption"].is_object() {
-            let rent = &o["rentOption"];
-            for (f, required) in [("rentalPeriod", true), ("expirationPeriod", false)] {
-                match rent[f].as_str() {
+        legacy += usize::from(o.is_legacy_compatible());
+        if let Some(rent) = &o.rent_option {
+            for (f, period, required) in [
+                ("rentalPeriod", &rent.rental_period, true),
+                ("expirationPeriod", &rent.expiration_period, false),
+            ] {
+                match period.as_deref() {
                     None if !required => {}
                     Some(d) if Period::parse(d).is_some() => {}
                     _ => {
@@ -195,45 +147,46 @@ fn validate(
                 }
             }
         }
-        for (j, c) in o["regionalPricingAndAvailabilityConfigs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        for (j, c) in o
+            .regional_pricing_and_availability_configs
             .iter()
             .enumerate()
         {
             let field = format!("purchaseOptions[{i}].regionalPricingAndAvailabilityConfigs[{j}]");
-            let region = c["regionCode"]
-                .as_str()
+            let region = c
+                .region_code
+                .as_deref()
                 .filter(|r| !r.is_empty())
                 .ok_or_else(|| GoogleError::required(&format!("{field}.regionCode")))?;
-            if c["availability"]
-                .as_str()
-                .is_some_and(|a| !AVAILABILITIES.contains(&a))
-            {
+            if matches!(
+                c.availability,
+                Some(Availability::Unspecified | Availability::Unknown)
+            ) {
                 return Err(GoogleError::invalid(format!(
                     "{field}.availability is invalid."
                 )));
             }
-            check_region_currency(region, &c["price"], version, &format!("{field}.price"))?;
+            check_region_price(region, c.price.as_ref(), version, &format!("{field}.price"))?;
         }
-        if let Some(stored) = existing.and_then(|e| e.option(&oid)) {
-            if stored.rent_option.is_some() != o["rentOption"].is_object() {
+        let stored = existing.and_then(|e| e.option(&oid));
+        if let Some(stored) = stored {
+            if stored.rent_option.is_some() != o.rent_option.is_some() {
                 return Err(GoogleError::invalid(format!(
                     "purchaseOptions[{i}]: the purchase option type (buy or rent) of {oid} is immutable."
                 )));
             }
-            let now = regions(o, "regionalPricingAndAvailabilityConfigs");
-            if let Some(gone) = stored
-                .regions()
-                .into_iter()
-                .find(|r| !now.iter().any(|n| n == r))
-            {
+            let now = o.regions();
+            if let Some(gone) = stored.regions().into_iter().find(|r| !now.contains(r)) {
                 return Err(GoogleError::invalid(format!(
                     "Cannot remove region once it has been added: {gone}"
                 )));
             }
         }
+        o.state = Some(
+            stored
+                .and_then(|s| s.state)
+                .unwrap_or(PurchaseOptionState::Draft),
+        );
     }
     if legacy > 1 {
         return Err(GoogleError::invalid(
@@ -246,19 +199,12 @@ fn validate(
         &ids,
         "Purchase option",
     )?;
-    let mut typed: OneTimeProduct = parse_body(&p)?;
-    typed.product_id = Some(id.to_string());
-    typed.package_name = Some(m.package_name.clone());
-    typed.regions_version = Some(RegionsVersion {
+    p.product_id = Some(id.to_string());
+    p.package_name = Some(m.package_name.clone());
+    p.regions_version = Some(RegionsVersion {
         version: Some(version.to_string()),
     });
-    for o in &mut typed.purchase_options {
-        let stored = existing
-            .and_then(|e| e.option(o.id()))
-            .and_then(|s| s.state);
-        o.state = Some(stored.unwrap_or(PurchaseOptionState::Draft));
-    }
-    writable(typed)
+    writable(p)
 }
 
 /// Refuses an update that drops a published entry (`stored`: each stored entry's id and
@@ -314,55 +260,17 @@ pub(crate) fn masked_update<T>(
     Ok(base)
 }
 
-/// `base` with each field of `mask` (comma-separated) taken from `body`, or removed when
-/// `body` lacks it: Google's masked update. The mask must be non-empty and name only
-/// `maskable` fields.
-pub(crate) fn masked_merge(
-    mut base: Value,
-    body: &Value,
-    mask: Option<&str>,
-    maskable: &[&str],
-) -> Result<Value, GoogleError> {
-    for f in mask_fields(mask, maskable)? {
-        match body.get(f) {
-            Some(v) => base[f] = v.clone(),
-            None => {
-                if let Some(o) = base.as_object_mut() {
-                    o.remove(f);
-                }
-            }
+/// Copies `field` (one of [`MASKABLE`]) of `body` into `base`: a masked update.
+fn copy_field(base: &mut OneTimeProduct, body: &OneTimeProduct, field: &str) {
+    match field {
+        "listings" => base.listings = body.listings.clone(),
+        "purchaseOptions" => base.purchase_options = body.purchase_options.clone(),
+        "taxAndComplianceSettings" => {
+            base.tax_and_compliance_settings = body.tax_and_compliance_settings.clone()
         }
+        "offerTags" => base.offer_tags = body.offer_tags.clone(),
+        _ => base.restricted_payment_countries = body.restricted_payment_countries.clone(),
     }
-    Ok(base)
-}
-
-/// One update of a product (patch or a batchUpdate entry), not yet stored. The masked
-/// merge and the checks read the JSON a client wrote (Google's messages name its fields);
-/// the result is stored as a `OneTimeProduct`, whose `extra` keeps fields this model does
-/// not name.
-fn updated(
-    m: &Model,
-    id: &str,
-    body: &Value,
-    mask: Option<&str>,
-    allow_missing: bool,
-    version: Option<&str>,
-) -> Result<OneTimeProduct, GoogleError> {
-    let version = version
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| GoogleError::required("regionsVersion.version"))?;
-    let existing = m.one_time_products.get(id);
-    let merged = match existing {
-        None if allow_missing => body.clone(),
-        None => return Err(not_found(id)),
-        Some(e) => masked_merge(as_json(e), body, mask, &MASKABLE)?,
-    };
-    validate(merged, id, m, version, existing)
-}
-
-/// A stored resource as JSON (the form a masked merge works on).
-pub(crate) fn as_json(resource: &impl serde::Serialize) -> Value {
-    serde_json::to_value(resource).unwrap_or_default()
 }
 
 /// A checked resource, refused when it holds an enum value Google does not define (it
@@ -383,26 +291,28 @@ pub fn get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 
 /// `monetization.onetimeproducts.list`.
 pub fn list(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let (one_time_products, next_page_token) =
-        super::monetization::page_of(call, &m.one_time_products, "otp")?;
-    Ok(Reply::resource(&ListOneTimeProductsResponse {
-        one_time_products,
-        next_page_token,
-    }))
+    super::monetization::page_of::<ListOneTimeProductsResponse>(call, &m.one_time_products, "otp")
 }
 
 /// `monetization.onetimeproducts.patch`.
 pub fn patch(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     check_tolerance(call.query("latencyTolerance"))?;
     let id = call.param("productId").to_string();
-    let p = updated(
-        m,
-        &id,
-        &call.body,
-        call.query("updateMask"),
-        call.query_bool("allowMissing")?,
-        call.query("regionsVersion.version"),
-    )?;
+    let body: OneTimeProduct = parse_body(&call.body)?;
+    let version = call
+        .query("regionsVersion.version")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| GoogleError::required("regionsVersion.version"))?;
+    let options = UpdateOptions {
+        update_mask: call.query("updateMask").map(String::from),
+        allow_missing: call.query_bool("allowMissing")?,
+        ..UpdateOptions::default()
+    };
+    let existing = m.one_time_products.get(&id);
+    let p = merge(body, existing, &options, (&MASKABLE, copy_field), || {
+        not_found(&id)
+    })
+    .and_then(|merged| validate(merged, &id, m, version, existing))?;
     let reply = Reply::resource(&p);
     store_one_time(m, id, p);
     Ok(reply)
@@ -448,39 +358,17 @@ pub fn batch_get(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     }))
 }
 
-/// The `requests` of a batch call (1–100).
-pub(crate) fn requests(call: &Call) -> Result<Vec<Value>, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    batch_size(requests.len())?;
-    Ok(requests)
-}
-
 /// `monetization.onetimeproducts.batchUpdate`: every entry validated before any is stored.
 pub fn batch_update(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
-    let mut staged: Vec<(String, OneTimeProduct)> = Vec::new();
-    for (i, r) in requests(call)?.iter().enumerate() {
-        let id = r["oneTimeProduct"]["productId"].as_str().ok_or_else(|| {
-            GoogleError::required(&format!("requests[{i}].oneTimeProduct.productId"))
-        })?;
-        check_tolerance(r["latencyTolerance"].as_str())?;
-        refuse_twice(i, &staged, id)?;
-        let p = updated(
-            m,
-            id,
-            &r["oneTimeProduct"],
-            r["updateMask"].as_str(),
-            r["allowMissing"].as_bool().unwrap_or(false),
-            r["regionsVersion"]["version"].as_str(),
-        )
-        .map_err(|mut e| {
-            e.message = format!("requests[{i}] ({id}): {}", e.message);
-            e
-        })?;
-        staged.push((id.to_string(), p));
-    }
+    let batch: BatchUpdateOneTimeProductsRequest = parse_body(&call.body)?;
+    let staged = staged_updates(
+        batch.requests,
+        &m.one_time_products,
+        ("One-time product", "oneTimeProduct.productId"),
+        |p| p.product_id.clone(),
+        (&MASKABLE, copy_field),
+        |id, merged, version, existing| validate(merged, id, m, version, existing),
+    )?;
     Ok(store_all(m, staged))
 }
 
@@ -505,14 +393,16 @@ fn store_all(m: &mut Model, staged: Vec<(String, OneTimeProduct)>) -> Reply {
 
 /// `monetization.onetimeproducts.batchDelete`: all or nothing, draft products only.
 pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let batch: BatchDeleteOneTimeProductsRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
     let mut ids = Vec::new();
-    for (i, r) in requests(call)?.iter().enumerate() {
-        let id = r["productId"]
-            .as_str()
+    for (i, r) in batch.requests.into_iter().enumerate() {
+        let id = r
+            .product_id
             .ok_or_else(|| GoogleError::required(&format!("requests[{i}].productId")))?;
-        check_tolerance(r["latencyTolerance"].as_str())?;
-        deletable(m, id)?;
-        ids.push(id.to_string());
+        check_latency(r.latency_tolerance)?;
+        deletable(m, &id)?;
+        ids.push(id);
     }
     for id in ids {
         crate::catalog_views::remove(m, &id);
@@ -526,15 +416,9 @@ pub fn batch_delete(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
 pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
     let staged = super::states::batch_update_states(
         call,
-        super::states::json_entries(
-            call,
-            &[
-                ("activatePurchaseOptionRequest", "ACTIVE"),
-                ("deactivatePurchaseOptionRequest", "INACTIVE"),
-            ],
-        )?,
+        super::states::entries::<UpdatePurchaseOptionStateRequest>(call)?,
         |inner| {
-            let id = inner["productId"].as_str().unwrap_or_default();
+            let id = inner.product_id.as_deref().unwrap_or_default();
             let p = m
                 .one_time_products
                 .get(id)
@@ -543,22 +427,24 @@ pub fn batch_update_states(call: &Call, m: &mut Model) -> Result<Reply, GoogleEr
             Ok((id.to_string(), p))
         },
         |product: &mut OneTimeProduct, inner, to| {
-            let id = inner["productId"].as_str().unwrap_or_default();
-            let oid = inner["purchaseOptionId"].as_str().unwrap_or_default();
+            let id = inner.product_id.as_deref().unwrap_or_default();
+            let oid = inner.purchase_option_id.as_deref().unwrap_or_default();
             let option = product.option_mut(oid).ok_or_else(|| {
                 GoogleError::not_found(format!("Purchase option not found: {id}/{oid}"))
             })?;
-            if to == "INACTIVE" && option.state != Some(PurchaseOptionState::Active) {
+            if to == PurchaseOptionState::Inactive
+                && option.state != Some(PurchaseOptionState::Active)
+            {
                 return Err(GoogleError::failed_precondition(format!(
                     "{id}/{oid}: only an active purchase option can be deactivated."
                 )));
             }
-            if to == "ACTIVE" && option.regions().is_empty() {
+            if to == PurchaseOptionState::Active && option.regions().is_empty() {
                 return Err(GoogleError::failed_precondition(format!(
                     "{id}/{oid}: a purchase option needs a price in at least one region to be activated."
                 )));
             }
-            option.state = Some(PurchaseOptionState::from_wire(to));
+            option.state = Some(to);
             Ok(())
         },
     )?;
@@ -608,16 +494,20 @@ pub fn convert_region_prices(call: &Call, _m: &mut Model) -> Result<Reply, Googl
 /// product; an option that was ever active stays (published options are never removed), and
 /// one with offers needs `force` (which deletes its offers too).
 pub fn batch_delete_purchase_options(call: &Call, m: &mut Model) -> Result<Reply, GoogleError> {
+    let batch: BatchDeletePurchaseOptionsRequest = parse_body(&call.body)?;
+    batch_size(batch.requests.len())?;
     let mut staged: Vec<(String, OneTimeProduct, String)> = Vec::new();
-    for (i, r) in requests(call)?.iter().enumerate() {
+    for (i, r) in batch.requests.iter().enumerate() {
         let at = |f: &str| format!("requests[{i}].{f}");
-        let id = r["productId"]
-            .as_str()
+        let id = r
+            .product_id
+            .as_deref()
             .ok_or_else(|| GoogleError::required(&at("productId")))?;
-        let option = r["purchaseOptionId"]
-            .as_str()
+        let option = r
+            .purchase_option_id
+            .as_deref()
             .ok_or_else(|| GoogleError::required(&at("purchaseOptionId")))?;
-        check_tolerance(r["latencyTolerance"].as_str())?;
+        check_latency(r.latency_tolerance)?;
         if !matches!(call.param("productId"), "-" | "") && call.param("productId") != id {
             return Err(GoogleError::invalid(format!(
                 "{} does not match the URL.",
@@ -649,7 +539,7 @@ pub fn batch_delete_purchase_options(call: &Call, m: &mut Model) -> Result<Reply
             )));
         }
         let prefix = format!("{id}/{option}/");
-        if r["force"] != true && m.one_time_offers.keys().any(|k| k.starts_with(&prefix)) {
+        if r.force != Some(true) && m.one_time_offers.keys().any(|k| k.starts_with(&prefix)) {
             return Err(GoogleError::failed_precondition(format!(
                 "{id}/{option} has offers: delete them first or set force."
             )));

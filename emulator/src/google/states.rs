@@ -5,11 +5,11 @@
 //! `productId` `-` or each entry's product, every change made on a staged copy (several
 //! entries may touch one resource) so that the batch is all or nothing.
 
-use play_model::subscriptions::{BasePlanState, BasePlanStateRequest, OfferStateRequest};
-use serde_json::Value;
+use play_model::onetimeproducts::{OneTimeProductOfferRequest, PurchaseOptionStateRequest};
+use play_model::subscriptions::{BasePlanStateRequest, Batch, OfferStateRequest, StateChange};
 
-use super::inappproducts::{batch_size, check_latency, check_tolerance};
-use super::Call;
+use super::inappproducts::{batch_size, check_latency};
+use super::{parse_body, Call};
 use crate::error::GoogleError;
 
 /// Staged resources by key, in first-touched order.
@@ -23,18 +23,8 @@ pub(crate) trait StateEntry {
     fn check_latency(&self) -> Result<(), GoogleError>;
 }
 
-impl StateEntry for Value {
-    fn product(&self) -> &str {
-        self["productId"].as_str().unwrap_or_default()
-    }
-
-    fn check_latency(&self) -> Result<(), GoogleError> {
-        check_tolerance(self["latencyTolerance"].as_str())
-    }
-}
-
-/// The typed inner requests: `productId` and `latencyTolerance` fields.
-macro_rules! typed_state_entry {
+/// The inner requests: `productId` and `latencyTolerance` fields.
+macro_rules! state_entry {
     ($($t:ty),+) => {$(
         impl StateEntry for $t {
             fn product(&self) -> &str {
@@ -48,51 +38,29 @@ macro_rules! typed_state_entry {
     )+};
 }
 
-typed_state_entry!(BasePlanStateRequest, OfferStateRequest);
+state_entry!(
+    BasePlanStateRequest,
+    OfferStateRequest,
+    PurchaseOptionStateRequest,
+    OneTimeProductOfferRequest
+);
 
-/// The entries of a batch kept as JSON: `kinds` names each request kind and its target
-/// state.
-pub(crate) fn json_entries<S: Copy>(
-    call: &Call,
-    kinds: &[(&str, S)],
-) -> Result<Vec<(Value, S)>, GoogleError> {
-    let requests = call.body["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let found = kinds.iter().find(|(k, _)| r[*k].is_object());
-            let (k, to) = found.ok_or_else(|| missing(i, kinds.iter().map(|(k, _)| *k)))?;
-            Ok((r[*k].clone(), *to))
+/// Each entry's inner request and the state it moves to.
+pub(crate) type Changes<B> = Vec<(<B as StateChange>::Request, <B as StateChange>::State)>;
+
+/// The changes of the call's `Batch` of `B` entries: each entry's request and target
+/// state, refused (naming the request fields) when an entry has none.
+pub(crate) fn entries<B>(call: &Call) -> Result<Changes<B>, GoogleError>
+where
+    B: StateChange + serde::de::DeserializeOwned + Default,
+{
+    let batch: Batch<B> = parse_body(&call.body)?;
+    let entries = batch.requests.into_iter().enumerate().map(|(i, r)| {
+        r.change().ok_or_else(|| {
+            GoogleError::required(&format!("requests[{i}].{}", B::FIELDS.join(" or ")))
         })
-        .collect()
-}
-
-/// The changes of typed entries: `split` gives each entry's activate and deactivate
-/// requests (→ ACTIVE, → INACTIVE); `names` are their fields, for the refusal of an entry
-/// with neither.
-pub(crate) fn typed_entries<R, E>(
-    requests: Vec<R>,
-    split: impl Fn(R) -> (Option<E>, Option<E>),
-    names: [&str; 2],
-) -> Result<Vec<(E, BasePlanState)>, GoogleError> {
-    let entries = requests
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| match split(r) {
-            (Some(a), _) => Ok((a, BasePlanState::Active)),
-            (None, Some(d)) => Ok((d, BasePlanState::Inactive)),
-            (None, None) => Err(missing(i, names)),
-        });
+    });
     entries.collect()
-}
-
-fn missing<'a>(i: usize, names: impl IntoIterator<Item = &'a str>) -> GoogleError {
-    let names: Vec<&str> = names.into_iter().collect();
-    GoogleError::required(&format!("requests[{i}].{}", names.join(" or ")))
 }
 
 /// Runs `entries` (each an inner request and its target state) of `call`: `load` gives an

@@ -1009,6 +1009,84 @@ async fn one_time_product_offers_follow_googles_rules() {
 }
 
 #[tokio::test]
+async fn one_time_batches_are_parsed_into_the_model_before_they_are_checked() {
+    let e = Emu::start_with(|c| c.inappproducts_migrated = true).await;
+    let states = "oneTimeProducts/-/purchaseOptions/-/offers:batchUpdateStates";
+    // An entry with none of its three requests names them, in the model's order.
+    refused(
+        e.google("POST", states, Some(json!({ "requests": [{}] })))
+            .await,
+        "requests[0].activateOneTimeProductOfferRequest or cancelOneTimeProductOfferRequest or deactivateOneTimeProductOfferRequest",
+    );
+    // A field of the wrong JSON type is refused as Google's parse refuses it, before any
+    // rule runs.
+    let typed = json!({ "requests": [{ "activatePurchaseOptionRequest": { "productId": 5 } }] });
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts/-/purchaseOptions:batchUpdateStates",
+            Some(typed),
+        )
+        .await;
+    // (With the `contract` feature the discovery document's schema refuses it first.)
+    let message = b["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        s == 400 && message.starts_with("Invalid JSON payload received"),
+        "{b}"
+    );
+
+    // purchaseOptions.batchDelete: an option with offers needs `force`, which takes them too.
+    let mut gems = otp("gems", &[("US", "USD", 3)]);
+    gems["purchaseOptions"].as_array_mut().unwrap().push(json!({
+        "purchaseOptionId": "spare", "buyOption": { "legacyCompatible": false },
+        "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "price": { "currencyCode": "USD", "units": "2" }, "availability": "AVAILABLE" }],
+    }));
+    let (s, b) = e
+        .google(
+            "PATCH",
+            "onetimeproducts/gems?allowMissing=true&regionsVersion.version=2025/03",
+            Some(gems),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let offer = json!({ "productId": "gems", "purchaseOptionId": "spare", "offerId": "sale",
+        "discountedOffer": { "redemptionLimit": "2" },
+        "regionalPricingAndAvailabilityConfigs": [{ "regionCode": "US", "availability": "AVAILABLE", "relativeDiscount": 0.5 }] });
+    let write = json!({ "requests": [{ "oneTimeProductOffer": offer, "allowMissing": true, "regionsVersion": { "version": "2025/03" } }] });
+    let (s, b) = e
+        .google(
+            "POST",
+            "oneTimeProducts/gems/purchaseOptions/spare/offers:batchUpdate",
+            Some(write),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let delete = |force: bool| json!({ "requests": [{ "productId": "gems", "purchaseOptionId": "spare", "force": force }] });
+    let path = "oneTimeProducts/gems/purchaseOptions:batchDelete";
+    let (s, b) = e.google("POST", path, Some(delete(false))).await;
+    assert_eq!((s, reason(&b)), (400, "failedPrecondition"), "{b}");
+    assert_eq!(e.google("POST", path, Some(delete(true))).await.0, 204);
+    let (s, p) = e.google("GET", "oneTimeProducts/gems", None).await;
+    assert_eq!(
+        (s, p["purchaseOptions"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{p}"
+    );
+    let (s, list) = e
+        .google("GET", "oneTimeProducts/-/purchaseOptions/-/offers", None)
+        .await;
+    assert_eq!(s, 200);
+    let offers = list["oneTimeProductOffers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        offers.iter().all(|o| o["productId"] != "gems"),
+        "the forced delete took the offer: {list}"
+    );
+}
+
+#[tokio::test]
 async fn batch_migrate_prices_is_all_or_nothing() {
     let e = Emu::start().await;
     let migration = |plan: &str, region: &str| {

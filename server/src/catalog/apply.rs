@@ -17,9 +17,14 @@ use std::time::Duration;
 
 use play_model::catalog_file::CatalogFile;
 use play_model::methods::{self, Method};
-use play_model::onetimeproducts::{UpdateOneTimeProductOfferRequest, UpdateOneTimeProductRequest};
+use play_model::onetimeproducts::{
+    DeleteOneTimeProductOfferRequest, DeleteOneTimeProductRequest, OfferState,
+    OneTimeProductOfferRequest, PurchaseOptionState, PurchaseOptionStateRequest,
+    UpdateOneTimeProductOfferRequest, UpdateOneTimeProductOfferStateRequest,
+    UpdateOneTimeProductRequest, UpdatePurchaseOptionStateRequest,
+};
 use play_model::subscriptions::{
-    BasePlanState, BasePlanStateRequest, Batch, LatencyTolerance, OfferStateRequest,
+    BasePlanState, BasePlanStateRequest, Batch, LatencyTolerance, OfferStateRequest, StateChange,
     UpdateBasePlanStateRequest, UpdateSubscriptionOfferRequest,
     UpdateSubscriptionOfferStateRequest, UpdateSubscriptionRequest,
 };
@@ -222,31 +227,22 @@ fn write_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>) -> Phase {
 }
 
 fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str) -> Phase {
-    // The entry's id key, and the key of the middle part of a `product/parent` id.
-    let (name, method, entry_key, parent_key) = match kind {
+    let (name, method) = match kind {
         Kind::OneTimeProduct => (
             "purchase option states",
             &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_BATCHUPDATESTATES,
-            "purchaseOptionId",
-            "",
         ),
         Kind::OneTimeOffer => (
             "one-time offer states",
             &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_BATCHUPDATESTATES,
-            "offerId",
-            "purchaseOptionId",
         ),
         Kind::Subscription => (
             "base plan states",
             &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_BATCHUPDATESTATES,
-            "basePlanId",
-            "",
         ),
         Kind::SubscriptionOffer => (
             "offer states",
             &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_BATCHUPDATESTATES,
-            "offerId",
-            "basePlanId",
         ),
     };
     let entries = plan
@@ -254,49 +250,50 @@ fn state_phase(plan: &Plan, kind: Kind, failed: &BTreeSet<String>, package: &str
         .iter()
         .filter(|s| s.kind == kind && !failed.contains(product_of(&s.id)))
         .map(|s| {
-            let latency = tolerance(plan);
+            let latency = Some(tolerance(plan));
+            // `product` or `product/parent`; the entry is the base plan, option or offer.
             let (product, parent) = (product_of(&s.id), s.id.split_once('/').map(|(_, p)| p));
-            let text = |t: &str| Some(t.to_string());
-            let to = BasePlanState::from_wire(s.to);
+            let (package_name, product_id) = (Some(package.to_string()), Some(product.into()));
+            let (parent, entry) = (parent.map(String::from), Some(s.entry.clone()));
             let entry = match kind {
                 Kind::Subscription => body(&UpdateBasePlanStateRequest::to(
-                    to,
+                    BasePlanState::from_wire(s.to),
                     BasePlanStateRequest {
-                        package_name: text(package),
-                        product_id: text(product),
-                        base_plan_id: text(&s.entry),
-                        latency_tolerance: Some(latency),
+                        package_name,
+                        product_id,
+                        base_plan_id: entry,
+                        latency_tolerance: latency,
                     },
                 )),
                 Kind::SubscriptionOffer => body(&UpdateSubscriptionOfferStateRequest::to(
-                    to,
+                    BasePlanState::from_wire(s.to),
                     OfferStateRequest {
-                        package_name: text(package),
-                        product_id: text(product),
-                        base_plan_id: parent.map(String::from),
-                        offer_id: text(&s.entry),
-                        latency_tolerance: Some(latency),
+                        package_name,
+                        product_id,
+                        base_plan_id: parent,
+                        offer_id: entry,
+                        latency_tolerance: latency,
                     },
                 )),
-                Kind::OneTimeProduct | Kind::OneTimeOffer => {
-                    let request = match (kind, s.to) {
-                        (Kind::OneTimeProduct, "ACTIVE") => "activatePurchaseOptionRequest",
-                        (Kind::OneTimeProduct, _) => "deactivatePurchaseOptionRequest",
-                        (_, "ACTIVE") => "activateOneTimeProductOfferRequest",
-                        (_, "CANCELLED") => "cancelOneTimeProductOfferRequest",
-                        _ => "deactivateOneTimeProductOfferRequest",
-                    };
-                    let mut inner = json!({
-                        "packageName": package,
-                        "productId": product,
-                        entry_key: s.entry,
-                        "latencyTolerance": latency,
-                    });
-                    if let Some(parent) = parent {
-                        inner[parent_key] = json!(parent);
-                    }
-                    json!({ request: inner })
-                }
+                Kind::OneTimeProduct => body(&UpdatePurchaseOptionStateRequest::to(
+                    PurchaseOptionState::from_wire(s.to),
+                    PurchaseOptionStateRequest {
+                        package_name,
+                        product_id,
+                        purchase_option_id: entry,
+                        latency_tolerance: latency,
+                    },
+                )),
+                Kind::OneTimeOffer => body(&UpdateOneTimeProductOfferStateRequest::to(
+                    OfferState::from_wire(s.to),
+                    OneTimeProductOfferRequest {
+                        package_name,
+                        product_id,
+                        purchase_option_id: parent,
+                        offer_id: entry,
+                        latency_tolerance: latency,
+                    },
+                )),
             };
             (format!("{}/{}", s.id, s.entry), entry)
         })
@@ -373,27 +370,30 @@ impl Runner<'_> {
     }
 
     async fn deletes(&mut self, plan: &Plan) -> Result<(), Stop> {
-        let otp: Vec<(String, Value)> = plan
-            .deletes
-            .iter()
-            .filter(|d| d.kind == Kind::OneTimeProduct)
-            .map(|d| (d.id.clone(), json!({ "productId": d.id, "packageName": self.api.package_name(), "latencyTolerance": tolerance(plan) })))
-            .collect();
-        let offers: Vec<(String, Value)> = plan
-            .deletes
-            .iter()
-            .filter(|d| d.kind == Kind::OneTimeOffer)
+        let package_name = Some(self.api.package_name().to_string());
+        let latency_tolerance = Some(tolerance(plan));
+        let deletes = |kind: Kind| plan.deletes.iter().filter(move |d| d.kind == kind);
+        let otp = deletes(Kind::OneTimeProduct)
             .map(|d| {
-                let mut parts = d.id.splitn(3, '/');
-                let mut part = || parts.next().unwrap_or_default();
-                let entry = json!({
-                    "packageName": self.api.package_name(),
-                    "productId": part(),
-                    "purchaseOptionId": part(),
-                    "offerId": part(),
-                    "latencyTolerance": tolerance(plan),
-                });
-                (d.id.clone(), entry)
+                let entry = DeleteOneTimeProductRequest {
+                    package_name: package_name.clone(),
+                    product_id: Some(d.id.clone()),
+                    latency_tolerance,
+                };
+                (d.id.clone(), body(&entry))
+            })
+            .collect();
+        let offers = deletes(Kind::OneTimeOffer)
+            .map(|d| {
+                let mut parts = d.id.splitn(3, '/').map(String::from);
+                let entry = DeleteOneTimeProductOfferRequest {
+                    package_name: package_name.clone(),
+                    product_id: parts.next(),
+                    purchase_option_id: parts.next(),
+                    offer_id: parts.next(),
+                    latency_tolerance,
+                };
+                (d.id.clone(), body(&entry))
             })
             .collect();
         // Offers before their products.

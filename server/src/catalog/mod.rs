@@ -22,9 +22,15 @@ use std::time::Duration;
 
 use play_model::catalog_file::{Amount, CatalogFile};
 use play_model::methods::{self, Method};
-use play_model::onetimeproducts::{OneTimeProduct, OneTimeProductOffer};
+use play_model::onetimeproducts::{
+    ListOneTimeProductOffersResponse, ListOneTimeProductsResponse, OneTimeProduct,
+    OneTimeProductOffer,
+};
+use play_model::paging::TokenPage;
 use play_model::pricing::{ConvertRegionPricesRequest, ConvertRegionPricesResponse};
-use play_model::subscriptions::{Subscription, SubscriptionOffer};
+use play_model::subscriptions::{
+    ListSubscriptionOffersResponse, ListSubscriptionsResponse, Subscription, SubscriptionOffer,
+};
 use play_model::Money;
 use serde_json::Value;
 use url::Url;
@@ -485,49 +491,58 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(
         .map_err(|e| ApiFailure::Unavailable(format!("{} answered {e}", method.id)))
 }
 
-/// Every page of a monetization list: the entries under `key`, each read as a `T`.
-pub(crate) async fn list_all<T: serde::de::DeserializeOwned>(
+/// Every page of a monetization list, each read as its `List…Response` `P`.
+pub(crate) async fn list_all<P: TokenPage>(
     api: &CatalogApi,
     method: &'static Method,
     args: &[&str],
-    key: &str,
-) -> Result<Vec<T>, ApiFailure> {
+) -> Result<Vec<P::Item>, ApiFailure> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let mut query = vec![("pageSize", "1000".to_string())];
-        if let Some(t) = &token {
-            query.push(("pageToken", t.clone()));
+        if let Some(t) = token {
+            query.push(("pageToken", t));
         }
-        let mut page = api.read(method, args, &query, None).await?;
-        let entries: Vec<T> = match page.get_mut(key).map(Value::take) {
-            Some(list) => typed(method, list)?,
-            None => Vec::new(),
-        };
+        let page: P = typed(method, api.read(method, args, &query, None).await?)?;
+        let (entries, next) = page.into_parts();
         out.extend(entries);
-        match page["nextPageToken"].as_str() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(out),
+        match next {
+            Some(t) => token = Some(t),
+            None => return Ok(out),
         }
     }
+}
+
+/// Every `OneTimeProduct` of the app.
+pub(crate) async fn one_time_products(api: &CatalogApi) -> Result<Vec<OneTimeProduct>, ApiFailure> {
+    list_all::<ListOneTimeProductsResponse>(api, &methods::MONETIZATION_ONETIMEPRODUCTS_LIST, &[])
+        .await
+}
+
+/// Every `OneTimeProductOffer` of the app.
+pub(crate) async fn one_time_offers(
+    api: &CatalogApi,
+) -> Result<Vec<OneTimeProductOffer>, ApiFailure> {
+    list_all::<ListOneTimeProductOffersResponse>(
+        api,
+        &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
+        &[ANY, ANY],
+    )
+    .await
 }
 
 /// Every `Subscription` and `SubscriptionOffer` of the app.
 pub(crate) async fn subscription_catalog(
     api: &CatalogApi,
 ) -> Result<(Vec<Subscription>, Vec<SubscriptionOffer>), ApiFailure> {
-    let subscriptions = list_all(
-        api,
-        &methods::MONETIZATION_SUBSCRIPTIONS_LIST,
-        &[],
-        "subscriptions",
-    )
-    .await?;
-    let offers = list_all(
+    let subscriptions =
+        list_all::<ListSubscriptionsResponse>(api, &methods::MONETIZATION_SUBSCRIPTIONS_LIST, &[])
+            .await?;
+    let offers = list_all::<ListSubscriptionOffersResponse>(
         api,
         &methods::MONETIZATION_SUBSCRIPTIONS_BASEPLANS_OFFERS_LIST,
         &[ANY, ANY],
-        "subscriptionOffers",
     )
     .await?;
     Ok((subscriptions, offers))
@@ -535,20 +550,8 @@ pub(crate) async fn subscription_catalog(
 
 /// The live catalog.
 pub async fn live(api: &CatalogApi) -> Result<Live, ApiFailure> {
-    let products: Vec<OneTimeProduct> = list_all(
-        api,
-        &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
-        &[],
-        "oneTimeProducts",
-    )
-    .await?;
-    let one_time_offers: Vec<OneTimeProductOffer> = list_all(
-        api,
-        &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
-        &[ANY, ANY],
-        "oneTimeProductOffers",
-    )
-    .await?;
+    let products = one_time_products(api).await?;
+    let one_time_offers = one_time_offers(api).await?;
     let (subscriptions, offers) = subscription_catalog(api).await?;
     Ok(Live {
         one_time_products: products

@@ -14,12 +14,11 @@ use play_model::catalog_file::{
     OneTimeProductEntry, PurchaseOptionEntry, SubscriptionEntry,
 };
 use play_model::inappproducts::{InAppProduct, InappproductsListResponse};
-use play_model::onetimeproducts::{OneTimeProduct, OneTimeProductOffer};
 use play_model::{methods, Price};
 use serde::Deserialize;
 
 use super::api::{ApiFailure, CatalogApi};
-use super::{CatalogError, ANY, EXIT_REFUSED};
+use super::{CatalogError, EXIT_REFUSED};
 
 pub use play_model::ids::LEGACY_OPTION;
 
@@ -139,13 +138,7 @@ async fn read(
         regions_version: existing.and_then(|f| f.regions_version.clone()),
         ..CatalogFile::default()
     };
-    let products: Vec<OneTimeProduct> = super::list_all(
-        api,
-        &methods::MONETIZATION_ONETIMEPRODUCTS_LIST,
-        &[],
-        "oneTimeProducts",
-    )
-    .await?;
+    let products = super::one_time_products(api).await?;
     for p in products {
         let id = p.id().to_string();
         file.one_time_products
@@ -158,13 +151,7 @@ async fn read(
             .entry(id)
             .or_insert_with(|| from_legacy(&p, k));
     }
-    let one_time_offers: Vec<OneTimeProductOffer> = super::list_all(
-        api,
-        &methods::MONETIZATION_ONETIMEPRODUCTS_PURCHASEOPTIONS_OFFERS_LIST,
-        &[ANY, ANY],
-        "oneTimeProductOffers",
-    )
-    .await?;
+    let one_time_offers = super::one_time_offers(api).await?;
     for o in one_time_offers {
         let text = |t: &Option<String>| t.clone().unwrap_or_default();
         let (p, oid, fid) = (

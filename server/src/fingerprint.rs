@@ -8,8 +8,17 @@ use sha2::{Digest, Sha256};
 
 /// The first 12 hex digits of the value's SHA-256: stable, short, not reversible.
 pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(value.as_bytes())[..6])
+}
+
+/// The SHA-256 of `bytes` in lowercase hex (64 digits).
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    hex(&Sha256::digest(bytes.as_ref()))
+}
+
+/// `bytes` in lowercase hex, two digits each.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -25,5 +34,10 @@ mod tests {
         assert!(print.chars().all(|c| c.is_ascii_hexdigit()));
         assert!(!token.contains(&print) && !print.contains(&token[..4]));
         assert_ne!(print, fingerprint("opaque-token-b"));
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(sha256_hex(token).starts_with(&print));
     }
 }

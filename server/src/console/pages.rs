@@ -15,12 +15,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::rfc3339;
-use super::session::{sha256_hex, Operator, Refused};
+use super::session::{Operator, Refused};
 use crate::db::external_transactions::{self as et, ReportState, DEADLINE_MS};
 use crate::db::{console as store, now_ms, purchases};
 use crate::entitlement::EntitlementState;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::external_transactions::watchdog;
+use crate::fingerprint::sha256_hex;
 use crate::reports::file::base_order_id;
 use crate::reports::reconcile::{self, Reconciliation};
 use crate::reports::Month;

@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +22,7 @@ use utoipa_axum::routes;
 use super::rfc3339;
 use crate::db::{console as store, now_ms};
 use crate::error::{ApiError, ErrorBody, ErrorDetail, Json};
+use crate::fingerprint::sha256_hex;
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -75,14 +75,6 @@ impl IntoResponse for Refused {
                 .into_response(),
         }
     }
-}
-
-/// SHA-256 of `text`, in lowercase hex.
-pub(crate) fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn random_token() -> String {

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::fingerprint::{hex, sha256_hex};
+
 /// Micros as the exact decimal string of `decimals` places (`9990000`, 2 → `"9.99"`).
 pub use play_model::money::micros_to_places as format_micros;
 
@@ -240,7 +242,7 @@ impl Payment {
             self.test,
             self.program,
         ]);
-        hex(&Sha256::digest(canonical.to_string().as_bytes()))
+        sha256_hex(canonical.to_string())
     }
 }
 
@@ -261,12 +263,8 @@ impl Refund {
     /// The hash of the refund's values: the same refund id with other values is a conflict.
     pub fn fingerprint(&self) -> String {
         let canonical = serde_json::json!([self.refund_id, self.pre_tax_micros, self.refund_time]);
-        hex(&Sha256::digest(canonical.to_string().as_bytes()))
+        sha256_hex(canonical.to_string())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The external transaction id of an app's payment id: `pb-` and 40 hex digits of its

@@ -298,11 +298,8 @@ fn example_backend(
 
 /// A random hex secret (32 bytes) kept in `data_dir/name`, made on first use.
 fn stored_hex_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
-    let hex = || -> String {
-        let bytes: [u8; 32] = rand::random();
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    };
-    stored_secret(data_dir, name, hex, |s| s.len() >= 32)
+    let random = || crate::fingerprint::hex(&rand::random::<[u8; 32]>());
+    stored_secret(data_dir, name, random, |s| s.len() >= 32)
 }
 
 /// A secret kept in `data_dir/name`: the one stored there if `valid`, else a new one from

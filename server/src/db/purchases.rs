@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use futures_util::stream::BoxStream;
 use sqlx::{AnyConnection, FromRow};
 
 use super::console;
@@ -177,15 +178,15 @@ pub async fn list_granted(db: &Db, account_id: &str) -> Result<Vec<ShownRow>, sq
     .await
 }
 
-/// Every granted purchase of every account (financial reconciliation), oldest first.
-pub async fn list_all_granted(db: &Db) -> Result<Vec<PurchaseRow>, sqlx::Error> {
+/// Every granted purchase of every account (financial reconciliation), oldest first, as
+/// read: a million of them are not held at once.
+pub fn all_granted(db: &Db) -> BoxStream<'_, Result<PurchaseRow, sqlx::Error>> {
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
         " FROM purchases WHERE granted_at IS NOT NULL ORDER BY created_at, purchase_token"
     ))
-    .fetch_all(db.pool())
-    .await
+    .fetch(db.pool())
 }
 
 /// Inserts the row unless the token is already known; true if inserted.

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::TryStreamExt;
 use play_model::money::micros_to_decimal;
 use serde::Serialize;
 use sqlx::Row;
@@ -207,6 +208,12 @@ fn fully_refunded(rows: &[StoredRow]) -> BTreeSet<&str> {
 }
 
 /// Reconciles `month` (or every imported month).
+///
+/// Reads every granted purchase but keeps only those [`reconcile`] looks at: the ones whose
+/// order the month's rows name, and the ones bought in a reported month. Each other row is
+/// dropped as it is read, so that a month of a million-purchase database holds a month of
+/// grants, not a million (freeing a million rows at once held every thread sharing their
+/// allocator arena for about 200 ms: docs/console.md).
 pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::Error> {
     let rows = rows(db, month).await?;
     let file_count: i64 =
@@ -215,17 +222,39 @@ pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::
             .fetch_one(db.pool())
             .await?
             .get(0);
-    // Charges of every imported month: a grant on the last day of a month may be charged in
-    // the next month's report.
-    let charged_anywhere: BTreeSet<String> = sqlx::query(
+    let horizon = horizon(&rows);
+    let named: BTreeSet<&str> = rows.iter().map(|r| r.base_order_id.as_str()).collect();
+    let mut granted = Vec::new();
+    let mut all = purchases::all_granted(db);
+    while let Some(p) = all.try_next().await? {
+        let order_named = p
+            .order_id
+            .as_deref()
+            .is_some_and(|o| named.contains(base_order_id(o)));
+        let bought_reported = bought_at(&p)
+            .is_some_and(|at| horizon.contains_key(Month::of_ms(at).to_string().as_str()));
+        if order_named || bought_reported {
+            granted.push(p);
+        }
+    }
+    drop(all);
+    // Charges of every imported month (a grant on the last day of a month may be charged in
+    // the next month's report), of the kept grants' orders.
+    let orders: BTreeSet<&str> = granted
+        .iter()
+        .filter_map(|p| p.order_id.as_deref().map(base_order_id))
+        .collect();
+    let mut charged_anywhere = BTreeSet::new();
+    let mut charges = sqlx::query_scalar::<_, String>(
         "SELECT DISTINCT base_order_id FROM report_rows WHERE transaction_type = 'charge'",
     )
-    .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .map(|r| r.get(0))
-    .collect();
-    let granted = purchases::list_all_granted(db).await?;
+    .fetch(db.pool());
+    while let Some(order) = charges.try_next().await? {
+        if orders.contains(order.as_str()) {
+            charged_anywhere.insert(order);
+        }
+    }
+    drop(charges);
     Ok(reconcile(
         month,
         file_count.max(0) as u64,
@@ -234,6 +263,27 @@ pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::
         &granted,
         now_ms(),
     ))
+}
+
+/// Each reported month's horizon: its latest row's time (a row without a readable time
+/// counts as its month's end).
+fn horizon(rows: &[StoredRow]) -> BTreeMap<&str, i64> {
+    let mut horizon: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in rows {
+        let at = r
+            .occurred_at
+            .or_else(|| r.month.parse::<Month>().ok().map(|m| m.range_ms().1 - 1));
+        if let Some(at) = at {
+            let h = horizon.entry(r.month.as_str()).or_insert(at);
+            *h = (*h).max(at);
+        }
+    }
+    horizon
+}
+
+/// When a purchase was bought (granted, if Google gave no time).
+fn bought_at(p: &PurchaseRow) -> Option<i64> {
+    p.purchased_at.or(p.granted_at)
 }
 
 fn reconcile(
@@ -273,24 +323,13 @@ fn reconcile(
         .collect();
 
     // Granted but never charged, within each reported month's horizon.
-    // A month's horizon is its latest row's time; rows without a readable time count as
-    // the month's end.
-    let mut horizon: BTreeMap<&str, i64> = BTreeMap::new();
-    for r in rows {
-        let at = r
-            .occurred_at
-            .or_else(|| r.month.parse::<Month>().ok().map(|m| m.range_ms().1 - 1));
-        if let Some(at) = at {
-            let h = horizon.entry(r.month.as_str()).or_insert(at);
-            *h = (*h).max(at);
-        }
-    }
+    let horizon = horizon(rows);
     let mut grants_checked = 0;
     let mut test_purchases_excluded = 0;
     let mut not_yet_reported = 0;
     let mut granted_not_charged = Vec::new();
     for p in granted {
-        let Some(bought) = p.purchased_at.or(p.granted_at) else {
+        let Some(bought) = bought_at(p) else {
             continue;
         };
         let bought_month = Month::of_ms(bought).to_string();

@@ -12,6 +12,7 @@ use common::{Harness, ADMIN_KEY};
 use pwa_billing_server::reports::import::{self, ImportSummary, MonthFilter, Progress};
 use pwa_billing_server::reports::reconcile::{self, Reconciliation};
 use pwa_billing_server::reports::storage_client;
+use pwa_billing_server::reports::Month;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -312,6 +313,115 @@ async fn grants_without_charges_charges_without_grants_and_missed_refunds_are_re
         .chain(&unknown.granted_not_charged)
         .all(|d| d.play_state.as_deref() == Some("NOT_FOUND")));
     assert_eq!(h.call_count("androidpublisher.orders.get").await, 2);
+}
+
+/// One month's reconciliation keeps only the grants it looks at (`reconcile::run` drops the
+/// others as it reads them); these are the grants of other months it must still find: one
+/// bought in January and charged again in February's report (a renewal's order), one
+/// bought in January and refunded in February's, and one bought in February and charged in
+/// March's report. Besides them, a January grant no February row names is left out.
+#[tokio::test]
+async fn a_month_finds_grants_of_other_months_and_charges_of_later_reports() {
+    let h = Harness::new().await;
+    let pool = h.state.db.pool();
+    let month = |m: &str| m.parse::<Month>().unwrap().range_ms().0;
+    let (jan, feb, mar) = (month("2026-01"), month("2026-02"), month("2026-03"));
+    let day = 86_400_000;
+    for (token, order, bought) in [
+        ("renewed", "GPA.3399-0000-0000-00001", jan + 14 * day),
+        ("refunded", "GPA.3399-0000-0000-00002", jan + 19 * day),
+        ("late-charge", "GPA.3399-0000-0000-00003", feb + 9 * day),
+        ("unnamed", "GPA.3399-0000-0000-00004", jan + 2 * day),
+    ] {
+        sqlx::query(
+            "INSERT INTO purchases (purchase_token, id, account_id, item_id, kind, state, quantity, \
+             expires_at, test, acknowledged, order_id, linked_purchase_token, purchased_at, granted_at, \
+             created_at, updated_at) VALUES ($1, $2, 'ann', 'premium_unlock', 'non_consumable', 'active', 1, \
+             NULL, 0, 1, $3, NULL, $4, $4, $4, $4)",
+        )
+        .bind(token)
+        .bind(format!("id-{token}"))
+        .bind(order)
+        .bind(bought)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    for (name, file_month) in [
+        ("sales/salesreport_202602.zip", "2026-02"),
+        ("sales/salesreport_202603.zip", "2026-03"),
+    ] {
+        sqlx::query(
+            "INSERT INTO report_files (name, kind, month, generation, md5_hash, size, row_count, imported_at) \
+             VALUES ($1, 'sales', $2, '1', 'test', 0, 1, 0)",
+        )
+        .bind(name)
+        .bind(file_month)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    for (line, file_month, order, kind, amount, at) in [
+        (
+            1,
+            "2026-02",
+            "GPA.3399-0000-0000-00001..0",
+            "charge",
+            4_990_000,
+            feb + 14 * day,
+        ),
+        (
+            2,
+            "2026-02",
+            "GPA.3399-0000-0000-00002",
+            "refund",
+            -4_990_000,
+            feb + 19 * day,
+        ),
+        (
+            1,
+            "2026-03",
+            "GPA.3399-0000-0000-00003",
+            "charge",
+            4_990_000,
+            mar + 2 * day,
+        ),
+    ] {
+        let base = order.split("..").next().unwrap();
+        sqlx::query(
+            "INSERT INTO report_rows (file_name, line, kind, month, order_id, base_order_id, transaction_type, \
+             refund_type, occurred_at, package_name, product_id, product_type, country, currency, amount_micros, \
+             tax_micros, merchant_currency, merchant_amount_micros) \
+             VALUES ($1, $2, 'sales', $3, $4, $5, $6, NULL, $7, 'com.example.app', 'premium_unlock', 'inapp', \
+             'US', 'USD', $8, 0, NULL, NULL)",
+        )
+        .bind(format!("sales/salesreport_{}.zip", file_month.replace('-', "")))
+        .bind(i64::from(line))
+        .bind(file_month)
+        .bind(order)
+        .bind(base)
+        .bind(kind)
+        .bind(at)
+        .bind(i64::from(amount))
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let r = reconcile::run(&h.state.db, Some("2026-02".parse().unwrap()))
+        .await
+        .unwrap();
+    assert!(r.charged_not_granted.is_empty(), "{}", r.to_text());
+    assert!(r.granted_not_charged.is_empty(), "{}", r.to_text());
+    assert_eq!(
+        orders(&r.refunded_still_entitled),
+        ["GPA.3399-0000-0000-00002"]
+    );
+    assert_eq!(
+        r.refunded_still_entitled[0].purchase_token.as_deref(),
+        Some("refunded")
+    );
+    // February's one grant; January's are named by February's rows or not looked at.
+    assert_eq!((r.grants_checked, r.discrepancies), (1, 1));
 }
 
 fn zip_of(name: &str, content: &[u8]) -> Vec<u8> {

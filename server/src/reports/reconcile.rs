@@ -222,7 +222,10 @@ pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::
             .fetch_one(db.pool())
             .await?
             .get(0);
-    let horizon = horizon(&rows);
+    let reported: BTreeSet<Month> = horizon(&rows)
+        .keys()
+        .filter_map(|m| m.parse().ok())
+        .collect();
     let named: BTreeSet<&str> = rows.iter().map(|r| r.base_order_id.as_str()).collect();
     let mut granted = Vec::new();
     let mut all = purchases::all_granted(db);
@@ -231,8 +234,7 @@ pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::
             .order_id
             .as_deref()
             .is_some_and(|o| named.contains(base_order_id(o)));
-        let bought_reported = bought_at(&p)
-            .is_some_and(|at| horizon.contains_key(Month::of_ms(at).to_string().as_str()));
+        let bought_reported = bought_at(&p).is_some_and(|at| reported.contains(&Month::of_ms(at)));
         if order_named || bought_reported {
             granted.push(p);
         }

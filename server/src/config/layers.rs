@@ -7,7 +7,7 @@ use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 
 use super::types::split_list;
-use super::{env_name, keys, Config, ConfigError, ENV_PREFIX};
+use super::{env_name, keys, Config, ConfigError, EndpointConfig, ENV_PREFIX};
 
 /// Where a configuration comes from, lowest layer first after the defaults.
 #[derive(Debug, Clone, Default)]
@@ -50,13 +50,14 @@ impl Sources {
         for (var, text) in &self.env {
             match var.strip_prefix(ENV_PREFIX) {
                 Some(rest) if !rest.starts_with("TEST_") && rest != "CONFIG" => {
-                    let key = by_name.get(var).ok_or_else(|| ConfigError {
+                    let key = by_name.get(var).cloned().or_else(|| endpoint_key(var));
+                    let key = key.ok_or_else(|| ConfigError {
                         key: rest.to_ascii_lowercase(),
                         origin: Some(format!("from {var}")),
                         message: "no such configuration key (every key is in docs/server.md)"
                             .into(),
                     })?;
-                    figment = figment.merge(Layer::string(Origin::Environment, key, text)?);
+                    figment = figment.merge(Layer::string(Origin::Environment, &key, text)?);
                 }
                 _ => {}
             }
@@ -66,6 +67,17 @@ impl Sources {
         }
         Ok(figment)
     }
+}
+
+/// The key of `PWA_BILLING_WEBHOOKS_ENDPOINTS_<NAME>_<FIELD>`: a field of the endpoint
+/// named `<NAME>` lowercased (`webhooks.endpoints.<name>.<field>`).
+fn endpoint_key(var: &str) -> Option<String> {
+    let rest = var.strip_prefix(&env_name("webhooks.endpoints."))?;
+    EndpointConfig::KEYS.iter().find_map(|field| {
+        let name = rest.strip_suffix(&format!("_{}", field.to_ascii_uppercase()))?;
+        let name = name.to_ascii_lowercase();
+        (!name.is_empty()).then(|| format!("webhooks.endpoints.{name}.{field}"))
+    })
 }
 
 fn extract(figment: &Figment) -> Result<Config, ConfigError> {

@@ -484,3 +484,131 @@ fn reports_bucket_loses_its_scheme_and_empty_values_unset() {
     );
     assert_eq!(c.rtdn.audience, None);
 }
+
+/// A `whsec_` secret (32 bytes).
+const WHSEC: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+#[test]
+fn webhook_endpoints_reach_the_file_the_environment_and_flags() {
+    let env = with(&[
+        (
+            "PWA_BILLING_WEBHOOKS_ENDPOINTS_MY_BACKEND_URL",
+            "https://b.example/hook",
+        ),
+        (
+            "PWA_BILLING_WEBHOOKS_ENDPOINTS_MY_BACKEND_SECRETS",
+            &format!("{WHSEC}, {WHSEC}"),
+        ),
+        (
+            "PWA_BILLING_WEBHOOKS_ENDPOINTS_MY_BACKEND_EVENT_TYPES",
+            "entitlement.granted",
+        ),
+        (
+            "PWA_BILLING_WEBHOOKS_ENDPOINTS_MY_BACKEND_ALLOW_PRIVATE",
+            "true",
+        ),
+    ]);
+    let c = Config::load_from(None, env).unwrap();
+    let endpoint = &c.webhooks.endpoints["my_backend"];
+    assert_eq!(endpoint.url.as_str(), "https://b.example/hook");
+    assert_eq!(endpoint.secrets, [WHSEC, WHSEC]);
+    assert_eq!(endpoint.event_types, ["entitlement.granted"]);
+    assert!(endpoint.allow_private);
+
+    // The environment rotates the secret of an endpoint of the file; a flag changes its URL.
+    let (_dir, path) = file(&format!(
+        "[webhooks.endpoints.backend]\nurl = \"https://old.example/\"\nsecrets = [\"whsec_old\"]\n"
+    ));
+    let env = with(&[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS", WHSEC)]);
+    let flags = [("webhooks.endpoints.backend.url", "https://new.example/")];
+    let c = sources(Some(&path), env, &flags).load().unwrap();
+    let endpoint = &c.webhooks.endpoints["backend"];
+    assert_eq!(
+        (endpoint.url.as_str(), &endpoint.secrets[..]),
+        ("https://new.example/", &[WHSEC.to_string()][..])
+    );
+
+    // Every field is a key of the environment.
+    let sample = EndpointConfig {
+        url: "https://b.example/".parse().unwrap(),
+        secrets: Vec::new(),
+        event_types: Vec::new(),
+        allow_private: false,
+    };
+    let fields = serde_json::to_value(sample).unwrap();
+    let fields: Vec<&str> = fields
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut keys = EndpointConfig::KEYS.to_vec();
+    keys.sort_unstable();
+    assert_eq!(fields, keys);
+}
+
+#[test]
+fn webhook_endpoint_errors() {
+    let var = |field: &str| format!("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_{field}");
+    let endpoint = |extra: &[(&str, &str)]| {
+        let mut env = vec![
+            (var("URL"), "https://b.example/hook".to_string()),
+            (var("SECRETS"), WHSEC.to_string()),
+        ];
+        env.extend(pairs(extra));
+        env
+    };
+    let cases: &[(&[(&str, &str)], &str, Option<&str>, &str)] = &[
+        (
+            &[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND", "x")],
+            "webhooks_endpoints_backend",
+            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND"),
+            "no such configuration key",
+        ),
+        (
+            &[(
+                "PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_URL",
+                "http://b.example/hook",
+            )],
+            "webhooks.endpoints.backend.url",
+            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_URL"),
+            "https",
+        ),
+        (
+            &[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS", "")],
+            "webhooks.endpoints.backend.secrets",
+            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS"),
+            "at least one `whsec_…` secret",
+        ),
+        (
+            &[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS", "s3cret")],
+            "webhooks.endpoints.backend.secrets",
+            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS"),
+            "starts with `whsec_`",
+        ),
+        (
+            &[(
+                "PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_EVENT_TYPES",
+                "purchase.made",
+            )],
+            "webhooks.endpoints.backend.event_types",
+            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_EVENT_TYPES"),
+            "`purchase.made` is not an event type",
+        ),
+    ];
+    for (extra, key, origin, message) in cases {
+        let e = Config::load_from(None, with(&[]).into_iter().chain(endpoint(extra))).unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.origin.as_deref()),
+            (*key, *origin),
+            "{e}"
+        );
+        assert!(e.message.contains(message), "{e}");
+    }
+    let (_dir, path) = file(&format!(
+        "[webhooks.endpoints.\"back end\"]\nurl = \"https://b.example/\"\nsecrets = [\"{WHSEC}\"]\n"
+    ));
+    let e = Config::load_from(Some(&path), minimal()).unwrap_err();
+    assert_eq!(e.key, "webhooks.endpoints");
+    assert!(e.message.contains("letters, digits, `_` and `-`"), "{e}");
+}

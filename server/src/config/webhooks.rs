@@ -76,6 +76,12 @@ pub struct EndpointConfig {
     pub allow_private: bool,
 }
 
+impl EndpointConfig {
+    /// Its keys: `[webhooks.endpoints.<name>]` in the file,
+    /// `PWA_BILLING_WEBHOOKS_ENDPOINTS_<NAME>_<KEY>` in the environment.
+    pub const KEYS: [&str; 4] = ["url", "secrets", "event_types", "allow_private"];
+}
+
 impl std::fmt::Debug for EndpointConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EndpointConfig")

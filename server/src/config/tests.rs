@@ -516,9 +516,9 @@ fn webhook_endpoints_reach_the_file_the_environment_and_flags() {
     assert!(endpoint.allow_private);
 
     // The environment rotates the secret of an endpoint of the file; a flag changes its URL.
-    let (_dir, path) = file(&format!(
-        "[webhooks.endpoints.backend]\nurl = \"https://old.example/\"\nsecrets = [\"whsec_old\"]\n"
-    ));
+    let (_dir, path) = file(
+        "[webhooks.endpoints.backend]\nurl = \"https://old.example/\"\nsecrets = [\"whsec_old\"]\n",
+    );
     let env = with(&[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS", WHSEC)]);
     let flags = [("webhooks.endpoints.backend.url", "https://new.example/")];
     let c = sources(Some(&path), env, &flags).load().unwrap();
@@ -549,58 +549,49 @@ fn webhook_endpoints_reach_the_file_the_environment_and_flags() {
 
 #[test]
 fn webhook_endpoint_errors() {
-    let var = |field: &str| format!("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_{field}");
-    let endpoint = |extra: &[(&str, &str)]| {
-        let mut env = vec![
-            (var("URL"), "https://b.example/hook".to_string()),
-            (var("SECRETS"), WHSEC.to_string()),
-        ];
-        env.extend(pairs(extra));
-        env
-    };
-    let cases: &[(&[(&str, &str)], &str, Option<&str>, &str)] = &[
+    let prefix = "PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND";
+    let cases = [
         (
-            &[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND", "x")],
+            "",
+            "x",
             "webhooks_endpoints_backend",
-            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND"),
             "no such configuration key",
         ),
         (
-            &[(
-                "PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_URL",
-                "http://b.example/hook",
-            )],
+            "_URL",
+            "http://b.example/hook",
             "webhooks.endpoints.backend.url",
-            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_URL"),
             "https",
         ),
         (
-            &[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS", "")],
+            "_SECRETS",
+            "",
             "webhooks.endpoints.backend.secrets",
-            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS"),
             "at least one `whsec_…` secret",
         ),
         (
-            &[("PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS", "s3cret")],
+            "_SECRETS",
+            "s3cret",
             "webhooks.endpoints.backend.secrets",
-            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_SECRETS"),
             "starts with `whsec_`",
         ),
         (
-            &[(
-                "PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_EVENT_TYPES",
-                "purchase.made",
-            )],
+            "_EVENT_TYPES",
+            "purchase.made",
             "webhooks.endpoints.backend.event_types",
-            Some("from PWA_BILLING_WEBHOOKS_ENDPOINTS_BACKEND_EVENT_TYPES"),
             "`purchase.made` is not an event type",
         ),
     ];
-    for (extra, key, origin, message) in cases {
-        let e = Config::load_from(None, with(&[]).into_iter().chain(endpoint(extra))).unwrap_err();
+    for (suffix, value, key, message) in cases {
+        let var = format!("{prefix}{suffix}");
+        let e = env_error(&[
+            (&format!("{prefix}_URL"), "https://b.example/hook"),
+            (&format!("{prefix}_SECRETS"), WHSEC),
+            (&var, value),
+        ]);
         assert_eq!(
-            (e.key.as_str(), e.origin.as_deref()),
-            (*key, *origin),
+            (e.key.as_str(), e.origin.clone()),
+            (key, Some(format!("from {var}"))),
             "{e}"
         );
         assert!(e.message.contains(message), "{e}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::db::{now_ms, purchases, Db};
+use crate::db::{now_ms, outbox, purchases, Db};
 use crate::metrics::Metrics;
 use crate::play::quota::{Backlog, Bucket, ACK_DEADLINE};
 use crate::product::ProductKind;
@@ -52,26 +52,17 @@ pub async fn run(db: Db, metrics: Metrics, every: Duration, mut shutdown: watch:
 /// The acknowledgements and consumptions still to do, by Google quota bucket: how many,
 /// and the oldest one's deadline (its purchase time, else its grant, + 3 days).
 pub async fn ack_backlog(db: &Db) -> Result<Vec<(Bucket, Backlog)>, sqlx::Error> {
-    // The settle job's key is `settle:` + the token (`crate::verify::settle_key`).
-    let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT p.kind, COUNT(*), MIN(COALESCE(p.purchased_at, p.granted_at, o.created_at)) \
-         FROM outbox o JOIN purchases p ON p.purchase_token = SUBSTR(o.dedupe_key, 8) \
-         WHERE o.status = 'pending' AND o.kind IN ($1, $2) AND o.dedupe_key LIKE 'settle:%' \
-         GROUP BY p.kind",
-    )
-    .bind(JOB_ACKNOWLEDGE)
-    .bind(JOB_CONSUME)
-    .fetch_all(db.pool())
-    .await?;
+    let rows = outbox::pending_settles(db, [JOB_ACKNOWLEDGE, JOB_CONSUME]).await?;
     let deadline = ACK_DEADLINE.as_millis() as i64;
     let mut out: Vec<(Bucket, Backlog)> = Vec::new();
-    for (kind, pending, oldest) in rows {
-        let bucket = if kind == ProductKind::Subscription.as_str() {
+    for row in rows {
+        let pending = row.pending;
+        let bucket = if row.kind == ProductKind::Subscription {
             Bucket::Subscriptions
         } else {
             Bucket::OneTimePurchases
         };
-        let oldest_deadline_ms = oldest.unwrap_or_else(now_ms) + deadline;
+        let oldest_deadline_ms = row.oldest_ms.unwrap_or_else(now_ms) + deadline;
         match out.iter_mut().find(|(b, _)| *b == bucket) {
             Some((_, b)) => {
                 b.pending += pending;

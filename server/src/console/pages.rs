@@ -22,7 +22,7 @@ use crate::entitlement::EntitlementState;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::external_transactions::watchdog;
 use crate::fingerprint::sha256_hex;
-use crate::reports::file::base_order_id;
+use crate::reports::file::{base_order_id, TransactionType};
 use crate::reports::reconcile::{self, Reconciliation};
 use crate::reports::Month;
 use crate::state::AppState;
@@ -186,13 +186,15 @@ async fn overview(State(state): State<AppState>, _: Operator) -> Result<Json<Ove
         tracing::debug!(error = %e, "report totals not refreshed");
     }
     let mut revenue: BTreeMap<(String, String, String), MonthRevenue> = BTreeMap::new();
-    for (kind, month, currency, ty, rows, micros) in store::report_totals(db).await? {
+    for t in store::report_totals(db).await? {
+        let (rows, micros) = (t.row_count, t.amount_micros);
+        let source = t.kind.as_str().to_string();
         let r = revenue
-            .entry((month.clone(), kind.clone(), currency.clone()))
+            .entry((t.month.clone(), source.clone(), t.currency.clone()))
             .or_insert_with(|| MonthRevenue {
-                month,
-                source: kind,
-                currency,
+                month: t.month,
+                source,
+                currency: t.currency,
                 charges: 0,
                 charged_micros: 0,
                 charged: String::new(),
@@ -200,12 +202,12 @@ async fn overview(State(state): State<AppState>, _: Operator) -> Result<Json<Ove
                 refunded_micros: 0,
                 refunded: String::new(),
             });
-        match ty.as_str() {
-            "charge" => {
+        match t.transaction_type {
+            TransactionType::Charge => {
                 r.charges += rows;
                 r.charged_micros += micros;
             }
-            "refund" => {
+            TransactionType::Refund => {
                 r.refunds += rows;
                 r.refunded_micros += micros.abs();
             }
@@ -683,9 +685,9 @@ async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseSt
     if let Some(order) = &p.order_id {
         for r in store::report_rows_of_order(db, base_order_id(order), LIST_LIMIT).await? {
             // Charges and refunds; fees and taxes are the reconciliation's business.
-            let kind = match r.transaction_type.as_str() {
-                "charge" => "report_charge",
-                "refund" => "report_refund",
+            let kind = match r.transaction_type {
+                TransactionType::Charge => "report_charge",
+                TransactionType::Refund => "report_refund",
                 _ => continue,
             };
             push(
@@ -694,7 +696,7 @@ async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseSt
                 format!(
                     "{} {} {} {} in Google's {} report for {}",
                     r.order_id,
-                    r.transaction_type,
+                    r.transaction_type.as_str(),
                     micros_to_decimal(r.amount_micros),
                     r.currency,
                     r.kind,

@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, FromRow};
 use super::{sql, Db};
 use crate::db::outbox::JobStatus;
 use crate::db::purchases::PurchaseRow;
+use crate::reports::file::{ReportKind, TransactionType};
 
 const PENDING: JobStatus = JobStatus::Pending;
 const FAILED: JobStatus = JobStatus::Failed;
@@ -236,13 +237,30 @@ pub async fn refresh_report_totals(db: &Db) -> Result<usize, sqlx::Error> {
     Ok(stale.len())
 }
 
-/// The imported reports summed by report kind, month, currency and transaction type:
-/// `(kind, month, currency, transaction_type, rows, micros)`.
-pub async fn report_totals(
-    db: &Db,
-) -> Result<Vec<(String, String, String, String, i64, i64)>, sqlx::Error> {
+/// The rows of the imported reports of one kind, month, currency and transaction type.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ReportTotal {
+    /// Sales or earnings.
+    #[sqlx(try_from = "String")]
+    pub kind: ReportKind,
+    /// YYYY-MM.
+    pub month: String,
+    /// The currency of the amounts.
+    pub currency: String,
+    /// What the rows record.
+    #[sqlx(try_from = "String")]
+    pub transaction_type: TransactionType,
+    /// How many rows.
+    pub row_count: i64,
+    /// Their amounts' sum, in micros.
+    pub amount_micros: i64,
+}
+
+/// The imported reports summed by report kind, month, currency and transaction type.
+pub async fn report_totals(db: &Db) -> Result<Vec<ReportTotal>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT kind, month, currency, transaction_type, CAST(SUM(row_count) AS BIGINT), CAST(SUM(amount_micros) AS BIGINT) \
+        "SELECT kind, month, currency, transaction_type, CAST(SUM(row_count) AS BIGINT) AS row_count, \
+         CAST(SUM(amount_micros) AS BIGINT) AS amount_micros \
          FROM console_report_totals GROUP BY kind, month, currency, transaction_type \
          ORDER BY month, kind, currency, transaction_type",
     )
@@ -381,14 +399,16 @@ pub async fn play_fetch(db: &Db, token: &str) -> Result<Option<(String, i64)>, s
 /// A report row as the console shows it.
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct ReportRow {
-    /// sales or earnings.
-    pub kind: String,
+    /// Sales or earnings.
+    #[sqlx(try_from = "String")]
+    pub kind: ReportKind,
     /// YYYY-MM.
     pub month: String,
     /// As written (renewals `GPA.….N`).
     pub order_id: String,
-    /// charge, refund, google_fee, tax, …
-    pub transaction_type: String,
+    /// What the row records.
+    #[sqlx(try_from = "String")]
+    pub transaction_type: TransactionType,
     /// When (ms).
     pub occurred_at: Option<i64>,
     /// Currency of the amount.

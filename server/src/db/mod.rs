@@ -11,6 +11,8 @@ pub mod leases;
 pub mod outbox;
 pub mod purchases;
 pub mod rate_limits;
+pub mod report_files;
+pub mod report_rows;
 pub mod rtdn_messages;
 pub mod webhook_deliveries;
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
 use super::{now_ms, sql, stored_as_text, Db};
+use crate::product::ProductKind;
 
 /// The `status` column of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +222,37 @@ pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
         "SELECT COUNT(*) FROM outbox WHERE status = '{PENDING}'"
     ))
     .fetch_one(db.pool())
+    .await
+}
+
+/// The pending acknowledgements and consumptions of one product kind.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PendingSettles {
+    /// The purchases' kind.
+    #[sqlx(try_from = "String")]
+    pub kind: ProductKind,
+    /// How many jobs.
+    pub pending: i64,
+    /// The earliest of their purchases' times (else grant times, else the jobs' enqueueing).
+    pub oldest_ms: Option<i64>,
+}
+
+/// The pending jobs of the kinds `settles` (a purchase's acknowledgement and consumption,
+/// keyed `settle:` + its token: `crate::verify::settle_key`), by their purchase's kind.
+pub async fn pending_settles(
+    db: &Db,
+    settles: [&str; 2],
+) -> Result<Vec<PendingSettles>, sqlx::Error> {
+    sqlx::query_as(sql!(
+        "SELECT p.kind AS kind, COUNT(*) AS pending, \
+         MIN(COALESCE(p.purchased_at, p.granted_at, o.created_at)) AS oldest_ms \
+         FROM outbox o JOIN purchases p ON p.purchase_token = SUBSTR(o.dedupe_key, 8) \
+         WHERE o.status = '{PENDING}' AND o.kind IN ($1, $2) AND o.dedupe_key LIKE 'settle:%' \
+         GROUP BY p.kind"
+    ))
+    .bind(settles[0])
+    .bind(settles[1])
+    .fetch_all(db.pool())
     .await
 }
 

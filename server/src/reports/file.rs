@@ -9,7 +9,7 @@ use time::macros::format_description;
 use time::{Date, PrimitiveDateTime, Time, UtcOffset};
 
 /// Which report an object is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ReportKind {
     /// `sales/salesreport_YYYYMM.zip`: estimated sales, one row per charge or refund.
     Sales,
@@ -24,6 +24,13 @@ impl ReportKind {
             Self::Sales => "sales",
             Self::Earnings => "earnings",
         }
+    }
+
+    /// The kind of a stored name ([`ReportKind::as_str`]'s inverse).
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Sales, Self::Earnings]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     /// The kind and month (`YYYY-MM`) of an object name, or `None` for anything else in the
@@ -56,9 +63,8 @@ pub struct ReportRow {
     pub order_id: String,
     /// Without the renewal suffix (`GPA.3306-6269-3448-78568`).
     pub base_order_id: String,
-    /// `charge`, `refund`, `google_fee`, `google_fee_refund`, `tax`, `tax_refund`, or the
-    /// report's own words (lowercase, `_` for spaces).
-    pub transaction_type: String,
+    /// What the row records.
+    pub transaction_type: TransactionType,
     /// `Full` or `Partial` (earnings refunds).
     pub refund_type: Option<String>,
     /// When (epoch ms), if the row's date could be read.
@@ -268,20 +274,73 @@ pub fn earnings_time(date: &str, time_of_day: &str) -> Option<i64> {
     Some((at.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-fn transaction_type(kind: ReportKind, text: &str) -> String {
+/// What a report row records: the sales report's and the earnings report's words for it,
+/// as one type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TransactionType {
+    /// A charge (sales `Charged`, earnings `Charge`).
+    Charge,
+    /// A refund of a charge (sales `Refund`, earnings `Charge refund`).
+    Refund,
+    /// Google's fee (earnings).
+    GoogleFee,
+    /// Google's fee given back with a refund (earnings).
+    GoogleFeeRefund,
+    /// Tax Google withheld (earnings).
+    Tax,
+    /// Tax given back with a refund (earnings).
+    TaxRefund,
+    /// Any other type, in the report's own words (lowercase, `_` for spaces).
+    Other(String),
+}
+
+impl TransactionType {
+    const KNOWN: [Self; 6] = [
+        Self::Charge,
+        Self::Refund,
+        Self::GoogleFee,
+        Self::GoogleFeeRefund,
+        Self::Tax,
+        Self::TaxRefund,
+    ];
+
+    /// The stored name (`charge`, `google_fee_refund`, or the report's words).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Charge => "charge",
+            Self::Refund => "refund",
+            Self::GoogleFee => "google_fee",
+            Self::GoogleFeeRefund => "google_fee_refund",
+            Self::Tax => "tax",
+            Self::TaxRefund => "tax_refund",
+            Self::Other(words) => words,
+        }
+    }
+}
+
+/// The type of a stored name ([`TransactionType::as_str`]'s inverse): every name is one.
+impl From<String> for TransactionType {
+    fn from(name: String) -> Self {
+        Self::KNOWN
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .unwrap_or(Self::Other(name))
+    }
+}
+
+fn transaction_type(kind: ReportKind, text: &str) -> TransactionType {
     let t = normalize(text);
-    let known = match (kind, t.as_str()) {
-        (ReportKind::Sales, "charged") => "charge",
-        (ReportKind::Sales, "refund" | "refunded") => "refund",
-        (ReportKind::Earnings, "charge") => "charge",
-        (ReportKind::Earnings, "charge refund") => "refund",
-        (ReportKind::Earnings, "google fee") => "google_fee",
-        (ReportKind::Earnings, "google fee refund") => "google_fee_refund",
-        (ReportKind::Earnings, "tax") => "tax",
-        (ReportKind::Earnings, "tax refund") => "tax_refund",
-        _ => return t.replace(' ', "_"),
-    };
-    known.to_string()
+    match (kind, t.as_str()) {
+        (ReportKind::Sales, "charged") => TransactionType::Charge,
+        (ReportKind::Sales, "refund" | "refunded") => TransactionType::Refund,
+        (ReportKind::Earnings, "charge") => TransactionType::Charge,
+        (ReportKind::Earnings, "charge refund") => TransactionType::Refund,
+        (ReportKind::Earnings, "google fee") => TransactionType::GoogleFee,
+        (ReportKind::Earnings, "google fee refund") => TransactionType::GoogleFeeRefund,
+        (ReportKind::Earnings, "tax") => TransactionType::Tax,
+        (ReportKind::Earnings, "tax refund") => TransactionType::TaxRefund,
+        _ => TransactionType::from(t.replace(' ', "_")),
+    }
 }
 
 /// Reads every row of a report object.
@@ -396,6 +455,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stored_names_read_back_as_their_types() {
+        for t in TransactionType::KNOWN {
+            assert_eq!(TransactionType::from(t.as_str().to_string()), t);
+        }
+        let other = TransactionType::from("promotional_credit".to_string());
+        assert_eq!(other, TransactionType::Other("promotional_credit".into()));
+        assert_eq!(other.as_str(), "promotional_credit");
+        // A sales row whose type is earnings' word is still that type.
+        assert_eq!(
+            transaction_type(ReportKind::Sales, "Charge"),
+            TransactionType::Charge
+        );
+        for kind in [ReportKind::Sales, ReportKind::Earnings] {
+            assert_eq!(ReportKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ReportKind::parse("statistics"), None);
+    }
+
+    #[test]
     fn object_names_give_kind_and_month() {
         assert_eq!(
             ReportKind::of("sales/salesreport_202612.zip"),
@@ -488,13 +566,13 @@ mod tests {
         ] {
             let rows = read("sales/salesreport_202612.zip", ReportKind::Sales, &bytes).unwrap();
             assert_eq!(rows.len(), 2);
-            assert_eq!(rows[0].transaction_type, "charge");
+            assert_eq!(rows[0].transaction_type, TransactionType::Charge);
             assert_eq!(rows[0].amount_micros, 1_000_100_000);
             assert_eq!(rows[0].tax_micros, Some(100_000));
             assert_eq!(rows[0].occurred_at, Some(1_764_672_000_000));
             assert_eq!(rows[0].currency, "EUR");
             assert_eq!(rows[0].product_id, "coins_100");
-            assert_eq!(rows[1].transaction_type, "refund");
+            assert_eq!(rows[1].transaction_type, TransactionType::Refund);
             assert_eq!(rows[1].base_order_id, "GPA.1111-2222-3333-55555");
             assert_eq!(rows[1].order_id, "GPA.1111-2222-3333-55555..0");
             assert_eq!(rows[1].occurred_at, Some(1_796_256_000_000));
@@ -511,7 +589,7 @@ mod tests {
             csv.as_bytes(),
         )
         .unwrap();
-        assert_eq!(rows[0].transaction_type, "google_fee");
+        assert_eq!(rows[0].transaction_type, TransactionType::GoogleFee);
         assert_eq!(rows[0].package_name.as_deref(), Some("com.example.pwa"));
         assert_eq!(rows[0].merchant_currency.as_deref(), Some("EUR"));
         assert_eq!(rows[0].merchant_amount_micros, Some(-280_000));

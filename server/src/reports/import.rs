@@ -9,12 +9,12 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use sqlx::Row;
 
-use super::file::{self, ReportKind, ReportRow};
+use super::file::{self, ReportKind};
 use super::storage::{ObjectMeta, StorageClient};
 use super::Month;
-use crate::db::{now_ms, Db};
+use crate::db::report_files::{self, ReportFile};
+use crate::db::{report_rows, Db};
 
 /// Rows inserted per statement (18 parameters each, well under SQLite's 32,766).
 const BATCH: usize = 200;
@@ -135,15 +135,6 @@ impl Progress {
     }
 }
 
-/// The stored generation and md5 of an imported object.
-async fn imported_version(db: &Db, name: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT generation, md5_hash FROM report_files WHERE name = $1")
-        .bind(name)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
-}
-
 /// Imports the reports of `months` from the bucket.
 pub async fn run(
     db: &Db,
@@ -167,7 +158,7 @@ pub async fn run(
     };
     for (object, kind, month) in objects {
         let stored_md5 = object.md5_hash.clone().unwrap_or_default();
-        let current = imported_version(db, &object.name)
+        let current = report_files::version(db, &object.name)
             .await
             .context("reading the imported report files")?;
         if current == Some((object.generation.clone(), stored_md5.clone())) {
@@ -214,88 +205,29 @@ async fn import_one(
     let rows = file::read(&object.name, kind, &bytes)?;
     bar.set_length(rows.len() as u64);
     let mut tx = db.pool().begin().await.context("opening a transaction")?;
-    sqlx::query("DELETE FROM report_rows WHERE file_name = $1")
-        .bind(&object.name)
-        .execute(&mut *tx)
+    report_rows::delete_of_file(&mut tx, &object.name)
         .await
         .context("replacing the object's rows")?;
     for (n, chunk) in rows.chunks(BATCH).enumerate() {
-        insert(&mut tx, &object.name, kind, month, n * BATCH, chunk)
+        report_rows::insert(&mut tx, &object.name, kind, month, n * BATCH, chunk)
             .await
             .context("storing rows")?;
         bar.inc(chunk.len() as u64);
     }
-    sqlx::query(
-        "INSERT INTO report_files (name, kind, month, generation, md5_hash, size, row_count, imported_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, month = excluded.month, \
-         generation = excluded.generation, md5_hash = excluded.md5_hash, size = excluded.size, \
-         row_count = excluded.row_count, imported_at = excluded.imported_at",
-    )
-    .bind(&object.name)
-    .bind(kind.as_str())
-    .bind(month)
-    .bind(&object.generation)
-    .bind(object.md5_hash.clone().unwrap_or_default())
-    .bind(object.size as i64)
-    .bind(rows.len() as i64)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await
-    .context("recording the object")?;
+    let file = ReportFile {
+        name: &object.name,
+        kind,
+        month,
+        generation: &object.generation,
+        md5_hash: object.md5_hash.as_deref().unwrap_or_default(),
+        size: object.size,
+        row_count: rows.len() as u64,
+    };
+    report_files::record(&mut tx, &file)
+        .await
+        .context("recording the object")?;
     tx.commit().await.context("committing")?;
     Ok(rows.len() as u64)
-}
-
-/// One multi-row INSERT of a chunk of rows (`first` = the chunk's 0-based offset).
-async fn insert(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    file_name: &str,
-    kind: ReportKind,
-    month: &str,
-    first: usize,
-    rows: &[ReportRow],
-) -> Result<(), sqlx::Error> {
-    const COLUMNS: usize = 18;
-    let values: Vec<String> = (0..rows.len())
-        .map(|r| {
-            let params: Vec<String> = (1..=COLUMNS)
-                .map(|c| format!("${}", r * COLUMNS + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO report_rows (file_name, line, kind, month, order_id, base_order_id, \
-         transaction_type, refund_type, occurred_at, package_name, product_id, product_type, \
-         country, currency, amount_micros, tax_micros, merchant_currency, merchant_amount_micros) \
-         VALUES {}",
-        values.join(", ")
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (i, row) in rows.iter().enumerate() {
-        query = query
-            .bind(file_name.to_string())
-            .bind((first + i + 1) as i64)
-            .bind(kind.as_str())
-            .bind(month.to_string())
-            .bind(row.order_id.clone())
-            .bind(row.base_order_id.clone())
-            .bind(row.transaction_type.clone())
-            .bind(row.refund_type.clone())
-            .bind(row.occurred_at)
-            .bind(row.package_name.clone())
-            .bind(row.product_id.clone())
-            .bind(row.product_type.clone())
-            .bind(row.country.clone())
-            .bind(row.currency.clone())
-            .bind(row.amount_micros)
-            .bind(row.tax_micros)
-            .bind(row.merchant_currency.clone())
-            .bind(row.merchant_amount_micros);
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -16,12 +16,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::TryStreamExt;
 use play_model::money::micros_to_decimal;
 use serde::Serialize;
-use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::file::base_order_id;
+use super::file::{base_order_id, ReportKind, TransactionType};
 use super::Month;
 use crate::db::purchases::{self, PurchaseRow};
+use crate::db::report_files;
+use crate::db::report_rows::{self, StoredRow};
 use crate::db::rfc3339;
 use crate::db::{now_ms, Db};
 use crate::entitlement::Entitlement;
@@ -128,67 +129,21 @@ pub struct Reconciliation {
     pub discrepancies: u64,
 }
 
-/// A stored report row, as the reconciliation reads it.
-#[derive(Debug, Clone)]
-struct StoredRow {
-    kind: String,
-    month: String,
-    order_id: String,
-    base_order_id: String,
-    transaction_type: String,
-    refund_type: Option<String>,
-    occurred_at: Option<i64>,
-    product_id: String,
-    currency: String,
-    amount_micros: i64,
-    tax_micros: Option<i64>,
-    merchant_currency: Option<String>,
-    merchant_amount_micros: Option<i64>,
-}
-
-async fn rows(db: &Db, month: Option<Month>) -> Result<Vec<StoredRow>, sqlx::Error> {
-    let sql = "SELECT kind, month, order_id, base_order_id, transaction_type, refund_type, occurred_at, \
-               product_id, currency, amount_micros, tax_micros, merchant_currency, merchant_amount_micros \
-               FROM report_rows WHERE $1 = '' OR month = $1 ORDER BY file_name, line";
-    let rows = sqlx::query(sql)
-        .bind(month.map(|m| m.to_string()).unwrap_or_default())
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| StoredRow {
-            kind: r.get(0),
-            month: r.get(1),
-            order_id: r.get(2),
-            base_order_id: r.get(3),
-            transaction_type: r.get(4),
-            refund_type: r.get(5),
-            occurred_at: r.get(6),
-            product_id: r.get(7),
-            currency: r.get(8),
-            amount_micros: r.get(9),
-            tax_micros: r.get(10),
-            merchant_currency: r.get(11),
-            merchant_amount_micros: r.get(12),
-        })
-        .collect())
-}
-
 fn is_charge(r: &StoredRow) -> bool {
-    r.transaction_type == "charge"
+    r.transaction_type == TransactionType::Charge
 }
 
 /// Orders refunded in full: earnings say `Full`; where no refund type is written (sales),
 /// the refunds of the order add up to its charge (or its charge is in no imported row).
 fn fully_refunded(rows: &[StoredRow]) -> BTreeSet<&str> {
-    let mut charged: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    let mut refunded: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    let mut charged: BTreeMap<(ReportKind, &str), i64> = BTreeMap::new();
+    let mut refunded: BTreeMap<(ReportKind, &str), i64> = BTreeMap::new();
     let mut typed: BTreeMap<&str, bool> = BTreeMap::new();
     for r in rows {
-        let key = (r.kind.as_str(), r.order_id.as_str());
-        match r.transaction_type.as_str() {
-            "charge" => *charged.entry(key).or_default() += r.amount_micros.abs(),
-            "refund" => {
+        let key = (r.kind, r.order_id.as_str());
+        match r.transaction_type {
+            TransactionType::Charge => *charged.entry(key).or_default() += r.amount_micros.abs(),
+            TransactionType::Refund => {
                 *refunded.entry(key).or_default() += r.amount_micros.abs();
                 if let Some(t) = &r.refund_type {
                     *typed.entry(key.1).or_default() |= t.eq_ignore_ascii_case("full");
@@ -215,13 +170,8 @@ fn fully_refunded(rows: &[StoredRow]) -> BTreeSet<&str> {
 /// grants, not a million (freeing a million rows at once held every thread sharing their
 /// allocator arena for about 200 ms: docs/console.md).
 pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::Error> {
-    let rows = rows(db, month).await?;
-    let file_count: i64 =
-        sqlx::query("SELECT COUNT(*) FROM report_files WHERE $1 = '' OR month = $1")
-            .bind(month.map(|m| m.to_string()).unwrap_or_default())
-            .fetch_one(db.pool())
-            .await?
-            .get(0);
+    let rows = report_rows::of_month(db, month).await?;
+    let file_count = report_files::count(db, month).await?;
     let reported: BTreeSet<Month> = horizon(&rows)
         .keys()
         .filter_map(|m| m.parse().ok())
@@ -247,10 +197,7 @@ pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::
         .filter_map(|p| p.order_id.as_deref().map(base_order_id))
         .collect();
     let mut charged_anywhere = BTreeSet::new();
-    let mut charges = sqlx::query_scalar::<_, String>(
-        "SELECT DISTINCT base_order_id FROM report_rows WHERE transaction_type = 'charge'",
-    )
-    .fetch(db.pool());
+    let mut charges = report_rows::charged_orders(db);
     while let Some(order) = charges.try_next().await? {
         if orders.contains(order.as_str()) {
             charged_anywhere.insert(order);
@@ -259,7 +206,7 @@ pub async fn run(db: &Db, month: Option<Month>) -> Result<Reconciliation, sqlx::
     drop(charges);
     Ok(reconcile(
         month,
-        file_count.max(0) as u64,
+        file_count,
         &rows,
         &charged_anywhere,
         &granted,
@@ -372,7 +319,9 @@ fn reconcile(
     let mut seen = BTreeSet::new();
     let refunded_still_entitled: Vec<Discrepancy> = rows
         .iter()
-        .filter(|r| r.transaction_type == "refund" && refunded.contains(r.order_id.as_str()))
+        .filter(|r| {
+            r.transaction_type == TransactionType::Refund && refunded.contains(r.order_id.as_str())
+        })
         .filter(|r| seen.insert(r.order_id.as_str()))
         .filter_map(|r| {
             let p = by_order.get(r.base_order_id.as_str())?;
@@ -506,48 +455,48 @@ struct Sums {
 }
 
 fn totals(rows: &[StoredRow]) -> Vec<Total> {
-    let mut sums: BTreeMap<(String, String, String), Sums> = BTreeMap::new();
+    let mut sums: BTreeMap<(ReportKind, String, String), Sums> = BTreeMap::new();
     for r in rows {
-        let earnings = r.kind == "earnings";
+        let earnings = r.kind == ReportKind::Earnings;
         let (currency, amount) = match (earnings, &r.merchant_currency, r.merchant_amount_micros) {
             (true, Some(c), Some(a)) => (c.clone(), a),
             _ => (r.currency.clone(), r.amount_micros),
         };
         let s = sums
-            .entry((r.kind.clone(), r.product_id.clone(), currency))
+            .entry((r.kind, r.product_id.clone(), currency))
             .or_default();
-        match r.transaction_type.as_str() {
-            "charge" => {
+        match r.transaction_type {
+            TransactionType::Charge => {
                 s.orders.insert(r.order_id.clone());
                 s.charged += amount;
                 if !earnings {
                     s.taxes += r.tax_micros.unwrap_or(0);
                 }
             }
-            "refund" => {
+            TransactionType::Refund => {
                 s.refunded += amount.abs();
                 if !earnings {
                     s.taxes -= r.tax_micros.unwrap_or(0).abs();
                 }
             }
-            "tax" | "tax_refund" if earnings => s.taxes += amount,
-            "google_fee" | "google_fee_refund" => s.fees += amount,
+            TransactionType::Tax | TransactionType::TaxRefund if earnings => s.taxes += amount,
+            TransactionType::GoogleFee | TransactionType::GoogleFeeRefund => s.fees += amount,
             _ => {}
         }
         s.net += if earnings {
             amount
         } else {
-            match r.transaction_type.as_str() {
-                "charge" => amount,
-                "refund" => -amount.abs(),
+            match r.transaction_type {
+                TransactionType::Charge => amount,
+                TransactionType::Refund => -amount.abs(),
                 _ => 0,
             }
         };
     }
     sums.into_iter()
-        .map(|((source, product_id, currency), s)| Total {
-            google_fees: (source == "earnings").then(|| micros_to_decimal(s.fees)),
-            source,
+        .map(|((kind, product_id, currency), s)| Total {
+            google_fees: (kind == ReportKind::Earnings).then(|| micros_to_decimal(s.fees)),
+            source: kind.as_str().into(),
             product_id,
             currency,
             orders: s.orders.len() as u64,
@@ -663,11 +612,11 @@ mod tests {
 
     fn row(kind: &str, order: &str, ty: &str, amount: i64, at: i64) -> StoredRow {
         StoredRow {
-            kind: kind.into(),
+            kind: ReportKind::parse(kind).unwrap(),
             month: "2026-12".into(),
             order_id: order.into(),
             base_order_id: base_order_id(order).into(),
-            transaction_type: ty.into(),
+            transaction_type: ty.to_string().into(),
             refund_type: None,
             occurred_at: Some(at),
             product_id: "sub".into(),

@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use super::rfc3339;
 use super::session::{Operator, Refused};
 use crate::db::external_transactions::{self as et, ReportState, DEADLINE_MS};
+use crate::db::outbox::JobStatus;
 use crate::db::{console as store, now_ms, purchases};
 use crate::entitlement::EntitlementState;
 use crate::error::{ApiError, ErrorBody, Json};
@@ -640,8 +641,8 @@ async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseSt
     }
     if let Some(job) = store::job_by_key(db, &crate::verify::settle_key(&p.purchase_token)).await? {
         push(job.created_at, "queued", format!("{} queued", job.kind));
-        match job.status.as_str() {
-            "done" => push(
+        match job.status {
+            JobStatus::Done => push(
                 job.updated_at,
                 "acknowledged",
                 format!(
@@ -649,7 +650,7 @@ async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseSt
                     job.kind, job.attempts
                 ),
             ),
-            "failed" => push(
+            JobStatus::Failed => push(
                 job.updated_at,
                 "failed",
                 format!(
@@ -658,7 +659,7 @@ async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseSt
                     job.last_error.unwrap_or_default()
                 ),
             ),
-            _ => push(
+            JobStatus::Pending => push(
                 job.updated_at,
                 "retrying",
                 format!(

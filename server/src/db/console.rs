@@ -347,8 +347,9 @@ pub async fn replaced_by(db: &Db, token: &str) -> Result<Vec<(String, i64)>, sql
 pub struct JobRow {
     /// Its kind (`acknowledge`, `consume`, …).
     pub kind: String,
-    /// pending, done or failed.
-    pub status: String,
+    /// Pending, done or failed.
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
     /// Attempts so far.
     pub attempts: i64,
     /// The last error.

@@ -278,6 +278,7 @@ async fn every_command_runs_against_the_sandbox_configuration() {
     }
     let empty = dir.path().join("payments.ndjson");
     std::fs::write(&empty, "").unwrap();
+    let pulled = dir.path().join("pulled.toml");
     let run = |args: &[&str]| {
         let mut c = command();
         c.arg("--config").arg(&config).args(args);
@@ -296,8 +297,24 @@ async fn every_command_runs_against_the_sandbox_configuration() {
             empty.to_str().unwrap(),
         ],
         &["catalog", "validate"],
+        &["catalog", "schema"],
         // The package, key and API from the file: the emulator's catalog, unchanged.
         &["catalog", "plan", "--exit-code"],
+        &["catalog", "pull", "--catalog", pulled.to_str().unwrap()],
+        &["catalog", "apply"],
+        &[
+            "catalog",
+            "migrate-prices",
+            "--subscription",
+            "sub_monthly",
+            "--base-plan",
+            "monthly",
+            "--yes",
+        ],
+        &["webhooks", "list"],
+        // The sandbox's own backend, `sandbox-backend`, answers.
+        &["webhooks", "send-test"],
+        &["webhooks", "replay", "--since", "2026-01-01T00:00:00Z"],
     ] {
         let output = run(args).output().await.unwrap();
         assert!(
@@ -308,6 +325,8 @@ async fn every_command_runs_against_the_sandbox_configuration() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+    let pulled = std::fs::read_to_string(&pulled).unwrap();
+    assert!(pulled.contains("sub_monthly"), "{pulled}");
     let mut serve = run(&["serve", "--set", "listen=127.0.0.1:0"])
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())

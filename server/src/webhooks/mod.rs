@@ -374,7 +374,7 @@ impl Webhooks {
             }
         };
         self.metrics.webhooks().delivery(&endpoint.name, result);
-        if result != "delivered" {
+        if !matches!(attempt, Attempt::Delivered(_)) {
             tracing::info!(endpoint = %endpoint.name, event = %d.event_id, attempts = d.attempts, %attempt, result, "webhook not delivered");
         }
         match deliveries::settle(

@@ -183,11 +183,6 @@ pub fn keys() -> Vec<String> {
 }
 
 impl Config {
-    /// Loads the file (if any) and overlays the process environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Sources::from_process(file.map(Path::to_path_buf), Vec::new()).load()
-    }
-
     /// Loads the file (if any) and overlays the given `PWA_BILLING_*` variables.
     pub fn load_from(
         file: Option<&Path>,

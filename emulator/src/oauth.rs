@@ -139,11 +139,6 @@ impl Keys {
         Ok(keys)
     }
 
-    /// An OIDC token for a push to `audience`.
-    pub fn oidc_token(&self, audience: &str, email: &str) -> String {
-        self.oidc.sign(&crate::rtdn::oidc_claims(audience, email))
-    }
-
     /// The JWKS of the OIDC key.
     pub fn jwks(&self) -> Value {
         json!({ "keys": [self.oidc.jwk()] })

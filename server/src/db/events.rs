@@ -404,15 +404,6 @@ pub async fn publish(
     Ok(due.len())
 }
 
-/// Age in ms of the oldest event not published yet.
-pub async fn oldest_unpublished_ms(db: &Db, now: i64) -> Result<Option<i64>, sqlx::Error> {
-    let oldest: Option<i64> =
-        sqlx::query_scalar("SELECT MIN(created_at) FROM events WHERE position IS NULL")
-            .fetch_one(db.pool())
-            .await?;
-    Ok(oldest.map(|t| (now - t).max(0)))
-}
-
 /// Records an external transaction's event (`external_transaction.*`) on the connection of
 /// the transaction that changed it: the payment as stored, and `extra` fields.
 pub async fn external_transaction(

@@ -254,30 +254,11 @@ pub async fn replay(db: &Db, event_id: &str, endpoint: &str) -> Result<(), sqlx:
     tx.commit().await
 }
 
-/// Deliveries by status (for the metrics).
-pub async fn count_by_status(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT status, COUNT(*) FROM webhook_deliveries GROUP BY status")
-        .fetch_all(db.pool())
-        .await
-}
-
 /// Creation time (ms) of the oldest delivery not delivered yet.
 pub async fn oldest_pending(db: &Db) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(sql!(
         "SELECT MIN(created_at) FROM webhook_deliveries WHERE status = '{PENDING}'"
     ))
     .fetch_one(db.pool())
-    .await
-}
-
-/// The deliveries of one event (tests, operators).
-pub async fn of_event(db: &Db, event_id: &str) -> Result<Vec<DeliveryRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.event_id, e.type, d.endpoint, d.status, d.attempts, d.last_status, d.last_error, \
-         d.created_at, d.delivered_at FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
-         WHERE d.event_id = $1 ORDER BY d.endpoint",
-    )
-    .bind(event_id)
-    .fetch_all(db.pool())
     .await
 }

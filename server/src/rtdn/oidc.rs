@@ -55,11 +55,6 @@ impl PushAuthenticator {
         }
     }
 
-    /// Whether pushes can be accepted at all (audience and email configured).
-    pub fn is_configured(&self) -> bool {
-        self.audience.is_some() && self.email.is_some()
-    }
-
     /// Checks the `Authorization` header value of a push.
     pub async fn verify(&self, authorization: Option<&str>) -> Result<(), Refused> {
         let (Some(audience), Some(email)) = (&self.audience, &self.email) else {

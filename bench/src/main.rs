@@ -54,7 +54,8 @@ struct Args {
     #[arg(long)]
     emulator: Option<PathBuf>,
     /// The database (default: SQLite in a fresh directory); a `postgres://` URL to measure
-    /// PostgreSQL (an empty database: the server migrates it).
+    /// PostgreSQL: each server started gets a new, empty database on that cluster (its user
+    /// may `CREATE DATABASE`), which the server migrates.
     #[arg(long)]
     database_url: Option<String>,
     /// New purchases verified (closed loop).

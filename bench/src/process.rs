@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use play_emulator::ControlClient;
-use pwa_billing_test_kit::{announced_url, free_port, wait_healthy};
+use pwa_billing_test_kit::{announced_url, free_port, fresh_postgres_database, wait_healthy};
 use tokio::process::{Child, Command};
 
 /// The shared secret of the callers' HS256 tokens (the bench signs its own).
@@ -46,7 +46,8 @@ pub struct Launch {
     pub server: PathBuf,
     /// `play-emulator`.
     pub emulator: PathBuf,
-    /// `None`: SQLite in the run's directory.
+    /// `None`: SQLite in the run's directory; else a PostgreSQL cluster's URL, on which
+    /// each start creates a new database.
     pub database_url: Option<String>,
     /// Run the server under `valgrind --tool=callgrind`, writing its files here.
     pub callgrind: Option<PathBuf>,
@@ -146,10 +147,12 @@ impl Processes {
         }
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
-        let database_url = launch
-            .database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("pwa-billing.db").display()));
+        // Each server starts on an empty database, as with SQLite's file in the run's
+        // directory: no run delivers, settles or counts another's rows.
+        let database_url = match &launch.database_url {
+            Some(cluster) => fresh_postgres_database(cluster, "pwa_bench").await?,
+            None => format!("sqlite://{}", dir.path().join("pwa-billing.db").display()),
+        };
         let server_config = dir.path().join("server.toml");
         std::fs::write(
             &server_config,

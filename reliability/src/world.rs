@@ -103,7 +103,7 @@ impl World {
                     .postgres
                     .as_deref()
                     .context("PostgreSQL asked for but PWA_BILLING_TEST_DATABASE_URL is not set")?;
-                create_pg_database(admin).await?
+                pwa_billing_test_kit::fresh_postgres_database(admin, "pwa_reliability").await?
             }
         };
         let settings = ServerSettings {
@@ -321,28 +321,6 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// Creates a fresh database on the cluster `admin` points at and returns its URL.
-async fn create_pg_database(admin: &str) -> anyhow::Result<String> {
-    let name = unique("pwa_reliability").replace('-', "_");
-    let status = std::process::Command::new("psql")
-        .arg(admin)
-        .arg("-qc")
-        .arg(format!("CREATE DATABASE {name}"))
-        .status()
-        .context("running psql to create the test database")?;
-    if !status.success() {
-        bail!("psql could not create database {name} ({status})");
-    }
-    let (base, _) = admin
-        .rsplit_once('/')
-        .context("PWA_BILLING_TEST_DATABASE_URL has no database path")?;
-    let query = admin
-        .split_once('?')
-        .map(|(_, q)| format!("?{q}"))
-        .unwrap_or_default();
-    Ok(format!("{base}/{name}{query}"))
 }
 
 /// The sum of one metric's samples (OpenMetrics text) whose labels contain `label`.

@@ -1,12 +1,14 @@
 //! What the server's and the emulator's tests, `pwa-billing-bench` and the reliability suite
 //! share for running processes on 127.0.0.1: a free port, waiting with a timeout until a
 //! process says where it listens or answers, and what Linux's `/proc` says about a process
-//! (peak resident memory, CPU time).
+//! (peak resident memory, CPU time), and a new PostgreSQL database for each run.
 #![deny(missing_docs)]
 
+mod postgres;
 mod proc_stat;
 mod ready;
 
+pub use postgres::fresh_postgres_database;
 pub use proc_stat::{cpu_seconds, peak_rss_kib, peak_rss_mib, CpuClock, Pid};
 pub use ready::{announced_url, wait_healthy};
 

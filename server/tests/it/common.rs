@@ -19,7 +19,6 @@ use pwa_billing_server::product::ProductKind;
 use pwa_billing_server::{app, AppState, RunningServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 pub const SECRET: &str = "test-secret-test-secret-test-secret!";
 /// The server API key (`admin.api_keys`) of every test server.
@@ -75,18 +74,9 @@ pub fn catalog() -> Catalog {
 pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("PWA_BILLING_TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
-            let name = format!("pwa_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::postgres::PgConnection::connect(&admin)
+            pwa_billing_test_kit::fresh_postgres_database(&admin, "pwa_test")
                 .await
-                .expect("connect to the test PostgreSQL");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create the test database");
-            conn.close().await.ok();
-            let mut url = url::Url::parse(&admin).expect("PWA_BILLING_TEST_DATABASE_URL is a URL");
-            url.set_path(&name);
-            url.to_string()
+                .expect("a test database on PWA_BILLING_TEST_DATABASE_URL")
         }
         _ => format!("sqlite://{}", dir.join("test.db").display()),
     }

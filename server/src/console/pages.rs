@@ -18,7 +18,7 @@ use super::rfc3339;
 use super::session::{Operator, Refused};
 use crate::db::external_transactions::{self as et, ReportState, DEADLINE_MS};
 use crate::db::outbox::JobStatus;
-use crate::db::{console as store, now_ms, purchases};
+use crate::db::{console as store, now_ms, purchases, report_rows};
 use crate::entitlement::EntitlementState;
 use crate::error::{ApiError, ErrorBody, Json};
 use crate::external_transactions::watchdog;
@@ -186,15 +186,14 @@ async fn overview(State(state): State<AppState>, _: Operator) -> Result<Json<Ove
         // Another replica summing the same file at the same moment: its sums serve.
         tracing::debug!(error = %e, "report totals not refreshed");
     }
-    let mut revenue: BTreeMap<(String, String, String), MonthRevenue> = BTreeMap::new();
+    // By month, then source by name (`earnings` before `sales`), then currency.
+    let mut revenue: BTreeMap<(String, &str, String), MonthRevenue> = BTreeMap::new();
     for t in store::report_totals(db).await? {
-        let (rows, micros) = (t.row_count, t.amount_micros);
-        let source = t.kind.as_str().to_string();
         let r = revenue
-            .entry((t.month.clone(), source.clone(), t.currency.clone()))
+            .entry((t.month.clone(), t.kind.as_str(), t.currency.clone()))
             .or_insert_with(|| MonthRevenue {
                 month: t.month,
-                source,
+                source: t.kind.as_str().into(),
                 currency: t.currency,
                 charges: 0,
                 charged_micros: 0,
@@ -205,12 +204,12 @@ async fn overview(State(state): State<AppState>, _: Operator) -> Result<Json<Ove
             });
         match t.transaction_type {
             TransactionType::Charge => {
-                r.charges += rows;
-                r.charged_micros += micros;
+                r.charges += t.row_count;
+                r.charged_micros += t.amount_micros;
             }
             TransactionType::Refund => {
-                r.refunds += rows;
-                r.refunded_micros += micros.abs();
+                r.refunds += t.row_count;
+                r.refunded_micros += t.amount_micros.abs();
             }
             _ => {}
         }
@@ -684,7 +683,7 @@ async fn story(state: &AppState, p: purchases::PurchaseRow) -> Result<PurchaseSt
         push(at, "notification", format!("{what}{again}"));
     }
     if let Some(order) = &p.order_id {
-        for r in store::report_rows_of_order(db, base_order_id(order), LIST_LIMIT).await? {
+        for r in report_rows::of_order(db, base_order_id(order), LIST_LIMIT).await? {
             // Charges and refunds; fees and taxes are the reconciliation's business.
             let kind = match r.transaction_type {
                 TransactionType::Charge => "report_charge",

@@ -397,43 +397,6 @@ pub async fn play_fetch(db: &Db, token: &str) -> Result<Option<(String, i64)>, s
         .await
 }
 
-/// A report row as the console shows it.
-#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
-pub struct ReportRow {
-    /// Sales or earnings.
-    #[sqlx(try_from = "String")]
-    pub kind: ReportKind,
-    /// YYYY-MM.
-    pub month: String,
-    /// As written (renewals `GPA.….N`).
-    pub order_id: String,
-    /// What the row records.
-    #[sqlx(try_from = "String")]
-    pub transaction_type: TransactionType,
-    /// When (ms).
-    pub occurred_at: Option<i64>,
-    /// Currency of the amount.
-    pub currency: String,
-    /// Micros.
-    pub amount_micros: i64,
-}
-
-/// The report rows of an order (its renewals included), in time order, at most `limit`.
-pub async fn report_rows_of_order(
-    db: &Db,
-    base_order_id: &str,
-    limit: i64,
-) -> Result<Vec<ReportRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT kind, month, order_id, transaction_type, occurred_at, currency, amount_micros \
-         FROM report_rows WHERE base_order_id = $1 ORDER BY occurred_at, file_name, line LIMIT $2",
-    )
-    .bind(base_order_id)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await
-}
-
 /// The imported months: `(month, files, rows, last import ms)`, newest first.
 pub async fn report_months(db: &Db) -> Result<Vec<(String, i64, i64, i64)>, sqlx::Error> {
     sqlx::query_as(

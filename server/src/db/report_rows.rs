@@ -9,7 +9,7 @@ use crate::reports::Month;
 
 stored_as_text!(ReportKind, "report kind");
 
-/// A stored report row, as the reconciliation reads it.
+/// A stored report row, as the reconciliation and the console read it.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct StoredRow {
     /// The report it came from.
@@ -42,14 +42,33 @@ pub struct StoredRow {
     pub merchant_amount_micros: Option<i64>,
 }
 
+/// The columns of a [`StoredRow`].
+const COLUMNS: &str = "kind, month, order_id, base_order_id, transaction_type, refund_type, \
+    occurred_at, product_id, currency, amount_micros, tax_micros, merchant_currency, \
+    merchant_amount_micros";
+
 /// The rows of `month` (of every month: `None`), in file and line order.
 pub async fn of_month(db: &Db, month: Option<Month>) -> Result<Vec<StoredRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT kind, month, order_id, base_order_id, transaction_type, refund_type, occurred_at, \
-         product_id, currency, amount_micros, tax_micros, merchant_currency, merchant_amount_micros \
-         FROM report_rows WHERE $1 = '' OR month = $1 ORDER BY file_name, line",
-    )
+    sqlx::query_as(sql!(
+        "SELECT {COLUMNS} FROM report_rows WHERE $1 = '' OR month = $1 ORDER BY file_name, line"
+    ))
     .bind(month.map(|m| m.to_string()).unwrap_or_default())
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The rows of an order (its renewals included), in time order, at most `limit`.
+pub async fn of_order(
+    db: &Db,
+    base_order_id: &str,
+    limit: i64,
+) -> Result<Vec<StoredRow>, sqlx::Error> {
+    sqlx::query_as(sql!(
+        "SELECT {COLUMNS} FROM report_rows WHERE base_order_id = $1 \
+         ORDER BY occurred_at, file_name, line LIMIT $2"
+    ))
+    .bind(base_order_id)
+    .bind(limit)
     .fetch_all(db.pool())
     .await
 }

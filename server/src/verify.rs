@@ -50,8 +50,11 @@ pub struct SettlePayload {
 
 /// The outbox de-duplication key of a token's acknowledgement or consumption.
 pub fn settle_key(token: &str) -> String {
-    format!("settle:{token}")
+    format!("{SETTLE_KEY_PREFIX}{token}")
 }
+
+/// What every [`settle_key`] starts with, the token following it.
+pub const SETTLE_KEY_PREFIX: &str = "settle:";
 
 /// The answer to a verification.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use crate::db::{now_ms, outbox, purchases, Db};
 use crate::metrics::Metrics;
 use crate::play::quota::{Backlog, Bucket, ACK_DEADLINE};
 use crate::product::ProductKind;
-use crate::verify::{JOB_ACKNOWLEDGE, JOB_CONSUME};
+use crate::verify::{JOB_ACKNOWLEDGE, JOB_CONSUME, SETTLE_KEY_PREFIX};
 
 /// The age past which an unacknowledged grant is logged as a warning.
 pub const WARN_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -52,7 +52,8 @@ pub async fn run(db: Db, metrics: Metrics, every: Duration, mut shutdown: watch:
 /// The acknowledgements and consumptions still to do, by Google quota bucket: how many,
 /// and the oldest one's deadline (its purchase time, else its grant, + 3 days).
 pub async fn ack_backlog(db: &Db) -> Result<Vec<(Bucket, Backlog)>, sqlx::Error> {
-    let rows = outbox::pending_settles(db, [JOB_ACKNOWLEDGE, JOB_CONSUME]).await?;
+    let rows =
+        outbox::pending_settles(db, [JOB_ACKNOWLEDGE, JOB_CONSUME], SETTLE_KEY_PREFIX).await?;
     let deadline = ACK_DEADLINE.as_millis() as i64;
     let mut out: Vec<(Bucket, Backlog)> = Vec::new();
     for row in rows {

@@ -237,21 +237,25 @@ pub struct PendingSettles {
     pub oldest_ms: Option<i64>,
 }
 
-/// The pending jobs of the kinds `settles` (a purchase's acknowledgement and consumption,
-/// keyed `settle:` + its token: `crate::verify::settle_key`), by their purchase's kind.
+/// The pending jobs of the kinds `settles` (a purchase's acknowledgement and consumption),
+/// whose dedupe key is `key_prefix` + the purchase's token (`crate::verify::settle_key`), by
+/// their purchase's kind.
 pub async fn pending_settles(
     db: &Db,
     settles: [&str; 2],
+    key_prefix: &str,
 ) -> Result<Vec<PendingSettles>, sqlx::Error> {
     sqlx::query_as(sql!(
         "SELECT p.kind AS kind, COUNT(*) AS pending, \
          MIN(COALESCE(p.purchased_at, p.granted_at, o.created_at)) AS oldest_ms \
-         FROM outbox o JOIN purchases p ON p.purchase_token = SUBSTR(o.dedupe_key, 8) \
-         WHERE o.status = '{PENDING}' AND o.kind IN ($1, $2) AND o.dedupe_key LIKE 'settle:%' \
+         FROM outbox o JOIN purchases p ON p.purchase_token = SUBSTR(o.dedupe_key, CAST($4 AS INTEGER)) \
+         WHERE o.status = '{PENDING}' AND o.kind IN ($1, $2) AND o.dedupe_key LIKE $3 \
          GROUP BY p.kind"
     ))
     .bind(settles[0])
     .bind(settles[1])
+    .bind(format!("{key_prefix}%"))
+    .bind(key_prefix.len() as i64 + 1)
     .fetch_all(db.pool())
     .await
 }
